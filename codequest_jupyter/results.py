@@ -1,0 +1,185 @@
+"""The result of grading one submission: the result JSON of the design contract.
+
+These dataclasses are the single source of that JSON. The CLI prints
+``GradeResult.to_json()``, the store keeps it, the REST API serves it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SubmissionStatus = Literal["queued", "running", "passed", "failed", "error"]
+TestStatus = Literal["passed", "failed", "error", "timeout", "skipped", "not_run"]
+ErrorKind = Literal["syntax", "timeout", "memory", "kernel_died", "notebook", "internal"]
+Mode = Literal["submit", "run"]
+
+FINAL_STATUSES: frozenset[str] = frozenset({"passed", "failed", "error"})
+TEST_STATUSES: frozenset[str] = frozenset(
+    {"passed", "failed", "error", "timeout", "skipped", "not_run"}
+)
+MODES: frozenset[str] = frozenset({"submit", "run"})
+
+
+def utc_now_iso() -> str:
+    """The current UTC time as ``2026-11-24T14:32:05Z``."""
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_submission_id() -> str:
+    """A fresh, unguessable submission id."""
+    return uuid.uuid4().hex
+
+
+@dataclass
+class TestResult:
+    """The outcome of one test."""
+
+    id: str
+    name: str
+    hidden: bool
+    status: TestStatus
+    message: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    duration_ms: int = 0
+    points: float = 0
+    max_points: float = 1
+    output: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TestResult:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def redacted(self) -> TestResult:
+        """The learner's view of a hidden test: name, status, timing and points only."""
+        return dataclasses.replace(self, message=None, expected=None, actual=None, output=None)
+
+
+@dataclass
+class CellError:
+    """A notebook cell that raised while the learner's notebook ran."""
+
+    cell: int
+    ename: str
+    evalue: str
+    traceback: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class GradeError:
+    """Why the tests could not run at all, in words a learner understands."""
+
+    kind: ErrorKind
+    message: str
+    cell: int | None = None
+    traceback: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "message": self.message}
+        if self.cell is not None:
+            data["cell"] = self.cell
+        if self.traceback is not None:
+            data["traceback"] = self.traceback
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> GradeError | None:
+        if not data:
+            return None
+        return cls(
+            kind=data["kind"],
+            message=data["message"],
+            cell=data.get("cell"),
+            traceback=data.get("traceback"),
+        )
+
+
+@dataclass
+class GradeResult:
+    """The result JSON of one submission."""
+
+    id: str
+    challenge: str
+    challenge_version: str
+    user: str
+    mode: Mode
+    submitted_at: str
+    status: SubmissionStatus = "queued"
+    score: int = 0
+    total: int = 0
+    points: float = 0.0
+    max_points: float = 0.0
+    duration_ms: int = 0
+    tests: list[TestResult] = field(default_factory=list)
+    error: GradeError | None = None
+    # Extensions of the contract: cells of the learner's notebook that raised.
+    cell_errors: list[CellError] = field(default_factory=list)
+
+    def finish(self) -> GradeResult:
+        """Compute score, totals and status from the tests and the error."""
+        self.total = len(self.tests)
+        self.score = sum(1 for t in self.tests if t.status == "passed")
+        self.points = float(sum(t.points for t in self.tests))
+        self.max_points = float(sum(t.max_points for t in self.tests))
+        if self.error is not None and not any(
+            t.status in ("passed", "failed") for t in self.tests
+        ):
+            self.status = "error"
+        elif self.total and self.score == self.total and self.error is None:
+            self.status = "passed"
+        elif self.total == 0 and self.error is None:
+            self.status = "passed"
+        else:
+            self.status = "failed"
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "challenge": self.challenge,
+            "challenge_version": self.challenge_version,
+            "user": self.user,
+            "mode": self.mode,
+            "submitted_at": self.submitted_at,
+            "status": self.status,
+            "score": self.score,
+            "total": self.total,
+            "points": self.points,
+            "max_points": self.max_points,
+            "duration_ms": self.duration_ms,
+            "tests": [t.to_json() for t in self.tests],
+            "error": self.error.to_json() if self.error else None,
+            "cell_errors": [c.to_json() for c in self.cell_errors],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GradeResult:
+        return cls(
+            id=data["id"],
+            challenge=data["challenge"],
+            challenge_version=data.get("challenge_version", ""),
+            user=data.get("user", ""),
+            mode=data.get("mode", "submit"),
+            submitted_at=data.get("submitted_at", ""),
+            status=data.get("status", "queued"),
+            score=data.get("score", 0),
+            total=data.get("total", 0),
+            points=data.get("points", 0.0),
+            max_points=data.get("max_points", 0.0),
+            duration_ms=data.get("duration_ms", 0),
+            tests=[TestResult.from_json(t) for t in data.get("tests", [])],
+            error=GradeError.from_json(data.get("error")),
+            cell_errors=[CellError(**c) for c in data.get("cell_errors", [])],
+        )
