@@ -1,0 +1,78 @@
+"""``AsyncSubmissionStore``: the store for event-loop code, every call in a worker thread.
+
+Database calls block; run on the server's event loop they would stall every other
+request. Each method here hands its call to a worker thread with
+``anyio.to_thread.run_sync`` and awaits it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from .store import SubmissionStore
+
+T = TypeVar("T")
+
+
+class AsyncSubmissionStore:
+    """The async twin of ``SubmissionStore``: same methods, same arguments, awaited.
+
+    >>> astore = AsyncSubmissionStore(SubmissionStore("sqlite:////tmp/cq.sqlite"))
+    >>> result = await astore.get_result(sid, user="alice")
+    """
+
+    def __init__(self, store: SubmissionStore) -> None:
+        self.sync = store
+
+    def __repr__(self) -> str:
+        return f"AsyncSubmissionStore({self.sync!r})"
+
+    async def _run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
+
+    async def create_submission(
+        self, result: dict[str, Any], code: dict[str, Any] | None = None
+    ) -> str:
+        return await self._run(self.sync.create_submission, result, code)
+
+    async def mark_running(self, sid: str) -> bool:
+        return await self._run(self.sync.mark_running, sid)
+
+    async def finish(self, sid: str, result: dict[str, Any]) -> bool:
+        return await self._run(self.sync.finish, sid, result)
+
+    async def mark_error(self, sid: str, kind: str, message: str) -> bool:
+        return await self._run(self.sync.mark_error, sid, kind, message)
+
+    async def get_result(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
+        return await self._run(self.sync.get_result, sid, user)
+
+    async def get_code(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
+        return await self._run(self.sync.get_code, sid, user)
+
+    async def list_submissions(
+        self, user: str, challenge: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        return await self._run(self.sync.list_submissions, user, challenge, limit, offset)
+
+    async def list_all(
+        self,
+        challenge: str | None = None,
+        user: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        return await self._run(self.sync.list_all, challenge, user, limit, offset)
+
+    async def progress(self, user: str) -> dict[str, dict[str, Any]]:
+        return await self._run(self.sync.progress, user)
+
+    async def unfinished(self) -> list[dict[str, Any]]:
+        return await self._run(self.sync.unfinished)
+
+    async def close(self) -> None:
+        await self._run(self.sync.close)

@@ -1,0 +1,606 @@
+"""``SubmissionStore``: every submission's result JSON and code snapshot, and progress.
+
+Each method runs in one short session of its own, so one store object is shared by
+all threads (the server's worker threads, the grader's callbacks). Write methods on
+SQLite take the write lock when their transaction begins (``BEGIN IMMEDIATE``) and
+wait up to the busy timeout for it; on PostgreSQL the rows they change are locked
+with ``SELECT ... FOR UPDATE``. Either way two writers never lose each other's
+updates, and a finished submission and the progress it earns commit together.
+
+Ids and user names that cannot exist (wrong type, too long, control characters)
+are answered like unknown ones: None or an empty list, never an exception, so the
+REST API can pass them through as they come and answer 404.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from alembic.util.exc import CommandError
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..results import FINAL_STATUSES, MODES
+from .engine import WRITE_OPTION, is_memory_sqlite, make_engine
+from .migrate import upgrade_engine
+from .models import Progress, Submission
+
+#: The largest page ``list_submissions``/``list_all`` return, whatever is asked.
+MAX_PAGE_SIZE = 1000
+
+#: Error kinds of the result JSON contract (``error.kind``).
+ERROR_KINDS = frozenset({"syntax", "timeout", "memory", "kernel_died", "notebook", "internal"})
+
+_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_MAX_NAME = 255
+# The same text as the partial index's WHERE clause: a planner uses a partial
+# index only when it can see the query implies it, which bound parameters hide.
+_UNFINISHED = text("submissions.status IN ('queued', 'running')")
+
+_SUMMARY_COLUMNS = (
+    Submission.id,
+    Submission.challenge,
+    Submission.challenge_version,
+    Submission.user,
+    Submission.mode,
+    Submission.submitted_at,
+    Submission.status,
+    Submission.score,
+    Submission.total,
+    Submission.points,
+    Submission.max_points,
+    Submission.duration_ms,
+    Submission.error,
+)
+
+
+class StoreError(Exception):
+    """A store operation that cannot be carried out."""
+
+
+class SubmissionNotFound(StoreError, LookupError):
+    """No submission has this id."""
+
+
+class SubmissionExists(StoreError, ValueError):
+    """A submission with this id is stored already."""
+
+
+class SubmissionStore:
+    """The submissions database (SQLite file or PostgreSQL), migrated on start.
+
+    Parameters
+    ----------
+    url:
+        A SQLAlchemy URL: ``sqlite:////abs/path/codequest.sqlite``,
+        ``postgresql+psycopg://user:password@host/db``, or ``sqlite://`` (in memory).
+    migrate:
+        Upgrade the schema to the newest revision first (default). Off, the schema
+        must be at head already: ``codequest db upgrade`` does that.
+    engine_options:
+        Extra keyword arguments for ``sqlalchemy.create_engine`` (pool sizes, echo).
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        migrate: bool = True,
+        engine_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.url = make_url(url)
+        self.engine = make_engine(self.url, **(engine_options or {}))
+        # An in-memory database is one shared connection: take turns on it.
+        self._guard = threading.RLock() if is_memory_sqlite(self.url) else None
+        if migrate:
+            try:
+                upgrade_engine(self.engine)
+            except CommandError as exc:
+                self.engine.dispose()
+                raise StoreError(
+                    f"cannot upgrade the database schema ({exc}); is the database "
+                    "from a newer version of CodeQuest?"
+                ) from exc
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    def __repr__(self) -> str:
+        return f"SubmissionStore({self.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> SubmissionStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- sessions -------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with self._guard or nullcontext(), self._read_sessions() as session:
+            yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self._guard or nullcontext(), self._write_sessions() as session:
+            with session.begin():
+                yield session
+
+    # -- writes ---------------------------------------------------------------
+
+    def create_submission(
+        self, result: dict[str, Any], code: dict[str, Any] | None = None
+    ) -> str:
+        """Store a new submission (result JSON with status "queued" or "running").
+
+        ``code`` is the snapshot graded: ``{"notebook": <nbformat JSON>, "files":
+        {path: text}}``. Returns the submission's id. Raises ``ValueError`` for a
+        malformed result and ``SubmissionExists`` for an id used already.
+        """
+        if not isinstance(result, dict):
+            raise ValueError("result must be a JSON object")
+        result = _clean_json(result)
+        sid = _require_id(result.get("id"))
+        user = _require_name(result.get("user"), "user")
+        challenge = _require_name(result.get("challenge"), "challenge")
+        mode = result.get("mode")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
+        status = result.get("status", "queued")
+        if status not in ("queued", "running"):
+            raise ValueError(f"a new submission is queued or running, not {status!r}")
+        submitted_at = _parse_time(result.get("submitted_at"), "submitted_at")
+        result["status"] = status
+        row = Submission(
+            id=sid,
+            user=user,
+            challenge=challenge,
+            challenge_version=str(result.get("challenge_version") or "")[:128],
+            mode=mode,
+            status=status,
+            submitted_at=submitted_at,
+            started_at=_utc_now() if status == "running" else None,
+            code=_clean_json(code) if code is not None else None,
+            result=result,
+            error=None,
+            error_kind=None,
+            **_figures(result),
+        )
+        try:
+            with self._writing() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            if self.get_result(sid) is not None:
+                raise SubmissionExists(f"submission {sid!r} exists already") from exc
+            raise
+        return sid
+
+    def mark_running(self, sid: str) -> bool:
+        """Record that grading of a queued submission started.
+
+        Returns False (and changes nothing) when it is not queued any more.
+        Raises ``SubmissionNotFound`` for an unknown id.
+        """
+        with self._writing() as session:
+            row = self._locked_row(session, sid)
+            if row.status != "queued":
+                return False
+            row.status = "running"
+            row.started_at = _utc_now()
+            row.result = {**row.result, "status": "running"}
+        return True
+
+    def finish(self, sid: str, result: dict[str, Any]) -> bool:
+        """Store the final result JSON of a submission and update the learner's progress.
+
+        The first final state wins: finishing a submission that is already passed,
+        failed or error returns False and changes nothing. Raises
+        ``SubmissionNotFound`` for an unknown id and ``ValueError`` for a result that
+        is not final or belongs to another submission.
+        """
+        if not isinstance(result, dict):
+            raise ValueError("result must be a JSON object")
+        result = _clean_json(result)
+        status = result.get("status")
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"a final result is passed, failed or error, not {status!r}")
+        error = result.get("error")
+        if error is not None and not isinstance(error, dict):
+            raise ValueError("error must be an object or null")
+        figures = _figures(result)
+        with self._writing() as session:
+            row = self._locked_row(session, sid)
+            for key, stored in (
+                ("id", row.id),
+                ("user", row.user),
+                ("challenge", row.challenge),
+                ("mode", row.mode),
+            ):
+                if key in result and result[key] != stored:
+                    raise ValueError(
+                        f"result {key} {result[key]!r} does not match submission's {stored!r}"
+                    )
+            if row.status in FINAL_STATUSES:
+                return False
+            # Keep the stored identity fields if the result leaves any out.
+            result = {
+                "id": row.id,
+                "challenge": row.challenge,
+                "challenge_version": row.challenge_version,
+                "user": row.user,
+                "mode": row.mode,
+                "submitted_at": row.result.get("submitted_at"),
+                **result,
+            }
+            self._apply_final(session, row, result, status, error, figures)
+        return True
+
+    def mark_error(self, sid: str, kind: str, message: str) -> bool:
+        """End a submission with an error (say, the server stopped while grading it).
+
+        Counts as a failed attempt in the learner's progress. Returns False (and
+        changes nothing) when the submission is final already. Raises
+        ``SubmissionNotFound`` for an unknown id, ``ValueError`` for an unknown kind.
+        """
+        if kind not in ERROR_KINDS:
+            raise ValueError(f"error kind must be one of {sorted(ERROR_KINDS)}, not {kind!r}")
+        error = _clean_json({"kind": kind, "message": str(message)})
+        with self._writing() as session:
+            row = self._locked_row(session, sid)
+            if row.status in FINAL_STATUSES:
+                return False
+            result = {**row.result, "status": "error", "error": error}
+            self._apply_final(session, row, result, "error", error, _figures(result))
+        return True
+
+    def _locked_row(self, session: Session, sid: str) -> Submission:
+        if not _valid_id(sid):
+            raise SubmissionNotFound(f"no submission {sid!r}")
+        row = session.execute(
+            select(Submission).where(Submission.id == sid).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise SubmissionNotFound(f"no submission {sid!r}")
+        return row
+
+    def _apply_final(
+        self,
+        session: Session,
+        row: Submission,
+        result: dict[str, Any],
+        status: str,
+        error: dict[str, Any] | None,
+        figures: dict[str, Any],
+    ) -> None:
+        row.status = status
+        for key, value in figures.items():
+            setattr(row, key, value)
+        row.finished_at = _utc_now()
+        row.result = result
+        row.error = error
+        kind = error.get("kind") if error else None
+        row.error_kind = str(kind)[:32] if kind is not None else None
+        self._update_progress(session, row)
+
+    def _update_progress(self, session: Session, row: Submission) -> None:
+        """Fold one finished submission into its learner's progress row.
+
+        The rules match the backfill in migration 0002_progress.
+        """
+        keys = {"user": row.user, "challenge": row.challenge}
+        dialect = session.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            # Create the row if missing without racing a concurrent creator.
+            session.execute(
+                insert(Progress)
+                .values(username=row.user, challenge=row.challenge)
+                .on_conflict_do_nothing()
+            )
+            progress = session.execute(
+                select(Progress).filter_by(**keys).with_for_update()
+            ).scalar_one()
+        else:  # pragma: no cover - other backends are not supported officially
+            progress = session.execute(
+                select(Progress).filter_by(**keys).with_for_update()
+            ).scalar_one_or_none() or Progress(**keys)
+            session.add(progress)
+        progress.attempts = progress.attempts or 0
+        progress.failed_attempts = progress.failed_attempts or 0
+        progress.runs = progress.runs or 0
+
+        if row.mode == "submit":
+            progress.attempts += 1
+            if row.status != "passed":
+                progress.failed_attempts += 1
+            graded = row.status in ("passed", "failed")
+            if graded and (
+                progress.best_points is None
+                or (row.points, row.score) > (progress.best_points, progress.best_score or 0)
+            ):
+                progress.best_score = row.score
+                progress.best_total = row.total
+                progress.best_points = row.points
+                progress.max_points = row.max_points
+            if row.status == "passed" and (
+                progress.completed_at is None or row.submitted_at < progress.completed_at
+            ):
+                progress.completed_at = row.submitted_at
+        else:
+            progress.runs += 1
+        if progress.last_submitted_at is None or row.submitted_at > progress.last_submitted_at:
+            progress.last_submitted_at = row.submitted_at
+
+    # -- reads ----------------------------------------------------------------
+
+    def get_result(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
+        """The result JSON of a submission; None if unknown or (with ``user``) not theirs."""
+        if not _valid_id(sid) or (user is not None and not _valid_name(user)):
+            return None
+        query = select(Submission.result).where(Submission.id == sid)
+        if user is not None:
+            query = query.where(Submission.user == user)
+        with self._reading() as session:
+            return session.execute(query).scalar_one_or_none()
+
+    def get_code(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
+        """The code snapshot ``{"notebook", "files"}``; None if unknown or not ``user``'s."""
+        if not _valid_id(sid) or (user is not None and not _valid_name(user)):
+            return None
+        query = select(Submission.code).where(Submission.id == sid)
+        if user is not None:
+            query = query.where(Submission.user == user)
+        with self._reading() as session:
+            found = session.execute(query).one_or_none()
+        if found is None:
+            return None
+        code = found[0] or {}
+        return {"notebook": code.get("notebook"), "files": code.get("files") or {}}
+
+    def list_submissions(
+        self, user: str, challenge: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A learner's submissions, newest first, as summaries; and how many there are.
+
+        A summary is the result JSON without ``tests`` and ``cell_errors``.
+        """
+        if not _valid_name(user) or (challenge is not None and not _valid_name(challenge)):
+            return [], 0
+        filters = [Submission.user == user]
+        if challenge is not None:
+            filters.append(Submission.challenge == challenge)
+        return self._page(filters, limit, offset)
+
+    def list_all(
+        self,
+        challenge: str | None = None,
+        user: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Everyone's submissions (for instructors), newest first; and how many there are."""
+        if (challenge is not None and not _valid_name(challenge)) or (
+            user is not None and not _valid_name(user)
+        ):
+            return [], 0
+        filters = []
+        if challenge is not None:
+            filters.append(Submission.challenge == challenge)
+        if user is not None:
+            filters.append(Submission.user == user)
+        return self._page(filters, limit, offset)
+
+    def _page(
+        self, filters: list[Any], limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        limit, offset = _page_bounds(limit, offset)
+        query: Select[Any] = (
+            select(*_SUMMARY_COLUMNS)
+            .where(*filters)
+            .order_by(Submission.submitted_at.desc(), Submission.pk.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        count = select(func.count()).select_from(Submission).where(*filters)
+        with self._reading() as session:
+            rows = session.execute(query).all() if limit else []
+            total = session.execute(count).scalar_one()
+        return [_summary(row) for row in rows], total
+
+    def progress(self, user: str) -> dict[str, dict[str, Any]]:
+        """A learner's progress: challenge id -> attempts, best score, completion, ...
+
+        ``attempts``/``failed_attempts`` count "submit" submissions, ``runs`` count
+        "run" ones; ``best_*`` and ``max_points`` are from the best graded submit
+        (None before one); ``completed_at`` is when the first passing submit was
+        made (None until then).
+        """
+        if not _valid_name(user):
+            return {}
+        with self._reading() as session:
+            rows = session.execute(select(Progress).where(Progress.user == user)).scalars()
+            return {
+                p.challenge: {
+                    "attempts": p.attempts,
+                    "failed_attempts": p.failed_attempts,
+                    "runs": p.runs,
+                    "best_score": p.best_score,
+                    "best_total": p.best_total,
+                    "best_points": p.best_points,
+                    "max_points": p.max_points,
+                    "completed_at": _format_time(p.completed_at),
+                    "last_submitted_at": _format_time(p.last_submitted_at),
+                }
+                for p in rows
+            }
+
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Submissions still queued or running, oldest first (to recover after a restart)."""
+        query = (
+            select(
+                Submission.id,
+                Submission.user,
+                Submission.challenge,
+                Submission.mode,
+                Submission.status,
+                Submission.submitted_at,
+            )
+            .where(_UNFINISHED)
+            .order_by(Submission.submitted_at, Submission.pk)
+        )
+        with self._reading() as session:
+            rows = session.execute(query).all()
+        return [
+            {
+                "id": r.id,
+                "user": r.user,
+                "challenge": r.challenge,
+                "mode": r.mode,
+                "status": r.status,
+                "submitted_at": _format_time(r.submitted_at),
+            }
+            for r in rows
+        ]
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _valid_id(value: object) -> bool:
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+def _valid_name(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= _MAX_NAME
+        and "\x00" not in value
+        and value.isprintable()
+    )
+
+
+def _require_id(value: object) -> str:
+    if not _valid_id(value):
+        raise ValueError(f"submission id must be 1-64 letters, digits, '_', '.', '-': {value!r}")
+    assert isinstance(value, str)
+    return value
+
+
+def _require_name(value: object, what: str) -> str:
+    if not _valid_name(value):
+        raise ValueError(f"{what} must be 1-{_MAX_NAME} printable characters: {value!r}")
+    assert isinstance(value, str)
+    return value
+
+
+def _page_bounds(limit: object, offset: object) -> tuple[int, int]:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, not {offset!r}")
+    return min(limit, MAX_PAGE_SIZE), offset
+
+
+def _number(result: dict[str, Any], key: str, kind: type) -> Any:
+    value = result.get(key, 0)
+    if value is None:
+        value = 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} must be a number, not {value!r}")
+    return kind(value)
+
+
+def _figures(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "score": _number(result, "score", int),
+        "total": _number(result, "total", int),
+        "points": _number(result, "points", float),
+        "max_points": _number(result, "max_points", float),
+        "duration_ms": _number(result, "duration_ms", int),
+    }
+
+
+def _utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def _parse_time(value: object, what: str) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            # fromisoformat before Python 3.11 does not read a "Z" suffix.
+            parsed = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{what} must be an ISO 8601 timestamp, not {value!r}") from None
+    else:
+        raise ValueError(f"{what} must be an ISO 8601 timestamp, not {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return parsed.astimezone(_dt.timezone.utc)
+
+
+def _format_time(value: _dt.datetime | None) -> str | None:
+    """``2026-11-24T14:32:05Z``, the result JSON's format (fractions only if present)."""
+    if value is None:
+        return None
+    value = value.astimezone(_dt.timezone.utc)
+    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "challenge": row.challenge,
+        "challenge_version": row.challenge_version,
+        "user": row.user,
+        "mode": row.mode,
+        "submitted_at": _format_time(row.submitted_at),
+        "status": row.status,
+        "score": row.score,
+        "total": row.total,
+        "points": row.points,
+        "max_points": row.max_points,
+        "duration_ms": row.duration_ms,
+        "error": row.error,
+    }
+
+
+def _clean_json(value: Any) -> Any:
+    """A copy of a JSON value that every backend stores and gives back unchanged.
+
+    PostgreSQL's JSONB refuses NUL characters and unpaired surrogates, and JSON has
+    no NaN or infinity; learner output can contain any of them. NUL becomes U+FFFD,
+    a lone surrogate '?', a non-finite number null; on every backend alike.
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        value = value.encode("utf-8", "replace").decode("utf-8")
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {str(_clean_json(k)): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    raise ValueError(f"not a JSON value: {type(value).__name__}")
