@@ -50,6 +50,8 @@ class TestResult:
     points: float = 0
     max_points: float = 1
     output: str | None = None
+    # Extension of the contract: the short traceback of a failing public test.
+    traceback: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -61,7 +63,9 @@ class TestResult:
 
     def redacted(self) -> TestResult:
         """The learner's view of a hidden test: name, status, timing and points only."""
-        return dataclasses.replace(self, message=None, expected=None, actual=None, output=None)
+        return dataclasses.replace(
+            self, message=None, expected=None, actual=None, output=None, traceback=None
+        )
 
 
 @dataclass

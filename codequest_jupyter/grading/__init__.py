@@ -1,0 +1,18 @@
+"""The grading engine: fresh sandboxed kernels, nbclient, pytest inside the kernel."""
+
+from .engine import Grader, GradingSettings, check_files, populate_workdir
+from .kernels import KernelPool, KernelStartError
+from .notebook import SubmissionInvalid, code_cells, notebook_from_code, parse_notebook
+
+__all__ = [
+    "Grader",
+    "GradingSettings",
+    "KernelPool",
+    "KernelStartError",
+    "SubmissionInvalid",
+    "check_files",
+    "code_cells",
+    "notebook_from_code",
+    "parse_notebook",
+    "populate_workdir",
+]

@@ -1,0 +1,632 @@
+"""The grading engine: one submission, one fresh kernel, every test reported.
+
+``Grader.grade`` runs the learner's notebook cell by cell in a fresh, confined kernel
+through nbclient (errors allowed, each cell under a time limit), then runs the
+challenge's tests with pytest inside that kernel through :mod:`.harness`, and turns
+whatever happens (failing cells, syntax errors, timeouts, memory exhaustion, a dying
+kernel) into a result the learner can read. It never raises for a learner's fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import inspect
+import json
+import logging
+import math
+import secrets
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..challenges import Challenge
+from ..paths import UnsafePath, safe_relpath
+from ..results import (
+    MODES,
+    CellError,
+    GradeError,
+    GradeResult,
+    TestResult,
+    new_submission_id,
+    utc_now_iso,
+)
+from . import harness as _harness
+from .kernels import GradingKernel, KernelPool, KernelStartError
+from .notebook import SubmissionInvalid, cell_source, code_cells, parse_notebook
+from .sandbox import SandboxPolicy, run_limits_code
+
+log = logging.getLogger(__name__)
+
+HARNESS_SOURCE = Path(_harness.__file__).read_text(encoding="utf-8")
+CHANNEL_MIME = _harness.CHANNEL_MIME
+
+EventCallback = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass
+class GradingSettings:
+    """How the engine runs kernels (the server exposes these as traitlets)."""
+
+    pool_size: int = 0
+    sandbox: str = "auto"
+    max_memory_mb: int = 2048
+    max_run_s: float = 300.0
+    grace_s: float = 2.0
+    output_limit_bytes: int = 1024 * 1024
+    startup_timeout_s: float = 60.0
+    pool_max_age_s: float = 3600.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def policy(self) -> SandboxPolicy:
+        return SandboxPolicy(
+            mode=self.sandbox,
+            max_memory_mb=self.max_memory_mb,
+            max_cpu_s=int(self.max_run_s) + 60,
+            extra_env=dict(self.extra_env),
+        )
+
+
+def check_files(files: Any) -> dict[str, str]:
+    """Learner files as ``{safe relative path: text}``, or ``SubmissionInvalid``."""
+    if files is None:
+        return {}
+    if not isinstance(files, dict):
+        raise SubmissionInvalid("'files' must be an object mapping paths to text")
+    out: dict[str, str] = {}
+    for path, text in files.items():
+        try:
+            rel = safe_relpath(path, what="file path")
+        except UnsafePath as exc:
+            raise SubmissionInvalid(str(exc)) from None
+        if not isinstance(text, str):
+            raise SubmissionInvalid(f"the content of {rel!r} must be text")
+        out[rel] = text
+    return out
+
+
+def populate_workdir(
+    workdir: Path, challenge: Challenge, notebook: dict[str, Any], files: dict[str, str]
+) -> None:
+    """The starter files, the learner's files over them (locked ones excepted), the notebook."""
+    for rel, data in challenge.starter_files().items():
+        target = workdir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for rel, text in files.items():
+        if challenge.is_locked(rel) or rel == challenge.notebook:
+            continue
+        target = workdir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    nb_path = workdir / challenge.notebook
+    nb_path.parent.mkdir(parents=True, exist_ok=True)
+    nb_path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def _signal_name(code: int | None) -> str | None:
+    if code is None or code >= 0:
+        return None
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+class Grader:
+    """Grades submissions, each in a fresh kernel from a pool of never-used ones."""
+
+    def __init__(self, settings: GradingSettings | None = None, log: logging.Logger | None = None):
+        self.settings = settings or GradingSettings()
+        self.log = log or logging.getLogger(__name__)
+        self.pool = KernelPool(
+            self.settings.policy(),
+            self.settings.pool_size,
+            max_age_s=self.settings.pool_max_age_s,
+            startup_timeout=self.settings.startup_timeout_s,
+        )
+        self._cleanups: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        """Start filling the kernel pool (grading works without it, cold)."""
+        self.pool.start()
+
+    async def close(self) -> None:
+        """Stop the pool and wait until every used kernel and run directory is gone."""
+        await self.pool.close()
+        if self._cleanups:
+            await asyncio.gather(*list(self._cleanups), return_exceptions=True)
+
+    async def __aenter__(self) -> Grader:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def grade(
+        self,
+        challenge: Challenge,
+        notebook: Any = None,
+        files: dict[str, str] | None = None,
+        mode: str = "submit",
+        *,
+        user: str = "",
+        submission_id: str | None = None,
+        submitted_at: str | None = None,
+        on_event: EventCallback | None = None,
+    ) -> GradeResult:
+        """Grade one submission; see the module docstring.
+
+        Raises
+        ------
+        SubmissionInvalid
+            when the notebook or the files are not something that can be graded.
+        """
+        if mode not in MODES:
+            raise SubmissionInvalid(f"mode must be 'submit' or 'run', not {mode!r}")
+        if notebook is None:
+            notebook = challenge.notebook_path.read_bytes()
+        nb = parse_notebook(notebook)
+        learner_files = check_files(files)
+        result = GradeResult(
+            id=submission_id or new_submission_id(),
+            challenge=challenge.id,
+            challenge_version=challenge.version,
+            user=user,
+            mode=mode,  # type: ignore[arg-type]
+            submitted_at=submitted_at or utc_now_iso(),
+            status="running",
+        )
+        started = time.perf_counter()
+        run = _Run(self, challenge, result, on_event)
+        try:
+            kernel = await self.pool.acquire()
+        except KernelStartError as exc:
+            result.error = GradeError("internal", f"The grading kernel could not start: {exc}")
+            run.fill_not_run(challenge.read_sources(challenge.test_files(mode)))
+            result.duration_ms = int((time.perf_counter() - started) * 1000)
+            return result.finish()
+        try:
+            await run.execute(kernel, nb, learner_files)
+        finally:
+            task = asyncio.get_running_loop().create_task(kernel.dispose())
+            self._cleanups.add(task)
+            task.add_done_callback(self._cleanups.discard)
+            await run.drain_events()
+        result.duration_ms = int((time.perf_counter() - started) * 1000)
+        return result.finish()
+
+
+class _GradingClient:
+    """Builds the nbclient client that runs a notebook on an already-started kernel."""
+
+    @staticmethod
+    def create(nb: dict[str, Any], kernel: GradingKernel, run: _Run):
+        import nbformat
+        from nbclient import NotebookClient
+
+        class Client(NotebookClient):
+            def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
+                content = msg.get("content", {})
+                data = content.get("data") if isinstance(content, dict) else None
+                if isinstance(data, dict) and CHANNEL_MIME in data:
+                    run.on_channel(data[CHANNEL_MIME])
+                    return None
+                run.output_bytes += len(str(content))
+                if run.output_bytes > run.grader.settings.output_limit_bytes:
+                    run.output_truncated = True
+                    return None
+                return super().output(outs, msg, display_id, cell_index)
+
+        node = nbformat.from_dict(nb)
+        client = Client(
+            node,
+            km=kernel.km,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout={
+                "ename": "CellTimeout",
+                "evalue": "the cell ran past its time limit and was stopped",
+                "traceback": [],
+            },
+            timeout_func=run.cell_timeout,
+            record_timing=False,
+            iopub_timeout=2,
+            shutdown_kernel="immediate",
+        )
+        client.kc = kernel.kc
+        client.on_cell_executed = run.on_cell_executed
+        return client
+
+
+class _Run:
+    """The state of one grading run."""
+
+    def __init__(
+        self,
+        grader: Grader,
+        challenge: Challenge,
+        result: GradeResult,
+        on_event: EventCallback | None,
+    ):
+        self.grader = grader
+        self.challenge = challenge
+        self.result = result
+        self.limits = challenge.limits
+        self.secret = secrets.token_bytes(32)
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.collected: list[dict[str, Any]] = []
+        self.tests: dict[str, TestResult] = {}
+        self.current: str | None = None
+        self.current_started = 0.0
+        self.timed_out_test: str | None = None
+        self.run_timed_out = False
+        self.killed_by_us = False
+        self.done: dict[str, Any] | None = None
+        self.forged = 0
+        self.output_bytes = 0
+        self.output_truncated = False
+        self.test_phase = False
+        self._died_in: str | None = None
+        self._events: asyncio.Queue = asyncio.Queue()
+        self._on_event = on_event
+        self._event_task: asyncio.Task | None = None
+        if on_event is not None:
+            self._event_task = asyncio.get_running_loop().create_task(self._deliver_events())
+
+    # -- events to the caller ----------------------------------------------------------
+    async def _deliver_events(self) -> None:
+        while True:
+            item = await self._events.get()
+            if item is None:
+                return
+            kind, data = item
+            try:
+                outcome = self._on_event(kind, data)  # type: ignore[misc]
+                if inspect.isawaitable(outcome):
+                    await outcome
+            except Exception:  # noqa: BLE001 - a listener's fault must not stop grading
+                log.exception("grading event listener failed")
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        if self._event_task is not None:
+            self._events.put_nowait((kind, data))
+
+    async def drain_events(self) -> None:
+        if self._event_task is not None:
+            self._events.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await self._event_task
+
+    # -- nbclient hooks ----------------------------------------------------------------
+    def cell_timeout(self, cell) -> int | None:
+        value = cell.get("metadata", {}).get("codequest_timeout", "cell")
+        if value == "cell":
+            seconds = self.limits.cell_timeout_s or self.limits.timeout_s
+            return max(1, math.ceil(seconds))
+        return value
+
+    def on_cell_executed(self, cell, cell_index, execute_reply) -> None:
+        self.replies[cell_index] = execute_reply
+
+    def on_channel(self, message: Any) -> None:
+        """A message on the result channel: accept it only with a valid signature."""
+        if not self.test_phase or not isinstance(message, dict):
+            self.forged += 1
+            return
+        body, sig = message.get("body"), message.get("sig")
+        if not isinstance(body, str) or not isinstance(sig, str):
+            self.forged += 1
+            return
+        want = hmac.new(self.secret, body.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(want, sig):
+            self.forged += 1
+            return
+        event = json.loads(body)
+        kind, data = event.get("kind"), event.get("data", {})
+        if kind == "collected":
+            self.collected = list(data.get("tests", []))
+            self.emit("collected", {"total": len(self.collected), "tests": self.collected})
+        elif kind == "start":
+            self.current = data.get("id")
+            self.current_started = time.monotonic()
+        elif kind == "test":
+            test = self._learner_view(TestResult.from_json(data))
+            if test.id in self.tests:
+                return
+            self.tests[test.id] = test
+            if self.current == test.id:
+                self.current = None
+            self.emit("test", test.to_json())
+        elif kind == "done":
+            self.done = data
+
+    def _learner_view(self, test: TestResult) -> TestResult:
+        if test.hidden and not self.challenge.show_hidden_details:
+            return test.redacted()
+        return test
+
+    # -- the run -----------------------------------------------------------------------
+    async def execute(self, kernel: GradingKernel, nb: dict[str, Any], files: dict[str, str]) -> None:
+        mode = self.result.mode
+        sources = self.challenge.read_sources(self.challenge.test_files(mode))
+        await asyncio.to_thread(populate_workdir, kernel.workdir, self.challenge, nb, files)
+        cells = code_cells(nb)
+        internal = {
+            "prepare": len(nb["cells"]),
+            "tests": len(nb["cells"]) + 1,
+        }
+        full = dict(nb)
+        full["cells"] = [dict(c, source=cell_source(c)) for c in nb["cells"]] + [
+            _code_cell(self._prepare_code(kernel), {"codequest_timeout": 30}),
+            _code_cell(self._tests_code(kernel, sources), {"codequest_timeout": None}),
+        ]
+        client = _GradingClient.create(full, kernel, self)
+        deadline = time.monotonic() + (self.limits.run_timeout_s or self.grader.settings.max_run_s)
+        watchdog = asyncio.get_running_loop().create_task(self._watchdog(kernel, deadline))
+        try:
+            await self._run_cells(client, kernel, cells, internal)
+            if self.result.error is None or self.result.error.kind in ("syntax", "timeout"):
+                if await kernel.is_alive():
+                    await self._run_tests(client, kernel, internal["tests"])
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+        self._assemble(sources)
+
+    async def _run_cells(self, client, kernel: GradingKernel, cells, internal) -> None:
+        from nbclient.exceptions import DeadKernelError
+
+        prepare = client.nb.cells[internal["prepare"]]
+        try:
+            await client.async_execute_cell(prepare, internal["prepare"], store_history=False)
+        except DeadKernelError:
+            self._kernel_died(kernel, None, during="setting up")
+            return
+        for index, _source in cells:
+            if self.run_timed_out:
+                return
+            try:
+                await client.async_execute_cell(client.nb.cells[index], index)
+            except DeadKernelError:
+                self._kernel_died(kernel, index, during=f"running cell {index + 1}")
+                return
+            reply = self.replies.get(index, {}).get("content", {})
+            if reply.get("status") == "error":
+                self._cell_failed(index, reply)
+
+    def _cell_failed(self, index: int, reply: dict[str, Any]) -> None:
+        ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
+        tb = _strip_ansi("\n".join(reply.get("traceback", []) or []))
+        human = index + 1
+        if ename == "CellTimeout":
+            seconds = self.cell_timeout({"metadata": {}})
+            message = f"Cell {human} ran longer than {seconds} s and was stopped."
+            self.result.cell_errors.append(CellError(index, "TimeoutError", message, None))
+            self._set_error(GradeError("timeout", message, cell=index))
+            return
+        self.result.cell_errors.append(CellError(index, ename, evalue, tb or None))
+        if ename in ("SyntaxError", "IndentationError", "TabError"):
+            line = _syntax_line(tb)
+            where = f"cell {human}, line {line}" if line else f"cell {human}"
+            self._set_error(
+                GradeError("syntax", f"Syntax error in {where}: {evalue}", cell=index, traceback=tb)
+            )
+        elif ename == "MemoryError":
+            self._set_error(
+                GradeError(
+                    "memory",
+                    f"Cell {human} ran out of memory (the limit is {self.limits.memory_mb} MB).",
+                    cell=index,
+                    traceback=tb,
+                )
+            )
+
+    def _set_error(self, error: GradeError) -> None:
+        if self.result.error is None:
+            self.result.error = error
+
+    def _kernel_died(self, kernel: GradingKernel, index: int | None, *, during: str) -> None:
+        code = kernel.exit_code()
+        sig = _signal_name(code)
+        if self.run_timed_out:
+            limit = self.limits.run_timeout_s or self.grader.settings.max_run_s
+            self._set_error(
+                GradeError("timeout", f"Grading took longer than {limit:g} s and was stopped "
+                           f"while {during}.", cell=index)
+            )
+            return
+        if sig == "SIGXCPU":
+            error = GradeError("timeout", f"The notebook used too much CPU time while {during}.", cell=index)
+        elif sig == "SIGSEGV":
+            error = GradeError(
+                "kernel_died", f"The kernel crashed (segmentation fault) while {during}.", cell=index
+            )
+        elif sig == "SIGKILL" and not self.killed_by_us:
+            error = GradeError(
+                "memory",
+                f"The kernel was killed while {during}; it most likely ran out of memory "
+                f"(the limit is {self.limits.memory_mb} MB).",
+                cell=index,
+            )
+        elif code is not None and code >= 0:
+            error = GradeError(
+                "kernel_died",
+                f"The kernel exited (exit code {code}) while {during}; "
+                "code such as os._exit() ends the kernel and stops grading.",
+                cell=index,
+            )
+        else:
+            what = f" ({sig})" if sig else ""
+            error = GradeError("kernel_died", f"The kernel died{what} while {during}.", cell=index)
+        self._set_error(error)
+
+    async def _run_tests(self, client, kernel: GradingKernel, index: int) -> None:
+        from nbclient.exceptions import DeadKernelError
+
+        self.test_phase = True
+        try:
+            await client.async_execute_cell(client.nb.cells[index], index, store_history=False)
+        except DeadKernelError:
+            if self.timed_out_test is not None:
+                return
+            current = self.current
+            self._kernel_died(kernel, None, during=f"running the test {current}" if current else "running the tests")
+            if current is not None:
+                self.current = None
+                self._died_in = current
+            return
+        finally:
+            self.test_phase = False
+        reply = self.replies.get(index, {}).get("content", {})
+        if self.done is None and reply.get("status") == "error":
+            self._set_error(
+                GradeError(
+                    "notebook",
+                    "The tests could not run to the end: "
+                    f"{reply.get('ename')}: {_first_line(reply.get('evalue'))}. "
+                    "Does the notebook replace pytest, unittest or a builtin?",
+                )
+            )
+
+    async def _watchdog(self, kernel: GradingKernel, deadline: float) -> None:
+        """Kill the kernel when a test or the whole run exceeds its limit."""
+        per_test = self.limits.timeout_s + self.grader.settings.grace_s
+        while True:
+            await asyncio.sleep(0.1)
+            now = time.monotonic()
+            if self.current is not None and self.test_phase and now - self.current_started > per_test:
+                self.timed_out_test = self.current
+                self.killed_by_us = True
+                await kernel.kill()
+                return
+            if now > deadline:
+                self.run_timed_out = True
+                self.killed_by_us = True
+                await kernel.kill()
+                return
+
+    def _prepare_code(self, kernel: GradingKernel) -> str:
+        workdir = str(kernel.workdir)
+        budget = (self.limits.run_timeout_s or self.grader.settings.max_run_s) + 5
+        return (
+            "import os as _cq_os, sys as _cq_sys\n"
+            f"_cq_os.chdir({workdir!r})\n"
+            f"_cq_sys.path.insert(0, {workdir!r})\n"
+            "_cq_sys.dont_write_bytecode = True\n"
+            "del _cq_os, _cq_sys\n"
+            + run_limits_code(self.limits.memory_mb, budget, 64)
+        )
+
+    def _tests_code(self, kernel: GradingKernel, sources: dict[str, str]) -> str:
+        payload = {
+            "secret": self.secret.hex(),
+            "module": self.challenge.module,
+            "files": sources,
+            "hidden_prefix": "hidden",
+            "timeout_s": self.limits.timeout_s,
+            "output_limit": self.limits.output_kb * 1024,
+            "run_dir": str(kernel.run_dir),
+        }
+        source = HARNESS_SOURCE + "\nrun_tests(PAYLOAD)\n"
+        return (
+            f"exec(compile({source!r}, '<codequest-harness>', 'exec'), "
+            f"{{'__name__': '__codequest_harness__', "
+            f"'PAYLOAD': __import__('json').loads({json.dumps(payload)!r})}})"
+        )
+
+    # -- the result --------------------------------------------------------------------
+    def fill_not_run(self, sources: dict[str, str]) -> None:
+        self._assemble(sources)
+
+    def _assemble(self, sources: dict[str, str]) -> None:
+        """Every expected test, in collection order, with a final status."""
+        expected = self.collected or _static_list(sources)
+        tests: list[TestResult] = []
+        reason = self._not_run_reason()
+        for info in expected:
+            tid = info["id"]
+            if tid in self.tests:
+                tests.append(self.tests[tid])
+                continue
+            test = TestResult(
+                id=tid,
+                name=info.get("name", tid.rsplit("::", 1)[-1]),
+                hidden=bool(info.get("hidden")),
+                status="not_run",
+                max_points=float(info.get("max_points", 1.0)),
+                message=reason,
+            )
+            if tid == self.timed_out_test:
+                test.status = "timeout"
+                test.message = (
+                    f"Took longer than {self.limits.timeout_s:g} s and was stopped "
+                    "(the kernel had to be restarted, so later tests did not run)."
+                )
+                test.duration_ms = int((time.monotonic() - self.current_started) * 1000)
+            elif tid == self._died_in:
+                test.status = "error"
+                test.message = self.result.error.message if self.result.error else "The kernel died."
+            tests.append(self._learner_view(test))
+            if test.status != "not_run":
+                self.emit("test", tests[-1].to_json())
+        self.result.tests = tests
+        if self.timed_out_test is not None and self.result.error is None:
+            pass  # a per-test timeout is the test's result, not an error of the run
+
+    def _not_run_reason(self) -> str:
+        if self.timed_out_test is not None:
+            return "Not run: an earlier test had to be stopped."
+        if self.result.error is not None:
+            return f"Not run: {self.result.error.message}"
+        return "Not run."
+
+
+def _code_cell(source: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "id": "codequest-" + hashlib.sha1(source.encode()).hexdigest()[:8],
+        "metadata": metadata,
+        "source": source,
+        "outputs": [],
+        "execution_count": None,
+    }
+
+
+def _static_list(sources: dict[str, str]) -> list[dict[str, Any]]:
+    """The tests of each file as read from its source (when the kernel never listed them)."""
+    out = []
+    for rel, source in sources.items():
+        name = rel.rsplit("/", 1)[-1]
+        if not (name.startswith("test_") or name.endswith("_test.py")):
+            continue
+        for nodeid, test_name, points in _harness._static_tests_from_source(source, rel):
+            out.append(
+                {"id": nodeid, "name": test_name, "hidden": rel.startswith("hidden/"),
+                 "max_points": points}
+            )
+    return out
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def _syntax_line(traceback: str) -> int | None:
+    import re
+
+    match = re.search(r"line (\d+)", traceback)
+    return int(match.group(1)) if match else None

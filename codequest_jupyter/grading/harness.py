@@ -1,0 +1,484 @@
+"""The test harness that runs inside the grading kernel.
+
+The engine does not import this module into the kernel: it sends this file's source in
+the final execute request and runs it in a fresh namespace, after every learner cell
+has run, together with a per-run secret and the test files. So learner code that ran
+earlier cannot have patched it, and has never seen the secret or the hidden tests.
+
+It turns the kernel's user namespace into the challenge's module, writes the test files
+to a private directory, runs pytest in-process and reports each test as it finishes on
+a display-data channel whose messages carry an HMAC of the per-run secret. The engine
+ignores any message on that channel without a valid signature.
+
+This file must stay self-contained: it is executed from source, not imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import hmac
+import io
+import json
+import linecache
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import types
+import unittest
+
+CHANNEL_MIME = "application/vnd.codequest.event+json"
+
+# Names IPython puts into the user namespace that are not the learner's code.
+_IPYTHON_NAMES = frozenset(
+    {"In", "Out", "get_ipython", "exit", "quit", "_", "__", "___", "_i", "_ii", "_iii",
+     "_ih", "_oh", "_dh", "__builtin__", "__builtins__", "__name__", "__doc__",
+     "__loader__", "__spec__", "__package__"}
+)
+
+
+class TestTimeout(BaseException):
+    """Raised in a test that ran past its time limit.
+
+    A BaseException, so ``except Exception`` in learner code does not swallow it.
+    """
+
+
+def _safe_repr(value, limit=2000):
+    try:
+        text = repr(value)
+    except BaseException as exc:  # noqa: BLE001 - a hostile __repr__ must not stop grading
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    if len(text) > limit:
+        text = text[: limit - 15] + "… (truncated)"
+    return text
+
+
+def _cap(text, limit):
+    if text is None:
+        return None
+    if len(text) > limit:
+        return text[:limit] + f"\n… output truncated ({len(text) - limit} more characters)"
+    return text
+
+
+class _Channel:
+    """Signed events to the engine over the kernel's display publisher."""
+
+    def __init__(self, secret):
+        self._key = bytes.fromhex(secret)
+        import IPython
+
+        shell = IPython.get_ipython()
+        self._publish = shell.display_pub.publish
+
+    def emit(self, kind, data):
+        body = json.dumps({"kind": kind, "data": data}, default=str)
+        sig = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+        self._publish(data={CHANNEL_MIME: {"body": body, "sig": sig}}, metadata={})
+
+
+def learner_module(name, namespace):
+    """A module object holding the learner's notebook namespace."""
+    module = types.ModuleType(name)
+    module.__file__ = f"<notebook {name}>"
+    for key, value in list(namespace.items()):
+        if key in _IPYTHON_NAMES or (key.startswith("_i") and key[2:].isdigit()):
+            continue
+        if key.startswith("_") and key[1:].isdigit():
+            continue
+        module.__dict__[key] = value
+    return module
+
+
+def _static_tests(path, relpath):
+    """(nodeid, name, points) of the tests in a file that failed to import, read from source."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return _static_tests_from_source(fh.read(), relpath)
+    except OSError:
+        return []
+
+
+def _static_tests_from_source(source, relpath):
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+
+    def points_of(node):
+        for dec in node.decorator_list:
+            if (
+                isinstance(dec, ast.Call)
+                and isinstance(dec.func, ast.Attribute)
+                and dec.func.attr == "points"
+                and dec.args
+                and isinstance(dec.args[0], ast.Constant)
+                and isinstance(dec.args[0].value, (int, float))
+            ):
+                return float(dec.args[0].value)
+        return 1.0
+
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            out.append((f"{relpath}::{node.name}", node.name, points_of(node)))
+        elif isinstance(node, ast.ClassDef):
+            cls_points = points_of(node)
+            for sub in node.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith("test"):
+                    pts = points_of(sub) if sub.decorator_list else cls_points
+                    out.append((f"{relpath}::{node.name}::{sub.name}", f"{node.name}.{sub.name}", pts))
+    return out
+
+
+class _Recorder:
+    """A pytest plugin that turns test outcomes into result events."""
+
+    def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit):
+        self.channel = channel
+        self.suite_dir = suite_dir
+        self.hidden_prefix = hidden_prefix
+        self.timeout_s = timeout_s
+        self.output_limit = output_limit
+        self.compare = {}
+        self.current = None
+        self.reports = {}
+        self.started = {}
+        self.collected = []
+        self.emitted = set()
+
+    # -- collection --------------------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(n): the points this test is worth")
+
+    def pytest_collectreport(self, report):
+        if report.failed and report.nodeid.endswith(".py"):
+            path = os.path.join(self.suite_dir, report.nodeid)
+            message = _crash_message(report)
+            for nodeid, name, points in _static_tests(path, report.nodeid):
+                self.collected.append(
+                    {"id": nodeid, "name": name, "hidden": self._hidden(nodeid),
+                     "max_points": points, "_error": message}
+                )
+            if not _static_tests(path, report.nodeid):
+                self.collected.append(
+                    {"id": report.nodeid, "name": os.path.basename(report.nodeid),
+                     "hidden": self._hidden(report.nodeid), "max_points": 1.0,
+                     "_error": message}
+                )
+
+    def pytest_collection_finish(self, session):
+        for item in session.items:
+            self.collected.append(
+                {"id": item.nodeid, "name": _display_name(item),
+                 "hidden": self._hidden(item.nodeid), "max_points": _points(item)}
+            )
+        # Hidden sources leave the disk once imported; tracebacks read the cached lines.
+        hidden_root = os.path.join(self.suite_dir, self.hidden_prefix)
+        if os.path.isdir(hidden_root):
+            for root, _dirs, files in os.walk(hidden_root):
+                for fname in files:
+                    full = os.path.join(root, fname)
+                    try:
+                        with open(full, encoding="utf-8") as fh:
+                            lines = fh.readlines()
+                        linecache.cache[full] = (sum(map(len, lines)), None, lines, full)
+                    except OSError:
+                        pass
+            shutil.rmtree(hidden_root, ignore_errors=True)
+        self.channel.emit(
+            "collected",
+            {"total": len(self.collected),
+             "tests": [{k: v for k, v in t.items() if not k.startswith("_")} for t in self.collected]},
+        )
+        for t in self.collected:
+            if "_error" in t:
+                self._emit_result(
+                    t["id"], t["name"], t["hidden"], "error", t["max_points"], 0,
+                    message=t["_error"],
+                )
+
+    def _hidden(self, nodeid):
+        return nodeid.startswith(self.hidden_prefix + "/")
+
+    # -- running -----------------------------------------------------------------------
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.current = nodeid
+        self.started[nodeid] = time.perf_counter()
+        self.channel.emit("start", {"id": nodeid})
+
+    def pytest_assertrepr_compare(self, config, op, left, right):
+        if self.current is not None and op == "==":
+            self.compare[self.current] = (left, right)
+        return None
+
+    def _guarded(self, item, phase):
+        budget = self.timeout_s
+        if budget and budget > 0 and threading.current_thread() is threading.main_thread():
+
+            def on_alarm(signum, frame):
+                raise TestTimeout(f"stopped after {budget:g} s ({phase})")
+
+            previous = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, budget)
+            return previous
+        return None
+
+    def _unguard(self, previous):
+        if previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _wrap_phase(self, item, phase):
+        previous = self._guarded(item, phase)
+        try:
+            yield
+        finally:
+            self._unguard(previous)
+
+    def pytest_runtest_logreport(self, report):
+        self.reports.setdefault(report.nodeid, []).append(report)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        reports = self.reports.pop(nodeid, [])
+        duration_ms = int((time.perf_counter() - self.started.get(nodeid, time.perf_counter())) * 1000)
+        info = next((t for t in self.collected if t["id"] == nodeid), None)
+        name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
+        hidden = self._hidden(nodeid)
+        max_points = info["max_points"] if info else 1.0
+        status, message, failing = "passed", None, None
+        for rep in reports:
+            if rep.skipped and not hasattr(rep, "wasxfail"):
+                status, message = "skipped", _skip_reason(rep)
+                break
+            if rep.failed:
+                failing = rep
+                break
+        output = None
+        if reports:
+            last = reports[-1]
+            parts = [s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s]
+            output = _cap("".join(parts), self.output_limit) if parts else None
+        expected = actual = traceback = None
+        if failing is not None:
+            kind = getattr(failing, "_codequest_kind", None) or _kind_from_text(failing)
+            if failing.when != "call" and kind == "failed":
+                kind = "error"
+            status = {"failed": "failed", "timeout": "timeout", "memory": "error", "error": "error"}[kind]
+            message = _crash_message(failing)
+            if kind == "timeout":
+                message = f"Took longer than {self.timeout_s:g} s and was stopped."
+            elif kind == "memory":
+                message = "Ran out of memory (MemoryError)."
+            compared = self.compare.pop(nodeid, None)
+            if compared is not None and kind == "failed":
+                actual, expected = _safe_repr(compared[0]), _safe_repr(compared[1])
+            elif nodeid in _unittest_compare:
+                actual, expected = _unittest_compare.pop(nodeid)
+            traceback = _cap(str(failing.longrepr), 8000) if failing.longrepr else None
+        points = max_points if status == "passed" else 0
+        self._emit_result(
+            nodeid, name, hidden, status, max_points, points, duration_ms=duration_ms,
+            message=message, expected=expected, actual=actual, output=output,
+            traceback=traceback,
+        )
+        self.current = None
+
+    def _emit_result(self, nodeid, name, hidden, status, max_points, points, duration_ms=0,
+                     message=None, expected=None, actual=None, output=None, traceback=None):
+        if nodeid in self.emitted:
+            return
+        self.emitted.add(nodeid)
+        self.channel.emit(
+            "test",
+            {"id": nodeid, "name": name, "hidden": hidden, "status": status,
+             "message": _cap(message, 2000), "expected": expected, "actual": actual,
+             "duration_ms": duration_ms, "points": points, "max_points": max_points,
+             "output": output, "traceback": traceback},
+        )
+
+
+def _make_phase_hooks(recorder):
+    import pytest
+
+    class _PhaseTimeouts:
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_setup(self, item):
+            yield from recorder._wrap_phase(item, "setup")
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_call(self, item):
+            _unittest_current[0] = item.nodeid
+            try:
+                yield from recorder._wrap_phase(item, "call")
+            finally:
+                _unittest_current[0] = None
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_makereport(self, item, call):
+            outcome = yield
+            report = outcome.get_result()
+            if call.excinfo is not None and report.failed:
+                # The report carries only text: keep what kind of exception ended the phase.
+                report._codequest_kind = _exception_kind(call.excinfo.value)
+
+    return _PhaseTimeouts()
+
+
+_unittest_compare: dict = {}
+_unittest_current: list = [None]
+
+
+def _patch_unittest():
+    """Record first/second of a failing assertEqual (convention: actual, expected)."""
+    original = unittest.TestCase.assertEqual
+    if getattr(original, "_codequest", False):
+        return
+
+    def assertEqual(self, first, second, msg=None):
+        try:
+            return original(self, first, second, msg)
+        except self.failureException:
+            if _unittest_current[0] is not None:
+                _unittest_compare[_unittest_current[0]] = (_safe_repr(first), _safe_repr(second))
+            raise
+
+    assertEqual._codequest = True
+    unittest.TestCase.assertEqual = assertEqual
+    unittest.TestCase.assertEquals = assertEqual
+
+
+def _exception_kind(exc):
+    if isinstance(exc, TestTimeout):
+        return "timeout"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, AssertionError):
+        return "failed"
+    return "error"
+
+
+def _crash_message(report):
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        return crash.message
+    text = str(report.longrepr or "")
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    errors = [ln[2:].strip() for ln in lines if ln.startswith("E ")]
+    if errors:
+        return "\n".join(errors[:6])
+    return lines[-1] if lines else "failed"
+
+
+def _kind_from_text(report):
+    message = _crash_message(report)
+    if message.startswith("AssertionError") or message.startswith("assert "):
+        return "failed"
+    return "error"
+
+
+def _skip_reason(report):
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return None
+
+
+def _display_name(item):
+    cls = getattr(item, "cls", None)
+    if cls is not None:
+        return f"{cls.__name__}.{item.name}"
+    return item.name
+
+
+def _points(item):
+    marker = item.get_closest_marker("points")
+    if marker is not None and marker.args:
+        try:
+            return float(marker.args[0])
+        except (TypeError, ValueError):
+            return 1.0
+    return 1.0
+
+
+def run_tests(payload):
+    """Run the challenge's tests on the learner's namespace; report over the channel.
+
+    ``payload`` keys: secret, module, files ({relpath: source}), hidden_prefix,
+    timeout_s, output_limit, run_dir.
+    """
+    import IPython
+    import pytest
+
+    shell = IPython.get_ipython()
+    channel = _Channel(payload["secret"])
+    sys.dont_write_bytecode = True
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    sys.modules[payload["module"]] = learner_module(payload["module"], shell.user_ns)
+
+    suite_dir = tempfile.mkdtemp(prefix="suite-", dir=payload.get("run_dir") or None)
+    for rel, source in payload["files"].items():
+        path = os.path.join(suite_dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(source)
+    with open(os.path.join(suite_dir, "pytest.ini"), "w") as fh:
+        fh.write("[pytest]\npython_files = test_*.py *_test.py\n")
+    # Test modules must not be taken from an earlier run or a learner file of that name.
+    for rel in payload["files"]:
+        stem = os.path.splitext(os.path.basename(rel))[0]
+        sys.modules.pop(stem, None)
+
+    recorder = _Recorder(
+        channel, suite_dir, payload.get("hidden_prefix", "hidden"),
+        payload.get("timeout_s", 10), payload.get("output_limit", 65536),
+    )
+    _patch_unittest()
+    tops = {rel.split("/", 1)[0] for rel in payload["files"]}
+    # Public tests first, then hidden ones, so learners see theirs stream in first.
+    targets = sorted(tops, key=lambda top: (top == payload.get("hidden_prefix", "hidden"), top))
+    args = [os.path.join(suite_dir, t) for t in targets] + [
+        "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"),
+        "-p", "no:cacheprovider", "-p", "no:stepwise",
+        "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest", "-p", "no:legacypath",
+        "--capture=sys", "--import-mode=importlib", "--tb=short", "-q", "--color=no",
+    ]
+    cwd = os.getcwd()
+    started = time.perf_counter()
+    try:
+        # pytest's own report is not wanted: results travel on the channel.
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = pytest.main(args, plugins=[recorder, _make_phase_hooks(recorder)])
+    except BaseException as exc:  # noqa: BLE001 - report, never hang the engine
+        channel.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    finally:
+        os.chdir(cwd)
+        shutil.rmtree(suite_dir, ignore_errors=True)
+    channel.emit(
+        "done", {"exit_code": int(code), "duration_ms": int((time.perf_counter() - started) * 1000)}
+    )
+
+
+def prepare(workdir):
+    """First request of a run: work in ``workdir`` and import from it."""
+    os.chdir(workdir)
+    if workdir not in sys.path:
+        sys.path.insert(0, workdir)
+    sys.dont_write_bytecode = True
+
+
+def warm_up():
+    """Import what a test run needs while the kernel waits in the pool."""
+    import IPython  # noqa: F401
+    import _pytest.assertion.rewrite  # noqa: F401
+    import _pytest.capture  # noqa: F401
+    import _pytest.python  # noqa: F401
+    import _pytest.unittest  # noqa: F401
+    import pytest  # noqa: F401
