@@ -589,7 +589,9 @@ def test_upgrade_from_first_revision_keeps_rows_and_backfills_progress(
 
 
 @pytest.fixture
-def postgres_or_sqlite_reference(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+def postgres_or_sqlite_reference(
+    db_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Any:
     """A second, empty store on the same backend as ``db_url``."""
     if db_url.startswith("sqlite"):
         store = SubmissionStore(f"sqlite:///{tmp_path}/reference.sqlite")

@@ -13,12 +13,12 @@ from .aio import AsyncSubmissionStore
 from .migrate import current_revision, head_revision, upgrade
 from .store import (
     ERROR_KINDS,
-    MAX_PAGE_SIZE,
     StoreError,
     SubmissionExists,
     SubmissionNotFound,
     SubmissionStore,
 )
+from .values import MAX_PAGE_SIZE
 
 __all__ = [
     "ERROR_KINDS",

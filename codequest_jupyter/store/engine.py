@@ -37,6 +37,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """
     url = make_url(url)
     if url.get_backend_name() != "sqlite":
+        # A hub may run hundreds of single-user servers against one PostgreSQL, each
+        # with its own pool: keep few idle connections each, allow bursts.
+        kwargs.setdefault("pool_size", 2)
+        kwargs.setdefault("max_overflow", 8)
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
 
@@ -45,7 +49,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     elif url.database and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = url.set(database=str(path))
     engine = create_engine(url, **kwargs)
     _configure_sqlite(engine, memory=is_memory_sqlite(url))
     return engine

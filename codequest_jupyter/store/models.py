@@ -114,9 +114,7 @@ class Submission(Base):
     __table_args__ = (
         # A learner's history of one challenge, newest first, in one index range scan
         # (B-trees are read backwards for DESC, so plain ascending columns serve it).
-        Index(
-            "ix_submissions_user_challenge_time", "username", "challenge", "submitted_at", "pk"
-        ),
+        Index("ix_submissions_user_challenge_time", "username", "challenge", "submitted_at", "pk"),
         # A learner's history across challenges.
         Index("ix_submissions_user_time", "username", "submitted_at", "pk"),
         # The instructors' view, filtered by challenge or not.

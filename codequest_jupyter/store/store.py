@@ -14,9 +14,6 @@ REST API can pass them through as they come and answer 404.
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -34,15 +31,23 @@ from ..results import FINAL_STATUSES, MODES
 from .engine import WRITE_OPTION, is_memory_sqlite, make_engine
 from .migrate import upgrade_engine
 from .models import Progress, Submission
-
-#: The largest page ``list_submissions``/``list_all`` return, whatever is asked.
-MAX_PAGE_SIZE = 1000
+from .values import (
+    clean_json,
+    format_time,
+    page_bounds,
+    parse_time,
+    require_id,
+    require_name,
+    result_figures,
+    summary_of,
+    utc_now,
+    valid_id,
+    valid_name,
+)
 
 #: Error kinds of the result JSON contract (``error.kind``).
 ERROR_KINDS = frozenset({"syntax", "timeout", "memory", "kernel_died", "notebook", "internal"})
 
-_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_MAX_NAME = 255
 # The same text as the partial index's WHERE clause: a planner uses a partial
 # index only when it can see the query implies it, which bound parameters hide.
 _UNFINISHED = text("submissions.status IN ('queued', 'running')")
@@ -144,9 +149,7 @@ class SubmissionStore:
 
     # -- writes ---------------------------------------------------------------
 
-    def create_submission(
-        self, result: dict[str, Any], code: dict[str, Any] | None = None
-    ) -> str:
+    def create_submission(self, result: dict[str, Any], code: dict[str, Any] | None = None) -> str:
         """Store a new submission (result JSON with status "queued" or "running").
 
         ``code`` is the snapshot graded: ``{"notebook": <nbformat JSON>, "files":
@@ -155,17 +158,17 @@ class SubmissionStore:
         """
         if not isinstance(result, dict):
             raise ValueError("result must be a JSON object")
-        result = _clean_json(result)
-        sid = _require_id(result.get("id"))
-        user = _require_name(result.get("user"), "user")
-        challenge = _require_name(result.get("challenge"), "challenge")
+        result = clean_json(result)
+        sid = require_id(result.get("id"))
+        user = require_name(result.get("user"), "user")
+        challenge = require_name(result.get("challenge"), "challenge")
         mode = result.get("mode")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
         status = result.get("status", "queued")
         if status not in ("queued", "running"):
             raise ValueError(f"a new submission is queued or running, not {status!r}")
-        submitted_at = _parse_time(result.get("submitted_at"), "submitted_at")
+        submitted_at = parse_time(result.get("submitted_at"), "submitted_at")
         result["status"] = status
         row = Submission(
             id=sid,
@@ -175,12 +178,12 @@ class SubmissionStore:
             mode=mode,
             status=status,
             submitted_at=submitted_at,
-            started_at=_utc_now() if status == "running" else None,
-            code=_clean_json(code) if code is not None else None,
+            started_at=utc_now() if status == "running" else None,
+            code=clean_json(code) if code is not None else None,
             result=result,
             error=None,
             error_kind=None,
-            **_figures(result),
+            **result_figures(result),
         )
         try:
             with self._writing() as session:
@@ -202,7 +205,7 @@ class SubmissionStore:
             if row.status != "queued":
                 return False
             row.status = "running"
-            row.started_at = _utc_now()
+            row.started_at = utc_now()
             row.result = {**row.result, "status": "running"}
         return True
 
@@ -216,14 +219,14 @@ class SubmissionStore:
         """
         if not isinstance(result, dict):
             raise ValueError("result must be a JSON object")
-        result = _clean_json(result)
+        result = clean_json(result)
         status = result.get("status")
         if status not in FINAL_STATUSES:
             raise ValueError(f"a final result is passed, failed or error, not {status!r}")
         error = result.get("error")
         if error is not None and not isinstance(error, dict):
             raise ValueError("error must be an object or null")
-        figures = _figures(result)
+        numbers = result_figures(result)
         with self._writing() as session:
             row = self._locked_row(session, sid)
             for key, stored in (
@@ -248,7 +251,7 @@ class SubmissionStore:
                 "submitted_at": row.result.get("submitted_at"),
                 **result,
             }
-            self._apply_final(session, row, result, status, error, figures)
+            self._apply_final(session, row, result, status, error, numbers)
         return True
 
     def mark_error(self, sid: str, kind: str, message: str) -> bool:
@@ -260,17 +263,17 @@ class SubmissionStore:
         """
         if kind not in ERROR_KINDS:
             raise ValueError(f"error kind must be one of {sorted(ERROR_KINDS)}, not {kind!r}")
-        error = _clean_json({"kind": kind, "message": str(message)})
+        error = clean_json({"kind": kind, "message": str(message)})
         with self._writing() as session:
             row = self._locked_row(session, sid)
             if row.status in FINAL_STATUSES:
                 return False
             result = {**row.result, "status": "error", "error": error}
-            self._apply_final(session, row, result, "error", error, _figures(result))
+            self._apply_final(session, row, result, "error", error, result_figures(result))
         return True
 
     def _locked_row(self, session: Session, sid: str) -> Submission:
-        if not _valid_id(sid):
+        if not valid_id(sid):
             raise SubmissionNotFound(f"no submission {sid!r}")
         row = session.execute(
             select(Submission).where(Submission.id == sid).with_for_update()
@@ -286,12 +289,12 @@ class SubmissionStore:
         result: dict[str, Any],
         status: str,
         error: dict[str, Any] | None,
-        figures: dict[str, Any],
+        numbers: dict[str, Any],
     ) -> None:
         row.status = status
-        for key, value in figures.items():
+        for key, value in numbers.items():
             setattr(row, key, value)
-        row.finished_at = _utc_now()
+        row.finished_at = utc_now()
         row.result = result
         row.error = error
         kind = error.get("kind") if error else None
@@ -351,7 +354,7 @@ class SubmissionStore:
 
     def get_result(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
         """The result JSON of a submission; None if unknown or (with ``user``) not theirs."""
-        if not _valid_id(sid) or (user is not None and not _valid_name(user)):
+        if not valid_id(sid) or (user is not None and not valid_name(user)):
             return None
         query = select(Submission.result).where(Submission.id == sid)
         if user is not None:
@@ -361,7 +364,7 @@ class SubmissionStore:
 
     def get_code(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
         """The code snapshot ``{"notebook", "files"}``; None if unknown or not ``user``'s."""
-        if not _valid_id(sid) or (user is not None and not _valid_name(user)):
+        if not valid_id(sid) or (user is not None and not valid_name(user)):
             return None
         query = select(Submission.code).where(Submission.id == sid)
         if user is not None:
@@ -380,7 +383,7 @@ class SubmissionStore:
 
         A summary is the result JSON without ``tests`` and ``cell_errors``.
         """
-        if not _valid_name(user) or (challenge is not None and not _valid_name(challenge)):
+        if not valid_name(user) or (challenge is not None and not valid_name(challenge)):
             return [], 0
         filters = [Submission.user == user]
         if challenge is not None:
@@ -395,8 +398,8 @@ class SubmissionStore:
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         """Everyone's submissions (for instructors), newest first; and how many there are."""
-        if (challenge is not None and not _valid_name(challenge)) or (
-            user is not None and not _valid_name(user)
+        if (challenge is not None and not valid_name(challenge)) or (
+            user is not None and not valid_name(user)
         ):
             return [], 0
         filters = []
@@ -409,7 +412,7 @@ class SubmissionStore:
     def _page(
         self, filters: list[Any], limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        limit, offset = _page_bounds(limit, offset)
+        limit, offset = page_bounds(limit, offset)
         query: Select[Any] = (
             select(*_SUMMARY_COLUMNS)
             .where(*filters)
@@ -421,7 +424,7 @@ class SubmissionStore:
         with self._reading() as session:
             rows = session.execute(query).all() if limit else []
             total = session.execute(count).scalar_one()
-        return [_summary(row) for row in rows], total
+        return [summary_of(row) for row in rows], total
 
     def progress(self, user: str) -> dict[str, dict[str, Any]]:
         """A learner's progress: challenge id -> attempts, best score, completion, ...
@@ -431,7 +434,7 @@ class SubmissionStore:
         (None before one); ``completed_at`` is when the first passing submit was
         made (None until then).
         """
-        if not _valid_name(user):
+        if not valid_name(user):
             return {}
         with self._reading() as session:
             rows = session.execute(select(Progress).where(Progress.user == user)).scalars()
@@ -444,8 +447,8 @@ class SubmissionStore:
                     "best_total": p.best_total,
                     "best_points": p.best_points,
                     "max_points": p.max_points,
-                    "completed_at": _format_time(p.completed_at),
-                    "last_submitted_at": _format_time(p.last_submitted_at),
+                    "completed_at": format_time(p.completed_at),
+                    "last_submitted_at": format_time(p.last_submitted_at),
                 }
                 for p in rows
             }
@@ -473,134 +476,7 @@ class SubmissionStore:
                 "challenge": r.challenge,
                 "mode": r.mode,
                 "status": r.status,
-                "submitted_at": _format_time(r.submitted_at),
+                "submitted_at": format_time(r.submitted_at),
             }
             for r in rows
         ]
-
-
-# -- helpers ------------------------------------------------------------------
-
-
-def _valid_id(value: object) -> bool:
-    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
-
-
-def _valid_name(value: object) -> bool:
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= _MAX_NAME
-        and "\x00" not in value
-        and value.isprintable()
-    )
-
-
-def _require_id(value: object) -> str:
-    if not _valid_id(value):
-        raise ValueError(f"submission id must be 1-64 letters, digits, '_', '.', '-': {value!r}")
-    assert isinstance(value, str)
-    return value
-
-
-def _require_name(value: object, what: str) -> str:
-    if not _valid_name(value):
-        raise ValueError(f"{what} must be 1-{_MAX_NAME} printable characters: {value!r}")
-    assert isinstance(value, str)
-    return value
-
-
-def _page_bounds(limit: object, offset: object) -> tuple[int, int]:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be a non-negative integer, not {offset!r}")
-    return min(limit, MAX_PAGE_SIZE), offset
-
-
-def _number(result: dict[str, Any], key: str, kind: type) -> Any:
-    value = result.get(key, 0)
-    if value is None:
-        value = 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{key} must be a number, not {value!r}")
-    return kind(value)
-
-
-def _figures(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "score": _number(result, "score", int),
-        "total": _number(result, "total", int),
-        "points": _number(result, "points", float),
-        "max_points": _number(result, "max_points", float),
-        "duration_ms": _number(result, "duration_ms", int),
-    }
-
-
-def _utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
-
-
-def _parse_time(value: object, what: str) -> _dt.datetime:
-    if isinstance(value, _dt.datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            # fromisoformat before Python 3.11 does not read a "Z" suffix.
-            parsed = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"{what} must be an ISO 8601 timestamp, not {value!r}") from None
-    else:
-        raise ValueError(f"{what} must be an ISO 8601 timestamp, not {value!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
-    return parsed.astimezone(_dt.timezone.utc)
-
-
-def _format_time(value: _dt.datetime | None) -> str | None:
-    """``2026-11-24T14:32:05Z``, the result JSON's format (fractions only if present)."""
-    if value is None:
-        return None
-    value = value.astimezone(_dt.timezone.utc)
-    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
-
-
-def _summary(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "challenge": row.challenge,
-        "challenge_version": row.challenge_version,
-        "user": row.user,
-        "mode": row.mode,
-        "submitted_at": _format_time(row.submitted_at),
-        "status": row.status,
-        "score": row.score,
-        "total": row.total,
-        "points": row.points,
-        "max_points": row.max_points,
-        "duration_ms": row.duration_ms,
-        "error": row.error,
-    }
-
-
-def _clean_json(value: Any) -> Any:
-    """A copy of a JSON value that every backend stores and gives back unchanged.
-
-    PostgreSQL's JSONB refuses NUL characters and unpaired surrogates, and JSON has
-    no NaN or infinity; learner output can contain any of them. NUL becomes U+FFFD,
-    a lone surrogate '?', a non-finite number null; on every backend alike.
-    """
-    if isinstance(value, str):
-        if value.isascii():
-            return value.replace("\x00", "\ufffd") if "\x00" in value else value
-        value = value.encode("utf-8", "replace").decode("utf-8")
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {str(_clean_json(k)): _clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    raise ValueError(f"not a JSON value: {type(value).__name__}")
