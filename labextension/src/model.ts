@@ -1,0 +1,488 @@
+/**
+ * The state behind the panels: the server's presence, the challenge of the
+ * current notebook, its runs, history and restores.
+ *
+ * Nothing here touches the DOM or JupyterLab's shell: the plugin passes the
+ * API client, dialogs and the contents API in, so the logic runs in unit
+ * tests against fakes.
+ */
+
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { errorMessage, errorStatus } from './errors';
+import { INotebookHandle } from './notebook';
+import { SubmissionRun } from './run';
+import { IWatchOptions } from './stream';
+import {
+  API_VERSION,
+  IChallengeDetail,
+  ICodeQuestClient,
+  IGradeResult,
+  IRestoreResponse,
+  IServerInfo,
+  ISubmissionSummary,
+  Mode
+} from './tokens';
+
+/** User settings that change what the panels do (schema/plugin.json). */
+export interface ICodeQuestSettings {
+  /** Save the notebook before grading it; otherwise send the editor's copy. */
+  autoSave: boolean;
+  /** Confetti when a submission passes every test. */
+  confetti: boolean;
+  /** Bring the Tests panel forward when tests start. */
+  revealPanelOnRun: boolean;
+}
+
+export const DEFAULT_SETTINGS: ICodeQuestSettings = {
+  autoSave: true,
+  confetti: true,
+  revealPanelOnRun: true
+};
+
+/** Whether the CodeQuest server extension answers, and speaks our API. */
+export type ServerState =
+  | { state: 'checking' }
+  | { state: 'ok'; info: IServerInfo }
+  /** `GET info` gave 404: the server extension is not installed or enabled. */
+  | { state: 'missing' }
+  | { state: 'mismatch'; info: IServerInfo }
+  | { state: 'unreachable'; message: string };
+
+/** Dialogs and file operations the model asks the host for. */
+export interface IModelHost {
+  /** Ask the learner to confirm; resolve true to go ahead. */
+  confirm(options: {
+    title: string;
+    body: string;
+    accept: string;
+  }): Promise<boolean>;
+  /** The contents API's checkpoints of a file. */
+  listCheckpoints(path: string): Promise<{ id: string; last_modified: string }[]>;
+  restoreCheckpoint(path: string, checkpointId: string): Promise<void>;
+  /** Translated strings for dialogs. */
+  __(msgid: string, ...args: string[]): string;
+}
+
+export interface IModelOptions {
+  client: ICodeQuestClient;
+  host: IModelHost;
+  settings?: ICodeQuestSettings;
+  watch?: IWatchOptions;
+}
+
+export type PanelTab = 'tests' | 'description' | 'history';
+
+/** What an "Undo restore" needs. */
+export interface IUndoRestore {
+  path: string;
+  submissionId: string;
+  checkpoint: IRestoreResponse['checkpoint'];
+}
+
+/** Everything the panels show about one challenge. */
+export class ChallengeSession {
+  constructor(readonly id: string, private _model: CodeQuestModel) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  detail: IChallengeDetail | null = null;
+  detailError: string | null = null;
+  /** The latest run, live or finished. */
+  run: SubmissionRun | null = null;
+  /** Set when the latest run was a passing Submit, until dismissed. */
+  celebrate = false;
+  history: ISubmissionSummary[] | null = null;
+  historyTotal = 0;
+  historyError: string | null = null;
+  /** The history entry being looked at. */
+  selected: {
+    id: string;
+    result: IGradeResult | null;
+    error: string | null;
+  } | null = null;
+  undo: IUndoRestore | null = null;
+  /** A restore or an undo is under way. */
+  busy: 'restore' | 'undo' | null = null;
+  /** The outcome of the last restore or undo, for the learner to read. */
+  notice: { text: string; tone: 'info' | 'error' } | null = null;
+  /** Unlocked hints revealed so far (hints show on request only). */
+  hintsShown = 0;
+  tab: PanelTab = 'tests';
+
+  get isRunning(): boolean {
+    return !!this.run && this.run.isActive;
+  }
+
+  setTab(tab: PanelTab): void {
+    this.tab = tab;
+    this._emit();
+  }
+
+  /** Load the description, hints and progress. */
+  async load(): Promise<void> {
+    try {
+      this.detail = await this._model.client.getChallenge(this.id);
+      this.detailError = null;
+      this.hintsShown = Math.min(this.hintsShown, this.detail.hints.length);
+    } catch (error) {
+      this.detailError = errorMessage(error);
+    }
+    this._emit();
+  }
+
+  /** Load this learner's submissions, newest first. */
+  async loadHistory(): Promise<void> {
+    try {
+      const list = await this._model.client.listSubmissions(this.id, 50, 0);
+      this.history = list.submissions;
+      this.historyTotal = list.total;
+      this.historyError = null;
+    } catch (error) {
+      this.historyError = errorMessage(error);
+    }
+    this._emit();
+  }
+
+  /** Reveal the next unlocked hint. */
+  showHint(): void {
+    const available = this.detail?.hints.length ?? 0;
+    if (this.hintsShown < available) {
+      this.hintsShown += 1;
+      this._emit();
+    }
+  }
+
+  dismissCelebration(): void {
+    this.celebrate = false;
+    this._emit();
+  }
+
+  /**
+   * Run the public tests (`run`) or everything (`submit`) on the notebook.
+   * Resolves when the submission is graded or has failed.
+   */
+  async start(mode: Mode, notebook: INotebookHandle): Promise<void> {
+    if (this.isRunning) {
+      return;
+    }
+    const settings = this._model.settings;
+    this.run?.dispose();
+    const run = new SubmissionRun({
+      client: this._model.client,
+      challengeId: this.id,
+      mode,
+      save: settings.autoSave ? () => notebook.save() : undefined,
+      // The server reads the saved workspace file; without auto-save the
+      // editor's copy is sent, so the learner is graded on what they see.
+      source: () =>
+        settings.autoSave
+          ? { path: notebook.path }
+          : { notebook: notebook.toJSON() },
+      watch: this._model.watchOptions
+    });
+    this.run = run;
+    this.celebrate = false;
+    this.selected = null;
+    this.tab = 'tests';
+    run.changed.connect(this._emit, this);
+    const finished = new Promise<void>(resolve => {
+      run.finished.connect(() => resolve());
+    });
+    this._emit();
+    await run.start();
+    await finished;
+    if (this.run !== run) {
+      return;
+    }
+    const result = run.result;
+    this.celebrate =
+      mode === 'submit' && !!result && result.status === 'passed';
+    this._emit();
+    if (result) {
+      // New progress may unlock hints and changes the best score.
+      await Promise.all([this.load(), this.loadHistory()]);
+      this._model.notifySubmissionFinished(this.id, result);
+    }
+  }
+
+  /** Show one history entry's full result (`null` goes back to the list). */
+  async select(sid: string | null): Promise<void> {
+    if (sid === null) {
+      this.selected = null;
+      this._emit();
+      return;
+    }
+    this.selected = { id: sid, result: null, error: null };
+    this._emit();
+    try {
+      const result = await this._model.client.getSubmission(sid);
+      if (this.selected?.id === sid) {
+        this.selected = { id: sid, result, error: null };
+      }
+    } catch (error) {
+      if (this.selected?.id === sid) {
+        this.selected = { id: sid, result: null, error: errorMessage(error) };
+      }
+    }
+    this._emit();
+  }
+
+  /**
+   * Put submission `sid`'s code back into the notebook, after asking.
+   * The server keeps the current file as a checkpoint, which "Undo restore"
+   * brings back.
+   */
+  async restore(sid: string, notebook: INotebookHandle): Promise<boolean> {
+    const host = this._model.host;
+    const ok = await host.confirm({
+      title: host.__('Restore this submission?'),
+      body: host.__(
+        'The notebook %1 will be replaced by the code of this submission. Your current version is kept as a checkpoint, so you can undo the restore.',
+        notebook.path
+      ),
+      accept: host.__('Restore')
+    });
+    if (!ok) {
+      return false;
+    }
+    this.busy = 'restore';
+    this.notice = null;
+    this._emit();
+    try {
+      // Save first so the checkpoint holds what the learner sees now.
+      await notebook.save();
+      const response = await this._model.client.restore(sid);
+      await notebook.revert();
+      this.undo = {
+        path: response.path || notebook.path,
+        submissionId: sid,
+        checkpoint: response.checkpoint
+      };
+      this.notice = {
+        text: host.__('Restored the submission into %1.', notebook.path),
+        tone: 'info'
+      };
+      return true;
+    } catch (error) {
+      this.notice = {
+        text: host.__('Could not restore: %1', errorMessage(error)),
+        tone: 'error'
+      };
+      return false;
+    } finally {
+      this.busy = null;
+      this._emit();
+    }
+  }
+
+  /** Bring back the notebook as it was before the last restore. */
+  async undoRestore(notebook: INotebookHandle): Promise<boolean> {
+    const undo = this.undo;
+    if (!undo) {
+      return false;
+    }
+    const host = this._model.host;
+    this.busy = 'undo';
+    this.notice = null;
+    this._emit();
+    try {
+      // A later "Save and checkpoint" replaces the checkpoint: never restore
+      // a checkpoint that is not the one the restore made.
+      const checkpoints = await host.listCheckpoints(undo.path);
+      const same = checkpoints.find(
+        c =>
+          c.id === undo.checkpoint.id &&
+          sameInstant(c.last_modified, undo.checkpoint.last_modified)
+      );
+      if (!same) {
+        this.undo = null;
+        this.notice = {
+          text: host.__(
+            'The version from before the restore is gone: a later save replaced its checkpoint.'
+          ),
+          tone: 'error'
+        };
+        return false;
+      }
+      await host.restoreCheckpoint(undo.path, undo.checkpoint.id);
+      await notebook.revert();
+      this.undo = null;
+      this.notice = {
+        text: host.__('Undid the restore: your previous version is back.'),
+        tone: 'info'
+      };
+      return true;
+    } catch (error) {
+      this.notice = {
+        text: host.__('Could not undo the restore: %1', errorMessage(error)),
+        tone: 'error'
+      };
+      return false;
+    } finally {
+      this.busy = null;
+      this._emit();
+    }
+  }
+
+  dispose(): void {
+    this.run?.dispose();
+    Signal.clearData(this);
+  }
+
+  private _emit(): void {
+    this._changed.emit();
+  }
+
+  private _changed = new Signal<this, void>(this);
+}
+
+function sameInstant(a: string, b: string): boolean {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  return isNaN(ta) || isNaN(tb) ? a === b : ta === tb;
+}
+
+/** The model shared by the challenge browser and the Tests panel. */
+export class CodeQuestModel {
+  constructor(options: IModelOptions) {
+    this.client = options.client;
+    this.host = options.host;
+    this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
+    this.watchOptions = options.watch;
+  }
+
+  readonly client: ICodeQuestClient;
+  readonly host: IModelHost;
+  readonly watchOptions: IWatchOptions | undefined;
+  settings: ICodeQuestSettings;
+
+  /** Fires when the server state, the current notebook or settings change. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Fires with the challenge id when a submission of it is graded. */
+  get submissionFinished(): ISignal<
+    this,
+    { challengeId: string; result: IGradeResult }
+  > {
+    return this._submissionFinished;
+  }
+
+  get server(): ServerState {
+    return this._server;
+  }
+
+  /** `GET info`: is the server extension there, and does it speak our API? */
+  async checkServer(): Promise<ServerState> {
+    this._server = { state: 'checking' };
+    this._changed.emit();
+    try {
+      const info = await this.client.info();
+      this._server =
+        info.api_version === API_VERSION
+          ? { state: 'ok', info }
+          : { state: 'mismatch', info };
+    } catch (error) {
+      this._server =
+        errorStatus(error) === 404
+          ? { state: 'missing' }
+          : { state: 'unreachable', message: errorMessage(error) };
+    }
+    this._changed.emit();
+    return this._server;
+  }
+
+  /** The challenge notebook the Tests panel follows, if any. */
+  get current(): INotebookHandle | null {
+    return this._current;
+  }
+
+  /** The session of the current notebook's challenge. */
+  get session(): ChallengeSession | null {
+    return this._current ? this.sessionFor(this._current.challengeId) : null;
+  }
+
+  /** Follow another notebook (or none); loads its challenge the first time. */
+  setCurrent(notebook: INotebookHandle | null): void {
+    if (notebook === this._current) {
+      return;
+    }
+    this._current = notebook;
+    if (notebook) {
+      const session = this.sessionFor(notebook.challengeId);
+      if (!session.detail && !session.detailError) {
+        void session.load();
+        void session.loadHistory();
+      }
+    }
+    this._changed.emit();
+  }
+
+  /** The session of a challenge, made on first use. */
+  sessionFor(challengeId: string): ChallengeSession {
+    let session = this._sessions.get(challengeId);
+    if (!session) {
+      session = new ChallengeSession(challengeId, this);
+      this._sessions.set(challengeId, session);
+    }
+    return session;
+  }
+
+  /** Grade the current notebook (or the one given). */
+  async start(mode: Mode, notebook = this._current): Promise<void> {
+    if (!notebook) {
+      return;
+    }
+    await this.sessionFor(notebook.challengeId).start(mode, notebook);
+  }
+
+  /**
+   * Check the server again and reload what the panels show (the challenge
+   * browser listens to `refreshed`).
+   */
+  async refresh(): Promise<void> {
+    const state = await this.checkServer();
+    const session = this.session;
+    if (state.state === 'ok' && session) {
+      await Promise.all([session.load(), session.loadHistory()]);
+    }
+    this._refreshed.emit();
+  }
+
+  /** Fires after `refresh()`. */
+  get refreshed(): ISignal<this, void> {
+    return this._refreshed;
+  }
+
+  updateSettings(settings: Partial<ICodeQuestSettings>): void {
+    this.settings = { ...this.settings, ...settings };
+    this._changed.emit();
+  }
+
+  /** @internal Called by sessions when a submission is graded. */
+  notifySubmissionFinished(challengeId: string, result: IGradeResult): void {
+    this._submissionFinished.emit({ challengeId, result });
+  }
+
+  dispose(): void {
+    for (const session of this._sessions.values()) {
+      session.dispose();
+    }
+    this._sessions.clear();
+    Signal.clearData(this);
+  }
+
+  private _server: ServerState = { state: 'checking' };
+  private _current: INotebookHandle | null = null;
+  private _sessions = new Map<string, ChallengeSession>();
+  private _changed = new Signal<this, void>(this);
+  private _refreshed = new Signal<this, void>(this);
+  private _submissionFinished = new Signal<
+    this,
+    { challengeId: string; result: IGradeResult }
+  >(this);
+}

@@ -1,0 +1,232 @@
+/**
+ * Types of the CodeQuest REST API (`{base_url}codequest/api/`) and the
+ * command ids of this extension.
+ *
+ * The shapes follow the project's API contract; fields the server may add
+ * later are tolerated because nothing here rejects unknown keys.
+ */
+
+/** The API version this frontend speaks; `GET info` must report the same. */
+export const API_VERSION = 1;
+
+/** Command ids, all under `codequest:`. */
+export namespace CommandIDs {
+  export const openBrowser = 'codequest:open-browser';
+  export const openTestsPanel = 'codequest:open-tests-panel';
+  export const openChallenge = 'codequest:open-challenge';
+  export const runTests = 'codequest:run-tests';
+  export const submit = 'codequest:submit';
+  export const showHint = 'codequest:show-hint';
+  export const nextChallenge = 'codequest:next-challenge';
+  export const refresh = 'codequest:refresh';
+}
+
+export type Difficulty = 'easy' | 'medium' | 'hard';
+export type ProgressStatus = 'not_started' | 'attempted' | 'completed';
+export type SubmissionStatus =
+  | 'queued'
+  | 'running'
+  | 'passed'
+  | 'failed'
+  | 'error';
+export type TestStatus =
+  | 'passed'
+  | 'failed'
+  | 'error'
+  | 'timeout'
+  | 'skipped'
+  | 'not_run';
+export type ErrorKind =
+  | 'syntax'
+  | 'timeout'
+  | 'memory'
+  | 'kernel_died'
+  | 'notebook'
+  | 'internal';
+export type Mode = 'run' | 'submit';
+
+/** `GET info`. */
+export interface IServerInfo {
+  version: string;
+  api_version: number;
+  user: string;
+  instructor: boolean;
+}
+
+/** A learner's progress on one challenge. */
+export interface IProgress {
+  status: ProgressStatus;
+  attempts: number;
+  failed_attempts?: number;
+  best_score: number | null;
+  best_total: number | null;
+  best_points?: number | null;
+  max_points?: number | null;
+  completed_at?: string | null;
+  last_submitted_at?: string | null;
+}
+
+/** One entry of `GET challenges`. */
+export interface IChallengeSummary {
+  id: string;
+  title: string;
+  difficulty: Difficulty | string;
+  estimated_minutes: number | null;
+  tags: string[];
+  notebook: string;
+  progress: IProgress;
+}
+
+export interface IChallengeList {
+  challenges: IChallengeSummary[];
+}
+
+export interface IPublicTestFile {
+  path: string;
+  source: string;
+  tests: string[];
+}
+
+export interface IHint {
+  text: string;
+  after_attempts: number;
+}
+
+/** `GET challenges/{id}`. */
+export interface IChallengeDetail extends IChallengeSummary {
+  description: string;
+  module?: string;
+  public_tests: IPublicTestFile[];
+  hidden_tests: number;
+  hints: IHint[];
+  locked_hints: number;
+  limits?: { timeout_s?: number; memory_mb?: number; [key: string]: unknown };
+  workspace?: { path: string; exists: boolean };
+  next: string | null;
+}
+
+/** `POST challenges/{id}/workspace`. */
+export interface IWorkspace {
+  path: string;
+  created: boolean;
+}
+
+/** One test's result (also the data of an SSE `test` event). */
+export interface ITestResult {
+  id: string;
+  name: string;
+  hidden: boolean;
+  status: TestStatus;
+  message?: string | null;
+  expected?: string | null;
+  actual?: string | null;
+  duration_ms?: number;
+  points?: number;
+  max_points?: number;
+  output?: string | null;
+}
+
+/** Why the tests could not run at all. */
+export interface IGradeError {
+  kind: ErrorKind | string;
+  message: string;
+  cell?: number | null;
+  traceback?: string | null;
+}
+
+/** A notebook cell that raised while the learner's notebook ran. */
+export interface ICellError {
+  cell: number;
+  ename: string;
+  evalue: string;
+  traceback?: string | null;
+}
+
+/** The result JSON of one submission (`GET submissions/{sid}`). */
+export interface IGradeResult {
+  id: string;
+  challenge: string;
+  challenge_version?: string;
+  user?: string;
+  mode: Mode;
+  submitted_at: string;
+  status: SubmissionStatus;
+  score: number;
+  total: number;
+  points: number;
+  max_points: number;
+  duration_ms: number;
+  tests?: ITestResult[];
+  error?: IGradeError | null;
+  cell_errors?: ICellError[];
+}
+
+/** A history entry: the result JSON without its tests. */
+export type ISubmissionSummary = Omit<IGradeResult, 'tests' | 'cell_errors'>;
+
+export interface ISubmissionList {
+  submissions: ISubmissionSummary[];
+  total: number;
+}
+
+/** `POST challenges/{id}/submissions` (202). */
+export interface ISubmissionAccepted {
+  id: string;
+  status: SubmissionStatus;
+}
+
+/** `POST submissions/{sid}/restore`. */
+export interface IRestoreResponse {
+  path: string;
+  checkpoint: { id: string; last_modified: string };
+}
+
+/** A test announced by the SSE `collected` event. */
+export interface ICollectedTest {
+  id: string;
+  name: string;
+  hidden: boolean;
+  max_points?: number;
+}
+
+export interface ICollected {
+  total: number;
+  tests: ICollectedTest[];
+}
+
+/** The body of `POST challenges/{id}/submissions`. */
+export interface ISubmissionRequest {
+  mode: Mode;
+  path?: string;
+  notebook?: unknown;
+  files?: Record<string, string>;
+}
+
+/**
+ * The calls the widgets make. The plugin passes the HTTP client
+ * ({@link CodeQuestClient} in `api.ts`); unit tests pass a fake.
+ */
+export interface ICodeQuestClient {
+  info(): Promise<IServerInfo>;
+  listChallenges(): Promise<IChallengeSummary[]>;
+  getChallenge(id: string): Promise<IChallengeDetail>;
+  createWorkspace(id: string): Promise<IWorkspace>;
+  submit(
+    challengeId: string,
+    body: ISubmissionRequest
+  ): Promise<ISubmissionAccepted>;
+  getSubmission(sid: string): Promise<IGradeResult>;
+  listSubmissions(
+    challengeId: string,
+    limit?: number,
+    offset?: number
+  ): Promise<ISubmissionList>;
+  restore(sid: string): Promise<IRestoreResponse>;
+  /** The URL of `submissions/{sid}/events`, with the token when one is configured. */
+  eventsUrl(sid: string): string;
+}
+
+/** True when a submission status is final. */
+export function isFinal(status: SubmissionStatus): boolean {
+  return status === 'passed' || status === 'failed' || status === 'error';
+}
