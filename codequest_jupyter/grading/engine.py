@@ -526,6 +526,8 @@ class _Run:
             f"_cq_sys.path.insert(0, {workdir!r})\n"
             "_cq_sys.dont_write_bytecode = True\n"
             "del _cq_os, _cq_sys\n"
+            # Plain tracebacks: quicker to format and easier to read than IPython's context.
+            "get_ipython().InteractiveTB.set_mode('Plain')\n"
             + run_limits_code(self.limits.memory_mb, budget, 64)
         )
 

@@ -23,6 +23,7 @@ import io
 import json
 import linecache
 import os
+import re
 import shutil
 import signal
 import sys
@@ -33,6 +34,7 @@ import types
 import unittest
 
 CHANNEL_MIME = "application/vnd.codequest.event+json"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Names IPython puts into the user namespace that are not the learner's code.
 _IPYTHON_NAMES = frozenset(
@@ -281,7 +283,7 @@ class _Recorder:
                 actual, expected = _safe_repr(compared[0]), _safe_repr(compared[1])
             elif nodeid in _unittest_compare:
                 actual, expected = _unittest_compare.pop(nodeid)
-            traceback = _cap(str(failing.longrepr), 8000) if failing.longrepr else None
+            traceback = _cap(self._clean(str(failing.longrepr)), 8000) if failing.longrepr else None
         points = max_points if status == "passed" else 0
         self._emit_result(
             nodeid, name, hidden, status, max_points, points, duration_ms=duration_ms,
@@ -289,6 +291,13 @@ class _Recorder:
             traceback=traceback,
         )
         self.current = None
+
+    def _clean(self, text):
+        """Test paths as the author wrote them, without the private suite directory."""
+        text = _ANSI.sub("", text)
+        for prefix in (self.suite_dir + os.sep, os.path.relpath(self.suite_dir) + os.sep):
+            text = text.replace(prefix, "")
+        return text
 
     def _emit_result(self, nodeid, name, hidden, status, max_points, points, duration_ms=0,
                      message=None, expected=None, actual=None, output=None, traceback=None):
@@ -298,7 +307,7 @@ class _Recorder:
         self.channel.emit(
             "test",
             {"id": nodeid, "name": name, "hidden": hidden, "status": status,
-             "message": _cap(message, 2000), "expected": expected, "actual": actual,
+             "message": _cap(_ANSI.sub("", message), 2000) if message else None, "expected": expected, "actual": actual,
              "duration_ms": duration_ms, "points": points, "max_points": max_points,
              "output": output, "traceback": traceback},
         )
@@ -367,7 +376,13 @@ def _exception_kind(exc):
 def _crash_message(report):
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None and crash.message:
-        return crash.message
+        # The headline only; the full explanation stays in the traceback.
+        head = []
+        for line in crash.message.strip().splitlines():
+            if not line.strip() or "Use -v to get" in line:
+                break
+            head.append(line)
+        return "\n".join(head) or crash.message.strip()
     text = str(report.longrepr or "")
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     errors = [ln[2:].strip() for ln in lines if ln.startswith("E ")]
@@ -420,6 +435,9 @@ def run_tests(payload):
     channel = _Channel(payload["secret"])
     sys.dont_write_bytecode = True
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ["PY_COLORS"] = "0"
+    for name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+        os.environ.pop(name, None)
     sys.modules[payload["module"]] = learner_module(payload["module"], shell.user_ns)
 
     suite_dir = tempfile.mkdtemp(prefix="suite-", dir=payload.get("run_dir") or None)

@@ -1,0 +1,243 @@
+"""The ``codequest`` command: grade, validate, scaffold, launch, migrate.
+
+Exit codes: 0 when the command did its job (for ``grade``, whatever the score), 1 when
+``validate`` found a problem, 2 for unusable input (a one-line message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+STATUS_MARKS = {
+    "passed": "✓",
+    "failed": "✗",
+    "error": "⚠",
+    "timeout": "⚠",
+    "skipped": "-",
+    "not_run": "·",
+}
+
+
+class UsageError(Exception):
+    """Input the command cannot work with; printed as one line, exit 2."""
+
+
+def _fail(message: str) -> int:
+    print(f"codequest: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+# -- grade ------------------------------------------------------------------------------
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .challenges import ChallengeError, load_challenge
+    from .grading import Grader, GradingSettings, SubmissionInvalid, parse_notebook
+
+    try:
+        challenge = load_challenge(args.challenge_dir)
+    except ChallengeError as exc:
+        raise UsageError(str(exc)) from None
+    path = Path(args.notebook)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        notebook = parse_notebook(path.read_bytes())
+    except SubmissionInvalid as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    files = _read_files(args.file or [])
+
+    async def run() -> Any:
+        async with Grader(GradingSettings(sandbox=args.sandbox)) as grader:
+            return await grader.grade(
+                challenge, notebook, files, args.mode, user=os.environ.get("USER", "")
+            )
+
+    try:
+        result = asyncio.run(run())
+    except SubmissionInvalid as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print_result(result.to_json())
+    return EXIT_OK
+
+
+def _read_files(paths: list[str]) -> dict[str, str]:
+    files = {}
+    for spec in paths:
+        name, _, source = spec.partition("=")
+        source = source or name
+        try:
+            files[Path(name).as_posix()] = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{source}: cannot read ({exc})") from None
+    return files
+
+
+def print_result(result: dict[str, Any], out=None) -> None:
+    out = out or sys.stdout
+    for test in result["tests"]:
+        mark = STATUS_MARKS.get(test["status"], "?")
+        hidden = " (hidden)" if test["hidden"] else ""
+        points = f"{test['points']:g}/{test['max_points']:g}"
+        print(f" {mark} {test['name']}{hidden}  [{test['status']}, {points} pts, "
+              f"{test['duration_ms']} ms]", file=out)
+        if test["status"] not in ("passed", "skipped") and test.get("message"):
+            for line in str(test["message"]).splitlines()[:6]:
+                print(f"     {line}", file=out)
+        if test.get("expected") is not None or test.get("actual") is not None:
+            print(f"     expected: {test.get('expected')}", file=out)
+            print(f"     actual:   {test.get('actual')}", file=out)
+    for cell in result.get("cell_errors", []):
+        print(f" ⚠ cell {cell['cell'] + 1} raised {cell['ename']}: {cell['evalue']}", file=out)
+    if result.get("error"):
+        print(f" ⚠ {result['error']['kind']}: {result['error']['message']}", file=out)
+    print(
+        f"{result['status'].upper()}: {result['score']}/{result['total']} tests passed · "
+        f"{result['points']:g}/{result['max_points']:g} points · "
+        f"{result['duration_ms'] / 1000:.2f} s",
+        file=out,
+    )
+
+
+# -- validate ---------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .challenges import bundled_challenges_dir
+    from .validate import format_table, validate_all
+
+    roots = [Path(d) for d in args.dirs] or [bundled_challenges_dir()]
+    for root in roots:
+        if not root.exists():
+            raise UsageError(f"{root}: no such directory")
+    reports = asyncio.run(validate_all(roots, sandbox=args.sandbox, concurrency=args.jobs))
+    if not reports:
+        raise UsageError(f"no challenge found in {', '.join(map(str, roots))}")
+    print(format_table(reports))
+    bad = [r for r in reports if not r.ok]
+    if bad:
+        print(f"\n{len(bad)} of {len(reports)} challenges have problems.")
+        return EXIT_PROBLEMS
+    print(f"\nAll {len(reports)} challenges are valid.")
+    return EXIT_OK
+
+
+# -- new --------------------------------------------------------------------------------
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, scaffold
+
+    try:
+        path = scaffold(args.id, Path(args.dir), title=args.title)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Created {path}. Edit it, then check it with: codequest validate {path}")
+    return EXIT_OK
+
+
+# -- lab --------------------------------------------------------------------------------
+def cmd_lab(args: argparse.Namespace, extra: list[str]) -> int:
+    """Launch JupyterLab with the extension, the bundled challenges and SQLite."""
+    argv = [sys.executable, "-m", "jupyterlab"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    if args.root_dir:
+        Path(args.root_dir).mkdir(parents=True, exist_ok=True)
+        argv.append(f"--ServerApp.root_dir={Path(args.root_dir).resolve()}")
+    if args.challenges:
+        dirs = json.dumps([str(Path(d).resolve()) for d in args.challenges])
+        argv.append(f"--CodeQuestApp.challenge_dirs={dirs}")
+    if args.db:
+        argv.append(f"--CodeQuestApp.db_url={args.db}")
+    argv.extend(extra)
+    os.execv(sys.executable, argv)
+    return EXIT_OK  # pragma: no cover - execv does not return
+
+
+# -- db ---------------------------------------------------------------------------------
+def cmd_db(args: argparse.Namespace) -> int:
+    from .store import upgrade
+
+    url = args.url or _default_db_url()
+    upgrade(url)
+    print(f"Database at {url} is up to date.")
+    return EXIT_OK
+
+
+def _default_db_url() -> str:
+    from .app import CodeQuestApp
+
+    return CodeQuestApp().db_url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codequest", description="Coding challenges with instant grading for Jupyter."
+    )
+    parser.add_argument("--version", action="version", version=f"codequest {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one notebook against a challenge, no server")
+    grade.add_argument("challenge_dir")
+    grade.add_argument("notebook")
+    grade.add_argument("--json", action="store_true", help="print the result JSON")
+    grade.add_argument("--mode", choices=["submit", "run"], default="submit")
+    grade.add_argument(
+        "--file", action="append", metavar="NAME[=PATH]",
+        help="a learner file graded beside the notebook (repeatable)",
+    )
+    grade.add_argument("--sandbox", default="auto", choices=["auto", "rlimits", "none"])
+    grade.set_defaults(func=cmd_grade)
+
+    validate = sub.add_parser("validate", help="check challenges: format, solution, starter")
+    validate.add_argument("dirs", nargs="*", help="challenge dirs or folders of them")
+    validate.add_argument("--jobs", type=int, default=2, help="challenges checked at once")
+    validate.add_argument("--sandbox", default="auto", choices=["auto", "rlimits", "none"])
+    validate.set_defaults(func=cmd_validate)
+
+    new = sub.add_parser("new", help="scaffold a challenge directory that validates")
+    new.add_argument("id")
+    new.add_argument("--dir", default=".", help="where to create it (default: here)")
+    new.add_argument("--title", default=None)
+    new.set_defaults(func=cmd_new)
+
+    lab = sub.add_parser("lab", help="launch JupyterLab with CodeQuest")
+    lab.add_argument("--root-dir", default=None, help="the folder JupyterLab serves")
+    lab.add_argument("--challenges", action="append", help="challenge folder (repeatable)")
+    lab.add_argument("--db", default=None, help="database URL (default: embedded SQLite)")
+    lab.set_defaults(func=cmd_lab)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply the schema migrations")
+    up.add_argument("--url", default=None, help="database URL (default: the server's)")
+    up.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "lab":
+            return cmd_lab(args, extra)
+        return args.func(args)
+    except UsageError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""``codequest validate``: is each challenge usable, and does it mean what it says?
+
+For every challenge: the format loads, the reference solution passes every test, the
+untouched starter fails at least one, and two gradings of the solution agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .challenges import Challenge, ChallengeError, discover, load_challenge
+from .grading import Grader, GradingSettings, notebook_from_code, parse_notebook
+
+
+@dataclass
+class ChallengeReport:
+    path: Path
+    id: str
+    format: str = "ok"
+    solution: str = "-"
+    starter: str = "-"
+    stable: str = "-"
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def solution_submission(challenge: Challenge) -> tuple[dict[str, Any], dict[str, str]]:
+    """The reference solution as (notebook, learner files).
+
+    ``solution/`` holds either a notebook, or ``<module>.py``; its other files are
+    graded as the learner's versions of the starter files.
+    """
+    root = challenge.path / "solution"
+    notebooks = [p for p in challenge.solution if p.endswith(".ipynb")]
+    module_file = f"solution/{challenge.module}.py"
+    if notebooks:
+        nb = parse_notebook((challenge.path / notebooks[0]).read_bytes())
+        used = notebooks[0]
+    elif module_file in challenge.solution:
+        nb = notebook_from_code((challenge.path / module_file).read_text(encoding="utf-8"))
+        used = module_file
+    else:
+        raise ChallengeError(
+            root, f"holds neither a notebook nor {challenge.module}.py (the reference solution)"
+        )
+    files = {
+        rel.split("/", 1)[1]: (challenge.path / rel).read_text(encoding="utf-8")
+        for rel in challenge.solution
+        if rel != used and not rel.endswith(".ipynb")
+    }
+    return nb, files
+
+
+def _outcome(result: Any) -> str:
+    return f"{result.score}/{result.total} passed"
+
+
+def _failures(result: Any, limit: int = 3) -> str:
+    bad = [t for t in result.tests if t.status != "passed"]
+    parts = [f"{t.id} {t.status}" + (f" ({_short(t.message)})" if t.message else "") for t in bad[:limit]]
+    if len(bad) > limit:
+        parts.append(f"and {len(bad) - limit} more")
+    text = "; ".join(parts)
+    if result.error is not None:
+        text = f"{result.error.kind}: {_short(result.error.message)}" + (f"; {text}" if text else "")
+    return text
+
+
+def _short(text: str | None, limit: int = 120) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+async def validate_challenge(grader: Grader, path: Path) -> ChallengeReport:
+    started = time.perf_counter()
+    report = ChallengeReport(path=path, id=path.name)
+    try:
+        challenge = load_challenge(path)
+        notebook, files = solution_submission(challenge)
+    except ChallengeError as exc:
+        report.format = "broken"
+        report.problems.append(str(exc))
+        return report
+    first = await grader.grade(challenge, notebook, files, "submit", user="validate")
+    report.solution = _outcome(first)
+    if first.status != "passed" or first.total == 0:
+        report.problems.append(
+            "the solution does not pass every test: " + (_failures(first) or "no tests ran")
+        )
+    starter = await grader.grade(challenge, None, None, "submit", user="validate")
+    report.starter = _outcome(starter)
+    if starter.status == "passed":
+        report.problems.append("the untouched starter passes every test")
+    second = await grader.grade(challenge, notebook, files, "submit", user="validate")
+    same = [(t.id, t.status) for t in first.tests] == [(t.id, t.status) for t in second.tests]
+    report.stable = "yes" if same and first.status == second.status else "no"
+    if report.stable == "no":
+        report.problems.append(
+            f"two runs of the solution disagree: {_outcome(first)} then {_outcome(second)}"
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def validate_all(
+    roots: list[Path], *, sandbox: str = "auto", concurrency: int = 2
+) -> list[ChallengeReport]:
+    dirs = discover(roots)
+    limit = asyncio.Semaphore(max(1, concurrency))
+    async with Grader(GradingSettings(sandbox=sandbox, pool_size=max(1, concurrency))) as grader:
+
+        async def one(path: Path) -> ChallengeReport:
+            async with limit:
+                return await validate_challenge(grader, path)
+
+        return list(await asyncio.gather(*(one(d) for d in dirs)))
+
+
+def format_table(reports: list[ChallengeReport]) -> str:
+    header = ("challenge", "format", "solution", "starter", "stable", "time", "result")
+    rows = [
+        (r.id, r.format, r.solution, r.starter, r.stable, f"{r.seconds:.1f}s",
+         "ok" if r.ok else "PROBLEM")
+        for r in reports
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    for r in reports:
+        for problem in r.problems:
+            lines.append(f"  {r.id}: {problem}")
+    return "\n".join(lines)
