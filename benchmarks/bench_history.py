@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
             "list_all(challenge) first page (instructors)",
             timed(lambda: store.list_all(challenge=CHALLENGES[5]), max(5, n // 10)),
         )
+        report("list_all() first page (instructors)", timed(store.list_all, max(5, n // 10)))
     finally:  # fmt: skip
         store.close()
         if not args.keep and not args.url:

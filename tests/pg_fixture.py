@@ -19,6 +19,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -101,9 +102,12 @@ class PostgresServer:
 
     def _command(self, tool: str, *args: str) -> list[str]:
         command = [str(self.bin_dir / tool), *args]
-        if self.run_as is not None:
+        if self.run_as is None:
+            return command
+        if shutil.which("runuser"):
             return ["runuser", "-u", self.run_as.pw_name, "--", *command]
-        return command
+        line = " ".join(shlex.quote(part) for part in command)
+        return ["su", "-s", "/bin/sh", "-c", line, self.run_as.pw_name]
 
     def _run(self, tool: str, *args: str) -> None:
         done = subprocess.run(self._command(tool, *args), capture_output=True, text=True)

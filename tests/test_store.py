@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -32,6 +33,7 @@ from codequest_jupyter.store import (
     upgrade,
 )
 from codequest_jupyter.store.engine import make_engine
+from codequest_jupyter.store.migrate import alembic_config
 from codequest_jupyter.store.models import Base
 
 pytest_plugins = ("pg_fixture",)
@@ -138,7 +140,7 @@ def test_submission_lifecycle(store: SubmissionStore) -> None:
 
     assert store.mark_running(sid) is True
     assert store.get_result(sid)["status"] == "running"  # type: ignore[index]
-    assert store.mark_running(sid) is False  # not queued any more
+    assert store.mark_running(sid) is True  # graded again after a restart
 
     final = graded(result, 2, 3, hidden=1)
     assert store.finish(sid, final) is True
@@ -148,6 +150,7 @@ def test_submission_lifecycle(store: SubmissionStore) -> None:
     # The first final state wins; a second finish or a late error changes nothing.
     assert store.finish(sid, graded(queued(), 3, 3) | {"id": sid}) is False
     assert store.mark_error(sid, "internal", "late") is False
+    assert store.mark_running(sid) is False
     assert store.get_result(sid) == final
     assert store.unfinished() == []
 
@@ -625,3 +628,26 @@ def test_database_from_a_newer_version_is_refused_clearly(db_url: str) -> None:
         engine.dispose()
     with pytest.raises(StoreError, match="newer version"):
         SubmissionStore(db_url)
+
+
+def test_downgrade_to_first_revision_and_back_rebuilds_progress(db_url: str) -> None:
+    with SubmissionStore(db_url) as store:
+        submit(store, 1, 2, at=0)
+        sid = submit(store, 2, 2, at=10)
+        before = store.progress("alice")
+        with store.engine.connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), FIRST_REVISION)
+        assert "progress" not in table_names(db_url)
+    with SubmissionStore(db_url) as store:
+        assert store.get_result(sid) is not None
+        assert store.progress("alice") == before
+
+
+def test_missing_postgresql_binaries_fail_the_run_not_skip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pg_fixture
+
+    monkeypatch.setattr(pg_fixture, "find_pg_bin", lambda: None)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install postgresql"):
+        pg_fixture.start_postgres_server()

@@ -65,12 +65,13 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            # First, so that switching to WAL below waits for a busy database too.
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 # Durable across application crashes in WAL mode; only an OS crash
-                # can lose the last commits, which grading can redo.
+                # can lose the last commits.
                 cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()

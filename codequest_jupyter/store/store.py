@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from ..results import FINAL_STATUSES, MODES
 from .engine import WRITE_OPTION, is_memory_sqlite, make_engine
@@ -195,14 +195,15 @@ class SubmissionStore:
         return sid
 
     def mark_running(self, sid: str) -> bool:
-        """Record that grading of a queued submission started.
+        """Record that grading of a submission (re)started: status "running", started_at now.
 
-        Returns False (and changes nothing) when it is not queued any more.
-        Raises ``SubmissionNotFound`` for an unknown id.
+        A submission left "running" by a server that stopped may be marked again when
+        it is graded again. Returns False (and changes nothing) when the submission is
+        final already. Raises ``SubmissionNotFound`` for an unknown id.
         """
         with self._writing() as session:
             row = self._locked_row(session, sid)
-            if row.status != "queued":
+            if row.status in FINAL_STATUSES:
                 return False
             row.status = "running"
             row.started_at = utc_now()
@@ -276,7 +277,10 @@ class SubmissionStore:
         if not valid_id(sid):
             raise SubmissionNotFound(f"no submission {sid!r}")
         row = session.execute(
-            select(Submission).where(Submission.id == sid).with_for_update()
+            select(Submission)
+            .options(defer(Submission.code))  # the snapshot is not needed to update
+            .where(Submission.id == sid)
+            .with_for_update()
         ).scalar_one_or_none()
         if row is None:
             raise SubmissionNotFound(f"no submission {sid!r}")
