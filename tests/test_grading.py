@@ -1,0 +1,434 @@
+"""The grading engine on real kernels: every outcome a submission can have."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from challenge_factory import make_challenge, notebook
+from codequest_jupyter.challenges import load_challenge
+from codequest_jupyter.grading import Grader, GradingSettings, SubmissionInvalid
+
+SOLUTION = notebook("def add(a, b):\n    return a + b\n")
+WRONG = notebook("def add(a, b):\n    return a - b\n")
+
+
+def kernel_processes(marker: str) -> list[int]:
+    """Pids of live processes whose command line mentions ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    """Run directories of this test go here, so leftovers can be checked."""
+    path = tmp_path / "runs"
+    path.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(path))
+    return path
+
+
+@pytest.fixture
+async def grader(runs_dir):
+    g = Grader(GradingSettings(sandbox="rlimits"))
+    yield g
+    await g.close()
+    # Nothing left behind: no run directory, no kernel process.
+    assert list(runs_dir.iterdir()) == []
+    assert kernel_processes(str(runs_dir)) == []
+
+
+async def test_solution_passes_with_points_and_timing(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    result = await grader.grade(ch, SOLUTION, mode="submit", user="alice", submission_id="s1")
+    data = result.to_json()
+    assert data["status"] == "passed"
+    assert (data["score"], data["total"]) == (3, 3)
+    assert data["points"] == data["max_points"] == 3.0
+    assert data["id"] == "s1" and data["user"] == "alice" and data["challenge"] == "adder"
+    assert data["challenge_version"] == ch.version and len(ch.version) == 64
+    assert data["error"] is None
+    assert [t["id"] for t in data["tests"]] == [
+        "tests/test_add.py::test_small_numbers",
+        "tests/test_add.py::test_negative_numbers",
+        "hidden/test_add_hidden.py::test_large_numbers",
+    ]
+    assert [t["hidden"] for t in data["tests"]] == [False, False, True]
+    assert all(t["duration_ms"] >= 0 for t in data["tests"]) and data["duration_ms"] > 0
+
+
+async def test_failure_reports_expected_and_actual(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    result = await grader.grade(ch, WRONG, mode="run")
+    assert result.status == "failed" and result.mode == "run"
+    # Mode "run" grades the public tests only.
+    assert [t.hidden for t in result.tests] == [False, False]
+    first = result.tests[0]
+    assert first.status == "failed"
+    assert (first.actual, first.expected) == ("-1", "3")
+    assert "assert -1 == 3" in first.message
+    assert first.points == 0 and first.max_points == 1
+    assert "tests/test_add.py" in first.traceback and "suite-" not in first.traceback
+
+
+async def test_hidden_details_are_withheld(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    result = await grader.grade(ch, WRONG, mode="submit")
+    hidden = [t for t in result.tests if t.hidden]
+    assert len(hidden) == 1 and hidden[0].status == "failed"
+    assert hidden[0].message is None and hidden[0].expected is None
+    assert hidden[0].actual is None and hidden[0].traceback is None
+    assert hidden[0].name == "test_large_numbers" and hidden[0].max_points == 1
+    public = [t for t in result.tests if not t.hidden]
+    assert all(t.message for t in public)
+
+
+async def test_hidden_details_shown_when_the_challenge_allows(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path, toml_extra="show_hidden_details = true"))
+    result = await grader.grade(ch, WRONG, mode="submit")
+    hidden = [t for t in result.tests if t.hidden][0]
+    assert hidden.expected == "1000000000001" and hidden.actual == "999999999999"
+
+
+async def test_events_stream_each_test_then_match_the_result(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    events: list[tuple[str, dict]] = []
+
+    async def on_event(kind, data):
+        events.append((kind, data))
+
+    result = await grader.grade(ch, WRONG, mode="submit", on_event=on_event)
+    kinds = [k for k, _ in events]
+    assert kinds == ["collected", "test", "test", "test"]
+    assert events[0][1]["total"] == 3
+    assert [d["id"] for _, d in events[1:]] == [t.id for t in result.tests]
+    assert events[3][1]["message"] is None  # hidden stays hidden in the stream too
+
+
+async def test_error_in_test_is_error_status(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    nb = notebook("def add(a, b):\n    return a / 0\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert [t.status for t in result.tests] == ["error", "error"]
+    assert "ZeroDivisionError" in result.tests[0].message
+    assert result.status == "failed"
+
+
+async def test_missing_function_reports_every_test(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    nb = notebook("x = 1")
+    result = await grader.grade(ch, nb, mode="submit")
+    assert result.total == 3
+    assert all(t.status == "error" for t in result.tests)
+    assert "cannot import name 'add'" in result.tests[0].message
+
+
+async def test_per_test_timeout_keeps_other_results(grader, tmp_path):
+    tests = {
+        "test_t.py": """
+            from adder import add, spin
+
+            def test_before():
+                assert add(1, 1) == 2
+
+            def test_spins():
+                spin()
+
+            def test_after():
+                assert add(2, 2) == 4
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1"))
+    nb = notebook("def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n")
+    result = await grader.grade(ch, nb, mode="submit")
+    assert [t.status for t in result.tests] == ["passed", "timeout", "passed"]
+    assert "1 s" in result.tests[1].message
+    assert result.status == "failed" and result.error is None
+    assert result.duration_ms < 15000
+
+
+async def test_uninterruptible_test_is_stopped_by_the_watchdog(grader, tmp_path):
+    # A loop that swallows every exception cannot be stopped inside the kernel.
+    tests = {
+        "test_t.py": """
+            from adder import add, stubborn
+
+            def test_before():
+                assert add(1, 1) == 2
+
+            def test_stubborn():
+                stubborn()
+
+            def test_after():
+                assert add(2, 2) == 4
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1"))
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n\n"
+        "def stubborn():\n    while True:\n        try:\n            while True:\n"
+        "                pass\n        except BaseException:\n            pass\n"
+    )
+    result = await grader.grade(ch, nb, mode="submit")
+    assert [t.status for t in result.tests] == ["passed", "timeout", "not_run"]
+    assert result.tests[2].message.startswith("Not run")
+    assert result.duration_ms < 20000
+
+
+async def test_infinite_loop_in_a_cell_is_stopped_and_tests_still_run(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path, limits="timeout_s = 1"))
+    nb = notebook("while True:\n    pass\n", "def add(a, b):\n    return a + b\n")
+    result = await grader.grade(ch, nb, mode="submit")
+    assert result.error is not None and result.error.kind == "timeout"
+    assert result.error.cell == 1  # index in the notebook: the markdown cell is 0
+    assert [c.cell for c in result.cell_errors] == [1]
+    # The loop was interrupted, so the rest of the notebook ran and the tests pass.
+    assert [t.status for t in result.tests] == ["passed"] * 3
+
+
+async def test_memory_bomb_is_a_memory_error(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    nb = notebook("hog = bytearray(4 * 1024**3)\n", "def add(a, b):\n    return a + b\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert result.error is not None and result.error.kind == "memory"
+    assert "256 MB" in result.error.message
+    assert result.cell_errors[0].ename == "MemoryError"
+
+
+async def test_memory_bomb_in_a_test_fails_only_that_test(grader, tmp_path):
+    tests = {
+        "test_m.py": """
+            from adder import add, hog
+
+            def test_hog():
+                hog()
+
+            def test_add():
+                assert add(1, 2) == 3
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    nb = notebook("def add(a, b):\n    return a + b\n\ndef hog():\n    return bytearray(4 * 1024**3)\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert [t.status for t in result.tests] == ["error", "passed"]
+    assert "memory" in result.tests[0].message.lower()
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "words"),
+    [
+        ("import os\nos._exit(3)\n", "kernel_died", "exit code 3"),
+        ("import ctypes\nctypes.string_at(0)\n", "kernel_died", "segmentation fault"),
+    ],
+)
+async def test_kernel_death_is_reported(grader, tmp_path, code, kind, words):
+    ch = load_challenge(make_challenge(tmp_path))
+    result = await grader.grade(ch, notebook("def add(a, b):\n    return a + b\n", code), mode="submit")
+    assert result.status == "error"
+    assert result.error.kind == kind and words in result.error.message
+    assert result.error.cell == 2
+    assert [t.status for t in result.tests] == ["not_run"] * 3
+    assert result.total == 3 and result.max_points == 3
+
+
+async def test_kernel_death_during_a_test(grader, tmp_path):
+    tests = {
+        "test_d.py": """
+            from adder import add, die
+
+            def test_first():
+                assert add(1, 2) == 3
+
+            def test_dies():
+                die()
+
+            def test_last():
+                assert add(1, 1) == 2
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    nb = notebook("import os\ndef add(a, b):\n    return a + b\n\ndef die():\n    os._exit(1)\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert [t.status for t in result.tests] == ["passed", "error", "not_run"]
+    assert result.error.kind == "kernel_died"
+    assert "test_dies" in result.error.message
+    assert result.status == "failed"
+
+
+async def test_syntax_error_names_cell_and_line(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    nb = notebook("x = 1\n", "def add(a, b):\n    return (a +\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert result.status == "error"
+    assert result.error.kind == "syntax" and result.error.cell == 2
+    assert "cell 3" in result.error.message and "line 2" in result.error.message
+    assert all(t.status == "error" for t in result.tests)
+
+
+async def test_failing_cell_does_not_stop_grading(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    nb = notebook("1 / 0\n", "def add(a, b):\n    return a + b\n")
+    result = await grader.grade(ch, nb, mode="submit")
+    assert result.status == "passed" and result.error is None
+    assert [(c.cell, c.ename) for c in result.cell_errors] == [(1, "ZeroDivisionError")]
+    assert "division by zero" in result.cell_errors[0].evalue
+
+
+async def test_unittest_style_tests(grader, tmp_path):
+    tests = {
+        "test_u.py": """
+            import unittest
+            from adder import add
+
+            class TestAdd(unittest.TestCase):
+                def test_small(self):
+                    self.assertEqual(add(2, 2), 4)
+
+                def test_zero(self):
+                    self.assertEqual(add(0, 5), 5)
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    ok = await grader.grade(ch, SOLUTION, mode="run")
+    assert [t.status for t in ok.tests] == ["passed", "passed"]
+    assert [t.name for t in ok.tests] == ["TestAdd.test_small", "TestAdd.test_zero"]
+    bad = await grader.grade(ch, WRONG, mode="run")
+    assert bad.tests[0].status == "failed"
+    assert (bad.tests[0].actual, bad.tests[0].expected) == ("0", "4")
+    assert "0 != 4" in bad.tests[0].message
+
+
+async def test_weighted_points(grader, tmp_path):
+    tests = {
+        "test_p.py": """
+            import pytest
+            from adder import add
+
+            @pytest.mark.points(3)
+            def test_worth_three():
+                assert add(1, 2) == 3
+
+            @pytest.mark.points(0.5)
+            def test_worth_half():
+                assert add(1, 1) == 3
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    result = await grader.grade(ch, SOLUTION, mode="run")
+    assert [(t.points, t.max_points) for t in result.tests] == [(3, 3), (0, 0.5)]
+    assert (result.points, result.max_points) == (3.0, 3.5)
+
+
+async def test_locked_file_is_taken_from_the_challenge(grader, tmp_path):
+    files = {"helpers.py": "def double(x):\n    return 2 * x\n"}
+    tests = {
+        "test_h.py": """
+            from adder import add
+
+            def test_uses_helper():
+                assert add(2, 3) == 10
+        """
+    }
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=tests, hidden={}, files=files, locked=["helpers.py"])
+    )
+    nb = notebook("from helpers import double\ndef add(a, b):\n    return double(a + b)\n")
+    tampered = {"helpers.py": "def double(x):\n    return 10\n"}
+    honest = await grader.grade(ch, nb, mode="run")
+    cheat = await grader.grade(ch, notebook("from helpers import double\ndef add(a, b):\n    return double(0)\n"), tampered, mode="run")
+    assert honest.status == "passed"
+    # With the learner's helpers.py, double(0) would be 10 and pass: it must not be used.
+    assert cheat.status == "failed" and cheat.tests[0].actual == "0"
+
+
+async def test_unlocked_learner_file_is_used(grader, tmp_path):
+    files = {"config.py": "FACTOR = 1\n"}
+    tests = {
+        "test_f.py": """
+            from config import FACTOR
+
+            def test_factor():
+                assert FACTOR == 5
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, files=files))
+    result = await grader.grade(ch, SOLUTION, {"config.py": "FACTOR = 5\n"}, mode="run")
+    assert result.status == "passed"
+
+
+async def test_data_file_is_read_from_the_work_directory(grader, tmp_path):
+    files = {"data/numbers.txt": "1\n2\n3\n"}
+    tests = {
+        "test_d.py": """
+            from adder import total
+
+            def test_total():
+                assert total("data/numbers.txt") == 6
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, files=files))
+    nb = notebook("def total(path):\n    return sum(int(x) for x in open(path))\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert result.status == "passed", result.to_json()
+
+
+async def test_captured_output_is_per_test_and_capped(grader, tmp_path):
+    tests = {
+        "test_o.py": """
+            from adder import add
+
+            def test_prints():
+                print("hello from the test")
+                assert add(1, 2) == 4
+
+            def test_floods():
+                print("x" * 200_000)
+                assert False
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 3\noutput_kb = 4"))
+    result = await grader.grade(ch, SOLUTION, mode="run")
+    assert result.tests[0].output.strip() == "hello from the test"
+    assert len(result.tests[1].output) < 5000 and "truncated" in result.tests[1].output
+
+
+async def test_invalid_submissions_raise(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    with pytest.raises(SubmissionInvalid):
+        await grader.grade(ch, "not json", mode="run")
+    with pytest.raises(SubmissionInvalid):
+        await grader.grade(ch, {"cells": "nope"}, mode="run")
+    with pytest.raises(SubmissionInvalid):
+        await grader.grade(ch, SOLUTION, {"../escape.py": "x"}, mode="run")
+    with pytest.raises(SubmissionInvalid):
+        await grader.grade(ch, SOLUTION, mode="bogus")
+
+
+async def test_starter_notebook_is_graded_when_none_is_given(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    result = await grader.grade(ch, None, mode="run")
+    assert result.status == "failed" and result.total == 2
+
+
+async def test_concurrent_gradings_use_separate_kernels(grader, tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    nb_pid = notebook("import os\nPID = os.getpid()\ndef add(a, b):\n    return a + b\n")
+    tests = {"test_pid.py": "from adder import PID\n\ndef test_pid():\n    assert PID == -1\n"}
+    ch = load_challenge(make_challenge(tmp_path / "pid", tests=tests, hidden={}))
+    results = await asyncio.gather(*(grader.grade(ch, nb_pid, mode="run") for _ in range(3)))
+    pids = {r.tests[0].actual for r in results}
+    assert len(pids) == 3 and os.getpid() not in {int(p) for p in pids}
