@@ -6,7 +6,7 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useLayoutEffect, useRef, useState } from 'react';
 
 export function MarkdownView(props: {
   source: string;
@@ -16,7 +16,9 @@ export function MarkdownView(props: {
   const host = useRef<HTMLDivElement>(null);
   const [failed, setFailed] = useState<string | null>(null);
 
-  useEffect(() => {
+  // A layout effect: its clean-up runs while the host is still in the
+  // document, which Lumino's detach requires.
+  useLayoutEffect(() => {
     const node = host.current;
     if (!node) {
       return;
@@ -36,10 +38,12 @@ export function MarkdownView(props: {
     });
     return () => {
       disposed = true;
-      if (renderer.isAttached) {
+      if (renderer.isAttached && renderer.node.isConnected) {
         Widget.detach(renderer);
       }
-      renderer.dispose();
+      if (!renderer.isAttached) {
+        renderer.dispose();
+      }
     };
   }, [props.source, props.rendermime]);
 
