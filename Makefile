@@ -1,0 +1,62 @@
+# CodeQuest for Jupyter: `make lab` to launch, `make test` to run every check.
+# Everything lives in a virtual environment in .venv; system packages needed by the
+# test suite (Chromium, PostgreSQL, bubblewrap) are installed by scripts/system-deps.sh.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+
+LABEXT_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null) \
+	labextension/package.json labextension/yarn.lock labextension/tsconfig.json
+LABEXT_BUILT := codequest_jupyter/labextension/package.json
+
+.PHONY: setup lab test test-python test-js validate system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The build tools first (jlpm comes with jupyterlab), then the package itself.
+$(VENV)/.deps: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q "jupyterlab>=4.0,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.8" editables
+	touch $@
+
+$(LABEXT_BUILT): $(VENV)/.deps $(LABEXT_SOURCES)
+	cd labextension && jlpm install --immutable && jlpm build:prod
+
+$(VENV)/.installed: $(VENV)/.deps $(LABEXT_BUILT) pyproject.toml
+	$(BIN)/python -m pip install -q --no-build-isolation -e ".[test]"
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	touch $@
+
+setup: $(VENV)/.installed
+
+## Launch JupyterLab with the bundled challenges on the embedded SQLite store.
+lab: setup
+	$(BIN)/codequest lab --root-dir workspace
+
+system-deps:
+	bash scripts/system-deps.sh
+
+validate: setup
+	$(BIN)/codequest validate challenges
+
+test-python: setup system-deps
+	$(BIN)/python -m pytest
+
+test-js: setup
+	cd labextension && jlpm test
+
+## Every check: challenges validate, Python suite (engine, store on SQLite and
+## PostgreSQL, server API, sandbox, browser tests), widget unit tests, benchmark smoke runs.
+test: validate test-python test-js
+	$(BIN)/python benchmarks/bench_grading.py --quick
+	$(BIN)/python benchmarks/bench_history.py --quick
+
+bench: setup
+	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_history.py
+
+clean:
+	rm -rf $(VENV) labextension/node_modules labextension/lib codequest_jupyter/labextension
