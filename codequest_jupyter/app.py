@@ -1,0 +1,213 @@
+"""The Jupyter server extension: configuration, services and their lifecycle.
+
+Services are built once in :meth:`CodeQuestApp.initialize_settings` and can each be
+replaced through configuration (``c.CodeQuestApp.store_class = ...``). Background work
+(the grader's kernel pool, grading workers, crash recovery) starts with the server's
+event loop and stops with the server.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Dict, Float, Integer, List, Type, Unicode, default, validate
+from traitlets import Set as SetTrait
+
+from ._version import __version__
+from .challenges import ChallengeCatalog, bundled_challenges_dir
+from .grading import Grader, GradingSettings
+from .handlers import HANDLERS
+from .service import SubmissionService
+from .store import AsyncSubmissionStore, SubmissionStore
+from .views import ChallengeViews
+from .workspace import WorkspaceManager, check_relpath
+
+
+class CodeQuestApp(ExtensionApp):
+    """CodeQuest: coding challenges graded in fresh, sandboxed kernels."""
+
+    name = "codequest"
+    version = __version__
+    description = __doc__
+    load_other_extensions = True
+
+    # -- what is served -------------------------------------------------------------
+
+    challenge_dirs = List(
+        Unicode(),
+        config=True,
+        help="Directories holding challenges (each either a challenge or a folder of them). "
+        "Default: the challenges bundled with the package.",
+    )
+
+    @default("challenge_dirs")
+    def _challenge_dirs_default(self) -> list[str]:
+        return [str(bundled_challenges_dir())]
+
+    db_url = Unicode(
+        config=True,
+        help="SQLAlchemy URL of the submission store, e.g. "
+        "postgresql+psycopg://user:password@host/codequest. Default: a SQLite file "
+        "codequest.sqlite in the Jupyter data directory's codequest folder.",
+    )
+
+    @default("db_url")
+    def _db_url_default(self) -> str:
+        path = Path(jupyter_data_dir()) / "codequest" / "codequest.sqlite"
+        return f"sqlite:///{path}"
+
+    workspace_dir = Unicode(
+        "codequest",
+        config=True,
+        help="Folder, relative to the server's root directory, into which challenges "
+        "are opened (one sub-folder per challenge).",
+    )
+
+    @validate("workspace_dir")
+    def _check_workspace_dir(self, proposal: Any) -> str:
+        value = proposal["value"].strip("/")
+        return check_relpath(value, "workspace_dir") if value else ""
+
+    # -- grading ----------------------------------------------------------------------
+
+    grading_concurrency = Integer(
+        2, config=True, help="Submissions graded at the same time; more wait in a queue."
+    )
+    grader_pool_size = Integer(
+        2, config=True, help="Pre-started, never-used kernels kept ready for grading (0 = none)."
+    )
+    sandbox = Unicode(
+        "auto",
+        config=True,
+        help="How grading kernels are confined: 'auto' (the strongest available), "
+        "'bwrap', 'unshare', 'rlimits' (resource limits only) or 'none'.",
+    )
+    default_limits = Dict(
+        config=True,
+        help="Server-wide ceilings for grading runs, passed to the grader: "
+        "max_memory_mb, max_run_s, grace_s, output_limit_bytes.",
+    )
+    grading_options = Dict(
+        config=True,
+        help="Further GradingSettings fields passed to the grader as they are "
+        "(e.g. startup_timeout_s, pool_max_age_s, extra_env).",
+    )
+
+    # -- protection ------------------------------------------------------------------
+
+    submissions_per_minute = Integer(
+        30, config=True, help="Submissions one user may make per minute (0 = no limit)."
+    )
+    max_payload_bytes = Integer(
+        5 * 1024 * 1024, config=True, help="Largest request body accepted, in bytes."
+    )
+    instructors = SetTrait(
+        Unicode(),
+        config=True,
+        help="User names that may list everyone's submissions and read any of them.",
+    )
+    drain_timeout_s = Float(
+        5.0,
+        config=True,
+        help="On shutdown, seconds running gradings get to finish before they are cut "
+        "short (they are graded again on the next start).",
+    )
+
+    # -- who the user is ----------------------------------------------------------------
+
+    single_user = Bool(
+        None,
+        allow_none=True,
+        config=True,
+        help="Store every request's submissions under single_user_name. Default: on "
+        "when the server uses Jupyter's own token/password login, whose users are "
+        "anonymous and change with every browser session; off behind JupyterHub or "
+        "any identity provider that knows user names.",
+    )
+    single_user_name = Unicode(config=True, help="The user name in single-user mode.")
+
+    @default("single_user_name")
+    def _single_user_name_default(self) -> str:
+        try:
+            return getpass.getuser()
+        except Exception:  # no passwd entry (some containers)
+            return "learner"
+
+    # -- swappable services ------------------------------------------------------------
+
+    store_class = Type(SubmissionStore, config=True, help="The submission store.")
+    grader_class = Type(Grader, config=True, help="The grading engine.")
+    workspace_class = Type(WorkspaceManager, klass=WorkspaceManager, config=True,
+                           help="Copies challenges into the learner's contents.")
+    submission_service_class = Type(SubmissionService, klass=SubmissionService, config=True,
+                                    help="Queues, grades and serves submissions.")
+    views_class = Type(ChallengeViews, klass=ChallengeViews, config=True,
+                       help="Builds the challenge listing and detail replies.")
+
+    def initialize_settings(self) -> None:
+        """Build the services once; nothing here needs the running event loop."""
+        self.catalog = ChallengeCatalog(self.challenge_dirs)
+        for problem in self.catalog.errors:
+            self.log.warning("CodeQuest: skipping a broken challenge: %s", problem)
+        self.log.info(
+            "CodeQuest %s: %d challenges from %s", __version__, len(self.catalog),
+            ", ".join(self.challenge_dirs),
+        )
+        self.store = AsyncSubmissionStore(self.store_class(self.db_url))
+        settings = {
+            "pool_size": self.grader_pool_size,
+            "sandbox": self.sandbox,
+            **self.default_limits,
+            **self.grading_options,
+        }
+        self.grader = self.grader_class(settings=GradingSettings(**settings), log=self.log)
+        self.workspace = self.workspace_class(
+            parent=self, contents_manager=self.serverapp.contents_manager, root=self.workspace_dir
+        )
+        hub_user = os.environ.get("JUPYTERHUB_USER")
+        self.service = self.submission_service_class(
+            parent=self,
+            catalog=self.catalog,
+            grader=self.grader,
+            store=self.store,
+            workspace=self.workspace,
+            concurrency=self.grading_concurrency,
+            submissions_per_minute=self.submissions_per_minute,
+            drain_timeout_s=self.drain_timeout_s,
+            # A JupyterHub single-user server may share its database with every other
+            # user's server: it recovers only its own user's interrupted gradings.
+            recover_users={hub_user} if hub_user else set(),
+        )
+        self.views = self.views_class(
+            parent=self, catalog=self.catalog, store=self.store, workspace=self.workspace
+        )
+        if self.single_user is None:
+            provider = type(self.serverapp.identity_provider)
+            self.single_user = provider in (IdentityProvider, PasswordIdentityProvider)
+        self.settings.update(
+            codequest_service=self.service,
+            codequest_views=self.views,
+            codequest_workspace=self.workspace,
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(HANDLERS)
+
+    def user_name(self, user: Any) -> str:
+        """The name submissions of the authenticated ``user`` are stored under."""
+        if self.single_user:
+            return self.single_user_name
+        return str(user.username)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        await self.service.start()
+
+    async def stop_extension(self) -> None:
+        """Drain the graders and close the kernel pool."""
+        await self.service.stop()

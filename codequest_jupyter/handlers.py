@@ -1,0 +1,315 @@
+"""REST handlers of the CodeQuest API (``{base_url}codequest/api/...``).
+
+Each handler parses the request, awaits one service call and writes JSON. Typed domain
+errors become 4xx replies in one place, :meth:`CodeQuestHandler.send_error`; anything
+else is a bug and a 500. Every verb is ``@web.authenticated`` and ``@authorized`` on
+the ``codequest`` resource.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from ._version import __version__
+from .challenges import ChallengeNotFound
+from .errors import CodeQuestError, Forbidden, InvalidRequest, PayloadTooLarge, RateLimited
+from .openapi import API_VERSION, build_openapi
+from .service import check_page
+
+if TYPE_CHECKING:
+    from .app import CodeQuestApp
+    from .service import SubmissionService
+    from .views import ChallengeViews
+
+AUTH_RESOURCE = "codequest"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+
+def error_status(exc: BaseException | None) -> int | None:
+    """The 4xx status a domain error maps to, or None for anything else."""
+    if isinstance(exc, CodeQuestError):
+        return exc.status
+    if isinstance(exc, ChallengeNotFound):
+        return 404
+    try:
+        from .grading import SubmissionInvalid
+    except ImportError:  # pragma: no cover - the grading package is part of the install
+        return None
+    if isinstance(exc, SubmissionInvalid):
+        return 400
+    return None
+
+
+class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
+    """Base: services, the user's name, body parsing and the error translation."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def app(self) -> CodeQuestApp:
+        return self.extensionapp  # type: ignore[return-value]
+
+    @property
+    def service(self) -> SubmissionService:
+        return self.settings["codequest_service"]
+
+    @property
+    def views(self) -> ChallengeViews:
+        return self.settings["codequest_views"]
+
+    @property
+    def user_name(self) -> str:
+        return self.app.user_name(self.current_user)
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.user_name in self.app.instructors
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        # Idempotent: the first request of a server started without the extension's
+        # start hook (e.g. under a test harness) starts workers and crash recovery.
+        await self.service.start()
+        # Size first, before any parsing. The Content-Length header is checked too, so
+        # a lying client cannot slip past with a chunked body.
+        limit = self.app.max_payload_bytes
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit or len(self.request.body or b"") > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
+
+    def json_body(self) -> Any:
+        """The parsed JSON body, or None when there is none."""
+        body = self.request.body
+        if not body or not body.strip():
+            return None
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
+
+    def flag(self, name: str) -> bool:
+        value = self.get_query_argument(name, "").strip().lower()
+        if value in TRUE_WORDS:
+            return True
+        if value in FALSE_WORDS:
+            return False
+        raise InvalidRequest(f"{name} must be true or false (got {value!r})")
+
+    def page(self, default_limit: int) -> tuple[int, int]:
+        return check_page(
+            self.get_query_argument("limit", None),
+            self.get_query_argument("offset", None),
+            default_limit,
+        )
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    # -- the one place where domain errors become HTTP replies --------------------
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        status = error_status(exc_info[1]) if exc_info else None
+        super().send_error(status or status_code, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        exc = exc_info[1] if exc_info else None
+        if error_status(exc) is None:
+            super().write_error(status_code, **kwargs)
+            return
+        if isinstance(exc, RateLimited):
+            self.set_header("Retry-After", str(exc.retry_after))
+        message = exc.message if isinstance(exc, CodeQuestError) else str(exc)
+        self.finish(json.dumps({"message": message}))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        status = error_status(value)
+        if status is None:
+            super().log_exception(typ, value, tb)
+        else:
+            self.log.info("%d %s %s: %s", status, self.request.method, self.request.path, value)
+
+
+class InfoHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply({
+            "version": __version__,
+            "api_version": API_VERSION,
+            "user": self.user_name,
+            "instructor": self.is_instructor,
+        })
+
+
+class ChallengesHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(await self.views.list(self.user_name))
+
+
+class ChallengeHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str) -> None:
+        self.reply(await self.views.detail(self.user_name, challenge_id))
+
+
+class WorkspaceHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, challenge_id: str) -> None:
+        self.json_body()  # no fields yet, but malformed JSON is still an error
+        challenge = self.views.get(challenge_id)
+        self.reply(await self.settings["codequest_workspace"].open(challenge))
+
+
+class ChallengeSubmissionsHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str) -> None:
+        limit, offset = self.page(20)
+        self.reply(await self.service.history(self.user_name, challenge_id, limit, offset))
+
+    @web.authenticated
+    @authorized
+    async def post(self, challenge_id: str) -> None:
+        wait = self.flag("wait")
+        body = self.json_body()
+        queued = await self.service.submit(self.user_name, challenge_id, body or {})
+        if wait:
+            self.reply(await self.service.wait(self.user_name, queued["id"]))
+        else:
+            self.set_header("Location", self.request.path.rsplit("/challenges/", 1)[0]
+                            + f"/submissions/{queued['id']}")
+            self.reply({"id": queued["id"], "status": queued["status"]}, status=202)
+
+
+class AllSubmissionsHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        if not self.is_instructor:
+            raise Forbidden("Only instructors can list everyone's submissions")
+        limit, offset = self.page(50)
+        self.reply(await self.service.list_all(
+            user=self.get_query_argument("user", None) or None,
+            challenge=self.get_query_argument("challenge", None) or None,
+            limit=limit,
+            offset=offset,
+        ))
+
+
+class SubmissionHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        self.reply(await self.service.result(
+            self.user_name, submission_id, any_user=self.is_instructor
+        ))
+
+
+class SubmissionCodeHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        self.reply(await self.service.code(
+            self.user_name, submission_id, any_user=self.is_instructor
+        ))
+
+
+class RestoreHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, submission_id: str) -> None:
+        self.reply(await self.service.restore(
+            self.user_name, submission_id, self.json_body(), any_user=self.is_instructor
+        ))
+
+
+class EventsHandler(CodeQuestHandler):
+    """``text/event-stream`` of one grading; flushed per event, ends after ``result``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        events = self.service.events(self.user_name, submission_id, any_user=self.is_instructor)
+        try:
+            # The first event is awaited before any header goes out, so an unknown
+            # submission is still a clean 404.
+            first = await events.__anext__()
+            self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.set_header("Cache-Control", "no-cache")
+            self.set_header("X-Accel-Buffering", "no")  # tell nginx-style proxies not to buffer
+            await self._send(*first)
+            async for kind, data in events:
+                await self._send(kind, data)
+        except StopAsyncIteration:
+            pass
+        except StreamClosedError:
+            return  # the client went away; the grading carries on
+        finally:
+            await events.aclose()
+        self.finish(set_content_type="text/event-stream; charset=utf-8")
+
+    async def _send(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "ping":
+            self.write(": ping\n\n")
+        else:
+            self.write(f"event: {kind}\ndata: {json.dumps(data)}\n\n")
+        await self.flush()
+
+
+class OpenAPIHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(build_openapi(self.base_url))
+
+
+class NoEndpointHandler(CodeQuestHandler):
+    """Anything else under the API prefix: a JSON 404 rather than an HTML page."""
+
+    def _missing(self, *args: Any) -> None:
+        raise web.HTTPError(404, f"No CodeQuest endpoint {self.request.method} {self.request.path}")
+
+    @web.authenticated
+    @authorized
+    async def get(self, *args: Any) -> None:
+        self._missing()
+
+    @web.authenticated
+    @authorized
+    async def post(self, *args: Any) -> None:
+        self._missing()
+
+
+_CID = r"(?P<challenge_id>[^/]+)"
+_SID = r"(?P<submission_id>[^/]+)"
+API = "/codequest/api"
+
+HANDLERS = [
+    (rf"{API}/info", InfoHandler),
+    (rf"{API}/challenges", ChallengesHandler),
+    (rf"{API}/challenges/{_CID}", ChallengeHandler),
+    (rf"{API}/challenges/{_CID}/workspace", WorkspaceHandler),
+    (rf"{API}/challenges/{_CID}/submissions", ChallengeSubmissionsHandler),
+    (rf"{API}/submissions", AllSubmissionsHandler),
+    (rf"{API}/submissions/{_SID}", SubmissionHandler),
+    (rf"{API}/submissions/{_SID}/events", EventsHandler),
+    (rf"{API}/submissions/{_SID}/code", SubmissionCodeHandler),
+    (rf"{API}/submissions/{_SID}/restore", RestoreHandler),
+    (rf"{API}/openapi.json", OpenAPIHandler),
+    (rf"{API}(?:/.*)?", NoEndpointHandler),
+]

@@ -1,0 +1,383 @@
+"""The OpenAPI 3.1 document of the CodeQuest REST API, served at ``openapi.json``.
+
+Built in Python so the schemas of the result JSON sit next to each other and the
+document always names the server's real base URL. The test suite validates every
+response it receives against this document.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ._version import __version__
+
+API_VERSION = 1
+
+
+def _obj(required: list[str], props: dict[str, Any], *, extra: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "required": required, "properties": props}
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+BOOL = {"type": "boolean"}
+OPT_STR = {"type": ["string", "null"]}
+OPT_INT = {"type": ["integer", "null"]}
+OPT_NUM = {"type": ["number", "null"]}
+TIMESTAMP = {"type": "string", "description": "UTC time, ISO 8601 (2026-11-24T14:32:05Z)"}
+STATUS = {"type": "string", "enum": ["queued", "running", "passed", "failed", "error"]}
+
+_RESULT_FIELDS: dict[str, Any] = {
+    "id": STR,
+    "challenge": STR,
+    "challenge_version": {**STR, "description": "sha256 of the challenge directory"},
+    "user": STR,
+    "mode": {"type": "string", "enum": ["submit", "run"]},
+    "submitted_at": TIMESTAMP,
+    "status": STATUS,
+    "score": INT,
+    "total": INT,
+    "points": NUM,
+    "max_points": NUM,
+    "duration_ms": INT,
+    "error": _nullable(_ref("GradeError")),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(["message"], {"message": STR}),
+    "Info": _obj(
+        ["version", "api_version", "user", "instructor"],
+        {"version": STR, "api_version": INT, "user": STR, "instructor": BOOL},
+    ),
+    "Progress": _obj(
+        ["status", "attempts", "failed_attempts", "best_score", "best_total", "best_points",
+         "max_points", "completed_at", "last_submitted_at"],
+        {
+            "status": {"type": "string", "enum": ["not_started", "attempted", "completed"]},
+            "attempts": INT,
+            "failed_attempts": INT,
+            "best_score": OPT_INT,
+            "best_total": OPT_INT,
+            "best_points": OPT_NUM,
+            "max_points": OPT_NUM,
+            "completed_at": OPT_STR,
+            "last_submitted_at": OPT_STR,
+        },
+    ),
+    "ChallengeSummary": _obj(
+        ["id", "title", "difficulty", "estimated_minutes", "tags", "notebook", "progress"],
+        {
+            "id": STR,
+            "title": STR,
+            "difficulty": {"type": "string", "enum": ["easy", "medium", "hard"]},
+            "estimated_minutes": OPT_INT,
+            "tags": {"type": "array", "items": STR},
+            "notebook": STR,
+            "version": STR,
+            "progress": _ref("Progress"),
+        },
+    ),
+    "ChallengeList": _obj(
+        ["challenges"], {"challenges": {"type": "array", "items": _ref("ChallengeSummary")}}
+    ),
+    "Limits": _obj(
+        ["timeout_s", "memory_mb"],
+        {"timeout_s": NUM, "memory_mb": INT, "run_timeout_s": OPT_NUM,
+         "cell_timeout_s": OPT_NUM, "output_kb": INT},
+    ),
+    "WorkspaceInfo": _obj(["path", "exists"], {"path": STR, "exists": BOOL}),
+    "ChallengeDetail": {
+        "allOf": [
+            _ref("ChallengeSummary"),
+            _obj(
+                ["description", "module", "public_tests", "hidden_tests", "hints",
+                 "locked_hints", "limits", "workspace", "next"],
+                {
+                    "description": {**STR, "description": "Markdown"},
+                    "module": STR,
+                    "files": {"type": "array", "items": STR},
+                    "locked": {"type": "array", "items": STR},
+                    "public_tests": {
+                        "type": "array",
+                        "items": _obj(
+                            ["path", "source", "tests"],
+                            {"path": STR, "source": STR, "tests": {"type": "array", "items": STR}},
+                        ),
+                    },
+                    "hidden_tests": {**INT, "description": "Number of hidden test files"},
+                    "hints": {
+                        "type": "array",
+                        "items": _obj(["text", "after_attempts"], {"text": STR, "after_attempts": INT}),
+                    },
+                    "locked_hints": INT,
+                    "limits": _ref("Limits"),
+                    "workspace": _ref("WorkspaceInfo"),
+                    "next": OPT_STR,
+                },
+            ),
+        ]
+    },
+    "WorkspaceOpened": _obj(
+        ["path", "created"],
+        {"path": STR, "created": BOOL, "created_files": {"type": "array", "items": STR}},
+    ),
+    "SubmissionRequest": _obj(
+        [],
+        {
+            "mode": {"type": "string", "enum": ["submit", "run"], "default": "submit"},
+            "notebook": {"type": "object", "description": "nbformat 4 JSON"},
+            "files": {"type": "object", "additionalProperties": STR},
+            "path": {**STR, "description": "Notebook path in the server's contents, used "
+                     "when no notebook is sent (default: the challenge's workspace copy)"},
+        },
+    ),
+    "SubmissionAccepted": _obj(["id", "status"], {"id": STR, "status": STATUS}),
+    "TestResult": _obj(
+        ["id", "name", "hidden", "status", "points", "max_points"],
+        {
+            "id": STR,
+            "name": STR,
+            "hidden": BOOL,
+            "status": {"type": "string",
+                       "enum": ["passed", "failed", "error", "timeout", "skipped", "not_run"]},
+            "message": OPT_STR,
+            "expected": OPT_STR,
+            "actual": OPT_STR,
+            "duration_ms": INT,
+            "points": NUM,
+            "max_points": NUM,
+            "output": OPT_STR,
+        },
+    ),
+    "GradeError": _obj(
+        ["kind", "message"],
+        {
+            "kind": {"type": "string", "enum": ["syntax", "timeout", "memory", "kernel_died",
+                                                "notebook", "internal"]},
+            "message": STR,
+            "cell": INT,
+            "traceback": STR,
+        },
+    ),
+    "CellError": _obj(
+        ["cell", "ename", "evalue"],
+        {"cell": INT, "ename": STR, "evalue": STR, "traceback": OPT_STR},
+    ),
+    "Result": _obj(
+        list(_RESULT_FIELDS) + ["tests"],
+        {
+            **_RESULT_FIELDS,
+            "tests": {"type": "array", "items": _ref("TestResult")},
+            "cell_errors": {"type": "array", "items": _ref("CellError")},
+        },
+    ),
+    "SubmissionSummary": _obj(list(_RESULT_FIELDS), dict(_RESULT_FIELDS)),
+    "SubmissionList": _obj(
+        ["submissions", "total"],
+        {"submissions": {"type": "array", "items": _ref("SubmissionSummary")}, "total": INT},
+    ),
+    "Code": _obj(
+        ["notebook", "files"],
+        {"notebook": {"type": ["object", "null"]}, "files": {"type": "object", "additionalProperties": STR}},
+    ),
+    "RestoreRequest": _obj([], {"path": STR}),
+    "Checkpoint": _obj(["id", "last_modified"], {"id": STR, "last_modified": STR}),
+    "RestoreResult": _obj(
+        ["path", "checkpoint"],
+        {
+            "path": STR,
+            "checkpoint": _nullable(_ref("Checkpoint")),
+            "files": {
+                "type": "array",
+                "items": _obj(["path", "checkpoint"],
+                              {"path": STR, "checkpoint": _nullable(_ref("Checkpoint"))}),
+            },
+        },
+    ),
+    "CollectedEvent": _obj(
+        ["total", "tests"],
+        {
+            "total": INT,
+            "tests": {
+                "type": "array",
+                "items": _obj(["id", "name", "hidden", "max_points"],
+                              {"id": STR, "name": STR, "hidden": BOOL, "max_points": NUM}),
+            },
+        },
+    ),
+    "StatusEvent": _obj(["status"], {"status": STATUS}),
+}
+
+EVENT_STREAM_DOC = """Server-sent events of one grading:
+
+* `event: status` `data: {"status": "queued"|"running"}` while waiting (live streams only);
+* `event: collected` `data:` CollectedEvent, once the tests are known;
+* `event: test` `data:` TestResult, one per finished test, in order;
+* `event: result` `data:` Result, the final result; then the stream ends.
+
+Comment lines (`: ping`) keep idle connections open. Connecting after the grading
+finished replays `collected`, the `test` events and `result` from the stored result."""
+
+
+def _json(schema_name: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref(schema_name)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed JSON, wrong types or an unsafe path",
+        403: "Not authenticated, not authorized, or missing XSRF token",
+        404: "No such challenge, submission (of this user) or workspace file",
+        413: "Request body too large",
+        429: "Too many submissions; retry after the given seconds",
+        503: "The server is shutting down",
+    }
+    out = {}
+    for code in (403, *codes):
+        response = _json("Error", text[code])
+        if code == 429:
+            response["headers"] = {
+                "Retry-After": {"description": "Seconds to wait", "schema": INT, "required": True}
+            }
+        out[str(code)] = response
+    return out
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False):
+    return {"name": name, "in": where, "required": required or where == "path",
+            "schema": schema, "description": description}
+
+
+CID = _param("challenge_id", "path", STR, "Challenge id")
+SID = _param("submission_id", "path", STR, "Submission id")
+LIMIT = _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Page size")
+OFFSET = _param("offset", "query", {"type": "integer", "minimum": 0}, "Items to skip")
+
+PATHS: dict[str, Any] = {
+    "/info": {"get": {
+        "operationId": "getInfo", "summary": "Server version and the current user",
+        "responses": {"200": _json("Info", "Version and user"), **_errors()},
+    }},
+    "/challenges": {"get": {
+        "operationId": "listChallenges", "summary": "Challenges with this user's progress",
+        "responses": {"200": _json("ChallengeList", "The catalog"), **_errors()},
+    }},
+    "/challenges/{challenge_id}": {"get": {
+        "operationId": "getChallenge",
+        "summary": "Description, public tests, unlocked hints, limits, workspace state",
+        "parameters": [CID],
+        "responses": {"200": _json("ChallengeDetail", "The challenge"), **_errors(404)},
+    }},
+    "/challenges/{challenge_id}/workspace": {"post": {
+        "operationId": "openWorkspace",
+        "summary": "Copy the starter notebook and files into the workspace (never overwrites)",
+        "parameters": [CID],
+        "responses": {"200": _json("WorkspaceOpened", "The notebook's path"),
+                      **_errors(400, 404, 413)},
+    }},
+    "/challenges/{challenge_id}/submissions": {
+        "get": {
+            "operationId": "listChallengeSubmissions",
+            "summary": "This user's submissions of the challenge, newest first",
+            "parameters": [CID, LIMIT, OFFSET],
+            "responses": {"200": _json("SubmissionList", "One page"), **_errors(400, 404)},
+        },
+        "post": {
+            "operationId": "submit",
+            "summary": "Queue a grading; without a notebook the workspace copy is graded",
+            "parameters": [CID, _param("wait", "query", {"type": "boolean"},
+                                       "Wait for the final result (200) instead of 202")],
+            "requestBody": {"required": False, "content": {
+                "application/json": {"schema": _ref("SubmissionRequest")}}},
+            "responses": {
+                "200": _json("Result", "The final result (wait=true)"),
+                "202": _json("SubmissionAccepted", "Queued"),
+                **_errors(400, 404, 413, 429, 503),
+            },
+        },
+    },
+    "/submissions": {"get": {
+        "operationId": "listAllSubmissions", "summary": "Everyone's submissions (instructors only)",
+        "parameters": [_param("user", "query", STR, "Only this user's"),
+                       _param("challenge", "query", STR, "Only this challenge's"), LIMIT, OFFSET],
+        "responses": {"200": _json("SubmissionList", "One page"), **_errors(400)},
+    }},
+    "/submissions/{submission_id}": {"get": {
+        "operationId": "getSubmission",
+        "summary": "The result JSON (while grading: the tests finished so far)",
+        "parameters": [SID],
+        "responses": {"200": _json("Result", "The result"), **_errors(404)},
+    }},
+    "/submissions/{submission_id}/events": {"get": {
+        "operationId": "followSubmission", "summary": "Server-sent events of the grading",
+        "description": EVENT_STREAM_DOC,
+        "parameters": [SID],
+        "responses": {
+            "200": {"description": "An event stream",
+                    "content": {"text/event-stream": {"schema": STR}}},
+            **_errors(404),
+        },
+    }},
+    "/submissions/{submission_id}/code": {"get": {
+        "operationId": "getSubmissionCode", "summary": "The submitted notebook and files",
+        "parameters": [SID],
+        "responses": {"200": _json("Code", "The snapshot"), **_errors(404)},
+    }},
+    "/submissions/{submission_id}/restore": {"post": {
+        "operationId": "restoreSubmission",
+        "summary": "Write the snapshot into the workspace, checkpointing the current version",
+        "parameters": [SID],
+        "requestBody": {"required": False, "content": {
+            "application/json": {"schema": _ref("RestoreRequest")}}},
+        "responses": {"200": _json("RestoreResult", "Where it went, and the checkpoint"),
+                      **_errors(400, 404, 413)},
+    }},
+    "/openapi.json": {"get": {
+        "operationId": "getOpenAPI", "summary": "This document",
+        "responses": {"200": {"description": "OpenAPI 3.1",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      **_errors()},
+    }},
+}
+
+
+def build_openapi(base_url: str = "/") -> dict[str, Any]:
+    """The OpenAPI document, with ``servers`` pointing at ``{base_url}codequest/api``."""
+    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CodeQuest",
+            "version": __version__,
+            "description": "Coding challenges with sandboxed grading in Jupyter. Every "
+            "endpoint needs an authenticated Jupyter user (token or login cookie); "
+            "cookie-authenticated POSTs also need the `_xsrf` token, as everywhere in "
+            f"Jupyter. API version {API_VERSION}.",
+        },
+        "servers": [{"url": f"{base}codequest/api"}],
+        "security": [{"token": []}, {"cookie": []}],
+        "paths": copy.deepcopy(PATHS),
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                          "description": "`token <jupyter server token>`"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "username-*",
+                           "description": "Jupyter's login cookie (plus `_xsrf` on POST)"},
+            },
+        },
+    }

@@ -1,0 +1,533 @@
+"""Submissions: accept, queue, grade in the background, fan results out, recover.
+
+``POST .../submissions`` stores the submission as ``queued`` (with its code snapshot)
+and returns at once; a bounded pool of asyncio tasks grades it (``running``, then the
+final state). Every grading publishes its progress on an in-memory channel that any
+number of followers (server-sent-event streams, ``?wait=true`` requests) read without
+ever missing an event. After a crash, :meth:`SubmissionService.start` re-grades every
+submission left ``queued`` or ``running`` from its stored snapshot.
+
+No tornado imports: the REST handlers are a thin layer over this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from traitlets import Any as AnyTrait
+from traitlets import Float, Integer
+from traitlets import Set as SetTrait
+from traitlets import Unicode
+from traitlets.config import LoggingConfigurable
+
+from .challenges import Challenge, ChallengeNotFound
+from .errors import InvalidRequest, NotFound, ServiceUnavailable
+from .ratelimit import SlidingWindowLimiter
+from .results import (
+    FINAL_STATUSES,
+    MODES,
+    GradeError,
+    GradeResult,
+    new_submission_id,
+    utc_now_iso,
+)
+from .workspace import check_relpath
+
+#: Top-level names a learner's file may not take: they hold the challenge's tests.
+RESERVED_FILE_ROOTS = frozenset({"tests", "hidden", "solution", "conftest.py", "challenge.toml"})
+MAX_FILES = 100
+
+Event = tuple[str, dict[str, Any]]
+
+
+# -- request validation ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionRequest:
+    """A checked ``POST challenges/{id}/submissions`` body."""
+
+    mode: str
+    notebook: dict[str, Any] | None
+    files: dict[str, str] | None
+    path: str | None
+
+    @classmethod
+    def from_json(cls, body: Any, challenge: Challenge) -> SubmissionRequest:
+        """Check types and paths; raise :class:`InvalidRequest` naming the bad field."""
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object")
+        mode = body.get("mode", "submit")
+        if mode not in MODES:
+            raise InvalidRequest(f"mode must be one of {sorted(MODES)} (got {mode!r})")
+        notebook = body.get("notebook")
+        if notebook is not None:
+            check_notebook(notebook)
+        files = body.get("files")
+        if files is not None:
+            files = check_files(files, challenge)
+        path = body.get("path")
+        if path is not None:
+            path = check_relpath(path, "path")
+            if not path.endswith(".ipynb"):
+                raise InvalidRequest(f"path {path!r} is not a notebook (.ipynb)")
+        return cls(mode=mode, notebook=notebook, files=files, path=path)
+
+
+def check_notebook(notebook: Any) -> None:
+    """A light structural check of nbformat 4 JSON (full validation is the grader's)."""
+    if not isinstance(notebook, dict):
+        raise InvalidRequest("notebook must be a JSON object (nbformat 4)")
+    if notebook.get("nbformat", 4) != 4:
+        raise InvalidRequest(f"notebook must be nbformat 4 (got {notebook.get('nbformat')!r})")
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        raise InvalidRequest("notebook.cells must be a list")
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise InvalidRequest(f"notebook.cells[{i}] must be an object")
+        if cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise InvalidRequest(f"notebook.cells[{i}].cell_type must be code, markdown or raw")
+        source = cell.get("source", "")
+        if not (
+            isinstance(source, str)
+            or (isinstance(source, list) and all(isinstance(s, str) for s in source))
+        ):
+            raise InvalidRequest(f"notebook.cells[{i}].source must be a string or a list of strings")
+    if not isinstance(notebook.get("metadata", {}), dict):
+        raise InvalidRequest("notebook.metadata must be an object")
+
+
+def check_files(files: Any, challenge: Challenge) -> dict[str, str]:
+    """``{relpath: text}`` with safe relative paths that do not shadow the tests."""
+    if not isinstance(files, dict):
+        raise InvalidRequest("files must be an object mapping relative paths to text")
+    if len(files) > MAX_FILES:
+        raise InvalidRequest(f"files may hold at most {MAX_FILES} entries")
+    out: dict[str, str] = {}
+    for key, text in files.items():
+        rel = check_relpath(key, "file path")
+        if not isinstance(text, str):
+            raise InvalidRequest(f"files[{key!r}] must be a string")
+        if rel.split("/")[0] in RESERVED_FILE_ROOTS or rel == challenge.notebook:
+            raise InvalidRequest(f"file path {rel!r} is reserved by the challenge")
+        out[rel] = text
+    return out
+
+
+def check_page(limit: Any, offset: Any, default_limit: int, max_limit: int = 500) -> tuple[int, int]:
+    """Parse ``limit``/``offset`` query values (strings or None) into checked ints."""
+
+    def parse(value: Any, name: str, default: int, low: int, high: int) -> int:
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise InvalidRequest(f"{name} must be a whole number (got {value!r})") from None
+        if not low <= number <= high:
+            raise InvalidRequest(f"{name} must be between {low} and {high}")
+        return number
+
+    return (
+        parse(limit, "limit", default_limit, 1, max_limit),
+        parse(offset, "offset", 0, 0, 10**9),
+    )
+
+
+# -- event fan-out --------------------------------------------------------------
+
+
+class EventChannel:
+    """The events of one grading, kept in order for any number of followers.
+
+    Followers replay everything published so far, then wait for more; nothing is
+    dropped and a slow follower never slows the grading down.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.closed = False
+        self.final: dict[str, Any] | None = None
+        self._wakeup = asyncio.Event()
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        self.events.append((kind, data))
+        if kind == "result":
+            self.final = data
+        self._wake()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        # Swap in a fresh Event so followers waiting on the old one all wake once.
+        wakeup, self._wakeup = self._wakeup, asyncio.Event()
+        wakeup.set()
+
+    def partial_tests(self) -> list[dict[str, Any]]:
+        return [data for kind, data in self.events if kind == "test"]
+
+    async def follow(self, keepalive_s: float) -> AsyncIterator[Event]:
+        """Every event from the first; ``("ping", {})`` after ``keepalive_s`` of quiet."""
+        index = 0
+        while True:
+            while index < len(self.events):
+                yield self.events[index]
+                index += 1
+            if self.closed:
+                return
+            wakeup = self._wakeup
+            try:
+                await asyncio.wait_for(wakeup.wait(), keepalive_s)
+            except asyncio.TimeoutError:
+                yield ("ping", {})
+
+    async def wait_closed(self) -> dict[str, Any] | None:
+        while not self.closed:
+            await self._wakeup.wait()
+        return self.final
+
+
+def replay_events(result: dict[str, Any]) -> list[Event]:
+    """The events of a finished grading, rebuilt from its stored result."""
+    tests = result.get("tests") or []
+    collected = {
+        "total": len(tests),
+        "tests": [
+            {"id": t["id"], "name": t["name"], "hidden": t["hidden"], "max_points": t["max_points"]}
+            for t in tests
+        ],
+    }
+    return [("collected", collected), *(("test", t) for t in tests), ("result", result)]
+
+
+def error_result(base: dict[str, Any], kind: str, message: str) -> dict[str, Any]:
+    """A final ``error`` result for a stored submission that could not be graded."""
+    result = GradeResult.from_json({**base, "tests": [], "cell_errors": []})
+    result.error = GradeError(kind=kind, message=message)  # type: ignore[arg-type]
+    return result.finish().to_json()
+
+
+# -- the service ----------------------------------------------------------------
+
+
+class SubmissionService(LoggingConfigurable):
+    """Queue, grade and serve submissions; see the module docstring."""
+
+    catalog = AnyTrait(help="The ChallengeCatalog graded against.")
+    grader = AnyTrait(help="A codequest_jupyter.grading.Grader.")
+    store = AnyTrait(help="An AsyncSubmissionStore.")
+    workspace = AnyTrait(help="A WorkspaceManager, to read notebooks from disk and restore.")
+
+    concurrency = Integer(2, help="Gradings run at the same time.")
+    submissions_per_minute = Integer(30, help="Submissions per user per minute; 0 = no limit.")
+    keepalive_s = Float(15.0, help="Seconds of quiet before an event stream gets a keep-alive.")
+    poll_s = Float(1.0, help="How often a stream polls the store for a grading owned elsewhere.")
+    drain_timeout_s = Float(
+        5.0, help="On stop, how long running gradings may finish before they are cancelled."
+    )
+    recover_users = SetTrait(
+        Unicode(),
+        help="Recover only these users' unfinished submissions on start (empty = everyone's).",
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.limiter = SlidingWindowLimiter(self.submissions_per_minute, 60.0)
+        self._channels: dict[str, EventChannel] = {}
+        self._waiting: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[None]] = set()
+        self._slots: asyncio.Semaphore | None = None
+        self._start_task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the grader and recover unfinished submissions; safe to call often."""
+        if self._stopping:
+            raise ServiceUnavailable("The server is shutting down")
+        if self._start_task is None:
+            self._start_task = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._start_task)
+
+    async def _start(self) -> None:
+        self._slots = asyncio.Semaphore(max(1, self.concurrency))
+        started = self.grader.start()
+        if inspect.isawaitable(started):
+            await started
+        await self.recover()
+
+    async def recover(self) -> int:
+        """Re-queue or fail every submission a previous run left unfinished."""
+        count = 0
+        for row in await self.store.unfinished():
+            sid, cid = row["id"], row["challenge"]
+            if sid in self._channels:
+                continue  # ours, already in flight
+            if self.recover_users and row["user"] not in self.recover_users:
+                continue
+            count += 1
+            if cid not in self.catalog:
+                await self.store.mark_error(
+                    sid,
+                    "internal",
+                    f"The server restarted before this submission was graded, and the "
+                    f"challenge '{cid}' is no longer available, so it could not be graded.",
+                )
+                self.log.warning("CodeQuest: submission %s of missing challenge %s failed", sid, cid)
+                continue
+            self.log.info("CodeQuest: re-grading submission %s (%s) after a restart", sid, row["status"])
+            self._enqueue(sid)
+        return count
+
+    async def stop(self) -> None:
+        """Stop taking work, let running gradings finish briefly, then close the grader.
+
+        Submissions still queued stay ``queued`` in the store and are graded on the
+        next start; a grading cut short stays ``running`` and is graded again.
+        """
+        self._stopping = True
+        for task in list(self._waiting):
+            task.cancel()
+        if self._running:
+            _done, pending = await asyncio.wait(set(self._running), timeout=self.drain_timeout_s)
+            for task in pending:
+                task.cancel()
+        tasks = self._waiting | self._running
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for channel in self._channels.values():
+            channel.close()
+        self._channels.clear()
+        closed = self.grader.close()
+        if inspect.isawaitable(closed):
+            await closed
+
+    @property
+    def active(self) -> dict[str, int]:
+        """Gradings waiting for a slot and gradings running now."""
+        return {"queued": len(self._waiting), "running": len(self._running)}
+
+    # -- submitting -------------------------------------------------------------
+
+    async def submit(self, user: str, challenge_id: str, body: Any) -> dict[str, Any]:
+        """Check, store as ``queued`` and schedule a submission; returns its result JSON."""
+        await self.start()
+        challenge = self.catalog.get(challenge_id)
+        request = SubmissionRequest.from_json(body, challenge)
+        self.limiter.hit(user)
+        notebook, files = request.notebook, request.files
+        if notebook is None:
+            notebook, disk_files = await self.workspace.read_submission(challenge, request.path)
+            files = disk_files if files is None else files
+        sid = new_submission_id()
+        result = GradeResult(
+            id=sid,
+            challenge=challenge.id,
+            challenge_version=challenge.version,
+            user=user,
+            mode=request.mode,  # type: ignore[arg-type]
+            submitted_at=utc_now_iso(),
+        ).to_json()
+        # The channel exists before the row, so a follower never sees a stored
+        # submission that nobody will publish events for.
+        channel = self._channels[sid] = EventChannel()
+        try:
+            await self.store.create_submission(result, code={"notebook": notebook, "files": files or {}})
+        except BaseException:
+            self._channels.pop(sid, None)
+            raise
+        channel.publish("status", {"status": "queued"})
+        self._enqueue(sid, channel)
+        return result
+
+    def _enqueue(self, sid: str, channel: EventChannel | None = None) -> None:
+        if self._stopping:
+            return
+        if channel is None:
+            channel = self._channels.setdefault(sid, EventChannel())
+        task = asyncio.ensure_future(self._grade(sid, channel))
+        self._waiting.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._waiting.discard(task)
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error("CodeQuest: grading task failed", exc_info=task.exception())
+
+    async def _grade(self, sid: str, channel: EventChannel) -> None:
+        assert self._slots is not None
+        task = asyncio.current_task()
+        try:
+            async with self._slots:
+                if self._stopping:
+                    return
+                self._waiting.discard(task)  # type: ignore[arg-type]
+                self._running.add(task)  # type: ignore[arg-type]
+                stored = await self.store.get_result(sid)
+                if stored is None:
+                    self.log.error("CodeQuest: submission %s vanished from the store", sid)
+                    return
+                final = await self._grade_stored(sid, stored, channel)
+                try:
+                    await self.store.finish(sid, final)
+                except Exception:
+                    # Left running in the store: the next start grades it again.
+                    self.log.exception("CodeQuest: could not store the result of %s", sid)
+                channel.publish("result", final)
+        finally:
+            # Followers of a channel closed without a result fall back to the store.
+            channel.close()
+            if self._channels.get(sid) is channel:
+                del self._channels[sid]
+
+    async def _grade_stored(
+        self, sid: str, stored: dict[str, Any], channel: EventChannel
+    ) -> dict[str, Any]:
+        """Grade a stored submission; learner faults and our own become error results."""
+        try:
+            challenge = self.catalog.get(stored["challenge"])
+        except ChallengeNotFound:
+            return error_result(
+                stored, "internal", f"The challenge '{stored['challenge']}' is no longer available."
+            )
+        code = await self.store.get_code(sid)
+        if code is None:
+            return error_result(stored, "internal", "The code of this submission was not stored.")
+        await self.store.mark_running(sid)
+        channel.publish("status", {"status": "running"})
+        started = time.monotonic()
+        try:
+            result = await self.grader.grade(
+                challenge,
+                notebook=code.get("notebook"),
+                files=code.get("files") or None,
+                mode=stored["mode"],
+                user=stored["user"],
+                submission_id=sid,
+                submitted_at=stored["submitted_at"],
+                on_event=channel.publish,
+            )
+        except asyncio.CancelledError:
+            raise
+        except ValueError as exc:
+            # The grader's SubmissionInvalid: the snapshot is not a usable notebook.
+            return error_result(stored, "notebook", str(exc))
+        except Exception:
+            self.log.exception("CodeQuest: grading %s failed", sid)
+            return error_result(
+                stored, "internal", "Grading failed because of a problem on the server."
+            )
+        self.log.info(
+            "CodeQuest: graded %s (%s, %s) in %.2f s: %s",
+            sid, stored["challenge"], stored["user"], time.monotonic() - started, result.status,
+        )
+        return result.to_json()
+
+    async def wait(self, user: str, sid: str, *, any_user: bool = False) -> dict[str, Any]:
+        """The final result of a submission, waiting for its grading if needed."""
+        result = await self.result(user, sid, any_user=any_user)
+        channel = self._channels.get(sid)
+        if channel is not None:
+            final = await channel.wait_closed()
+            if final is None:
+                raise ServiceUnavailable(
+                    "The server is shutting down; the submission is graded when it restarts"
+                )
+            return final
+        while result["status"] not in FINAL_STATUSES:
+            await asyncio.sleep(self.poll_s)
+            result = await self.result(user, sid, any_user=any_user)
+        return result
+
+    # -- reading ----------------------------------------------------------------
+
+    async def result(self, user: str, sid: str, *, any_user: bool = False) -> dict[str, Any]:
+        """The result JSON; while grading, with the tests finished so far."""
+        result = await self.store.get_result(sid, user=None if any_user else user)
+        if result is None:
+            raise NotFound(f"No submission '{sid}'")
+        channel = self._channels.get(sid)
+        if channel is not None and result["status"] not in FINAL_STATUSES:
+            result = {**result, "tests": channel.partial_tests()}
+        return result
+
+    async def events(
+        self, user: str, sid: str, *, any_user: bool = False
+    ) -> AsyncIterator[Event]:
+        """The submission's events: live while grading, replayed once finished."""
+        stored = await self.result(user, sid, any_user=any_user)
+        channel = self._channels.get(sid)
+        if channel is not None:
+            async for event in channel.follow(self.keepalive_s):
+                yield event
+            if channel.final is not None:
+                return
+            stored = await self.result(user, sid, any_user=any_user)
+        # Graded earlier, or by another server sharing the database: poll the store.
+        quiet = 0.0
+        while stored["status"] not in FINAL_STATUSES:
+            await asyncio.sleep(self.poll_s)
+            quiet += self.poll_s
+            if quiet >= self.keepalive_s:
+                quiet = 0.0
+                yield ("ping", {})
+            stored = await self.result(user, sid, any_user=any_user)
+        for event in replay_events(stored):
+            yield event
+
+    async def history(
+        self, user: str, challenge_id: str, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """This user's submissions of a challenge, newest first."""
+        self.catalog.get(challenge_id)
+        items, total = await self.store.list_submissions(
+            user, challenge=challenge_id, limit=limit, offset=offset
+        )
+        return {"submissions": items, "total": total}
+
+    async def list_all(
+        self, *, user: str | None, challenge: str | None, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """Everyone's submissions (instructors), newest first."""
+        items, total = await self.store.list_all(
+            challenge=challenge, user=user, limit=limit, offset=offset
+        )
+        return {"submissions": items, "total": total}
+
+    async def code(self, user: str, sid: str, *, any_user: bool = False) -> dict[str, Any]:
+        """The stored snapshot ``{"notebook", "files"}``."""
+        code = await self.store.get_code(sid, user=None if any_user else user)
+        if code is None:
+            raise NotFound(f"No submission '{sid}'")
+        return {"notebook": code.get("notebook"), "files": code.get("files") or {}}
+
+    async def restore(
+        self, user: str, sid: str, body: Any, *, any_user: bool = False
+    ) -> dict[str, Any]:
+        """Write a submission's snapshot back into the workspace (checkpointing first)."""
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object")
+        path = body.get("path")
+        if path is not None:
+            path = check_relpath(path, "path")
+        result = await self.result(user, sid, any_user=any_user)
+        code = await self.code(user, sid, any_user=any_user)
+        try:
+            challenge = self.catalog.get(result["challenge"])
+        except ChallengeNotFound:
+            raise NotFound(f"The challenge '{result['challenge']}' is no longer available") from None
+        return await self.workspace.restore(challenge, code["notebook"], code["files"], path)
