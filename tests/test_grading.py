@@ -432,3 +432,34 @@ async def test_concurrent_gradings_use_separate_kernels(grader, tmp_path):
     results = await asyncio.gather(*(grader.grade(ch, nb_pid, mode="run") for _ in range(3)))
     pids = {r.tests[0].actual for r in results}
     assert len(pids) == 3 and os.getpid() not in {int(p) for p in pids}
+
+
+async def test_pytest_raises_that_did_not_raise_is_a_failure(grader, tmp_path):
+    tests = {
+        "test_r.py": """
+            import pytest
+            from adder import add
+
+            def test_rejects_strings():
+                with pytest.raises(TypeError):
+                    add("a", "b")
+
+            def test_explicit_fail():
+                pytest.fail("not good enough")
+        """
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    result = await grader.grade(ch, SOLUTION, mode="run")
+    assert [t.status for t in result.tests] == ["failed", "failed"]
+    assert "DID NOT RAISE" in result.tests[0].message
+    assert result.tests[1].message == "Failed: not good enough"
+
+
+async def test_hidden_timeout_keeps_the_graders_message(grader, tmp_path):
+    hidden = {"test_slow.py": "from adder import spin\n\ndef test_fast_enough():\n    spin()\n"}
+    ch = load_challenge(make_challenge(tmp_path, hidden=hidden, limits="timeout_s = 1"))
+    nb = notebook("def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n")
+    result = await grader.grade(ch, nb, mode="submit")
+    slow = result.tests[-1]
+    assert slow.hidden and slow.status == "timeout"
+    assert slow.message.startswith("Took longer than 1 s") and slow.traceback is None

@@ -353,7 +353,11 @@ class _Run:
 
     def _learner_view(self, test: TestResult) -> TestResult:
         if test.hidden and not self.challenge.show_hidden_details:
-            return test.redacted()
+            redacted = test.redacted()
+            if test.status in ("timeout", "not_run"):
+                # The grader wrote these messages, not the test: they reveal nothing.
+                redacted.message = test.message
+            return redacted
         return test
 
     # -- the run -----------------------------------------------------------------------
