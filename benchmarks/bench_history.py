@@ -169,7 +169,9 @@ def main(argv: list[str] | None = None) -> None:
             "list_submissions(user, challenge) random page",
             timed(
                 lambda: store.list_submissions(
-                    LEARNER, rng.choice(LEARNER_CHALLENGES), offset=rng.randrange(0, mine // 4)
+                    LEARNER,
+                    rng.choice(LEARNER_CHALLENGES),
+                    offset=rng.randrange(0, max(1, mine // 4)),
                 ),
                 n,
             ),

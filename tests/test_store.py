@@ -651,3 +651,20 @@ def test_missing_postgresql_binaries_fail_the_run_not_skip(
     monkeypatch.setattr(pg_fixture, "find_pg_bin", lambda: None)
     with pytest.raises(pytest.fail.Exception, match="apt-get install postgresql"):
         pg_fixture.start_postgres_server()
+
+
+def test_postgresql_urls_use_psycopg_3() -> None:
+    for url in ("postgresql://u@localhost/db", "postgres://u@localhost/db"):
+        engine = make_engine(url)
+        assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+        engine.dispose()
+
+
+def test_history_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+
+    bench = runpy.run_path(str(Path(__file__).parents[1] / "benchmarks" / "bench_history.py"))
+    bench["main"](["--rows", "3000", "--learner-rows", "300", "--repeat", "5"])
+    out = capsys.readouterr().out
+    assert "3,000 submissions, 300 by learner-0" in out
+    assert out.count("p50") == 9

@@ -32,10 +32,13 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
 
     ``sqlite:////abs/path.sqlite`` (the parent directory is created),
     ``sqlite://`` (in memory, one shared connection: for tests and trials) or
-    ``postgresql+psycopg://user:pass@host/db``; other SQLAlchemy URLs are passed on
-    as they are.
+    ``postgresql+psycopg://user:pass@host/db`` (``postgresql://`` means the same);
+    other SQLAlchemy URLs are passed on as they are.
     """
     url = make_url(url)
+    if url.drivername in ("postgresql", "postgres"):
+        # The driver the package depends on (psycopg 3), not SQLAlchemy's default psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() != "sqlite":
         # A hub may run hundreds of single-user servers against one PostgreSQL, each
         # with its own pool: keep few idle connections each, allow bursts.
