@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     if not 0 < args.learner_rows <= args.rows:
         parser.error("need 0 < --learner-rows <= --rows")
 
-    workdir = Path(tempfile.mkdtemp(prefix="codequest-bench-"))
+    workdir = None if args.url else Path(tempfile.mkdtemp(prefix="codequest-bench-"))
     url = args.url or f"sqlite:///{workdir}/history.sqlite"
     print(f"database: {url}")
     store = SubmissionStore(url)
@@ -193,11 +194,9 @@ def main(argv: list[str] | None = None) -> None:
         report("list_all() first page (instructors)", timed(store.list_all, max(5, n // 10)))
     finally:  # fmt: skip
         store.close()
-        if not args.keep and not args.url:
-            for path in workdir.iterdir():
-                path.unlink()
-            workdir.rmdir()
-        elif not args.url:
+        if workdir is not None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif workdir is not None:
             print(f"kept {workdir}/history.sqlite")
 
 
