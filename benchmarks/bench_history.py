@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
             timed(lambda: store.list_all(challenge=CHALLENGES[5]), max(5, n // 10)),
         )
         report("list_all() first page (instructors)", timed(store.list_all, max(5, n // 10)))
-    finally:  # fmt: skip
+    finally:
         store.close()
         if workdir is not None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
