@@ -27,6 +27,7 @@ from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge, ChallengeNotFound
 from .errors import InvalidRequest, NotFound, ServiceUnavailable
+from .grading import SubmissionInvalid, parse_notebook
 from .ratelimit import SlidingWindowLimiter
 from .results import (
     FINAL_STATUSES,
@@ -67,7 +68,7 @@ class SubmissionRequest:
             raise InvalidRequest(f"mode must be one of {sorted(MODES)} (got {mode!r})")
         notebook = body.get("notebook")
         if notebook is not None:
-            check_notebook(notebook)
+            notebook = check_notebook(notebook)
         files = body.get("files")
         if files is not None:
             files = check_files(files, challenge)
@@ -79,28 +80,12 @@ class SubmissionRequest:
         return cls(mode=mode, notebook=notebook, files=files, path=path)
 
 
-def check_notebook(notebook: Any) -> None:
-    """A light structural check of nbformat 4 JSON (full validation is the grader's)."""
-    if not isinstance(notebook, dict):
-        raise InvalidRequest("notebook must be a JSON object (nbformat 4)")
-    if notebook.get("nbformat", 4) != 4:
-        raise InvalidRequest(f"notebook must be nbformat 4 (got {notebook.get('nbformat')!r})")
-    cells = notebook.get("cells")
-    if not isinstance(cells, list):
-        raise InvalidRequest("notebook.cells must be a list")
-    for i, cell in enumerate(cells):
-        if not isinstance(cell, dict):
-            raise InvalidRequest(f"notebook.cells[{i}] must be an object")
-        if cell.get("cell_type") not in ("code", "markdown", "raw"):
-            raise InvalidRequest(f"notebook.cells[{i}].cell_type must be code, markdown or raw")
-        source = cell.get("source", "")
-        if not (
-            isinstance(source, str)
-            or (isinstance(source, list) and all(isinstance(s, str) for s in source))
-        ):
-            raise InvalidRequest(f"notebook.cells[{i}].source must be a string or a list of strings")
-    if not isinstance(notebook.get("metadata", {}), dict):
-        raise InvalidRequest("notebook.metadata must be an object")
+def check_notebook(notebook: Any) -> dict[str, Any]:
+    """The structural check grading relies on (nbformat 4, cells with sources)."""
+    try:
+        return parse_notebook(notebook)
+    except SubmissionInvalid as exc:
+        raise InvalidRequest(f"notebook: {exc}") from None
 
 
 def check_files(files: Any, challenge: Challenge) -> dict[str, str]:
@@ -421,8 +406,9 @@ class SubmissionService(LoggingConfigurable):
             )
         except asyncio.CancelledError:
             raise
-        except ValueError as exc:
-            # The grader's SubmissionInvalid: the snapshot is not a usable notebook.
+        except SubmissionInvalid as exc:
+            # Checked when it was submitted; only a snapshot stored by an older
+            # version (or edited in the database) can get here.
             return error_result(stored, "notebook", str(exc))
         except Exception:
             self.log.exception("CodeQuest: grading %s failed", sid)

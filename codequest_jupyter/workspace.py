@@ -14,7 +14,6 @@ import base64
 import datetime as _dt
 import json
 import posixpath
-import re
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -26,37 +25,21 @@ from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge
 from .errors import CodeQuestError, Forbidden, InvalidRequest, NotFound
+from .paths import UnsafePath, safe_relpath
 
 T = TypeVar("T")
 
-MAX_PATH_LENGTH = 1024
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
 
 def check_relpath(value: Any, what: str = "path") -> str:
-    """Check that ``value`` is a safe relative POSIX path and return it normalised.
+    """``value`` as a safe, normalised relative POSIX path, or :class:`InvalidRequest`.
 
-    Rejected with :class:`InvalidRequest`: non-strings, empty paths, absolute paths,
-    drive letters, backslashes, NUL and other control characters, and any ``..``
-    segment. ``.`` and empty segments are dropped (``./a//b`` becomes ``a/b``).
+    See :func:`codequest_jupyter.paths.safe_relpath` for what is refused (absolute
+    paths, ``..``, backslashes, control characters, drive letters, empty names).
     """
-    if not isinstance(value, str):
-        raise InvalidRequest(f"{what} must be a string")
-    if value == "" or len(value) > MAX_PATH_LENGTH:
-        raise InvalidRequest(f"{what} must be a non-empty path of at most {MAX_PATH_LENGTH} characters")
-    if "\x00" in value or _CONTROL.search(value):
-        raise InvalidRequest(f"{what} {value!r} contains control characters")
-    if "\\" in value:
-        raise InvalidRequest(f"{what} {value!r} contains a backslash; use '/' between folders")
-    if value.startswith("/") or _DRIVE.match(value):
-        raise InvalidRequest(f"{what} {value!r} must be relative, not absolute")
-    parts = [p for p in value.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise InvalidRequest(f"{what} {value!r} must not contain '..'")
-    if not parts:
-        raise InvalidRequest(f"{what} {value!r} names no file")
-    return "/".join(parts)
+    try:
+        return safe_relpath(value, what=what)
+    except UnsafePath as exc:
+        raise InvalidRequest(str(exc)) from None
 
 
 def _iso(value: Any) -> Any:

@@ -106,9 +106,14 @@ def write_challenge(
     hidden: dict[str, str] | None = None,
     files: dict[str, str] | None = None,
     locked: list[str] | None = None,
+    listed: list[str] | None = None,
     extra_toml: str = "",
 ) -> Path:
-    """Write a small challenge directory ``root/cid`` whose module is ``cid`` (underscored)."""
+    """Write a small challenge directory ``root/cid`` whose module is ``cid`` (underscored).
+
+    ``files`` are written and listed in ``files =`` (or ``listed`` is, when given:
+    e.g. a folder name).
+    """
     path = root / cid
     module = cid.replace("-", "_")
     (path / "tests").mkdir(parents=True)
@@ -117,7 +122,7 @@ def write_challenge(
         'tags = ["test"]', f'notebook = "{module}.ipynb"', f'module = "{module}"',
     ]
     if files:
-        toml.append("files = " + json.dumps(sorted(files)))
+        toml.append("files = " + json.dumps(listed or sorted(files)))
         for rel, text in files.items():
             (path / rel).parent.mkdir(parents=True, exist_ok=True)
             (path / rel).write_text(text)
