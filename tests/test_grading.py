@@ -184,8 +184,10 @@ async def test_uninterruptible_test_is_stopped_by_the_watchdog(grader, tmp_path)
         "                pass\n        except BaseException:\n            pass\n"
     )
     result = await grader.grade(ch, nb, mode="submit")
-    assert [t.status for t in result.tests] == ["passed", "timeout", "not_run"]
-    assert result.tests[2].message.startswith("Not run")
+    # The kernel had to be killed; the test after it ran in a fresh kernel.
+    assert [t.status for t in result.tests] == ["passed", "timeout", "passed"]
+    assert result.tests[1].message == "Took longer than 1 s and was stopped."
+    assert result.error is None
     assert result.duration_ms < 20000
 
 
@@ -263,10 +265,28 @@ async def test_kernel_death_during_a_test(grader, tmp_path):
     ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
     nb = notebook("import os\ndef add(a, b):\n    return a + b\n\ndef die():\n    os._exit(1)\n")
     result = await grader.grade(ch, nb, mode="run")
-    assert [t.status for t in result.tests] == ["passed", "error", "not_run"]
+    assert [t.status for t in result.tests] == ["passed", "error", "passed"]
     assert result.error.kind == "kernel_died"
     assert "test_dies" in result.error.message
+    assert "exit code 1" in result.tests[1].message
     assert result.status == "failed"
+
+
+async def test_resuming_stops_when_every_test_kills_its_kernel(grader, tmp_path):
+    body = "\n".join(
+        f"def test_dies_{i}():\n    die()\n" for i in range(6)
+    )
+    tests = {"test_all.py": "from adder import die\n\n" + body}
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    nb = notebook("import os\ndef die():\n    os._exit(1)\n")
+    events = []
+    result = await grader.grade(ch, nb, mode="run", on_event=lambda k, d: events.append((k, d)))
+    statuses = [t.status for t in result.tests]
+    # The first kernel and three fresh ones each lose one test; the rest are not run.
+    assert statuses == ["error"] * 4 + ["not_run"] * 2
+    assert result.tests[5].message.startswith("Not run:")
+    assert [k for k, _ in events].count("collected") == 1
+    assert [d["id"] for k, d in events if k == "test"] == [t.id for t in result.tests[:4]]
 
 
 async def test_syntax_error_names_cell_and_line(grader, tmp_path):

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 HARNESS_SOURCE = Path(_harness.__file__).read_text(encoding="utf-8")
 CHANNEL_MIME = _harness.CHANNEL_MIME
+# Fresh kernels a run may take after tests that had to be stopped with their kernel.
+MAX_RESUMES = 3
 
 EventCallback = Callable[[str, dict[str, Any]], Any]
 
@@ -193,18 +195,34 @@ class Grader:
             kernel = await self.pool.acquire()
         except KernelStartError as exc:
             result.error = GradeError("internal", f"The grading kernel could not start: {exc}")
-            run.fill_not_run(challenge.read_sources(challenge.test_files(mode)))
+            run.assemble(challenge.read_sources(challenge.test_files(mode)))
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             return result.finish()
+        sources = challenge.read_sources(challenge.test_files(mode))
         try:
-            await run.execute(kernel, nb, learner_files)
+            while True:
+                try:
+                    await run.execute(kernel, nb, learner_files, sources)
+                finally:
+                    self._dispose_later(kernel)
+                if not run.can_resume():
+                    break
+                # A test had to be stopped with its kernel: the rest run in a fresh one.
+                try:
+                    kernel = await self.pool.acquire()
+                except KernelStartError:
+                    break
+            run.assemble(sources)
         finally:
-            task = asyncio.get_running_loop().create_task(kernel.dispose())
-            self._cleanups.add(task)
-            task.add_done_callback(self._cleanups.discard)
             await run.drain_events()
         result.duration_ms = int((time.perf_counter() - started) * 1000)
         return result.finish()
+
+    def _dispose_later(self, kernel: GradingKernel) -> None:
+        """Kill and clean up a used kernel off the latency path (``close`` waits for it)."""
+        task = asyncio.get_running_loop().create_task(kernel.dispose())
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
 
 
 class _GradingClient:
@@ -269,7 +287,9 @@ class _Run:
         self.tests: dict[str, TestResult] = {}
         self.current: str | None = None
         self.current_started = 0.0
-        self.timed_out_test: str | None = None
+        self.attempts = 0
+        self.stopped_in_attempt = False
+        self.deadline = 0.0
         self.run_timed_out = False
         self.killed_by_us = False
         self.done: dict[str, Any] | None = None
@@ -277,7 +297,6 @@ class _Run:
         self.output_bytes = 0
         self.output_truncated = False
         self.test_phase = False
-        self._died_in: str | None = None
         self._events: asyncio.Queue = asyncio.Queue()
         self._on_event = on_event
         self._event_task: asyncio.Task | None = None
@@ -335,6 +354,8 @@ class _Run:
         event = json.loads(body)
         kind, data = event.get("kind"), event.get("data", {})
         if kind == "collected":
+            if self.collected:
+                return  # a resumed run lists only what is left; keep the full listing
             self.collected = list(data.get("tests", []))
             self.emit("collected", {"total": len(self.collected), "tests": self.collected})
         elif kind == "start":
@@ -361,9 +382,24 @@ class _Run:
         return test
 
     # -- the run -----------------------------------------------------------------------
-    async def execute(self, kernel: GradingKernel, nb: dict[str, Any], files: dict[str, str]) -> None:
-        mode = self.result.mode
-        sources = self.challenge.read_sources(self.challenge.test_files(mode))
+    async def execute(
+        self,
+        kernel: GradingKernel,
+        nb: dict[str, Any],
+        files: dict[str, str],
+        sources: dict[str, str],
+    ) -> None:
+        """One attempt: the notebook then the tests not yet done, in ``kernel``."""
+        self.attempts += 1
+        self.current = None
+        self.done = None
+        self.replies = {}
+        self.stopped_in_attempt = False
+        self.killed_by_us = False
+        if self.attempts == 1:
+            self.deadline = time.monotonic() + (
+                self.limits.run_timeout_s or self.grader.settings.max_run_s
+            )
         await asyncio.to_thread(populate_workdir, kernel.workdir, self.challenge, nb, files)
         cells = code_cells(nb)
         internal = {
@@ -376,20 +412,25 @@ class _Run:
             _code_cell(self._tests_code(kernel, sources), {"codequest_timeout": None}),
         ]
         client = _GradingClient.create(full, kernel, self)
-        deadline = time.monotonic() + (self.limits.run_timeout_s or self.grader.settings.max_run_s)
-        watchdog = asyncio.get_running_loop().create_task(self._watchdog(kernel, deadline))
+        watchdog = asyncio.get_running_loop().create_task(self._watchdog(kernel, self.deadline))
         try:
-            await self._run_cells(client, kernel, cells, internal)
-            if self.result.error is None or self.result.error.kind in ("syntax", "timeout"):
-                if await kernel.is_alive():
-                    await self._run_tests(client, kernel, internal["tests"])
+            if await self._run_cells(client, kernel, cells, internal) and await kernel.is_alive():
+                await self._run_tests(client, kernel, internal["tests"])
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
-        self._assemble(sources)
 
-    async def _run_cells(self, client, kernel: GradingKernel, cells, internal) -> None:
+    def can_resume(self) -> bool:
+        """Whether the tests left after a stopped test should run in a fresh kernel."""
+        if not self.stopped_in_attempt or self.run_timed_out or not self.collected:
+            return False
+        if self.attempts > MAX_RESUMES or time.monotonic() > self.deadline - 1:
+            return False
+        return any(t["id"] not in self.tests for t in self.collected)
+
+    async def _run_cells(self, client, kernel: GradingKernel, cells, internal) -> bool:
+        """Run the notebook; False when the kernel did not survive it."""
         from nbclient.exceptions import DeadKernelError
 
         prepare = client.nb.cells[internal["prepare"]]
@@ -397,18 +438,19 @@ class _Run:
             await client.async_execute_cell(prepare, internal["prepare"], store_history=False)
         except DeadKernelError:
             self._kernel_died(kernel, None, during="setting up")
-            return
+            return False
         for index, _source in cells:
             if self.run_timed_out:
-                return
+                return False
             try:
                 await client.async_execute_cell(client.nb.cells[index], index)
             except DeadKernelError:
                 self._kernel_died(kernel, index, during=f"running cell {index + 1}")
-                return
+                return False
             reply = self.replies.get(index, {}).get("content", {})
-            if reply.get("status") == "error":
+            if reply.get("status") == "error" and self.attempts == 1:
                 self._cell_failed(index, reply)
+        return not self.run_timed_out
 
     def _cell_failed(self, index: int, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
@@ -483,13 +525,19 @@ class _Run:
         try:
             await client.async_execute_cell(client.nb.cells[index], index, store_history=False)
         except DeadKernelError:
-            if self.timed_out_test is not None:
+            if self.stopped_in_attempt:
+                return  # the watchdog stopped a test; its result is recorded
+            # Tests run in collection order: when the kernel died before its "start"
+            # event got out, the culprit is the first test without a result.
+            current = self.current or next(
+                (t["id"] for t in self.collected if t["id"] not in self.tests), None
+            )
+            if current is None or current in self.tests:
+                self._kernel_died(kernel, None, during="running the tests")
                 return
-            current = self.current
-            self._kernel_died(kernel, None, during=f"running the test {current}" if current else "running the tests")
-            if current is not None:
-                self.current = None
-                self._died_in = current
+            self._kernel_died(kernel, None, during=f"running the test {current}")
+            message = self.result.error.message if self.result.error else "The kernel died."
+            self._stop_test(current, "error", message)
             return
         finally:
             self.test_phase = False
@@ -510,8 +558,12 @@ class _Run:
         while True:
             await asyncio.sleep(0.1)
             now = time.monotonic()
-            if self.current is not None and self.test_phase and now - self.current_started > per_test:
-                self.timed_out_test = self.current
+            current = self.current
+            if current is not None and self.test_phase and now - self.current_started > per_test:
+                self._stop_test(
+                    current, "timeout",
+                    f"Took longer than {self.limits.timeout_s:g} s and was stopped.",
+                )
                 self.killed_by_us = True
                 await kernel.kill()
                 return
@@ -541,6 +593,7 @@ class _Run:
             "module": self.challenge.module,
             "files": sources,
             "hidden_prefix": "hidden",
+            "deselect": sorted(self.tests),
             "timeout_s": self.limits.timeout_s,
             "output_limit": self.limits.output_kb * 1024,
             "run_dir": str(kernel.run_dir),
@@ -553,14 +606,28 @@ class _Run:
         )
 
     # -- the result --------------------------------------------------------------------
-    def fill_not_run(self, sources: dict[str, str]) -> None:
-        self._assemble(sources)
+    def _stop_test(self, tid: str, status: str, message: str) -> None:
+        """Record the result of a test that its kernel could not finish, and stream it."""
+        info = next((t for t in self.collected if t["id"] == tid), {})
+        test = TestResult(
+            id=tid,
+            name=info.get("name", tid.rsplit("::", 1)[-1]),
+            hidden=bool(info.get("hidden", tid.startswith("hidden/"))),
+            status=status,  # type: ignore[arg-type]
+            message=message,
+            duration_ms=int((time.monotonic() - self.current_started) * 1000),
+            max_points=float(info.get("max_points", 1.0)),
+        )
+        self.tests[tid] = self._learner_view(test)
+        self.current = None
+        self.stopped_in_attempt = True
+        self.emit("test", self.tests[tid].to_json())
 
-    def _assemble(self, sources: dict[str, str]) -> None:
+    def assemble(self, sources: dict[str, str]) -> None:
         """Every expected test, in collection order, with a final status."""
         expected = self.collected or _static_list(sources)
-        tests: list[TestResult] = []
         reason = self._not_run_reason()
+        tests: list[TestResult] = []
         for info in expected:
             tid = info["id"]
             if tid in self.tests:
@@ -574,28 +641,14 @@ class _Run:
                 max_points=float(info.get("max_points", 1.0)),
                 message=reason,
             )
-            if tid == self.timed_out_test:
-                test.status = "timeout"
-                test.message = (
-                    f"Took longer than {self.limits.timeout_s:g} s and was stopped "
-                    "(the kernel had to be restarted, so later tests did not run)."
-                )
-                test.duration_ms = int((time.monotonic() - self.current_started) * 1000)
-            elif tid == self._died_in:
-                test.status = "error"
-                test.message = self.result.error.message if self.result.error else "The kernel died."
             tests.append(self._learner_view(test))
-            if test.status != "not_run":
-                self.emit("test", tests[-1].to_json())
         self.result.tests = tests
-        if self.timed_out_test is not None and self.result.error is None:
-            pass  # a per-test timeout is the test's result, not an error of the run
 
     def _not_run_reason(self) -> str:
-        if self.timed_out_test is not None:
-            return "Not run: an earlier test had to be stopped."
         if self.result.error is not None:
             return f"Not run: {self.result.error.message}"
+        if self.stopped_in_attempt:
+            return "Not run: earlier tests had to be stopped too often."
         return "Not run."
 
 
