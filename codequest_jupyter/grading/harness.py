@@ -480,6 +480,9 @@ def run_tests(payload):
     args = [os.path.join(suite_dir, t) for t in targets] + [
         "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"), *PYTEST_OPTIONS,
     ]
+    for nodeid in payload.get("deselect", []):
+        # Tests already reported by an earlier kernel of this run.
+        args += ["--deselect", nodeid]
     cwd = os.getcwd()
     started = time.perf_counter()
     try:
