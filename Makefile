@@ -53,9 +53,11 @@ test-js: setup
 test: validate test-python test-js
 	$(BIN)/python benchmarks/bench_grading.py --quick
 	$(BIN)/python benchmarks/bench_history.py --quick
+	$(BIN)/python benchmarks/bench_cli.py --quick
 
 bench: setup
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_history.py
 
 clean:

@@ -224,7 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_slow_optional_imports() -> None:
+    """Keep a short-lived command from paying for what it never uses.
+
+    nbclient imports nbformat, which imports jsonschema, which builds dozens of parsers
+    at import time for the optional ``rfc3987_syntax`` package (about a second of
+    every start). jsonschema treats it as optional, and notebook schemas never use the
+    "iri" formats it checks.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
+    _skip_slow_optional_imports()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":
