@@ -8,6 +8,7 @@ event loop and stops with the server.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from pathlib import Path
@@ -16,11 +17,12 @@ from typing import Any
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, Integer, List, Type, Unicode, default, validate
+from traitlets import Bool, Dict, Float, Integer, List, TraitError, Type, Unicode, default, validate
 from traitlets import Set as SetTrait
 
 from ._version import __version__
 from .challenges import ChallengeCatalog, bundled_challenges_dir
+from .errors import InvalidRequest
 from .grading import Grader, GradingSettings
 from .handlers import HANDLERS
 from .service import SubmissionService
@@ -72,7 +74,10 @@ class CodeQuestApp(ExtensionApp):
     @validate("workspace_dir")
     def _check_workspace_dir(self, proposal: Any) -> str:
         value = proposal["value"].strip("/")
-        return check_relpath(value, "workspace_dir") if value else ""
+        try:
+            return check_relpath(value, "workspace_dir") if value else ""
+        except InvalidRequest as exc:
+            raise TraitError(str(exc)) from None
 
     # -- grading ----------------------------------------------------------------------
 
@@ -143,30 +148,39 @@ class CodeQuestApp(ExtensionApp):
 
     store_class = Type(SubmissionStore, config=True, help="The submission store.")
     grader_class = Type(Grader, config=True, help="The grading engine.")
-    workspace_class = Type(WorkspaceManager, klass=WorkspaceManager, config=True,
-                           help="Copies challenges into the learner's contents.")
-    submission_service_class = Type(SubmissionService, klass=SubmissionService, config=True,
-                                    help="Queues, grades and serves submissions.")
-    views_class = Type(ChallengeViews, klass=ChallengeViews, config=True,
-                       help="Builds the challenge listing and detail replies.")
+    workspace_class = Type(
+        WorkspaceManager,
+        klass=WorkspaceManager,
+        config=True,
+        help="Copies challenges into the learner's contents.",
+    )
+    submission_service_class = Type(
+        SubmissionService,
+        klass=SubmissionService,
+        config=True,
+        help="Queues, grades and serves submissions.",
+    )
+    views_class = Type(
+        ChallengeViews,
+        klass=ChallengeViews,
+        config=True,
+        help="Builds the challenge listing and detail replies.",
+    )
 
     def initialize_settings(self) -> None:
         """Build the services once; nothing here needs the running event loop."""
+        assert self.serverapp is not None
         self.catalog = ChallengeCatalog(self.challenge_dirs)
         for problem in self.catalog.errors:
             self.log.warning("CodeQuest: skipping a broken challenge: %s", problem)
         self.log.info(
-            "CodeQuest %s: %d challenges from %s", __version__, len(self.catalog),
+            "CodeQuest %s: %d challenges from %s",
+            __version__,
+            len(self.catalog),
             ", ".join(self.challenge_dirs),
         )
         self.store = AsyncSubmissionStore(self.store_class(self.db_url))
-        settings = {
-            "pool_size": self.grader_pool_size,
-            "sandbox": self.sandbox,
-            **self.default_limits,
-            **self.grading_options,
-        }
-        self.grader = self.grader_class(settings=GradingSettings(**settings), log=self.log)
+        self.grader = self.grader_class(settings=self.grading_settings(), log=self.log)
         self.workspace = self.workspace_class(
             parent=self, contents_manager=self.serverapp.contents_manager, root=self.workspace_dir
         )
@@ -195,6 +209,23 @@ class CodeQuestApp(ExtensionApp):
             codequest_views=self.views,
             codequest_workspace=self.workspace,
         )
+
+    def grading_settings(self) -> GradingSettings:
+        """The grader's settings from the traits, with unknown keys refused by name."""
+        options = {
+            "pool_size": self.grader_pool_size,
+            "sandbox": self.sandbox,
+            **self.default_limits,
+            **self.grading_options,
+        }
+        known = {f.name for f in dataclasses.fields(GradingSettings)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TraitError(
+                f"CodeQuestApp.default_limits/grading_options: unknown setting(s) "
+                f"{', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return GradingSettings(**options)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)

@@ -20,6 +20,7 @@ from tornado.iostream import StreamClosedError
 from ._version import __version__
 from .challenges import ChallengeNotFound
 from .errors import CodeQuestError, Forbidden, InvalidRequest, PayloadTooLarge, RateLimited
+from .grading import SubmissionInvalid
 from .openapi import API_VERSION, build_openapi
 from .service import check_page
 
@@ -39,10 +40,6 @@ def error_status(exc: BaseException | None) -> int | None:
         return exc.status
     if isinstance(exc, ChallengeNotFound):
         return 404
-    try:
-        from .grading import SubmissionInvalid
-    except ImportError:  # pragma: no cover - the grading package is part of the install
-        return None
     if isinstance(exc, SubmissionInvalid):
         return 400
     return None
@@ -144,12 +141,14 @@ class InfoHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply({
-            "version": __version__,
-            "api_version": API_VERSION,
-            "user": self.user_name,
-            "instructor": self.is_instructor,
-        })
+        self.reply(
+            {
+                "version": __version__,
+                "api_version": API_VERSION,
+                "user": self.user_name,
+                "instructor": self.is_instructor,
+            }
+        )
 
 
 class ChallengesHandler(CodeQuestHandler):
@@ -191,8 +190,10 @@ class ChallengeSubmissionsHandler(CodeQuestHandler):
         if wait:
             self.reply(await self.service.wait(self.user_name, queued["id"]))
         else:
-            self.set_header("Location", self.request.path.rsplit("/challenges/", 1)[0]
-                            + f"/submissions/{queued['id']}")
+            self.set_header(
+                "Location",
+                self.request.path.rsplit("/challenges/", 1)[0] + f"/submissions/{queued['id']}",
+            )
             self.reply({"id": queued["id"], "status": queued["status"]}, status=202)
 
 
@@ -203,39 +204,43 @@ class AllSubmissionsHandler(CodeQuestHandler):
         if not self.is_instructor:
             raise Forbidden("Only instructors can list everyone's submissions")
         limit, offset = self.page(50)
-        self.reply(await self.service.list_all(
-            user=self.get_query_argument("user", None) or None,
-            challenge=self.get_query_argument("challenge", None) or None,
-            limit=limit,
-            offset=offset,
-        ))
+        self.reply(
+            await self.service.list_all(
+                user=self.get_query_argument("user", None) or None,
+                challenge=self.get_query_argument("challenge", None) or None,
+                limit=limit,
+                offset=offset,
+            )
+        )
 
 
 class SubmissionHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def get(self, submission_id: str) -> None:
-        self.reply(await self.service.result(
-            self.user_name, submission_id, any_user=self.is_instructor
-        ))
+        self.reply(
+            await self.service.result(self.user_name, submission_id, any_user=self.is_instructor)
+        )
 
 
 class SubmissionCodeHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def get(self, submission_id: str) -> None:
-        self.reply(await self.service.code(
-            self.user_name, submission_id, any_user=self.is_instructor
-        ))
+        self.reply(
+            await self.service.code(self.user_name, submission_id, any_user=self.is_instructor)
+        )
 
 
 class RestoreHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def post(self, submission_id: str) -> None:
-        self.reply(await self.service.restore(
-            self.user_name, submission_id, self.json_body(), any_user=self.is_instructor
-        ))
+        self.reply(
+            await self.service.restore(
+                self.user_name, submission_id, self.json_body(), any_user=self.is_instructor
+            )
+        )
 
 
 class EventsHandler(CodeQuestHandler):

@@ -63,8 +63,17 @@ SCHEMAS: dict[str, Any] = {
         {"version": STR, "api_version": INT, "user": STR, "instructor": BOOL},
     ),
     "Progress": _obj(
-        ["status", "attempts", "failed_attempts", "best_score", "best_total", "best_points",
-         "max_points", "completed_at", "last_submitted_at"],
+        [
+            "status",
+            "attempts",
+            "failed_attempts",
+            "best_score",
+            "best_total",
+            "best_points",
+            "max_points",
+            "completed_at",
+            "last_submitted_at",
+        ],
         {
             "status": {"type": "string", "enum": ["not_started", "attempted", "completed"]},
             "attempts": INT,
@@ -95,16 +104,30 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Limits": _obj(
         ["timeout_s", "memory_mb"],
-        {"timeout_s": NUM, "memory_mb": INT, "run_timeout_s": OPT_NUM,
-         "cell_timeout_s": OPT_NUM, "output_kb": INT},
+        {
+            "timeout_s": NUM,
+            "memory_mb": INT,
+            "run_timeout_s": OPT_NUM,
+            "cell_timeout_s": OPT_NUM,
+            "output_kb": INT,
+        },
     ),
     "WorkspaceInfo": _obj(["path", "exists"], {"path": STR, "exists": BOOL}),
     "ChallengeDetail": {
         "allOf": [
             _ref("ChallengeSummary"),
             _obj(
-                ["description", "module", "public_tests", "hidden_tests", "hints",
-                 "locked_hints", "limits", "workspace", "next"],
+                [
+                    "description",
+                    "module",
+                    "public_tests",
+                    "hidden_tests",
+                    "hints",
+                    "locked_hints",
+                    "limits",
+                    "workspace",
+                    "next",
+                ],
                 {
                     "description": {**STR, "description": "Markdown"},
                     "module": STR,
@@ -120,7 +143,9 @@ SCHEMAS: dict[str, Any] = {
                     "hidden_tests": {**INT, "description": "Number of hidden test files"},
                     "hints": {
                         "type": "array",
-                        "items": _obj(["text", "after_attempts"], {"text": STR, "after_attempts": INT}),
+                        "items": _obj(
+                            ["text", "after_attempts"], {"text": STR, "after_attempts": INT}
+                        ),
                     },
                     "locked_hints": INT,
                     "limits": _ref("Limits"),
@@ -140,8 +165,11 @@ SCHEMAS: dict[str, Any] = {
             "mode": {"type": "string", "enum": ["submit", "run"], "default": "submit"},
             "notebook": {"type": "object", "description": "nbformat 4 JSON"},
             "files": {"type": "object", "additionalProperties": STR},
-            "path": {**STR, "description": "Notebook path in the server's contents, used "
-                     "when no notebook is sent (default: the challenge's workspace copy)"},
+            "path": {
+                **STR,
+                "description": "Notebook path in the server's contents, used "
+                "when no notebook is sent (default: the challenge's workspace copy)",
+            },
         },
     ),
     "SubmissionAccepted": _obj(["id", "status"], {"id": STR, "status": STATUS}),
@@ -151,8 +179,10 @@ SCHEMAS: dict[str, Any] = {
             "id": STR,
             "name": STR,
             "hidden": BOOL,
-            "status": {"type": "string",
-                       "enum": ["passed", "failed", "error", "timeout", "skipped", "not_run"]},
+            "status": {
+                "type": "string",
+                "enum": ["passed", "failed", "error", "timeout", "skipped", "not_run"],
+            },
             "message": OPT_STR,
             "expected": OPT_STR,
             "actual": OPT_STR,
@@ -165,8 +195,10 @@ SCHEMAS: dict[str, Any] = {
     "GradeError": _obj(
         ["kind", "message"],
         {
-            "kind": {"type": "string", "enum": ["syntax", "timeout", "memory", "kernel_died",
-                                                "notebook", "internal"]},
+            "kind": {
+                "type": "string",
+                "enum": ["syntax", "timeout", "memory", "kernel_died", "notebook", "internal"],
+            },
             "message": STR,
             "cell": INT,
             "traceback": STR,
@@ -191,7 +223,10 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Code": _obj(
         ["notebook", "files"],
-        {"notebook": {"type": ["object", "null"]}, "files": {"type": "object", "additionalProperties": STR}},
+        {
+            "notebook": {"type": ["object", "null"]},
+            "files": {"type": "object", "additionalProperties": STR},
+        },
     ),
     "RestoreRequest": _obj([], {"path": STR}),
     "Checkpoint": _obj(["id", "last_modified"], {"id": STR, "last_modified": STR}),
@@ -202,8 +237,10 @@ SCHEMAS: dict[str, Any] = {
             "checkpoint": _nullable(_ref("Checkpoint")),
             "files": {
                 "type": "array",
-                "items": _obj(["path", "checkpoint"],
-                              {"path": STR, "checkpoint": _nullable(_ref("Checkpoint"))}),
+                "items": _obj(
+                    ["path", "checkpoint"],
+                    {"path": STR, "checkpoint": _nullable(_ref("Checkpoint"))},
+                ),
             },
         },
     ),
@@ -213,8 +250,10 @@ SCHEMAS: dict[str, Any] = {
             "total": INT,
             "tests": {
                 "type": "array",
-                "items": _obj(["id", "name", "hidden", "max_points"],
-                              {"id": STR, "name": STR, "hidden": BOOL, "max_points": NUM}),
+                "items": _obj(
+                    ["id", "name", "hidden", "max_points"],
+                    {"id": STR, "name": STR, "hidden": BOOL, "max_points": NUM},
+                ),
             },
         },
     ),
@@ -233,8 +272,10 @@ finished replays `collected`, the `test` events and `result` from the stored res
 
 
 def _json(schema_name: str, description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref(schema_name)}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(schema_name)}},
+    }
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -258,8 +299,13 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False):
-    return {"name": name, "in": where, "required": required or where == "path",
-            "schema": schema, "description": description}
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "schema": schema,
+        "description": description,
+    }
 
 
 CID = _param("challenge_id", "path", STR, "Challenge id")
@@ -268,27 +314,39 @@ LIMIT = _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 50
 OFFSET = _param("offset", "query", {"type": "integer", "minimum": 0}, "Items to skip")
 
 PATHS: dict[str, Any] = {
-    "/info": {"get": {
-        "operationId": "getInfo", "summary": "Server version and the current user",
-        "responses": {"200": _json("Info", "Version and user"), **_errors()},
-    }},
-    "/challenges": {"get": {
-        "operationId": "listChallenges", "summary": "Challenges with this user's progress",
-        "responses": {"200": _json("ChallengeList", "The catalog"), **_errors()},
-    }},
-    "/challenges/{challenge_id}": {"get": {
-        "operationId": "getChallenge",
-        "summary": "Description, public tests, unlocked hints, limits, workspace state",
-        "parameters": [CID],
-        "responses": {"200": _json("ChallengeDetail", "The challenge"), **_errors(404)},
-    }},
-    "/challenges/{challenge_id}/workspace": {"post": {
-        "operationId": "openWorkspace",
-        "summary": "Copy the starter notebook and files into the workspace (never overwrites)",
-        "parameters": [CID],
-        "responses": {"200": _json("WorkspaceOpened", "The notebook's path"),
-                      **_errors(400, 404, 413)},
-    }},
+    "/info": {
+        "get": {
+            "operationId": "getInfo",
+            "summary": "Server version and the current user",
+            "responses": {"200": _json("Info", "Version and user"), **_errors()},
+        }
+    },
+    "/challenges": {
+        "get": {
+            "operationId": "listChallenges",
+            "summary": "Challenges with this user's progress",
+            "responses": {"200": _json("ChallengeList", "The catalog"), **_errors()},
+        }
+    },
+    "/challenges/{challenge_id}": {
+        "get": {
+            "operationId": "getChallenge",
+            "summary": "Description, public tests, unlocked hints, limits, workspace state",
+            "parameters": [CID],
+            "responses": {"200": _json("ChallengeDetail", "The challenge"), **_errors(404)},
+        }
+    },
+    "/challenges/{challenge_id}/workspace": {
+        "post": {
+            "operationId": "openWorkspace",
+            "summary": "Copy the starter notebook and files into the workspace (never overwrites)",
+            "parameters": [CID],
+            "responses": {
+                "200": _json("WorkspaceOpened", "The notebook's path"),
+                **_errors(400, 404, 413),
+            },
+        }
+    },
     "/challenges/{challenge_id}/submissions": {
         "get": {
             "operationId": "listChallengeSubmissions",
@@ -299,10 +357,19 @@ PATHS: dict[str, Any] = {
         "post": {
             "operationId": "submit",
             "summary": "Queue a grading; without a notebook the workspace copy is graded",
-            "parameters": [CID, _param("wait", "query", {"type": "boolean"},
-                                       "Wait for the final result (200) instead of 202")],
-            "requestBody": {"required": False, "content": {
-                "application/json": {"schema": _ref("SubmissionRequest")}}},
+            "parameters": [
+                CID,
+                _param(
+                    "wait",
+                    "query",
+                    {"type": "boolean"},
+                    "Wait for the final result (200) instead of 202",
+                ),
+            ],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref("SubmissionRequest")}},
+            },
             "responses": {
                 "200": _json("Result", "The final result (wait=true)"),
                 "202": _json("SubmissionAccepted", "Queued"),
@@ -310,48 +377,78 @@ PATHS: dict[str, Any] = {
             },
         },
     },
-    "/submissions": {"get": {
-        "operationId": "listAllSubmissions", "summary": "Everyone's submissions (instructors only)",
-        "parameters": [_param("user", "query", STR, "Only this user's"),
-                       _param("challenge", "query", STR, "Only this challenge's"), LIMIT, OFFSET],
-        "responses": {"200": _json("SubmissionList", "One page"), **_errors(400)},
-    }},
-    "/submissions/{submission_id}": {"get": {
-        "operationId": "getSubmission",
-        "summary": "The result JSON (while grading: the tests finished so far)",
-        "parameters": [SID],
-        "responses": {"200": _json("Result", "The result"), **_errors(404)},
-    }},
-    "/submissions/{submission_id}/events": {"get": {
-        "operationId": "followSubmission", "summary": "Server-sent events of the grading",
-        "description": EVENT_STREAM_DOC,
-        "parameters": [SID],
-        "responses": {
-            "200": {"description": "An event stream",
-                    "content": {"text/event-stream": {"schema": STR}}},
-            **_errors(404),
-        },
-    }},
-    "/submissions/{submission_id}/code": {"get": {
-        "operationId": "getSubmissionCode", "summary": "The submitted notebook and files",
-        "parameters": [SID],
-        "responses": {"200": _json("Code", "The snapshot"), **_errors(404)},
-    }},
-    "/submissions/{submission_id}/restore": {"post": {
-        "operationId": "restoreSubmission",
-        "summary": "Write the snapshot into the workspace, checkpointing the current version",
-        "parameters": [SID],
-        "requestBody": {"required": False, "content": {
-            "application/json": {"schema": _ref("RestoreRequest")}}},
-        "responses": {"200": _json("RestoreResult", "Where it went, and the checkpoint"),
-                      **_errors(400, 404, 413)},
-    }},
-    "/openapi.json": {"get": {
-        "operationId": "getOpenAPI", "summary": "This document",
-        "responses": {"200": {"description": "OpenAPI 3.1",
-                              "content": {"application/json": {"schema": {"type": "object"}}}},
-                      **_errors()},
-    }},
+    "/submissions": {
+        "get": {
+            "operationId": "listAllSubmissions",
+            "summary": "Everyone's submissions (instructors only)",
+            "parameters": [
+                _param("user", "query", STR, "Only this user's"),
+                _param("challenge", "query", STR, "Only this challenge's"),
+                LIMIT,
+                OFFSET,
+            ],
+            "responses": {"200": _json("SubmissionList", "One page"), **_errors(400)},
+        }
+    },
+    "/submissions/{submission_id}": {
+        "get": {
+            "operationId": "getSubmission",
+            "summary": "The result JSON (while grading: the tests finished so far)",
+            "parameters": [SID],
+            "responses": {"200": _json("Result", "The result"), **_errors(404)},
+        }
+    },
+    "/submissions/{submission_id}/events": {
+        "get": {
+            "operationId": "followSubmission",
+            "summary": "Server-sent events of the grading",
+            "description": EVENT_STREAM_DOC,
+            "parameters": [SID],
+            "responses": {
+                "200": {
+                    "description": "An event stream",
+                    "content": {"text/event-stream": {"schema": STR}},
+                },
+                **_errors(404),
+            },
+        }
+    },
+    "/submissions/{submission_id}/code": {
+        "get": {
+            "operationId": "getSubmissionCode",
+            "summary": "The submitted notebook and files",
+            "parameters": [SID],
+            "responses": {"200": _json("Code", "The snapshot"), **_errors(404)},
+        }
+    },
+    "/submissions/{submission_id}/restore": {
+        "post": {
+            "operationId": "restoreSubmission",
+            "summary": "Write the snapshot into the workspace, checkpointing the current version",
+            "parameters": [SID],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref("RestoreRequest")}},
+            },
+            "responses": {
+                "200": _json("RestoreResult", "Where it went, and the checkpoint"),
+                **_errors(400, 404, 413),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenAPI",
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                **_errors(),
+            },
+        }
+    },
 }
 
 
@@ -374,10 +471,18 @@ def build_openapi(base_url: str = "/") -> dict[str, Any]:
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
             "securitySchemes": {
-                "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-                          "description": "`token <jupyter server token>`"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "username-*",
-                           "description": "Jupyter's login cookie (plus `_xsrf` on POST)"},
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`token <jupyter server token>`",
+                },
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "username-*",
+                    "description": "Jupyter's login cookie (plus `_xsrf` on POST)",
+                },
             },
         },
     }

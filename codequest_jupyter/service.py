@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from traitlets import Any as AnyTrait
-from traitlets import Float, Integer
+from traitlets import Float, Integer, Unicode
 from traitlets import Set as SetTrait
-from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge, ChallengeNotFound
@@ -105,7 +104,9 @@ def check_files(files: Any, challenge: Challenge) -> dict[str, str]:
     return out
 
 
-def check_page(limit: Any, offset: Any, default_limit: int, max_limit: int = 500) -> tuple[int, int]:
+def check_page(
+    limit: Any, offset: Any, default_limit: int, max_limit: int = 500
+) -> tuple[int, int]:
     """Parse ``limit``/``offset`` query values (strings or None) into checked ints."""
 
     def parse(value: Any, name: str, default: int, low: int, high: int) -> int:
@@ -269,9 +270,13 @@ class SubmissionService(LoggingConfigurable):
                     f"The server restarted before this submission was graded, and the "
                     f"challenge '{cid}' is no longer available, so it could not be graded.",
                 )
-                self.log.warning("CodeQuest: submission %s of missing challenge %s failed", sid, cid)
+                self.log.warning(
+                    "CodeQuest: submission %s of missing challenge %s failed", sid, cid
+                )
                 continue
-            self.log.info("CodeQuest: re-grading submission %s (%s) after a restart", sid, row["status"])
+            self.log.info(
+                "CodeQuest: re-grading submission %s (%s) after a restart", sid, row["status"]
+            )
             self._enqueue(sid)
         return count
 
@@ -328,7 +333,9 @@ class SubmissionService(LoggingConfigurable):
         # submission that nobody will publish events for.
         channel = self._channels[sid] = EventChannel()
         try:
-            await self.store.create_submission(result, code={"notebook": notebook, "files": files or {}})
+            await self.store.create_submission(
+                result, code={"notebook": notebook, "files": files or {}}
+            )
         except BaseException:
             self._channels.pop(sid, None)
             raise
@@ -417,7 +424,11 @@ class SubmissionService(LoggingConfigurable):
             )
         self.log.info(
             "CodeQuest: graded %s (%s, %s) in %.2f s: %s",
-            sid, stored["challenge"], stored["user"], time.monotonic() - started, result.status,
+            sid,
+            stored["challenge"],
+            stored["user"],
+            time.monotonic() - started,
+            result.status,
         )
         return result.to_json()
 
@@ -451,7 +462,7 @@ class SubmissionService(LoggingConfigurable):
 
     async def events(
         self, user: str, sid: str, *, any_user: bool = False
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """The submission's events: live while grading, replayed once finished."""
         stored = await self.result(user, sid, any_user=any_user)
         channel = self._channels.get(sid)
@@ -515,5 +526,7 @@ class SubmissionService(LoggingConfigurable):
         try:
             challenge = self.catalog.get(result["challenge"])
         except ChallengeNotFound:
-            raise NotFound(f"The challenge '{result['challenge']}' is no longer available") from None
+            raise NotFound(
+                f"The challenge '{result['challenge']}' is no longer available"
+            ) from None
         return await self.workspace.restore(challenge, code["notebook"], code["files"], path)

@@ -10,7 +10,6 @@ import ast
 from typing import Any
 
 import anyio
-
 from traitlets import Any as AnyTrait
 from traitlets.config import LoggingConfigurable
 
@@ -55,13 +54,17 @@ def test_names(source: str) -> list[str]:
         return []
     names: list[str] = []
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+            "test"
+        ):
             names.append(node.name)
         elif isinstance(node, ast.ClassDef) and (
             node.name.startswith("Test") or any(_is_testcase_base(b) for b in node.bases)
         ):
             for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test"):
+                if isinstance(
+                    item, (ast.FunctionDef, ast.AsyncFunctionDef)
+                ) and item.name.startswith("test"):
                     names.append(f"{node.name}::{item.name}")
     return names
 

@@ -103,7 +103,9 @@ class WorkspaceManager(LoggingConfigurable):
             await self._save_file(path, data)
             created.append(path)
         if created:
-            self.log.info("CodeQuest: opened %s in %s (%d new files)", challenge.id, base, len(created))
+            self.log.info(
+                "CodeQuest: opened %s in %s (%d new files)", challenge.id, base, len(created)
+            )
         return {"path": nb_path, "created": nb_path in created, "created_files": created}
 
     # -- reading a submission from disk -------------------------------------------
@@ -125,14 +127,12 @@ class WorkspaceManager(LoggingConfigurable):
                 f"There is no notebook at {nb_path}. Open the challenge first, "
                 "or send the notebook in the request."
             )
-        model = await self._call(
-            self.contents_manager.get(nb_path, content=True, type="notebook")
-        )
+        model = await self._call(self.contents_manager.get(nb_path, content=True, type="notebook"))
         # Round-trip to plain JSON types: NotebookNode and friends stay out of the store.
         notebook = json.loads(json.dumps(model["content"]))
         files: dict[str, str] = {}
         folder = posixpath.dirname(nb_path)
-        for rel in self._starter_relpaths(challenge):
+        for rel in await anyio.to_thread.run_sync(self._starter_relpaths, challenge):
             if challenge.is_locked(rel):
                 continue
             text = await self._read_text(f"{folder}/{rel}" if folder else rel)
@@ -221,7 +221,9 @@ class WorkspaceManager(LoggingConfigurable):
             if await self._call(self.contents_manager.dir_exists(current)):
                 continue
             if await self._file_exists(current):
-                raise InvalidRequest(f"{current} is a file, so the workspace folder cannot be created")
+                raise InvalidRequest(
+                    f"{current} is a file, so the workspace folder cannot be created"
+                )
             await self._call(self.contents_manager.save({"type": "directory"}, current))
 
     async def _save_notebook(self, path: str, notebook: dict[str, Any]) -> None:
@@ -232,7 +234,11 @@ class WorkspaceManager(LoggingConfigurable):
         try:
             model = {"type": "file", "format": "text", "content": data.decode("utf-8")}
         except UnicodeDecodeError:
-            model = {"type": "file", "format": "base64", "content": base64.b64encode(data).decode("ascii")}
+            model = {
+                "type": "file",
+                "format": "base64",
+                "content": base64.b64encode(data).decode("ascii"),
+            }
         await self._call(self.contents_manager.save(model, path))
 
     async def _read_text(self, path: str) -> str | None:

@@ -88,10 +88,18 @@ def notebook(*sources: str) -> dict[str, Any]:
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
         "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
-             "outputs": [], "source": src}
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": src,
+            }
             for i, src in enumerate(sources)
         ],
     }
@@ -118,8 +126,12 @@ def write_challenge(
     module = cid.replace("-", "_")
     (path / "tests").mkdir(parents=True)
     toml = [
-        f'title = "{cid.title()}"', 'difficulty = "easy"', "estimated_minutes = 5",
-        'tags = ["test"]', f'notebook = "{module}.ipynb"', f'module = "{module}"',
+        f'title = "{cid.title()}"',
+        'difficulty = "easy"',
+        "estimated_minutes = 5",
+        'tags = ["test"]',
+        f'notebook = "{module}.ipynb"',
+        f'module = "{module}"',
     ]
     if files:
         toml.append("files = " + json.dumps(listed or sorted(files)))
@@ -172,7 +184,10 @@ def challenges_root(tmp_path: Path) -> Path:
     root = tmp_path / "challenges"
     root.mkdir()
     write_challenge(
-        root, "answer", starter="def answer():\n    return 0\n", tests=ANSWER_TESTS,
+        root,
+        "answer",
+        starter="def answer():\n    return 0\n",
+        tests=ANSWER_TESTS,
         hidden=ANSWER_HIDDEN,
         extra_toml="""
             [[hints]]
@@ -185,8 +200,11 @@ def challenges_root(tmp_path: Path) -> Path:
         """,
     )
     write_challenge(
-        root, "slow", starter="def answer():\n    return 42\n",
-        tests={"test_slow.py": """
+        root,
+        "slow",
+        starter="def answer():\n    return 42\n",
+        tests={
+            "test_slow.py": """
             import time
             from slow import answer
 
@@ -197,11 +215,15 @@ def challenges_root(tmp_path: Path) -> Path:
             def test_second():
                 time.sleep(0.5)
                 assert answer() > 0
-        """},
+        """
+        },
     )
     write_challenge(
-        root, "helper", starter="from helpers import double\n\ndef quad(x):\n    return x\n",
-        tests={"test_quad.py": """
+        root,
+        "helper",
+        starter="from helpers import double\n\ndef quad(x):\n    return x\n",
+        tests={
+            "test_quad.py": """
             from helper import quad
             import rules
 
@@ -211,7 +233,8 @@ def challenges_root(tmp_path: Path) -> Path:
             class TestMore:
                 def test_zero(self):
                     assert quad(0) == rules.ZERO
-        """},
+        """
+        },
         files={"helpers.py": "def double(x):\n    return 2 * x\n", "rules.py": "ZERO = 0\n"},
         locked=["rules.py"],
     )
@@ -221,20 +244,17 @@ def challenges_root(tmp_path: Path) -> Path:
 # -- the server -----------------------------------------------------------------
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "codequest(**options): extra CodeQuestApp configuration for jp_server_config"
-    )
+@pytest.fixture
+def codequest_options() -> dict[str, Any]:
+    """Extra CodeQuestApp configuration; a test overrides it with
+    ``@pytest.mark.parametrize("codequest_options", [{...}])``."""
+    return {}
 
 
 @pytest.fixture
-def codequest_options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    marker = request.node.get_closest_marker("codequest")
-    return dict(marker.kwargs) if marker else {}
-
-
-@pytest.fixture
-def jp_server_config(challenges_root: Path, tmp_path: Path, codequest_options: dict[str, Any]) -> Config:
+def jp_server_config(
+    challenges_root: Path, tmp_path: Path, codequest_options: dict[str, Any]
+) -> Config:
     options = {
         "challenge_dirs": [str(challenges_root)],
         "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
@@ -245,15 +265,17 @@ def jp_server_config(challenges_root: Path, tmp_path: Path, codequest_options: d
         "max_payload_bytes": 256 * 1024,
         **codequest_options,
     }
-    return Config({
-        "ServerApp": {
-            "jpserver_extensions": {"codequest_jupyter": True},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": MultiUserIdentityProvider,
-        },
-        "MultiUserIdentityProvider": {"tokens": TOKENS},
-        "CodeQuestApp": options,
-    })
+    return Config(
+        {
+            "ServerApp": {
+                "jpserver_extensions": {"codequest_jupyter": True},
+                "allow_unauthenticated_access": False,
+                "identity_provider_class": MultiUserIdentityProvider,
+            },
+            "MultiUserIdentityProvider": {"tokens": TOKENS},
+            "CodeQuestApp": options,
+        }
+    )
 
 
 @pytest.fixture
@@ -310,8 +332,14 @@ class Api:
         elif data is None:
             data = b""
         response = await self.fetch(
-            API, *parts, method=method, body=data, headers=hdrs, params=params,
-            raise_error=False, **kwargs,
+            API,
+            *parts,
+            method=method,
+            body=data,
+            headers=hdrs,
+            params=params,
+            raise_error=False,
+            **kwargs,
         )
         if validate:
             self.check(method, response)
@@ -324,15 +352,19 @@ class Api:
         """Validate a response against the OpenAPI document."""
         url = urllib.parse.urlsplit(response.effective_url)
         request = MockRequest(
-            f"{url.scheme}://{url.netloc}", method, url.path,
+            f"{url.scheme}://{url.netloc}",
+            method,
+            url.path,
             args=dict(urllib.parse.parse_qsl(url.query)),
         )
         ctype = response.headers.get("Content-Type", "application/json").split(";")[0]
         if ctype == "text/event-stream":
             return  # events are validated one by one (see parse_events)
         mock = MockResponse(
-            response.body or b"", status_code=response.code,
-            headers=dict(response.headers), content_type=ctype,
+            response.body or b"",
+            status_code=response.code,
+            headers=dict(response.headers),
+            content_type=ctype,
         )
         self.openapi.validate_response(request, mock)
 

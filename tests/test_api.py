@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_spec
-
-from codequest_jupyter.handlers import HANDLERS
-from codequest_jupyter.openapi import build_openapi
 from server_fixtures import (
     BASE_URL,
     answer_notebook,
@@ -25,6 +22,9 @@ from server_fixtures import (
     parse_events,
     server_test,
 )
+
+from codequest_jupyter.handlers import HANDLERS
+from codequest_jupyter.openapi import build_openapi
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures")
 
@@ -65,8 +65,12 @@ async def test_openapi_document_is_served_valid_and_complete(api):
     assert doc == build_openapi(BASE_URL)
     assert doc["servers"] == [{"url": "/a%40b/codequest/api"}]
     # Every route but the catch-all is documented, with the same parameters.
-    documented = {p.replace("{challenge_id}", "(?P<challenge_id>[^/]+)")
-                  .replace("{submission_id}", "(?P<submission_id>[^/]+)") for p in doc["paths"]}
+    documented = {
+        p.replace("{challenge_id}", "(?P<challenge_id>[^/]+)").replace(
+            "{submission_id}", "(?P<submission_id>[^/]+)"
+        )
+        for p in doc["paths"]
+    }
     routes = {pattern.removeprefix("/codequest/api") for pattern, _ in HANDLERS[:-1]}
     assert routes == documented
 
@@ -131,7 +135,10 @@ async def test_cookie_authenticated_post_needs_the_xsrf_token(api, jp_fetch):
     )
     assert status == 403 and "_xsrf" in body["message"]
     status, body, _ = await api.post(
-        "challenges", "answer", "workspace", user=None,
+        "challenges",
+        "answer",
+        "workspace",
+        user=None,
         headers={**cookie_only, "X-XSRFToken": xsrf_value},
     )
     assert status == 200 and body["created"] is True
@@ -188,7 +195,9 @@ async def test_unknown_challenge_is_404_everywhere(api):
         ("GET", ("challenges", "nope", "submissions")),
         ("POST", ("challenges", "nope", "submissions")),
     ]:
-        status, body, _ = await api.request(method, *parts, body={"mode": "run", "notebook": answer_notebook(1)})
+        status, body, _ = await api.request(
+            method, *parts, body={"mode": "run", "notebook": answer_notebook(1)}
+        )
         assert status == 404, (method, parts)
         assert "nope" in body["message"]
 
@@ -202,7 +211,9 @@ async def test_workspace_copies_the_starter_and_never_overwrites(api, jp_fetch, 
     assert status == 200
     assert body["path"] == "codequest/helper/helper.ipynb" and body["created"] is True
     assert sorted(body["created_files"]) == [
-        "codequest/helper/helper.ipynb", "codequest/helper/helpers.py", "codequest/helper/rules.py",
+        "codequest/helper/helper.ipynb",
+        "codequest/helper/helpers.py",
+        "codequest/helper/rules.py",
     ]
     model = await contents(jp_fetch, "codequest/helper/helpers.py")
     assert model["content"] == "def double(x):\n    return 2 * x\n"
@@ -228,7 +239,9 @@ async def test_submitting_without_a_notebook_grades_the_workspace_copy(api, jp_f
     await api.post("challenges", "helper", "workspace")
     nb_file = jp_root_dir / "codequest/helper/helper.ipynb"
     nb = json.loads(nb_file.read_text())
-    nb["cells"][0]["source"] = "from helpers import double\n\ndef quad(x):\n    return double(double(x))\n"
+    nb["cells"][0]["source"] = (
+        "from helpers import double\n\ndef quad(x):\n    return double(double(x))\n"
+    )
     nb_file.write_text(json.dumps(nb))
     result = await submit_and_wait(api, "helper", mode="run")
     assert result["status"] == "passed", result
@@ -291,8 +304,14 @@ async def test_submit_returns_202_and_events_stream_each_test_then_the_result(ap
 
     chunks: list[str] = []
     response = await jp_fetch(
-        "codequest", "api", "submissions", sid, "events", headers=auth("alice"),
-        streaming_callback=lambda chunk: chunks.append(chunk.decode()), request_timeout=120,
+        "codequest",
+        "api",
+        "submissions",
+        sid,
+        "events",
+        headers=auth("alice"),
+        streaming_callback=lambda chunk: chunks.append(chunk.decode()),
+        request_timeout=120,
     )
     assert response.code == 200
     assert response.headers["Content-Type"].startswith("text/event-stream")
@@ -343,14 +362,17 @@ async def test_progress_and_hints_follow_the_attempts(api):
 @server_test
 async def test_history_is_per_user_newest_first_and_paginated(api):
     ids = [
-        (await submit_and_wait(api, mode="run", notebook=answer_notebook(i)))["id"] for i in range(3)
+        (await submit_and_wait(api, mode="run", notebook=answer_notebook(i)))["id"]
+        for i in range(3)
     ]
     await submit_and_wait(api, user="bob", mode="run", notebook=answer_notebook(42))
     status, page, _ = await api.get("challenges", "answer", "submissions")
     assert status == 200 and page["total"] == 3
     assert [s["id"] for s in page["submissions"]] == ids[::-1]
     assert all("tests" not in s for s in page["submissions"])
-    _, page, _ = await api.get("challenges", "answer", "submissions", params={"limit": 2, "offset": 2})
+    _, page, _ = await api.get(
+        "challenges", "answer", "submissions", params={"limit": 2, "offset": 2}
+    )
     assert [s["id"] for s in page["submissions"]] == [ids[0]] and page["total"] == 3
     _, page, _ = await api.get("challenges", "slow", "submissions")
     assert page == {"submissions": [], "total": 0}
@@ -382,11 +404,20 @@ async def test_code_snapshot_and_restore_with_checkpoint(api, jp_fetch, jp_root_
     assert (jp_root_dir / "codequest/helper/helpers.py").read_text() == sent_files["helpers.py"]
 
     # The replaced version is a real checkpoint: restoring it undoes the restore.
-    r = await jp_fetch("api", "contents", "codequest/helper/helper.ipynb", "checkpoints",
-                       headers=auth("alice"))
+    r = await jp_fetch(
+        "api", "contents", "codequest/helper/helper.ipynb", "checkpoints", headers=auth("alice")
+    )
     assert checkpoint in [c["id"] for c in json.loads(r.body)]
-    await jp_fetch("api", "contents", "codequest/helper/helper.ipynb", "checkpoints", checkpoint,
-                   method="POST", body=b"", headers=auth("alice"))
+    await jp_fetch(
+        "api",
+        "contents",
+        "codequest/helper/helper.ipynb",
+        "checkpoints",
+        checkpoint,
+        method="POST",
+        body=b"",
+        headers=auth("alice"),
+    )
     assert json.loads(nb_file.read_text())["cells"] == before["cells"]
 
     # Restoring into a new place: nothing to keep, so no checkpoint.
@@ -395,7 +426,9 @@ async def test_code_snapshot_and_restore_with_checkpoint(api, jp_fetch, jp_root_
     )
     assert status == 200 and restored["checkpoint"] is None
     assert (jp_root_dir / "elsewhere/copy.ipynb").is_file()
-    status, _, _ = await api.post("submissions", result["id"], "restore", body={"path": "../x.ipynb"})
+    status, _, _ = await api.post(
+        "submissions", result["id"], "restore", body={"path": "../x.ipynb"}
+    )
     assert status == 400
 
 
@@ -433,7 +466,9 @@ async def test_listing_everyone_is_for_instructors_only(api):
     assert [s["id"] for s in body["submissions"]] == [b["id"], a["id"]]
     _, body, _ = await api.get("submissions", user="carol", params={"user": "alice"})
     assert [s["id"] for s in body["submissions"]] == [a["id"]]
-    _, body, _ = await api.get("submissions", user="carol", params={"challenge": "slow", "limit": 1})
+    _, body, _ = await api.get(
+        "submissions", user="carol", params={"challenge": "slow", "limit": 1}
+    )
     assert [s["id"] for s in body["submissions"]] == [b["id"]]
 
 
@@ -463,7 +498,10 @@ BAD_BODIES = [
     (json.dumps({"files": {"a\\b.py": "x"}}).encode(), "'/' separators"),
     (json.dumps({"files": {"a\u0000b.py": "x"}}).encode(), "control"),
     (json.dumps({"files": {"": "x"}}).encode(), "non-empty"),
-    (json.dumps({"files": {"hidden/test_hidden.py": "def test_secret(): pass"}}).encode(), "reserved"),
+    (
+        json.dumps({"files": {"hidden/test_hidden.py": "def test_secret(): pass"}}).encode(),
+        "reserved",
+    ),
     (json.dumps({"files": {"tests/test_answer.py": "x"}}).encode(), "reserved"),
     (json.dumps({"files": {"conftest.py": "x"}}).encode(), "reserved"),
     (json.dumps({"path": "../outside.ipynb"}).encode(), "inside its folder"),
@@ -482,7 +520,10 @@ async def test_bad_submission_bodies_are_400_with_a_message(api):
         assert status == 400, (raw, status, body)
         assert words in body["message"], (raw, body["message"])
     status, body, _ = await api.post(
-        "challenges", "answer", "submissions", body={"notebook": answer_notebook(1)},
+        "challenges",
+        "answer",
+        "submissions",
+        body={"notebook": answer_notebook(1)},
         params={"wait": "perhaps"},
     )
     assert status == 400 and "wait" in body["message"]
@@ -505,16 +546,25 @@ async def test_payload_over_the_limit_is_413(api, codequest_app):
     assert status == 413 and str(limit) in body["message"]
     status, _, _ = await api.post("challenges", "answer", "workspace", raw=b" " * (limit + 1))
     assert status == 413
-    status, _, _ = await api.post("challenges", "answer", "submissions", body={"notebook": answer_notebook(42)}, params={"wait": "1"})
+    status, _, _ = await api.post(
+        "challenges",
+        "answer",
+        "submissions",
+        body={"notebook": answer_notebook(42)},
+        params={"wait": "1"},
+    )
     assert status == 200
 
 
-@pytest.mark.codequest(submissions_per_minute=2)
+@pytest.mark.parametrize("codequest_options", [{"submissions_per_minute": 2}])
 @server_test
-async def test_rate_limit_is_429_with_retry_after(api):
+async def test_rate_limit_is_429_with_retry_after(api, codequest_options):
     for _ in range(2):
         status, _, _ = await api.post(
-            "challenges", "answer", "submissions", body={"notebook": answer_notebook(1), "mode": "run"}
+            "challenges",
+            "answer",
+            "submissions",
+            body={"notebook": answer_notebook(1), "mode": "run"},
         )
         assert status == 202
     status, body, response = await api.post(
@@ -524,7 +574,10 @@ async def test_rate_limit_is_429_with_retry_after(api):
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     # Per user: bob is not slowed down by alice.
     status, _, _ = await api.post(
-        "challenges", "answer", "submissions", user="bob",
+        "challenges",
+        "answer",
+        "submissions",
+        user="bob",
         body={"notebook": answer_notebook(1), "mode": "run"},
     )
     assert status == 202
@@ -533,13 +586,16 @@ async def test_rate_limit_is_429_with_retry_after(api):
 # -- load ------------------------------------------------------------------------------
 
 
-@pytest.mark.codequest(grading_concurrency=2)
+@pytest.mark.parametrize("codequest_options", [{"grading_concurrency": 2}])
 @server_test
-async def test_server_answers_promptly_while_ten_gradings_run(api, jp_fetch):
+async def test_server_answers_promptly_while_ten_gradings_run(api, jp_fetch, codequest_options):
     sids = []
     for i in range(10):
         status, body, _ = await api.post(
-            "challenges", "slow", "submissions", user=["alice", "bob"][i % 2],
+            "challenges",
+            "slow",
+            "submissions",
+            user=["alice", "bob"][i % 2],
             body={"mode": "run", "notebook": answer_notebook(42)},
         )
         assert status == 202
@@ -559,22 +615,27 @@ async def test_server_answers_promptly_while_ten_gradings_run(api, jp_fetch):
         await asyncio.sleep(0.2)
     # The status answers came while gradings were still queued or running.
     assert len(unfinished_after_status) > 3 and unfinished_after_status[0] >= 8
-    print(f"\n/api/status while grading: {len(latencies)} requests, "
-          f"median {sorted(latencies)[len(latencies) // 2] * 1000:.1f} ms, "
-          f"max {max(latencies) * 1000:.1f} ms")
+    print(
+        f"\n/api/status while grading: {len(latencies)} requests, "
+        f"median {sorted(latencies)[len(latencies) // 2] * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms"
+    )
     for sid, user in sids:
         assert (await api.get("submissions", sid, user=user))[1]["status"] == "passed"
 
 
-@pytest.mark.codequest(grading_concurrency=3, grader_pool_size=2)
+@pytest.mark.parametrize("codequest_options", [{"grading_concurrency": 3, "grader_pool_size": 2}])
 @server_test
-async def test_thirty_submissions_from_five_users_at_once(api):
+async def test_thirty_submissions_from_five_users_at_once(api, codequest_options):
     users = ["alice", "bob", "carol", "dave", "erin"]
     plan = [(users[i % 5], 42 if i % 3 else i) for i in range(30)]  # every third one is wrong
 
     async def one(user: str, value: int) -> tuple[str, str, int]:
         status, body, _ = await api.post(
-            "challenges", "answer", "submissions", user=user,
+            "challenges",
+            "answer",
+            "submissions",
+            user=user,
             body={"mode": "run", "notebook": answer_notebook(value)},
         )
         assert status == 202, body
@@ -591,7 +652,9 @@ async def test_thirty_submissions_from_five_users_at_once(api):
     print(f"\n30 submissions from 5 users graded in {time.monotonic() - started:.1f} s")
     assert len({sid for sid, _, _ in sent}) == 30
     for user in users:
-        _, page, _ = await api.get("challenges", "answer", "submissions", user=user, params={"limit": 100})
+        _, page, _ = await api.get(
+            "challenges", "answer", "submissions", user=user, params={"limit": 100}
+        )
         mine = {sid for sid, u, _ in sent if u == user}
         assert page["total"] == 6 and {s["id"] for s in page["submissions"]} == mine
     _, everyone, _ = await api.get("submissions", user="carol", params={"limit": 100})

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_fixtures import ANSWER_TESTS, answer_notebook, write_challenge
 
 from codequest_jupyter.store import SubmissionStore
-from server_fixtures import ANSWER_TESTS, answer_notebook, write_challenge
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "restart-test-token"
@@ -85,9 +85,15 @@ class Server:
             "JUPYTER_PLATFORM_DIRS": "1",
         }
         cmd = [
-            sys.executable, "-m", "jupyter_server",
-            f"--port={self.port}", "--ip=127.0.0.1", "--ServerApp.port_retries=0",
-            "--no-browser", "--allow-root", f"--ServerApp.root_dir={self.home / 'root'}",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--port={self.port}",
+            "--ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.root_dir={self.home / 'root'}",
             f"--IdentityProvider.token={TOKEN}",
         ]
         with open(self.log, "ab") as log:
@@ -105,9 +111,13 @@ class Server:
         raise AssertionError("the server did not start:\n" + self.log.read_text()[-3000:])
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        data = (
+            json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        )
         req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
             headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
         )
         try:
@@ -141,8 +151,11 @@ class Server:
 def home(tmp_path: Path) -> Path:
     challenges = tmp_path / "challenges"
     write_challenge(
-        challenges, "slow", starter="def answer():\n    return 0\n",
-        tests={"test_slow.py": """
+        challenges,
+        "slow",
+        starter="def answer():\n    return 0\n",
+        tests={
+            "test_slow.py": """
             import time
             from slow import answer
 
@@ -153,21 +166,28 @@ def home(tmp_path: Path) -> Path:
             def test_two():
                 time.sleep(1.0)
                 assert answer() == 42
-        """},
+        """
+        },
     )
-    write_challenge(challenges, "doomed", starter="def answer():\n    return 0\n", tests=ANSWER_TESTS)
+    write_challenge(
+        challenges, "doomed", starter="def answer():\n    return 0\n", tests=ANSWER_TESTS
+    )
     (tmp_path / "root").mkdir()
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "jupyter_server_config.json").write_text(json.dumps({
-        "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
-        "CodeQuestApp": {
-            "challenge_dirs": [str(challenges)],
-            "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
-            "grading_concurrency": 1,
-            "grader_pool_size": 0,
-            "single_user_name": "alice",
-        },
-    }))
+    (tmp_path / "config" / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
+                "CodeQuestApp": {
+                    "challenge_dirs": [str(challenges)],
+                    "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
+                    "grading_concurrency": 1,
+                    "grader_pool_size": 0,
+                    "single_user_name": "alice",
+                },
+            }
+        )
+    )
     return tmp_path
 
 
@@ -177,13 +197,19 @@ def test_killed_server_finishes_every_submission_after_restart(home: Path):
     try:
         sids: dict[str, str] = {}
         for i in range(4):
-            status, body = server.api("POST", "challenges/slow/submissions",
-                                      {"mode": "run", "notebook": answer_notebook(42 if i % 2 else 7)})
+            status, body = server.api(
+                "POST",
+                "challenges/slow/submissions",
+                {"mode": "run", "notebook": answer_notebook(42 if i % 2 else 7)},
+            )
             assert status == 202, body
             sids[body["id"]] = "slow-pass" if i % 2 else "slow-fail"
         for _ in range(2):
-            status, body = server.api("POST", "challenges/doomed/submissions",
-                                      {"mode": "run", "notebook": answer_notebook(42)})
+            status, body = server.api(
+                "POST",
+                "challenges/doomed/submissions",
+                {"mode": "run", "notebook": answer_notebook(42)},
+            )
             assert status == 202, body
             sids[body["id"]] = "doomed"
 

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_fixtures import ANSWER_HIDDEN, ANSWER_TESTS, answer_notebook, write_challenge
 
+from codequest_jupyter import results
 from codequest_jupyter.challenges import ChallengeCatalog
 from codequest_jupyter.errors import InvalidRequest, NotFound, RateLimited
 from codequest_jupyter.grading import SubmissionInvalid
 from codequest_jupyter.ratelimit import SlidingWindowLimiter
-from codequest_jupyter.results import GradeResult, TestResult
+from codequest_jupyter.results import GradeResult
 from codequest_jupyter.service import (
     SubmissionRequest,
     SubmissionService,
@@ -25,7 +27,6 @@ from codequest_jupyter.service import (
     replay_events,
 )
 from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
-from server_fixtures import ANSWER_HIDDEN, ANSWER_TESTS, answer_notebook, write_challenge
 
 
 class GatedGrader:
@@ -60,10 +61,28 @@ class GatedGrader:
         else:
             self.gate(sid).set()
 
-    async def grade(self, challenge, notebook=None, files=None, mode="submit", *, user="",
-                    submission_id=None, submitted_at=None, on_event=None) -> GradeResult:
-        self.calls.append({"sid": submission_id, "user": user, "mode": mode,
-                           "notebook": notebook, "files": files, "challenge": challenge.id})
+    async def grade(
+        self,
+        challenge,
+        notebook=None,
+        files=None,
+        mode="submit",
+        *,
+        user="",
+        submission_id=None,
+        submitted_at=None,
+        on_event=None,
+    ) -> GradeResult:
+        self.calls.append(
+            {
+                "sid": submission_id,
+                "user": user,
+                "mode": mode,
+                "notebook": notebook,
+                "files": files,
+                "challenge": challenge.id,
+            }
+        )
         self.active += 1
         self.max_active = max(self.max_active, self.active)
         try:
@@ -74,21 +93,40 @@ class GatedGrader:
             if value == -2:
                 raise SubmissionInvalid("not a notebook after all")
             tests = [
-                TestResult(id="tests/t.py::test_a", name="test_a", hidden=False,
-                           status="passed" if value == 42 else "failed",
-                           points=1 if value == 42 else 0),
-                TestResult(id="tests/t.py::test_b", name="test_b", hidden=False, status="passed", points=1),
+                results.TestResult(
+                    id="tests/t.py::test_a",
+                    name="test_a",
+                    hidden=False,
+                    status="passed" if value == 42 else "failed",
+                    points=1 if value == 42 else 0,
+                ),
+                results.TestResult(
+                    id="tests/t.py::test_b", name="test_b", hidden=False, status="passed", points=1
+                ),
             ]
-            on_event("collected", {"total": 2, "tests": [
-                {"id": t.id, "name": t.name, "hidden": False, "max_points": 1} for t in tests]})
+            on_event(
+                "collected",
+                {
+                    "total": 2,
+                    "tests": [
+                        {"id": t.id, "name": t.name, "hidden": False, "max_points": 1}
+                        for t in tests
+                    ],
+                },
+            )
             if not self.open_all:
                 await self.gate(submission_id).wait()
             for t in tests:
                 on_event("test", t.to_json())
                 await asyncio.sleep(0)
             return GradeResult(
-                id=submission_id, challenge=challenge.id, challenge_version=challenge.version,
-                user=user, mode=mode, submitted_at=submitted_at, tests=tests,
+                id=submission_id,
+                challenge=challenge.id,
+                challenge_version=challenge.version,
+                user=user,
+                mode=mode,
+                submitted_at=submitted_at,
+                tests=tests,
             ).finish()
         finally:
             self.active -= 1
@@ -97,8 +135,13 @@ class GatedGrader:
 @pytest.fixture
 def catalog(tmp_path: Path) -> ChallengeCatalog:
     root = tmp_path / "challenges"
-    write_challenge(root, "answer", starter="def answer():\n    return 0\n",
-                    tests=ANSWER_TESTS, hidden=ANSWER_HIDDEN)
+    write_challenge(
+        root,
+        "answer",
+        starter="def answer():\n    return 0\n",
+        tests=ANSWER_TESTS,
+        hidden=ANSWER_HIDDEN,
+    )
     write_challenge(root, "other", starter="def answer():\n    return 0\n", tests=ANSWER_TESTS)
     return ChallengeCatalog([root])
 
@@ -110,8 +153,13 @@ def store(tmp_path: Path) -> AsyncSubmissionStore:
 
 def make_service(catalog, store, grader=None, **kwargs) -> SubmissionService:
     return SubmissionService(
-        catalog=catalog, store=store, grader=grader or GatedGrader(), workspace=None,
-        keepalive_s=0.05, poll_s=0.05, **kwargs,
+        catalog=catalog,
+        store=store,
+        grader=grader or GatedGrader(),
+        workspace=None,
+        keepalive_s=0.05,
+        poll_s=0.05,
+        **kwargs,
     )
 
 
@@ -133,8 +181,9 @@ async def test_submit_stores_queued_snapshot_then_running_then_final(catalog, st
     service = make_service(catalog, store)
     grader = service.grader
     nb = answer_notebook(42)
-    queued = await service.submit("alice", "answer", {"mode": "run", "notebook": nb,
-                                                      "files": {"extra.py": "X = 1\n"}})
+    queued = await service.submit(
+        "alice", "answer", {"mode": "run", "notebook": nb, "files": {"extra.py": "X = 1\n"}}
+    )
     sid = queued["id"]
     assert queued["status"] == "queued" and queued["user"] == "alice"
     assert grader.started
@@ -153,8 +202,10 @@ async def test_submit_stores_queued_snapshot_then_running_then_final(catalog, st
 async def test_workers_are_bounded_by_the_concurrency(catalog, store):
     service = make_service(catalog, store, concurrency=2)
     grader = service.grader
-    sids = [(await service.submit("alice", "answer", {"notebook": answer_notebook(42)}))["id"]
-            for _ in range(6)]
+    sids = [
+        (await service.submit("alice", "answer", {"notebook": answer_notebook(42)}))["id"]
+        for _ in range(6)
+    ]
     await until(lambda: grader.active == 2)
     await asyncio.sleep(0.1)  # give a third worker every chance to start
     assert grader.max_active == 2
@@ -183,7 +234,10 @@ async def test_every_follower_sees_every_event_in_order(catalog, store):
     for events in streams:
         assert [k for k, _ in events] == kinds
         assert events == streams[0]
-    assert [d for k, d in streams[0] if k == "status"] == [{"status": "queued"}, {"status": "running"}]
+    assert [d for k, d in streams[0] if k == "status"] == [
+        {"status": "queued"},
+        {"status": "running"},
+    ]
     final = streams[0][-1][1]
     assert final["status"] == "failed"
     # After the end: a replay from the store, same tests, same result.
@@ -212,8 +266,13 @@ async def test_nobody_reads_another_users_submission(catalog, store):
     service.grader.release()
     sid = (await service.submit("alice", "answer", {"notebook": answer_notebook(42)}))["id"]
     await service.wait("alice", sid)
-    for call in (service.result("bob", sid), service.code("bob", sid), service.wait("bob", sid),
-                 collect(service.events("bob", sid)), service.restore("bob", sid, {})):
+    for call in (
+        service.result("bob", sid),
+        service.code("bob", sid),
+        service.wait("bob", sid),
+        collect(service.events("bob", sid)),
+        service.restore("bob", sid, {}),
+    ):
         with pytest.raises(NotFound):
             await call
     assert (await service.result("carol", sid, any_user=True))["user"] == "alice"
@@ -289,8 +348,14 @@ async def store_unfinished(store, catalog, user, challenge, value, running=False
     ch = catalog.get(challenge) if challenge in catalog else None
     sid = new_submission_id()
     await store.create_submission(
-        GradeResult(id=sid, challenge=challenge, challenge_version=ch.version if ch else "gone",
-                    user=user, mode="submit", submitted_at=utc_now_iso()).to_json(),
+        GradeResult(
+            id=sid,
+            challenge=challenge,
+            challenge_version=ch.version if ch else "gone",
+            user=user,
+            mode="submit",
+            submitted_at=utc_now_iso(),
+        ).to_json(),
         code={"notebook": answer_notebook(value), "files": {}},
     )
     if running:
@@ -328,11 +393,31 @@ async def test_recovery_can_be_limited_to_this_servers_users(catalog, store):
     await service.stop()
 
 
+async def test_a_grading_owned_by_another_server_is_followed_through_the_store(catalog, store):
+    sid = await store_unfinished(store, catalog, "bob", "answer", 42)
+    service = make_service(catalog, store, recover_users={"alice"})
+    await service.start()
+    follower = asyncio.ensure_future(collect(service.events("bob", sid)))
+    waiter = asyncio.ensure_future(service.wait("bob", sid))
+    await asyncio.sleep(0.2)
+    assert not follower.done() and not waiter.done()
+    final = GradeResult.from_json(await store.get_result(sid))
+    final.tests = [results.TestResult(id="t::a", name="a", hidden=False, status="passed", points=1)]
+    await store.finish(sid, final.finish().to_json())
+    events = await asyncio.wait_for(follower, 5)
+    assert [k for k, _ in events] == ["collected", "test", "result"]
+    assert (await asyncio.wait_for(waiter, 5))["status"] == "passed"
+    assert service.grader.calls == []
+    await service.stop()
+
+
 async def test_stop_leaves_cut_short_gradings_for_the_next_start(catalog, store):
     service = make_service(catalog, store, concurrency=1, drain_timeout_s=0.1)
     grader = service.grader
-    sids = [(await service.submit("alice", "answer", {"notebook": answer_notebook(42)}))["id"]
-            for _ in range(3)]
+    sids = [
+        (await service.submit("alice", "answer", {"notebook": answer_notebook(42)}))["id"]
+        for _ in range(3)
+    ]
     await until(lambda: grader.active == 1)
     await service.stop()
     assert grader.closed and grader.active == 0
@@ -366,12 +451,21 @@ async def test_stop_lets_running_gradings_finish_within_the_drain_time(catalog, 
 
 def test_submission_request_checks(catalog):
     ch = catalog.get("answer")
-    req = SubmissionRequest.from_json({"notebook": answer_notebook(1), "files": {"./a//b.py": "x"}}, ch)
+    req = SubmissionRequest.from_json(
+        {"notebook": answer_notebook(1), "files": {"./a//b.py": "x"}}, ch
+    )
     assert req.mode == "submit" and req.files == {"a/b.py": "x"} and req.path is None
     req = SubmissionRequest.from_json({"mode": "run", "path": "codequest/answer/answer.ipynb"}, ch)
     assert req.notebook is None and req.path == "codequest/answer/answer.ipynb"
-    for body in (None, [], {"mode": "x"}, {"files": {"answer.ipynb": "x"}},
-                 {"files": {"solution/s.py": "x"}}, {"path": "x.py"}, {"notebook": []}):
+    for body in (
+        None,
+        [],
+        {"mode": "x"},
+        {"files": {"answer.ipynb": "x"}},
+        {"files": {"solution/s.py": "x"}},
+        {"path": "x.py"},
+        {"notebook": []},
+    ):
         with pytest.raises(InvalidRequest):
             SubmissionRequest.from_json(body, ch)
 

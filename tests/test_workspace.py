@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 from jupyter_server.services.contents.filemanager import FileContentsManager
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from server_fixtures import notebook, write_challenge
 
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.errors import InvalidRequest, NotFound
 from codequest_jupyter.workspace import WorkspaceManager, check_relpath
-from server_fixtures import notebook, write_challenge
 
 
 @pytest.fixture
 def challenge(tmp_path: Path):
     path = write_challenge(
-        tmp_path / "challenges", "helper",
+        tmp_path / "challenges",
+        "helper",
         starter="def quad(x):\n    return x\n",
         tests={"test_q.py": "def test_q():\n    pass\n"},
         files={"helpers.py": "H = 1\n", "data/words.txt": "a\nb\n", "data/blob.bin": ""},
