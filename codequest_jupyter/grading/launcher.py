@@ -1,15 +1,42 @@
-"""Start an IPython kernel under resource limits.
+"""Start an IPython kernel as an unprivileged user under resource limits.
 
-Run as ``python -m codequest_jupyter.grading.launcher LIMITS_JSON -f CONNECTION_FILE``.
-The limits are applied to this process (soft and hard, so learner code cannot raise
-them again) before ipykernel is imported; every child the kernel forks inherits them.
+Run as ``python …/grading/launcher.py CONFIG_JSON -f CONNECTION_FILE [kernel args]``
+(by path, so that nothing but the standard library runs before the privileges are
+dropped), or with ``--probe`` instead of the kernel arguments to check that a kernel
+could start here (used once per process by :mod:`.sandbox`).
+
+``CONFIG_JSON`` keys:
+
+``uid``, ``gid``
+    When set and this process is root: hand the connection file to that user, drop
+    every supplementary group and switch for good (real, effective and saved ids).
+``limits``
+    ``{name: value}`` rlimits, set soft = hard after the switch, so the kernel and all
+    its children can lower them but never raise them again.
+``nproc_relative``
+    Count ``processes`` on top of the processes this user already runs (needed when
+    the kernel shares its uid with other programs outside a user namespace).
+``no_new_privs``
+    Forbid gaining privileges through set-user-id programs (bwrap does this itself).
+``unset_env``, ``set_env``
+    Variables to drop or set before ipykernel reads them. In a pid namespace the
+    kernel's parent is pid 1, and ipykernel, polling its parent, would exit at once:
+    ``JPY_PARENT_PID=1`` tells it not to poll (the sandbox kills the kernel with the
+    server instead).
 """
 
-from __future__ import annotations
-
-import json
 import os
 import sys
+
+# Run by path, Python puts this file's directory first on sys.path: the kernel must not
+# import the grading modules (or anything shadowing a library) from there.
+if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(
+    os.path.abspath(__file__)
+):
+    del sys.path[0]
+
+import json  # noqa: E402
+import signal  # noqa: E402
 
 try:
     import resource
@@ -25,8 +52,10 @@ _RLIMITS = {
     "core": "RLIMIT_CORE",
 }
 
+PR_SET_NO_NEW_PRIVS = 38
 
-def apply_limits(limits: dict[str, int]) -> None:
+
+def apply_limits(limits):
     """Set each named rlimit to ``value`` (soft = hard), where the platform has it."""
     if resource is None:
         return
@@ -46,10 +75,104 @@ def apply_limits(limits: dict[str, int]) -> None:
             resource.setrlimit(which, (min(value, hard), hard))
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    limits = json.loads(argv.pop(0))
+def drop_privileges(uid, gid):
+    """Become ``uid``/``gid`` with no supplementary groups, irreversibly."""
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+        raise SystemExit("codequest launcher: could not switch to the sandbox user")
+    try:
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise SystemExit("codequest launcher: root privileges could be regained")
+
+
+def tasks_of_uid(uid):
+    """Processes and threads of ``uid`` now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", encoding="ascii", errors="replace") as fh:
+                real = threads = None
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        real = int(line.split()[1])
+                    elif line.startswith("Threads:"):
+                        threads = int(line.split()[1])
+                if real == uid:
+                    count += threads or 1
+        except (OSError, ValueError, IndexError):
+            continue
+    return count
+
+
+def no_new_privs():
+    """prctl(PR_SET_NO_NEW_PRIVS): set-user-id programs run without their privileges."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    except (OSError, AttributeError, ImportError):
+        pass
+
+
+def _connection_file(argv):
+    for i, arg in enumerate(argv):
+        if arg == "-f" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--f=") or arg.startswith("--IPKernelApp.connection_file="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def confine(config, argv):
+    """Everything before the kernel: user switch, limits, environment, signals."""
+    for name in config.get("unset_env", ()):
+        os.environ.pop(name, None)
+    os.environ.update(config.get("set_env") or {})
+    uid, gid = config.get("uid"), config.get("gid")
+    if uid is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+        gid = uid if gid is None else gid
+        connection_file = _connection_file(argv)
+        if connection_file and os.path.exists(connection_file):
+            # jupyter_client wrote it 0600 as the server's user; the kernel must read it.
+            os.chown(connection_file, uid, gid)
+        drop_privileges(uid, gid)
+    if config.get("no_new_privs"):
+        no_new_privs()
+    limits = dict(config.get("limits") or {})
+    if config.get("nproc_relative") and "processes" in limits and hasattr(os, "getuid"):
+        limits["processes"] = int(limits["processes"]) + tasks_of_uid(os.getuid())
     apply_limits(limits)
+    # The sandbox starts this process with SIGINT ignored (so that only the kernel
+    # gets interrupts); ipykernel needs the default handler to turn them into
+    # KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def probe():
+    """Prove a kernel could start here: ipykernel imports, the run dir is writable."""
+    import ipykernel.kernelapp  # noqa: F401
+
+    with open(os.path.join(os.getcwd(), "probe-ok"), "w") as fh:
+        fh.write("ok")
+    print(json.dumps({"ok": True, "uid": os.getuid(), "pid": os.getpid()}), flush=True)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    config = json.loads(argv.pop(0))
+    if isinstance(config, dict) and "limits" not in config and "uid" not in config:
+        config = {"limits": config}  # the older form: the limits alone
+    confine(config, argv)
+    if argv == ["--probe"]:
+        probe()
+        return
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(argv=argv)
