@@ -242,15 +242,18 @@ class SubmissionService(LoggingConfigurable):
         """Start the grader and recover unfinished submissions; safe to call often."""
         if self._stopping:
             raise ServiceUnavailable("The server is shutting down")
-        if self._start_task is None:
+        task = self._start_task
+        if task is None or (task.done() and (task.cancelled() or task.exception())):
+            # First call, or the last start failed (e.g. the database was down): try again.
             self._start_task = asyncio.ensure_future(self._start())
         await asyncio.shield(self._start_task)
 
     async def _start(self) -> None:
-        self._slots = asyncio.Semaphore(max(1, self.concurrency))
-        started = self.grader.start()
-        if inspect.isawaitable(started):
-            await started
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, self.concurrency))
+            started = self.grader.start()
+            if inspect.isawaitable(started):
+                await started
         await self.recover()
 
     async def recover(self) -> int:

@@ -263,6 +263,7 @@ def jp_server_config(
         "instructors": {"carol"},
         "submissions_per_minute": 1000,
         "max_payload_bytes": 256 * 1024,
+        "drain_timeout_s": 1.0,  # tests end with gradings still running
         **codequest_options,
     }
     return Config(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_spec
+from tornado import web
 from server_fixtures import (
     BASE_URL,
     answer_notebook,
@@ -105,17 +106,19 @@ async def test_every_endpoint_refuses_unauthenticated_requests(api):
     assert status == 403
 
 
-@server_test
-async def test_every_handler_verb_is_authenticated_and_authorized():
+def test_every_handler_verb_is_authenticated_then_authorized():
     # Static check, like the extension template's CI check: a new handler that forgets
-    # the decorators fails here even before anyone calls it.
+    # a decorator fails here even before anyone calls it. @web.authenticated must be
+    # the outer one, @authorized (on the "codequest" resource) the inner one.
     for _pattern, handler in HANDLERS:
-        for verb in ("get", "post", "put", "patch", "delete"):
-            method = getattr(handler, verb)
-            if method.__qualname__.startswith(("RequestHandler.", "JupyterHandler.")):
-                continue  # tornado's default: 405
-            source = __import__("inspect").getsource(method)
-            assert "@web.authenticated" in source and "@authorized" in source, (handler, verb)
+        assert handler.auth_resource == "codequest"
+        for verb in handler.SUPPORTED_METHODS:
+            method = getattr(handler, verb.lower())
+            if method == web.RequestHandler._unimplemented_method or verb == "OPTIONS":
+                continue  # 405, and APIHandler's CORS preflight
+            assert method.__code__.co_qualname.startswith("authenticated"), (handler, verb)
+            inner = method.__wrapped__
+            assert inner.__code__.co_qualname.startswith("authorized"), (handler, verb)
 
 
 @server_test
@@ -614,7 +617,7 @@ async def test_server_answers_promptly_while_ten_gradings_run(api, jp_fetch, cod
             break
         await asyncio.sleep(0.2)
     # The status answers came while gradings were still queued or running.
-    assert len(unfinished_after_status) > 3 and unfinished_after_status[0] >= 8
+    assert sum(1 for n in unfinished_after_status if n > 0) >= 5
     print(
         f"\n/api/status while grading: {len(latencies)} requests, "
         f"median {sorted(latencies)[len(latencies) // 2] * 1000:.1f} ms, "

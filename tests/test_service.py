@@ -411,6 +411,26 @@ async def test_a_grading_owned_by_another_server_is_followed_through_the_store(c
     await service.stop()
 
 
+async def test_a_failed_start_is_retried(catalog, store):
+    class DownAtFirst(AsyncSubmissionStore):
+        calls = 0
+
+        async def unfinished(self):
+            DownAtFirst.calls += 1
+            if DownAtFirst.calls == 1:
+                raise OSError("database unreachable")
+            return await super().unfinished()
+
+    service = make_service(catalog, DownAtFirst(store.sync))
+    with pytest.raises(OSError):
+        await service.start()
+    service.grader.release()
+    queued = await service.submit("alice", "answer", {"notebook": answer_notebook(42)})
+    assert (await service.wait("alice", queued["id"]))["status"] == "passed"
+    assert DownAtFirst.calls == 2
+    await service.stop()
+
+
 async def test_stop_leaves_cut_short_gradings_for_the_next_start(catalog, store):
     service = make_service(catalog, store, concurrency=1, drain_timeout_s=0.1)
     grader = service.grader
