@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_spec
-from tornado import web
 from server_fixtures import (
     BASE_URL,
     answer_notebook,
@@ -23,6 +22,7 @@ from server_fixtures import (
     parse_events,
     server_test,
 )
+from tornado import web
 
 from codequest_jupyter.handlers import HANDLERS
 from codequest_jupyter.openapi import build_openapi
