@@ -233,11 +233,7 @@ function activate(
     if (model.settings.revealPanelOnRun) {
       revealTests(panel);
     }
-    const session = model.sessionFor(handle.challengeId);
-    const done = session.start(mode, handle);
-    notifyCommands();
-    await done;
-    notifyCommands();
+    await model.sessionFor(handle.challengeId).start(mode, handle);
   };
 
   const canRun = (args: { notebookId?: unknown }) => {
@@ -388,6 +384,19 @@ function activate(
 
   tracker.currentChanged.connect(() => void followCurrent());
   model.changed.connect(notifyCommands);
+  // Run tests / Submit are disabled while that challenge is being graded,
+  // whichever button started it.
+  const running = new Set<string>();
+  model.sessionChanged.connect((_, session) => {
+    if (running.has(session.id) !== session.isRunning) {
+      if (session.isRunning) {
+        running.add(session.id);
+      } else {
+        running.delete(session.id);
+      }
+      notifyCommands();
+    }
+  });
   void followCurrent();
 
   if (settingRegistry) {

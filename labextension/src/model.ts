@@ -334,6 +334,7 @@ export class ChallengeSession {
 
   private _emit(): void {
     this._changed.emit();
+    this._model.notifySessionChanged(this);
   }
 
   private _changed = new Signal<this, void>(this);
@@ -463,6 +464,16 @@ export class CodeQuestModel {
     this._changed.emit();
   }
 
+  /** Fires when any challenge's session changes (a run starts, a test arrives...). */
+  get sessionChanged(): ISignal<this, ChallengeSession> {
+    return this._sessionChanged;
+  }
+
+  /** @internal Called by sessions on every change. */
+  notifySessionChanged(session: ChallengeSession): void {
+    this._sessionChanged.emit(session);
+  }
+
   /** @internal Called by sessions when a submission is graded. */
   notifySubmissionFinished(challengeId: string, result: IGradeResult): void {
     this._submissionFinished.emit({ challengeId, result });
@@ -481,6 +492,7 @@ export class CodeQuestModel {
   private _sessions = new Map<string, ChallengeSession>();
   private _changed = new Signal<this, void>(this);
   private _refreshed = new Signal<this, void>(this);
+  private _sessionChanged = new Signal<this, ChallengeSession>(this);
   private _submissionFinished = new Signal<
     this,
     { challengeId: string; result: IGradeResult }
