@@ -76,6 +76,9 @@ class PanelHandle implements INotebookHandle {
   }
 
   activateCell(index: number): void {
+    if (this.panel.isDisposed) {
+      return;
+    }
     const notebook = this.panel.content;
     this._app.shell.activateById(this.panel.id);
     if (index < 0 || index >= notebook.widgets.length) {

@@ -121,6 +121,15 @@ export class ChallengeSession {
     this._emit();
   }
 
+  /** Load the challenge and the history, unless that was done or is under way. */
+  ensureLoaded(): void {
+    if (!this._loadStarted) {
+      this._loadStarted = true;
+      void this.load();
+      void this.loadHistory();
+    }
+  }
+
   /** Load the description, hints and progress. */
   async load(): Promise<void> {
     try {
@@ -338,6 +347,7 @@ export class ChallengeSession {
   }
 
   private _changed = new Signal<this, void>(this);
+  private _loadStarted = false;
 }
 
 function sameInstant(a: string, b: string): boolean {
@@ -414,11 +424,7 @@ export class CodeQuestModel {
     }
     this._current = notebook;
     if (notebook) {
-      const session = this.sessionFor(notebook.challengeId);
-      if (!session.detail && !session.detailError) {
-        void session.load();
-        void session.loadHistory();
-      }
+      this.sessionFor(notebook.challengeId).ensureLoaded();
     }
     this._changed.emit();
   }

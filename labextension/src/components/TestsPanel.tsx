@@ -7,7 +7,7 @@ import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useRef } from 'react';
 
-import { difficultyLabel, progressText } from '../format';
+import { difficultyLabel, formatWhen, progressText } from '../format';
 import type { ChallengeSession, CodeQuestModel, PanelTab } from '../model';
 import type { INotebookHandle } from '../notebook';
 import { Celebration } from './Celebration';
@@ -363,6 +363,13 @@ function HistoryTab(props: {
             <div className="jp-codequest-muted">{trans.__('Loading…')}</div>
           )}
           {selected.result && (
+            <div className="jp-codequest-muted">
+              {selected.result.mode === 'submit'
+                ? trans.__('Submitted %1', formatWhen(selected.result.submitted_at, trans))
+                : trans.__('Tests run %1', formatWhen(selected.result.submitted_at, trans))}
+            </div>
+          )}
+          {selected.result && (
             <ResultView
               result={selected.result}
               onJumpToCell={cell => notebook.activateCell(cell)}
@@ -372,6 +379,15 @@ function HistoryTab(props: {
         </div>
       ) : (
         <>
+          {entries.length > 0 && (
+            <div className="jp-codequest-muted jp-codequest-chart-caption">
+              {trans._n(
+                'Score of your last attempt',
+                'Score over your last %1 attempts (oldest on the left)',
+                entries.length
+              )}
+            </div>
+          )}
           <ScoreChart entries={entries} trans={trans} />
           {session.history === null && !session.historyError ? (
             <div className="jp-codequest-muted">{trans.__('Loading…')}</div>
@@ -470,6 +486,13 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
           <div className="jp-codequest-banner-message">
             {trans.__('Could not load the challenge: %1', session.detailError)}
           </div>
+          <button
+            type="button"
+            className="jp-mod-styled jp-codequest-button"
+            onClick={() => void session.load()}
+          >
+            {trans.__('Try again')}
+          </button>
         </div>
       )}
       <div className="jp-codequest-actions">
