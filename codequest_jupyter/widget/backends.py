@@ -1,0 +1,412 @@
+"""Where a panel's gradings happen: the CodeQuest server, or a local grader.
+
+:class:`ServerBackend` submits to the running CodeQuest server (so the submission is
+stored and shows up in every history) and follows its event stream.
+:class:`LocalBackend` grades the saved notebook with the same engine the server uses,
+in a fresh sandboxed kernel, on an event loop of its own; nothing is stored.
+:func:`open_backend` picks one. Both feed a :class:`~.model.RunState` from the calling
+(worker) thread; neither imports ipywidgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..challenges import Challenge, ChallengeCatalog, ChallengeError, bundled_challenges_dir, load_challenge
+from ..results import new_submission_id, utc_now_iso
+from .client import ApiError
+from .discovery import (
+    ChallengeUnknown,
+    Connection,
+    ServerInfo,
+    connect,
+    infer_challenge,
+    kernel_id,
+    notebook_path_hint,
+    read_notebook_metadata,
+    running_servers,
+)
+from .model import HistoryEntry, Hints, RunState
+
+Changed = Callable[[], None]
+CHALLENGE_DIRS_ENV = "CODEQUEST_CHALLENGE_DIRS"
+
+
+class PanelSetupError(RuntimeError):
+    """The panel cannot work: no challenge, no notebook, a server that does not answer."""
+
+
+def read_local_submission(
+    challenge: Challenge, notebook_path: Path
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The saved notebook and the learner's copies of the starter files next to it.
+
+    The same choice the server makes for a notebook in the workspace: locked files and
+    files that are not UTF-8 text are left out (the challenge's own copy is graded).
+    """
+    try:
+        notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PanelSetupError(
+            f"There is no saved notebook at {notebook_path}. Save the notebook first."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise PanelSetupError(f"The notebook {notebook_path} could not be read: {exc}") from None
+    files: dict[str, str] = {}
+    folder = notebook_path.parent
+    for rel in challenge.starter_files():
+        if challenge.is_locked(rel):
+            continue
+        try:
+            files[rel] = (folder / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # missing or binary: the grader uses the challenge's copy
+    return notebook, files
+
+
+# -- the server -----------------------------------------------------------------------
+
+
+class ServerBackend:
+    """Grades through the CodeQuest server; submissions are stored in its history."""
+
+    kind = "server"
+
+    def __init__(self, connection: Connection, challenge_id: str, detail: dict[str, Any]):
+        self.connection = connection
+        self.client = connection.client
+        self.challenge_id = challenge_id
+        self.title = str(detail.get("title") or challenge_id)
+        self.difficulty = str(detail.get("difficulty") or "")
+        self._detail = detail
+
+    @property
+    def notebook_label(self) -> str:
+        """What gets graded, in words."""
+        if self.connection.notebook_relpath:
+            return self.connection.notebook_relpath
+        if self.connection.notebook_path is not None:
+            return str(self.connection.notebook_path)
+        workspace = self._detail.get("workspace") or {}
+        return str(workspace.get("path") or "the challenge's workspace copy")
+
+    @property
+    def notebook_path(self) -> Path | None:
+        return self.connection.notebook_path
+
+    def describe(self) -> str:
+        user = f" as {self.connection.user}" if self.connection.user else ""
+        return f"Graded by the CodeQuest server at {self.client.url}{user}; saved to your history."
+
+    def run(self, mode: str, state: RunState, changed: Changed, stop: threading.Event) -> None:
+        """Submit and follow one grading (blocking: call it on a worker thread)."""
+        conn = self.connection
+        try:
+            if conn.notebook_relpath is not None:
+                accepted = self.client.submit(self.challenge_id, mode, path=conn.notebook_relpath)
+            elif conn.notebook_path is not None:
+                # The server cannot see this file: send its saved content.
+                notebook, files = _read_for_upload(conn.notebook_path, self._detail)
+                accepted = self.client.submit(self.challenge_id, mode, notebook=notebook, files=files)
+            else:
+                accepted = self.client.submit(self.challenge_id, mode)
+        except (ApiError, PanelSetupError) as exc:
+            state.fail(_message(exc))
+            changed()
+            return
+        state.submitted(accepted.get("id"))
+        changed()
+
+        def on_event(kind: str, data: dict[str, Any]) -> None:
+            state.apply(kind, data)
+            changed()
+
+        try:
+            self.client.follow(str(accepted["id"]), on_event, stop=stop)
+        except ApiError as exc:
+            state.fail(f"Lost track of the grading: {exc.message}")
+            changed()
+
+    def history(self, limit: int) -> list[HistoryEntry]:
+        reply = self.client.history(self.challenge_id, limit=limit)
+        return [HistoryEntry.from_json(s) for s in reply.get("submissions", [])]
+
+    def hints(self) -> Hints:
+        self._detail = self.client.challenge(self.challenge_id)
+        return Hints(
+            unlocked=tuple(str(h.get("text", "")) for h in self._detail.get("hints", [])),
+            locked=int(self._detail.get("locked_hints") or 0),
+        )
+
+
+def _read_for_upload(path: Path, detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The saved notebook and the unlocked starter files beside it, for the request body
+    (``detail`` is the challenge's ``GET challenges/{id}`` reply: its files and locks)."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PanelSetupError(f"There is no saved notebook at {path}. Save the notebook first.") from None
+    except (OSError, ValueError) as exc:
+        raise PanelSetupError(f"The notebook {path} could not be read: {exc}") from None
+    locked = [str(p).rstrip("/") for p in detail.get("locked") or []]
+
+    def is_locked(rel: str) -> bool:
+        return any(rel == lp or rel.startswith(lp + "/") for lp in locked)
+
+    files: dict[str, str] = {}
+    for entry in detail.get("files") or []:
+        target = path.parent / entry
+        found = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
+        for file in found:
+            rel = file.relative_to(path.parent).as_posix()
+            if is_locked(rel) or "__pycache__" in file.parts:
+                continue
+            try:
+                files[rel] = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # missing or binary: the grader uses the challenge's copy
+    return notebook, files
+
+
+# -- locally ----------------------------------------------------------------------
+
+
+class LocalBackend:
+    """Grades the saved notebook here, in a fresh sandboxed kernel; nothing is stored."""
+
+    kind = "local"
+
+    def __init__(
+        self,
+        challenge: Challenge,
+        notebook_path: Path | None,
+        *,
+        settings: Any = None,
+        user: str | None = None,
+    ):
+        self.challenge = challenge
+        self.challenge_id = challenge.id
+        self.title = challenge.title
+        self.difficulty = challenge.difficulty
+        self.notebook_path = notebook_path
+        self.settings = settings
+        self.user = user if user is not None else _user_name()
+        self.failed_attempts = 0
+        self._history: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def notebook_label(self) -> str:
+        return str(self.notebook_path) if self.notebook_path else "(notebook not found)"
+
+    def warm_up(self) -> None:
+        """Import the grading engine ahead of the first press (about a second, cold)."""
+        from .. import grading  # noqa: F401
+
+    def describe(self) -> str:
+        return "Graded locally, not saved to your history (no CodeQuest server was found)."
+
+    def run(self, mode: str, state: RunState, changed: Changed, stop: threading.Event) -> None:
+        """Grade once on this (worker) thread, with an event loop of its own."""
+        if self.notebook_path is None:
+            state.fail(
+                "Could not find this notebook's file. Name it: "
+                f"TestsPanel({self.challenge_id!r}, notebook='path/to/notebook.ipynb')."
+            )
+            changed()
+            return
+        try:
+            notebook, files = read_local_submission(self.challenge, self.notebook_path)
+        except PanelSetupError as exc:
+            state.fail(str(exc))
+            changed()
+            return
+        sid = new_submission_id()
+        state.submitted(sid)
+        changed()
+
+        def on_event(kind: str, data: dict[str, Any]) -> None:
+            state.apply(kind, data)
+            changed()
+
+        try:
+            result = asyncio.run(self._grade(notebook, files, mode, sid, on_event))
+        except Exception as exc:  # SubmissionInvalid, or a kernel that cannot start
+            state.fail(f"Grading failed: {exc}")
+            changed()
+            return
+        summary = {k: v for k, v in result.items() if k not in ("tests", "cell_errors")}
+        with self._lock:
+            self._history.insert(0, summary)
+            if mode == "submit" and result.get("status") != "passed":
+                self.failed_attempts += 1
+        on_event("result", result)
+
+    async def _grade(
+        self,
+        notebook: dict[str, Any],
+        files: dict[str, str],
+        mode: str,
+        sid: str,
+        on_event: Callable[[str, dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        from ..grading import Grader, GradingSettings
+
+        grader = Grader(settings=self.settings or GradingSettings(pool_size=0))
+        try:
+            result = await grader.grade(
+                self.challenge,
+                notebook=notebook,
+                files=files,
+                mode=mode,
+                user=self.user,
+                submission_id=sid,
+                submitted_at=utc_now_iso(),
+                on_event=on_event,
+            )
+        finally:
+            await grader.close()
+        return result.to_json()
+
+    def history(self, limit: int) -> list[HistoryEntry]:
+        with self._lock:
+            return [HistoryEntry.from_json(s) for s in self._history[:limit]]
+
+    def hints(self) -> Hints:
+        unlocked = self.challenge.unlocked_hints(self.failed_attempts)
+        return Hints(
+            unlocked=tuple(h.text for h in unlocked),
+            locked=len(self.challenge.hints) - len(unlocked),
+        )
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "learner"
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, ApiError) else str(exc)
+
+
+# -- choosing one -------------------------------------------------------------------
+
+
+def challenge_dirs_from(value: Any, env: Mapping[str, str]) -> list[Path]:
+    """Where local challenges are looked for: the argument, ``CODEQUEST_CHALLENGE_DIRS``
+    (``os.pathsep``-separated), then the bundled challenges."""
+    dirs: list[Path] = []
+    if value:
+        dirs.extend(Path(v).expanduser() for v in ([value] if isinstance(value, (str, Path)) else value))
+    dirs.extend(Path(v).expanduser() for v in env.get(CHALLENGE_DIRS_ENV, "").split(os.pathsep) if v)
+    dirs.append(bundled_challenges_dir())
+    return dirs
+
+
+def local_challenge(
+    challenge: str | None, notebook: Path | None, dirs: list[Path]
+) -> Challenge:
+    """The challenge to grade against locally: a challenge directory given by path, the
+    challenge directory the notebook sits in, or one found in ``dirs``."""
+    try:
+        if challenge is not None and (Path(challenge).expanduser() / "challenge.toml").is_file():
+            return load_challenge(Path(challenge).expanduser())
+        if notebook is not None and (notebook.parent / "challenge.toml").is_file():
+            own = load_challenge(notebook.parent)
+            if challenge is None or challenge == own.id:
+                return own
+    except ChallengeError as exc:
+        raise PanelSetupError(f"The challenge cannot be used: {exc}") from None
+    catalog = ChallengeCatalog([d for d in dirs if d.is_dir()])
+    if challenge is None:
+        listing = [{"id": c.id, "notebook": c.notebook} for c in catalog]
+        try:
+            challenge = infer_challenge(notebook, listing, read_notebook_metadata(notebook))
+        except ChallengeUnknown as exc:
+            raise PanelSetupError(str(exc)) from None
+    if challenge not in catalog:
+        where = ", ".join(str(d) for d in dirs)
+        raise PanelSetupError(
+            f"No challenge {challenge!r} here (looked in {where}), and no CodeQuest server "
+            "was found to ask. Start JupyterLab with `codequest lab`, or pass "
+            "challenge_dirs=[...] or the challenge's directory."
+        )
+    return catalog.get(challenge)
+
+
+def open_backend(
+    challenge: str | None = None,
+    *,
+    notebook: str | Path | None = None,
+    server: str | None = None,
+    token: str | None = None,
+    local: bool | None = None,
+    challenge_dirs: Any = None,
+    runtime_dir: str | None = None,
+    env: Mapping[str, str] | None = None,
+    grading_settings: Any = None,
+) -> ServerBackend | LocalBackend:
+    """The backend for a panel; see :class:`~codequest_jupyter.widget.TestsPanel`.
+
+    ``local=None`` (the default) uses a CodeQuest server when one is found and grades
+    locally otherwise; ``True`` always grades locally; ``False`` requires a server.
+    """
+    env = os.environ if env is None else env
+    nb_path = Path(notebook).expanduser().resolve() if notebook else notebook_path_hint(env=env)
+    challenge = str(challenge) if challenge is not None else None
+    is_dir = challenge is not None and (Path(challenge).expanduser() / "challenge.toml").is_file()
+    if local is not True and not is_dir:
+        if server:
+            known = {s.url.rstrip("/"): s for s in running_servers(runtime_dir, env)}
+            found = known.get(server.rstrip("/"))
+            servers = [
+                ServerInfo(server, token or (found.token if found else ""),
+                           found.root_dir if found else None, "given")
+            ]
+        else:
+            servers = running_servers(runtime_dir, env)
+            if token:
+                servers = [ServerInfo(s.url, token, s.root_dir, s.source) for s in servers]
+        conn = connect(nb_path, servers, kid=kernel_id(), env=env)
+        if conn is not None:
+            backend = _server_backend(conn, challenge, nb_path, local)
+            if backend is not None:
+                return backend
+        elif server or local is False:
+            raise PanelSetupError(
+                f"No CodeQuest server answered at {server}." if server
+                else "No running CodeQuest server was found (start one with `codequest lab`)."
+            )
+    ch = local_challenge(challenge, nb_path, challenge_dirs_from(challenge_dirs, env))
+    if nb_path is None and (Path.cwd() / ch.notebook).is_file():
+        nb_path = (Path.cwd() / ch.notebook).resolve()
+    return LocalBackend(ch, nb_path, settings=grading_settings)
+
+
+def _server_backend(
+    conn: Connection, challenge: str | None, nb_path: Path | None, local: bool | None
+) -> ServerBackend | None:
+    """A server backend, or None when the server lacks the challenge and local grading
+    may be tried instead."""
+    try:
+        if challenge is None:
+            listing = conn.client.challenges()
+            where = conn.notebook_relpath or conn.notebook_path or nb_path
+            challenge = infer_challenge(where, listing, read_notebook_metadata(conn.notebook_path))
+        detail = conn.client.challenge(challenge)
+    except ChallengeUnknown as exc:
+        raise PanelSetupError(str(exc)) from None
+    except ApiError as exc:
+        if exc.status == 404 and local is None:
+            return None
+        raise PanelSetupError(f"The CodeQuest server at {conn.client.url}: {exc.message}") from None
+    return ServerBackend(conn, challenge, detail)

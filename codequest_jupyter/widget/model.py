@@ -1,0 +1,414 @@
+"""The state of one press of **Run tests** or **Submit**, and the words shown for it.
+
+Pure Python: no widgets, no I/O. A :class:`RunState` is fed the grading events (the
+same ``collected`` / ``test`` / ``result`` events whether they come from the server's
+event stream or from a local :class:`~codequest_jupyter.grading.Grader`) and answers
+what a view needs: one row per test, the progress, the summary line and the error
+banner. The wording follows the JupyterLab Tests panel so both read the same.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+PENDING = "pending"
+FINAL_STATUSES = frozenset({"passed", "failed", "error"})
+
+ERROR_TITLES = {
+    "syntax": "Your notebook has a syntax error",
+    "timeout": "Your code took too long",
+    "memory": "Your code used too much memory",
+    "kernel_died": "The Python process running your code stopped",
+    "notebook": "The notebook could not be read",
+    "internal": "The tests could not run",
+    "connection": "The tests could not run",
+}
+
+
+# -- words and numbers ----------------------------------------------------------
+
+
+def format_points(points: float | None) -> str:
+    """``6`` for 6.0, ``2.5`` for 2.5, ``0.33`` for 1/3."""
+    value = round(float(points or 0), 2)
+    return f"{value:g}" if value != int(value) else str(int(value))
+
+
+def format_duration(ms: float | None) -> str:
+    """``0.4 s``, ``12 s``, ``2 min 5 s``: milliseconds would be noise for a learner."""
+    value = max(0.0, float(ms or 0))
+    if value < 10_000:
+        return f"{round(value / 100) / 10:.1f} s"
+    if value < 60_000:
+        return f"{round(value / 1000)} s"
+    minutes, rest = divmod(value, 60_000)
+    return f"{int(minutes)} min {round(rest / 1000)} s"
+
+
+def summary_text(result: dict[str, Any]) -> str:
+    """``3/4 passed · 6/8 points · 0.4 s``."""
+    return " · ".join(
+        [
+            f"{result.get('score', 0)}/{result.get('total', 0)} passed",
+            f"{format_points(result.get('points'))}/{format_points(result.get('max_points'))} points",
+            format_duration(result.get("duration_ms")),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class StatusLabel:
+    glyph: str
+    label: str
+    tone: str  # pass | fail | warn | idle
+
+
+def status_label(status: str) -> StatusLabel:
+    """The glyph, the word and the colour family of a test status."""
+    return {
+        "passed": StatusLabel("✓", "passed", "pass"),
+        "failed": StatusLabel("✗", "failed", "fail"),
+        "error": StatusLabel("⚠", "error", "warn"),
+        "timeout": StatusLabel("⚠", "timed out", "warn"),
+        "skipped": StatusLabel("–", "skipped", "idle"),
+        "not_run": StatusLabel("–", "not run", "idle"),
+    }.get(status, StatusLabel("…", "running", "idle"))
+
+
+def error_title(kind: str) -> str:
+    """A heading for an error kind that stopped the tests."""
+    return ERROR_TITLES.get(kind, "The tests could not run")
+
+
+def format_when(iso: str | None, now: _dt.datetime | None = None) -> str:
+    """When a submission was made, in local time: ``today 14:32``, ``yesterday 09:05``,
+    ``24 Nov 14:32``, ``24 Nov 2025 14:32``; the input as it is when it is not a time."""
+    if not iso:
+        return ""
+    try:
+        when = _dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    when = when.astimezone()
+    now = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone()
+    clock = when.strftime("%H:%M")
+    if when.date() == now.date():
+        return f"today {clock}"
+    if when.date() == now.date() - _dt.timedelta(days=1):
+        return f"yesterday {clock}"
+    day = f"{when.day} {when.strftime('%b')}"
+    if when.year == now.year:
+        return f"{day} {clock}"
+    return f"{day} {when.year} {clock}"
+
+
+# -- one test ---------------------------------------------------------------------
+
+
+@dataclass
+class TestRow:
+    """A test as the panel shows it: announced (``pending``) or finished."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    id: str
+    name: str
+    hidden: bool = False
+    status: str = PENDING
+    message: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    duration_ms: int | None = None
+    points: float | None = None
+    max_points: float | None = None
+    output: str | None = None
+    traceback: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TestRow:
+        """A row from a TestResult JSON, or from a ``collected`` entry (then pending)."""
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name") or data.get("id") or "test"),
+            hidden=bool(data.get("hidden", False)),
+            status=str(data.get("status", PENDING)),
+            message=data.get("message"),
+            expected=data.get("expected"),
+            actual=data.get("actual"),
+            duration_ms=data.get("duration_ms"),
+            points=data.get("points"),
+            max_points=data.get("max_points"),
+            output=data.get("output"),
+            traceback=data.get("traceback"),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status != PENDING
+
+    @property
+    def label(self) -> StatusLabel:
+        return status_label(self.status)
+
+    @property
+    def has_details(self) -> bool:
+        """Whether there is anything to expand (hidden tests usually have nothing)."""
+        return any(
+            v not in (None, "")
+            for v in (self.message, self.expected, self.actual, self.output, self.traceback)
+        )
+
+    @property
+    def points_text(self) -> str:
+        """``1/2 pts`` once finished, ``2 pts`` while pending."""
+        if self.max_points is None:
+            return ""
+        if not self.finished or self.points is None:
+            return f"{format_points(self.max_points)} pts"
+        return f"{format_points(self.points)}/{format_points(self.max_points)} pts"
+
+
+@dataclass(frozen=True)
+class Banner:
+    """Why the tests could not run (or not all of them): shown above the rows."""
+
+    kind: str
+    title: str
+    message: str
+    cell: int | None = None  # index into the notebook's cells (0-based), as in the result JSON
+    traceback: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"cell {self.cell + 1}" if self.cell is not None else ""
+
+
+# -- one run ------------------------------------------------------------------------
+
+
+@dataclass
+class RunState:
+    """One grading as it happens: fed events, read by the view.
+
+    Thread-safe: the events arrive on a worker thread while the view may read from
+    another, so every change and every read that spans several fields holds ``lock``.
+    """
+
+    mode: str
+    phase: str = "submitting"  # submitting | queued | running | done | failed
+    submission_id: str | None = None
+    rows: list[TestRow] = field(default_factory=list)
+    total: int | None = None
+    result: dict[str, Any] | None = None
+    failure: str | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    # -- feeding ----------------------------------------------------------------
+
+    def submitted(self, submission_id: str | None) -> None:
+        with self.lock:
+            self.submission_id = submission_id
+            if self.phase == "submitting":
+                self.phase = "queued"
+
+    def apply(self, kind: str, data: dict[str, Any]) -> None:
+        """Take one grading event: ``status``, ``collected``, ``test`` or ``result``.
+
+        Unknown kinds are ignored, so a newer server can add events.
+        """
+        with self.lock:
+            if kind == "status":
+                status = data.get("status")
+                if status in ("queued", "running") and self.phase not in ("done", "failed"):
+                    self.phase = status
+            elif kind == "collected":
+                self._collected(data)
+            elif kind == "test":
+                self._test(data)
+            elif kind == "result":
+                self._result(data)
+
+    def _collected(self, data: dict[str, Any]) -> None:
+        known = {row.id: row for row in self.rows}
+        tests = data.get("tests") or []
+        # A result that arrived before its announcement (never expected) is kept.
+        self.rows = [known.get(str(t.get("id"))) or TestRow.from_json(t) for t in tests]
+        self.total = int(data.get("total", len(tests)))
+        if self.phase in ("submitting", "queued"):
+            self.phase = "running"
+
+    def _test(self, data: dict[str, Any]) -> None:
+        row = TestRow.from_json(data)
+        for i, existing in enumerate(self.rows):
+            if existing.id == row.id:
+                self.rows[i] = row
+                break
+        else:
+            self.rows.append(row)
+        if self.phase in ("submitting", "queued"):
+            self.phase = "running"
+
+    def _result(self, data: dict[str, Any]) -> None:
+        if data.get("status") not in FINAL_STATUSES:
+            # A snapshot taken while grading (the polling fallback): rows only.
+            for test in data.get("tests") or []:
+                self._test(test)
+            if data.get("status") == "running" and self.phase in ("submitting", "queued"):
+                self.phase = "running"
+            return
+        self.result = data
+        self.submission_id = data.get("id") or self.submission_id
+        tests = data.get("tests")
+        if tests is not None:
+            self.rows = [TestRow.from_json(t) for t in tests]
+            self.total = len(tests)
+        else:
+            self.total = data.get("total", self.total)
+        self.phase = "done"
+
+    def fail(self, message: str) -> None:
+        """The run could not be submitted or followed (not a grading error)."""
+        with self.lock:
+            self.failure = message
+            self.phase = "failed"
+
+    # -- reading ----------------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        return self.phase not in ("done", "failed")
+
+    @property
+    def completed(self) -> int:
+        with self.lock:
+            return sum(1 for row in self.rows if row.finished)
+
+    def progress(self) -> tuple[int, int]:
+        """``(finished tests, tests)`` for a progress bar; ``(0, 0)`` until collected."""
+        with self.lock:
+            total = self.total if self.total is not None else 0
+            return min(self.completed, total) if total else 0, total
+
+    def progress_text(self) -> str:
+        """``4 of 10 tests``, or what is happening before the tests are known."""
+        with self.lock:
+            if self.total is None:
+                return {
+                    "submitting": "Submitting…",
+                    "queued": "Waiting for a grader…",
+                    "running": "Running your notebook…",
+                    "failed": "Not graded",
+                }.get(self.phase, "")
+            done, total = self.progress()
+            noun = "test" if total == 1 else "tests"
+            return f"{done} of {total} {noun}"
+
+    def summary(self) -> str | None:
+        """``3/4 passed · 6/8 points · 0.4 s`` once graded, else None."""
+        with self.lock:
+            return summary_text(self.result) if self.result is not None else None
+
+    @property
+    def status(self) -> str:
+        """``passed``/``failed``/``error`` once graded; the phase before that."""
+        with self.lock:
+            if self.result is not None:
+                return str(self.result.get("status"))
+            return self.phase
+
+    def banner(self) -> Banner | None:
+        """The error that stopped the tests (or the run), if any."""
+        with self.lock:
+            if self.failure is not None:
+                return Banner("connection", error_title("connection"), self.failure)
+            error = (self.result or {}).get("error")
+            if not error:
+                return None
+            kind = str(error.get("kind", "internal"))
+            return Banner(
+                kind=kind,
+                title=error_title(kind),
+                message=str(error.get("message", "")),
+                cell=error.get("cell"),
+                traceback=error.get("traceback"),
+            )
+
+    def cell_errors(self) -> list[dict[str, Any]]:
+        """Cells of the learner's notebook that raised (grading went on regardless)."""
+        with self.lock:
+            return list((self.result or {}).get("cell_errors") or [])
+
+    def snapshot(self) -> dict[str, Any]:
+        """A plain-data copy of everything a view shows (for tests and logging)."""
+        with self.lock:
+            banner = self.banner()
+            return {
+                "mode": self.mode,
+                "phase": self.phase,
+                "status": self.status,
+                "submission_id": self.submission_id,
+                "progress": self.progress(),
+                "progress_text": self.progress_text(),
+                "summary": self.summary(),
+                "rows": [(r.name, r.status, r.hidden) for r in self.rows],
+                "banner": None if banner is None else banner.title,
+            }
+
+
+# -- history and hints ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One earlier submission, from a submission summary (result JSON minus tests)."""
+
+    id: str
+    mode: str
+    status: str
+    submitted_at: str
+    score: int
+    total: int
+    points: float
+    max_points: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HistoryEntry:
+        return cls(
+            id=str(data.get("id", "")),
+            mode=str(data.get("mode", "submit")),
+            status=str(data.get("status", "")),
+            submitted_at=str(data.get("submitted_at", "")),
+            score=int(data.get("score") or 0),
+            total=int(data.get("total") or 0),
+            points=float(data.get("points") or 0),
+            max_points=float(data.get("max_points") or 0),
+        )
+
+    @property
+    def when(self) -> str:
+        return format_when(self.submitted_at)
+
+    @property
+    def score_text(self) -> str:
+        if self.status not in FINAL_STATUSES:
+            return ""
+        return f"{self.score}/{self.total}"
+
+    @property
+    def points_text(self) -> str:
+        if self.status not in FINAL_STATUSES:
+            return ""
+        return f"{format_points(self.points)}/{format_points(self.max_points)} pts"
+
+
+@dataclass(frozen=True)
+class Hints:
+    """The hints unlocked so far, and how many are still locked."""
+
+    unlocked: tuple[str, ...]
+    locked: int
