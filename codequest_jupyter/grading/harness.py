@@ -88,12 +88,28 @@ class _Channel:
         import IPython
 
         shell = IPython.get_ipython()
-        self._publish = shell.display_pub.publish
+        publisher = shell.display_pub
+        # publish() flushes stdout and stderr first, a wait on the kernel's IO thread per
+        # event; result events need no ordering with printed output (the kernel is
+        # discarded after this run, so the change does not outlive it).
+        if hasattr(publisher, "_flush_streams"):
+            publisher._flush_streams = lambda: None
+        self._publish = publisher.publish
+        # The kernel's stdout (pytest has not replaced it yet): its flush() waits until
+        # the IO thread has handed everything queued before to zmq.
+        self._stream = sys.stdout
 
     def emit(self, kind, data):
         body = json.dumps({"kind": kind, "data": data}, default=str)
         sig = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
         self._publish(data={CHANNEL_MIME: {"body": body, "sig": sig}}, metadata={})
+        if kind == "test":
+            # A finished test's result must be out before the next test runs: that one
+            # may kill the kernel (os._exit, a segfault) and take queued messages with it.
+            try:
+                self._stream.flush()
+            except Exception:  # noqa: BLE001 - delivery is best effort
+                pass
 
 
 def learner_module(name, namespace):
