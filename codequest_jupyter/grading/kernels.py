@@ -2,25 +2,39 @@
 
 Every kernel serves exactly one submission and is then killed with its run directory.
 The pool only hides the start-up cost: a kernel in the pool has run nothing but the
-harness's imports.
+harness's warm-up (imports and one throwaway pytest session on a fixed test).
+
+Kernels are started either as processes of their own (``exec``) or forked from a fork
+server that has imported ipykernel and pytest once (``fork``, see :mod:`.forkserver`):
+about 0.1 s of CPU per kernel instead of 0.6 s. Forking needs a kernel command of the
+plain launcher form; a sandbox that wraps the kernel (bubblewrap) is started with exec.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import logging
+import os
 import shutil
+import signal
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from queue import Empty
 from pathlib import Path
+from typing import Any
 
+import zmq.asyncio
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.provisioning import LocalProvisioner
 
-from .sandbox import LaunchSpec, SandboxPolicy, launch_spec
+from .forkserver import ForkedProcess, ForkServer, ForkServerError, forkable
+from .sandbox import LaunchSpec, SandboxPolicy, kernel_env, launch_spec
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +47,84 @@ WARM_UP_CODE = (
     "del _cq_sys\n"
 )
 
+START_METHODS = ("auto", "fork", "exec")
+REFILL_POLICIES = ("after_use", "eager")
+
+# One zmq context for every grading kernel's sockets: a context per kernel would start
+# (and join) a zmq I/O thread in the server for each submission.
+_context: zmq.asyncio.Context | None = None
+
+
+def _shared_context() -> zmq.asyncio.Context:
+    global _context
+    if _context is None or _context.closed:
+        _context = zmq.asyncio.Context()
+        # The client connects before the kernel has bound its sockets; retry every 10 ms
+        # instead of zmq's default 100 ms.
+        _context.setsockopt(zmq.RECONNECT_IVL, 10)
+    return _context
+
+
+async def wait_for_ready(kernel: GradingKernel, timeout: float) -> None:
+    """Wait until the kernel answers on shell and its IOPub messages reach us.
+
+    ``KernelClient.wait_for_ready`` does the same and then waits for 0.2 s of IOPub
+    silence, 0.2 s of every kernel start spent doing nothing.
+    """
+    kc = kernel.kc
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            reply = await kc.shell_channel.get_msg(timeout=0.5)
+        except Empty:
+            reply = None
+        if reply is not None and reply.get("msg_type") == "kernel_info_reply":
+            try:
+                # The reply came; the request's status messages prove IOPub is subscribed.
+                await kc.iopub_channel.get_msg(timeout=0.2)
+                return
+            except Empty:
+                pass
+        if not await kernel.is_alive():
+            raise RuntimeError("the kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the kernel did not reply in {timeout:g} s")
+
 
 class KernelStartError(RuntimeError):
     """A grading kernel could not be started."""
+
+
+class _ForkingProvisioner(LocalProvisioner):
+    """LocalProvisioner that forks the kernel from a fork server when it can."""
+
+    fork_server: ForkServer | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+        server = self.fork_server
+        if server is None or not server.alive or not forkable(cmd):
+            return await super().launch_kernel(cmd, **kwargs)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        self.process = await server.spawn(cmd, dict(kwargs.get("env") or {}), cwd)
+        # The child made itself a session (and process group) leader.
+        self.pid = self.pgid = self.process.pid
+        self.cwd = cwd
+        return self.connection_info
+
+    async def send_signal(self, signum: int) -> None:
+        if isinstance(self.process, ForkedProcess):
+            # Through the fork server, which knows whether the pid is still its child.
+            self.process.send_signal(signum)
+            return
+        await super().send_signal(signum)
+
+    async def wait(self) -> int | None:
+        if isinstance(self.process, ForkedProcess):
+            code = await self.process.wait_async()
+            self.process = None
+            return code
+        return await super().wait()
 
 
 class _GradingKernelManager(AsyncKernelManager):
@@ -68,6 +157,10 @@ class GradingKernel:
         self.sandbox = sandbox
         self.started_at = time.monotonic()
         self.pooled = False
+        self.forked = False
+        self.idle_mb: float | None = None
+        self._on_release: Callable[[GradingKernel], None] | None = None
+        self._disposing: asyncio.Future | None = None
 
     @property
     def pid(self) -> int | None:
@@ -88,6 +181,27 @@ class GradingKernel:
         if self.sandbox is not None:
             self.sandbox.hand_over(path)
 
+    def memory_mb(self) -> float | None:
+        """The kernel's memory (proportional set size: shared pages split), blocking."""
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
     async def is_alive(self) -> bool:
         try:
             return bool(await self.km.is_alive())
@@ -100,7 +214,26 @@ class GradingKernel:
             await self.km.shutdown_kernel(now=True)
 
     async def dispose(self) -> None:
-        """Kill the kernel and remove everything it left on disk."""
+        """Kill the kernel and remove everything it left on disk (once; safe to repeat)."""
+        if self._disposing is not None:
+            await asyncio.shield(self._disposing)
+            return
+        self._disposing = asyncio.get_running_loop().create_future()
+        try:
+            await self._dispose()
+        finally:
+            self._disposing.set_result(None)
+
+    async def _dispose(self) -> None:
+        # Straight to SIGKILL: a used kernel has nothing worth a graceful shutdown, and
+        # jupyter_client's polite interrupt first would only delay the kill.
+        provisioner = getattr(self.km, "provisioner", None)
+        with contextlib.suppress(Exception):
+            if provisioner is not None and provisioner.has_process:
+                await provisioner.send_signal(signal.SIGKILL)
+        release, self._on_release = self._on_release, None
+        if release is not None:
+            release(self)  # the pool may start this kernel's successor now
         if self.kc is not None:
             with contextlib.suppress(Exception):
                 self.kc.stop_channels()
@@ -117,9 +250,18 @@ class GradingKernel:
 
 
 async def start_kernel(
-    policy: SandboxPolicy, *, startup_timeout: float = 60, warm: bool = True
+    policy: SandboxPolicy,
+    *,
+    startup_timeout: float = 60,
+    warm: bool = True,
+    fork_server: ForkServer | None = None,
 ) -> GradingKernel:
-    """Start one confined kernel in a new run directory and wait until it is ready."""
+    """Start one confined kernel in a new run directory and wait until it is ready.
+
+    With a running ``fork_server`` and a forkable kernel command the kernel is forked
+    from it; otherwise it is started as a process of its own. ``warm`` runs the
+    harness's warm-up in a kernel started on its own (a forked one inherits it).
+    """
     run_dir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="codequest-run-"))
     workdir = run_dir / "work"
     workdir.mkdir()
@@ -131,19 +273,24 @@ async def start_kernel(
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise KernelStartError(f"could not start a grading kernel: {exc}") from exc
-    km = _GradingKernelManager(spec)
+    km = _GradingKernelManager(spec, context=_shared_context())
     km.transport = spec.transport
     if spec.transport == "ipc":
         km.ip = str(run_dir / "kernel")
     km.connection_file = str(run_dir / "connection.json")
+    km.kernel_id = str(uuid.uuid4())
+    provisioner = _ForkingProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+    provisioner.fork_server = fork_server
+    km.provisioner = provisioner
     kernel = GradingKernel(km, run_dir, workdir, spec)
     try:
         await km.start_kernel(env=spec.env, cwd=str(spec.cwd))
+        kernel.forked = isinstance(provisioner.process, ForkedProcess)
         kc = km.client()
         kc.start_channels()
         kernel.kc = kc
-        await kc.wait_for_ready(timeout=startup_timeout)
-        if warm:
+        await wait_for_ready(kernel, startup_timeout)
+        if warm and not kernel.forked:
             reply = await kc.execute_interactive(
                 WARM_UP_CODE, store_history=False, timeout=startup_timeout, output_hook=_ignore
             )
@@ -163,11 +310,38 @@ def _ignore(_msg) -> None:
     return None
 
 
+Starter = Callable[..., Awaitable[GradingKernel]]
+
+
 class KernelPool:
     """Pre-started, never-used kernels, refilled in the background.
 
-    ``acquire()`` hands out a pooled kernel when one is ready and otherwise starts one
-    (a cold start), so an empty or failing pool costs time, never a grading.
+    ``acquire()`` hands out a pooled kernel when one is ready and alive, and otherwise
+    starts one (a cold start): an empty or failing pool costs time, never a grading.
+    Each kernel is handed out once; its ``dispose()`` ends it.
+
+    Parameters
+    ----------
+    policy
+        The sandbox every kernel is started in.
+    size
+        How many ready kernels to keep (0: no pool, every grading starts cold).
+    refill
+        ``"after_use"`` (default): a kernel taken from the pool is replaced once its
+        grading is over, so the replacement's start-up does not compete with that
+        grading for the CPU; ``"eager"``: replaced as soon as it is taken.
+    max_idle_mb
+        Memory the idle kernels may hold together (0: no limit); the pool stops short
+        of ``size`` rather than exceed it. Measured as each kernel's PSS, so pages a
+        forked kernel shares with the fork server count only in part.
+    max_age_s
+        Idle kernels older than this are replaced.
+    start_method
+        ``"fork"``, ``"exec"`` or ``"auto"`` (fork when the sandbox's kernel command
+        allows it, else exec). A fork server that dies is restarted; meanwhile kernels
+        are started with exec.
+    max_parallel_starts
+        Pooled kernels started at the same time while refilling.
     """
 
     def __init__(
@@ -177,92 +351,277 @@ class KernelPool:
         *,
         max_age_s: float = 3600,
         startup_timeout: float = 60,
-        starter: Callable[..., Awaitable[GradingKernel]] = start_kernel,
+        refill: str = "after_use",
+        max_idle_mb: float = 0,
+        start_method: str = "auto",
+        max_parallel_starts: int = 2,
+        starter: Starter | None = None,
     ):
+        if refill not in REFILL_POLICIES:
+            raise ValueError(f"pool refill must be one of {', '.join(REFILL_POLICIES)}, not {refill!r}")
+        if start_method not in START_METHODS:
+            raise ValueError(
+                f"kernel start method must be one of {', '.join(START_METHODS)}, not {start_method!r}"
+            )
         self.policy = policy
         self.size = max(0, int(size))
         self.max_age_s = max_age_s
         self.startup_timeout = startup_timeout
+        self.refill = refill
+        self.max_idle_mb = max(0.0, float(max_idle_mb or 0))
+        self.start_method = start_method
+        self.max_parallel_starts = max(1, int(max_parallel_starts))
         self._starter = starter
-        self._ready: asyncio.Queue[GradingKernel] = asyncio.Queue()
-        self._wakeup = asyncio.Event()
+        self._ready: collections.deque[GradingKernel] = collections.deque()
+        self._starting: set[asyncio.Task] = set()
+        self._background: set[asyncio.Task] = set()
+        self._outstanding = 0  # pooled kernels handed out and not yet released
+        self._wakeup: asyncio.Event | None = None
         self._refill_task: asyncio.Task | None = None
         self._closed = False
-        self._starting = 0
-        self.stats = {"pooled": 0, "cold": 0, "start_failures": 0}
+        self._failures = 0
+        self._retry_at = 0.0
+        self._idle_estimate = 0.0
+        self._fork_server: ForkServer | None = None
+        self._fork_task: asyncio.Task | None = None
+        self._fork_failures = 0
+        self._fork_retry_at = 0.0
+        self._fork_wanted: bool | None = None if start_method == "auto" else start_method == "fork"
+        self.stats = {"pooled": 0, "cold": 0, "start_failures": 0, "forked": 0, "dead_skipped": 0}
 
+    # -- state -------------------------------------------------------------------------
     @property
     def ready_count(self) -> int:
-        return self._ready.qsize()
+        return len(self._ready)
 
+    @property
+    def starting_count(self) -> int:
+        return len(self._starting)
+
+    @property
+    def fork_server(self) -> ForkServer | None:
+        """The running fork server, if kernels are being forked."""
+        server = self._fork_server
+        return server if server is not None and server.alive else None
+
+    def idle_memory_mb(self) -> float:
+        """What the idle kernels hold together, as last measured."""
+        return sum(k.idle_mb or 0.0 for k in self._ready)
+
+    async def wait_ready(self, count: int | None = None, timeout: float = 60) -> bool:
+        """Wait until ``count`` (default: ``size``) kernels are ready; False on timeout."""
+        want = self.size if count is None else count
+        deadline = time.monotonic() + timeout
+        while len(self._ready) < want:
+            if time.monotonic() > deadline or self._closed:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    # -- life cycle --------------------------------------------------------------------
     def start(self) -> None:
-        """Start refilling (needs a running event loop)."""
-        if self.size and self._refill_task is None and not self._closed:
+        """Start the fork server (if used) and the refilling (needs a running loop)."""
+        if self._closed or self._refill_task is not None:
+            return
+        self._wakeup = asyncio.Event()
+        if self.size or self._fork_wanted is not False:
             self._refill_task = asyncio.get_running_loop().create_task(self._refill_loop())
 
-    async def _refill_loop(self) -> None:
-        failures = 0
-        while not self._closed:
-            self._drop_stale()
-            if self._ready.qsize() + self._starting < self.size:
-                self._starting += 1
-                try:
-                    kernel = await self._starter(self.policy, startup_timeout=self.startup_timeout)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - keep grading with cold starts
-                    failures += 1
-                    self.stats["start_failures"] += 1
-                    log.warning("grading kernel pool: start failed (%s)", exc)
-                    await asyncio.sleep(min(30.0, 0.5 * 2**failures))
-                    continue
-                finally:
-                    self._starting -= 1
-                failures = 0
-                if self._closed:
-                    await kernel.dispose()
-                    return
-                kernel.pooled = True
-                self._ready.put_nowait(kernel)
+    async def close(self) -> None:
+        """Stop refilling; kill idle kernels and the fork server (with what it forked)."""
+        self._closed = True
+        if self._wakeup is not None:
+            self._wakeup.set()
+        tasks = [t for t in (self._refill_task, self._fork_task, *self._starting) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._refill_task = self._fork_task = None
+        kernels = list(self._ready)
+        self._ready.clear()
+        await asyncio.gather(*(k.dispose() for k in kernels), return_exceptions=True)
+        if self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+        server, self._fork_server = self._fork_server, None
+        if server is not None:
+            await server.close()
+
+    # -- handing out -------------------------------------------------------------------
+    async def acquire(self) -> GradingKernel:
+        """A fresh kernel for one run: pooled if one is ready and alive, else cold."""
+        if self._closed:
+            raise KernelStartError("the kernel pool is closed")
+        now = time.monotonic()
+        while self._ready:
+            kernel = self._ready.popleft()
+            if now - kernel.started_at > self.max_age_s or not await kernel.is_alive():
+                self.stats["dead_skipped"] += 1
+                self._dispose_later(kernel)
                 continue
+            self.stats["pooled"] += 1
+            self._outstanding += 1
+            kernel._on_release = self._released
+            self._wake()
+            return kernel
+        self.stats["cold"] += 1
+        self._wake()
+        # A cold kernel skips the warm-up: the grading imports what it needs anyway.
+        return await self._start_one(warm=False)
+
+    def _released(self, kernel: GradingKernel) -> None:
+        self._outstanding = max(0, self._outstanding - 1)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _start_one(self, *, warm: bool) -> GradingKernel:
+        if self._starter is not None:
+            return await self._starter(self.policy, startup_timeout=self.startup_timeout)
+        kernel = await start_kernel(
+            self.policy, startup_timeout=self.startup_timeout, warm=warm,
+            fork_server=self.fork_server,
+        )
+        if kernel.forked:
+            self.stats["forked"] += 1
+        return kernel
+
+    def _dispose_later(self, kernel: GradingKernel) -> None:
+        self._track(asyncio.get_running_loop().create_task(kernel.dispose()))
+
+    def _track(self, task: asyncio.Task) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- refilling ---------------------------------------------------------------------
+    def _wanted(self) -> int:
+        """How many more kernels to start now."""
+        target = self.size
+        if self.refill == "after_use":
+            target -= self._outstanding
+        missing = target - len(self._ready) - len(self._starting)
+        missing = min(missing, self.max_parallel_starts - len(self._starting))
+        if missing > 0 and self.max_idle_mb:
+            each = self._idle_estimate
+            if not each:
+                # Nothing measured yet: one at a time until a kernel has been measured.
+                missing = min(missing, 1 - len(self._starting))
+            else:
+                held = self.idle_memory_mb() + each * len(self._starting)
+                missing = min(missing, int((self.max_idle_mb - held) // each))
+        return max(0, missing)
+
+    async def _refill_loop(self) -> None:
+        assert self._wakeup is not None
+        while not self._closed:
             self._wakeup.clear()
+            self._drop_stale()
+            await self._ensure_fork_server()
+            now = time.monotonic()
+            # While the fork server starts (it will take a second), starting kernels
+            # the slow way would only slow it down.
+            holding = self._fork_task is not None
+            if now >= self._retry_at and not holding:
+                for _ in range(self._wanted()):
+                    task = asyncio.get_running_loop().create_task(self._start_pooled())
+                    self._starting.add(task)
+                    task.add_done_callback(self._starting.discard)
+            waits = [3600.0]
+            if now < self._retry_at:
+                waits.append(self._retry_at - now)
+            if self._ready:
+                waits.append(min(k.started_at for k in self._ready) + self.max_age_s - now)
+            if self._fork_wanted and self.fork_server is None and self._fork_task is None:
+                waits.append(self._fork_retry_at - now)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=max(1.0, self.max_age_s / 4))
+                await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.05, min(waits)))
+
+    async def _start_pooled(self) -> None:
+        try:
+            kernel = await self._start_one(warm=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - keep grading with cold starts
+            self._failures += 1
+            self.stats["start_failures"] += 1
+            self._retry_at = time.monotonic() + min(30.0, 0.5 * 2**self._failures)
+            log.warning("grading kernel pool: start failed (%s)", exc)
+            return
+        finally:
+            self._wake()
+        self._failures = 0
+        if self._closed:
+            await kernel.dispose()
+            return
+        kernel.pooled = True
+        if self.max_idle_mb:
+            kernel.idle_mb = await asyncio.to_thread(kernel.memory_mb)
+            if kernel.idle_mb:
+                self._idle_estimate = kernel.idle_mb
+        self._ready.append(kernel)
 
     def _drop_stale(self) -> None:
         now = time.monotonic()
-        keep: list[GradingKernel] = []
-        while not self._ready.empty():
-            kernel = self._ready.get_nowait()
-            if now - kernel.started_at > self.max_age_s:
-                asyncio.get_running_loop().create_task(kernel.dispose())
-            else:
-                keep.append(kernel)
-        for kernel in keep:
-            self._ready.put_nowait(kernel)
+        for kernel in [k for k in self._ready if now - k.started_at > self.max_age_s]:
+            self._ready.remove(kernel)
+            self._dispose_later(kernel)
 
-    async def acquire(self) -> GradingKernel:
-        """A fresh kernel for one run: pooled if one is ready and alive, else cold."""
-        while not self._ready.empty():
-            kernel = self._ready.get_nowait()
-            self._wakeup.set()
-            if await kernel.is_alive():
-                self.stats["pooled"] += 1
-                return kernel
-            await kernel.dispose()
-        self._wakeup.set()
-        self.stats["cold"] += 1
-        return await self._starter(self.policy, startup_timeout=self.startup_timeout)
+    # -- the fork server ---------------------------------------------------------------
+    async def _ensure_fork_server(self) -> None:
+        """Start (or restart) the fork server in the background when kernels are forked."""
+        if self._fork_wanted is None:
+            self._fork_wanted = await asyncio.to_thread(self._command_forkable)
+            if not self._fork_wanted:
+                log.info("grading kernels are started with exec: the sandbox's kernel "
+                         "command cannot be forked")
+        if not self._fork_wanted or self._closed:
+            return
+        if self._fork_task is not None or (self._fork_server is not None and self._fork_server.alive):
+            return
+        if time.monotonic() < self._fork_retry_at:
+            return
+        self._fork_task = asyncio.get_running_loop().create_task(self._run_fork_server())
 
-    async def close(self) -> None:
-        self._closed = True
-        self._wakeup.set()
-        if self._refill_task is not None:
-            self._refill_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._refill_task
-            self._refill_task = None
-        kernels = []
-        while not self._ready.empty():
-            kernels.append(self._ready.get_nowait())
-        await asyncio.gather(*(k.dispose() for k in kernels), return_exceptions=True)
+    def _command_forkable(self) -> bool:
+        run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
+        workdir = run_dir / "work"
+        workdir.mkdir()
+        spec = None
+        try:
+            spec = launch_spec(self.policy, run_dir, workdir)
+            return forkable(spec.argv)
+        except Exception as exc:  # noqa: BLE001 - then exec it is, and starts report why
+            log.warning("grading kernel pool: could not tell the kernel command (%s)", exc)
+            return False
+        finally:
+            if spec is not None:
+                with contextlib.suppress(Exception):
+                    spec.release()
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    async def _run_fork_server(self) -> None:
+        old, self._fork_server = self._fork_server, None
+        try:
+            if old is not None:
+                await old.close()
+            server = ForkServer(
+                env_for=lambda home: kernel_env(self.policy, Path(home)), on_exit=self._wake
+            )
+            try:
+                await server.start(timeout=self.startup_timeout)
+            except ForkServerError as exc:
+                self._fork_failures += 1
+                self._fork_retry_at = time.monotonic() + min(60.0, 2.0 * 2**self._fork_failures)
+                log.warning("grading kernels are started with exec for now: %s", exc)
+                return
+            if self._closed:
+                await server.close()
+                return
+            self._fork_failures = 0
+            self._fork_server = server
+        finally:
+            self._fork_task = None
+            self._wake()

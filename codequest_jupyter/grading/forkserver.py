@@ -1,0 +1,481 @@
+"""A fork server: fresh grading kernels forked from a parent that has imported them.
+
+Starting a kernel the usual way costs about 0.6 s of CPU, nearly all of it importing
+ipykernel, IPython and pytest; on a small machine that, not grading, bounds how many
+submissions a second can be graded. The fork server is a process started once, from
+a clean environment (nothing of the server's), that imports all of that, runs one
+throwaway pytest session, and then only forks: each child becomes one new kernel
+(``launcher.main`` with the kernel's own limits, environment, working directory and
+connection file) at a tenth of the cost. The parent never runs challenge or learner
+code, and every child is as fresh as a kernel started from scratch.
+
+Run as ``python -c "from codequest_jupyter.grading.forkserver import serve; serve()"``
+(:class:`ForkServer` does). The server talks to it over its stdin and stdout, one JSON
+object per line:
+
+* server → fork server: ``{"op": "spawn", "id": N, "cmd": [...], "env": {...}, "cwd": "..."}``
+  and ``{"op": "signal", "pid": P, "sig": S}`` (to the child's process group; the fork
+  server reaps its children, so a signal never reaches a recycled pid);
+* fork server → server: ``{"op": "ready", "pid": P}`` once, then
+  ``{"op": "spawned", "id": N, "pid": P}`` (or ``"error"``) and
+  ``{"op": "exit", "pid": P, "code": C}`` (``C`` as ``Popen.returncode``: ``-N`` for
+  signal N).
+
+When the server goes away (stdin closes) the fork server kills every child it forked
+and exits. Only kernel commands of the plain launcher form (``python .../launcher.py
+CONFIG ...``) can be forked; anything else (a kernel wrapped in bubblewrap, say) is
+started as a process of its own.
+
+A forked child's ``/proc/PID/environ`` would show the fork server's environment, not
+the kernel's; the sandbox finds a kernel's leftover processes by a marker variable in
+it, so the fork server starts with a placeholder marker that each child overwrites in
+place with its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+LAUNCHER_MODULE = "codequest_jupyter.grading.launcher"
+LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
+# Must match codequest_jupyter.grading.sandbox.MARKER_ENV; a marker is 16 hex digits.
+MARKER_ENV = "CODEQUEST_KERNEL"
+_PLACEHOLDER = "0" * 16
+
+log = logging.getLogger(__name__)
+
+
+def launcher_args(cmd: list[str]) -> list[str] | None:
+    """The launcher's arguments when ``cmd`` runs the plain launcher, else None."""
+    if not cmd or cmd[0] != sys.executable:
+        return None
+    if len(cmd) >= 4 and cmd[1:3] == ["-m", LAUNCHER_MODULE]:
+        return list(cmd[3:])
+    if len(cmd) >= 3 and os.path.realpath(cmd[1]) == os.path.realpath(LAUNCHER_PATH):
+        return list(cmd[2:])
+    return None
+
+
+def forkable(cmd: list[str]) -> bool:
+    """Whether a kernel command is the plain launcher, which the fork server can run."""
+    return launcher_args(cmd) is not None
+
+
+# -- the fork server process ----------------------------------------------------------
+
+
+def _preload() -> None:
+    """Import and initialise what every kernel needs, once, before any fork."""
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.zmqshell  # noqa: F401
+
+    # Imported by every kernel as it initialises (the debugger pulls in debugpy: 80 ms).
+    for name in ("ipykernel.debugger", "IPython.core.completerlib", "tornado.platform.asyncio"):
+        with contextlib.suppress(ImportError):
+            __import__(name)
+
+    from . import harness, launcher  # noqa: F401
+
+    harness.warm_up()
+    # A kernel started from scratch does not have the harness imported; neither will a
+    # forked one (the kernel's own warm-up imports it and removes it again).
+    sys.modules.pop(harness.__name__, None)
+    import gc
+
+    gc.collect()
+    # What the parent has allocated so far stays shared with every child: keep the
+    # garbage collector from touching (and so copying) those pages in the children.
+    gc.freeze()
+    import threading
+
+    if threading.active_count() != 1:
+        # fork() copies only the calling thread: a lock held by another one would stay
+        # locked in every child.
+        raise RuntimeError(f"the fork server has {threading.active_count()} threads after preloading")
+
+
+def _mark_environ_block(value: str) -> None:
+    """Write the kernel's marker over the placeholder in ``/proc/self/environ``."""
+    import ctypes
+
+    needle = f"{MARKER_ENV}={_PLACEHOLDER}".encode()
+    if len(value) != len(_PLACEHOLDER):
+        return
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        # Fields 50 and 51 of stat(5), counted from field 3 after the command name.
+        start, end = int(fields[47]), int(fields[48])
+        block = ctypes.string_at(start, end - start)
+    except (OSError, ValueError, IndexError):
+        return
+    at = block.find(needle)
+    if at >= 0:
+        ctypes.memmove(start + at + len(needle) - len(_PLACEHOLDER), value.encode(), len(value))
+
+
+def _child(request: dict[str, Any], close_fds: list[int]) -> None:
+    """In a new child: become the kernel ``request`` describes; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in close_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        cwd = request["cwd"]
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        if request["env"].get(MARKER_ENV):
+            _mark_environ_block(request["env"][MARKER_ENV])
+        import tempfile as _tempfile
+
+        _tempfile.tempdir = None  # TMPDIR is the kernel's own now
+        # `python -c` put our working directory first on sys.path; the launcher, run by
+        # path, removes its own directory there: the kernel starts with neither.
+        if sys.path and sys.path[0] in ("", request.get("parent_cwd")):
+            del sys.path[0]
+        from . import launcher
+
+        args = launcher_args(request["cmd"]) or []
+        sys.argv = [launcher.__file__, *args]
+        # ipykernel read JPY_PARENT_PID when it was imported here, in the fork server:
+        # tell the kernel its parent (this fork server) explicitly.
+        parent = str(os.getppid())
+        with contextlib.suppress(ValueError, TypeError, AttributeError, IndexError):
+            parent = str(json.loads(args[0]).get("set_env", {}).get("JPY_PARENT_PID", parent))
+        launcher.main([*args, f"--IPKernelApp.parent_handle={parent}"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report and leave; never return to the loop
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def serve() -> None:
+    """The fork server's loop (the process's entry point)."""
+    import selectors
+
+    # The command pipes are ours alone: children get /dev/null as stdin and our stderr
+    # as stdout, where the kernel's low-level output would go anyway.
+    cmd_in = os.dup(0)
+    cmd_out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    parent_cwd = os.getcwd()
+
+    def send(message: dict[str, Any]) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(cmd_out, data):]
+
+    _preload()
+
+    children: set[int] = set()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    selector = selectors.DefaultSelector()
+    selector.register(cmd_in, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+    def kill_all() -> None:
+        for pid in list(children):
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+
+    def handle(request: dict[str, Any]) -> None:
+        op = request.get("op")
+        if op == "spawn":
+            request["parent_cwd"] = parent_cwd
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                send({"op": "spawned", "id": request.get("id"), "error": str(exc)})
+                return
+            if pid == 0:
+                selector.close()
+                _child(request, [cmd_in, cmd_out, wake_r, wake_w])
+            children.add(pid)
+            send({"op": "spawned", "id": request.get("id"), "pid": pid})
+        elif op == "signal":
+            pid = request.get("pid")
+            # Only children not yet reaped: their pid cannot have been reused.
+            if pid in children:
+                try:
+                    os.killpg(pid, int(request["sig"]))
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, int(request["sig"]))
+
+    send({"op": "ready", "pid": os.getpid()})
+    buffer = b""
+    try:
+        while True:
+            for key, _events in selector.select():
+                if key.fd == wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        while os.read(wake_r, 4096):
+                            pass
+                    reap()
+                    continue
+                data = os.read(cmd_in, 65536)
+                if not data:
+                    return
+                buffer += data
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if line.strip():
+                        handle(json.loads(line))
+            reap()
+    finally:
+        kill_all()
+        for pid in list(children):
+            with contextlib.suppress(OSError):
+                _pid, status = os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):
+                    send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+# -- the server's side ----------------------------------------------------------------
+
+
+class ForkedProcess:
+    """A forked kernel as the kernel provisioner sees it (the parts of Popen it uses)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, server: ForkServer, pid: int):
+        self._server = server
+        self.pid = pid
+        self.returncode: int | None = None
+        self._exited = asyncio.Event()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        # Called by the provisioner only once poll() has seen the exit.
+        return self.returncode
+
+    async def wait_async(self) -> int | None:
+        await self._exited.wait()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            self._server.signal(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def _set_exit(self, code: int) -> None:
+        if self.returncode is None:
+            self.returncode = code
+        self._exited.set()
+
+
+class ForkServerError(RuntimeError):
+    """The fork server could not start or is gone."""
+
+
+class ForkServer:
+    """The server's handle on one fork server process."""
+
+    def __init__(
+        self,
+        env_for: Callable[[str], dict[str, str]] | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ):
+        self._env_for = env_for
+        self._on_exit = on_exit
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task | None = None
+        self._pending: dict[int, asyncio.Future] = {}
+        self._children: dict[int, ForkedProcess] = {}
+        self._early_exits: dict[int, int] = {}
+        self._next_id = 0
+        self._home: str | None = None
+        self._ready: asyncio.Future | None = None
+        self.pid: int | None = None
+
+    @property
+    def alive(self) -> bool:
+        return (
+            self._proc is not None
+            and self._proc.returncode is None
+            and self._ready is not None
+            and self._ready.done()
+            and not self._ready.cancelled()
+            and self._ready.exception() is None
+        )
+
+    async def start(self, timeout: float = 60) -> None:
+        """Start the fork server and wait until it has imported everything."""
+        loop = asyncio.get_running_loop()
+        self._home = await asyncio.to_thread(tempfile.mkdtemp, prefix="codequest-forkserver-")
+        if self._env_for is not None:
+            env = dict(self._env_for(self._home))
+        else:
+            env = {"PATH": os.environ.get("PATH", ""), "HOME": self._home, "TMPDIR": self._home}
+        env[MARKER_ENV] = _PLACEHOLDER
+        self._ready = loop.create_future()
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                # -c, not -m: the package imports this module, and runpy warns about that.
+                sys.executable, "-c", f"from {__name__} import serve; serve()",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env=env,
+                cwd=self._home,
+                start_new_session=True,
+            )
+            self._reader = loop.create_task(self._read())
+            await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise ForkServerError(f"the kernel fork server did not start: {exc}") from exc
+
+    async def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        try:
+            while True:
+                line = await self._proc.stdout.readline()
+                if not line:
+                    break
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                self._dispatch(message)
+        finally:
+            gone = ForkServerError("the kernel fork server exited")
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_exception(gone)
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(gone)
+            self._pending.clear()
+            # Its children were killed as it left (or die with it): none is running.
+            for child in list(self._children.values()):
+                child._set_exit(-signal.SIGKILL)
+            self._children.clear()
+            if self._on_exit is not None:
+                with contextlib.suppress(Exception):
+                    self._on_exit()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "ready":
+            self.pid = message.get("pid")
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_result(True)
+        elif op == "spawned":
+            future = self._pending.pop(message.get("id"), None)
+            if future is None or future.done():
+                return
+            if "error" in message:
+                future.set_exception(ForkServerError(f"fork failed: {message['error']}"))
+                return
+            pid = int(message["pid"])
+            child = ForkedProcess(self, pid)
+            if pid in self._early_exits:
+                child._set_exit(self._early_exits.pop(pid))
+            else:
+                self._children[pid] = child
+            future.set_result(child)
+        elif op == "exit":
+            pid, code = int(message["pid"]), int(message["code"])
+            child = self._children.pop(pid, None)
+            if child is not None:
+                child._set_exit(code)
+            else:
+                self._early_exits[pid] = code
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self._proc is None or self._proc.stdin is None or self._proc.stdin.is_closing():
+            raise ForkServerError("the kernel fork server is not running")
+        self._proc.stdin.write((json.dumps(message) + "\n").encode())
+
+    async def spawn(self, cmd: list[str], env: dict[str, str], cwd: str) -> ForkedProcess:
+        """Fork one kernel running ``cmd`` (a :func:`forkable` launcher command)."""
+        if not self.alive:
+            raise ForkServerError("the kernel fork server is not running")
+        if not forkable(cmd):
+            raise ForkServerError("only plain launcher commands can be forked")
+        self._next_id += 1
+        request_id = self._next_id
+        future = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        self._send({"op": "spawn", "id": request_id, "cmd": cmd, "env": env, "cwd": str(cwd)})
+        return await future
+
+    def signal(self, pid: int, sig: int) -> None:
+        with contextlib.suppress(ForkServerError, RuntimeError):
+            self._send({"op": "signal", "pid": pid, "sig": int(sig)})
+
+    async def close(self) -> None:
+        """Stop the fork server; every kernel it forked is killed."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.stdin is not None:
+                with contextlib.suppress(Exception):
+                    proc.stdin.close()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except (asyncio.TimeoutError, ProcessLookupError):
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._reader, 10)
+            self._reader = None
+        if self._home is not None:
+            await asyncio.to_thread(shutil.rmtree, self._home, True)
+            self._home = None
+
+
+if __name__ == "__main__":
+    serve()
