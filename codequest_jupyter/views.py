@@ -18,6 +18,7 @@ from .challenges import Challenge, ChallengeCatalog
 EMPTY_PROGRESS: dict[str, Any] = {
     "attempts": 0,
     "failed_attempts": 0,
+    "runs": 0,
     "best_score": None,
     "best_total": None,
     "best_points": None,
@@ -34,7 +35,8 @@ def progress_view(raw: dict[str, Any] | None) -> dict[str, Any]:
         progress.update({k: raw.get(k, v) for k, v in EMPTY_PROGRESS.items()})
     if progress["completed_at"]:
         status = "completed"
-    elif progress["attempts"]:
+    elif progress["attempts"] or progress["runs"]:
+        # Pressing Run tests counts as having started, not only Submit.
         status = "attempted"
     else:
         status = "not_started"

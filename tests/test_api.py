@@ -346,6 +346,15 @@ async def test_submit_returns_202_and_events_stream_each_test_then_the_result(ap
 
 
 @server_test
+async def test_running_the_tests_counts_as_started(api):
+    await submit_and_wait(api, mode="run", notebook=answer_notebook(1))
+    _, ch, _ = await api.get("challenges", "answer")
+    assert ch["progress"]["status"] == "attempted"
+    assert ch["progress"]["runs"] == 1 and ch["progress"]["attempts"] == 0
+    assert ch["progress"]["completed_at"] is None
+
+
+@server_test
 async def test_progress_and_hints_follow_the_attempts(api):
     await submit_and_wait(api, mode="submit", notebook=answer_notebook(1))
     _, ch, _ = await api.get("challenges", "answer")
