@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from challenge_factory import make_challenge, notebook
+
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings
 from codequest_jupyter.widget import TestsPanel
@@ -32,6 +32,7 @@ from codequest_jupyter.widget.discovery import (
     ChallengeUnknown,
     ServerInfo,
     connect,
+    hub_server_url,
     infer_challenge,
     notebook_path_hint,
     relative_to_root,
@@ -45,7 +46,12 @@ from codequest_jupyter.widget.model import (
     format_when,
     summary_text,
 )
-from codequest_jupyter.widget.render import banner_html, header_html, hints_html, row_html
+from codequest_jupyter.widget.render import (
+    banner_html,
+    header_html,
+    hints_html,
+    row_html,
+)
 
 XSS = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
@@ -103,17 +109,36 @@ async def graded_state(grader: Grader, challenge_dir: Path, nb: dict, mode: str)
 
 
 def test_numbers_and_times_in_words():
-    assert [format_points(p) for p in (6.0, 2.5, 1 / 3, None)] == ["6", "2.5", "0.33", "0"]
-    assert [format_duration(ms) for ms in (412, 0, 9_949, 12_400, 125_000)] == [
-        "0.4 s", "0.0 s", "9.9 s", "12 s", "2 min 5 s",
+    assert [format_points(p) for p in (6.0, 2.5, 1 / 3, None)] == [
+        "6",
+        "2.5",
+        "0.33",
+        "0",
     ]
-    result = {"score": 3, "total": 4, "points": 6.0, "max_points": 8.0, "duration_ms": 412}
+    assert [format_duration(ms) for ms in (412, 0, 9_949, 12_400, 125_000)] == [
+        "0.4 s",
+        "0.0 s",
+        "9.9 s",
+        "12 s",
+        "2 min 5 s",
+    ]
+    result = {
+        "score": 3,
+        "total": 4,
+        "points": 6.0,
+        "max_points": 8.0,
+        "duration_ms": 412,
+    }
     assert summary_text(result) == "3/4 passed · 6/8 points · 0.4 s"
     now = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
-    local = lambda iso: dt.datetime.fromisoformat(iso).astimezone()  # noqa: E731
-    assert format_when("2026-11-24T14:32:05Z", now) == "today " + local("2026-11-24T14:32:05+00:00").strftime("%H:%M")
+    local = lambda iso: dt.datetime.fromisoformat(iso).astimezone()
+    assert format_when("2026-11-24T14:32:05Z", now) == "today " + local(
+        "2026-11-24T14:32:05+00:00"
+    ).strftime("%H:%M")
     assert format_when("2026-11-23T14:32:05Z", now).startswith("yesterday ")
-    assert format_when("2025-03-02T10:00:00Z", now).endswith("2025 " + local("2025-03-02T10:00:00+00:00").strftime("%H:%M"))
+    assert format_when("2025-03-02T10:00:00Z", now).endswith(
+        "2025 " + local("2025-03-02T10:00:00+00:00").strftime("%H:%M")
+    )
     assert format_when("not a time", now) == "not a time"
 
 
@@ -136,7 +161,10 @@ async def test_view_model_follows_a_real_grading(grader, tmp_path):
     # Then one more finished row per event, in order.
     done = [s["progress"][0] for s in snapshots[1:-1]]
     assert done == [1, 2, 3]
-    assert snapshots[1]["rows"][0][1] == "passed" and snapshots[1]["rows"][1][1] == "pending"
+    assert (
+        snapshots[1]["rows"][0][1] == "passed"
+        and snapshots[1]["rows"][1][1] == "pending"
+    )
     # The end: the rows, the progress and the summary line of the result.
     final = snapshots[-1]
     assert final["rows"] == [
@@ -157,7 +185,9 @@ async def test_view_model_follows_a_real_grading(grader, tmp_path):
 
 async def test_view_model_error_banner_names_the_cell(grader, tmp_path):
     broken = notebook("import math\n", "def add(a, b)\n    return a + b\n")
-    state, _snapshots, result = await graded_state(grader, make_challenge(tmp_path), broken, "run")
+    state, _snapshots, result = await graded_state(
+        grader, make_challenge(tmp_path), broken, "run"
+    )
     assert result["status"] == "error" and state.status == "error"
     banner = state.banner()
     assert banner is not None and banner.kind == "syntax"
@@ -175,9 +205,22 @@ def test_view_model_polling_snapshots_and_failures():
     state.submitted("abc")
     assert state.phase == "queued" and state.progress_text() == "Waiting for a grader…"
     # A result polled while grading carries the finished tests only.
-    state.apply("result", {"status": "running", "tests": [
-        {"id": "t::a", "name": "a", "hidden": False, "status": "passed", "points": 1, "max_points": 1}
-    ]})
+    state.apply(
+        "result",
+        {
+            "status": "running",
+            "tests": [
+                {
+                    "id": "t::a",
+                    "name": "a",
+                    "hidden": False,
+                    "status": "passed",
+                    "points": 1,
+                    "max_points": 1,
+                }
+            ],
+        },
+    )
     assert state.phase == "running" and state.result is None and state.completed == 1
     state.fail("Could not reach the server")
     assert state.phase == "failed" and not state.is_active
@@ -217,9 +260,14 @@ def test_challenge_is_told_from_metadata_workspace_folder_or_file_name(tmp_path)
         {"id": "fizzbuzz-2", "notebook": "fizzbuzz.ipynb"},
     ]
     assert infer_challenge("codequest/two-sum/two_sum.ipynb", listing) == "two-sum"
-    assert infer_challenge("codequest/two-sum/two_sum-Copy1.ipynb", listing) == "two-sum"
+    assert (
+        infer_challenge("codequest/two-sum/two_sum-Copy1.ipynb", listing) == "two-sum"
+    )
     assert infer_challenge("elsewhere/two_sum.ipynb", listing) == "two-sum"
-    assert infer_challenge("x.ipynb", listing, {"codequest": {"challenge": "fizzbuzz"}}) == "fizzbuzz"
+    assert (
+        infer_challenge("x.ipynb", listing, {"codequest": {"challenge": "fizzbuzz"}})
+        == "fizzbuzz"
+    )
     with pytest.raises(ChallengeUnknown, match="Several challenges"):
         infer_challenge("elsewhere/fizzbuzz.ipynb", listing)
     with pytest.raises(ChallengeUnknown, match="does not belong"):
@@ -233,14 +281,44 @@ def test_challenge_is_told_from_metadata_workspace_folder_or_file_name(tmp_path)
     # jupyter_server's JPY_SESSION_NAME, VS Code's __vsc_ipynb_file__; missing files skipped.
     assert notebook_path_hint({}, {"JPY_SESSION_NAME": str(nb)}) == nb
     assert notebook_path_hint({"__vsc_ipynb_file__": str(nb)}, {}) == nb
-    assert notebook_path_hint({}, {"JPY_SESSION_NAME": str(tmp_path / "gone.ipynb")}) is None
+    assert (
+        notebook_path_hint({}, {"JPY_SESSION_NAME": str(tmp_path / "gone.ipynb")})
+        is None
+    )
+
+
+def test_servers_from_runtime_files_and_jupyterhub(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for name, pid, url in (
+        ("a", os.getpid(), "http://localhost:8888/"),
+        ("b", dead.pid, "http://x/"),
+    ):
+        info = {"url": url, "token": "t", "root_dir": "/srv", "pid": pid}
+        (tmp_path / f"jpserver-{name}.json").write_text(json.dumps(info))
+    (tmp_path / "jpserver-c.json").write_text("{half written")
+    env = {
+        "JUPYTERHUB_SERVICE_URL": "http://:8890/user/alice/",
+        "JUPYTERHUB_API_TOKEN": "hub-token",
+    }
+    servers = running_servers(str(tmp_path), env=env)
+    assert servers == [
+        ServerInfo("http://localhost:8888/", "t", "/srv"),
+        ServerInfo(
+            "http://127.0.0.1:8890/user/alice/", "hub-token", None, "JupyterHub"
+        ),
+    ]
+    assert hub_server_url({"JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:9000"}) == (
+        "http://127.0.0.1:9000/"
+    )
+    assert running_servers(str(tmp_path / "none"), env={}) == []
 
 
 def test_event_stream_parsing():
     text = (
         ": ping\n\n"
         'event: collected\ndata: {"total": 1, "tests": []}\n\n'
-        "event: test\ndata: {\"id\": \"a\",\n"
+        'event: test\ndata: {"id": "a",\n'
         'data: "status": "passed"}\n\n'
         "event: junk\ndata: not json\n\n"
         'event: result\r\ndata: {"status": "passed"}\r\n\r\n'
@@ -272,14 +350,23 @@ def test_local_panel_runs_tests_end_to_end(tmp_path):
     rows = [w.value for w in panel.rows.children]
     assert len(rows) == 2  # "Run tests": the public tests only
     assert "✓" in rows[0] and "test_small_numbers" in rows[0] and "passed" in rows[0]
-    assert "✗" in rows[1] and "test_negative_numbers" in rows[1] and "<details" in rows[1]
+    assert (
+        "✗" in rows[1] and "test_negative_numbers" in rows[1] and "<details" in rows[1]
+    )
     assert "Expected" in rows[1] and "Actual" in rows[1]
     assert re.search(r"1/2 passed · 1/2 points · [\d.]+ s", panel.summary.value)
-    assert (panel.progress.value, panel.progress.max, panel.progress.bar_style) == (1 + 1, 2, "danger")
+    assert (panel.progress.value, panel.progress.max, panel.progress.bar_style) == (
+        1 + 1,
+        2,
+        "danger",
+    )
     assert "2 of 2 tests" in panel.progress_label.value
     assert not panel.run_button.disabled
     assert panel.result["status"] == "failed" and panel.result["mode"] == "run"
-    assert "failed" in panel.history.value and "not saved to your history" in panel.history.value
+    assert (
+        "failed" in panel.history.value
+        and "not saved to your history" in panel.history.value
+    )
 
     # Fix the notebook, save, submit: hidden tests too, all green.
     write_nb(nb, SOLUTION)
@@ -298,7 +385,9 @@ def test_local_panel_runs_tests_end_to_end(tmp_path):
 
 
 def test_panel_escapes_a_malicious_test_name_in_widget_values(tmp_path):
-    challenge = make_challenge(tmp_path / "c", tests=XSS_TESTS, hidden={}, toml_extra=XSS_HINT)
+    challenge = make_challenge(
+        tmp_path / "c", tests=XSS_TESTS, hidden={}, toml_extra=XSS_HINT
+    )
     nb = write_nb(tmp_path / "adder.ipynb", SOLUTION)
     panel = TestsPanel(str(challenge), notebook=nb, grading_settings=RLIMITS)
     assert panel.backend.kind == "local"  # a challenge directory is graded here
@@ -306,11 +395,20 @@ def test_panel_escapes_a_malicious_test_name_in_widget_values(tmp_path):
     assert panel.wait(180)
     panel.hints_button.click()
     assert panel.wait(10)
-    html_widgets = [panel.header, panel.summary, panel.banner, panel.hints, panel.history,
-                    panel.progress_label, *panel.rows.children]
+    html_widgets = [
+        panel.header,
+        panel.summary,
+        panel.banner,
+        panel.hints,
+        panel.history,
+        panel.progress_label,
+        *panel.rows.children,
+    ]
     values = [w.value for w in html_widgets]
     assert panel.result["tests"][0]["name"] == f"test_named[{XSS}]"
-    assert any(ESCAPED in v for v in panel.rows.children[0].value.split("</summary>")[:1])
+    assert any(
+        ESCAPED in v for v in panel.rows.children[0].value.split("</summary>")[:1]
+    )
     assert ESCAPED in panel.hints.value
     for value in values:
         assert "<img" not in value, value
@@ -321,13 +419,20 @@ def test_panel_setup_errors_are_clear(tmp_path):
     with pytest.raises(PanelSetupError, match="No challenge 'nope'"):
         TestsPanel("nope", local=True, challenge_dirs=[tmp_path / "challenges"])
     with pytest.raises(PanelSetupError, match="does not belong to a known challenge"):
-        TestsPanel(notebook=write_nb(tmp_path / "notes.ipynb", SOLUTION), local=True,
-                   challenge_dirs=[tmp_path / "challenges"])
+        TestsPanel(
+            notebook=write_nb(tmp_path / "notes.ipynb", SOLUTION),
+            local=True,
+            challenge_dirs=[tmp_path / "challenges"],
+        )
     with pytest.raises(PanelSetupError, match="No CodeQuest server answered"):
         TestsPanel("adder", server=f"http://127.0.0.1:{free_port()}/", token="x")
     # A notebook that is not saved (yet) is a failed run with a message, not an exception.
-    panel = TestsPanel("adder", notebook=tmp_path / "unsaved.ipynb", local=True,
-                       challenge_dirs=[tmp_path / "challenges"])
+    panel = TestsPanel(
+        "adder",
+        notebook=tmp_path / "unsaved.ipynb",
+        local=True,
+        challenge_dirs=[tmp_path / "challenges"],
+    )
     panel.run_tests()
     assert panel.wait(30)
     assert "Save the notebook first" in panel.banner.value
@@ -354,16 +459,20 @@ class JupyterServer:
         self.runtime = home / "runtime"
         for d in (self.root, self.runtime, home / "config", home / "data"):
             d.mkdir(parents=True, exist_ok=True)
-        (home / "config" / "jupyter_server_config.json").write_text(json.dumps({
-            "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
-            "CodeQuestApp": {
-                "challenge_dirs": [str(challenges)],
-                "db_url": f"sqlite:///{home / 'codequest.sqlite'}",
-                "grader_pool_size": 0,
-                "sandbox": "rlimits",
-                "single_user_name": "alice",
-            },
-        }))
+        (home / "config" / "jupyter_server_config.json").write_text(
+            json.dumps(
+                {
+                    "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
+                    "CodeQuestApp": {
+                        "challenge_dirs": [str(challenges)],
+                        "db_url": f"sqlite:///{home / 'codequest.sqlite'}",
+                        "grader_pool_size": 0,
+                        "sandbox": "rlimits",
+                        "single_user_name": "alice",
+                    },
+                }
+            )
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = home / "server.log"
@@ -375,10 +484,22 @@ class JupyterServer:
         }
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_server", f"--port={self.port}", "--ip=127.0.0.1",
-                 "--ServerApp.port_retries=0", "--no-browser", "--allow-root",
-                 f"--ServerApp.root_dir={self.root}", f"--IdentityProvider.token={self.token}"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter_server",
+                    f"--port={self.port}",
+                    "--ip=127.0.0.1",
+                    "--ServerApp.port_retries=0",
+                    "--no-browser",
+                    "--allow-root",
+                    f"--ServerApp.root_dir={self.root}",
+                    f"--IdentityProvider.token={self.token}",
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 60
         while True:
@@ -414,7 +535,11 @@ def server(tmp_path_factory):
     challenges = home / "challenges"
     make_challenge(challenges)
     make_challenge(challenges, "xss", tests=XSS_TESTS, hidden={})
-    make_challenge(challenges, "slow", tests={"test_slow.py": """
+    make_challenge(
+        challenges,
+        "slow",
+        tests={
+            "test_slow.py": """
         import time
         from adder import add
 
@@ -425,13 +550,18 @@ def server(tmp_path_factory):
         def test_two():
             time.sleep(0.8)
             assert add(2, 2) == 4
-    """}, hidden={})
+    """
+        },
+        hidden={},
+    )
     srv = JupyterServer(home, challenges)
     yield srv
     srv.stop()
 
 
-def open_workspace(server: JupyterServer, cid: str, nb: dict[str, Any]) -> tuple[str, Path]:
+def open_workspace(
+    server: JupyterServer, cid: str, nb: dict[str, Any]
+) -> tuple[str, Path]:
     reply = server.client().request("POST", f"challenges/{cid}/workspace", {})
     path = server.root / reply["path"]
     write_nb(path, nb)  # the learner edits and saves
@@ -452,9 +582,11 @@ def test_client_submits_streams_events_and_matches_the_stored_result(server):
     final = events[-1][1]
     stored = client.result(accepted["id"])
     assert stored["status"] == final["status"] == "failed"
-    assert [(t["id"], t["status"]) for t in stored["tests"]] == [
-        (t["id"], t["status"]) for t in final["tests"]
-    ] == [(d["id"], d["status"]) for k, d in events if k == "test"]
+    assert (
+        [(t["id"], t["status"]) for t in stored["tests"]]
+        == [(t["id"], t["status"]) for t in final["tests"]]
+        == [(d["id"], d["status"]) for k, d in events if k == "test"]
+    )
     assert (stored["score"], stored["total"]) == (2, 3)
     history = client.history("adder", limit=5)
     assert history["submissions"][0]["id"] == accepted["id"]
@@ -473,20 +605,28 @@ def test_follow_falls_back_to_polling_when_the_stream_breaks(server):
     client = CodeQuestClient(server.url, server.token, stream_timeout=0.3)
     accepted = client.submit("slow", "run", path=relpath)
     seen: list[str] = []
-    final = client.follow(accepted["id"], lambda kind, data: seen.append(kind), poll_s=0.2)
+    final = client.follow(
+        accepted["id"], lambda kind, data: seen.append(kind), poll_s=0.2
+    )
     assert final is not None and final["status"] == "passed" and final["score"] == 2
-    assert seen[-1] == "result" and seen.count("result") >= 2  # polled snapshots, then the end
+    assert (
+        seen[-1] == "result" and seen.count("result") >= 2
+    )  # polled snapshots, then the end
 
 
 def test_panel_finds_the_server_and_its_submissions_are_stored(server):
     relpath, path = open_workspace(server, "adder", HALF_RIGHT)
     servers = running_servers(str(server.runtime), env={})
-    assert [s.url for s in servers] == [server.url] and servers[0].root_dir == str(server.root)
+    assert [s.url for s in servers] == [server.url] and servers[0].root_dir == str(
+        server.root
+    )
     # No challenge named: told from the workspace folder the notebook is in.
     panel = TestsPanel(notebook=path, runtime_dir=str(server.runtime))
     assert panel.backend.kind == "server" and panel.backend.challenge_id == "adder"
     assert panel.backend.connection.notebook_relpath == relpath
-    assert "saved to your history" in panel.header.value and relpath in panel.header.value
+    assert (
+        "saved to your history" in panel.header.value and relpath in panel.header.value
+    )
     panel.submit_button.click()
     assert panel.wait(120)
     result = panel.result
@@ -509,7 +649,11 @@ def test_panel_sends_the_notebook_when_the_server_cannot_see_it(server, tmp_path
     outside = write_nb(tmp_path / "mine" / "adder.ipynb", SOLUTION)
     info = ServerInfo(server.url, server.token, str(server.root))
     conn = connect(outside, [info], env={})
-    assert conn is not None and conn.notebook_relpath is None and conn.notebook_path == outside
+    assert (
+        conn is not None
+        and conn.notebook_relpath is None
+        and conn.notebook_path == outside
+    )
     panel = TestsPanel("adder", notebook=outside, server=server.url, token=server.token)
     panel.run_tests()
     assert panel.wait(120)
@@ -551,18 +695,35 @@ def test_panel_inside_a_real_kernel_finds_everything_by_itself(server, monkeypat
         "panel"
     )
     nb = nbformat.from_dict(notebook(code, markdown=None))
-    client = NotebookClient(nb, timeout=180, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     outputs = nb["cells"][0]["outputs"]
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     snapshot = json.loads(text.strip().splitlines()[-1])
     assert snapshot["backend"] == "server" and snapshot["challenge"] == "adder"
-    assert snapshot["run"]["status"] == "passed" and snapshot["run"]["progress"] == [3, 3]
+    assert snapshot["run"]["status"] == "passed" and snapshot["run"]["progress"] == [
+        3,
+        3,
+    ]
     assert snapshot["history"][0][:2] == ["submit", "passed"]
     # The panel was displayed as a widget, and the frontend side holds the final state.
-    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
-    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    values = [m["state"].get("value") for m in state.values() if m["model_name"] == "HTMLModel"]
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs
+    )
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"][
+        "state"
+    ]
+    values = [
+        m["state"].get("value")
+        for m in state.values()
+        if m["model_name"] == "HTMLModel"
+    ]
     assert any(isinstance(v, str) and "All tests passed" in v for v in values)
-    assert sum(1 for v in values if isinstance(v, str) and "test_large_numbers" in v) == 1
+    assert (
+        sum(1 for v in values if isinstance(v, str) and "test_large_numbers" in v) == 1
+    )

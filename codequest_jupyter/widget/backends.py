@@ -19,7 +19,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..challenges import Challenge, ChallengeCatalog, ChallengeError, bundled_challenges_dir, load_challenge
+from ..challenges import (
+    Challenge,
+    ChallengeCatalog,
+    ChallengeError,
+    bundled_challenges_dir,
+    load_challenge,
+)
 from ..results import new_submission_id, utc_now_iso
 from .client import ApiError
 from .discovery import (
@@ -33,7 +39,7 @@ from .discovery import (
     read_notebook_metadata,
     running_servers,
 )
-from .model import HistoryEntry, Hints, RunState
+from .model import Hints, HistoryEntry, RunState
 
 Changed = Callable[[], None]
 CHALLENGE_DIRS_ENV = "CODEQUEST_CHALLENGE_DIRS"
@@ -41,6 +47,21 @@ CHALLENGE_DIRS_ENV = "CODEQUEST_CHALLENGE_DIRS"
 
 class PanelSetupError(RuntimeError):
     """The panel cannot work: no challenge, no notebook, a server that does not answer."""
+
+
+def read_saved_notebook(path: Path) -> dict[str, Any]:
+    """The notebook as last saved, or :class:`PanelSetupError` saying what is wrong."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PanelSetupError(
+            f"There is no saved notebook at {path}. Save the notebook first."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise PanelSetupError(f"The notebook {path} could not be read: {exc}") from None
+    if not isinstance(notebook, dict):
+        raise PanelSetupError(f"The file {path} is not a notebook.")
+    return notebook
 
 
 def read_local_submission(
@@ -51,14 +72,7 @@ def read_local_submission(
     The same choice the server makes for a notebook in the workspace: locked files and
     files that are not UTF-8 text are left out (the challenge's own copy is graded).
     """
-    try:
-        notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PanelSetupError(
-            f"There is no saved notebook at {notebook_path}. Save the notebook first."
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise PanelSetupError(f"The notebook {notebook_path} could not be read: {exc}") from None
+    notebook = read_saved_notebook(notebook_path)
     files: dict[str, str] = {}
     folder = notebook_path.parent
     for rel in challenge.starter_files():
@@ -79,7 +93,9 @@ class ServerBackend:
 
     kind = "server"
 
-    def __init__(self, connection: Connection, challenge_id: str, detail: dict[str, Any]):
+    def __init__(
+        self, connection: Connection, challenge_id: str, detail: dict[str, Any]
+    ):
         self.connection = connection
         self.client = connection.client
         self.challenge_id = challenge_id
@@ -105,16 +121,22 @@ class ServerBackend:
         user = f" as {self.connection.user}" if self.connection.user else ""
         return f"Graded by the CodeQuest server at {self.client.url}{user}; saved to your history."
 
-    def run(self, mode: str, state: RunState, changed: Changed, stop: threading.Event) -> None:
+    def run(
+        self, mode: str, state: RunState, changed: Changed, stop: threading.Event
+    ) -> None:
         """Submit and follow one grading (blocking: call it on a worker thread)."""
         conn = self.connection
         try:
             if conn.notebook_relpath is not None:
-                accepted = self.client.submit(self.challenge_id, mode, path=conn.notebook_relpath)
+                accepted = self.client.submit(
+                    self.challenge_id, mode, path=conn.notebook_relpath
+                )
             elif conn.notebook_path is not None:
                 # The server cannot see this file: send its saved content.
                 notebook, files = _read_for_upload(conn.notebook_path, self._detail)
-                accepted = self.client.submit(self.challenge_id, mode, notebook=notebook, files=files)
+                accepted = self.client.submit(
+                    self.challenge_id, mode, notebook=notebook, files=files
+                )
             else:
                 accepted = self.client.submit(self.challenge_id, mode)
         except (ApiError, PanelSetupError) as exc:
@@ -141,20 +163,19 @@ class ServerBackend:
     def hints(self) -> Hints:
         self._detail = self.client.challenge(self.challenge_id)
         return Hints(
-            unlocked=tuple(str(h.get("text", "")) for h in self._detail.get("hints", [])),
+            unlocked=tuple(
+                str(h.get("text", "")) for h in self._detail.get("hints", [])
+            ),
             locked=int(self._detail.get("locked_hints") or 0),
         )
 
 
-def _read_for_upload(path: Path, detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _read_for_upload(
+    path: Path, detail: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The saved notebook and the unlocked starter files beside it, for the request body
     (``detail`` is the challenge's ``GET challenges/{id}`` reply: its files and locks)."""
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PanelSetupError(f"There is no saved notebook at {path}. Save the notebook first.") from None
-    except (OSError, ValueError) as exc:
-        raise PanelSetupError(f"The notebook {path} could not be read: {exc}") from None
+    notebook = read_saved_notebook(path)
     locked = [str(p).rstrip("/") for p in detail.get("locked") or []]
 
     def is_locked(rel: str) -> bool:
@@ -163,7 +184,11 @@ def _read_for_upload(path: Path, detail: dict[str, Any]) -> tuple[dict[str, Any]
     files: dict[str, str] = {}
     for entry in detail.get("files") or []:
         target = path.parent / entry
-        found = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
+        found = (
+            sorted(p for p in target.rglob("*") if p.is_file())
+            if target.is_dir()
+            else [target]
+        )
         for file in found:
             rel = file.relative_to(path.parent).as_posix()
             if is_locked(rel) or "__pycache__" in file.parts:
@@ -211,9 +236,13 @@ class LocalBackend:
         from .. import grading  # noqa: F401
 
     def describe(self) -> str:
-        return "Graded locally, not saved to your history (no CodeQuest server was found)."
+        return (
+            "Graded locally, not saved to your history (no CodeQuest server was found)."
+        )
 
-    def run(self, mode: str, state: RunState, changed: Changed, stop: threading.Event) -> None:
+    def run(
+        self, mode: str, state: RunState, changed: Changed, stop: threading.Event
+    ) -> None:
         """Grade once on this (worker) thread, with an event loop of its own."""
         if self.notebook_path is None:
             state.fail(
@@ -238,7 +267,7 @@ class LocalBackend:
 
         try:
             result = asyncio.run(self._grade(notebook, files, mode, sid, on_event))
-        except Exception as exc:  # SubmissionInvalid, or a kernel that cannot start
+        except Exception as exc:  # noqa: BLE001 - SubmissionInvalid, or a kernel that cannot start
             state.fail(f"Grading failed: {exc}")
             changed()
             return
@@ -290,7 +319,7 @@ class LocalBackend:
 def _user_name() -> str:
     try:
         return getpass.getuser()
-    except Exception:
+    except Exception:  # noqa: BLE001 - no passwd entry (some containers)
         return "learner"
 
 
@@ -306,8 +335,15 @@ def challenge_dirs_from(value: Any, env: Mapping[str, str]) -> list[Path]:
     (``os.pathsep``-separated), then the bundled challenges."""
     dirs: list[Path] = []
     if value:
-        dirs.extend(Path(v).expanduser() for v in ([value] if isinstance(value, (str, Path)) else value))
-    dirs.extend(Path(v).expanduser() for v in env.get(CHALLENGE_DIRS_ENV, "").split(os.pathsep) if v)
+        dirs.extend(
+            Path(v).expanduser()
+            for v in ([value] if isinstance(value, (str, Path)) else value)
+        )
+    dirs.extend(
+        Path(v).expanduser()
+        for v in env.get(CHALLENGE_DIRS_ENV, "").split(os.pathsep)
+        if v
+    )
     dirs.append(bundled_challenges_dir())
     return dirs
 
@@ -318,7 +354,10 @@ def local_challenge(
     """The challenge to grade against locally: a challenge directory given by path, the
     challenge directory the notebook sits in, or one found in ``dirs``."""
     try:
-        if challenge is not None and (Path(challenge).expanduser() / "challenge.toml").is_file():
+        if (
+            challenge is not None
+            and (Path(challenge).expanduser() / "challenge.toml").is_file()
+        ):
             return load_challenge(Path(challenge).expanduser())
         if notebook is not None and (notebook.parent / "challenge.toml").is_file():
             own = load_challenge(notebook.parent)
@@ -330,7 +369,9 @@ def local_challenge(
     if challenge is None:
         listing = [{"id": c.id, "notebook": c.notebook} for c in catalog]
         try:
-            challenge = infer_challenge(notebook, listing, read_notebook_metadata(notebook))
+            challenge = infer_challenge(
+                notebook, listing, read_notebook_metadata(notebook)
+            )
         except ChallengeUnknown as exc:
             raise PanelSetupError(str(exc)) from None
     if challenge not in catalog:
@@ -361,21 +402,34 @@ def open_backend(
     locally otherwise; ``True`` always grades locally; ``False`` requires a server.
     """
     env = os.environ if env is None else env
-    nb_path = Path(notebook).expanduser().resolve() if notebook else notebook_path_hint(env=env)
+    nb_path = (
+        Path(notebook).expanduser().resolve()
+        if notebook
+        else notebook_path_hint(env=env)
+    )
     challenge = str(challenge) if challenge is not None else None
-    is_dir = challenge is not None and (Path(challenge).expanduser() / "challenge.toml").is_file()
+    is_dir = (
+        challenge is not None
+        and (Path(challenge).expanduser() / "challenge.toml").is_file()
+    )
     if local is not True and not is_dir:
         if server:
             known = {s.url.rstrip("/"): s for s in running_servers(runtime_dir, env)}
             found = known.get(server.rstrip("/"))
             servers = [
-                ServerInfo(server, token or (found.token if found else ""),
-                           found.root_dir if found else None, "given")
+                ServerInfo(
+                    server,
+                    token or (found.token if found else ""),
+                    found.root_dir if found else None,
+                    "given",
+                )
             ]
         else:
             servers = running_servers(runtime_dir, env)
             if token:
-                servers = [ServerInfo(s.url, token, s.root_dir, s.source) for s in servers]
+                servers = [
+                    ServerInfo(s.url, token, s.root_dir, s.source) for s in servers
+                ]
         conn = connect(nb_path, servers, kid=kernel_id(), env=env)
         if conn is not None:
             backend = _server_backend(conn, challenge, nb_path, local)
@@ -383,7 +437,8 @@ def open_backend(
                 return backend
         elif server or local is False:
             raise PanelSetupError(
-                f"No CodeQuest server answered at {server}." if server
+                f"No CodeQuest server answered at {server}."
+                if server
                 else "No running CodeQuest server was found (start one with `codequest lab`)."
             )
     ch = local_challenge(challenge, nb_path, challenge_dirs_from(challenge_dirs, env))
@@ -401,12 +456,16 @@ def _server_backend(
         if challenge is None:
             listing = conn.client.challenges()
             where = conn.notebook_relpath or conn.notebook_path or nb_path
-            challenge = infer_challenge(where, listing, read_notebook_metadata(conn.notebook_path))
+            challenge = infer_challenge(
+                where, listing, read_notebook_metadata(conn.notebook_path)
+            )
         detail = conn.client.challenge(challenge)
     except ChallengeUnknown as exc:
         raise PanelSetupError(str(exc)) from None
     except ApiError as exc:
         if exc.status == 404 and local is None:
             return None
-        raise PanelSetupError(f"The CodeQuest server at {conn.client.url}: {exc.message}") from None
+        raise PanelSetupError(
+            f"The CodeQuest server at {conn.client.url}: {exc.message}"
+        ) from None
     return ServerBackend(conn, challenge, detail)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
 import ssl
 import threading
 import time
@@ -41,7 +40,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[Event]:
     starting with ``:`` are comments (keep-alive pings). Events whose data is not a
     JSON object are skipped.
     """
-    kind, data = "message", []
+    kind, data = "message", list[str]()
     for raw in lines:
         line = raw.rstrip("\r\n")
         if not line:
@@ -57,7 +56,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[Event]:
         if line.startswith(":"):
             continue
         name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if name == "event":
             kind = value
         elif name == "data":
@@ -136,14 +135,18 @@ class CodeQuestClient:
             data = json.dumps(body).encode("utf-8")
         elif method != "GET":
             data = b""
-        request = urllib.request.Request(url, data=data, method=method, headers=self._headers())
+        request = urllib.request.Request(
+            url, data=data, method=method, headers=self._headers()
+        )
         try:
             return self._opener.open(request, timeout=timeout)
         except urllib.error.HTTPError as err:
             raise ApiError(err.code, _error_message(err)) from None
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
-            raise ApiError(0, f"Could not reach the server at {self.url}: {reason}") from None
+            raise ApiError(
+                0, f"Could not reach the server at {self.url}: {reason}"
+            ) from None
 
     def request(
         self,
@@ -157,7 +160,9 @@ class CodeQuestClient:
         """One JSON request to ``path`` under the CodeQuest API (or the server root)."""
         url = (self.api_url if api else self.url) + path
         if params:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+            url += "?" + urllib.parse.urlencode(
+                {k: v for k, v in params.items() if v is not None}
+            )
         with self._open(method, url, body, self.timeout) as response:
             text = response.read().decode("utf-8")
         try:
@@ -201,7 +206,9 @@ class CodeQuestClient:
         """The result JSON; while grading, with the tests finished so far."""
         return self.request("GET", f"submissions/{_q(submission_id)}")
 
-    def history(self, challenge_id: str, limit: int = 5, offset: int = 0) -> dict[str, Any]:
+    def history(
+        self, challenge_id: str, limit: int = 5, offset: int = 0
+    ) -> dict[str, Any]:
         """``{"submissions": [summary, ...], "total": N}``, newest first."""
         return self.request(
             "GET",
@@ -218,7 +225,9 @@ class CodeQuestClient:
         url = self.api_url + f"submissions/{_q(submission_id)}/events"
         response = self._open("GET", url, None, self.stream_timeout)
         with response:
-            lines = (raw.decode("utf-8", "replace") for raw in iter(response.readline, b""))
+            lines = (
+                raw.decode("utf-8", "replace") for raw in iter(response.readline, b"")
+            )
             for event in parse_sse(lines):
                 yield event
                 if event[0] == "result":
@@ -248,7 +257,7 @@ class CodeQuestClient:
         except ApiError as exc:
             if exc.status in (401, 403, 404):
                 raise
-        except (OSError, socket.timeout, ValueError):
+        except (TimeoutError, OSError, ValueError):
             pass  # the stream broke: poll below
         while stop is None or not stop.is_set():
             result = self.result(submission_id)

@@ -7,13 +7,15 @@ on a daemon thread; listeners hear about each change from that thread and redraw
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .model import HistoryEntry, Hints, RunState
+from .model import Hints, HistoryEntry, RunState
 
+log = logging.getLogger(__name__)
 Listener = Callable[[str], None]  # called with "run", "history" or "hints"
 
 
@@ -29,7 +31,11 @@ class Backend(Protocol):
     def describe(self) -> str: ...
 
     def run(
-        self, mode: str, state: RunState, changed: Callable[[], None], stop: threading.Event
+        self,
+        mode: str,
+        state: RunState,
+        changed: Callable[[], None],
+        stop: threading.Event,
     ) -> None: ...
 
     def history(self, limit: int) -> list[HistoryEntry]: ...
@@ -71,9 +77,7 @@ class PanelController:
             try:
                 listener(what)
             except Exception:  # a broken view must not stop the grading
-                import logging
-
-                logging.getLogger(__name__).exception("CodeQuest panel: redraw failed")
+                log.exception("CodeQuest panel: redraw failed")
 
     # -- background work ----------------------------------------------------------
 
@@ -107,7 +111,7 @@ class PanelController:
         def work() -> None:
             try:
                 self.backend.run(mode, state, lambda: self._notify("run"), self._stop)
-            except Exception as exc:  # a bug, or a failure below the backend's handling
+            except Exception as exc:  # noqa: BLE001 - a bug, or a failure below the backend's handling
                 state.fail(f"Grading failed: {exc}")
             if state.is_active:  # stopped before the end
                 state.fail("Stopped following this grading.")
@@ -131,8 +135,10 @@ class PanelController:
         try:
             self.history = self.backend.history(self.history_limit)
             self.history_error = None
-        except Exception as exc:
-            self.history_error = f"The history could not be loaded: {getattr(exc, 'message', exc)}"
+        except Exception as exc:  # noqa: BLE001 - a worker thread reports, never dies silently
+            self.history_error = (
+                f"The history could not be loaded: {getattr(exc, 'message', exc)}"
+            )
         self._notify("history")
 
     def load_hints(self) -> None:
@@ -142,8 +148,10 @@ class PanelController:
             try:
                 self.hints = self.backend.hints()
                 self.hints_error = None
-            except Exception as exc:
-                self.hints_error = f"The hints could not be loaded: {getattr(exc, 'message', exc)}"
+            except Exception as exc:  # noqa: BLE001 - a worker thread reports, never dies silently
+                self.hints_error = (
+                    f"The hints could not be loaded: {getattr(exc, 'message', exc)}"
+                )
             self._notify("hints")
 
         self._spawn("hints", work)

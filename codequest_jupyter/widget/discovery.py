@@ -5,7 +5,7 @@
   ``__session__``); the running server's ``api/sessions`` names the notebook of this
   very kernel, which stays right after a rename.
 * The server: every running Jupyter server leaves a ``jpserver-*.json`` file with its
-  URL, token and root directory (``jupyter_server.serverapp.list_running_servers``);
+  URL, token and root directory (what ``list_running_servers`` reads);
   under JupyterHub, ``JUPYTERHUB_SERVICE_URL`` and ``JUPYTERHUB_API_TOKEN`` name the
   user's server and a token it accepts. A server counts when ``codequest/api/info``
   answers and the notebook is inside its root.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -59,7 +60,7 @@ def kernel_id() -> str | None:
         from ipykernel.connect import get_connection_file
 
         name = os.path.basename(get_connection_file())
-    except Exception:  # not in a kernel, or a kernel that is not ipykernel
+    except Exception:  # noqa: BLE001 - not in a kernel, or a kernel that is not ipykernel
         return None
     match = re.fullmatch(r"kernel-(.+)\.json", name)
     return match.group(1) if match else None
@@ -81,7 +82,11 @@ def notebook_path_hint(
     """The notebook this kernel belongs to, as an absolute path, when the frontend says."""
     ns = user_namespace() if user_ns is None else user_ns
     env = os.environ if env is None else env
-    for value in (ns.get("__vsc_ipynb_file__"), env.get("JPY_SESSION_NAME"), ns.get("__session__")):
+    for value in (
+        ns.get("__vsc_ipynb_file__"),
+        env.get("JPY_SESSION_NAME"),
+        ns.get("__session__"),
+    ):
         if not isinstance(value, str) or not value.endswith(".ipynb"):
             continue
         path = Path(value)
@@ -111,36 +116,89 @@ def read_notebook_metadata(path: Path | None) -> dict[str, Any]:
 # -- servers ------------------------------------------------------------------------
 
 
+def server_info_files(runtime_dir: str | None = None) -> list[dict[str, Any]]:
+    """The ``jpserver-*.json`` files of running Jupyter servers.
+
+    What ``jupyter_server.serverapp.list_running_servers`` reads, without importing
+    the server (over 3 s in a kernel) and without deleting other servers' stale files.
+    """
+    if runtime_dir is None:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime_dir = jupyter_runtime_dir()
+    out = []
+    for path in sorted(Path(runtime_dir).glob("jpserver-*.json")):
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # being written, or unreadable
+        if isinstance(info, dict) and _pid_alive(info.get("pid")):
+            out.append(info)
+    return out
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    except OSError:
+        return False
+    return True
+
+
+def hub_server_url(env: Mapping[str, str]) -> str | None:
+    """This user's server URL under JupyterHub, as something a client can connect to.
+
+    ``JUPYTERHUB_SERVICE_URL`` is the server's bind URL (``http://:8888/user/alice/``
+    or ``http://0.0.0.0:8888/...``): an empty or wildcard host becomes loopback.
+    """
+    url = env.get("JUPYTERHUB_SERVICE_URL")
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if host in ("", "0.0.0.0", "::"):
+        port = f":{parts.port}" if parts.port else ""
+        parts = parts._replace(netloc=f"127.0.0.1{port}")
+    path = parts.path or env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    return urllib.parse.urlunsplit(
+        parts._replace(path=path if path.endswith("/") else path + "/")
+    )
+
+
 def running_servers(
     runtime_dir: str | None = None, env: Mapping[str, str] | None = None
 ) -> list[ServerInfo]:
     """Every running Jupyter server this kernel can find (duplicates removed)."""
     env = os.environ if env is None else env
     out: list[ServerInfo] = []
-    try:
-        from jupyter_server.serverapp import list_running_servers
-
-        for info in list_running_servers(runtime_dir):
-            url = info.get("url")
-            if not url or str(url).startswith("http+unix"):
-                continue  # unix-socket servers: urllib cannot reach them
-            out.append(
-                ServerInfo(url=str(url), token=info.get("token") or "", root_dir=info.get("root_dir"))
+    for info in server_info_files(runtime_dir):
+        url = info.get("url")
+        if not url or str(url).startswith("http+unix"):
+            continue  # unix-socket servers: urllib cannot reach them
+        out.append(
+            ServerInfo(
+                url=str(url),
+                token=info.get("token") or "",
+                root_dir=info.get("root_dir"),
             )
-    except ImportError:
-        pass
-    hub_url = env.get("JUPYTERHUB_SERVICE_URL")
-    if hub_url and env.get("JUPYTERHUB_API_TOKEN"):
-        prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "")
-        if prefix and not hub_url.rstrip("/").endswith(prefix.rstrip("/")):
-            hub_url = hub_url.rstrip("/") + prefix
-        if not any(_same_url(hub_url, s.url) for s in out):
-            out.append(ServerInfo(url=hub_url, token=env["JUPYTERHUB_API_TOKEN"], source="JupyterHub"))
+        )
+    hub_url = hub_server_url(env)
+    token = env.get("JUPYTERHUB_API_TOKEN")
+    if hub_url and token and not any(_same_url(hub_url, s.url) for s in out):
+        out.append(ServerInfo(url=hub_url, token=token, source="JupyterHub"))
     return out
 
 
 def _same_url(a: str, b: str) -> bool:
-    norm = lambda u: u.rstrip("/").replace("://localhost", "://127.0.0.1")  # noqa: E731
+    def norm(url: str) -> str:
+        return url.rstrip("/").replace("://localhost", "://127.0.0.1")
+
     return norm(a) == norm(b)
 
 
@@ -200,7 +258,10 @@ def connect(
     env = os.environ if env is None else env
 
     def order(server: ServerInfo) -> tuple[int, int]:
-        inside = notebook is not None and relative_to_root(notebook, server.root_dir) is not None
+        inside = (
+            notebook is not None
+            and relative_to_root(notebook, server.root_dir) is not None
+        )
         return (0 if inside else 1, -len(server.root_dir or ""))
 
     fallback: Connection | None = None

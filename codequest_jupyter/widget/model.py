@@ -160,7 +160,13 @@ class TestRow:
         """Whether there is anything to expand (hidden tests usually have nothing)."""
         return any(
             v not in (None, "")
-            for v in (self.message, self.expected, self.actual, self.output, self.traceback)
+            for v in (
+                self.message,
+                self.expected,
+                self.actual,
+                self.output,
+                self.traceback,
+            )
         )
 
     @property
@@ -180,7 +186,9 @@ class Banner:
     kind: str
     title: str
     message: str
-    cell: int | None = None  # index into the notebook's cells (0-based), as in the result JSON
+    cell: int | None = (
+        None  # index into the notebook's cells (0-based), as in the result JSON
+    )
     traceback: str | None = None
 
     @property
@@ -206,7 +214,9 @@ class RunState:
     total: int | None = None
     result: dict[str, Any] | None = None
     failure: str | None = None
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    lock: threading.RLock = field(
+        default_factory=threading.RLock, repr=False, compare=False
+    )
 
     # -- feeding ----------------------------------------------------------------
 
@@ -224,7 +234,10 @@ class RunState:
         with self.lock:
             if kind == "status":
                 status = data.get("status")
-                if status in ("queued", "running") and self.phase not in ("done", "failed"):
+                if status in ("queued", "running") and self.phase not in (
+                    "done",
+                    "failed",
+                ):
                     self.phase = status
             elif kind == "collected":
                 self._collected(data)
@@ -258,7 +271,10 @@ class RunState:
             # A snapshot taken while grading (the polling fallback): rows only.
             for test in data.get("tests") or []:
                 self._test(test)
-            if data.get("status") == "running" and self.phase in ("submitting", "queued"):
+            if data.get("status") == "running" and self.phase in (
+                "submitting",
+                "queued",
+            ):
                 self.phase = "running"
             return
         self.result = data

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from .model import Banner, HistoryEntry, Hints, RunState, TestRow, status_label
+from .model import Banner, Hints, HistoryEntry, RunState, TestRow, status_label
 
 FONT = "font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.45"
 MONO = (
@@ -50,9 +50,13 @@ def _label(text: str) -> str:
 # -- header -------------------------------------------------------------------------
 
 
-def header_html(title: str, difficulty: str, what: str, where: str, saved_at: str | None) -> str:
+def header_html(
+    title: str, difficulty: str, what: str, where: str, saved_at: str | None
+) -> str:
     """The challenge's title, what is graded and where the results go."""
-    level = f' <span style="color:{MUTED}">· {esc(difficulty)}</span>' if difficulty else ""
+    level = (
+        f' <span style="color:{MUTED}">· {esc(difficulty)}</span>' if difficulty else ""
+    )
     saved = f" (saved {esc(saved_at)})" if saved_at else ""
     return (
         f'<div style="{FONT}"><div style="font-size:15px;font-weight:600">{esc(title)}{level}</div>'
@@ -137,7 +141,11 @@ def banner_html(banner: Banner | None, cell_errors: Sequence[dict] = ()) -> str:
     """The error that stopped the tests, and the cells that raised while the notebook ran."""
     parts: list[str] = []
     if banner is not None:
-        where = f' <span style="font-weight:400">({esc(banner.where)})</span>' if banner.where else ""
+        where = (
+            f' <span style="font-weight:400">({esc(banner.where)})</span>'
+            if banner.where
+            else ""
+        )
         trace = (
             f'<details><summary style="cursor:pointer;font-size:11px">Details</summary>'
             f"{_pre(banner.traceback)}</details>"
@@ -192,8 +200,14 @@ def hints_html(hints: Hints | None, error: str | None = None) -> str:
         return f'<div style="{FONT};color:{TONES["warn"]}">{esc(error)}</div>'
     if hints is None:
         return ""
-    items = "".join(f'<li style="white-space:pre-wrap">{esc(text)}</li>' for text in hints.unlocked)
-    body = f'<ul style="margin:2px 0">{items}</ul>' if items else "<div>No hints unlocked yet.</div>"
+    items = "".join(
+        f'<li style="white-space:pre-wrap">{esc(text)}</li>' for text in hints.unlocked
+    )
+    body = (
+        f'<ul style="margin:2px 0">{items}</ul>'
+        if items
+        else "<div>No hints unlocked yet.</div>"
+    )
     more = ""
     if hints.locked:
         noun = "hint unlocks" if hints.locked == 1 else "hints unlock"

@@ -91,15 +91,23 @@ class TestsPanel(widgets.VBox):
             tooltip="Run every test, hidden ones included"
             + (", and save the result" if backend.kind == "server" else ""),
         )
-        self.hints_button = widgets.Button(description="Hints", icon="lightbulb-o", tooltip="Show the hints unlocked so far")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="200px"))
+        self.hints_button = widgets.Button(
+            description="Hints",
+            icon="lightbulb-o",
+            tooltip="Show the hints unlocked so far",
+        )
+        self.progress = widgets.IntProgress(
+            value=0, min=0, max=1, layout=widgets.Layout(width="200px")
+        )
         self.progress_label = widgets.HTML()
         self.banner = widgets.HTML()
         self.summary = widgets.HTML()
         self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.hints = widgets.HTML()
         self.history = widgets.HTML(value=render.history_html([], "Loading…"))
-        self.history_box = widgets.Accordion(children=[self.history], titles=("History",), selected_index=0)
+        self.history_box = widgets.Accordion(
+            children=[self.history], titles=("History",), selected_index=0
+        )
         self._row_widgets: list[widgets.HTML] = []
 
         self.run_button.on_click(lambda _b: self.run_tests())
@@ -108,7 +116,9 @@ class TestsPanel(widgets.VBox):
 
         kwargs.setdefault(
             "layout",
-            widgets.Layout(border="1px solid var(--jp-border-color2, #d0d7de)", padding="6px 10px"),
+            widgets.Layout(
+                border="1px solid var(--jp-border-color2, #d0d7de)", padding="6px 10px"
+            ),
         )
         super().__init__(
             children=[
@@ -179,7 +189,9 @@ class TestsPanel(widgets.VBox):
             elif what == "history":
                 self._draw_history()
             elif what == "hints":
-                self.hints.value = render.hints_html(self.controller.hints, self.controller.hints_error)
+                self.hints.value = render.hints_html(
+                    self.controller.hints, self.controller.hints_error
+                )
 
     def _draw_header(self) -> None:
         backend = self.backend
@@ -215,7 +227,9 @@ class TestsPanel(widgets.VBox):
         self.progress.max = max(total, 1)
         self.progress.value = done
         self.progress.bar_style = RESULT_BAR_STYLES.get(status, "info")
-        self.progress_label.value = f'<span style="{render.FONT}">{render.esc(progress_text)}</span>'
+        self.progress_label.value = (
+            f'<span style="{render.FONT}">{render.esc(progress_text)}</span>'
+        )
         self.banner.value = render.banner_html(banner, cell_errors)
         self.summary.value = render.summary_html(state)
         while len(self._row_widgets) < len(rows):
