@@ -121,7 +121,8 @@ function activate(
     restoreCheckpoint: (path, id) => contents.restoreCheckpoint(path, id),
     __: (msgid, ...args) => trans.__(msgid, ...args)
   };
-  const model = new CodeQuestModel({ client: new CodeQuestClient(), host });
+  const client = new CodeQuestClient(app.serviceManager.serverSettings);
+  const model = new CodeQuestModel({ client, host });
 
   // One handle per open challenge notebook, so the model sees stable objects.
   const handles = new WeakMap<NotebookPanel, PanelHandle | null>();

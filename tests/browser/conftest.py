@@ -160,7 +160,9 @@ def stop_lab(lab: Lab) -> None:
             lab.process.wait(5)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API drives its own event loop on this thread
+# while it is open, which would trip the asyncio-based server tests run after.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/system-deps.sh)")
