@@ -305,3 +305,17 @@ async def test_grader_with_a_pool_grades_like_a_cold_start(runs_dir, tmp_path):
         t.to_json() | {"duration_ms": 0} for t in cold.tests
     ]
     assert list(runs_dir.iterdir()) == []
+
+
+async def test_input_in_learner_code_fails_at_once(make_pool):
+    pool = make_pool(0, start_method="fork")
+    pool.start()
+    await until(lambda: pool.fork_server is not None, 60, "the fork server")
+    kernel = await pool.acquire()
+    make_pool.track(kernel)
+    started = time.monotonic()
+    reply, _ = await run(kernel, "input('name? ')")
+    # No stdin channel: nobody would ever answer, so the kernel must not wait for one.
+    assert reply["status"] == "error" and reply["ename"] == "StdinNotImplementedError"
+    assert time.monotonic() - started < 10
+    await kernel.dispose()

@@ -286,8 +286,12 @@ async def start_kernel(
     try:
         await km.start_kernel(env=spec.env, cwd=str(spec.cwd))
         kernel.forked = isinstance(provisioner.process, ForkedProcess)
-        kc = km.client()
-        kc.start_channels()
+        # The manager's shared zmq context (a client's own would start and join an I/O
+        # thread per kernel); no heartbeat (the process is watched instead) and no stdin:
+        # input() in learner code fails at once, as under nbclient's own client, instead
+        # of waiting for an answer until the cell's time limit.
+        kc = km.client(context=km.context)
+        kc.start_channels(stdin=False, hb=False)
         kernel.kc = kc
         await wait_for_ready(kernel, startup_timeout)
         if warm and not kernel.forked:
