@@ -64,6 +64,12 @@ class GradingSettings:
     startup_timeout_s: float = 60.0
     pool_max_age_s: float = 3600.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Sandbox details (see SandboxPolicy): the user kernels run as on a root server
+    # (None: a uid of their own each), directories to hide from kernels (the server's
+    # root, the database's directory, challenge directories) and to show them anyway.
+    sandbox_user: str | int | None = None
+    hide_paths: list[str] = field(default_factory=list)
+    expose_paths: list[str] = field(default_factory=list)
 
     def policy(self) -> SandboxPolicy:
         return SandboxPolicy(
@@ -71,6 +77,9 @@ class GradingSettings:
             max_memory_mb=self.max_memory_mb,
             max_cpu_s=int(self.max_run_s) + 60,
             extra_env=dict(self.extra_env),
+            user=self.sandbox_user,
+            hide_paths=tuple(self.hide_paths),
+            expose_paths=tuple(self.expose_paths),
         )
 
 
@@ -401,6 +410,8 @@ class _Run:
                 self.limits.run_timeout_s or self.grader.settings.max_run_s
             )
         await asyncio.to_thread(populate_workdir, kernel.workdir, self.challenge, nb, files)
+        # A kernel running as its own user may change the files it was given.
+        await asyncio.to_thread(kernel.hand_over, kernel.workdir)
         cells = code_cells(nb)
         internal = {
             "prepare": len(nb["cells"]),
@@ -500,10 +511,11 @@ class _Run:
                 "kernel_died", f"The kernel crashed (segmentation fault) while {during}.", cell=index
             )
         elif sig == "SIGKILL" and not self.killed_by_us:
+            # Memory limits end in a MemoryError, not a kill: this came from outside.
             error = GradeError(
-                "memory",
-                f"The kernel was killed while {during}; it most likely ran out of memory "
-                f"(the limit is {self.limits.memory_mb} MB).",
+                "kernel_died",
+                f"The kernel was killed (SIGKILL) from outside while {during}: by the "
+                "system when the machine runs short of memory, or by an administrator.",
                 cell=index,
             )
         elif code is not None and code >= 0:
@@ -542,7 +554,9 @@ class _Run:
         finally:
             self.test_phase = False
         reply = self.replies.get(index, {}).get("content", {})
-        if self.done is None and reply.get("status") == "error":
+        # A "done" event carrying an error means pytest itself was broken by the notebook.
+        broken = self.done is None or "error" in self.done
+        if broken and reply.get("status") == "error":
             self._set_error(
                 GradeError(
                     "notebook",
@@ -578,7 +592,11 @@ class _Run:
         budget = (self.limits.run_timeout_s or self.grader.settings.max_run_s) + 5
         return (
             "import os as _cq_os, sys as _cq_sys\n"
-            f"_cq_os.chdir({workdir!r})\n"
+            # The test machinery is imported from the installation before the work
+            # directory (with the learner's files) is on sys.path: a learner's pytest.py
+            # or unittest.py must not stand in for the real ones in the harness.
+            + "".join(f"__import__({name!r})\n" for name in _harness.HARNESS_IMPORTS)
+            + f"_cq_os.chdir({workdir!r})\n"
             f"_cq_sys.path.insert(0, {workdir!r})\n"
             "_cq_sys.dont_write_bytecode = True\n"
             "del _cq_os, _cq_sys\n"

@@ -18,6 +18,11 @@ could start here (used once per process by :mod:`.sandbox`).
     the kernel shares its uid with other programs outside a user namespace).
 ``no_new_privs``
     Forbid gaining privileges through set-user-id programs (bwrap does this itself).
+``log_file``
+    Where the kernel's own stdout and stderr go once ipykernel is imported (the run
+    directory's ``kernel.log``), instead of the server's: whatever learner code writes
+    to file descriptors 1 and 2, or its forked children print, must not flood or forge
+    the server's log. A kernel that fails to start still reports to the server's stderr.
 ``unset_env``, ``set_env``
     Variables to drop or set before ipykernel reads them. In a pid namespace the
     kernel's parent is pid 1, and ipykernel, polling its parent, would exit at once:
@@ -155,6 +160,16 @@ def confine(config, argv):
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def redirect_stdio(path):
+    """Send file descriptors 1 and 2 to ``path``; return a copy of the old stderr."""
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return saved
+
+
 def probe():
     """Prove a kernel could start here: ipykernel imports, the run dir is writable."""
     import ipykernel.kernelapp  # noqa: F401
@@ -175,7 +190,17 @@ def main(argv=None):
         return
     from ipykernel.kernelapp import IPKernelApp
 
-    IPKernelApp.launch_instance(argv=argv)
+    server_stderr = None
+    if config.get("log_file"):
+        server_stderr = redirect_stdio(config["log_file"])
+    try:
+        IPKernelApp.launch_instance(argv=argv)
+    except Exception:
+        if server_stderr is not None:
+            import traceback
+
+            os.write(server_stderr, traceback.format_exc().encode(errors="replace"))
+        raise
 
 
 if __name__ == "__main__":

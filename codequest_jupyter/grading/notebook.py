@@ -26,6 +26,8 @@ def parse_notebook(data: Any) -> dict[str, Any]:
             data = json.loads(data)
         except ValueError as exc:
             raise SubmissionInvalid(f"the notebook is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise SubmissionInvalid("the notebook's JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise SubmissionInvalid("the notebook must be a JSON object")
     if data.get("nbformat", 4) != 4:

@@ -1,0 +1,386 @@
+"""The hostile corpus (tests/hostile/corpus.py) graded on real, sandboxed kernels.
+
+Each case is graded through ``Grader`` with the platform's strongest sandbox
+(``auto``) against a challenge with short limits, then: the outcome the case expects;
+the hidden test's canary nowhere in the result (unless the case documents that leak);
+and nothing left behind, neither a process of the kernel nor its run directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from hostile import corpus  # noqa: E402
+from hostile.corpus import CASES, Case  # noqa: E402
+
+from codequest_jupyter.challenges import load_challenge  # noqa: E402
+from codequest_jupyter.grading import Grader, GradingSettings, SubmissionInvalid  # noqa: E402
+from codequest_jupyter.grading import kernels as kernels_module  # noqa: E402
+from codequest_jupyter.grading import sandbox  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+LAUNCHER_MARKS = ("codequest_jupyter/grading/launcher", "codequest_jupyter.grading.launcher")
+
+
+def _canary(tag: str) -> str:
+    return f"cq{tag}-" + os.urandom(6).hex()
+
+
+class HostileEnv:
+    """The challenge and the host-side secrets and traps the corpus aims at."""
+
+    def __init__(self, root: Path, policy_hidden: Path):
+        self.root = root
+        self.canary = _canary("hidden")
+        self.challenge_dir = corpus.make_target_challenge(root / "challenges", self.canary)
+        self.challenge = load_challenge(self.challenge_dir)
+        self.challenge_digest = self._digest()
+        self.db_canary = _canary("db")
+        self.db = root / "data" / "codequest.sqlite"
+        self.db.parent.mkdir()
+        with sqlite3.connect(self.db) as conn:
+            conn.execute("create table secrets (value text)")
+            conn.execute("insert into secrets values (?)", (self.db_canary,))
+        self.workspace_canary = _canary("ws")
+        self.other = root / "home" / "bob" / "codequest" / "target"
+        self.other.mkdir(parents=True)
+        (self.other / "notebook.ipynb").write_text(self.workspace_canary)
+        self.policy_hidden = policy_hidden
+        self.policy_canary = _canary("policy")
+        (policy_hidden / "secret.txt").write_text(self.policy_canary)
+        self.runtime = root / "runtime"
+        self.runtime.mkdir()
+        self.runtime_canary = _canary("runtime")
+        (self.runtime / "jpserver-1234.json").write_text(json.dumps({"token": self.runtime_canary}))
+        self.outside = root / "outside"
+        self.outside.mkdir()
+        self.env_canaries = {
+            "JUPYTERHUB_API_TOKEN": _canary("hubtoken"),
+            "JPY_API_TOKEN": _canary("jpytoken"),
+            "DATABASE_URL": "postgresql://codequest:" + _canary("dbpass") + "@127.0.0.1/cq",
+            "PGPASSWORD": _canary("pgpass"),
+            "AWS_SECRET_ACCESS_KEY": _canary("aws"),
+        }
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.listener.setblocking(False)
+        self.port = self.listener.getsockname()[1]
+        self.unix_path = str(root / "server.sock")
+        self.unix = socket.socket(socket.AF_UNIX)
+        self.unix.bind(self.unix_path)
+        self.unix.listen(4)
+        self.runs = root / "runs"
+        self.runs.mkdir()
+
+    def fill(self, source: str) -> str:
+        for key, value in {
+            "CHALLENGE": self.challenge_dir, "DB": self.db, "OTHER": self.other,
+            "POLICY_HIDDEN": self.policy_hidden, "RUNTIME": self.runtime, "PORT": self.port,
+            "UNIX": self.unix_path, "OUTSIDE": self.outside, "REPO": REPO, "RUNS": self.runs,
+            "MIME": corpus.CHANNEL_MIME,
+        }.items():
+            source = source.replace(f"@@{key}@@", str(value))
+        return source
+
+    def _digest(self) -> str:
+        h = hashlib.sha256()
+        for path in sorted(self.challenge_dir.rglob("*")):
+            h.update(str(path).encode())
+            if path.is_file():
+                h.update(path.read_bytes())
+        return h.hexdigest()
+
+    def challenge_intact(self) -> bool:
+        return (
+            self._digest() == self.challenge_digest
+            and (REPO / "README.md").is_file()
+            and Path("/usr/lib").is_dir()
+        )
+
+    def must_not_exist(self) -> list[Path]:
+        return [Path("/etc/codequest-pwned"), Path("/usr/codequest-pwned"),
+                self.challenge_dir / "pwned", REPO / "codequest-pwned", self.outside / "pwned"]
+
+    def tcp_connections(self) -> int:
+        count = 0
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except BlockingIOError:
+                return count
+            conn.close()
+            count += 1
+
+    def secrets(self) -> list[str]:
+        return [self.canary, self.db_canary, self.workspace_canary, self.policy_canary,
+                self.runtime_canary, *self.env_canaries.values()]
+
+    def assert_no_server_secrets(self, report: str) -> None:
+        for name, value in self.env_canaries.items():
+            assert value not in report, f"{name} reached the kernel"
+        assert self.runtime_canary not in report, "Jupyter's runtime files reached the kernel"
+
+    def close(self) -> None:
+        self.listener.close()
+        self.unix.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_env(tmp_path_factory):
+    # A directory outside /tmp and outside the default hidden ones: only the policy's
+    # hide_paths keeps it from the kernel.
+    policy_hidden = Path(tempfile.mkdtemp(prefix=".hostile-hidden-", dir=Path(__file__).parent))
+    env = HostileEnv(tmp_path_factory.mktemp("hostile"), policy_hidden)
+    saved = {k: os.environ.get(k) for k in env.env_canaries}
+    os.environ.update(env.env_canaries)  # the "server's" secrets
+    try:
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        env.close()
+        for child in policy_hidden.iterdir():
+            child.unlink()
+        policy_hidden.rmdir()
+
+
+def settings(env: HostileEnv) -> GradingSettings:
+    return GradingSettings(sandbox="auto", pool_size=0, hide_paths=[str(env.policy_hidden)])
+
+
+def capabilities(env: HostileEnv) -> set[str]:
+    """What the platform's sandbox guarantees (the corpus's ``needs``)."""
+    plan = sandbox.resolve(settings(env).policy())
+    caps = set()
+    if plan.mode == "bwrap":
+        caps |= {"isolation", "unprivileged"}
+    elif plan.mode == "rlimits" and plan.uid_strategy != "own":
+        caps.add("unprivileged")
+    return caps
+
+
+def kernel_processes(marker: str) -> list[int]:
+    """Live processes of a grading kernel whose command line mentions ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if marker in cmdline and state != "Z" and any(m in cmdline for m in LAUNCHER_MARKS):
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.fixture
+def recorded_specs(monkeypatch):
+    """Every LaunchSpec a test's kernels were started with (to look for leftovers)."""
+    specs: list[sandbox.LaunchSpec] = []
+    original = kernels_module.launch_spec
+
+    def recording(*args, **kwargs):
+        spec = original(*args, **kwargs)
+        specs.append(spec)
+        return spec
+
+    monkeypatch.setattr(kernels_module, "launch_spec", recording)
+    return specs
+
+
+@pytest.fixture
+def runs(hostile_env, monkeypatch):
+    """Run directories of this test go to an empty directory of their own."""
+    path = Path(tempfile.mkdtemp(dir=hostile_env.runs))
+    monkeypatch.setattr(tempfile, "tempdir", str(path))
+    yield path
+    path.rmdir()
+
+
+def _report(result) -> str:
+    for test in result.tests:
+        if test.name == "test_add":
+            return test.output or ""
+    return ""
+
+
+def _status_ok(actual: str, expected) -> bool:
+    return actual in expected if isinstance(expected, tuple) else actual == expected
+
+
+def _check_outcome(case: Case, result, env: HostileEnv) -> None:
+    data = result.to_json()
+    report = _report(result)
+    if case.status is not None:
+        assert _status_ok(result.status, case.status), (result.status, data["error"])
+    if case.error_kind is not ...:
+        actual = result.error.kind if result.error else None
+        assert _status_ok(actual, case.error_kind), data["error"]
+    for words in case.error_words:
+        assert result.error is not None and words in result.error.message, data["error"]
+    statuses = {t.name: t.status for t in result.tests}
+    for name, expected in case.tests.items():
+        assert _status_ok(statuses.get(name), expected), (name, statuses, data["error"])
+    if case.score is not None:
+        assert result.score == case.score, (statuses, data["error"])
+    if case.cell_errors is not None:
+        names = [e.ename for e in result.cell_errors]
+        assert len(names) == len(case.cell_errors), names
+        for actual, expected in zip(names, case.cell_errors):
+            assert _status_ok(actual, expected), names
+    for words in case.report_has:
+        assert words in report, report[:2000]
+    for words in case.report_lacks:
+        assert words not in report, report[:2000]
+    if case.check is not None:
+        case.check(result, env, report)
+    # Whatever the attack, the hidden test's source and the host's secrets stay out of
+    # the result (the documented in-process leaks excepted).
+    text = json.dumps(data)
+    for secret in env.secrets():
+        if case.limitation and secret == env.canary:
+            continue
+        assert secret not in text, f"a secret reached the result: {secret}"
+    for test in result.tests:
+        if test.hidden:  # the learner sees a hidden test's status, nothing of its insides
+            assert (test.output, test.traceback, test.expected, test.actual) == (None,) * 4
+            if test.status == "failed":
+                assert test.message is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+async def test_hostile_notebook(case: Case, hostile_env, runs, recorded_specs):
+    missing = set(case.needs) - capabilities(hostile_env)
+    if missing:
+        pytest.skip(f"needs {', '.join(sorted(missing))}, which this platform's sandbox "
+                    "cannot give: running it here could harm the machine")
+    grader = Grader(settings(hostile_env))
+    started = time.monotonic()
+    try:
+        if case.invalid:
+            with pytest.raises(SubmissionInvalid):
+                await grader.grade(hostile_env.challenge, case.notebook(hostile_env))
+            result = None
+        else:
+            result = await grader.grade(
+                hostile_env.challenge, case.notebook(hostile_env),
+                files={k: hostile_env.fill(v) for k, v in (case.files or {}).items()},
+                mode="submit",
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        await grader.close()
+    # Nothing left behind: no process of any kernel of this run, no run directory.
+    for spec in recorded_specs:
+        assert spec.leftovers() == [], f"processes left by a kernel: {spec.leftovers()}"
+    assert kernel_processes(str(runs)) == []
+    assert list(runs.iterdir()) == []
+    if result is None:
+        return
+    assert elapsed < case.within_s, f"took {elapsed:.1f} s"
+    _check_outcome(case, result, hostile_env)
+    if case.name == "hidden_tests_introspected":
+        # The documented leak (see corpus and docs/grading-security.md): it is real.
+        assert hostile_env.canary in _report(result) or any(
+            hostile_env.canary in (t.output or "") for t in result.tests if not t.hidden
+        )
+
+
+def test_corpus_is_large_and_named_uniquely():
+    names = [c.name for c in CASES]
+    assert len(names) >= 30 and len(set(names)) == len(names)
+    assert all(c.attack for c in CASES)
+
+
+def _python_kernels(marker: str) -> list[int]:
+    """The kernel interpreters themselves (not the bwrap or shell processes around them)."""
+    exe = os.path.realpath(sys.executable)
+    out = []
+    for pid in kernel_processes(marker):
+        try:
+            if os.path.realpath(f"/proc/{pid}/exe") == exe:
+                out.append(pid)
+        except OSError:
+            continue
+    return out
+
+
+SLOW_TESTS = '''
+from target import add, slow
+
+
+def test_first():
+    assert add(1, 2) == 3
+
+
+def test_slow():
+    assert slow() == 1
+
+
+def test_last():
+    assert add(2, 2) == 4
+'''
+
+
+async def test_kernel_killed_from_outside_mid_test(tmp_path, runs, recorded_specs, hostile_env):
+    """kill -9 of the kernel during a slow test: that test errors, truthfully; the rest go on."""
+    root = tmp_path / "ch"
+    path = corpus.make_target_challenge(root, "unused")
+    (path / "hidden" / "test_hidden.py").unlink()
+    (path / "hidden").rmdir()
+    (path / "tests" / "test_unit.py").unlink()
+    (path / "tests" / "test_public.py").write_text(SLOW_TESTS)
+    (path / "challenge.toml").write_text(
+        (path / "challenge.toml").read_text().replace("timeout_s = 2", "timeout_s = 20")
+        .replace("run_timeout_s = 10", "run_timeout_s = 60")
+    )
+    challenge = load_challenge(path)
+    nb = corpus.notebook(corpus.ADD, "import time\ndef slow():\n    time.sleep(30)\n    return 1\n")
+    killed: list[int] = []
+
+    async def on_event(kind, data):
+        if kind == "test" and data["name"] == "test_first":
+            await asyncio.sleep(0.5)  # test_slow is sleeping now
+            for pid in _python_kernels(str(runs)):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    grader = Grader(settings(hostile_env))
+    started = time.monotonic()
+    try:
+        result = await grader.grade(challenge, nb, mode="run", on_event=on_event)
+    finally:
+        await grader.close()
+    assert killed, "no kernel process was found to kill"
+    assert time.monotonic() - started < 20
+    statuses = {t.name: t.status for t in result.tests}
+    assert statuses["test_first"] == "passed"
+    assert statuses["test_slow"] == "error"
+    assert statuses["test_last"] in ("passed", "not_run")
+    assert result.error is not None and result.error.kind == "kernel_died"
+    assert "SIGKILL" in result.error.message and "test_slow" in result.error.message
+    slow = next(t for t in result.tests if t.name == "test_slow")
+    assert "SIGKILL" in slow.message
+    for spec in recorded_specs:
+        assert spec.leftovers() == []
+    assert kernel_processes(str(runs)) == [] and list(runs.iterdir()) == []
