@@ -1,0 +1,402 @@
+"""The grading sandbox: its command lines, environment and uids, and real confined kernels."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from codequest_jupyter.grading import bwrap, sandbox
+from codequest_jupyter.grading.kernels import start_kernel
+from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy, SandboxUnavailable
+
+ROOT = os.geteuid() == 0
+HAVE_BWRAP = sys.platform.startswith("linux") and shutil.which("bwrap") is not None
+BWRAP_USABLE = HAVE_BWRAP and sandbox.resolve(SandboxPolicy()).mode == "bwrap"
+needs_bwrap = pytest.mark.skipif(not BWRAP_USABLE, reason="bubblewrap is not usable here")
+
+
+# -- the mount plan and the bwrap command line ---------------------------------------
+
+
+def _dirs(root: Path, *rels: str) -> list[str]:
+    out = []
+    for rel in rels:
+        (root / rel).mkdir(parents=True, exist_ok=True)
+        out.append(str(root / rel))
+    return out
+
+
+def test_mount_plan_puts_nested_mounts_on_top_in_order(tmp_path):
+    hidden, exposed, inner_hidden, run = _dirs(
+        tmp_path, "home", "home/u/py/lib", "home/u/py/lib/etc", "runs/r1"
+    )
+    plan = bwrap.mount_plan([hidden, inner_hidden], [exposed], [run], private=())
+    # Shallowest first, so each mount lands on top of the ones containing it; the
+    # directories leading from the tmpfs to the exposed path are created (mode 0755).
+    assert plan == [
+        ("hide", hidden),
+        ("dir", str(tmp_path / "home/u")),
+        ("rw", run),
+        ("dir", str(tmp_path / "home/u/py")),
+        ("ro", exposed),
+        ("hide", inner_hidden),
+    ]
+
+
+def test_mount_plan_leaves_out_what_needs_no_mount(tmp_path):
+    visible, hidden = _dirs(tmp_path, "usr/lib/python", "secret")
+    link = tmp_path / "link-to-secret"
+    link.symlink_to(hidden)
+    plan = bwrap.mount_plan(["/", str(link), str(tmp_path / "missing")], [visible], [], private=())
+    # Exposing what is not hidden needs no mount; "/" is never hidden; links are resolved;
+    # paths that do not exist are skipped.
+    assert plan == [("hide", hidden)]
+
+
+def test_mount_plan_private_tmp_swallows_what_is_inside_it(tmp_path):
+    hidden_in_tmp, run = _dirs(tmp_path, "db", "runs/codequest-run-x")
+    plan = bwrap.mount_plan([hidden_in_tmp], [], [run], private=[str(tmp_path)])
+    ops = dict((path, op) for op, path in plan)
+    assert ops[str(tmp_path)] == "private"
+    assert hidden_in_tmp not in ops  # already hidden by the private tmpfs
+    assert ops[run] == "rw" and ops[str(tmp_path / "runs")] == "dir"
+
+
+def test_command_confines_everything_but_the_run_dir(tmp_path):
+    run = str(tmp_path)
+    argv = bwrap.command(["python", "-c", "pass"], bwrap="/usr/bin/bwrap", run_dir=run,
+                         bwrap_version=(0, 8, 0))
+    # SIGINT reaches the kernel, not bwrap: it is ignored across the exec into bwrap.
+    assert argv[:3] == ["/bin/sh", "-c", 'trap "" INT; exec "$@"']
+    joined = " ".join(argv)
+    for flag in ("--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+                 "--ro-bind / /", "--dev /dev", "--proc /proc", f"--bind {run} {run}",
+                 f"--chdir {run}", "--perms 1777 --size"):
+        assert flag in joined, flag
+    assert argv[-4:] == ["--", "python", "-c", "pass"]
+    old = bwrap.command(["true"], bwrap="bwrap", run_dir=run, bwrap_version=(0, 4, 1))
+    assert "--size" not in old and "--tmpfs" in old
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "decoded"),
+    [("bwrap", 139, -11), ("bwrap", 137, -9), ("bwrap", 152, -24), ("bwrap", 3, 3),
+     ("bwrap", -9, -9), ("bwrap", None, None), ("rlimits", 139, 139), ("none", -11, -11)],
+)
+def test_exit_codes_are_decoded_for_bwrap_only(mode, code, decoded):
+    assert LaunchSpec([], {}, Path("/"), mode=mode).decode_exit(code) == decoded
+
+
+# -- policy, environment, resolution -----------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["unshare", "docker", ""])
+def test_unknown_modes_are_refused(mode):
+    with pytest.raises(ValueError, match="sandbox mode"):
+        SandboxPolicy(mode=mode)
+
+
+def test_kernel_env_is_built_from_scratch(monkeypatch, tmp_path):
+    for key, value in {"JUPYTERHUB_API_TOKEN": "tok", "DATABASE_URL": "postgresql://u:p@h/d",
+                       "PGPASSWORD": "pw", "JPY_SESSION_NAME": "x", "PYTHONPATH": "/evil",
+                       "LD_PRELOAD": "/evil.so", "LANG": "C.UTF-8"}.items():
+        monkeypatch.setenv(key, value)
+    policy = SandboxPolicy(extra_env={"MY_SETTING": "1"})
+    env = sandbox.kernel_env(policy, tmp_path, marker="abc")
+    allowed = set(sandbox._PASSED_ENV) | {
+        "HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "MPLBACKEND", "MALLOC_ARENA_MAX",
+        "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+        "PYDEVD_DISABLE_FILE_VALIDATION", sandbox.MARKER_ENV, "MY_SETTING",
+    }
+    assert set(env) <= allowed
+    assert env["HOME"] == env["TMPDIR"] == str(tmp_path)
+    assert env[sandbox.MARKER_ENV] == "abc" and env["MY_SETTING"] == "1"
+    assert env["LANG"] == "C.UTF-8"  # locale variables pass
+    for secret in ("tok", "postgresql://u:p@h/d", "pw", "/evil", "/evil.so"):
+        assert secret not in env.values()
+
+
+def test_auto_falls_back_to_rlimits_without_bwrap_and_says_so(caplog):
+    policy = SandboxPolicy(bwrap_path="/nonexistent/bwrap")
+    sandbox.forget_probes()
+    with caplog.at_level(logging.INFO, logger="codequest_jupyter.grading.sandbox"):
+        plan = sandbox.resolve(policy)
+    assert plan.mode == "rlimits"
+    assert any("bubblewrap sandbox unavailable" in r.getMessage() and "not installed" in r.getMessage()
+               for r in caplog.records)
+    assert any("grading sandbox: resource limits" in r.getMessage() for r in caplog.records)
+
+
+def test_bwrap_mode_without_bwrap_is_an_error():
+    with pytest.raises(SandboxUnavailable, match="not installed"):
+        sandbox.resolve(SandboxPolicy(mode="bwrap", bwrap_path="/nonexistent/bwrap"))
+
+
+def test_probe_runs_once_per_policy(monkeypatch):
+    sandbox.forget_probes()
+    calls = []
+    real = sandbox._probe
+
+    def counting(policy, plan):
+        calls.append(plan.mode)
+        return real(policy, plan)
+
+    monkeypatch.setattr(sandbox, "_probe", counting)
+    policy = SandboxPolicy(mode="rlimits", max_memory_mb=1000)
+    first = sandbox.resolve(policy)
+    second = sandbox.resolve(SandboxPolicy(mode="rlimits", max_memory_mb=1000))
+    assert first is second
+    assert len(calls) <= 1  # no probe at all when kernels keep the server's user
+
+
+@pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap is not installed")
+def test_auto_uses_bwrap_where_it_is_installed():
+    # The platform this suite runs on installs bubblewrap: a sandbox silently weaker than
+    # that is a failure, not a fallback to accept.
+    plan = sandbox.resolve(SandboxPolicy())
+    assert plan.mode == "bwrap", plan.describe()
+    if ROOT:
+        assert plan.uid_strategy == "per-kernel"
+
+
+def test_uids_are_never_shared_by_live_kernels():
+    pool = sandbox._UidPool()
+    uids = {pool.acquire(2_000_000_000, 5) for _ in range(5)}
+    assert len(uids) == 5
+    with pytest.raises(SandboxUnavailable):
+        pool.acquire(2_000_000_000, 5)
+    pool.release(min(uids))
+    assert pool.acquire(2_000_000_000, 5) == min(uids)
+
+
+@pytest.mark.skipif(not ROOT, reason="handing files over to another user needs root")
+def test_hand_over_never_follows_links(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("root's")
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "words.txt").write_text("w")
+    (work / "link").symlink_to(outside)
+    spec = LaunchSpec([], {}, tmp_path, uid=1_999_999_999, gid=1_999_999_999)
+    spec.hand_over(work)
+    for path in (work, work / "data", work / "data" / "words.txt"):
+        assert path.stat().st_uid == 1_999_999_999
+    assert (work / "link").lstat().st_uid == 1_999_999_999
+    assert outside.stat().st_uid == 0
+
+
+# -- real kernels ------------------------------------------------------------------------
+
+
+async def _run(kernel, code: str, timeout: float = 30) -> str:
+    out: list[str] = []
+
+    def hook(msg):
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            out.append(content["text"])
+        elif msg["msg_type"] == "error":
+            out.append(f"{content['ename']}: {content['evalue']}")
+
+    await kernel.kc.execute_interactive(code, output_hook=hook, timeout=timeout)
+    return "".join(out)
+
+
+PROBE = textwrap.dedent('''
+    import json, os, resource, socket
+    def attempt(fn):
+        try:
+            return ("ok", fn())
+        except OSError as exc:
+            return ("refused", exc.strerror)
+    def write(path):
+        with open(path, "w") as fh:
+            fh.write("x")
+        return path
+    report = {
+        "uid": os.getuid(), "groups": os.getgroups(),
+        "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
+        "core": resource.getrlimit(resource.RLIMIT_CORE)[0],
+        "interfaces": [n for _, n in socket.if_nameindex()],
+        "hostname": socket.gethostname(),
+        "tmp": sorted(os.listdir("/tmp")),
+        "write_tmp": attempt(lambda: write("/tmp/x")),
+        "write_etc": attempt(lambda: write("/etc/codequest-x")),
+        "write_home": attempt(lambda: write(os.path.join(os.environ["HOME"], "x"))),
+        "hidden": attempt(lambda: os.listdir(HIDDEN)),
+        "home": attempt(lambda: os.listdir(SERVER_HOME)),
+        "pids": len([p for p in os.listdir("/proc") if p.isdigit()]),
+        "env": sorted(os.environ),
+        "parent_pid": os.environ.get("JPY_PARENT_PID"),
+        "connect": attempt(lambda: socket.create_connection(("127.0.0.1", PORT), timeout=1)),
+        "new_privs": open("/proc/self/status").read().split("NoNewPrivs:")[1].split()[0],
+    }
+    print(json.dumps(report, default=str))
+''')
+
+
+@needs_bwrap
+async def test_bwrap_kernel_is_confined(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "server-secret")
+    hidden = Path(tempfile.mkdtemp(prefix=".sandbox-hidden-", dir=Path(__file__).parent))
+    (hidden / "secret.txt").write_text("s")
+    listener = __import__("socket").socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    home_secret = Path(tempfile.mkstemp(prefix=".codequest-test-", dir=Path.home())[1])
+    kernel = await start_kernel(SandboxPolicy(mode="bwrap", hide_paths=(str(hidden),)), warm=False)
+    try:
+        text = await _run(kernel, f"HIDDEN = {str(hidden)!r}\nPORT = {port}\n"
+                          f"SERVER_HOME = {str(Path.home())!r}\n" + PROBE)
+        report = json.loads(text.strip().splitlines()[-1])
+        spec = kernel.sandbox
+        run_dir = Path(kernel.run_dir).resolve()
+    finally:
+        await kernel.dispose()
+        listener.close()
+        shutil.rmtree(hidden)
+        home_secret.unlink()
+    if ROOT:
+        assert report["uid"] == spec.uid and report["uid"] != 0 and report["groups"] == []
+    assert report["interfaces"] == ["lo"] and report["connect"][0] == "refused"
+    assert report["hostname"] == "codequest"
+    # A private /tmp: nothing in it but (the way to) the kernel's own run directory.
+    own = [run_dir.relative_to("/tmp").parts[0]] if run_dir.is_relative_to("/tmp") else []
+    assert report["write_tmp"][0] == "ok" and report["tmp"] == own
+    assert report["write_etc"][0] == "refused" and report["write_home"][0] == "ok"
+    assert report["hidden"] == ["ok", []]
+    # The server's home is an empty tmpfs (holding only mount points for what is exposed).
+    assert home_secret.name not in report["home"][1]
+    assert report["pids"] <= 3  # bwrap's init and the kernel: its own pid namespace
+    assert report["nproc"] == SandboxPolicy().processes and report["core"] == 0
+    assert report["parent_pid"] == "1" and report["new_privs"] == "1"
+    assert "JUPYTERHUB_API_TOKEN" not in report["env"]
+    assert spec.leftovers() == []
+
+
+@needs_bwrap
+async def test_interrupt_reaches_the_sandboxed_kernel():
+    kernel = await start_kernel(SandboxPolicy(mode="bwrap"), warm=False)
+    try:
+        task = asyncio.ensure_future(_run(kernel, "import time\ntime.sleep(30)\n"))
+        await asyncio.sleep(1.0)
+        await kernel.km.interrupt_kernel()
+        text = await asyncio.wait_for(task, 10)
+        assert "KeyboardInterrupt" in text
+        assert await kernel.is_alive()
+        assert (await _run(kernel, "print(6 * 7)")).strip() == "42"
+    finally:
+        await kernel.dispose()
+
+
+def _processes_mentioning(marker: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes()
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if marker.encode() in cmd and state != "Z":
+                pids.append(int(entry.name))
+    return pids
+
+
+SERVER = textwrap.dedent('''
+    import asyncio, sys, time
+    from codequest_jupyter.grading.kernels import start_kernel
+    from codequest_jupyter.grading.sandbox import SandboxPolicy
+    async def main():
+        kernel = await start_kernel(SandboxPolicy(mode=sys.argv[1]), warm=False)
+        await kernel.kc.execute_interactive(
+            "import subprocess\\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\\n", timeout=30,
+            output_hook=lambda msg: None)
+        print(kernel.run_dir, flush=True)
+        time.sleep(600)
+    asyncio.run(main())
+''')
+
+
+@pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits"])
+def test_kernel_goes_away_with_a_dead_server(mode, tmp_path):
+    """A server killed with -9 cleans nothing up: its kernels must still die on their own."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    server = subprocess.Popen([sys.executable, "-c", SERVER, mode], stdout=subprocess.PIPE,
+                              env=env, text=True)
+    try:
+        run_dir = server.stdout.readline().strip()
+        assert run_dir.startswith(str(tmp_path)), run_dir
+        assert _processes_mentioning(run_dir)
+        server.kill()
+        server.wait()
+        deadline = time.monotonic() + 10
+        while _processes_mentioning(run_dir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _processes_mentioning(run_dir) == []
+    finally:
+        server.kill()
+    if mode == "bwrap":
+        # The session leader the notebook started lived in the sandbox's pid namespace.
+        assert not [p for p in _processes_mentioning("sleep 600") if _env_mentions(p, run_dir)]
+
+
+def _env_mentions(pid: int, text: str) -> bool:
+    try:
+        return text.encode() in Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits"])
+async def test_dispose_kills_what_the_kernel_left_running(mode):
+    kernel = await start_kernel(SandboxPolicy(mode=mode), warm=False)
+    spec = kernel.sandbox
+    try:
+        await _run(kernel, textwrap.dedent('''
+            import os, subprocess, time
+            subprocess.Popen(['sleep', '600'], start_new_session=True)
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    time.sleep(600)
+                os._exit(0)
+            time.sleep(0.3)
+        '''))
+        assert len(spec.leftovers()) >= 3  # the kernel, sleep, the daemon
+    finally:
+        await kernel.dispose()
+    assert spec.leftovers() == []
+    assert not Path(kernel.run_dir).exists()
+
+
+@pytest.mark.skipif(not ROOT, reason="kernels switch users only under a root server")
+async def test_each_kernel_has_its_own_uid_and_gives_it_back():
+    policy = SandboxPolicy(mode="bwrap" if BWRAP_USABLE else "rlimits")
+    if sandbox.resolve(policy).uid_strategy != "per-kernel":
+        pytest.skip("this platform's kernels cannot run as other users (Python not readable)")
+    first = await start_kernel(policy, warm=False)
+    second = await start_kernel(policy, warm=False)
+    try:
+        uids = {first.sandbox.uid, second.sandbox.uid}
+        assert len(uids) == 2 and 0 not in uids
+        assert (first.run_dir.stat().st_uid, first.workdir.stat().st_uid) == (first.sandbox.uid,) * 2
+        assert oct(first.run_dir.stat().st_mode & 0o777) == "0o700"
+    finally:
+        await first.dispose()
+        await second.dispose()
+    assert not (uids & sandbox._uids._used)
