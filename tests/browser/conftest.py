@@ -184,6 +184,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     stop_lab(server)
 
 
+# pytest-jupyter's autouse fixtures (active once any server test module loads
+# the plugin) would set, run and close an asyncio loop around each test here,
+# which clashes with the loop Playwright's sync API runs on this thread. These
+# tests start their server in a process of its own and need none of that.
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> None:
+    return None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> None:
+    return None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
