@@ -400,3 +400,25 @@ async def test_each_kernel_has_its_own_uid_and_gives_it_back():
         await first.dispose()
         await second.dispose()
     assert not (uids & sandbox._uids._used)
+
+
+@pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits", "none"])
+async def test_kernel_output_stays_out_of_the_servers_log(mode, capfd):
+    kernel = await start_kernel(SandboxPolicy(mode=mode), warm=False)
+    try:
+        await _run(kernel, textwrap.dedent('''
+            import os, sys
+            os.write(1, b"FLOOD-OUT\\n")
+            os.write(2, b"FLOOD-ERR\\n")
+            sys.__stderr__.write("FLOOD-PY\\n"); sys.__stderr__.flush()
+            if os.fork() == 0:
+                os.write(2, b"FLOOD-CHILD\\n")
+                os._exit(0)
+            os.wait()
+        '''))
+        log = (kernel.run_dir / "kernel.log").read_text()
+    finally:
+        await kernel.dispose()
+    captured = capfd.readouterr()
+    assert "FLOOD" not in captured.out + captured.err
+    assert "FLOOD-CHILD" in log

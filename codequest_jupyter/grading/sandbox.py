@@ -523,7 +523,9 @@ def _spec(
             own_count = plan.uid_strategy == "own" and plan.mode == "rlimits" and os.geteuid() != 0
             config["nproc_relative"] = own_count
             config["no_new_privs"] = plan.mode == "rlimits"
-            config["log_file"] = str(run_dir / "kernel.log")
+        # The kernel's own stdout/stderr (forked children, fd-level writes) stay out of
+        # the server's log.
+        config["log_file"] = str(run_dir / "kernel.log")
         if plan.mode == "bwrap":
             # In a pid namespace the parent is pid 1; "1" stops ipykernel polling it
             # (it would exit at once); bwrap --die-with-parent does that job instead.
