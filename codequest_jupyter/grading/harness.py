@@ -112,9 +112,9 @@ class _Channel:
         body = json.dumps({"kind": kind, "data": data}, default=str)
         sig = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
         self._publish(data={CHANNEL_MIME: {"body": body, "sig": sig}}, metadata={})
-        if kind == "test":
-            # A finished test's result must be out before the next test runs: that one
-            # may kill the kernel (os._exit, a segfault) and take queued messages with it.
+        if kind in ("collected", "test"):
+            # The listing and each finished result must be out before the next test runs:
+            # it may kill the kernel (os._exit, a segfault) and take queued messages along.
             try:
                 self._stream.flush()
             except Exception:  # noqa: BLE001 - delivery is best effort
