@@ -232,7 +232,7 @@ export function ChallengeBrowser(props: {
                   setFilter({ ...filter, difficulty: event.target.value })
                 }
               >
-                <option value="all">{trans.__('All difficulties')}</option>
+                <option value="all">{trans.__('Any difficulty')}</option>
                 {difficulties.map(d => (
                   <option key={d} value={d}>
                     {difficultyLabel(d, trans)}
