@@ -94,40 +94,50 @@ class Table:
 # -- CodeQuest ---------------------------------------------------------------------------
 
 
-async def codequest(
-    challenge: Challenge, notebook: dict, files: dict, *, pooled: bool, runs: int,
-    sandbox: str, kernel_start: str,
-) -> tuple[list[float], str]:
-    """Seconds per grading, and how the kernels were started."""
-    settings = GradingSettings(
-        pool_size=1 if pooled else 0, sandbox=sandbox, kernel_start=kernel_start
-    )
-    times: list[float] = []
-    async with Grader(settings) as grader:
-        pool = grader.pool
-        if kernel_start != "exec":
-            # Wait for the fork server (cold starts fork from it once it is up).
-            deadline = time.monotonic() + 60
-            while pool._fork_wanted is None or (pool._fork_wanted and pool.fork_server is None):
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.05)
-        for i in range(runs + 1):
-            if pooled and not await pool.wait_ready(1, timeout=120):
-                raise SystemExit("the kernel pool did not fill in 120 s")
-            # Let the previous kernel's disposal and the refill settle: we time one
-            # submission arriving at a quiet server.
-            await asyncio.sleep(0.3)
-            started = time.perf_counter()
-            result = await grader.grade(challenge, notebook, files, "submit", user="bench")
-            elapsed = time.perf_counter() - started
-            if result.status != "passed" or (challenge.id == "fizzbuzz" and result.total != 10):
-                raise SystemExit(f"CodeQuest grading did not pass: {result.to_json()}")
-            if i:  # the first run warms the server's own caches
-                times.append(elapsed)
-        stats = dict(pool.stats)
-    how = "forked" if stats.get("forked") else "exec"
-    return times, how
+class CodeQuest:
+    """One grader; ``once()`` times one grading (pooled: with a kernel ready)."""
+
+    def __init__(self, challenge: Challenge, notebook: dict, files: dict, *, pooled: bool,
+                 sandbox: str, kernel_start: str):
+        self.challenge, self.notebook, self.files, self.pooled = challenge, notebook, files, pooled
+        self.grader = Grader(GradingSettings(
+            pool_size=1 if pooled else 0, sandbox=sandbox, kernel_start=kernel_start
+        ))
+        self.times: list[float] = []
+
+    async def start(self) -> None:
+        await self.grader.start()
+        pool = self.grader.pool
+        # Wait for the fork server, if kernels are forked (cold starts fork from it too).
+        deadline = time.monotonic() + 120
+        while pool._fork_wanted is None or (pool._fork_wanted and pool.fork_server is None):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        await self.once(record=False)  # warms the server's own caches
+
+    async def once(self, record: bool = True) -> None:
+        if self.pooled and not await self.grader.pool.wait_ready(1, timeout=120):
+            raise SystemExit("the kernel pool did not fill in 120 s")
+        # Let the previous kernel's disposal and the refill settle: we time one
+        # submission arriving at a quiet server.
+        await asyncio.sleep(0.3)
+        started = time.perf_counter()
+        result = await self.grader.grade(
+            self.challenge, self.notebook, self.files, "submit", user="bench"
+        )
+        elapsed = time.perf_counter() - started
+        if result.status != "passed" or (self.challenge.id == "fizzbuzz" and result.total != 10):
+            raise SystemExit(f"CodeQuest grading did not pass: {result.to_json()}")
+        if record:
+            self.times.append(elapsed)
+
+    @property
+    def how(self) -> str:
+        return "forked" if self.grader.pool.stats.get("forked") else "exec"
+
+    async def close(self) -> None:
+        await self.grader.close()
 
 
 # -- the equivalent notebook ---------------------------------------------------------------
@@ -197,57 +207,67 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
     return elapsed
 
 
-def nbconvert(work: Path, nb: dict, runs: int) -> list[float]:
-    path = work / "nbconvert" / "submission.ipynb"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(nb))
-    times = []
-    for _ in range(runs):
-        out = path.with_name("executed.ipynb")
-        times.append(run(
+class NbConvert:
+    """``jupyter nbconvert --execute`` of the equivalent notebook, a new process each run."""
+
+    def __init__(self, work: Path, nb: dict):
+        self.path = work / "nbconvert" / "submission.ipynb"
+        self.path.parent.mkdir(parents=True)
+        self.path.write_text(json.dumps(nb))
+        self.times: list[float] = []
+
+    def once(self) -> None:
+        out = self.path.with_name("executed.ipynb")
+        self.times.append(run(
             [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-             "--output", out.name, path.name], path.parent,
+             "--output", out.name, self.path.name], self.path.parent,
         ))
         if not passed_in(out):
             raise SystemExit("the nbconvert run did not pass every test")
-    return times
 
 
-def nbgrader(work: Path, nb: dict, runs: int, exe: str) -> list[float]:
-    course = work / "course"
-    source = course / "source" / "ps1"
-    source.mkdir(parents=True)
-    (source / "submission.ipynb").write_text(json.dumps(nb))
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n"
-        f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}\n"
-        "c.CourseDirectory.course_id = 'bench'\n"
-        "c.Exchange.root = " + repr(str(work / "exchange")) + "\n"
-    )
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "jupyter-config")}
-    python = Path(exe).with_name("python")
-    if python.exists():
-        # The gradebook runs `alembic` from PATH, which must import nbgrader: in a
-        # separate environment, that is its Python's alembic.
-        shim = work / "nbgrader-bin"
-        shim.mkdir()
-        (shim / "alembic").write_text(f'#!/bin/sh\nexec "{python}" -m alembic "$@"\n')
-        (shim / "alembic").chmod(0o755)
-        env["PATH"] = os.pathsep.join([str(shim), str(python.parent), env.get("PATH", "")])
-    run([exe, "db", "student", "add", "student1"], course, env)
-    run([exe, "generate_assignment", "ps1", "--force"], course, env)
-    submitted = course / "submitted" / "student1" / "ps1"
-    submitted.mkdir(parents=True)
-    # The learner hands in the notebook with their solution in it.
-    shutil.copy(source / "submission.ipynb", submitted / "submission.ipynb")
-    times = []
-    for _ in range(runs):
-        times.append(run([exe, "autograde", "ps1", "--student", "student1", "--force"], course, env))
-        graded = course / "autograded" / "student1" / "ps1" / "submission.ipynb"
+class NbGrader:
+    """``nbgrader autograde`` of the equivalent notebook as a one-student assignment."""
+
+    def __init__(self, work: Path, nb: dict, exe: str):
+        self.exe = exe
+        self.course = course = work / "course"
+        source = course / "source" / "ps1"
+        source.mkdir(parents=True)
+        (source / "submission.ipynb").write_text(json.dumps(nb))
+        (course / "nbgrader_config.py").write_text(
+            "c = get_config()\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}\n"
+            "c.CourseDirectory.course_id = 'bench'\n"
+            "c.Exchange.root = " + repr(str(work / "exchange")) + "\n"
+        )
+        self.env = env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "jupyter-config")}
+        python = Path(exe).with_name("python")
+        if python.exists():
+            # The gradebook runs `alembic` from PATH, which must import nbgrader: in a
+            # separate environment, that is its Python's alembic.
+            shim = work / "nbgrader-bin"
+            shim.mkdir()
+            (shim / "alembic").write_text(f'#!/bin/sh\nexec "{python}" -m alembic "$@"\n')
+            (shim / "alembic").chmod(0o755)
+            env["PATH"] = os.pathsep.join([str(shim), str(python.parent), env.get("PATH", "")])
+        run([exe, "db", "student", "add", "student1"], course, env)
+        run([exe, "generate_assignment", "ps1", "--force"], course, env)
+        submitted = course / "submitted" / "student1" / "ps1"
+        submitted.mkdir(parents=True)
+        # The learner hands in the notebook with their solution in it.
+        shutil.copy(source / "submission.ipynb", submitted / "submission.ipynb")
+        self.times: list[float] = []
+
+    def once(self) -> None:
+        self.times.append(run(
+            [self.exe, "autograde", "ps1", "--student", "student1", "--force"], self.course,
+            self.env,
+        ))
+        graded = self.course / "autograded" / "student1" / "ps1" / "submission.ipynb"
         if not passed_in(graded):
             raise SystemExit("the nbgrader run did not pass every test")
-    return times
 
 
 # -- the floor ------------------------------------------------------------------------------
@@ -297,12 +317,80 @@ def find_nbgrader(given: str | None) -> str | None:
     return shutil.which("nbgrader")
 
 
+async def measure(args: argparse.Namespace, challenge: Challenge, table: Table) -> None:
+    """Every column takes its turn in each round, so load from other work on the
+    machine falls on all of them alike."""
+    notebook, files = solution_submission(challenge)
+    rounds = max(1, args.baseline_runs)
+    work = Path(tempfile.mkdtemp(prefix="codequest-bench-grading-"))
+    graders: list[CodeQuest] = []
+    try:
+        pooled = CodeQuest(challenge, notebook, files, pooled=True, sandbox=args.sandbox,
+                           kernel_start=args.kernel_start)
+        cold = CodeQuest(challenge, notebook, files, pooled=False, sandbox=args.sandbox,
+                         kernel_start=args.kernel_start)
+        graders = [pooled, cold]
+        for grader in graders:
+            await grader.start()
+        cold_exec = None
+        if cold.how != "exec":
+            cold_exec = CodeQuest(challenge, notebook, files, pooled=False,
+                                  sandbox=args.sandbox, kernel_start="exec")
+            graders.append(cold_exec)
+            await cold_exec.start()
+        nbconvert = NbConvert(work, equivalent_notebook(challenge, notebook))
+        exe = find_nbgrader(args.nbgrader)
+        nbgrader_note = ""
+        nbgrader = None
+        if args.quick and not args.nbgrader:
+            nbgrader_note = "skipped in --quick (give --nbgrader to run it)"
+        elif exe is None:
+            nbgrader_note = "skipped: nbgrader not installed (pip install nbgrader; see --help)"
+        else:
+            nbgrader = await asyncio.to_thread(
+                NbGrader, work, equivalent_notebook(challenge, notebook, nbgrader=True), exe
+            )
+        floor_default: list[float] = []
+        floor_ours: list[float] = []
+        per_round = -(-args.runs // rounds)
+        cold_per_round = -(-args.cold_runs // rounds)
+        for _ in range(rounds):
+            for _ in range(per_round):
+                await pooled.once()
+            for _ in range(cold_per_round):
+                await cold.once()
+            if cold_exec is not None:
+                await cold_exec.once()
+            await asyncio.to_thread(nbconvert.once)
+            if nbgrader is not None:
+                await asyncio.to_thread(nbgrader.once)
+            floor_default += await asyncio.to_thread(floor, work, challenge, per_round)
+            floor_ours += await asyncio.to_thread(floor, work, challenge, per_round, PYTEST_OPTIONS)
+        table.add("CodeQuest, pooled kernel", pooled.times,
+                  f"{pooled.how} kernels, sandbox {args.sandbox}")
+        table.add(f"CodeQuest, cold start ({cold.how} kernel)", cold.times)
+        if cold_exec is not None:
+            table.add("CodeQuest, cold start (exec kernel)", cold_exec.times)
+        table.add("jupyter nbconvert --execute", nbconvert.times, "new process + kernel each")
+        table.add("nbgrader autograde", nbgrader.times if nbgrader else None,
+                  "one student, one notebook" if nbgrader else nbgrader_note)
+        table.add("pytest.main, one warm process (floor)", floor_default,
+                  "no kernel, no notebook, default plugins")
+        table.add("pytest.main, one warm process, our options", floor_ours,
+                  "as the grading kernel runs it")
+    finally:
+        for grader in graders:
+            await grader.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--challenge", default="fizzbuzz", help="a bundled challenge")
     parser.add_argument("--runs", type=int, default=30, help="pooled gradings (and floor runs)")
     parser.add_argument("--cold-runs", type=int, default=10)
-    parser.add_argument("--baseline-runs", type=int, default=5, help="nbconvert and nbgrader runs")
+    parser.add_argument("--baseline-runs", type=int, default=5,
+                        help="nbconvert and nbgrader runs, one per round")
     parser.add_argument("--sandbox", default="auto", help="auto | bwrap | rlimits | none")
     parser.add_argument("--kernel-start", default="auto", help="auto | fork | exec")
     parser.add_argument("--nbgrader", help="the nbgrader executable (default: on PATH)")
@@ -312,61 +400,19 @@ def main() -> None:
         args.runs, args.cold_runs, args.baseline_runs = 5, 2, 1
 
     challenge = load_challenge(ROOT / "challenges" / args.challenge)
-    notebook, files = solution_submission(challenge)
     tests = len(challenge.test_files("submit"))
     load_before = os.getloadavg()
     print(f"bench_grading: challenge {challenge.id!r} ({tests} test files, submit mode), "
           f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before")
     table = Table()
-    work = Path(tempfile.mkdtemp(prefix="codequest-bench-grading-"))
-    try:
-        logs = io.StringIO()
-        with contextlib.redirect_stderr(logs):
-            pooled, how = asyncio.run(codequest(
-                challenge, notebook, files, pooled=True, runs=args.runs,
-                sandbox=args.sandbox, kernel_start=args.kernel_start,
-            ))
-        table.add("CodeQuest, pooled kernel", pooled, f"{how} kernels, sandbox {args.sandbox}")
-        with contextlib.redirect_stderr(logs):
-            cold, cold_how = asyncio.run(codequest(
-                challenge, notebook, files, pooled=False, runs=args.cold_runs,
-                sandbox=args.sandbox, kernel_start=args.kernel_start,
-            ))
-        table.add(f"CodeQuest, cold start ({cold_how} kernel)", cold)
-        if cold_how != "exec":
-            with contextlib.redirect_stderr(logs):
-                cold_exec, _ = asyncio.run(codequest(
-                    challenge, notebook, files, pooled=False,
-                    runs=max(1, args.cold_runs // 2), sandbox=args.sandbox, kernel_start="exec",
-                ))
-            table.add("CodeQuest, cold start (exec kernel)", cold_exec)
-
-        nb = equivalent_notebook(challenge, notebook)
-        if files:
-            print("note: the challenge's learner files are not copied for nbconvert/nbgrader")
-        table.add("jupyter nbconvert --execute", nbconvert(work, nb, args.baseline_runs),
-                  "new process + kernel each")
-        exe = find_nbgrader(args.nbgrader)
-        if args.quick and not args.nbgrader:
-            table.add("nbgrader autograde", None, "skipped in --quick (give --nbgrader to run it)")
-        elif exe is None:
-            table.add("nbgrader autograde", None,
-                      "skipped: nbgrader not installed (pip install nbgrader; see --help)")
-        else:
-            table.add("nbgrader autograde", nbgrader(
-                work, equivalent_notebook(challenge, notebook, nbgrader=True),
-                args.baseline_runs, exe,
-            ), "one student, one notebook")
-        table.add("pytest.main, one warm process (floor)", floor(work, challenge, args.runs),
-                  "no kernel, no notebook, default plugins")
-        table.add("pytest.main, one warm process, our options",
-                  floor(work, challenge, args.runs, PYTEST_OPTIONS), "as the grading kernel runs it")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    logs = io.StringIO()
+    with contextlib.redirect_stderr(logs):
+        asyncio.run(measure(args, challenge, table))
     table.print("CodeQuest, pooled kernel")
     load_after = os.getloadavg()
+    busy = max(load_before[0], load_after[0]) > (os.cpu_count() or 1)
     print(f"\nload average {load_after[0]:.2f} after (1-minute); "
-          f"{'busy machine: expect noisy figures' if max(load_before[0], load_after[0]) > (os.cpu_count() or 1) else 'quiet machine'}")
+          f"{'busy machine: expect noisy figures' if busy else 'quiet machine'}")
 
 
 if __name__ == "__main__":

@@ -132,6 +132,8 @@ def _child(request: dict[str, Any], close_fds: list[int]) -> None:
         os.setsid()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # The fork server ignores SIGINT; a kernel turns it into KeyboardInterrupt.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         for fd in close_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)

@@ -106,7 +106,12 @@ class _ForkingProvisioner(LocalProvisioner):
         if server is None or not server.alive or not forkable(cmd):
             return await super().launch_kernel(cmd, **kwargs)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        self.process = await server.spawn(cmd, dict(kwargs.get("env") or {}), cwd)
+        try:
+            self.process = await server.spawn(cmd, dict(kwargs.get("env") or {}), cwd)
+        except ForkServerError as exc:
+            # The fork server went away meanwhile: this kernel starts the slow way.
+            log.warning("grading kernel started with exec: %s", exc)
+            return await super().launch_kernel(cmd, **kwargs)
         # The child made itself a session (and process group) leader.
         self.pid = self.pgid = self.process.pid
         self.cwd = cwd
