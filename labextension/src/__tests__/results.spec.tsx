@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { ResultView, Summary, TestRow } from '../components/TestResults';
+import { ResultView, Summary, TestName, TestRow } from '../components/TestResults';
 import { summaryText } from '../format';
 import { click, gradeResult, render, testResult, trans } from './utils';
 
@@ -100,6 +100,14 @@ describe('TestRow', () => {
     expect(container.querySelector('.jp-codequest-badge')!.textContent).toBe('hidden');
     await click(container.querySelector('button.jp-codequest-test-header'));
     expect(container.textContent).toContain('The details of hidden tests are not shown.');
+  });
+
+  it('lets a long name wrap after underscores and dots, keeping its text', async () => {
+    const { container } = await render(<TestName name="Sentences.test_ignores_spaces" />);
+    const name = container.querySelector('.jp-codequest-test-name')!;
+    expect(name.textContent).toBe('Sentences.test_ignores_spaces');
+    expect(name.querySelectorAll('wbr')).toHaveLength(3);
+    expect(name.innerHTML).toBe('Sentences.<wbr>test_<wbr>ignores_<wbr>spaces');
   });
 
   it('shows a pending row without points or an expander', async () => {

@@ -16,6 +16,24 @@ import {
 import type { ITestRow, RunPhase } from '../run';
 import type { ICellError, IGradeError, IGradeResult } from '../tokens';
 
+/**
+ * A test's name with line-break opportunities after `_` and `.`, so a long
+ * identifier in a narrow sidebar wraps between words, not mid-word.
+ */
+export function TestName(props: { name: string }): JSX.Element {
+  const parts = props.name.split(/(?<=[_.])/);
+  return (
+    <span className="jp-codequest-test-name">
+      {parts.map((part, index) => (
+        <React.Fragment key={index}>
+          {index > 0 && <wbr />}
+          {part}
+        </React.Fragment>
+      ))}
+    </span>
+  );
+}
+
 /** "4 of 10 tests" with a bar; indeterminate until the tests are collected. */
 export function ProgressBar(props: {
   phase: RunPhase;
@@ -261,7 +279,7 @@ export function TestRow(props: {
       >
         {status.glyph}
       </span>
-      <span className="jp-codequest-test-name">{row.name}</span>
+      <TestName name={row.name} />
       {row.hidden && (
         <span className="jp-codequest-badge" title={trans.__('Hidden test')}>
           {trans.__('hidden')}

@@ -15,7 +15,7 @@ import { HistoryList, ScoreChart } from './History';
 import { useSignals } from './hooks';
 import { MarkdownView } from './Markdown';
 import { ServerNotice } from './ServerNotice';
-import { ProgressBar, ResultView, TestList } from './TestResults';
+import { ProgressBar, ResultView, TestList, TestName } from './TestResults';
 
 export interface ITestsPanelProps {
   model: CodeQuestModel;
@@ -218,7 +218,7 @@ function TestsTab(props: {
                     <span className="jp-codequest-status" aria-hidden="true">
                       ○
                     </span>
-                    <span className="jp-codequest-test-name">{test.name}</span>
+                    <TestName name={test.name} />
                   </div>
                 </li>
               ))}
