@@ -24,13 +24,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hostile import corpus  # noqa: E402
-from hostile.corpus import CASES, Case  # noqa: E402
+from hostile import corpus
+from hostile.corpus import CASES, Case
 
-from codequest_jupyter.challenges import load_challenge  # noqa: E402
-from codequest_jupyter.grading import Grader, GradingSettings, SubmissionInvalid  # noqa: E402
-from codequest_jupyter.grading import kernels as kernels_module  # noqa: E402
-from codequest_jupyter.grading import sandbox  # noqa: E402
+from codequest_jupyter.challenges import load_challenge
+from codequest_jupyter.grading import (
+    Grader,
+    GradingSettings,
+    SubmissionInvalid,
+    sandbox,
+)
+from codequest_jupyter.grading import kernels as kernels_module
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCHER_MARKS = ("codequest_jupyter/grading/launcher", "codequest_jupyter.grading.launcher")

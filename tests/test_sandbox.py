@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,11 @@ import pytest
 
 from codequest_jupyter.grading import bwrap, sandbox
 from codequest_jupyter.grading.kernels import start_kernel
-from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy, SandboxUnavailable
+from codequest_jupyter.grading.sandbox import (
+    LaunchSpec,
+    SandboxPolicy,
+    SandboxUnavailable,
+)
 
 ROOT = os.geteuid() == 0
 HAVE_BWRAP = sys.platform.startswith("linux") and shutil.which("bwrap") is not None
@@ -68,7 +71,7 @@ def test_mount_plan_leaves_out_what_needs_no_mount(tmp_path):
 def test_mount_plan_private_tmp_swallows_what_is_inside_it(tmp_path):
     hidden_in_tmp, run = _dirs(tmp_path, "db", "runs/codequest-run-x")
     plan = bwrap.mount_plan([hidden_in_tmp], [], [run], private=[str(tmp_path)])
-    ops = dict((path, op) for op, path in plan)
+    ops = {path: op for op, path in plan}
     assert ops[str(tmp_path)] == "private"
     assert hidden_in_tmp not in ops  # already hidden by the private tmpfs
     assert ops[run] == "rw" and ops[str(tmp_path / "runs")] == "dir"

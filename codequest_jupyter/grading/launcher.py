@@ -40,8 +40,8 @@ if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0]) == os.pa
 ):
     del sys.path[0]
 
-import json  # noqa: E402
-import signal  # noqa: E402
+import json
+import signal
 
 try:
     import resource
@@ -130,7 +130,7 @@ def _connection_file(argv):
     for i, arg in enumerate(argv):
         if arg == "-f" and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--f=") or arg.startswith("--IPKernelApp.connection_file="):
+        if arg.startswith(("--f=", "--IPKernelApp.connection_file=")):
             return arg.split("=", 1)[1]
     return None
 

@@ -199,15 +199,15 @@ CASES: list[Case] = [
     Case(
         "alarm_disabled_in_function", "cancels the harness's SIGALRM timer, then loops",
         cells=(
-            "import signal\n"
-            "def add(a, b):\n"
-            "    if (a, b) == (2, 3):\n"
-            "        signal.setitimer(signal.ITIMER_REAL, 0)\n"
-            "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
-            "        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            "        while True:\n"
-            "            pass\n"
-            "    return a + b\n",
+            ("import signal\n"
+             "def add(a, b):\n"
+             "    if (a, b) == (2, 3):\n"
+             "        signal.setitimer(signal.ITIMER_REAL, 0)\n"
+             "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+             "        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+             "        while True:\n"
+             "            pass\n"
+             "    return a + b\n"),
         ),
         status="failed", error_kind=None,
         tests={"test_add": "timeout", "test_result_is_int": "passed",
@@ -220,8 +220,8 @@ CASES: list[Case] = [
     ),
     Case(
         "c_stack_overflow", "recursion limit lifted, then C-level recursion (comparing deep lists)",
-        cells=(ADD, "import sys\nsys.setrecursionlimit(10**8)\nx, y = [], []\nfor _ in range(200_000):\n"
-                    "    x, y = [x], [y]\n", "x == y\n"),
+        cells=(ADD, ("import sys\nsys.setrecursionlimit(10**8)\nx, y = [], []\nfor _ in range(200_000):\n"
+                    "    x, y = [x], [y]\n"), "x == y\n"),
         status="error", error_kind="kernel_died", error_words=("segmentation fault", "cell 3"),
         tests=dict.fromkeys(TEST_NAMES, "not_run"),
     ),
@@ -244,8 +244,8 @@ CASES: list[Case] = [
     ),
     Case(
         "memory_bomb_in_function", "the function under test allocates 8 GB",
-        cells=("def add(a, b):\n    if (a, b) == (2, 3):\n        return len(bytearray(8 * 1024**3))\n"
-               "    return a + b\n",),
+        cells=(("def add(a, b):\n    if (a, b) == (2, 3):\n        return len(bytearray(8 * 1024**3))\n"
+               "    return a + b\n"),),
         status="failed", error_kind=None,
         tests={"test_add": "error", "test_result_is_int": "passed",
                "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
@@ -260,22 +260,22 @@ CASES: list[Case] = [
         "orphans", "leaves a session leader, a double-forked daemon and a thread running",
         cells=(
             ADD,
-            "import os, subprocess, threading, time\n"
-            "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
-            "if os.fork() == 0:\n"
-            "    os.setsid()\n"
-            "    if os.fork() == 0:\n"
-            "        time.sleep(600)\n"
-            "    os._exit(0)\n"
-            "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n",
+            ("import os, subprocess, threading, time\n"
+             "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+             "if os.fork() == 0:\n"
+             "    os.setsid()\n"
+             "    if os.fork() == 0:\n"
+             "        time.sleep(600)\n"
+             "    os._exit(0)\n"
+             "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"),
         ),
         status="passed", error_kind=None, tests=ALL_PASS, needs=UNPRIVILEGED,
     ),
     Case(
         "thread_bomb", "starts threads until none can start",
-        cells=(ADD, "import threading, time\nts = []\nwhile True:\n"
+        cells=(ADD, ("import threading, time\nts = []\nwhile True:\n"
                     "    t = threading.Thread(target=time.sleep, args=(600,), daemon=True)\n"
-                    "    t.start()\n    ts.append(t)\n"),
+                    "    t.start()\n    ts.append(t)\n")),
         status="passed", tests=ALL_PASS, cell_errors=("RuntimeError",), within_s=30,
         needs=UNPRIVILEGED,
     ),
@@ -288,30 +288,30 @@ CASES: list[Case] = [
     ),
     Case(
         "file_too_large", "writes a 100 MB file",
-        cells=(ADD, "with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n"
-                    "        fh.write(b'x' * 1024 * 1024)\n"),
+        cells=(ADD, ("with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n"
+                    "        fh.write(b'x' * 1024 * 1024)\n")),
         status="passed", tests=ALL_PASS, cell_errors=("OSError",),
     ),
     Case(
         "fill_tmp", "fills /tmp with 16 MB files",
-        cells=(ADD, "import os\nREPORT = 'ok'\ntry:\n    for i in range(40):\n"
+        cells=(ADD, ("import os\nREPORT = 'ok'\ntry:\n    for i in range(40):\n"
                     "        with open(f'/tmp/fill{i}', 'wb') as fh:\n"
                     "            fh.write(b'x' * 16 * 1024 * 1024)\n"
-                    "except OSError as exc:\n    REPORT = f'stopped at file {i}: {exc.strerror}'\n"),
+                    "except OSError as exc:\n    REPORT = f'stopped at file {i}: {exc.strerror}'\n")),
         status="passed", tests=ALL_PASS, report_has=("stopped at file", "No space left"),
         needs=ISOLATION,
     ),
     # -- output floods ---------------------------------------------------------------------
     Case(
         "output_flood_cell", "prints 100 MB in a cell",
-        cells=(ADD, "import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(100 * 1024):\n"
-                    "    sys.stdout.write(line)\n"),
+        cells=(ADD, ("import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(100 * 1024):\n"
+                    "    sys.stdout.write(line)\n")),
         status="passed", tests=ALL_PASS, within_s=60, check=_small_result,
     ),
     Case(
         "output_flood_in_test", "the function under test prints 20 MB",
-        cells=("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
-               "        sys.stdout.write(('y' * 999 + '\\n') * 20 * 1024)\n    return a + b\n",),
+        cells=(("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
+               "        sys.stdout.write(('y' * 999 + '\\n') * 20 * 1024)\n    return a + b\n"),),
         status="passed", tests=ALL_PASS, check=_small_result,
     ),
     # -- ending the kernel ---------------------------------------------------------------
@@ -322,8 +322,8 @@ CASES: list[Case] = [
     ),
     Case(
         "sys_exit_in_function", "sys.exit() in the function under test",
-        cells=("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n        sys.exit(1)\n"
-               "    return a + b\n",),
+        cells=(("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n        sys.exit(1)\n"
+               "    return a + b\n"),),
         status="failed",
         tests={"test_add": ("failed", "error"), "test_result_is_int": "passed",
                "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
@@ -336,31 +336,31 @@ CASES: list[Case] = [
     ),
     Case(
         "os_exit_in_function", "os._exit() in the function under test",
-        cells=("import os\ndef add(a, b):\n    if (a, b) == (2, 3):\n        os._exit(7)\n"
-               "    return a + b\n",),
+        cells=(("import os\ndef add(a, b):\n    if (a, b) == (2, 3):\n        os._exit(7)\n"
+               "    return a + b\n"),),
         status="failed", error_kind="kernel_died", error_words=("exit code 7",),
         tests={"test_add": "error", "test_result_is_int": "passed",
                "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
     ),
     Case(
         "kill_parent", "kills its parent process (the server, without a sandbox)",
-        cells=(ADD, "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
-                    "    REPORT = 'sent'\nexcept OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n"),
+        cells=(ADD, ("import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                    "    REPORT = 'sent'\nexcept OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n")),
         status="passed", tests=ALL_PASS, needs=UNPRIVILEGED,
     ),
     Case(
         "kill_everything", "kill(-1, SIGKILL): every process it may signal",
-        cells=(ADD, "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\n    REPORT = 'sent'\n"
-                    "except OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n"),
+        cells=(ADD, ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\n    REPORT = 'sent'\n"
+                    "except OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n")),
         status="passed", tests=ALL_PASS, needs=UNPRIVILEGED,
     ),
     Case(
         "become_root", "tries to regain root (setuid, setgid)",
-        cells=(ADD, "import os\nout = []\nfor call in (lambda: os.setuid(0), lambda: os.setgid(0),\n"
+        cells=(ADD, ("import os\nout = []\nfor call in (lambda: os.setuid(0), lambda: os.setgid(0),\n"
                     "             lambda: os.setgroups([0])):\n"
                     "    try:\n        call()\n        out.append('ALLOWED')\n"
                     "    except OSError as exc:\n        out.append(exc.strerror)\n"
-                    "REPORT = f'uid={os.getuid()} ' + ','.join(out)\n"),
+                    "REPORT = f'uid={os.getuid()} ' + ','.join(out)\n")),
         status="passed", tests=ALL_PASS, report_lacks=("ALLOWED", "uid=0 "), needs=UNPRIVILEGED,
     ),
     # -- secrets out of reach --------------------------------------------------------------
@@ -523,9 +523,9 @@ CASES: list[Case] = [
     ),
     Case(
         "unix_socket", "connects to a unix socket the host listens on",
-        cells=(ADD, "import socket\ntry:\n    s = socket.socket(socket.AF_UNIX)\n"
+        cells=(ADD, ("import socket\ntry:\n    s = socket.socket(socket.AF_UNIX)\n"
                     "    s.connect('@@UNIX@@')\n    REPORT = 'CONNECTED'\n"
-                    "except OSError as exc:\n    REPORT = type(exc).__name__\n"),
+                    "except OSError as exc:\n    REPORT = type(exc).__name__\n")),
         status="passed", tests=ALL_PASS, report_lacks=("CONNECTED",), needs=ISOLATION,
     ),
     # -- the filesystem --------------------------------------------------------------------
@@ -663,9 +663,9 @@ CASES: list[Case] = [
     ),
     Case(
         "always_equal", "returns an object whose __eq__ is always true",
-        cells=("class Anything:\n    def __eq__(self, other):\n        return True\n"
+        cells=(("class Anything:\n    def __eq__(self, other):\n        return True\n"
                "    __hash__ = object.__hash__\n"
-               "def add(a, b):\n    return Anything()\n",),
+               "def add(a, b):\n    return Anything()\n"),),
         status="failed", score=2,
         tests={"test_add": "passed", "test_result_is_int": "failed",
                "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "failed"},
