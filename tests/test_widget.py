@@ -228,6 +228,22 @@ def test_view_model_polling_snapshots_and_failures():
     assert state.banner().message == "Could not reach the server"
 
 
+async def test_panel_is_inert_inside_the_grading_kernel(grader, tmp_path):
+    """The grader runs the panel's cell too: there it must not discover, grade or fail."""
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n",
+        "from codequest_jupyter.widget import TestsPanel\n"
+        "panel = TestsPanel('adder')\n"
+        "panel.submit()\n"
+        "assert not panel.active and panel.wait(1) and panel.result is None\n"
+        "panel",
+    )
+    result = (
+        await grader.grade(load_challenge(make_challenge(tmp_path)), nb, mode="run")
+    ).to_json()
+    assert result["cell_errors"] == [] and result["status"] == "passed"
+
+
 # -- escaping -------------------------------------------------------------------------
 
 

@@ -51,6 +51,20 @@ class Connection:
     notebook_path: Path | None
 
 
+#: Set in every grading kernel by the engine (codequest_jupyter.grading.sandbox).
+GRADING_KERNEL_ENV = "CODEQUEST_KERNEL"
+
+
+def in_grading_kernel(env: Mapping[str, str] | None = None) -> bool:
+    """Whether this code runs inside a CodeQuest grading kernel.
+
+    The grader runs every cell of the learner's notebook, the panel's cell included:
+    there the panel must do nothing (no discovery, no network, and above all no
+    submission of its own).
+    """
+    return bool((os.environ if env is None else env).get(GRADING_KERNEL_ENV))
+
+
 # -- the notebook -------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ import ipywidgets as widgets
 from . import render
 from .backends import LocalBackend, ServerBackend, open_backend
 from .controller import PanelController
+from .discovery import in_grading_kernel
 
 RESULT_BAR_STYLES = {"passed": "success", "failed": "danger", "error": "warning"}
 
@@ -67,6 +68,18 @@ class TestsPanel(widgets.VBox):
         grading_settings: Any = None,
         **kwargs: Any,
     ):
+        self.controller: PanelController | None = None
+        if in_grading_kernel():
+            # The grader runs this cell too: stay inert there (and never submit).
+            super().__init__(
+                children=[
+                    widgets.HTML(
+                        "<i>The Tests panel is off while the notebook is graded.</i>"
+                    )
+                ],
+                **kwargs,
+            )
+            return
         backend = open_backend(
             None if challenge is None else str(challenge),
             notebook=notebook,
@@ -77,7 +90,7 @@ class TestsPanel(widgets.VBox):
             runtime_dir=runtime_dir,
             grading_settings=grading_settings,
         )
-        self.controller = PanelController(backend, history_limit=history)
+        controller = self.controller = PanelController(backend, history_limit=history)
         self._draw_lock = threading.RLock()
 
         self.header = widgets.HTML()
@@ -112,7 +125,7 @@ class TestsPanel(widgets.VBox):
 
         self.run_button.on_click(lambda _b: self.run_tests())
         self.submit_button.on_click(lambda _b: self.submit())
-        self.hints_button.on_click(lambda _b: self.controller.load_hints())
+        self.hints_button.on_click(lambda _b: controller.load_hints())
 
         kwargs.setdefault(
             "layout",
@@ -133,17 +146,29 @@ class TestsPanel(widgets.VBox):
             ],
             **kwargs,
         )
-        self.controller.on_change(self._changed)
+        controller.on_change(self._changed)
         self._draw_header()
         self._draw_run()
-        self.controller.refresh_history()
-        self.controller.warm_up()
+        controller.refresh_history()
+        controller.warm_up()
 
     # -- actions ------------------------------------------------------------------
 
     @property
+    def active(self) -> bool:
+        """False inside a grading kernel, where the panel does nothing."""
+        return self.controller is not None
+
+    @property
     def backend(self) -> ServerBackend | LocalBackend:
-        return self.controller.backend  # type: ignore[return-value]
+        return self._controller.backend  # type: ignore[return-value]
+
+    @property
+    def _controller(self) -> PanelController:
+        assert self.controller is not None, (
+            "an inactive panel (inside a grading kernel)"
+        )
+        return self.controller
 
     def run_tests(self) -> None:
         """Run the public tests on the saved notebook (what **Run tests** does)."""
@@ -154,6 +179,8 @@ class TestsPanel(widgets.VBox):
         self._start("submit")
 
     def _start(self, mode: str) -> None:
+        if self.controller is None:
+            return  # inside a grading kernel
         try:
             self.controller.start(mode)
         except RuntimeError:
@@ -164,17 +191,18 @@ class TestsPanel(widgets.VBox):
 
         Not needed in a notebook, where the panel fills in by itself; for scripts.
         """
-        return self.controller.wait(timeout)
+        return True if self.controller is None else self.controller.wait(timeout)
 
     @property
     def result(self) -> dict[str, Any] | None:
         """The last grading's result JSON, once it is finished."""
-        state = self.controller.state
+        state = self.controller.state if self.controller is not None else None
         return None if state is None else state.result
 
     def close(self) -> None:
         """Stop following gradings and close the widgets."""
-        controller = getattr(self, "controller", None)  # absent when __init__ failed
+        # Absent when __init__ failed before setting it (the widget is closed anyway).
+        controller = getattr(self, "controller", None)
         if controller is not None:
             controller.close()
         super().close()
@@ -190,7 +218,7 @@ class TestsPanel(widgets.VBox):
                 self._draw_history()
             elif what == "hints":
                 self.hints.value = render.hints_html(
-                    self.controller.hints, self.controller.hints_error
+                    self._controller.hints, self._controller.hints_error
                 )
 
     def _draw_header(self) -> None:
@@ -204,14 +232,14 @@ class TestsPanel(widgets.VBox):
         )
 
     def _draw_history(self) -> None:
-        controller = self.controller
+        controller = self._controller
         note = controller.history_error
         if note is None and self.backend.kind == "local":
             note = "Graded locally: these runs are not saved to your history."
         self.history.value = render.history_html(controller.history, note)
 
     def _draw_run(self) -> None:
-        state = self.controller.state
+        state = self._controller.state
         busy = state is not None and state.is_active
         self.run_button.disabled = self.submit_button.disabled = busy
         if state is None:
