@@ -396,12 +396,13 @@ class LaunchSpec:
         """Make ``path`` and everything under it the kernel user's (no-op without one)."""
         if self.uid is None:
             return
+        uid, gid = self.uid, self.uid if self.gid is None else self.gid
         # lchown, never following links: nothing under path may redirect a chown.
-        os.chown(path, self.uid, self.gid, follow_symlinks=False)
+        os.chown(path, uid, gid, follow_symlinks=False)
         for root, dirs, files in os.walk(path):
             for name in dirs + files:
                 with contextlib.suppress(FileNotFoundError):
-                    os.chown(os.path.join(root, name), self.uid, self.gid, follow_symlinks=False)
+                    os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
 
     def release(self) -> None:
         """Kill every process the kernel left behind and free its uid (idempotent)."""
