@@ -425,3 +425,14 @@ async def test_kernel_output_stays_out_of_the_servers_log(mode, capfd):
     captured = capfd.readouterr()
     assert "FLOOD" not in captured.out + captured.err
     assert "FLOOD-CHILD" in log
+
+
+def test_probe_directories_of_killed_processes_are_swept(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / "codequest-probe-old"
+    (stale / "work").mkdir(parents=True)
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    fresh = tmp_path / "codequest-probe-new"  # another process's probe, in flight
+    fresh.mkdir()
+    sandbox._sweep_stale_probes()
+    assert not stale.exists() and fresh.exists()

@@ -258,8 +258,18 @@ def _exposed_paths(policy: SandboxPolicy) -> list[str]:
     return sorted(paths) + list(policy.expose_paths)
 
 
+def _sweep_stale_probes(max_age_s: float = 3600) -> None:
+    """Remove probe directories left by processes killed in the middle of a probe."""
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob("codequest-probe-*"):
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime > max_age_s:
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
     """Start the launcher the way a kernel starts, up to importing ipykernel; None if fine."""
+    _sweep_stale_probes()
     run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
     workdir = run_dir / "work"
     workdir.mkdir()
