@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -691,16 +692,11 @@ def test_server_panel_escapes_a_malicious_test_name(server):
         assert "<img" not in widget.value
 
 
-def test_panel_inside_a_real_kernel_finds_everything_by_itself(server, monkeypatch):
+def test_panel_inside_a_real_kernel_finds_everything_by_itself(server, tmp_path):
     """``TestsPanel()`` with no arguments, in a real ipykernel run by nbclient: the
     notebook from JPY_SESSION_NAME, the server from the runtime files, the challenge
     from the workspace folder; widget updates from the worker thread reach the frontend."""
-    import nbformat
-    from nbclient import NotebookClient
-
     _relpath, path = open_workspace(server, "adder", SOLUTION)
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(server.runtime))
-    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
     code = (
         "import json\n"
         "from codequest_jupyter.widget import TestsPanel\n"
@@ -710,14 +706,42 @@ def test_panel_inside_a_real_kernel_finds_everything_by_itself(server, monkeypat
         "print(json.dumps(panel.controller.snapshot()))\n"
         "panel"
     )
-    nb = nbformat.from_dict(notebook(code, markdown=None))
-    client = NotebookClient(
-        nb,
-        timeout=180,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+    source, executed = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    write_nb(source, notebook(code, markdown=None))
+    # nbclient in a process of its own, so a kernel that dies or hangs cannot hang the
+    # test run: the whole process group goes at the deadline.
+    script = (
+        "import sys, nbformat\n"
+        "from nbclient import NotebookClient\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "NotebookClient(nb, timeout=180, startup_timeout=120, kernel_name='python3',\n"
+        "               resources={'metadata': {'path': sys.argv[3]}}).execute()\n"
+        "nbformat.write(nb, sys.argv[2])\n"
     )
-    client.execute()
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(server.runtime),
+        "JPY_SESSION_NAME": str(path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(source), str(executed), str(path.parent)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(
+            "the notebook did not finish in 300 s:\n" + out.decode(errors="replace")
+        )
+    assert proc.returncode == 0, out.decode(errors="replace")
+    import nbformat  # joins the multi-line strings of the file format back up
+
+    nb = nbformat.read(executed, as_version=4)
     outputs = nb["cells"][0]["outputs"]
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     snapshot = json.loads(text.strip().splitlines()[-1])
