@@ -113,10 +113,13 @@ async def test_events_stream_each_test_then_match_the_result(grader, tmp_path):
 
     result = await grader.grade(ch, WRONG, mode="submit", on_event=on_event)
     kinds = [k for k, _ in events]
-    assert kinds == ["collected", "test", "test", "test"]
-    assert events[0][1]["total"] == 3
-    assert [d["id"] for _, d in events[1:]] == [t.id for t in result.tests]
-    assert events[3][1]["message"] is None  # hidden stays hidden in the stream too
+    # Public tests are listed and run first; the hidden ones are listed when their turn
+    # comes (they are not even on disk while the public tests run).
+    assert kinds == ["collected", "test", "test", "collected", "test"]
+    assert events[0][1]["total"] == 2 and events[3][1]["total"] == 3
+    assert [t["id"] for t in events[3][1]["tests"]] == [t.id for t in result.tests]
+    assert [d["id"] for k, d in events if k == "test"] == [t.id for t in result.tests]
+    assert events[4][1]["message"] is None  # hidden stays hidden in the stream too
 
 
 async def test_error_in_test_is_error_status(grader, tmp_path):

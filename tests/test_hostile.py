@@ -303,11 +303,6 @@ async def test_hostile_notebook(case: Case, hostile_env, runs, recorded_specs):
         return
     assert elapsed < case.within_s, f"took {elapsed:.1f} s"
     _check_outcome(case, result, hostile_env)
-    if case.name == "hidden_tests_introspected":
-        # The documented leak (see corpus and docs/grading-security.md): it is real.
-        assert hostile_env.canary in _report(result) or any(
-            hostile_env.canary in (t.output or "") for t in result.tests if not t.hidden
-        ), "fixed: public tests can no longer read hidden ones; update the corpus and SECURITY.md"
 
 
 def test_corpus_is_large_and_named_uniquely():

@@ -363,10 +363,13 @@ class _Run:
         event = json.loads(body)
         kind, data = event.get("kind"), event.get("data", {})
         if kind == "collected":
-            if self.collected:
-                return  # a resumed run lists only what is left; keep the full listing
-            self.collected = list(data.get("tests", []))
-            self.emit("collected", {"total": len(self.collected), "tests": self.collected})
+            # Public and hidden tests are collected in turn, and a resumed run lists
+            # only what is left: the listing grows by what it has not seen yet.
+            known = {t["id"] for t in self.collected}
+            fresh = [t for t in data.get("tests", []) if t.get("id") not in known]
+            if fresh:
+                self.collected.extend(fresh)
+                self.emit("collected", {"total": len(self.collected), "tests": list(self.collected)})
         elif kind == "start":
             self.current = data.get("id")
             self.current_started = time.monotonic()

@@ -481,12 +481,10 @@ def run_tests(payload):
         os.environ.pop(name, None)
     sys.modules[payload["module"]] = learner_module(payload["module"], shell.user_ns)
 
+    hidden_prefix = payload.get("hidden_prefix", "hidden")
+    public = {r: src for r, src in payload["files"].items() if r.split("/", 1)[0] != hidden_prefix}
+    hidden = {r: src for r, src in payload["files"].items() if r.split("/", 1)[0] == hidden_prefix}
     suite_dir = tempfile.mkdtemp(prefix="suite-", dir=payload.get("run_dir") or None)
-    for rel, source in payload["files"].items():
-        path = os.path.join(suite_dir, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(source)
     with open(os.path.join(suite_dir, "pytest.ini"), "w") as fh:
         fh.write("[pytest]\npython_files = test_*.py *_test.py\n")
     # Test modules must not be taken from an earlier run or a learner file of that name.
@@ -495,25 +493,36 @@ def run_tests(payload):
         sys.modules.pop(stem, None)
 
     recorder = _Recorder(
-        channel, suite_dir, payload.get("hidden_prefix", "hidden"),
+        channel, suite_dir, hidden_prefix,
         payload.get("timeout_s", 10), payload.get("output_limit", 65536),
     )
     _patch_unittest()
-    tops = {rel.split("/", 1)[0] for rel in payload["files"]}
-    # Public tests first, then hidden ones, so learners see theirs stream in first.
-    targets = sorted(tops, key=lambda top: (top == payload.get("hidden_prefix", "hidden"), top))
-    args = [os.path.join(suite_dir, t) for t in targets] + [
-        "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"), *PYTEST_OPTIONS,
-    ]
-    for nodeid in payload.get("deselect", []):
-        # Tests already reported by an earlier kernel of this run.
-        args += ["--deselect", nodeid]
-    cwd = os.getcwd()
-    started = time.perf_counter()
-    try:
+
+    def session(files):
+        _write_files(suite_dir, files)
+        tops = sorted({rel.split("/", 1)[0] for rel in files})
+        args = [os.path.join(suite_dir, t) for t in tops] + [
+            "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"), *PYTEST_OPTIONS,
+        ]
+        for nodeid in payload.get("deselect", []):
+            # Tests already reported by an earlier kernel of this run.
+            args += ["--deselect", nodeid]
         # pytest's own report is not wanted: results travel on the channel.
         with contextlib.redirect_stdout(io.StringIO()):
-            code = pytest.main(args, plugins=[recorder, _make_phase_hooks(recorder)])
+            return int(pytest.main(args, plugins=[recorder, _make_phase_hooks(recorder)]))
+
+    cwd = os.getcwd()
+    started = time.perf_counter()
+    codes = []
+    try:
+        # Public tests run in a session of their own, before the hidden tests exist on
+        # disk or in memory: learner code they call, and whatever it prints into their
+        # visible output, cannot reach the hidden tests' source.
+        if public:
+            codes.append(session(public))
+        if hidden:
+            os.chdir(cwd)
+            codes.append(session(hidden))
     except BaseException as exc:  # noqa: BLE001 - report, never hang the engine
         channel.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
         raise
@@ -521,8 +530,18 @@ def run_tests(payload):
         os.chdir(cwd)
         shutil.rmtree(suite_dir, ignore_errors=True)
     channel.emit(
-        "done", {"exit_code": int(code), "duration_ms": int((time.perf_counter() - started) * 1000)}
+        "done",
+        {"exit_code": max(codes, default=0),
+         "duration_ms": int((time.perf_counter() - started) * 1000)},
     )
+
+
+def _write_files(root, files):
+    for rel, source in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(source)
 
 
 def prepare(workdir):

@@ -91,7 +91,9 @@ export function watchSubmission(
   let failures = 0;
   // Test ids already reported, so the two channels never report one twice.
   const seen = new Set<string>();
-  let collectedSent = false;
+  // Public tests are announced first, hidden ones when their turn comes: a later
+  // announcement that lists more tests replaces the earlier one.
+  let collectedTotal = -1;
 
   const stop = () => {
     finished = true;
@@ -106,10 +108,10 @@ export function watchSubmission(
   };
 
   const deliverCollected = (data: ICollected) => {
-    if (finished || collectedSent) {
+    if (finished || data.total <= collectedTotal) {
       return;
     }
-    collectedSent = true;
+    collectedTotal = data.total;
     handlers.collected(data);
   };
 

@@ -419,6 +419,7 @@ CASES: list[Case] = [
             import sys, linecache
             def add(a, b):
                 if (a, b) == (2, 3):
+                    print('SCANNED')
                     for name, lines in list(linecache.cache.items()):
                         if 'hidden' in name:
                             print('LEAK', ''.join(lines[2]))
@@ -427,9 +428,9 @@ CASES: list[Case] = [
                             print('LEAK', name, getattr(mod, 'CANARY', None))
                 return a + b
         '''),),
-        status="passed", tests=ALL_PASS,
-        limitation="hidden tests are collected with the public ones, so code called by a "
-                   "public test can read the hidden test modules from memory",
+        # Public tests run before the hidden tests are written or imported: the scan
+        # runs, and finds nothing.
+        status="passed", tests=ALL_PASS, report_has=("SCANNED",), report_lacks=("LEAK",),
     ),
     Case(
         "database_and_workspaces", "reads the database and another user's workspace",

@@ -39,6 +39,23 @@ describe('watchSubmission', () => {
     expect(client.getSubmission).not.toHaveBeenCalled();
   });
 
+  it('passes on a later announcement that lists more tests, once', () => {
+    const client = fakeClient();
+    const h = handlers();
+    watchSubmission(client, 'abc', h, { ...FAST, eventSource: url => new FakeEventSource(url) });
+    const es = FakeEventSource.instances[0];
+    const a = { id: 'tests/t.py::a', name: 'a', hidden: false, max_points: 1 };
+    const secret = { id: 'hidden/t.py::h', name: 'h', hidden: true, max_points: 2 };
+    es.emit('collected', { total: 1, tests: [a] });
+    es.emit('test', testResult('tests/t.py::a', 'passed'));
+    // The hidden tests are announced when their turn comes.
+    es.emit('collected', { total: 2, tests: [a, secret] });
+    es.emit('collected', { total: 2, tests: [a, secret] }); // nothing new: not passed on
+    es.emit('collected', { total: 1, tests: [a] }); // fewer: stale, not passed on
+    expect(h.collected.mock.calls.map(c => c[0].total)).toEqual([1, 2]);
+    expect(h.test).toHaveBeenCalledTimes(1);
+  });
+
   it('falls back to polling when the stream fails', async () => {
     const final = gradeResult([testResult('tests/t.py::a', 'passed'), testResult('tests/t.py::b', 'passed')]);
     const client = fakeClient({
