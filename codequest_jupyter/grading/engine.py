@@ -63,6 +63,13 @@ class GradingSettings:
     output_limit_bytes: int = 1024 * 1024
     startup_timeout_s: float = 60.0
     pool_max_age_s: float = 3600.0
+    # Kernel pool (see KernelPool): "after_use" replaces a pooled kernel once its grading
+    # is over, "eager" as soon as it is taken; the memory idle kernels may hold together
+    # (0: no limit); "fork" kernels from a pre-imported fork server, "exec" start each
+    # as a new process, "auto" forks when the sandbox allows it.
+    pool_refill: str = "after_use"
+    pool_max_idle_mb: float = 0.0
+    kernel_start: str = "auto"
     extra_env: dict[str, str] = field(default_factory=dict)
     # Sandbox details (see SandboxPolicy): the user kernels run as on a root server
     # (None: a uid of their own each), directories to hide from kernels (the server's
@@ -144,12 +151,18 @@ class Grader:
             self.settings.pool_size,
             max_age_s=self.settings.pool_max_age_s,
             startup_timeout=self.settings.startup_timeout_s,
+            refill=self.settings.pool_refill,
+            max_idle_mb=self.settings.pool_max_idle_mb,
+            start_method=self.settings.kernel_start,
         )
         self._cleanups: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         """Start filling the kernel pool (grading works without it, cold)."""
         self.pool.start()
+        # nbclient pulls in nbformat and jsonschema, about a second of imports: pay it
+        # now rather than in the first grading.
+        await asyncio.to_thread(__import__, "nbclient")
 
     async def close(self) -> None:
         """Stop the pool and wait until every used kernel and run directory is gone."""
