@@ -17,6 +17,7 @@ from typing import Any
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
+from sqlalchemy.engine import make_url
 from traitlets import Bool, Dict, Float, Integer, List, TraitError, Type, Unicode, default, validate
 from traitlets import Set as SetTrait
 
@@ -91,7 +92,8 @@ class CodeQuestApp(ExtensionApp):
         "auto",
         config=True,
         help="How grading kernels are confined: 'auto' (the strongest available), "
-        "'bwrap', 'unshare', 'rlimits' (resource limits only) or 'none'.",
+        "'bwrap' (bubblewrap namespaces plus resource limits), 'rlimits' (resource "
+        "limits only) or 'none'.",
     )
     default_limits = Dict(
         config=True,
@@ -218,6 +220,10 @@ class CodeQuestApp(ExtensionApp):
             **self.default_limits,
             **self.grading_options,
         }
+        # Kernels must not see the users' files, the database or the challenges
+        # (hidden tests live there), whatever else the configuration hides.
+        options["hide_paths"] = [*self._private_paths(), *options.get("hide_paths", [])]
+
         known = {f.name for f in dataclasses.fields(GradingSettings)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -226,6 +232,16 @@ class CodeQuestApp(ExtensionApp):
                 f"{', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         return GradingSettings(**options)
+
+    def _private_paths(self) -> list[str]:
+        paths = [str(Path(d).resolve()) for d in self.challenge_dirs]
+        root_dir = getattr(self.serverapp, "root_dir", None) if self.serverapp else None
+        if root_dir:
+            paths.append(str(Path(root_dir).resolve()))
+        url = make_url(self.db_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            paths.append(str(Path(url.database).resolve().parent))
+        return paths
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)

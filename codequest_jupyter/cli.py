@@ -195,13 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--file", action="append", metavar="NAME[=PATH]",
         help="a learner file graded beside the notebook (repeatable)",
     )
-    grade.add_argument("--sandbox", default="auto", choices=["auto", "rlimits", "none"])
+    grade.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "rlimits", "none"])
     grade.set_defaults(func=cmd_grade)
 
     validate = sub.add_parser("validate", help="check challenges: format, solution, starter")
     validate.add_argument("dirs", nargs="*", help="challenge dirs or folders of them")
     validate.add_argument("--jobs", type=int, default=2, help="challenges checked at once")
-    validate.add_argument("--sandbox", default="auto", choices=["auto", "rlimits", "none"])
+    validate.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "rlimits", "none"])
     validate.set_defaults(func=cmd_validate)
 
     new = sub.add_parser("new", help="scaffold a challenge directory that validates")
