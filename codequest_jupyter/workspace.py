@@ -92,6 +92,10 @@ class WorkspaceManager(LoggingConfigurable):
             notebook = json.loads(
                 await anyio.to_thread.run_sync(challenge.notebook_path.read_text, "utf-8")
             )
+            # The copy names its challenge, so it stays a challenge notebook (for the
+            # Tests panels) wherever the learner moves or renames it.
+            metadata = notebook.setdefault("metadata", {})
+            metadata.setdefault("codequest", {})["challenge"] = challenge.id
             await self._save_notebook(nb_path, notebook)
             created.append(nb_path)
         starter = await anyio.to_thread.run_sync(challenge.starter_files)

@@ -49,7 +49,9 @@ async def test_open_copies_everything_once(workspace, challenge):
     assert (root / "helpers.py").read_text() == "H = 1\n"
     assert (root / "data" / "words.txt").read_text() == "a\nb\n"
     assert (root / "data" / "blob.bin").read_bytes() == b"\x00\xff\x10"  # binary kept exact
-    assert json.loads((root / "helper.ipynb").read_text())["cells"][0]["cell_type"] == "code"
+    copy = json.loads((root / "helper.ipynb").read_text())
+    assert copy["cells"][0]["cell_type"] == "code"
+    assert copy["metadata"]["codequest"] == {"challenge": "helper"}
     (root / "helpers.py").write_text("MINE = 2\n")
     again = await workspace.open(challenge)
     assert again == {"path": opened["path"], "created": False, "created_files": []}
