@@ -107,13 +107,8 @@ class CodeQuest:
 
     async def start(self) -> None:
         await self.grader.start()
-        pool = self.grader.pool
         # Wait for the fork server, if kernels are forked (cold starts fork from it too).
-        deadline = time.monotonic() + 120
-        while pool._fork_wanted is None or (pool._fork_wanted and pool.fork_server is None):
-            if time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.05)
+        await self.grader.pool.wait_fork_server(timeout=120)
         await self.once(record=False)  # warms the server's own caches
 
     async def once(self, record: bool = True) -> None:

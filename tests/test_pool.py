@@ -319,3 +319,18 @@ async def test_input_in_learner_code_fails_at_once(make_pool):
     assert reply["status"] == "error" and reply["ename"] == "StdinNotImplementedError"
     assert time.monotonic() - started < 10
     await kernel.dispose()
+
+
+async def test_fork_is_not_used_when_told_exec(make_pool):
+    pool = make_pool(1, start_method="exec")
+    pool.start()
+    assert await pool.wait_fork_server(5) is False
+    assert await pool.wait_ready(1)
+    assert pool.fork_server is None and not pool._ready[0].forked
+
+
+async def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="refill"):
+        KernelPool(POLICY, 1, refill="sometimes")
+    with pytest.raises(ValueError, match="start method"):
+        KernelPool(POLICY, 1, start_method="spawn")

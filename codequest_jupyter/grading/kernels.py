@@ -395,7 +395,8 @@ class KernelPool:
         self._fork_task: asyncio.Task | None = None
         self._fork_failures = 0
         self._fork_retry_at = 0.0
-        self._fork_wanted: bool | None = None if start_method == "auto" else start_method == "fork"
+        # Decided on first need (it asks the sandbox for a kernel command): None = not yet.
+        self._fork_wanted: bool | None = False if start_method == "exec" else None
         self.stats = {"pooled": 0, "cold": 0, "start_failures": 0, "forked": 0, "dead_skipped": 0}
 
     # -- state -------------------------------------------------------------------------
@@ -416,6 +417,16 @@ class KernelPool:
     def idle_memory_mb(self) -> float:
         """What the idle kernels hold together, as last measured."""
         return sum(k.idle_mb or 0.0 for k in self._ready)
+
+    async def wait_fork_server(self, timeout: float = 60) -> bool:
+        """Wait until it is known whether kernels are forked and, if so, the fork server
+        is up (needs ``start()``); True when kernels are forked."""
+        deadline = time.monotonic() + timeout
+        while self._fork_wanted is None or (self._fork_wanted and self.fork_server is None):
+            if time.monotonic() > deadline or self._closed or self._refill_task is None:
+                return False
+            await asyncio.sleep(0.02)
+        return bool(self._fork_wanted)
 
     async def wait_ready(self, count: int | None = None, timeout: float = 60) -> bool:
         """Wait until ``count`` (default: ``size``) kernels are ready; False on timeout."""
@@ -584,8 +595,10 @@ class KernelPool:
         if self._fork_wanted is None:
             self._fork_wanted = await asyncio.to_thread(self._command_forkable)
             if not self._fork_wanted:
-                log.info("grading kernels are started with exec: the sandbox's kernel "
-                         "command cannot be forked")
+                (log.warning if self.start_method == "fork" else log.info)(
+                    "grading kernels are started as processes of their own: the sandbox's "
+                    "kernel command (bubblewrap) cannot be forked"
+                )
         if not self._fork_wanted or self._closed:
             return
         if self._fork_task is not None or (self._fork_server is not None and self._fork_server.alive):
