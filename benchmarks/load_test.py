@@ -1,0 +1,247 @@
+"""A class submitting at once: nothing lost, nothing doubled, nothing misattributed.
+
+Starts a real ``jupyter server`` with the extension on loopback (127.0.0.1 only), a
+fresh SQLite store and the bundled challenges. ``--learners`` simulated learners, each
+with a token of its own, submit ``--rounds`` notebooks each at the same moment (half a
+correct fizzbuzz, half a wrong one, each carrying the learner's name in a comment),
+follow their submissions to the end, then check against the server:
+
+* every submission reached a final state (0 lost), with the result its code deserves;
+* each learner's history holds exactly their submissions, once each (0 duplicated);
+* every stored result and code snapshot belongs to the learner who sent it (0 misattributed);
+* the instructor's listing of everyone holds exactly the submissions sent.
+
+It prints those counts, the latency from POST to final result (p50/p95) and the
+throughput, and exits 1 if anything was lost, doubled or misattributed. Requests are
+bounded in number and time; the server is stopped at the end.
+
+    python benchmarks/load_test.py                  # 50 learners, one submission each
+    python benchmarks/load_test.py --quick          # CI smoke run: 10 learners
+    python benchmarks/load_test.py --learners 50 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_server import free_port, percentile  # noqa: E402
+
+CHALLENGE = "fizzbuzz"
+INSTRUCTOR = ("instructor-token", "instructor")
+RIGHT = (ROOT / "challenges" / CHALLENGE / "solution" / "fizzbuzz.py").read_text()
+WRONG = "def fizzbuzz(n):\n    return [str(i) for i in range(1, n + 1)]\n"
+
+
+def notebook(learner: str, round_no: int, right: bool) -> dict:
+    source = f"# by {learner}, round {round_no}\n" + (RIGHT if right else WRONG)
+    return {
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
+                   "execution_count": None, "source": source}],
+    }
+
+
+class LoadServer:
+    """The server under test, with one token per learner."""
+
+    def __init__(self, tokens: dict[str, str], args: argparse.Namespace):
+        self.tokens = tokens
+        self.args = args
+        self.home = Path(tempfile.mkdtemp(prefix="codequest-load-"))
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> LoadServer:
+        home = self.home
+        (home / "root").mkdir()
+        (home / "config").mkdir()
+        (home / "config" / "jupyter_server_config.json").write_text(json.dumps({
+            "ServerApp": {
+                "jpserver_extensions": {"codequest_jupyter": True},
+                "identity_provider_class": "load_identity.TokenPerUser",
+            },
+            "TokenPerUser": {"tokens": {**self.tokens, INSTRUCTOR[0]: INSTRUCTOR[1]}},
+            "CodeQuestApp": {
+                "challenge_dirs": [str(ROOT / "challenges")],
+                "db_url": f"sqlite:///{home / 'codequest.sqlite'}",
+                "grading_concurrency": self.args.concurrency,
+                "grader_pool_size": self.args.pool,
+                "sandbox": self.args.sandbox,
+                "submissions_per_minute": 0,
+                "single_user": False,
+                "instructors": [INSTRUCTOR[1]],
+            },
+        }))
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)]),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        }
+        self.log = open(home / "server.log", "wb")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", f"--port={self.port}", "--ip=127.0.0.1",
+             "--no-browser", "--allow-root", f"--ServerApp.root_dir={home / 'root'}"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                self.request("GET", "/codequest/api/info", token=INSTRUCTOR[0])
+                return self
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    tail = self.log_tail()
+                    self.__exit__()
+                    sys.exit("the server did not start:\n" + tail)
+                time.sleep(0.2)
+
+    def log_tail(self) -> str:
+        return (self.home / "server.log").read_text(errors="replace")[-3000:]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+        subprocess.run(["rm", "-rf", str(self.home)], check=False)
+
+    def request(self, method: str, path: str, body: object = None, *, token: str) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=120) as response:
+            return json.loads(response.read())
+
+    def pages(self, path: str, *, token: str) -> list[str]:
+        """Every submission id of a paginated listing."""
+        ids: list[str] = []
+        while True:
+            page = self.request("GET", f"{path}?limit=500&offset={len(ids)}", token=token)
+            ids += [s["id"] for s in page["submissions"]]
+            if not page["submissions"] or len(ids) >= page["total"]:
+                return ids
+
+
+def run(args: argparse.Namespace) -> int:
+    learners = {f"tok-{i:03d}-{os.urandom(4).hex()}": f"learner{i:03d}" for i in range(args.learners)}
+    by_name = {name: token for token, name in learners.items()}
+    sent: list[dict] = []  # {"learner", "round", "right", "id", "latency"}
+    errors: list[str] = []
+    lock = threading.Lock()
+    with LoadServer({**learners}, args) as server:
+        start_line = threading.Barrier(args.learners)
+        deadline = time.monotonic() + args.timeout
+
+        def learner(token: str, name: str, index: int) -> None:
+            start_line.wait()
+            for round_no in range(args.rounds):
+                right = (index + round_no) % 2 == 0
+                began = time.perf_counter()
+                try:
+                    reply = server.request(
+                        "POST", f"/codequest/api/challenges/{CHALLENGE}/submissions",
+                        {"mode": "submit", "notebook": notebook(name, round_no, right)},
+                        token=token,
+                    )
+                    sid = reply["id"]
+                    while True:
+                        result = server.request("GET", f"/codequest/api/submissions/{sid}", token=token)
+                        if result["status"] in ("passed", "failed", "error"):
+                            break
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"{sid} still {result['status']}")
+                        time.sleep(0.1)
+                except Exception as exc:  # noqa: BLE001 - counted and reported below
+                    with lock:
+                        errors.append(f"{name} round {round_no}: {type(exc).__name__}: {exc}")
+                    continue
+                with lock:
+                    sent.append({"learner": name, "round": round_no, "right": right, "id": sid,
+                                 "latency": time.perf_counter() - began, "result": result})
+
+        began = time.perf_counter()
+        threads = [threading.Thread(target=learner, args=(tok, name, i), daemon=True)
+                   for i, (tok, name) in enumerate(learners.items())]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(args.timeout + 30)
+        wall = time.perf_counter() - began
+
+        expected = args.learners * args.rounds
+        lost = expected - len(sent)
+        wrong_result = [s["id"] for s in sent
+                        if s["result"]["status"] != ("passed" if s["right"] else "failed")]
+        misattributed: list[str] = []
+        duplicated = 0
+        for name, token in by_name.items():
+            ids = server.pages(f"/codequest/api/challenges/{CHALLENGE}/submissions", token=token)
+            mine = {s["id"] for s in sent if s["learner"] == name}
+            duplicated += len(ids) - len(set(ids))
+            misattributed += [i for i in set(ids) ^ mine]
+            for sid in mine:
+                result = server.request("GET", f"/codequest/api/submissions/{sid}", token=token)
+                code = server.request("GET", f"/codequest/api/submissions/{sid}/code", token=token)
+                source = "".join(code["notebook"]["cells"][0]["source"])
+                if result["user"] != name or f"# by {name}," not in source:
+                    misattributed.append(sid)
+        listed = server.pages("/codequest/api/submissions", token=INSTRUCTOR[0])
+        duplicated += len(listed) - len(set(listed))
+        stray = set(listed) - {s["id"] for s in sent}
+
+    latencies = [s["latency"] for s in sent]
+    print(f"{args.learners} learners × {args.rounds} submission(s), all sent at once "
+          f"(grading concurrency {args.concurrency}, pool {args.pool}, sandbox {args.sandbox})")
+    print(f"  sent {expected}, final {len(sent)}, lost {lost}, duplicated {duplicated}, "
+          f"misattributed {len(misattributed)}, wrong result {len(wrong_result)}, "
+          f"unknown in the instructor's list {len(stray)}")
+    if latencies:
+        print(f"  POST -> final result: p50 {percentile(latencies, 0.50):.2f} s, "
+              f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+    print(f"  throughput: {len(sent) / wall:.2f} graded submissions/s over {wall:.1f} s")
+    for line in errors[:10]:
+        print(f"  error: {line}")
+    bad = lost or duplicated or misattributed or wrong_result or stray or errors
+    return 1 if bad else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=2)
+    parser.add_argument("--sandbox", default="auto")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds for the whole run")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10 learners")
+    args = parser.parse_args()
+    if args.quick:
+        args.learners, args.rounds = 10, 1
+    sys.exit(run(args))
+
+
+if __name__ == "__main__":
+    main()
