@@ -5,32 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from pathlib import Path
 
 import pytest
 
 from challenge_factory import make_challenge, notebook
+from procs import kernel_processes
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings, SubmissionInvalid
 
 SOLUTION = notebook("def add(a, b):\n    return a + b\n")
 WRONG = notebook("def add(a, b):\n    return a - b\n")
-
-
-def kernel_processes(marker: str) -> list[int]:
-    """Pids of live processes whose command line mentions ``marker``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (entry / "stat").read_text().split()[2]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
 
 
 @pytest.fixture

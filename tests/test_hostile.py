@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from hostile import corpus
 from hostile.corpus import CASES, Case
+from procs import kernel_processes
 
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import (
@@ -37,7 +38,6 @@ from codequest_jupyter.grading import (
 from codequest_jupyter.grading import kernels as kernels_module
 
 REPO = Path(__file__).resolve().parents[1]
-LAUNCHER_MARKS = ("codequest_jupyter/grading/launcher", "codequest_jupyter.grading.launcher")
 
 
 def _canary(tag: str) -> str:
@@ -179,22 +179,6 @@ def capabilities(env: HostileEnv) -> set[str]:
     elif plan.mode == "rlimits" and plan.uid_strategy != "own":
         caps.add("unprivileged")
     return caps
-
-
-def kernel_processes(marker: str) -> list[int]:
-    """Live processes of a grading kernel whose command line mentions ``marker``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and state != "Z" and any(m in cmdline for m in LAUNCHER_MARKS):
-            pids.append(int(entry.name))
-    return pids
 
 
 @pytest.fixture

@@ -1,0 +1,58 @@
+"""Looking at live processes through /proc: what a test checks was left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# How a grading kernel's command line names its launcher (by file path or module).
+LAUNCHER_MARKS = ("codequest_jupyter/grading/launcher", "codequest_jupyter.grading.launcher")
+
+
+def _state_and_ppid(pid: int | str) -> tuple[str, int] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def alive(pid: int | None) -> bool:
+    """Whether ``pid`` is a live process (not a zombie)."""
+    if pid is None:
+        return False
+    found = _state_and_ppid(pid)
+    return found is not None and found[0] not in ("Z", "X")
+
+
+def kernel_processes(marker: str) -> list[int]:
+    """Live grading-kernel processes whose command line mentions ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline and any(m in cmdline for m in LAUNCHER_MARKS) and alive(entry.name):
+            pids.append(int(entry.name))
+    return pids
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live descendant of ``pid``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            found = _state_and_ppid(entry)
+            if found is not None:
+                children.setdefault(found[1], []).append(int(entry))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
