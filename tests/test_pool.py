@@ -334,3 +334,16 @@ async def test_bad_settings_are_refused():
         KernelPool(POLICY, 1, refill="sometimes")
     with pytest.raises(ValueError, match="start method"):
         KernelPool(POLICY, 1, start_method="spawn")
+
+
+@pytest.mark.parametrize("after", [0.0, 0.3, 1.0])
+async def test_closing_while_kernels_start_leaves_nothing(make_pool, runs_dir, after):
+    pool = make_pool(2, start_method="fork")
+    pool.start()
+    await asyncio.sleep(after)
+    server = pool._fork_server
+    await pool.close()
+    # The fixture checks that no run directory is left; the fork server must be gone too.
+    if server is not None and server.pid:
+        await until(lambda: not alive(server.pid), 10, "the fork server to end")
+    assert list(runs_dir.iterdir()) == []

@@ -354,7 +354,8 @@ class ForkServer:
     async def start(self, timeout: float = 60) -> None:
         """Start the fork server and wait until it has imported everything."""
         loop = asyncio.get_running_loop()
-        self._home = await asyncio.to_thread(tempfile.mkdtemp, prefix="codequest-forkserver-")
+        # Not in a thread: a cancellation meanwhile would leave the directory behind.
+        self._home = tempfile.mkdtemp(prefix="codequest-forkserver-")
         if self._env_for is not None:
             env = dict(self._env_for(self._home))
         else:

@@ -267,16 +267,25 @@ async def start_kernel(
     from it; otherwise it is started as a process of its own. ``warm`` runs the
     harness's warm-up in a kernel started on its own (a forked one inherits it).
     """
-    run_dir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="codequest-run-"))
+    # Two quick syscalls, made here rather than in a thread: a cancellation while a
+    # thread created the directory would leave it behind with nobody to remove it.
+    run_dir = Path(tempfile.mkdtemp(prefix="codequest-run-"))
     workdir = run_dir / "work"
     workdir.mkdir()
+    # Blocking: the first call probes the platform, a root server chowns the run dir.
+    making = asyncio.ensure_future(asyncio.to_thread(launch_spec, policy, run_dir, workdir))
     try:
-        # Blocking: the first call probes the platform, a root server chowns the run dir.
-        spec = await asyncio.to_thread(launch_spec, policy, run_dir, workdir)
-    except BaseException as exc:
+        spec = await asyncio.shield(making)
+    except asyncio.CancelledError:
+        # A thread cannot be stopped: let it finish, then undo what it did (its spec
+        # may hold a uid of the sandbox's).
+        with contextlib.suppress(Exception):
+            made = await making
+            await asyncio.to_thread(made.release)
         await asyncio.to_thread(shutil.rmtree, run_dir, True)
-        if isinstance(exc, asyncio.CancelledError):
-            raise
+        raise
+    except Exception as exc:
+        await asyncio.to_thread(shutil.rmtree, run_dir, True)
         raise KernelStartError(f"could not start a grading kernel: {exc}") from exc
     km = _GradingKernelManager(spec, context=_shared_context())
     km.transport = spec.transport
@@ -397,6 +406,7 @@ class KernelPool:
         self._fork_retry_at = 0.0
         # Decided on first need (it asks the sandbox for a kernel command): None = not yet.
         self._fork_wanted: bool | None = False if start_method == "exec" else None
+        self._probe: asyncio.Future | None = None
         self.stats = {"pooled": 0, "cold": 0, "start_failures": 0, "forked": 0, "dead_skipped": 0}
 
     # -- state -------------------------------------------------------------------------
@@ -459,6 +469,10 @@ class KernelPool:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._refill_task = self._fork_task = None
+        if self._probe is not None:
+            # Its thread cannot be cancelled; it removes what it made once it is done.
+            with contextlib.suppress(Exception):
+                await self._probe
         kernels = list(self._ready)
         self._ready.clear()
         await asyncio.gather(*(k.dispose() for k in kernels), return_exceptions=True)
@@ -593,7 +607,9 @@ class KernelPool:
     async def _ensure_fork_server(self) -> None:
         """Start (or restart) the fork server in the background when kernels are forked."""
         if self._fork_wanted is None:
-            self._fork_wanted = await asyncio.to_thread(self._command_forkable)
+            if self._probe is None:
+                self._probe = asyncio.ensure_future(asyncio.to_thread(self._command_forkable))
+            self._fork_wanted = await asyncio.shield(self._probe)
             if not self._fork_wanted:
                 (log.warning if self.start_method == "fork" else log.info)(
                     "grading kernels are started as processes of their own: the sandbox's "
