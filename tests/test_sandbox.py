@@ -278,8 +278,10 @@ async def test_bwrap_kernel_is_confined(tmp_path, monkeypatch):
     assert report["interfaces"] == ["lo"] and report["connect"][0] == "refused"
     assert report["hostname"] == "codequest"
     # A private /tmp: nothing in it but (the way to) the kernel's own run directory.
-    own = [run_dir.relative_to("/tmp").parts[0]] if run_dir.is_relative_to("/tmp") else []
-    assert report["write_tmp"][0] == "ok" and report["tmp"] == own
+    # (Also the way to an exposed Python installation that lives under /tmp.)
+    exposed = [run_dir, *map(Path, sandbox._exposed_paths(SandboxPolicy(mode="bwrap")))]
+    own = sorted({p.relative_to("/tmp").parts[0] for p in exposed if p.is_relative_to("/tmp")})
+    assert report["write_tmp"][0] == "ok" and sorted(report["tmp"]) == own
     assert report["write_etc"][0] == "refused" and report["write_home"][0] == "ok"
     assert report["hidden"] == ["ok", []]
     # The server's home is an empty tmpfs (holding only mount points for what is exposed).
@@ -436,3 +438,26 @@ def test_probe_directories_of_killed_processes_are_swept(tmp_path, monkeypatch):
     fresh.mkdir()
     sandbox._sweep_stale_probes()
     assert not stale.exists() and fresh.exists()
+
+
+def test_hidden_path_inside_an_exposed_installation_under_tmp_stays_hidden():
+    # A checkout under /tmp whose source is on sys.path: the challenges inside it must
+    # not come back with the read-only exposure of the checkout.
+    root = Path(tempfile.mkdtemp(prefix="codequest-checkout-", dir="/tmp"))
+    try:
+        (root / "challenges").mkdir()
+        (root / "pkg").mkdir()
+        plan = bwrap.mount_plan(
+            hide=[str(root / "challenges"), "/tmp/not-there"], expose=[str(root)], writable=[]
+        )
+        assert plan.index(("ro", str(root))) < plan.index(("hide", str(root / "challenges")))
+        assert ("private", "/tmp") in plan
+        # A hidden path under /tmp that no exposure brings back needs no mount.
+        other = Path(tempfile.mkdtemp(prefix="codequest-other-", dir="/tmp"))
+        try:
+            plan = bwrap.mount_plan(hide=[str(other)], expose=[str(root)], writable=[])
+            assert all(path != str(other) for _, path in plan)
+        finally:
+            shutil.rmtree(other)
+    finally:
+        shutil.rmtree(root)

@@ -100,12 +100,19 @@ def mount_plan(
     exist are skipped; symlinks are resolved.
     """
     private = [p for p in private if p and p != "/"]
+    exposed = [p for p in map(_real, expose) if p]
     ops: dict[str, str] = {p: "private" for p in private}
     for path in filter(None, map(_real, hide)):
-        if path != "/" and not any(_inside(path, p) for p in private):
+        if path == "/":
+            continue
+        # Inside a private tmpfs a path is gone anyway, unless an exposure brings its
+        # surroundings back (say the Python installation lives under /tmp, next to the
+        # challenges): then it must be hidden on top of that exposure.
+        in_private = any(_inside(path, p) for p in private)
+        if not in_private or any(_inside(path, e) and path != e for e in exposed):
             ops[path] = "hide"
     covers = dict(ops)
-    for path in filter(None, map(_real, expose)):
+    for path in exposed:
         if any(_inside(path, c) for c in covers):
             ops[path] = "ro"
     for path in filter(None, map(_real, writable)):
