@@ -54,9 +54,13 @@ test: validate test-python test-js
 	$(BIN)/python benchmarks/bench_grading.py --quick
 	$(BIN)/python benchmarks/bench_history.py --quick
 	$(BIN)/python benchmarks/bench_cli.py --quick
+	$(BIN)/python benchmarks/bench_server.py --quick
+	$(BIN)/python benchmarks/load_test.py --quick
 
 bench: setup
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_server.py
+	$(BIN)/python benchmarks/load_test.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_history.py
 
