@@ -59,3 +59,7 @@ class ServiceUnavailable(CodeQuestError):
     """The service is shutting down and accepts no new work."""
 
     status = 503
+
+
+class WorkspaceUnavailable(ServiceUnavailable):
+    """The learner's files cannot be written (or read) now: a read-only or full disk."""

@@ -218,6 +218,11 @@ class SubmissionService(LoggingConfigurable):
     submissions_per_minute = Integer(30, help="Submissions per user per minute; 0 = no limit.")
     keepalive_s = Float(15.0, help="Seconds of quiet before an event stream gets a keep-alive.")
     poll_s = Float(1.0, help="How often a stream polls the store for a grading owned elsewhere.")
+    store_retry_s = Float(
+        120.0,
+        help="How long a grading keeps retrying to record its state when the database is "
+        "busy or locked, before it leaves the submission to the next start's recovery.",
+    )
     drain_timeout_s = Float(
         5.0, help="On stop, how long running gradings may finish before they are cancelled."
     )
@@ -376,7 +381,7 @@ class SubmissionService(LoggingConfigurable):
                     return
                 final = await self._grade_stored(sid, stored, channel)
                 try:
-                    await self.store.finish(sid, final)
+                    await self._record(self.store.finish, sid, final)
                 except Exception:
                     # Left running in the store: the next start grades it again.
                     self.log.exception("CodeQuest: could not store the result of %s", sid)
@@ -386,6 +391,23 @@ class SubmissionService(LoggingConfigurable):
             channel.close()
             if self._channels.get(sid) is channel:
                 del self._channels[sid]
+
+    async def _record(self, write: Any, *args: Any) -> Any:
+        """A store write, retried with back-off while the database is busy or locked."""
+        deadline = time.monotonic() + self.store_retry_s
+        delay = 0.25
+        while True:
+            try:
+                return await write(*args)
+            except Exception as exc:  # noqa: BLE001 - sqlalchemy's errors vary by backend
+                if time.monotonic() + delay > deadline:
+                    raise
+                self.log.warning(
+                    "CodeQuest: the database refused a write (%s); retrying in %.1f s",
+                    str(exc).splitlines()[0], delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _grade_stored(
         self, sid: str, stored: dict[str, Any], channel: EventChannel
@@ -400,7 +422,7 @@ class SubmissionService(LoggingConfigurable):
         code = await self.store.get_code(sid)
         if code is None:
             return error_result(stored, "internal", "The code of this submission was not stored.")
-        await self.store.mark_running(sid)
+        await self._record(self.store.mark_running, sid)
         channel.publish("status", {"status": "running"})
         started = time.monotonic()
         try:

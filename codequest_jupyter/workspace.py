@@ -14,7 +14,7 @@ import base64
 import datetime as _dt
 import json
 import posixpath
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
@@ -24,7 +24,7 @@ from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge
-from .errors import CodeQuestError, Forbidden, InvalidRequest, NotFound
+from .errors import CodeQuestError, Forbidden, InvalidRequest, NotFound, WorkspaceUnavailable
 from .paths import UnsafePath, safe_relpath
 
 T = TypeVar("T")
@@ -131,7 +131,7 @@ class WorkspaceManager(LoggingConfigurable):
                 f"There is no notebook at {nb_path}. Open the challenge first, "
                 "or send the notebook in the request."
             )
-        model = await self._call(self.contents_manager.get(nb_path, content=True, type="notebook"))
+        model = await self._call(self.contents_manager.get, nb_path, content=True, type="notebook")
         # Round-trip to plain JSON types: NotebookNode and friends stay out of the store.
         notebook = json.loads(json.dumps(model["content"]))
         files: dict[str, str] = {}
@@ -195,10 +195,11 @@ class WorkspaceManager(LoggingConfigurable):
 
     # -- ContentsManager plumbing -------------------------------------------------
 
-    async def _call(self, result: Awaitable[T] | T) -> T:
-        """Await a ContentsManager call and turn its HTTP errors into typed ones."""
+    async def _call(self, method: Callable[..., Awaitable[T] | T], *args: Any, **kwargs: Any) -> T:
+        """Call a ContentsManager method (sync or async) and turn its HTTP errors into
+        typed ones; a sync manager raises in the call itself, so the call happens here."""
         try:
-            return await ensure_async(result)
+            return await ensure_async(method(*args, **kwargs))
         except CodeQuestError:
             raise
         except Exception as exc:
@@ -212,27 +213,33 @@ class WorkspaceManager(LoggingConfigurable):
                 raise Forbidden(message) from exc
             if status in (400, 409):
                 raise InvalidRequest(message) from exc
+            if status is not None and status >= 500:
+                # The disk, not the request: read-only, full, gone. Nothing was changed
+                # that the checkpoint taken before it does not keep.
+                raise WorkspaceUnavailable(
+                    f"Your workspace cannot be changed right now: {message}"
+                ) from exc
             raise
 
     async def _file_exists(self, path: str) -> bool:
-        return bool(await self._call(self.contents_manager.file_exists(path)))
+        return bool(await self._call(self.contents_manager.file_exists, path))
 
     async def _ensure_dirs(self, path: str) -> None:
         parts = [p for p in path.split("/") if p]
         current = ""
         for part in parts:
             current = f"{current}/{part}" if current else part
-            if await self._call(self.contents_manager.dir_exists(current)):
+            if await self._call(self.contents_manager.dir_exists, current):
                 continue
             if await self._file_exists(current):
                 raise InvalidRequest(
                     f"{current} is a file, so the workspace folder cannot be created"
                 )
-            await self._call(self.contents_manager.save({"type": "directory"}, current))
+            await self._call(self.contents_manager.save, {"type": "directory"}, current)
 
     async def _save_notebook(self, path: str, notebook: dict[str, Any]) -> None:
         model = {"type": "notebook", "format": "json", "content": notebook}
-        await self._call(self.contents_manager.save(model, path))
+        await self._call(self.contents_manager.save, model, path)
 
     async def _save_file(self, path: str, data: bytes) -> None:
         try:
@@ -243,14 +250,14 @@ class WorkspaceManager(LoggingConfigurable):
                 "format": "base64",
                 "content": base64.b64encode(data).decode("ascii"),
             }
-        await self._call(self.contents_manager.save(model, path))
+        await self._call(self.contents_manager.save, model, path)
 
     async def _read_text(self, path: str) -> str | None:
         if not await self._file_exists(path):
             return None
         try:
             model = await self._call(
-                self.contents_manager.get(path, content=True, type="file", format="text")
+                self.contents_manager.get, path, content=True, type="file", format="text"
             )
         except InvalidRequest:
             return None  # not UTF-8 text: the grader keeps the challenge's copy
@@ -260,5 +267,5 @@ class WorkspaceManager(LoggingConfigurable):
     async def _checkpoint_if_exists(self, path: str) -> dict[str, Any] | None:
         if not await self._file_exists(path):
             return None
-        cp = await self._call(self.contents_manager.create_checkpoint(path))
+        cp = await self._call(self.contents_manager.create_checkpoint, path)
         return {"id": cp["id"], "last_modified": _iso(cp.get("last_modified"))}

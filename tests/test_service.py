@@ -496,3 +496,30 @@ def test_page_checks():
     for limit, offset in (("0", None), ("x", None), (None, "-1"), ("501", None), ("1.5", None)):
         with pytest.raises(InvalidRequest):
             check_page(limit, offset, 20)
+
+
+# -- faults ---------------------------------------------------------------------
+
+
+async def test_a_locked_database_delays_the_result_but_loses_nothing(catalog, store, tmp_path):
+    import sqlite3
+
+    service = make_service(catalog, store)
+    grader = service.grader
+    queued = await service.submit("alice", "answer", {"mode": "run", "notebook": answer_notebook(42)})
+    sid = queued["id"]
+    await until(lambda: grader.active == 1)
+    # Another writer holds the database for longer than the store's busy timeout (5 s):
+    # the grading's first attempts to record its result fail with "database is locked".
+    blocker = sqlite3.connect(tmp_path / "cq.sqlite", timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    grader.release(sid)
+    await until(lambda: grader.active == 0)
+    await asyncio.sleep(6.5)
+    assert (await store.get_result(sid))["status"] == "running"  # not recorded yet
+    blocker.rollback()
+    blocker.close()
+    final = await service.wait("alice", sid)
+    assert final["status"] == "passed"
+    assert (await store.get_result(sid)) == final
+    await service.stop()

@@ -98,3 +98,51 @@ def test_check_relpath():
     for bad in ("", "/x", "../x", "a/../../x", "a\\b", "a\x00b", "C:/x", 3, None):
         with pytest.raises(InvalidRequest):
             check_relpath(bad)
+
+
+@pytest.fixture
+def read_only_disk(monkeypatch, workspace):
+    """The workspace's file system refuses writes from now on, as a read-only mount does."""
+    import errno
+
+    from jupyter_server.services.contents import fileio
+
+    root = str(disk(workspace))
+
+    def refusing(original):
+        def write(os_path, *args, **kwargs):
+            if str(os_path).startswith(root):
+                raise OSError(errno.EROFS, "Read-only file system", os_path)
+            return original(os_path, *args, **kwargs)
+
+        return write
+
+    # Every write of Jupyter's file contents managers goes through these two.
+    for name in ("atomic_writing", "_simple_writing"):
+        monkeypatch.setattr(fileio, name, refusing(getattr(fileio, name)))
+
+
+async def test_read_only_workspace_is_a_clear_error_and_loses_nothing(
+    workspace, challenge, read_only_disk
+):
+    from codequest_jupyter.errors import WorkspaceUnavailable
+
+    nb_path = disk(workspace) / "codequest" / "helper" / "helper.ipynb"
+    with pytest.raises(WorkspaceUnavailable, match="Read-only file system"):
+        await workspace.open(challenge)
+    assert not nb_path.exists()
+    assert WorkspaceUnavailable.status == 503
+
+
+async def test_restore_into_a_read_only_workspace_keeps_the_current_notebook(
+    workspace, challenge, request
+):
+    from codequest_jupyter.errors import WorkspaceUnavailable
+
+    await workspace.open(challenge)
+    nb_path = disk(workspace) / "codequest" / "helper" / "helper.ipynb"
+    before = nb_path.read_text()
+    request.getfixturevalue("read_only_disk")
+    with pytest.raises(WorkspaceUnavailable):
+        await workspace.restore(challenge, notebook("def quad(x):\n    return 99\n"))
+    assert nb_path.read_text() == before
