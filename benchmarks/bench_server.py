@@ -205,26 +205,32 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.cpu = CpuAccount()
 
-    def __enter__(self) -> Server:
-        home, args = self.home, self.args
-        (home / "root").mkdir()
-        (home / "config").mkdir()
+    def config(self) -> dict:
+        """The server's jupyter_server_config.json."""
+        args = self.args
         options = {"kernel_start": args.kernel_start, "pool_refill": args.refill}
-        (home / "config" / "jupyter_server_config.json").write_text(json.dumps({
+        return {
             "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
+            "IdentityProvider": {"token": TOKEN},
             "CodeQuestApp": {
                 "challenge_dirs": [str(ROOT / "challenges")],
-                "db_url": f"sqlite:///{home / 'codequest.sqlite'}",
+                "db_url": f"sqlite:///{self.home / 'codequest.sqlite'}",
                 "grading_concurrency": args.concurrency,
                 "grader_pool_size": args.pool,
                 "sandbox": args.sandbox,
                 "grading_options": options,
                 "submissions_per_minute": 0,
             },
-        }))
+        }
+
+    def __enter__(self) -> Server:
+        home = self.home
+        (home / "root").mkdir()
+        (home / "config").mkdir()
+        (home / "config" / "jupyter_server_config.json").write_text(json.dumps(self.config()))
         env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).resolve().parent)]),
             "JUPYTER_CONFIG_DIR": str(home / "config"),
             "JUPYTER_DATA_DIR": str(home / "data"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -234,7 +240,6 @@ class Server:
             self.cpu.wrap([
                 sys.executable, "-m", "jupyter_server", f"--port={self.port}", "--ip=127.0.0.1",
                 "--no-browser", "--allow-root", f"--ServerApp.root_dir={home / 'root'}",
-                f"--IdentityProvider.token={TOKEN}",
             ]),
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -265,11 +270,13 @@ class Server:
         self.cpu.close()
         subprocess.run(["rm", "-rf", str(self.home)], check=False)
 
-    def request(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: object = None, *, token: str = TOKEN
+    ) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
             f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-            headers={"Authorization": f"token {TOKEN}"},
+            headers={"Authorization": f"token {token}"},
         )
         with urllib.request.urlopen(req, timeout=600) as response:
             return response.status, response.read()

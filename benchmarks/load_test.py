@@ -25,24 +25,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_server import free_port, percentile  # noqa: E402
+from bench_server import TOKEN, Server, percentile  # noqa: E402
 
 CHALLENGE = "fizzbuzz"
-INSTRUCTOR = ("instructor-token", "instructor")
+INSTRUCTOR = "instructor"
 RIGHT = (ROOT / "challenges" / CHALLENGE / "solution" / "fizzbuzz.py").read_text()
 WRONG = "def fizzbuzz(n):\n    return [str(i) for i in range(1, n + 1)]\n"
 
@@ -56,90 +51,32 @@ def notebook(learner: str, round_no: int, right: bool) -> dict:
     }
 
 
-class LoadServer:
-    """The server under test, with one token per learner."""
+class LoadServer(Server):
+    """The benchmarks' server, with one token per learner and an instructor."""
 
     def __init__(self, tokens: dict[str, str], args: argparse.Namespace):
+        super().__init__(args)
         self.tokens = tokens
-        self.args = args
-        self.home = Path(tempfile.mkdtemp(prefix="codequest-load-"))
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> LoadServer:
-        home = self.home
-        (home / "root").mkdir()
-        (home / "config").mkdir()
-        (home / "config" / "jupyter_server_config.json").write_text(json.dumps({
-            "ServerApp": {
-                "jpserver_extensions": {"codequest_jupyter": True},
-                "identity_provider_class": "load_identity.TokenPerUser",
-            },
-            "TokenPerUser": {"tokens": {**self.tokens, INSTRUCTOR[0]: INSTRUCTOR[1]}},
-            "CodeQuestApp": {
-                "challenge_dirs": [str(ROOT / "challenges")],
-                "db_url": f"sqlite:///{home / 'codequest.sqlite'}",
-                "grading_concurrency": self.args.concurrency,
-                "grader_pool_size": self.args.pool,
-                "sandbox": self.args.sandbox,
-                "submissions_per_minute": 0,
-                "single_user": False,
-                "instructors": [INSTRUCTOR[1]],
-            },
-        }))
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)]),
-            "JUPYTER_CONFIG_DIR": str(home / "config"),
-            "JUPYTER_DATA_DIR": str(home / "data"),
-            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        }
-        self.log = open(home / "server.log", "wb")  # noqa: SIM115 - closed in __exit__
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", f"--port={self.port}", "--ip=127.0.0.1",
-             "--no-browser", "--allow-root", f"--ServerApp.root_dir={home / 'root'}"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                self.request("GET", "/codequest/api/info", token=INSTRUCTOR[0])
-                return self
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    tail = self.log_tail()
-                    self.__exit__()
-                    sys.exit("the server did not start:\n" + tail)
-                time.sleep(0.2)
+    def config(self) -> dict:
+        config = super().config()
+        config["ServerApp"]["identity_provider_class"] = "load_identity.TokenPerUser"
+        # The benchmarks' own token (which Server uses to see it is up) is the instructor's.
+        config["TokenPerUser"] = {"tokens": {**self.tokens, TOKEN: INSTRUCTOR}}
+        config["CodeQuestApp"].update(single_user=False, instructors=[INSTRUCTOR])
+        return config
 
-    def log_tail(self) -> str:
-        return (self.home / "server.log").read_text(errors="replace")[-3000:]
+    def get(self, path: str, *, token: str) -> dict:
+        return json.loads(self.request("GET", path, token=token)[1])
 
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-        subprocess.run(["rm", "-rf", str(self.home)], check=False)
-
-    def request(self, method: str, path: str, body: object = None, *, token: str) -> dict:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=120) as response:
-            return json.loads(response.read())
+    def post(self, path: str, body: object, *, token: str) -> dict:
+        return json.loads(self.request("POST", path, body, token=token)[1])
 
     def pages(self, path: str, *, token: str) -> list[str]:
         """Every submission id of a paginated listing."""
         ids: list[str] = []
         while True:
-            page = self.request("GET", f"{path}?limit=500&offset={len(ids)}", token=token)
+            page = self.get(f"{path}?limit=500&offset={len(ids)}", token=token)
             ids += [s["id"] for s in page["submissions"]]
             if not page["submissions"] or len(ids) >= page["total"]:
                 return ids
@@ -161,14 +98,14 @@ def run(args: argparse.Namespace) -> int:
                 right = (index + round_no) % 2 == 0
                 began = time.perf_counter()
                 try:
-                    reply = server.request(
-                        "POST", f"/codequest/api/challenges/{CHALLENGE}/submissions",
+                    reply = server.post(
+                        f"/codequest/api/challenges/{CHALLENGE}/submissions",
                         {"mode": "submit", "notebook": notebook(name, round_no, right)},
                         token=token,
                     )
                     sid = reply["id"]
                     while True:
-                        result = server.request("GET", f"/codequest/api/submissions/{sid}", token=token)
+                        result = server.get(f"/codequest/api/submissions/{sid}", token=token)
                         if result["status"] in ("passed", "failed", "error"):
                             break
                         if time.monotonic() > deadline:
@@ -203,12 +140,12 @@ def run(args: argparse.Namespace) -> int:
             duplicated += len(ids) - len(set(ids))
             misattributed += [i for i in set(ids) ^ mine]
             for sid in mine:
-                result = server.request("GET", f"/codequest/api/submissions/{sid}", token=token)
-                code = server.request("GET", f"/codequest/api/submissions/{sid}/code", token=token)
+                result = server.get(f"/codequest/api/submissions/{sid}", token=token)
+                code = server.get(f"/codequest/api/submissions/{sid}/code", token=token)
                 source = "".join(code["notebook"]["cells"][0]["source"])
                 if result["user"] != name or f"# by {name}," not in source:
                     misattributed.append(sid)
-        listed = server.pages("/codequest/api/submissions", token=INSTRUCTOR[0])
+        listed = server.pages("/codequest/api/submissions", token=TOKEN)
         duplicated += len(listed) - len(set(listed))
         stray = set(listed) - {s["id"] for s in sent}
 
@@ -235,6 +172,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--pool", type=int, default=2)
     parser.add_argument("--sandbox", default="auto")
+    parser.add_argument("--kernel-start", default="auto", help="auto | fork | exec")
+    parser.add_argument("--refill", default="after_use", help="after_use | eager")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for the whole run")
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 learners")
     args = parser.parse_args()
