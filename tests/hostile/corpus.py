@@ -254,7 +254,11 @@ CASES: list[Case] = [
     Case(
         "fork_bomb", "forks without end",
         cells=(ADD, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"),
-        status="error", error_kind="timeout", within_s=30, needs=UNPRIVILEGED,
+        # Interrupted at the cell's limit; whether the kernel can still run the tests
+        # then depends on the moment (the process limit may leave it no thread to spare):
+        # either way the result names the timed-out cell and nothing is left running.
+        status=("error", "failed"), error_kind="timeout", error_words=("Cell 2",),
+        within_s=30, needs=UNPRIVILEGED,
     ),
     Case(
         "orphans", "leaves a session leader, a double-forked daemon and a thread running",
