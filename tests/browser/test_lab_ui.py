@@ -38,8 +38,13 @@ def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
     show_browser(page)
     page.click(f"[data-challenge-id='{challenge}'] button")
     page.wait_for_selector(f"{VISIBLE_NOTEBOOK} .jp-Notebook")
+    # An earlier test may have left the right sidebar collapsed: open the Tests panel
+    # the way a learner would (its tab), then wait for it to follow the new notebook.
+    page.wait_for_selector("li[data-id='codequest-tests']")
+    if not page.is_visible(PANEL):
+        page.click("li[data-id='codequest-tests']")
     title = lab.api("GET", f"codequest/api/challenges/{challenge}")["title"]
-    page.wait_for_selector(f"{PANEL} h2:text-is('{title}')")
+    page.wait_for_selector(f"{PANEL} h2:text-is('{title}')", timeout=60000)
 
 
 def press(page: Any, label: str) -> None:
