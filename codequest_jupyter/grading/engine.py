@@ -167,8 +167,12 @@ class Grader:
     async def close(self) -> None:
         """Stop the pool and wait until every used kernel and run directory is gone."""
         await self.pool.close()
-        if self._cleanups:
-            await asyncio.gather(*list(self._cleanups), return_exceptions=True)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until the kernels and run directories of finished gradings are gone."""
+        while pending := [task for task in self._cleanups if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def __aenter__(self) -> Grader:
         await self.start()
@@ -247,6 +251,9 @@ class Grader:
         task.add_done_callback(self._cleanups.discard)
 
 
+_NBCLIENT_LOG = logging.getLogger("codequest_jupyter.grading.nbclient")
+
+
 class _GradingClient:
     """Builds the nbclient client that runs a notebook on an already-started kernel."""
 
@@ -283,6 +290,9 @@ class _GradingClient:
             record_timing=False,
             iopub_timeout=2,
             shutdown_kernel="immediate",
+            # Not the server's logger: Jupyter's runs at DEBUG (its handlers filter), and
+            # nbclient formats every message it receives into a debug line.
+            log=_NBCLIENT_LOG,
         )
         client.kc = kernel.kc
         client.on_cell_executed = run.on_cell_executed

@@ -287,7 +287,9 @@ async def start_kernel(
     except Exception as exc:
         await asyncio.to_thread(shutil.rmtree, run_dir, True)
         raise KernelStartError(f"could not start a grading kernel: {exc}") from exc
-    km = _GradingKernelManager(spec, context=_shared_context())
+    # The module's logger, not the application's: Jupyter's runs at DEBUG (its handlers
+    # filter), and jupyter_client formats a debug line for every kernel it starts.
+    km = _GradingKernelManager(spec, context=_shared_context(), log=log)
     km.transport = spec.transport
     if spec.transport == "ipc":
         km.ip = str(run_dir / "kernel")
