@@ -58,6 +58,7 @@ _RLIMITS = {
 }
 
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
 
 
 def apply_limits(limits):
@@ -115,15 +116,32 @@ def tasks_of_uid(uid):
     return count
 
 
-def no_new_privs():
-    """prctl(PR_SET_NO_NEW_PRIVS): set-user-id programs run without their privileges."""
+def prctl(option, arg=0):
+    """prctl(2) with one argument; -1 where it cannot be called."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        return libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                          ctypes.c_ulong(0))
     except (OSError, AttributeError, ImportError):
-        pass
+        return -1
+
+
+def no_new_privs():
+    """prctl(PR_SET_NO_NEW_PRIVS): set-user-id programs run without their privileges."""
+    return prctl(PR_SET_NO_NEW_PRIVS, 1) == 0
+
+
+def drop_bounding_set():
+    """Empty the capability bounding set (needs CAP_SETPCAP, so: before the user switch)."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as fh:
+            last = int(fh.read())
+    except (OSError, ValueError):
+        last = 63
+    for cap in range(last + 1):
+        prctl(PR_CAPBSET_DROP, cap)
 
 
 def _connection_file(argv):
@@ -147,6 +165,9 @@ def confine(config, argv):
         if connection_file and os.path.exists(connection_file):
             # jupyter_client wrote it 0600 as the server's user; the kernel must read it.
             os.chown(connection_file, uid, gid)
+        # Nothing the kernel runs later may hold a capability, even through a program
+        # with file capabilities.
+        drop_bounding_set()
         drop_privileges(uid, gid)
     if config.get("no_new_privs"):
         no_new_privs()
@@ -171,36 +192,48 @@ def redirect_stdio(path):
 
 
 def probe():
-    """Prove a kernel could start here: ipykernel imports, the run dir is writable."""
+    """Prove a kernel could start here: ipykernel imports, the run dir is writable.
+
+    The report goes to ``probe-ok`` in the working directory (the run directory).
+    """
     import ipykernel.kernelapp  # noqa: F401
 
     with open(os.path.join(os.getcwd(), "probe-ok"), "w") as fh:
-        fh.write("ok")
-    print(json.dumps({"ok": True, "uid": os.getuid(), "pid": os.getpid()}), flush=True)
+        fh.write(json.dumps({"ok": True, "uid": os.getuid(), "pid": os.getpid()}))
 
 
-def main(argv=None):
+def main(argv=None, after_confine=None):
+    """Confine this process and become the kernel (``after_confine()`` runs in between)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     config = json.loads(argv.pop(0))
     if isinstance(config, dict) and "limits" not in config and "uid" not in config:
         config = {"limits": config}  # the older form: the limits alone
     confine(config, argv)
-    if argv == ["--probe"]:
-        probe()
-        return
-    from ipykernel.kernelapp import IPKernelApp
-
+    if after_confine is not None:
+        after_confine()
     server_stderr = None
     if config.get("log_file"):
         server_stderr = redirect_stdio(config["log_file"])
     try:
-        IPKernelApp.launch_instance(argv=argv)
+        if argv[:1] == ["--probe"]:
+            probe()
+            return
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(argv)
     except Exception:
         if server_stderr is not None:
             import traceback
 
             os.write(server_stderr, traceback.format_exc().encode(errors="replace"))
         raise
+    finally:
+        # Learner code runs only once the kernel has started, and must not hold the
+        # server's stderr: it would write (or forge) lines of the server's log.
+        if server_stderr is not None:
+            os.close(server_stderr)
+    app.start()
 
 
 if __name__ == "__main__":

@@ -281,22 +281,39 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
             spec.argv, env=spec.env, cwd=str(spec.cwd), capture_output=True, text=True,
             timeout=120, check=False,
         )
-        elapsed = time.perf_counter() - started
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()
-            return f"probe exited with {proc.returncode}: {detail[-1] if detail else 'no output'}"
-        report = json.loads(lines[-1])
-        if plan.uid_strategy != "own" and report.get("uid") == 0:
-            return "the probe still ran as root"
-        log.debug("sandbox probe (%s) passed in %.0f ms", plan.mode, elapsed * 1000)
-        return None
+        reason = probe_outcome(spec, spec.decode_exit(proc.returncode), proc.stderr)
+        if reason is None:
+            log.debug("sandbox probe (%s) passed in %.0f ms", plan.mode,
+                      (time.perf_counter() - started) * 1000)
+        return reason
     except (OSError, subprocess.SubprocessError, ValueError, SandboxUnavailable) as exc:
         return f"probe failed: {exc}"
     finally:
         if spec is not None:
             spec.release()
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def probe_spec(policy: SandboxPolicy, run_dir: Path, workdir: Path) -> LaunchSpec:
+    """A kernel command that only proves a kernel could start (``launcher.py --probe``)."""
+    return _spec(policy, resolve(policy), run_dir, workdir, inner_args=["--probe"])
+
+
+def probe_outcome(spec: LaunchSpec, code: int | None, stderr: str = "") -> str | None:
+    """Why the probe started from ``spec`` failed (``code``: its exit status); None if
+    it passed. Its report is the ``probe-ok`` file it wrote in its run directory."""
+    try:
+        report = json.loads((spec.cwd / "probe-ok").read_text())
+    except (OSError, ValueError):
+        report = None
+    if code != 0 or not isinstance(report, dict):
+        detail = stderr.strip().splitlines()
+        with contextlib.suppress(OSError):
+            detail += (spec.cwd / "kernel.log").read_text(errors="replace").strip().splitlines()
+        return f"probe exited with {code}: {detail[-1] if detail else 'no output'}"
+    if spec.uid is not None and report.get("uid") != spec.uid:
+        return "the probe did not run as the kernel's user"
+    return None
 
 
 # -- uids ------------------------------------------------------------------------------
