@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from codequest_jupyter.grading import bwrap, sandbox
+from codequest_jupyter.grading.forkserver import ForkServer
 from codequest_jupyter.grading.kernels import start_kernel
 from codequest_jupyter.grading.sandbox import (
     LaunchSpec,
@@ -204,6 +205,28 @@ def test_hand_over_never_follows_links(tmp_path):
 # -- real kernels ------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["exec", "fork"])
+async def start(request):
+    """Starts a kernel the way the test is parametrized: exec'd, or forked from a fork
+    server (into its sandbox, when it has one)."""
+    servers: list[ForkServer] = []
+
+    async def starting(policy: SandboxPolicy):
+        server = None
+        if request.param == "fork":
+            server = ForkServer(env_for=lambda home: sandbox.kernel_env(policy, Path(home)))
+            servers.append(server)
+            await server.start()
+        kernel = await start_kernel(policy, warm=False, fork_server=server)
+        assert kernel.forked == (request.param == "fork")
+        return kernel
+
+    starting.method = request.param
+    yield starting
+    for server in servers:
+        await server.close()
+
+
 async def _run(kernel, code: str, timeout: float = 30) -> str:
     out: list[str] = []
 
@@ -246,13 +269,15 @@ PROBE = textwrap.dedent('''
         "parent_pid": os.environ.get("JPY_PARENT_PID"),
         "connect": attempt(lambda: socket.create_connection(("127.0.0.1", PORT), timeout=1)),
         "new_privs": open("/proc/self/status").read().split("NoNewPrivs:")[1].split()[0],
+        "caps": [line.split()[1] for line in open("/proc/self/status")
+                 if line.startswith(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"))],
     }
     print(json.dumps(report, default=str))
 ''')
 
 
 @needs_bwrap
-async def test_bwrap_kernel_is_confined(tmp_path, monkeypatch):
+async def test_bwrap_kernel_is_confined(start, tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "server-secret")
     hidden = Path(tempfile.mkdtemp(prefix=".sandbox-hidden-", dir=Path(__file__).parent))
     (hidden / "secret.txt").write_text("s")
@@ -261,7 +286,7 @@ async def test_bwrap_kernel_is_confined(tmp_path, monkeypatch):
     listener.listen()
     port = listener.getsockname()[1]
     home_secret = Path(tempfile.mkstemp(prefix=".codequest-test-", dir=Path.home())[1])
-    kernel = await start_kernel(SandboxPolicy(mode="bwrap", hide_paths=(str(hidden),)), warm=False)
+    kernel = await start(SandboxPolicy(mode="bwrap", hide_paths=(str(hidden),)))
     try:
         text = await _run(kernel, f"HIDDEN = {str(hidden)!r}\nPORT = {port}\n"
                           f"SERVER_HOME = {str(Path.home())!r}\n" + PROBE)
@@ -286,16 +311,19 @@ async def test_bwrap_kernel_is_confined(tmp_path, monkeypatch):
     assert report["hidden"] == ["ok", []]
     # The server's home is an empty tmpfs (holding only mount points for what is exposed).
     assert home_secret.name not in report["home"][1]
-    assert report["pids"] <= 3  # bwrap's init and the kernel: its own pid namespace
+    # Its own pid namespace: bwrap's init and the kernel (forked: and the placeholder
+    # bwrap ran before the kernel entered the sandbox).
+    assert report["pids"] <= 3
     assert report["nproc"] == SandboxPolicy().processes and report["core"] == 0
     assert report["parent_pid"] == "1" and report["new_privs"] == "1"
+    assert report["caps"] == ["0000000000000000"] * 5
     assert "JUPYTERHUB_API_TOKEN" not in report["env"]
     assert spec.leftovers() == []
 
 
 @needs_bwrap
-async def test_interrupt_reaches_the_sandboxed_kernel():
-    kernel = await start_kernel(SandboxPolicy(mode="bwrap"), warm=False)
+async def test_interrupt_reaches_the_sandboxed_kernel(start):
+    kernel = await start(SandboxPolicy(mode="bwrap"))
     try:
         task = asyncio.ensure_future(_run(kernel, "import time\ntime.sleep(30)\n"))
         await asyncio.sleep(1.0)
@@ -306,6 +334,36 @@ async def test_interrupt_reaches_the_sandboxed_kernel():
         assert (await _run(kernel, "print(6 * 7)")).strip() == "42"
     finally:
         await kernel.dispose()
+
+
+DESCRIPTORS = textwrap.dedent('''
+    import json, os
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    print(json.dumps({"targets": targets, "root": os.stat("/").st_ino, "cwd": os.getcwd()}))
+''')
+
+
+@pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits"])
+async def test_a_kernel_holds_no_descriptor_of_the_outside(mode, start):
+    """Nothing the launcher, the fork server or a forked kernel's keeper had open (the
+    server's stderr, command pipes, bwrap's pipes, a directory) reaches learner code."""
+    kernel = await start(SandboxPolicy(mode=mode))
+    try:
+        report = json.loads((await _run(kernel, DESCRIPTORS)).strip().splitlines()[-1])
+        run_dir = str(kernel.run_dir)
+    finally:
+        await kernel.dispose()
+    for target in report["targets"]:
+        assert (
+            target.startswith(("socket:", "pipe:", "anon_inode:", run_dir, "/proc/"))
+            or target == "/dev/null"
+        ), target
+    assert report["cwd"] == run_dir
 
 
 def _processes_mentioning(marker: str) -> list[int]:
@@ -324,40 +382,64 @@ def _processes_mentioning(marker: str) -> list[int]:
 
 SERVER = textwrap.dedent('''
     import asyncio, sys, time
+    from pathlib import Path
+    from codequest_jupyter.grading.forkserver import ForkServer
     from codequest_jupyter.grading.kernels import start_kernel
-    from codequest_jupyter.grading.sandbox import SandboxPolicy
+    from codequest_jupyter.grading.sandbox import SandboxPolicy, kernel_env
     async def main():
-        kernel = await start_kernel(SandboxPolicy(mode=sys.argv[1]), warm=False)
+        policy = SandboxPolicy(mode=sys.argv[1])
+        server = None
+        if sys.argv[2] == "fork":
+            server = ForkServer(env_for=lambda home: kernel_env(policy, Path(home)))
+            await server.start()
+        kernel = await start_kernel(policy, warm=False, fork_server=server)
+        assert kernel.forked == (server is not None)
         await kernel.kc.execute_interactive(
             "import subprocess\\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\\n", timeout=30,
             output_hook=lambda msg: None)
-        print(kernel.run_dir, flush=True)
+        print(kernel.run_dir, kernel.sandbox.marker, flush=True)
         time.sleep(600)
     asyncio.run(main())
 ''')
 
 
+@pytest.mark.parametrize("method", ["exec", "fork"])
 @pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits"])
-def test_kernel_goes_away_with_a_dead_server(mode, tmp_path):
+def test_kernel_goes_away_with_a_dead_server(mode, method, tmp_path):
     """A server killed with -9 cleans nothing up: its kernels must still die on their own."""
     env = dict(os.environ, TMPDIR=str(tmp_path))
-    server = subprocess.Popen([sys.executable, "-c", SERVER, mode], stdout=subprocess.PIPE,
-                              env=env, text=True)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, mode, method],
+                              stdout=subprocess.PIPE, env=env, text=True)
+
+    def kernel_alive() -> list[int]:
+        """The kernel's interpreter (forked or not) and the sandbox around it. (Without a
+        pid namespace, a session leader the learner started outlives a killed server.)"""
+        exe = os.path.realpath(sys.executable)
+        pythons = [p for p in sandbox.processes_with_marker(marker) if _exe(p) == exe]
+        return _processes_mentioning(run_dir) + pythons
+
     try:
-        run_dir = server.stdout.readline().strip()
+        run_dir, marker = server.stdout.readline().split()
         assert run_dir.startswith(str(tmp_path)), run_dir
-        assert _processes_mentioning(run_dir)
+        assert sandbox.processes_with_marker(marker)
         server.kill()
         server.wait()
         deadline = time.monotonic() + 10
-        while _processes_mentioning(run_dir) and time.monotonic() < deadline:
+        while kernel_alive() and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _processes_mentioning(run_dir) == []
+        assert kernel_alive() == []
     finally:
         server.kill()
     if mode == "bwrap":
         # The session leader the notebook started lived in the sandbox's pid namespace.
         assert not [p for p in _processes_mentioning("sleep 600") if _env_mentions(p, run_dir)]
+
+
+def _exe(pid: int) -> str | None:
+    try:
+        return os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        return None
 
 
 def _env_mentions(pid: int, text: str) -> bool:
@@ -368,8 +450,8 @@ def _env_mentions(pid: int, text: str) -> bool:
 
 
 @pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits"])
-async def test_dispose_kills_what_the_kernel_left_running(mode):
-    kernel = await start_kernel(SandboxPolicy(mode=mode), warm=False)
+async def test_dispose_kills_what_the_kernel_left_running(mode, start):
+    kernel = await start(SandboxPolicy(mode=mode))
     spec = kernel.sandbox
     try:
         await _run(kernel, textwrap.dedent('''
@@ -385,17 +467,17 @@ async def test_dispose_kills_what_the_kernel_left_running(mode):
         assert len(spec.leftovers()) >= 3  # the kernel, sleep, the daemon
     finally:
         await kernel.dispose()
-    assert spec.leftovers() == []
+    assert spec.leftovers() == [] and sandbox.processes_with_marker(spec.marker) == []
     assert not Path(kernel.run_dir).exists()
 
 
 @pytest.mark.skipif(not ROOT, reason="kernels switch users only under a root server")
-async def test_each_kernel_has_its_own_uid_and_gives_it_back():
+async def test_each_kernel_has_its_own_uid_and_gives_it_back(start):
     policy = SandboxPolicy(mode="bwrap" if BWRAP_USABLE else "rlimits")
     if sandbox.resolve(policy).uid_strategy != "per-kernel":
         pytest.skip("this platform's kernels cannot run as other users (Python not readable)")
-    first = await start_kernel(policy, warm=False)
-    second = await start_kernel(policy, warm=False)
+    first = await start(policy)
+    second = await start(policy)
     try:
         uids = {first.sandbox.uid, second.sandbox.uid}
         assert len(uids) == 2 and 0 not in uids
@@ -408,8 +490,8 @@ async def test_each_kernel_has_its_own_uid_and_gives_it_back():
 
 
 @pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits", "none"])
-async def test_kernel_output_stays_out_of_the_servers_log(mode, capfd):
-    kernel = await start_kernel(SandboxPolicy(mode=mode), warm=False)
+async def test_kernel_output_stays_out_of_the_servers_log(mode, start, capfd):
+    kernel = await start(SandboxPolicy(mode=mode))
     try:
         await _run(kernel, textwrap.dedent('''
             import os, sys

@@ -187,6 +187,21 @@ def command(
     return argv
 
 
+def split_command(argv: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """``(bwrap and its options, the sandboxed command)`` of a :func:`command` argv.
+
+    None when ``argv`` is not a command this module built.
+    """
+    n = len(_IGNORE_SIGINT)
+    if list(argv[:n]) != _IGNORE_SIGINT or "--" not in argv[n:]:
+        return None
+    end = list(argv).index("--", n)
+    options, inner = list(argv[n:end]), list(argv[end + 1:])
+    if len(options) < 2 or "--die-with-parent" not in options or not inner:
+        return None
+    return options, inner
+
+
 def decode_exit(code: int | None) -> int | None:
     """A kernel's exit status as Popen would report it without bwrap in between.
 

@@ -22,9 +22,10 @@ object per line:
   signal N).
 
 When the server goes away (stdin closes) the fork server kills every child it forked
-and exits. Only kernel commands of the plain launcher form (``python .../launcher.py
-CONFIG ...``) can be forked; anything else (a kernel wrapped in bubblewrap, say) is
-started as a process of its own.
+and exits. Kernel commands of the launcher form (``python .../launcher.py CONFIG ...``)
+can be forked, bare or wrapped in a bubblewrap sandbox (:func:`.bwrap.command`): then the
+child builds that sandbox with bwrap and forks the kernel inside it (:mod:`.nsenter`).
+Anything else is started as a process of its own.
 
 A forked child's ``/proc/PID/environ`` would show the fork server's environment, not
 the kernel's; the sandbox finds a kernel's leftover processes by a marker variable in
@@ -46,17 +47,24 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from . import bwrap as _bwrap
+
 LAUNCHER_MODULE = "codequest_jupyter.grading.launcher"
 LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
 # Must match codequest_jupyter.grading.sandbox.MARKER_ENV; a marker is 16 hex digits.
 MARKER_ENV = "CODEQUEST_KERNEL"
 _PLACEHOLDER = "0" * 16
+PR_SET_CHILD_SUBREAPER = 36
 
 log = logging.getLogger(__name__)
 
 
 def launcher_args(cmd: list[str]) -> list[str] | None:
-    """The launcher's arguments when ``cmd`` runs the plain launcher, else None."""
+    """The launcher's arguments when ``cmd`` runs the launcher (in a bwrap sandbox or
+    not), else None."""
+    sandboxed = _bwrap.split_command(cmd)
+    if sandboxed is not None:
+        cmd = sandboxed[1]
     if not cmd or cmd[0] != sys.executable:
         return None
     if len(cmd) >= 4 and cmd[1:3] == ["-m", LAUNCHER_MODULE]:
@@ -67,7 +75,7 @@ def launcher_args(cmd: list[str]) -> list[str] | None:
 
 
 def forkable(cmd: list[str]) -> bool:
-    """Whether a kernel command is the plain launcher, which the fork server can run."""
+    """Whether a kernel command is the launcher, which the fork server can run."""
     return launcher_args(cmd) is not None
 
 
@@ -105,6 +113,14 @@ def _preload() -> None:
         raise RuntimeError(f"the fork server has {threading.active_count()} threads after preloading")
 
 
+def _become_subreaper() -> None:
+    """Adopt the orphans of our children (Linux): when a sandboxed kernel's keeper dies
+    before the kernel, the kernel is reaped here at once, not whenever init gets to it."""
+    from .launcher import prctl
+
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
 def _mark_environ_block(value: str) -> None:
     """Write the kernel's marker over the placeholder in ``/proc/self/environ``."""
     import ctypes
@@ -138,12 +154,17 @@ def _child(request: dict[str, Any], close_fds: list[int]) -> None:
             with contextlib.suppress(OSError):
                 os.close(fd)
         cwd = request["cwd"]
+        if request["env"].get(MARKER_ENV):
+            _mark_environ_block(request["env"][MARKER_ENV])
+        sandboxed = _bwrap.split_command(request["cmd"])
+        after_confine = None
+        if sandboxed is not None:
+            # From here on this is the kernel, forked inside the sandbox.
+            after_confine = _enter_sandbox(sandboxed[0], request)
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(request["env"])
         os.environ["JPY_PARENT_PID"] = str(os.getppid())
-        if request["env"].get(MARKER_ENV):
-            _mark_environ_block(request["env"][MARKER_ENV])
         import tempfile as _tempfile
 
         _tempfile.tempdir = None  # TMPDIR is the kernel's own now
@@ -160,7 +181,7 @@ def _child(request: dict[str, Any], close_fds: list[int]) -> None:
         parent = str(os.getppid())
         with contextlib.suppress(ValueError, TypeError, AttributeError, IndexError):
             parent = str(json.loads(args[0]).get("set_env", {}).get("JPY_PARENT_PID", parent))
-        launcher.main([*args, f"--IPKernelApp.parent_handle={parent}"])
+        launcher.main([*args, f"--IPKernelApp.parent_handle={parent}"], after_confine=after_confine)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -171,6 +192,37 @@ def _child(request: dict[str, Any], close_fds: list[int]) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _enter_sandbox(options: list[str], request: dict[str, Any]) -> Callable[[], None]:
+    """Build the kernel's bwrap sandbox, enter it and fork the kernel inside.
+
+    This process stays outside as the sandbox's keeper (see :mod:`.nsenter`) and never
+    returns; the kernel returns, with the check to make once the launcher has switched
+    users.
+    """
+    from . import launcher, nsenter
+
+    parent = os.getppid()
+    # The keeper dies with the fork server; bwrap and the kernel die with the keeper.
+    launcher.prctl(nsenter.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        raise SystemExit("codequest: the fork server went away")
+    env = {"PATH": request["env"].get("PATH") or os.defpath}
+    sandbox = nsenter.start(options, env)
+    try:
+        nsenter.join(sandbox, request["cwd"])
+        # An interrupt for the kernel reaches its whole process group: not the keeper.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        pid = os.fork()
+    except BaseException:
+        sandbox.stop()
+        raise
+    if pid:
+        nsenter.keep(sandbox, pid)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    nsenter.harden()
+    return nsenter.check_unprivileged
 
 
 def serve() -> None:
@@ -193,6 +245,7 @@ def serve() -> None:
             data = data[os.write(cmd_out, data):]
 
     _preload()
+    _become_subreaper()
 
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
@@ -206,7 +259,9 @@ def serve() -> None:
     selector.register(wake_r, selectors.EVENT_READ)
 
     def reap() -> None:
-        while children:
+        # Orphans of a child (a sandboxed kernel whose keeper died first, bwrap) are
+        # reaped here too: this process is their subreaper.
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -214,8 +269,9 @@ def serve() -> None:
                 return
             if pid == 0:
                 return
-            children.discard(pid)
-            send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+            if pid in children:
+                children.discard(pid)
+                send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
     def kill_all() -> None:
         for pid in list(children):

@@ -7,7 +7,8 @@ harness's warm-up (imports and one throwaway pytest session on a fixed test).
 Kernels are started either as processes of their own (``exec``) or forked from a fork
 server that has imported ipykernel and pytest once (``fork``, see :mod:`.forkserver`):
 about 0.1 s of CPU per kernel instead of 0.6 s. Forking needs a kernel command of the
-plain launcher form; a sandbox that wraps the kernel (bubblewrap) is started with exec.
+launcher form, bare or in a bubblewrap sandbox (which the forked kernel then enters, see
+:mod:`.nsenter`); where entering a sandbox fails its one-time check, kernels are exec'd.
 """
 
 from __future__ import annotations
@@ -34,7 +35,16 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.provisioning import LocalProvisioner
 
 from .forkserver import ForkedProcess, ForkServer, ForkServerError, forkable
-from .sandbox import LaunchSpec, SandboxPolicy, kernel_env, launch_spec
+from .bwrap import split_command
+from .sandbox import (
+    LaunchSpec,
+    SandboxPolicy,
+    SandboxUnavailable,
+    kernel_env,
+    launch_spec,
+    probe_outcome,
+    probe_spec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,25 +197,14 @@ class GradingKernel:
             self.sandbox.hand_over(path)
 
     def memory_mb(self) -> float | None:
-        """The kernel's memory (proportional set size: shared pages split), blocking."""
+        """The memory of the kernel's process and its descendants (the sandbox's
+        processes, a forked kernel's keeper), as proportional set size: shared pages
+        split. Blocking."""
         pid = self.pid
         if pid is None:
             return None
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("Pss:"):
-                        return int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            pass
-        try:
-            with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            pass
-        return None
+        sizes = [mb for mb in map(_process_mb, _process_tree(pid)) if mb is not None]
+        return sum(sizes) if sizes else None
 
     async def is_alive(self) -> bool:
         try:
@@ -252,6 +251,32 @@ class GradingKernel:
             # Whatever the kernel left running (forks, setsid'd children) dies here.
             await asyncio.to_thread(self.sandbox.release)
         await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants now (Linux ``/proc``; just ``pid`` elsewhere)."""
+    tree, todo = [], [pid]
+    while todo and len(tree) < 10_000:
+        current = todo.pop()
+        tree.append(current)
+        with contextlib.suppress(OSError, ValueError), open(
+            f"/proc/{current}/task/{current}/children", encoding="ascii"
+        ) as fh:
+            todo.extend(int(p) for p in fh.read().split())
+    return tree
+
+
+def _process_mb(pid: int) -> float | None:
+    """One process's PSS (its RSS where PSS is not reported), in MiB."""
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            with open(f"/proc/{pid}/{name}", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith(key):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 async def start_kernel(
@@ -615,7 +640,7 @@ class KernelPool:
             if not self._fork_wanted:
                 (log.warning if self.start_method == "fork" else log.info)(
                     "grading kernels are started as processes of their own: the sandbox's "
-                    "kernel command (bubblewrap) cannot be forked"
+                    "kernel command cannot be forked"
                 )
         if not self._fork_wanted or self._closed:
             return
@@ -642,6 +667,26 @@ class KernelPool:
                     spec.release()
             shutil.rmtree(run_dir, ignore_errors=True)
 
+    async def _check_sandboxed_fork(self, server: ForkServer) -> str | None:
+        """Fork one probe into its sandbox (when kernels have one); None if that worked."""
+        run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
+        workdir = run_dir / "work"
+        workdir.mkdir()
+        spec = None
+        try:
+            spec = await asyncio.to_thread(probe_spec, self.policy, run_dir, workdir)
+            if split_command(spec.argv) is None:
+                return None
+            process = await server.spawn(spec.argv, spec.env, str(spec.cwd))
+            code = await asyncio.wait_for(process.wait_async(), self.startup_timeout)
+            return await asyncio.to_thread(probe_outcome, spec, spec.decode_exit(code))
+        except (asyncio.TimeoutError, ForkServerError, OSError, SandboxUnavailable) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            if spec is not None:
+                await asyncio.to_thread(spec.release)
+            await asyncio.to_thread(shutil.rmtree, run_dir, True)
+
     async def _run_fork_server(self) -> None:
         old, self._fork_server = self._fork_server, None
         try:
@@ -658,6 +703,14 @@ class KernelPool:
                 log.warning("grading kernels are started with exec for now: %s", exc)
                 return
             if self._closed:
+                await server.close()
+                return
+            reason = await self._check_sandboxed_fork(server)
+            if reason is not None:
+                # Not a passing failure: this platform cannot enter its sandboxes.
+                log.warning("grading kernels are started as processes of their own: a "
+                            "kernel forked into its sandbox failed (%s)", reason)
+                self._fork_wanted = False
                 await server.close()
                 return
             self._fork_failures = 0
