@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from hostile import corpus
 from hostile.corpus import CASES, Case
-from procs import kernel_processes
+from procs import _state_and_ppid, kernel_processes
 
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import (
@@ -166,8 +166,31 @@ def hostile_env(tmp_path_factory):
         policy_hidden.rmdir()
 
 
-def settings(env: HostileEnv) -> GradingSettings:
-    return GradingSettings(sandbox="auto", pool_size=0, hide_paths=[str(env.policy_hidden)])
+def settings(env: HostileEnv, kernel_start: str = "auto") -> GradingSettings:
+    return GradingSettings(sandbox="auto", pool_size=0, hide_paths=[str(env.policy_hidden)],
+                           kernel_start=kernel_start)
+
+
+# Every case runs with kernels forked from the fork server (into their sandbox), as a
+# running server starts them, and with kernels exec'd (as when the fork server is down).
+KERNEL_STARTS = ("fork", "exec")
+
+
+async def started_grader(env: HostileEnv, kernel_start: str) -> Grader:
+    grader = Grader(settings(env, kernel_start))
+    if kernel_start == "fork":
+        await grader.start()
+        assert await grader.pool.wait_fork_server(60), "kernels are not forked here"
+    return grader
+
+
+def kernel_leftovers(specs: list[sandbox.LaunchSpec]) -> list[int]:
+    """Processes of these kernels still alive, found by uid or by the kernel's marker."""
+    found: set[int] = set()
+    for spec in specs:
+        found.update(spec.leftovers())
+        found.update(sandbox.processes_with_marker(spec.marker))
+    return sorted(found)
 
 
 def capabilities(env: HostileEnv) -> set[str]:
@@ -256,13 +279,14 @@ def _check_outcome(case: Case, result, env: HostileEnv) -> None:
                 assert test.message is None
 
 
+@pytest.mark.parametrize("kernel_start", KERNEL_STARTS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-async def test_hostile_notebook(case: Case, hostile_env, runs, recorded_specs):
+async def test_hostile_notebook(case: Case, kernel_start, hostile_env, runs, recorded_specs):
     missing = set(case.needs) - capabilities(hostile_env)
     if missing:
         pytest.skip(f"needs {', '.join(sorted(missing))}, which this platform's sandbox "
                     "cannot give: running it here could harm the machine")
-    grader = Grader(settings(hostile_env))
+    grader = await started_grader(hostile_env, kernel_start)
     started = time.monotonic()
     try:
         if case.invalid:
@@ -276,11 +300,15 @@ async def test_hostile_notebook(case: Case, hostile_env, runs, recorded_specs):
                 mode="submit",
             )
         elapsed = time.monotonic() - started
+        # The grading's own clean-up leaves nothing behind (before the fork server,
+        # which kills whatever it forked, is closed).
+        await grader.settle()
+        assert kernel_leftovers(recorded_specs) == [], "processes left by a kernel"
     finally:
         await grader.close()
     # Nothing left behind: no process of any kernel of this run, no run directory.
-    for spec in recorded_specs:
-        assert spec.leftovers() == [], f"processes left by a kernel: {spec.leftovers()}"
+    assert kernel_leftovers(recorded_specs) == []
+    assert case.invalid or recorded_specs
     assert kernel_processes(str(runs)) == []
     assert list(runs.iterdir()) == []
     if result is None:
@@ -295,17 +323,20 @@ def test_corpus_is_large_and_named_uniquely():
     assert all(c.attack for c in CASES)
 
 
-def _python_kernels(marker: str) -> list[int]:
-    """The kernel interpreters themselves (not the bwrap or shell processes around them)."""
+def _python_kernels(specs: list[sandbox.LaunchSpec]) -> list[int]:
+    """The kernel interpreters themselves: not the bwrap or shell processes around them,
+    nor the keeper a forked kernel's sandbox has outside it (the kernel's parent)."""
     exe = os.path.realpath(sys.executable)
-    out = []
-    for pid in kernel_processes(marker):
-        try:
-            if os.path.realpath(f"/proc/{pid}/exe") == exe:
-                out.append(pid)
-        except OSError:
-            continue
-    return out
+    pythons = set()
+    for spec in specs:
+        for pid in sandbox.processes_with_marker(spec.marker):
+            try:
+                if os.path.realpath(f"/proc/{pid}/exe") == exe:
+                    pythons.add(pid)
+            except OSError:
+                continue
+    parents = {found[1] for found in map(_state_and_ppid, pythons) if found is not None}
+    return sorted(pythons - parents)
 
 
 SLOW_TESTS = '''
@@ -325,7 +356,10 @@ def test_last():
 '''
 
 
-async def test_kernel_killed_from_outside_mid_test(tmp_path, runs, recorded_specs, hostile_env):
+@pytest.mark.parametrize("kernel_start", KERNEL_STARTS)
+async def test_kernel_killed_from_outside_mid_test(
+    kernel_start, tmp_path, runs, recorded_specs, hostile_env
+):
     """kill -9 of the kernel during a slow test: that test errors, truthfully; the rest go on."""
     root = tmp_path / "ch"
     path = corpus.make_target_challenge(root, "unused")
@@ -344,11 +378,11 @@ async def test_kernel_killed_from_outside_mid_test(tmp_path, runs, recorded_spec
     async def on_event(kind, data):
         if kind == "test" and data["name"] == "test_first":
             await asyncio.sleep(0.5)  # test_slow is sleeping now
-            for pid in _python_kernels(str(runs)):
+            for pid in _python_kernels(recorded_specs):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 
-    grader = Grader(settings(hostile_env))
+    grader = await started_grader(hostile_env, kernel_start)
     started = time.monotonic()
     try:
         result = await grader.grade(challenge, nb, mode="run", on_event=on_event)
@@ -364,6 +398,5 @@ async def test_kernel_killed_from_outside_mid_test(tmp_path, runs, recorded_spec
     assert "SIGKILL" in result.error.message and "test_slow" in result.error.message
     slow = next(t for t in result.tests if t.name == "test_slow")
     assert "SIGKILL" in slow.message
-    for spec in recorded_specs:
-        assert spec.leftovers() == []
+    assert kernel_leftovers(recorded_specs) == []
     assert kernel_processes(str(runs)) == [] and list(runs.iterdir()) == []

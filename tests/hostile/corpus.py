@@ -148,6 +148,18 @@ ISOLATION = frozenset({"isolation", "unprivileged"})
 UNPRIVILEGED = frozenset({"unprivileged"})
 
 
+def _parent_out_of_reach(result, env, report) -> None:
+    """An exec'd kernel's parent is a process it may not signal (refused). A kernel forked
+    into its sandbox has its parent outside its pid namespace: ``getppid()`` is 0 there,
+    and ``kill(0, ...)`` signals the kernel's own process group, so it killed itself."""
+    if result.status == "passed":
+        assert "refused" in report, report[:500]
+        assert {t.name: t.status for t in result.tests} == ALL_PASS
+    else:
+        assert result.error is not None and result.error.kind == "kernel_died", result.error
+        assert "SIGKILL" in result.error.message and result.error.cell == 1
+
+
 def _host_untouched(result, env, report) -> None:
     for path in env.must_not_exist():
         assert not path.exists(), f"{path} was created outside the sandbox"
@@ -352,7 +364,7 @@ CASES: list[Case] = [
         "kill_parent", "kills its parent process (the server, without a sandbox)",
         cells=(ADD, ("import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
                     "    REPORT = 'sent'\nexcept OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n")),
-        status="passed", tests=ALL_PASS, needs=UNPRIVILEGED,
+        status=("passed", "error"), check=_parent_out_of_reach, needs=UNPRIVILEGED,
     ),
     Case(
         "kill_everything", "kill(-1, SIGKILL): every process it may signal",
