@@ -44,7 +44,15 @@ def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
     if not page.is_visible(PANEL):
         page.click("li[data-id='codequest-tests']")
     title = lab.api("GET", f"codequest/api/challenges/{challenge}")["title"]
-    page.wait_for_selector(f"{PANEL} h2:text-is('{title}')", timeout=60000)
+    try:
+        page.wait_for_selector(f"{PANEL} h2:text-is('{title}')", timeout=60000)
+    except Exception as exc:
+        tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").evaluate_all(
+            "els => els.map(e => [e.title, e.classList.contains('lm-mod-current')])"
+        )
+        shown = page.locator(PANEL).inner_text() if page.is_visible(PANEL) else "(panel hidden)"
+        raise AssertionError(f"the Tests panel did not follow {challenge}: it shows "
+                             f"{shown[:500]!r}; main-area tabs {tabs}") from exc
 
 
 def press(page: Any, label: str) -> None:
