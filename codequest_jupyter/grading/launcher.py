@@ -116,14 +116,18 @@ def tasks_of_uid(uid):
     return count
 
 
+_libc = []
+
+
 def prctl(option, arg=0):
     """prctl(2) with one argument; -1 where it cannot be called."""
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                          ctypes.c_ulong(0))
+        if not _libc:
+            _libc.append(ctypes.CDLL(None, use_errno=True))
+        return _libc[0].prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                              ctypes.c_ulong(0))
     except (OSError, AttributeError, ImportError):
         return -1
 
