@@ -54,18 +54,11 @@ from codequest_jupyter.grading import Grader, GradingSettings  # noqa: E402
 from codequest_jupyter.grading.harness import PYTEST_OPTIONS  # noqa: E402
 from codequest_jupyter.validate import solution_submission  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server import percentile  # noqa: E402
+
 
 # -- figures ---------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = q * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 class Table:

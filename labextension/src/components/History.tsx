@@ -5,23 +5,22 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
-import { formatDuration, formatWhen, scoreText } from '../format';
+import {
+  formatDuration,
+  formatWhen,
+  scoreText,
+  testStatusLabel
+} from '../format';
 import type { ISubmissionSummary } from '../tokens';
 
 function statusGlyph(
   status: ISubmissionSummary['status'],
   trans: TranslationBundle
 ): { glyph: string; label: string; tone: string } {
-  switch (status) {
-    case 'passed':
-      return { glyph: '✓', label: trans.__('passed'), tone: 'pass' };
-    case 'failed':
-      return { glyph: '✗', label: trans.__('failed'), tone: 'fail' };
-    case 'error':
-      return { glyph: '⚠', label: trans.__('error'), tone: 'warn' };
-    default:
-      return { glyph: '…', label: trans.__('running'), tone: 'idle' };
-  }
+  // A finished submission reads like a test with that outcome.
+  return status === 'passed' || status === 'failed' || status === 'error'
+    ? testStatusLabel(status, trans)
+    : { glyph: '…', label: trans.__('running'), tone: 'idle' };
 }
 
 /** The fraction of tests passed, 0..1. */
