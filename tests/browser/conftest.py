@@ -212,6 +212,14 @@ def page(request: pytest.FixtureRequest, chromium: Any, lab: Lab) -> Iterator[An
     page.set_default_timeout(30000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Requests still in flight, to tell a hung request from a UI that did not ask.
+    pending: dict[Any, float] = {}
+    page.on("request", lambda req: pending.__setitem__(req, time.monotonic()))
+    page.on("requestfinished", lambda req: pending.pop(req, None))
+    page.on("requestfailed", lambda req: pending.pop(req, None))
+    page.codequest_pending = lambda: [
+        f"{req.method} {req.url} ({time.monotonic() - at:.0f} s)" for req, at in pending.items()
+    ]
     page.goto(lab.lab_url())
     page.wait_for_selector("#jp-main-dock-panel")
     yield page

@@ -52,7 +52,8 @@ def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
         )
         shown = page.locator(PANEL).inner_text() if page.is_visible(PANEL) else "(panel hidden)"
         raise AssertionError(f"the Tests panel did not follow {challenge}: it shows "
-                             f"{shown[:500]!r}; main-area tabs {tabs}") from exc
+                             f"{shown[:500]!r}; main-area tabs {tabs}; requests in flight: "
+                             f"{page.codequest_pending()}") from exc
 
 
 def press(page: Any, label: str) -> None:

@@ -14,6 +14,9 @@ export function useSignals(
     for (const signal of connected) {
       signal.connect(slot);
     }
+    // A signal may have fired between the render and this subscription (the model
+    // answered quickly): render once more, or that change would never show.
+    slot();
     return () => {
       for (const signal of connected) {
         signal.disconnect(slot);
