@@ -40,6 +40,7 @@ if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0]) == os.pa
 ):
     del sys.path[0]
 
+import functools
 import json
 import signal
 
@@ -116,7 +117,12 @@ def tasks_of_uid(uid):
     return count
 
 
-_libc = []
+@functools.lru_cache(maxsize=1)
+def libc():
+    """The C library, loaded once (ctypes)."""
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def prctl(option, arg=0):
@@ -124,10 +130,8 @@ def prctl(option, arg=0):
     try:
         import ctypes
 
-        if not _libc:
-            _libc.append(ctypes.CDLL(None, use_errno=True))
-        return _libc[0].prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                              ctypes.c_ulong(0))
+        return libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                            ctypes.c_ulong(0))
     except (OSError, AttributeError, ImportError):
         return -1
 

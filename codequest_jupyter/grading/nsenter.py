@@ -76,16 +76,10 @@ class SandboxEntryError(RuntimeError):
     """The sandbox could not be built or entered."""
 
 
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
 def _check(result: int, what: str) -> None:
     if result != 0:
         err = ctypes.get_errno()
         raise SandboxEntryError(f"{what}: {os.strerror(err)}")
-
-
 
 
 @dataclass
@@ -104,29 +98,18 @@ class Sandbox:
             self.proc.wait(10)
 
 
-def _read_line(fd: int, deadline: float) -> bytes:
+def _read(fd: int, deadline: float, what: str, line: bool = False) -> bytes:
+    """What ``fd`` gives until end of file (or the first newline), by ``deadline``."""
     data = b""
-    while not data.endswith(b"\n"):
+    while not (line and data.endswith(b"\n")):
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise SandboxEntryError("bubblewrap did not start the sandbox in time")
-        chunk = os.read(fd, 4096)
+            raise SandboxEntryError(f"bubblewrap did not {what} in time")
+        chunk = os.read(fd, 65536)
         if not chunk:
             break
         data += chunk
     return data
-
-
-def _read_all(fd: int, deadline: float) -> bytes:
-    data = b""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise SandboxEntryError("bubblewrap did not report its sandbox in time")
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return data
-        data += chunk
 
 
 def _children(pid: int) -> list[int]:
@@ -157,12 +140,13 @@ def start(bwrap_argv: list[str], env: dict[str, str], timeout: float = 30) -> Sa
     try:
         deadline = time.monotonic() + timeout
         try:
-            info = json.loads(_read_all(info_r, deadline) or b"{}")
+            info = json.loads(_read(info_r, deadline, "report its sandbox") or b"{}")
             sandbox.init_pid = int(info["child-pid"])
         except (ValueError, KeyError, TypeError) as exc:
             raise SandboxEntryError(f"bubblewrap failed (exit code {proc.poll()})") from exc
         assert proc.stdout is not None
-        if _read_line(proc.stdout.fileno(), deadline).strip() != b"ready":
+        ready = _read(proc.stdout.fileno(), deadline, "start the sandbox", line=True)
+        if ready.strip() != b"ready":
             raise SandboxEntryError(f"bubblewrap failed (exit code {proc.poll()})")
         # bwrap's init is pid 1 of the sandbox; the placeholder (its only child) runs in
         # the namespaces bwrap made for the command itself.
@@ -215,7 +199,7 @@ def _user_namespaces(pid: int) -> list[int]:
 def join(sandbox: Sandbox, cwd: str) -> None:
     """Enter every namespace of the placeholder, its root, then ``cwd`` (single-threaded)."""
     pid = sandbox.holder_pid
-    libc = _libc()
+    libc = launcher.libc()
     users: list[int] = []
     fds: list[tuple[str, int, int]] = []
     root = -1
@@ -323,7 +307,7 @@ def drop_capabilities() -> None:
     """Clear the effective, permitted and inheritable capability sets."""
     header = _CapHeader(_CAP_VERSION_3, 0)
     data = (_CapData * 2)()
-    _check(_libc().capset(ctypes.byref(header), data), "capset")
+    _check(launcher.libc().capset(ctypes.byref(header), data), "capset")
 
 
 def status_fields(names: tuple[str, ...]) -> dict[str, str]:
