@@ -376,6 +376,42 @@ def _make_phase_hooks(recorder):
     return _PhaseTimeouts()
 
 
+def _make_phases(later):
+    """A pytest plugin running the session's tests in phases, each collected only once
+    the one before has run to the end.
+
+    The first phase is what the session collected from its arguments; each callable in
+    ``later`` writes the files of the next phase and returns the paths to collect. A
+    phase whose files fail to import does not run its other tests (as pytest does for a
+    whole session) and does not stop the phases after it.
+    """
+    import pytest
+
+    def run(session, errors_before):
+        if session.testsfailed > errors_before and not session.config.option.continue_on_collection_errors:
+            return
+        items = session.items
+        for i, item in enumerate(items):
+            nextitem = items[i + 1] if i + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
+
+    class _Phases:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session):
+            run(session, errors_before=0)
+            for write in later:
+                errors_before = session.testsfailed
+                session.perform_collect(write())
+                run(session, errors_before)
+            return True
+
+    return _Phases()
+
+
 _unittest_compare: dict = {}
 _unittest_current: list = [None]
 
@@ -487,42 +523,48 @@ def run_tests(payload):
     suite_dir = tempfile.mkdtemp(prefix="suite-", dir=payload.get("run_dir") or None)
     with open(os.path.join(suite_dir, "pytest.ini"), "w") as fh:
         fh.write("[pytest]\npython_files = test_*.py *_test.py\n")
-    # Test modules must not be taken from an earlier run or a learner file of that name.
-    for rel in payload["files"]:
-        stem = os.path.splitext(os.path.basename(rel))[0]
-        sys.modules.pop(stem, None)
-
     recorder = _Recorder(
         channel, suite_dir, hidden_prefix,
         payload.get("timeout_s", 10), payload.get("output_limit", 65536),
     )
     _patch_unittest()
 
-    def session(files):
+    def write(files):
+        # Test modules must not be taken from an earlier run or a learner file of that name.
+        for rel in files:
+            sys.modules.pop(os.path.splitext(os.path.basename(rel))[0], None)
         _write_files(suite_dir, files)
-        tops = sorted({rel.split("/", 1)[0] for rel in files})
-        args = [os.path.join(suite_dir, t) for t in tops] + [
-            "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"), *PYTEST_OPTIONS,
-        ]
-        for nodeid in payload.get("deselect", []):
-            # Tests already reported by an earlier kernel of this run.
-            args += ["--deselect", nodeid]
-        # pytest's own report is not wanted: results travel on the channel.
-        with contextlib.redirect_stdout(io.StringIO()):
-            return int(pytest.main(args, plugins=[recorder, _make_phase_hooks(recorder)]))
+        return [os.path.join(suite_dir, t) for t in sorted({rel.split("/", 1)[0] for rel in files})]
 
     cwd = os.getcwd()
     started = time.perf_counter()
-    codes = []
+    # Public tests run first, before the hidden tests exist on disk or in memory: learner
+    # code they call, and whatever it prints into their visible output, cannot reach the
+    # hidden tests' source. The hidden tests are written and collected once the public
+    # ones have finished, in the same pytest session (a second session would cost its
+    # configuration and plugin set-up again).
+    def write_later(files):
+        def later():
+            os.chdir(cwd)  # where the tests before may have left it
+            return write(files)
+
+        return later
+
+    phases = [files for files in (public, hidden) if files]
+    code = 0
     try:
-        # Public tests run in a session of their own, before the hidden tests exist on
-        # disk or in memory: learner code they call, and whatever it prints into their
-        # visible output, cannot reach the hidden tests' source.
-        if public:
-            codes.append(session(public))
-        if hidden:
-            os.chdir(cwd)
-            codes.append(session(hidden))
+        if phases:
+            later = [write_later(files) for files in phases[1:]]
+            args = write(phases[0]) + [
+                "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"), *PYTEST_OPTIONS,
+            ]
+            for nodeid in payload.get("deselect", []):
+                # Tests already reported by an earlier kernel of this run.
+                args += ["--deselect", nodeid]
+            plugins = [recorder, _make_phase_hooks(recorder), _make_phases(later)]
+            # pytest's own report is not wanted: results travel on the channel.
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = int(pytest.main(args, plugins=plugins))
     except BaseException as exc:  # noqa: BLE001 - report, never hang the engine
         channel.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
         raise
@@ -531,7 +573,7 @@ def run_tests(payload):
         shutil.rmtree(suite_dir, ignore_errors=True)
     channel.emit(
         "done",
-        {"exit_code": max(codes, default=0),
+        {"exit_code": code,
          "duration_ms": int((time.perf_counter() - started) * 1000)},
     )
 
