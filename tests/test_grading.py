@@ -124,6 +124,19 @@ async def test_missing_function_reports_every_test(grader, tmp_path):
     assert "cannot import name 'add'" in result.tests[0].message
 
 
+async def test_a_test_file_that_cannot_import_does_not_stop_the_others(grader, tmp_path):
+    tests = {
+        "test_add.py": "from adder import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "test_sub.py": "from adder import sub\n\ndef test_sub():\n    assert sub(3, 2) == 1\n",
+    }
+    ch = load_challenge(make_challenge(tmp_path, tests=tests))
+    result = await grader.grade(ch, SOLUTION, mode="submit")
+    status = {t.name: t.status for t in result.tests}
+    assert status == {"test_add": "passed", "test_sub": "error", "test_large_numbers": "passed"}
+    sub = next(t for t in result.tests if t.name == "test_sub")
+    assert "cannot import name 'sub'" in sub.message
+
+
 async def test_per_test_timeout_keeps_other_results(grader, tmp_path):
     tests = {
         "test_t.py": """

@@ -381,15 +381,13 @@ def _make_phases(later):
     the one before has run to the end.
 
     The first phase is what the session collected from its arguments; each callable in
-    ``later`` writes the files of the next phase and returns the paths to collect. A
-    phase whose files fail to import does not run its other tests (as pytest does for a
-    whole session) and does not stop the phases after it.
+    ``later`` writes the files of the next phase and returns the paths to collect. A test
+    file that fails to import stops nothing (pytest would not run a session with
+    collection errors): its tests are reported as errors, every other test runs.
     """
     import pytest
 
-    def run(session, errors_before):
-        if session.testsfailed > errors_before and not session.config.option.continue_on_collection_errors:
-            return
+    def run(session):
         items = session.items
         for i, item in enumerate(items):
             nextitem = items[i + 1] if i + 1 < len(items) else None
@@ -402,11 +400,10 @@ def _make_phases(later):
     class _Phases:
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtestloop(self, session):
-            run(session, errors_before=0)
+            run(session)
             for write in later:
-                errors_before = session.testsfailed
                 session.perform_collect(write())
-                run(session, errors_before)
+                run(session)
             return True
 
     return _Phases()

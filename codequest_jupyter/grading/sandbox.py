@@ -561,6 +561,7 @@ def _spec(
         inner = [sys.executable, str(LAUNCHER), json.dumps(config)]
         inner += inner_args if inner_args is not None else [
             "-f", "{connection_file}", "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True",
+            "--IPythonKernel.compiler_class=IPython.core.compilerop.CachingCompiler",
         ]
         if plan.mode == "bwrap":
             argv = _bwrap.command(
