@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import inspect
@@ -254,29 +255,40 @@ class Grader:
 _NBCLIENT_LOG = logging.getLogger("codequest_jupyter.grading.nbclient")
 
 
+@functools.cache
+def _client_class() -> type:
+    """nbclient's notebook client, handing the result channel's messages to the run
+    (defined once: a class built per grading cost traitlets' set-up each time)."""
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        codequest_run: _Run
+
+        def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
+            run = self.codequest_run
+            content = msg.get("content", {})
+            data = content.get("data") if isinstance(content, dict) else None
+            if isinstance(data, dict) and CHANNEL_MIME in data:
+                run.on_channel(data[CHANNEL_MIME])
+                return None
+            run.output_bytes += len(str(content))
+            if run.output_bytes > run.grader.settings.output_limit_bytes:
+                run.output_truncated = True
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    return Client
+
+
 class _GradingClient:
     """Builds the nbclient client that runs a notebook on an already-started kernel."""
 
     @staticmethod
     def create(nb: dict[str, Any], kernel: GradingKernel, run: _Run):
         import nbformat
-        from nbclient import NotebookClient
-
-        class Client(NotebookClient):
-            def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
-                content = msg.get("content", {})
-                data = content.get("data") if isinstance(content, dict) else None
-                if isinstance(data, dict) and CHANNEL_MIME in data:
-                    run.on_channel(data[CHANNEL_MIME])
-                    return None
-                run.output_bytes += len(str(content))
-                if run.output_bytes > run.grader.settings.output_limit_bytes:
-                    run.output_truncated = True
-                    return None
-                return super().output(outs, msg, display_id, cell_index)
 
         node = nbformat.from_dict(nb)
-        client = Client(
+        client = _client_class()(
             node,
             km=kernel.km,
             allow_errors=True,
@@ -295,6 +307,7 @@ class _GradingClient:
             log=_NBCLIENT_LOG,
         )
         client.kc = kernel.kc
+        client.codequest_run = run
         client.on_cell_executed = run.on_cell_executed
         return client
 
@@ -393,19 +406,23 @@ class _Run:
             if fresh:
                 self.collected.extend(fresh)
                 self.emit("collected", {"total": len(self.collected), "tests": list(self.collected)})
-        elif kind == "start":
-            self.current = data.get("id")
-            self.current_started = time.monotonic()
+            self._next_test()
         elif kind == "test":
             test = self._learner_view(TestResult.from_json(data))
             if test.id in self.tests:
                 return
             self.tests[test.id] = test
-            if self.current == test.id:
-                self.current = None
+            self._next_test()
             self.emit("test", test.to_json())
         elif kind == "done":
             self.done = data
+
+    def _next_test(self) -> None:
+        """The harness runs the tests it lists one at a time, in the listed order, and
+        reports each before the next starts: the one running is the first listed
+        without a result (none between the public and the hidden phase)."""
+        self.current = next((t["id"] for t in self.collected if t["id"] not in self.tests), None)
+        self.current_started = time.monotonic()
 
     def _learner_view(self, test: TestResult) -> TestResult:
         if test.hidden and not self.challenge.show_hidden_details:
@@ -565,11 +582,7 @@ class _Run:
         except DeadKernelError:
             if self.stopped_in_attempt:
                 return  # the watchdog stopped a test; its result is recorded
-            # Tests run in collection order: when the kernel died before its "start"
-            # event got out, the culprit is the first test without a result.
-            current = self.current or next(
-                (t["id"] for t in self.collected if t["id"] not in self.tests), None
-            )
+            current = self.current
             if current is None or current in self.tests:
                 self._kernel_died(kernel, None, during="running the tests")
                 return

@@ -249,7 +249,6 @@ class _Recorder:
     def pytest_runtest_logstart(self, nodeid, location):
         self.current = nodeid
         self.started[nodeid] = time.perf_counter()
-        self.channel.emit("start", {"id": nodeid})
 
     def pytest_assertrepr_compare(self, config, op, left, right):
         if self.current is not None and op == "==":
