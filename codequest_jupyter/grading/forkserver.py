@@ -93,7 +93,7 @@ def _preload() -> None:
         with contextlib.suppress(ImportError):
             __import__(name)
 
-    from . import harness, launcher  # noqa: F401
+    from . import harness, launcher, nsenter  # noqa: F401
 
     harness.warm_up()
     # A kernel started from scratch does not have the harness imported; neither will a
