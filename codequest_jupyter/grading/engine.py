@@ -10,6 +10,7 @@ kernel) into a result the learner can read. It never raises for a learner's faul
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
 import functools
 import hashlib
@@ -17,10 +18,12 @@ import hmac
 import inspect
 import json
 import logging
+import marshal
 import math
 import secrets
 import signal
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,15 @@ from .sandbox import SandboxPolicy, run_limits_code
 log = logging.getLogger(__name__)
 
 HARNESS_SOURCE = Path(_harness.__file__).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _harness_code() -> str:
+    """The harness and its call, compiled here once and marshalled (then compressed and
+    base64-encoded): the kernel, the same interpreter as this one, loads the code in
+    0.2 ms instead of compiling 600 lines of source, 4 ms, on every run."""
+    code = compile(HARNESS_SOURCE + "\nrun_tests(PAYLOAD)\n", "<codequest-harness>", "exec")
+    return binascii.b2a_base64(zlib.compress(marshal.dumps(code), 9), newline=False).decode("ascii")
 CHANNEL_MIME = _harness.CHANNEL_MIME
 # Fresh kernels a run may take after tests that had to be stopped with their kernel.
 MAX_RESUMES = 3
@@ -655,9 +667,9 @@ class _Run:
             "output_limit": self.limits.output_kb * 1024,
             "run_dir": str(kernel.run_dir),
         }
-        source = HARNESS_SOURCE + "\nrun_tests(PAYLOAD)\n"
         return (
-            f"exec(compile({source!r}, '<codequest-harness>', 'exec'), "
+            "exec(__import__('marshal').loads(__import__('zlib').decompress("
+            f"__import__('binascii').a2b_base64({_harness_code()!r}))), "
             f"{{'__name__': '__codequest_harness__', "
             f"'PAYLOAD': __import__('json').loads({json.dumps(payload)!r})}})"
         )

@@ -1,6 +1,6 @@
 """The test harness that runs inside the grading kernel.
 
-The engine does not import this module into the kernel: it sends this file's source in
+The engine does not import this module into the kernel: it sends this file, compiled, in
 the final execute request and runs it in a fresh namespace, after every learner cell
 has run, together with a per-run secret and the test files. So learner code that ran
 earlier cannot have patched it, and has never seen the secret or the hidden tests.
@@ -10,7 +10,7 @@ to a private directory, runs pytest in-process and reports each test as it finis
 a display-data channel whose messages carry an HMAC of the per-run secret. The engine
 ignores any message on that channel without a valid signature.
 
-This file must stay self-contained: it is executed from source, not imported.
+This file must stay self-contained: the kernel runs it as a whole, it does not import it.
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ import unittest
 
 CHANNEL_MIME = "application/vnd.codequest.event+json"
 
-# Everything run_tests imports. The engine imports these in the kernel before the work
-# directory is on sys.path, so a learner's file named like one of them (pytest.py,
-# unittest.py, hmac.py) cannot stand in for it here.
+# Everything run_tests imports, and what the engine's call unpacks the harness with. The
+# engine imports these in the kernel before the work directory is on sys.path, so a
+# learner's file named like one of them (pytest.py, unittest.py, hmac.py) cannot stand
+# in for it here.
 HARNESS_IMPORTS = (
-    "ast", "contextlib", "hashlib", "hmac", "io", "json", "linecache", "re", "shutil",
-    "signal", "tempfile", "threading", "types", "unittest", "IPython", "pytest",
+    "ast", "binascii", "contextlib", "hashlib", "hmac", "io", "json", "linecache", "re", "shutil",
+    "signal", "tempfile", "threading", "types", "unittest", "zlib", "IPython", "pytest",
     "_pytest.python", "_pytest.unittest", "_pytest.capture", "_pytest.assertion.rewrite",
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
