@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from IPython.core.history import HistoryManager
 from ipykernel.kernelapp import IPKernelApp
@@ -73,3 +76,19 @@ def test_traitlets_still_parses_what_the_launcher_does_not(apps):
     app = apps(launcher.kernel_app_class())
     app.parse_command_line(["-f", "/tmp/k.json", "--ip=127.0.0.2", "--IPKernelApp.quiet=True"])
     assert (app.connection_file, app.ip, app.quiet) == ("/tmp/k.json", "127.0.0.2", True)
+
+
+def test_kernels_have_no_debugger_but_learner_code_can_import_debugpy():
+    code = (
+        "import sys\n"
+        "from codequest_jupyter.grading import launcher\n"
+        "launcher.import_debugger_support()\n"
+        "import ipykernel.debugger\n"
+        "assert ipykernel.debugger._is_debugpy_available is False\n"
+        "assert 'debugpy' not in sys.modules\n"
+        "import debugpy\n"
+        "print('ok', debugpy.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok debugpy"

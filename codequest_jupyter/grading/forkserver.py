@@ -88,12 +88,13 @@ def _preload() -> None:
     import ipykernel.kernelapp  # noqa: F401
     import ipykernel.zmqshell  # noqa: F401
 
-    # Imported by every kernel as it initialises (the debugger pulls in debugpy: 80 ms).
-    for name in ("ipykernel.debugger", "IPython.core.completerlib", "tornado.platform.asyncio"):
+    from . import harness, launcher, nsenter  # noqa: F401
+
+    # Imported by every kernel as it initialises.
+    launcher.import_debugger_support()
+    for name in ("IPython.core.completerlib", "tornado.platform.asyncio"):
         with contextlib.suppress(ImportError):
             __import__(name)
-
-    from . import harness, launcher, nsenter  # noqa: F401
 
     harness.warm_up()
     # A kernel started from scratch does not have the harness imported; neither will a

@@ -228,6 +228,25 @@ def kernel_class():
     return GradingKernel
 
 
+def import_debugger_support():
+    """Import ipykernel's debugger support with debugpy out of its reach.
+
+    Grading kernels serve no debugger. With debugpy installed, ipykernel would import
+    it (114 modules, 80 ms) and give every kernel a debugger; without, the kernel says
+    it has none. Learner code can still import debugpy itself.
+    """
+    if "ipykernel.debugger" in sys.modules:
+        return
+    blocked = "debugpy" not in sys.modules
+    if blocked:
+        sys.modules["debugpy"] = None  # an import of it raises ImportError
+    try:
+        import ipykernel.debugger  # noqa: F401
+    finally:
+        if blocked and "debugpy" in sys.modules and sys.modules["debugpy"] is None:
+            del sys.modules["debugpy"]
+
+
 def command_line_config(argv):
     """The kernel's options as traitlets config when they are all ``-f FILE`` and
     ``--Class.trait=value`` (what the grading engine passes), else None.
@@ -296,6 +315,7 @@ def main(argv=None, after_confine=None):
         if argv[:1] == ["--probe"]:
             probe()
             return
+        import_debugger_support()
         app = kernel_app_class().instance(kernel_class=kernel_class())
         app.initialize(argv)
     except Exception:
