@@ -79,6 +79,14 @@ async def _output(kernel, code: str) -> str:
     return "".join(out)
 
 
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def _marked(marker: str) -> list[int]:
     return sandbox.processes_with_marker(marker)
 
@@ -167,6 +175,38 @@ async def test_a_sandbox_that_cannot_be_entered_means_exec_not_failures(tmp_path
     finally:
         await pool.close()
     assert "forked into its sandbox failed" in caplog.text
+
+
+@needs_bwrap
+async def test_closing_while_the_first_kernel_enters_its_sandbox_leaves_nothing(
+    tmp_path, monkeypatch, capfd
+):
+    """A pool closed while its one-time check (a probe forked into its sandbox) runs:
+    the probe, the fork server and the probe's directory go, and nothing cries out."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    spawned = asyncio.Event()
+    servers: list[ForkServer] = []
+    real_spawn = ForkServer.spawn
+
+    async def spawn(self, *args, **kwargs):
+        servers.append(self)
+        process = await real_spawn(self, *args, **kwargs)
+        spawned.set()
+        return process
+
+    monkeypatch.setattr(ForkServer, "spawn", spawn)
+    pool = KernelPool(SandboxPolicy(mode="bwrap"), size=0, start_method="fork")
+    pool.start()
+    await asyncio.wait_for(spawned.wait(), 60)
+    await pool.close()
+    pid = servers[0].pid
+    deadline = time.monotonic() + 10
+    while _running(pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not _running(pid), "the fork server outlived the pool"
+    await asyncio.sleep(0.5)  # what a probe left running would print by now
+    assert list(tmp_path.iterdir()) == []
+    assert "Traceback" not in capfd.readouterr().err
 
 
 # -- an unprivileged server (a JupyterHub single-user server runs as the learner) -----

@@ -672,7 +672,7 @@ class KernelPool:
         run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
         workdir = run_dir / "work"
         workdir.mkdir()
-        spec = None
+        spec = process = None
         try:
             spec = await asyncio.to_thread(probe_spec, self.policy, run_dir, workdir)
             if split_command(spec.argv) is None:
@@ -683,6 +683,12 @@ class KernelPool:
         except (asyncio.TimeoutError, ForkServerError, OSError, SandboxUnavailable) as exc:
             return f"{type(exc).__name__}: {exc}"
         finally:
+            if process is not None and process.poll() is None:
+                # Timed out or cancelled (the pool closes): the probe must not go on
+                # into a directory removed under it.
+                with contextlib.suppress(Exception):
+                    process.kill()
+                    await asyncio.wait_for(process.wait_async(), 5)
             if spec is not None:
                 await asyncio.to_thread(spec.release)
             await asyncio.to_thread(shutil.rmtree, run_dir, True)
@@ -705,7 +711,11 @@ class KernelPool:
             if self._closed:
                 await server.close()
                 return
-            reason = await self._check_sandboxed_fork(server)
+            try:
+                reason = await self._check_sandboxed_fork(server)
+            except BaseException:
+                await server.close()  # cancelled: the pool is closing
+                raise
             if reason is not None:
                 # Not a passing failure: this platform cannot enter its sandboxes.
                 log.warning("grading kernels are started as processes of their own: a "
