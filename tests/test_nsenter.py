@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from procs import alive
 from codequest_jupyter.grading import bwrap, sandbox
 from codequest_jupyter.grading.forkserver import ForkServer, forkable, launcher_args
 from codequest_jupyter.grading.kernels import KernelPool, start_kernel
@@ -77,14 +78,6 @@ async def _output(kernel, code: str) -> str:
 
     await kernel.kc.execute_interactive(code, output_hook=hook, timeout=30)
     return "".join(out)
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def _marked(marker: str) -> list[int]:
@@ -201,9 +194,9 @@ async def test_closing_while_the_first_kernel_enters_its_sandbox_leaves_nothing(
     await pool.close()
     pid = servers[0].pid
     deadline = time.monotonic() + 10
-    while _running(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert not _running(pid), "the fork server outlived the pool"
+    assert not alive(pid), "the fork server outlived the pool"
     await asyncio.sleep(0.5)  # what a probe left running would print by now
     assert list(tmp_path.iterdir()) == []
     assert "Traceback" not in capfd.readouterr().err

@@ -12,23 +12,13 @@ from pathlib import Path
 import pytest
 
 from challenge_factory import make_challenge, notebook
+from procs import alive
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings
 from codequest_jupyter.grading.kernels import KernelPool
 from codequest_jupyter.grading.sandbox import SandboxPolicy
 
 POLICY = SandboxPolicy(mode="rlimits")
-
-
-def alive(pid: int | None) -> bool:
-    """Whether ``pid`` is a live (not zombie) process."""
-    if pid is None:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 async def until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
