@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,7 +18,7 @@ from challenge_factory import make_challenge, notebook
 from procs import alive
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings
-from codequest_jupyter.grading.kernels import KernelPool
+from codequest_jupyter.grading.kernels import KernelPool, new_run_dir, sweep_run_dirs
 from codequest_jupyter.grading.sandbox import SandboxPolicy
 
 POLICY = SandboxPolicy(mode="rlimits")
@@ -337,3 +340,38 @@ async def test_closing_while_kernels_start_leaves_nothing(make_pool, runs_dir, a
     if server is not None and server.pid:
         await until(lambda: not alive(server.pid), 10, "the fork server to end")
     assert list(runs_dir.iterdir()) == []
+
+
+def test_run_dirs_of_servers_that_are_gone_are_swept(runs_dir):
+    """A server killed outright leaves its kernels' run directories; the next grader's
+    start removes them, and nothing of a live process or anything recent."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(gone.stdout)
+    old = time.time() - 7200
+
+    def run_dir(name: str, age: float | None = old) -> Path:
+        path = runs_dir / name
+        (path / "work").mkdir(parents=True)
+        (path / "work" / "notebook.ipynb").write_text("{}")
+        if age is not None:
+            os.utime(path, (age, age))
+        return path
+
+    orphan = run_dir(f"codequest-run-{dead_pid}-abc")
+    live = run_dir(f"codequest-run-{os.getpid()}-def")  # this process: alive
+    recent = run_dir(f"codequest-run-{dead_pid}-ghi", age=None)
+    unnamed = run_dir("codequest-run-xyz")  # no owner in the name
+    outside = runs_dir / "elsewhere"
+    outside.mkdir()
+    (runs_dir / f"codequest-run-{dead_pid}-link").symlink_to(outside)
+
+    assert sweep_run_dirs() == 1
+    assert not orphan.exists()
+    assert live.exists() and recent.exists() and unnamed.exists() and outside.exists()
+    assert new_run_dir().name.startswith(f"codequest-run-{os.getpid()}-")
+    for path in runs_dir.iterdir():
+        if path.is_symlink():
+            path.unlink()
+        else:
+            shutil.rmtree(path)

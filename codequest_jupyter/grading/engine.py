@@ -41,7 +41,7 @@ from ..results import (
     utc_now_iso,
 )
 from . import harness as _harness
-from .kernels import GradingKernel, KernelPool, KernelStartError
+from .kernels import GradingKernel, KernelPool, KernelStartError, sweep_run_dirs
 from .notebook import SubmissionInvalid, cell_source, code_cells, parse_notebook
 from .sandbox import SandboxPolicy, run_limits_code
 
@@ -173,6 +173,9 @@ class Grader:
     async def start(self) -> None:
         """Start filling the kernel pool (grading works without it, cold)."""
         self.pool.start()
+        swept = await asyncio.to_thread(sweep_run_dirs)
+        if swept:
+            log.info("removed %d run directories of grading servers that are gone", swept)
         # nbclient pulls in nbformat and jsonschema, about a second of imports: pay it
         # now rather than in the first grading.
         await asyncio.to_thread(__import__, "nbclient")

@@ -253,6 +253,50 @@ class GradingKernel:
         await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
 
 
+RUN_DIR_PREFIX = "codequest-run-"
+
+
+def new_run_dir() -> Path:
+    """A new kernel's run directory, named after this process (see ``sweep_run_dirs``)."""
+    return Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
+
+
+def sweep_run_dirs(min_age_s: float = 3600) -> int:
+    """Remove the run directories of servers that are gone; how many went.
+
+    A server killed outright (SIGKILL, the machine's out-of-memory killer) cannot remove
+    its kernels' directories; its kernels died with it. Directories of a live process,
+    even another server's, stay, and so do those changed in the last ``min_age_s``
+    (a server in another pid namespace sharing this temporary directory looks gone).
+    """
+    removed = 0
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob(f"{RUN_DIR_PREFIX}*-*"):
+        owner = path.name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
+        if not owner.isdigit() or _pid_exists(int(owner)):
+            continue
+        try:
+            if path.is_symlink() or not path.is_dir() or now - path.stat().st_mtime < min_age_s:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += not path.exists()
+    return removed
+
+
+def _pid_exists(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a name this module gives: leave it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, someone else's
+    return True
+
+
 def _process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants now (Linux ``/proc``; just ``pid`` elsewhere)."""
     tree, todo = [], [pid]
@@ -294,7 +338,7 @@ async def start_kernel(
     """
     # Two quick syscalls, made here rather than in a thread: a cancellation while a
     # thread created the directory would leave it behind with nobody to remove it.
-    run_dir = Path(tempfile.mkdtemp(prefix="codequest-run-"))
+    run_dir = new_run_dir()
     workdir = run_dir / "work"
     workdir.mkdir()
     # Blocking: the first call probes the platform, a root server chowns the run dir.
