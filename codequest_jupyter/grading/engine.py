@@ -57,6 +57,8 @@ def _harness_code() -> str:
     0.2 ms instead of compiling 600 lines of source, 4 ms, on every run."""
     code = compile(HARNESS_SOURCE + "\nrun_tests(PAYLOAD)\n", "<codequest-harness>", "exec")
     return binascii.b2a_base64(zlib.compress(marshal.dumps(code), 9), newline=False).decode("ascii")
+
+
 CHANNEL_MIME = _harness.CHANNEL_MIME
 # Fresh kernels a run may take after tests that had to be stopped with their kernel.
 MAX_RESUMES = 3
