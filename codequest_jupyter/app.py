@@ -22,18 +22,27 @@ from traitlets import Bool, Dict, Float, Integer, List, TraitError, Type, Unicod
 from traitlets import Set as SetTrait
 
 from ._version import __version__
-from .challenges import ChallengeCatalog, bundled_challenges_dir
+from .challenges import ChallengeCatalog, bundled_challenges_dir, discover
 from .errors import InvalidRequest
 from .grading import Grader, GradingSettings
 from .handlers import HANDLERS
+from .paths import check_relpath
 from .service import SubmissionService
 from .store import AsyncSubmissionStore, SubmissionStore
 from .views import ChallengeViews
-from .workspace import WorkspaceManager, check_relpath
+from .workspace import WorkspaceManager
 
 
 class CodeQuestApp(ExtensionApp):
     """CodeQuest: coding challenges graded in fresh, sandboxed kernels."""
+
+    # The services, built once by initialize_settings (see there).
+    catalog: ChallengeCatalog
+    store: AsyncSubmissionStore
+    grader: Grader
+    workspace: WorkspaceManager
+    service: SubmissionService
+    views: ChallengeViews
 
     name = "codequest"
     version = __version__
@@ -175,7 +184,16 @@ class CodeQuestApp(ExtensionApp):
         self.catalog = ChallengeCatalog(self.challenge_dirs)
         for problem in self.catalog.errors:
             self.log.warning("CodeQuest: skipping a broken challenge: %s", problem)
-        self.log.info(
+        for folder in self.challenge_dirs:
+            if not Path(folder).is_dir():
+                self.log.warning("CodeQuest: challenge folder %s does not exist", folder)
+            elif not discover([folder]):
+                self.log.warning(
+                    "CodeQuest: challenge folder %s holds no challenge (no challenge.toml "
+                    "in it or in its sub-folders)",
+                    folder,
+                )
+        (self.log.info if len(self.catalog) else self.log.warning)(
             "CodeQuest %s: %d challenges from %s",
             __version__,
             len(self.catalog),

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .errors import ChallengeNotFound
+from .paths import UnsafePath, safe_relpath
+
 DIFFICULTIES = ("easy", "medium", "hard")
 CHALLENGE_FILE = "challenge.toml"
 # Directory entries that never belong to a challenge's content.
@@ -36,17 +39,6 @@ class ChallengeError(Exception):
         self.message = message
         where = f"{self.path}: key '{key}'" if key else self.path
         super().__init__(f"{where}: {message}")
-
-
-class ChallengeNotFound(KeyError):
-    """No challenge with that id in the catalog."""
-
-    def __init__(self, challenge_id: str):
-        self.challenge_id = challenge_id
-        super().__init__(challenge_id)
-
-    def __str__(self) -> str:
-        return f"no challenge '{self.challenge_id}'"
 
 
 @dataclass(frozen=True)
@@ -186,16 +178,14 @@ def _expect(cond: bool, path: Path, key: str, message: str) -> None:
 
 
 def _safe_relpath(value: Any, toml_path: Path, key: str, root: Path) -> str:
-    _expect(isinstance(value, str) and value != "", toml_path, key, "must be a non-empty string")
-    rel = PurePosixPath(value)
-    _expect(
-        not rel.is_absolute() and ".." not in rel.parts,
-        toml_path,
-        key,
-        f"'{value}' must be a relative path inside the challenge directory",
-    )
-    _expect((root / value).exists(), toml_path, key, f"'{value}' does not exist")
-    return rel.as_posix()
+    """A path of ``challenge.toml``, checked like every outside path, that exists."""
+    try:
+        rel = safe_relpath(value, what=f"'{value}'" if isinstance(value, str) else "the path")
+    except UnsafePath as exc:
+        raise ChallengeError(toml_path, f"{exc} (a relative path inside the challenge "
+                             "directory)", key) from None
+    _expect((root / rel).exists(), toml_path, key, f"'{value}' does not exist")
+    return rel
 
 
 def _description(root: Path, meta: dict[str, Any], notebook: Path) -> str:

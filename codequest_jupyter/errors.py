@@ -1,8 +1,10 @@
-"""Typed errors of the service layer, each carrying the HTTP status it means.
+"""Typed errors of the domain and service layers, each carrying the HTTP status it means.
 
-The service and workspace modules raise these; the REST handler base turns any of them
-into a ``{"message": ...}`` reply with the status below, in one place. They import
-nothing from the server, so the CLI and tests can use the services directly.
+Every error a request can cause is a :class:`CodeQuestError` defined here, whichever
+layer raises it (the challenge catalog, the path checks, the grading engine, the
+services); the REST handler base turns any of them into a ``{"message": ...}`` reply
+with the status below, in one place, and knows no other exception. They import
+nothing, so the domain, the CLI and the tests use them directly.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ class InvalidRequest(CodeQuestError, ValueError):
     status = 400
 
 
+class UnsafePath(InvalidRequest):
+    """A path from outside that is absolute, climbs out of its folder, or is unusable."""
+
+
+class SubmissionInvalid(InvalidRequest):
+    """The submission is not something that can be graded (not a notebook, bad files)."""
+
+
 class Forbidden(CodeQuestError):
     """The user may not do this (e.g. list everyone's submissions without being an instructor)."""
 
@@ -37,6 +47,14 @@ class NotFound(CodeQuestError, LookupError):
     """No such submission (for this user), workspace file, or challenge."""
 
     status = 404
+
+
+class ChallengeNotFound(NotFound, KeyError):
+    """No challenge with that id in the catalog (a ``KeyError`` too, as a mapping's)."""
+
+    def __init__(self, challenge_id: str):
+        super().__init__(f"no challenge '{challenge_id}'")
+        self.challenge_id = challenge_id
 
 
 class PayloadTooLarge(CodeQuestError):

@@ -1,9 +1,11 @@
 """REST handlers of the CodeQuest API (``{base_url}codequest/api/...``).
 
-Each handler parses the request, awaits one service call and writes JSON. Typed domain
-errors become 4xx replies in one place, :meth:`CodeQuestHandler.send_error`; anything
-else is a bug and a 500. Every verb is ``@web.authenticated`` and ``@authorized`` on
-the ``codequest`` resource.
+Each handler parses the request, checks its body and query parameters against the
+OpenAPI document (:mod:`codequest_jupyter.validation`, named by ``operationId``), awaits
+one service call and writes JSON. Typed domain errors (:mod:`codequest_jupyter.errors`)
+become 4xx replies in one place, :meth:`CodeQuestHandler.send_error`; anything else is
+a bug and a 500. Every verb is ``@web.authenticated`` and ``@authorized`` on the
+``codequest`` resource.
 """
 
 from __future__ import annotations
@@ -18,11 +20,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ._version import __version__
-from .challenges import ChallengeNotFound
 from .errors import CodeQuestError, Forbidden, InvalidRequest, PayloadTooLarge, RateLimited
-from .grading import SubmissionInvalid
 from .openapi import API_VERSION, build_openapi
-from .service import check_page
+from .validation import ABSENT, operation
 
 if TYPE_CHECKING:
     from .app import CodeQuestApp
@@ -30,18 +30,12 @@ if TYPE_CHECKING:
     from .views import ChallengeViews
 
 AUTH_RESOURCE = "codequest"
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"", "0", "false", "no", "off"}
 
 
 def error_status(exc: BaseException | None) -> int | None:
     """The 4xx status a domain error maps to, or None for anything else."""
     if isinstance(exc, CodeQuestError):
         return exc.status
-    if isinstance(exc, ChallengeNotFound):
-        return 404
-    if isinstance(exc, SubmissionInvalid):
-        return 400
     return None
 
 
@@ -82,30 +76,23 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
         if declared.isdigit() and int(declared) > limit or len(self.request.body or b"") > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
 
-    def json_body(self) -> Any:
-        """The parsed JSON body, or None when there is none."""
+    def json_body(self, absent: Any = None) -> Any:
+        """The parsed JSON body, or ``absent`` when there is none."""
         body = self.request.body
         if not body or not body.strip():
-            return None
+            return absent
         try:
             return json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
 
-    def flag(self, name: str) -> bool:
-        value = self.get_query_argument(name, "").strip().lower()
-        if value in TRUE_WORDS:
-            return True
-        if value in FALSE_WORDS:
-            return False
-        raise InvalidRequest(f"{name} must be true or false (got {value!r})")
+    def checked_body(self, operation_id: str) -> Any:
+        """The JSON body, checked against the operation's ``requestBody`` schema."""
+        return operation(operation_id).check_body(self.json_body(absent=ABSENT))
 
-    def page(self, default_limit: int) -> tuple[int, int]:
-        return check_page(
-            self.get_query_argument("limit", None),
-            self.get_query_argument("offset", None),
-            default_limit,
-        )
+    def checked_query(self, operation_id: str) -> dict[str, Any]:
+        """The operation's documented query parameters that were given, typed and checked."""
+        return operation(operation_id).check_query(self.request.query_arguments)
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -119,6 +106,8 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
         super().send_error(status or status_code, **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if error_status(exc) is None:
@@ -128,6 +117,15 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
             self.set_header("Retry-After", str(exc.retry_after))
         message = exc.message if isinstance(exc, CodeQuestError) else str(exc)
         self.finish(json.dumps({"message": message}))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The HTTP methods this handler implements (for a 405's ``Allow`` header)."""
+        return [
+            verb
+            for verb in cls.SUPPORTED_METHODS
+            if getattr(cls, verb.lower(), None) is not web.RequestHandler._unimplemented_method
+        ]
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         status = error_status(value)
@@ -169,7 +167,7 @@ class WorkspaceHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def post(self, challenge_id: str) -> None:
-        self.json_body()  # no fields yet, but malformed JSON is still an error
+        self.checked_body("openWorkspace")  # no fields yet, but malformed JSON is an error
         challenge = self.views.get(challenge_id)
         self.reply(await self.settings["codequest_workspace"].open(challenge))
 
@@ -178,14 +176,15 @@ class ChallengeSubmissionsHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def get(self, challenge_id: str) -> None:
-        limit, offset = self.page(20)
+        query = self.checked_query("listChallengeSubmissions")
+        limit, offset = query.get("limit", 20), query.get("offset", 0)
         self.reply(await self.service.history(self.user_name, challenge_id, limit, offset))
 
     @web.authenticated
     @authorized
     async def post(self, challenge_id: str) -> None:
-        wait = self.flag("wait")
-        body = self.json_body()
+        wait = self.checked_query("submit").get("wait", False)
+        body = self.checked_body("submit")
         queued = await self.service.submit(self.user_name, challenge_id, body or {})
         if wait:
             self.reply(await self.service.wait(self.user_name, queued["id"]))
@@ -203,13 +202,13 @@ class AllSubmissionsHandler(CodeQuestHandler):
     async def get(self) -> None:
         if not self.is_instructor:
             raise Forbidden("Only instructors can list everyone's submissions")
-        limit, offset = self.page(50)
+        query = self.checked_query("listAllSubmissions")
         self.reply(
             await self.service.list_all(
-                user=self.get_query_argument("user", None) or None,
-                challenge=self.get_query_argument("challenge", None) or None,
-                limit=limit,
-                offset=offset,
+                user=query.get("user") or None,
+                challenge=query.get("challenge") or None,
+                limit=query.get("limit", 50),
+                offset=query.get("offset", 0),
             )
         )
 
@@ -238,7 +237,10 @@ class RestoreHandler(CodeQuestHandler):
     async def post(self, submission_id: str) -> None:
         self.reply(
             await self.service.restore(
-                self.user_name, submission_id, self.json_body(), any_user=self.is_instructor
+                self.user_name,
+                submission_id,
+                self.checked_body("restoreSubmission"),
+                any_user=self.is_instructor,
             )
         )
 

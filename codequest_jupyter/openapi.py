@@ -11,6 +11,9 @@ import copy
 from typing import Any
 
 from ._version import __version__
+from .challenges import DIFFICULTIES
+from .paths import RESERVED_FILE_ROOTS
+from .results import ERROR_KINDS, MODE_WORDS, SUBMISSION_STATUSES, TEST_STATUS_WORDS
 
 API_VERSION = 1
 
@@ -38,14 +41,18 @@ OPT_STR = {"type": ["string", "null"]}
 OPT_INT = {"type": ["integer", "null"]}
 OPT_NUM = {"type": ["number", "null"]}
 TIMESTAMP = {"type": "string", "description": "UTC time, ISO 8601 (2026-11-24T14:32:05Z)"}
-STATUS = {"type": "string", "enum": ["queued", "running", "passed", "failed", "error"]}
+STATUS = {"type": "string", "enum": list(SUBMISSION_STATUSES)}
+MODE = {"type": "string", "enum": list(MODE_WORDS)}
+#: Progress words of a challenge listing (codequest_jupyter.views.progress_view).
+PROGRESS_STATUSES = ("not_started", "attempted", "completed")
+MAX_FILES = 100
 
 _RESULT_FIELDS: dict[str, Any] = {
     "id": STR,
     "challenge": STR,
     "challenge_version": {**STR, "description": "sha256 of the challenge directory"},
     "user": STR,
-    "mode": {"type": "string", "enum": ["submit", "run"]},
+    "mode": MODE,
     "submitted_at": TIMESTAMP,
     "status": STATUS,
     "score": INT,
@@ -76,7 +83,7 @@ SCHEMAS: dict[str, Any] = {
             "last_submitted_at",
         ],
         {
-            "status": {"type": "string", "enum": ["not_started", "attempted", "completed"]},
+            "status": {"type": "string", "enum": list(PROGRESS_STATUSES)},
             "attempts": INT,
             "failed_attempts": INT,
             "runs": INT,
@@ -93,7 +100,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": STR,
             "title": STR,
-            "difficulty": {"type": "string", "enum": ["easy", "medium", "hard"]},
+            "difficulty": {"type": "string", "enum": list(DIFFICULTIES)},
             "estimated_minutes": OPT_INT,
             "tags": {"type": "array", "items": STR},
             "notebook": STR,
@@ -164,11 +171,23 @@ SCHEMAS: dict[str, Any] = {
     "SubmissionRequest": _obj(
         [],
         {
-            "mode": {"type": "string", "enum": ["submit", "run"], "default": "submit"},
-            "notebook": {"type": "object", "description": "nbformat 4 JSON"},
-            "files": {"type": "object", "additionalProperties": STR},
+            "mode": {**MODE, "default": "submit"},
+            "notebook": {
+                "type": ["object", "null"],
+                "description": "nbformat 4 JSON (its cells are checked when it is submitted); "
+                "absent or null: the notebook at `path` is graded",
+            },
+            "files": {
+                "type": ["object", "null"],
+                "additionalProperties": STR,
+                "maxProperties": MAX_FILES,
+                "description": "Learner files graded beside the notebook, by relative path "
+                "('/' separators, no '..'; not the notebook's own path, nor under "
+                + ", ".join(f"'{name}'" for name in sorted(RESERVED_FILE_ROOTS))
+                + ")",
+            },
             "path": {
-                **STR,
+                **OPT_STR,
                 "description": "Notebook path in the server's contents, used "
                 "when no notebook is sent (default: the challenge's workspace copy)",
             },
@@ -181,10 +200,7 @@ SCHEMAS: dict[str, Any] = {
             "id": STR,
             "name": STR,
             "hidden": BOOL,
-            "status": {
-                "type": "string",
-                "enum": ["passed", "failed", "error", "timeout", "skipped", "not_run"],
-            },
+            "status": {"type": "string", "enum": list(TEST_STATUS_WORDS)},
             "message": OPT_STR,
             "expected": OPT_STR,
             "actual": OPT_STR,
@@ -197,10 +213,7 @@ SCHEMAS: dict[str, Any] = {
     "GradeError": _obj(
         ["kind", "message"],
         {
-            "kind": {
-                "type": "string",
-                "enum": ["syntax", "timeout", "memory", "kernel_died", "notebook", "internal"],
-            },
+            "kind": {"type": "string", "enum": list(ERROR_KINDS)},
             "message": STR,
             "cell": INT,
             "traceback": STR,
@@ -230,7 +243,7 @@ SCHEMAS: dict[str, Any] = {
             "files": {"type": "object", "additionalProperties": STR},
         },
     ),
-    "RestoreRequest": _obj([], {"path": STR}),
+    "RestoreRequest": _obj([], {"path": OPT_STR}),
     "Checkpoint": _obj(["id", "last_modified"], {"id": STR, "last_modified": STR}),
     "RestoreResult": _obj(
         ["path", "checkpoint"],
@@ -273,6 +286,43 @@ Comment lines (`: ping`) keep idle connections open. Connecting after the gradin
 finished replays `collected`, the `test` events and `result` from the stored result."""
 
 
+#: The schema of the JSON on each event's ``data:`` line, by event name.
+EVENT_DATA = {
+    "status": "StatusEvent",
+    "collected": "CollectedEvent",
+    "test": "TestResult",
+    "result": "Result",
+}
+
+
+def _event(name: str) -> dict[str, Any]:
+    return _obj(
+        ["event", "data"],
+        {
+            "event": {"const": name},
+            "data": {
+                **STR,
+                "contentMediaType": "application/json",
+                "contentSchema": _ref(EVENT_DATA[name]),
+            },
+        },
+    )
+
+
+#: The stream's media type. As OpenAPI 3.1 reads an event stream (and 3.2's
+#: ``itemSchema``), ``schema`` describes one event: its ``event`` name and its ``data``
+#: line, JSON of the schema named in ``contentSchema``. ``x-events`` lists the same
+#: pairs for readers that want a plain map.
+EVENT_STREAM: dict[str, Any] = {
+    "schema": {
+        "description": "One event: `event: NAME` and `data: JSON` lines ended by a blank "
+        "line. `: ping` comment lines between events keep idle connections open.",
+        "oneOf": [_event(name) for name in EVENT_DATA],
+    },
+    "x-events": {name: _ref(schema) for name, schema in EVENT_DATA.items()},
+}
+
+
 def _json(schema_name: str, description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -310,10 +360,23 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str, requ
     }
 
 
+#: Where a new submission's id leads (OpenAPI links, followed by clients and schema tools).
+SUBMISSION_LINKS: dict[str, Any] = {
+    name: {"operationId": op, "parameters": {"submission_id": "$response.body#/id"}}
+    for name, op in (
+        ("result", "getSubmission"),
+        ("events", "followSubmission"),
+        ("code", "getSubmissionCode"),
+        ("restore", "restoreSubmission"),
+    )
+}
+
 CID = _param("challenge_id", "path", STR, "Challenge id")
 SID = _param("submission_id", "path", STR, "Submission id")
 LIMIT = _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Page size")
-OFFSET = _param("offset", "query", {"type": "integer", "minimum": 0}, "Items to skip")
+OFFSET = _param(
+    "offset", "query", {"type": "integer", "minimum": 0, "maximum": 10**9}, "Items to skip"
+)
 
 PATHS: dict[str, Any] = {
     "/info": {
@@ -373,8 +436,11 @@ PATHS: dict[str, Any] = {
                 "content": {"application/json": {"schema": _ref("SubmissionRequest")}},
             },
             "responses": {
-                "200": _json("Result", "The final result (wait=true)"),
-                "202": _json("SubmissionAccepted", "Queued"),
+                "200": {
+                    **_json("Result", "The final result (wait=true)"),
+                    "links": SUBMISSION_LINKS,
+                },
+                "202": {**_json("SubmissionAccepted", "Queued"), "links": SUBMISSION_LINKS},
                 **_errors(400, 404, 413, 429, 503),
             },
         },
@@ -408,8 +474,8 @@ PATHS: dict[str, Any] = {
             "parameters": [SID],
             "responses": {
                 "200": {
-                    "description": "An event stream",
-                    "content": {"text/event-stream": {"schema": STR}},
+                    "description": "An event stream (see the operation's description)",
+                    "content": {"text/event-stream": EVENT_STREAM},
                 },
                 **_errors(404),
             },

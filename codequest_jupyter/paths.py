@@ -1,12 +1,29 @@
-"""Checking relative paths that come from outside (learner files, workspace paths)."""
+"""Checking relative paths that come from outside: the one place for path rules.
+
+Learner files, workspace paths, ``challenge.toml``'s ``notebook``/``files``/``locked``
+and the server's ``workspace_dir`` all pass through :func:`safe_relpath`; learner
+files also through :func:`check_learner_file`, which keeps them off the names that
+hold a challenge's tests. A refused path is an :class:`~codequest_jupyter.errors.UnsafePath`
+(an ``InvalidRequest``, so a 400 naming the path).
+"""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from .errors import InvalidRequest, UnsafePath
 
-class UnsafePath(ValueError):
-    """A path that is absolute, climbs out of its folder, or is otherwise unusable."""
+__all__ = [
+    "RESERVED_FILE_ROOTS",
+    "UnsafePath",
+    "check_learner_file",
+    "check_notebook_path",
+    "check_relpath",
+    "safe_relpath",
+]
+
+#: Top-level names a learner's file may not take: they hold the challenge's tests.
+RESERVED_FILE_ROOTS = frozenset({"tests", "hidden", "solution", "conftest.py", "challenge.toml"})
 
 
 def safe_relpath(path: object, *, what: str = "path") -> str:
@@ -30,3 +47,27 @@ def safe_relpath(path: object, *, what: str = "path") -> str:
     if not parts or any(p == ".." for p in parts):
         raise UnsafePath(f"{what} {path!r} must stay inside its folder")
     return "/".join(parts)
+
+
+def check_relpath(value: object, what: str = "path") -> str:
+    """:func:`safe_relpath` with ``what`` positional (the services' spelling)."""
+    return safe_relpath(value, what=what)
+
+
+def check_notebook_path(value: object, what: str = "path") -> str:
+    """A safe relative path that names a notebook (``.ipynb``)."""
+    path = safe_relpath(value, what=what)
+    if not path.endswith(".ipynb"):
+        raise InvalidRequest(f"{what} {path!r} is not a notebook (.ipynb)")
+    return path
+
+
+def check_learner_file(value: object, notebook: str) -> str:
+    """A learner file's safe path that neither shadows the tests nor the notebook.
+
+    ``notebook`` is the challenge's notebook path (graded from the notebook sent).
+    """
+    rel = safe_relpath(value, what="file path")
+    if rel.split("/")[0] in RESERVED_FILE_ROOTS or rel == notebook:
+        raise UnsafePath(f"file path {rel!r} is reserved by the challenge")
+    return rel

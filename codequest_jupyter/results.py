@@ -10,18 +10,23 @@ import dataclasses
 import datetime as _dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+# The vocabularies of the result JSON, defined here once: the OpenAPI document's enums
+# are built from them, and a test compares them with the frontend's TypeScript unions.
 SubmissionStatus = Literal["queued", "running", "passed", "failed", "error"]
 TestStatus = Literal["passed", "failed", "error", "timeout", "skipped", "not_run"]
 ErrorKind = Literal["syntax", "timeout", "memory", "kernel_died", "notebook", "internal"]
 Mode = Literal["submit", "run"]
 
+SUBMISSION_STATUSES: tuple[str, ...] = get_args(SubmissionStatus)
+TEST_STATUS_WORDS: tuple[str, ...] = get_args(TestStatus)
+ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
+MODE_WORDS: tuple[str, ...] = get_args(Mode)
+
 FINAL_STATUSES: frozenset[str] = frozenset({"passed", "failed", "error"})
-TEST_STATUSES: frozenset[str] = frozenset(
-    {"passed", "failed", "error", "timeout", "skipped", "not_run"}
-)
-MODES: frozenset[str] = frozenset({"submit", "run"})
+TEST_STATUSES: frozenset[str] = frozenset(TEST_STATUS_WORDS)
+MODES: frozenset[str] = frozenset(MODE_WORDS)
 
 
 def utc_now_iso() -> str:

@@ -17,32 +17,41 @@ import inspect
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from traitlets import Any as AnyTrait
-from traitlets import Float, Integer, Unicode
+from traitlets import Float, Instance, Integer, Unicode
 from traitlets import Set as SetTrait
 from traitlets.config import LoggingConfigurable
 
-from .challenges import Challenge, ChallengeNotFound
-from .errors import InvalidRequest, NotFound, ServiceUnavailable
+from .challenges import Challenge, ChallengeCatalog
+from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
 from .grading import SubmissionInvalid, parse_notebook
+from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
 from .results import (
     FINAL_STATUSES,
-    MODES,
     GradeError,
     GradeResult,
     new_submission_id,
     utc_now_iso,
 )
-from .workspace import check_relpath
-
-#: Top-level names a learner's file may not take: they hold the challenge's tests.
-RESERVED_FILE_ROOTS = frozenset({"tests", "hidden", "solution", "conftest.py", "challenge.toml"})
-MAX_FILES = 100
+from .store import AsyncSubmissionStore
+from .validation import operation
+from .workspace import WorkspaceManager
 
 Event = tuple[str, dict[str, Any]]
+
+
+@runtime_checkable
+class GraderLike(Protocol):
+    """What the service needs of a grader: :class:`codequest_jupyter.grading.Grader`,
+    or any engine with the same three methods (``start``/``close`` may be plain)."""
+
+    def start(self) -> Any: ...
+
+    def close(self) -> Any: ...
+
+    async def grade(self, challenge: Challenge, *args: Any, **kwargs: Any) -> Any: ...
 
 
 # -- request validation ---------------------------------------------------------
@@ -59,24 +68,22 @@ class SubmissionRequest:
 
     @classmethod
     def from_json(cls, body: Any, challenge: Challenge) -> SubmissionRequest:
-        """Check types and paths; raise :class:`InvalidRequest` naming the bad field."""
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object")
-        mode = body.get("mode", "submit")
-        if mode not in MODES:
-            raise InvalidRequest(f"mode must be one of {sorted(MODES)} (got {mode!r})")
+        """Check ``body`` against the ``SubmissionRequest`` schema of the OpenAPI
+        document (types, the mode, the number of files), then what a schema cannot
+        say: safe, unreserved paths and the notebook's structure. Raise
+        :class:`InvalidRequest` naming the bad field.
+        """
+        body = operation("submit").check_body(body)
         notebook = body.get("notebook")
         if notebook is not None:
             notebook = check_notebook(notebook)
         files = body.get("files")
         if files is not None:
-            files = check_files(files, challenge)
+            files = {check_learner_file(k, challenge.notebook): v for k, v in files.items()}
         path = body.get("path")
         if path is not None:
-            path = check_relpath(path, "path")
-            if not path.endswith(".ipynb"):
-                raise InvalidRequest(f"path {path!r} is not a notebook (.ipynb)")
-        return cls(mode=mode, notebook=notebook, files=files, path=path)
+            path = check_notebook_path(path)
+        return cls(mode=body.get("mode", "submit"), notebook=notebook, files=files, path=path)
 
 
 def check_notebook(notebook: Any) -> dict[str, Any]:
@@ -84,46 +91,7 @@ def check_notebook(notebook: Any) -> dict[str, Any]:
     try:
         return parse_notebook(notebook)
     except SubmissionInvalid as exc:
-        raise InvalidRequest(f"notebook: {exc}") from None
-
-
-def check_files(files: Any, challenge: Challenge) -> dict[str, str]:
-    """``{relpath: text}`` with safe relative paths that do not shadow the tests."""
-    if not isinstance(files, dict):
-        raise InvalidRequest("files must be an object mapping relative paths to text")
-    if len(files) > MAX_FILES:
-        raise InvalidRequest(f"files may hold at most {MAX_FILES} entries")
-    out: dict[str, str] = {}
-    for key, text in files.items():
-        rel = check_relpath(key, "file path")
-        if not isinstance(text, str):
-            raise InvalidRequest(f"files[{key!r}] must be a string")
-        if rel.split("/")[0] in RESERVED_FILE_ROOTS or rel == challenge.notebook:
-            raise InvalidRequest(f"file path {rel!r} is reserved by the challenge")
-        out[rel] = text
-    return out
-
-
-def check_page(
-    limit: Any, offset: Any, default_limit: int, max_limit: int = 500
-) -> tuple[int, int]:
-    """Parse ``limit``/``offset`` query values (strings or None) into checked ints."""
-
-    def parse(value: Any, name: str, default: int, low: int, high: int) -> int:
-        if value is None or value == "":
-            return default
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise InvalidRequest(f"{name} must be a whole number (got {value!r})") from None
-        if not low <= number <= high:
-            raise InvalidRequest(f"{name} must be between {low} and {high}")
-        return number
-
-    return (
-        parse(limit, "limit", default_limit, 1, max_limit),
-        parse(offset, "offset", 0, 0, 10**9),
-    )
+        raise SubmissionInvalid(f"notebook: {exc}") from None
 
 
 # -- event fan-out --------------------------------------------------------------
@@ -209,10 +177,15 @@ def error_result(base: dict[str, Any], kind: str, message: str) -> dict[str, Any
 class SubmissionService(LoggingConfigurable):
     """Queue, grade and serve submissions; see the module docstring."""
 
-    catalog = AnyTrait(help="The ChallengeCatalog graded against.")
-    grader = AnyTrait(help="A codequest_jupyter.grading.Grader.")
-    store = AnyTrait(help="An AsyncSubmissionStore.")
-    workspace = AnyTrait(help="A WorkspaceManager, to read notebooks from disk and restore.")
+    catalog = Instance(ChallengeCatalog, help="The challenges graded against.")
+    grader = Instance(GraderLike, help="The grading engine (a codequest_jupyter.grading.Grader).")
+    store = Instance(AsyncSubmissionStore, help="Where submissions and results are kept.")
+    workspace = Instance(
+        WorkspaceManager,
+        allow_none=True,
+        help="Reads notebooks from the learner's contents and restores snapshots into "
+        "them (None: only submissions that carry their notebook are accepted).",
+    )
 
     concurrency = Integer(2, help="Gradings run at the same time.")
     submissions_per_minute = Integer(30, help="Submissions per user per minute; 0 = no limit.")
@@ -326,7 +299,7 @@ class SubmissionService(LoggingConfigurable):
         self.limiter.hit(user)
         notebook, files = request.notebook, request.files
         if notebook is None:
-            notebook, disk_files = await self.workspace.read_submission(challenge, request.path)
+            notebook, disk_files = await self._workspace().read_submission(challenge, request.path)
             files = disk_files if files is None else files
         sid = new_submission_id()
         result = GradeResult(
@@ -539,10 +512,7 @@ class SubmissionService(LoggingConfigurable):
         self, user: str, sid: str, body: Any, *, any_user: bool = False
     ) -> dict[str, Any]:
         """Write a submission's snapshot back into the workspace (checkpointing first)."""
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object")
+        body = operation("restoreSubmission").check_body({} if body is None else body)
         path = body.get("path")
         if path is not None:
             path = check_relpath(path, "path")
@@ -554,4 +524,9 @@ class SubmissionService(LoggingConfigurable):
             raise NotFound(
                 f"The challenge '{result['challenge']}' is no longer available"
             ) from None
-        return await self.workspace.restore(challenge, code["notebook"], code["files"], path)
+        return await self._workspace().restore(challenge, code["notebook"], code["files"], path)
+
+    def _workspace(self) -> WorkspaceManager:
+        if self.workspace is None:
+            raise InvalidRequest("This server keeps no workspace: send the notebook itself")
+        return self.workspace

@@ -10,10 +10,12 @@ import ast
 from typing import Any
 
 import anyio
-from traitlets import Any as AnyTrait
+from traitlets import Instance
 from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge, ChallengeCatalog
+from .store import AsyncSubmissionStore
+from .workspace import WorkspaceManager
 
 EMPTY_PROGRESS: dict[str, Any] = {
     "attempts": 0,
@@ -82,14 +84,13 @@ class ChallengeViews(LoggingConfigurable):
     ``store`` is an AsyncSubmissionStore, ``workspace`` a WorkspaceManager.
     """
 
-    catalog = AnyTrait(help="The ChallengeCatalog served.")
-    store = AnyTrait(help="AsyncSubmissionStore for the learner's progress.")
-    workspace = AnyTrait(help="WorkspaceManager for the learner's copies.")
+    catalog = Instance(ChallengeCatalog, help="The challenges served.")
+    store = Instance(AsyncSubmissionStore, help="The learner's progress.")
+    workspace = Instance(WorkspaceManager, help="The learner's copies of the challenges.")
 
     def get(self, challenge_id: str) -> Challenge:
         """The challenge, or ChallengeNotFound (a 404)."""
-        catalog: ChallengeCatalog = self.catalog
-        return catalog.get(challenge_id)
+        return self.catalog.get(challenge_id)
 
     async def list(self, user: str) -> dict[str, Any]:
         """``{"challenges": [summary + progress, ...]}`` in catalog order."""

@@ -25,21 +25,9 @@ from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge
 from .errors import CodeQuestError, Forbidden, InvalidRequest, NotFound, WorkspaceUnavailable
-from .paths import UnsafePath, safe_relpath
+from .paths import check_notebook_path, check_relpath
 
 T = TypeVar("T")
-
-
-def check_relpath(value: Any, what: str = "path") -> str:
-    """``value`` as a safe, normalised relative POSIX path, or :class:`InvalidRequest`.
-
-    See :func:`codequest_jupyter.paths.safe_relpath` for what is refused (absolute
-    paths, ``..``, backslashes, control characters, drive letters, empty names).
-    """
-    try:
-        return safe_relpath(value, what=what)
-    except UnsafePath as exc:
-        raise InvalidRequest(str(exc)) from None
 
 
 def _iso(value: Any) -> Any:
@@ -123,9 +111,7 @@ class WorkspaceManager(LoggingConfigurable):
         Locked files and files that are not text are left out: the grader uses the
         challenge's own copy of those.
         """
-        nb_path = check_relpath(path, "path") if path is not None else self.notebook_path(challenge)
-        if not nb_path.endswith(".ipynb"):
-            raise InvalidRequest(f"path {nb_path!r} is not a notebook (.ipynb)")
+        nb_path = check_notebook_path(path) if path is not None else self.notebook_path(challenge)
         if not await self._file_exists(nb_path):
             raise NotFound(
                 f"There is no notebook at {nb_path}. Open the challenge first, "
@@ -174,9 +160,7 @@ class WorkspaceManager(LoggingConfigurable):
         [{"path", "checkpoint"}]}``; a checkpoint is ``None`` when there was no
         current version to keep. Locked files are never written.
         """
-        nb_path = check_relpath(path, "path") if path is not None else self.notebook_path(challenge)
-        if not nb_path.endswith(".ipynb"):
-            raise InvalidRequest(f"path {nb_path!r} is not a notebook (.ipynb)")
+        nb_path = check_notebook_path(path) if path is not None else self.notebook_path(challenge)
         folder = posixpath.dirname(nb_path)
         await self._ensure_dirs(folder)
         checkpoint = await self._checkpoint_if_exists(nb_path)

@@ -522,6 +522,14 @@ BAD_BODIES = [
     (json.dumps({"path": "nb\u0000.ipynb"}).encode(), "control"),
     (json.dumps({"path": 12}).encode(), "string"),
     (json.dumps({"path": "notes.txt"}).encode(), ".ipynb"),
+    (b"null", "JSON object"),
+    # Found by a schema-driven fuzzer: an unhashable mode once crashed the request check.
+    (json.dumps({"mode": {}}).encode(), "mode"),
+    (json.dumps({"mode": []}).encode(), "mode"),
+    (json.dumps({"mode": None}).encode(), "mode"),
+    (json.dumps({"files": {"a.py": ["x"]}}).encode(), "files['a.py']"),
+    (json.dumps({"files": {f"f{i}.py": "" for i in range(101)}}).encode(), "files"),
+    (json.dumps({"notebook": None, "path": {}}).encode(), "path"),
 ]
 
 
@@ -544,9 +552,27 @@ async def test_bad_submission_bodies_are_400_with_a_message(api):
         assert status == 400
     status, _, _ = await api.post("challenges", "answer", "workspace", raw=b"{bad")
     assert status == 400
+    for raw, words in ((b'{"path": 7}', "path"), (b'{"path": ""}', "non-empty")):
+        status, body, _ = await api.post("submissions", "x", "restore", raw=raw)
+        assert status == 400 and words in body["message"], (raw, body)
     # Nothing was stored by any of those.
     _, page, _ = await api.get("challenges", "answer", "submissions")
     assert page["total"] == 0
+
+
+@server_test
+async def test_an_unsupported_method_is_405_with_an_allow_header(api):
+    for method, parts, allowed in (
+        ("PUT", ("challenges", "answer", "submissions"), "GET, POST, OPTIONS"),
+        ("DELETE", ("submissions", "x"), "GET, OPTIONS"),
+        ("PATCH", ("challenges", "answer", "workspace"), "POST, OPTIONS"),
+    ):
+        status, body, response = await api.request(
+            method, *parts, body={}, validate=False, allow_nonstandard_methods=True
+        )
+        assert status == 405, (method, parts, status)
+        assert response.headers["Allow"] == allowed
+        assert isinstance(body["message"], str)
 
 
 @server_test

@@ -23,10 +23,10 @@ from codequest_jupyter.results import GradeResult
 from codequest_jupyter.service import (
     SubmissionRequest,
     SubmissionService,
-    check_page,
     replay_events,
 )
 from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
+from codequest_jupyter.validation import operation
 
 
 class GatedGrader:
@@ -491,11 +491,14 @@ def test_submission_request_checks(catalog):
 
 
 def test_page_checks():
-    assert check_page(None, None, 20) == (20, 0)
-    assert check_page("5", "10", 20) == (5, 10)
+    # Query parameters are checked against the OpenAPI document's parameter schemas.
+    page = operation("listChallengeSubmissions")
+    assert page.check_query({}) == {}
+    assert page.check_query({"limit": [b"5"], "offset": [b"10"]}) == {"limit": 5, "offset": 10}
     for limit, offset in (("0", None), ("x", None), (None, "-1"), ("501", None), ("1.5", None)):
+        args = {k: [v.encode()] for k, v in (("limit", limit), ("offset", offset)) if v}
         with pytest.raises(InvalidRequest):
-            check_page(limit, offset, 20)
+            page.check_query(args)
 
 
 # -- faults ---------------------------------------------------------------------

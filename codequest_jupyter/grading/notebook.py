@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-class SubmissionInvalid(ValueError):
-    """The submission is not something that can be graded (not a notebook, bad files)."""
+from ..errors import SubmissionInvalid
 
 
 def parse_notebook(data: Any) -> dict[str, Any]:
