@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
+import anyio
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
@@ -28,7 +30,7 @@ from .grading import Grader, GradingSettings
 from .handlers import HANDLERS
 from .paths import check_relpath
 from .service import SubmissionService
-from .store import AsyncSubmissionStore, SubmissionStore
+from .store import AsyncSubmissionStore, SubmissionStore, display_url
 from .views import ChallengeViews
 from .workspace import WorkspaceManager
 
@@ -181,6 +183,7 @@ class CodeQuestApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Build the services once; nothing here needs the running event loop."""
         assert self.serverapp is not None
+        self._route_package_logs()
         self.catalog = ChallengeCatalog(self.challenge_dirs)
         for problem in self.catalog.errors:
             self.log.warning("CodeQuest: skipping a broken challenge: %s", problem)
@@ -199,6 +202,7 @@ class CodeQuestApp(ExtensionApp):
             len(self.catalog),
             ", ".join(self.challenge_dirs),
         )
+        self.log.info("CodeQuest: submissions stored in %s", display_url(self.db_url))
         self.store = AsyncSubmissionStore(self.store_class(self.db_url))
         self.grader = self.grader_class(settings=self.grading_settings(), log=self.log)
         self.workspace = self.workspace_class(
@@ -270,8 +274,49 @@ class CodeQuestApp(ExtensionApp):
             return self.single_user_name
         return str(user.username)
 
+    def _route_package_logs(self) -> None:
+        """Send the domain's log records (``codequest_jupyter.*``: the sandbox chosen,
+        kernel pool problems) to the server's log, where an admin reads them; without
+        this, Python drops their INFO records and prints warnings without a time."""
+        package = logging.getLogger("codequest_jupyter")
+        source: logging.Logger | None = self.log
+        while source is not None and not source.handlers:
+            source = source.parent if source.propagate else None
+        for handler in source.handlers if source is not None else []:
+            if handler not in package.handlers:
+                package.addHandler(handler)
+        if package.level == logging.NOTSET:
+            package.setLevel(logging.INFO)
+        if self.log.getEffectiveLevel() > logging.DEBUG:
+            # nbclient's "Timeout waiting for execute reply": each result reports it.
+            logging.getLogger("codequest_jupyter.grading.nbclient").setLevel(logging.CRITICAL)
+
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         await self.service.start()
+        await self._log_sandbox()
+
+    async def _log_sandbox(self) -> None:
+        """Make sure the log says how grading kernels are confined, and why, at start."""
+        from .grading.sandbox import SandboxUnavailable, resolve
+
+        settings = getattr(self.grader, "settings", None)
+        if not isinstance(settings, GradingSettings):
+            return  # a grader of another kind (e.g. a remote queue) confines its own
+        try:
+            plan = await anyio.to_thread.run_sync(resolve, settings.policy())
+        except SandboxUnavailable as exc:
+            self.log.error("CodeQuest: %s; gradings will fail until this is fixed", exc)
+            return
+        # resolve() itself logs the plan (INFO) the first time; a weaker one than
+        # bubblewrap is worth a warning: auto fell back (its reason was logged just
+        # before), or it was asked for.
+        if plan.mode != "bwrap":
+            self.log.warning(
+                "CodeQuest: grading sandbox '%s': %s%s",
+                self.sandbox,
+                plan.describe(),
+                "" if self.sandbox != "auto" else " (bubblewrap could not be used, see above)",
+            )
 
     async def stop_extension(self) -> None:
         """Drain the graders and close the kernel pool."""

@@ -2,6 +2,9 @@
 
 Exit codes: 0 when the command did its job (for ``grade``, whatever the score), 1 when
 ``validate`` found a problem, 2 for unusable input (a one-line message on stderr).
+Log records of warning level and above reach stderr as ``codequest: warning: ...``;
+the grading kernels' own chatter (nbclient's "Timeout waiting for execute reply")
+does not: the result reports every timeout and crash itself. ``--verbose`` shows it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -35,6 +39,27 @@ class UsageError(Exception):
 def _fail(message: str) -> int:
     print(f"codequest: error: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+#: Loggers whose records describe the grading kernels' protocol, not a problem of the
+#: command: the result already says what they mean (a test or cell timed out).
+KERNEL_CHATTER = ("codequest_jupyter.grading.nbclient",)
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Log to stderr, in the command's voice; kernel chatter only when ``verbose``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_CliFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in KERNEL_CHATTER:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.CRITICAL + 1)
+
+
+class _CliFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"codequest: {record.levelname.lower()}: {super().format(record)}"
 
 
 # -- grade ------------------------------------------------------------------------------
@@ -120,6 +145,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for root in roots:
         if not root.exists():
             raise UsageError(f"{root}: no such directory")
+    if not args.dirs:
+        print(
+            f"Checking the challenges bundled with CodeQuest in {roots[0]} "
+            "(name folders to check your own: codequest validate DIR ...)",
+            flush=True,
+        )
     reports = asyncio.run(validate_all(roots, sandbox=args.sandbox, concurrency=args.jobs))
     if not reports:
         raise UsageError(f"no challenge found in {', '.join(map(str, roots))}")
@@ -147,15 +178,27 @@ def cmd_new(args: argparse.Namespace) -> int:
 # -- lab --------------------------------------------------------------------------------
 def cmd_lab(args: argparse.Namespace, extra: list[str]) -> int:
     """Launch JupyterLab with the extension, the bundled challenges and SQLite."""
+    from .challenges import discover
+
     argv = [sys.executable, "-m", "jupyterlab"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")
     if args.root_dir:
         Path(args.root_dir).mkdir(parents=True, exist_ok=True)
         argv.append(f"--ServerApp.root_dir={Path(args.root_dir).resolve()}")
-    if args.challenges:
-        dirs = json.dumps([str(Path(d).resolve()) for d in args.challenges])
-        argv.append(f"--CodeQuestApp.challenge_dirs={dirs}")
+    for folder in args.challenges or []:
+        path = Path(folder).resolve()
+        if not path.is_dir():
+            raise UsageError(f"{folder}: no such directory")
+        if not discover([path]):
+            print(
+                f"codequest: warning: {folder} holds no challenge (no challenge.toml in it "
+                "or in its sub-folders)",
+                file=sys.stderr,
+            )
+        # One option per folder: the server parses the value of an option it does not
+        # know yet (the extension's) as text, so a JSON list would become one bad path.
+        argv.append(f"--CodeQuestApp.challenge_dirs={path}")
     if args.db:
         argv.append(f"--CodeQuestApp.db_url={args.db}")
     argv.extend(extra)
@@ -163,13 +206,41 @@ def cmd_lab(args: argparse.Namespace, extra: list[str]) -> int:
     return EXIT_OK  # pragma: no cover - execv does not return
 
 
+# -- settings ---------------------------------------------------------------------------
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Every CodeQuestApp setting with its help and default, as ``--help-all`` shows them.
+
+    ``jupyter server --help-all`` lists the server's own classes only, never an
+    extension's, so this is where an admin finds them.
+    """
+    from .app import CodeQuestApp
+
+    print(
+        "CodeQuest server settings: c.CodeQuestApp.NAME = VALUE in a "
+        "jupyter_server_config.py, or --CodeQuestApp.NAME=VALUE on the command line.\n"
+    )
+    for _name, trait in sorted(CodeQuestApp.class_own_traits(config=True).items()):
+        print(CodeQuestApp.class_get_trait_help(trait))
+    return EXIT_OK
+
+
 # -- db ---------------------------------------------------------------------------------
 def cmd_db(args: argparse.Namespace) -> int:
-    from .store import upgrade
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from .store import display_url, upgrade
 
     url = args.url or _default_db_url()
-    upgrade(url)
-    print(f"Database at {url} is up to date.")
+    shown = display_url(url)
+    try:
+        upgrade(url)
+    except ArgumentError:
+        raise UsageError(f"{shown}: not a database URL") from None
+    except SQLAlchemyError as exc:
+        # The driver's message names host and user, never the password.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UsageError(f"cannot upgrade the database at {shown}: {reason}") from None
+    print(f"Database at {shown} is up to date.")
     return EXIT_OK
 
 
@@ -179,6 +250,15 @@ def _default_db_url() -> str:
     return CodeQuestApp().db_url
 
 
+SANDBOX_OPTION: dict[str, Any] = {
+    "default": "auto",
+    "choices": ["auto", "bwrap", "rlimits", "none"],
+    "help": "how grading kernels are confined: auto (the strongest available, default), "
+    "bwrap (namespaces plus resource limits), rlimits (resource limits only), none",
+}
+VERBOSE_HELP = "also log what the grader does, the kernels' messages included"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codequest", description="Coding challenges with instant grading for Jupyter."
@@ -186,22 +266,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codequest {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    grade = sub.add_parser("grade", help="grade one notebook against a challenge, no server")
-    grade.add_argument("challenge_dir")
-    grade.add_argument("notebook")
-    grade.add_argument("--json", action="store_true", help="print the result JSON")
-    grade.add_argument("--mode", choices=["submit", "run"], default="submit")
+    grade = sub.add_parser(
+        "grade",
+        help="grade one notebook against a challenge, no server",
+        description="Grade NOTEBOOK against the challenge in CHALLENGE_DIR in a fresh, "
+        "sandboxed kernel, as the server would, and print the result. Exit 0 when grading "
+        "ran, whatever the score; 2 when it could not run.",
+    )
+    grade.add_argument("challenge_dir", help="the challenge's folder (holds challenge.toml)")
+    grade.add_argument("notebook", help="the learner's notebook (.ipynb) to grade")
+    grade.add_argument(
+        "--json", action="store_true",
+        help="print exactly the result JSON on stdout, nothing else",
+    )
+    grade.add_argument(
+        "--mode", choices=["submit", "run"], default="submit",
+        help="submit: public and hidden tests (default); run: public tests only",
+    )
     grade.add_argument(
         "--file", action="append", metavar="NAME[=PATH]",
         help="a learner file graded beside the notebook (repeatable)",
     )
-    grade.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "rlimits", "none"])
+    grade.add_argument("--sandbox", **SANDBOX_OPTION)
+    grade.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     grade.set_defaults(func=cmd_grade)
 
-    validate = sub.add_parser("validate", help="check challenges: format, solution, starter")
-    validate.add_argument("dirs", nargs="*", help="challenge dirs or folders of them")
+    validate = sub.add_parser(
+        "validate",
+        help="check challenges: format, solution, starter",
+        description="For every challenge: the format loads, the reference solution passes "
+        "every test, the untouched starter fails at least one, and two runs agree. "
+        "Without DIR, checks the challenges bundled with CodeQuest.",
+    )
+    validate.add_argument(
+        "dirs", nargs="*", metavar="DIR",
+        help="challenge folders, or folders of them (default: the bundled challenges)",
+    )
     validate.add_argument("--jobs", type=int, default=2, help="challenges checked at once")
-    validate.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "rlimits", "none"])
+    validate.add_argument("--sandbox", **SANDBOX_OPTION)
+    validate.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     validate.set_defaults(func=cmd_validate)
 
     new = sub.add_parser("new", help="scaffold a challenge directory that validates")
@@ -215,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--challenges", action="append", help="challenge folder (repeatable)")
     lab.add_argument("--db", default=None, help="database URL (default: embedded SQLite)")
     lab.set_defaults(func=cmd_lab)
+
+    settings = sub.add_parser(
+        "settings", help="list the server extension's settings (c.CodeQuestApp.*)"
+    )
+    settings.set_defaults(func=cmd_settings)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -241,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    configure_logging(getattr(args, "verbose", False))
     try:
         if args.command == "lab":
             return cmd_lab(args, extra)

@@ -1,12 +1,15 @@
 """``codequest validate``: is each challenge usable, and does it mean what it says?
 
 For every challenge: the format loads, the reference solution passes every test, the
-untouched starter fails at least one, and two gradings of the solution agree.
+untouched starter fails at least one, and two gradings of the solution agree. The
+author sees why a test failed, hidden tests included (message, expected, actual):
+gradings here reveal hidden details, whatever ``show_hidden_details`` says.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,9 +66,17 @@ def _outcome(result: Any) -> str:
     return f"{result.score}/{result.total} passed"
 
 
+def _why(test: Any) -> str:
+    """Why a test did not pass: its message, and expected/actual when it compared."""
+    parts = [_short(test.message)] if test.message else []
+    if test.expected is not None or test.actual is not None:
+        parts.append(f"expected {_short(test.expected, 40)}, actual {_short(test.actual, 40)}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _failures(result: Any, limit: int = 3) -> str:
     bad = [t for t in result.tests if t.status != "passed"]
-    parts = [f"{t.id} {t.status}" + (f" ({_short(t.message)})" if t.message else "") for t in bad[:limit]]
+    parts = [f"{t.id} {t.status}{_why(t)}" for t in bad[:limit]]
     if len(bad) > limit:
         parts.append(f"and {len(bad) - limit} more")
     text = "; ".join(parts)
@@ -83,7 +94,8 @@ async def validate_challenge(grader: Grader, path: Path) -> ChallengeReport:
     started = time.perf_counter()
     report = ChallengeReport(path=path, id=path.name)
     try:
-        challenge = load_challenge(path)
+        # The author may see what the learners may not: hidden tests' messages.
+        challenge = dataclasses.replace(load_challenge(path), show_hidden_details=True)
         notebook, files = solution_submission(challenge)
     except ChallengeError as exc:
         report.format = "broken"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from challenge_factory import make_challenge, notebook
+from live_server import start_server
 
 RESULT_KEYS = {
     "id", "challenge", "challenge_version", "user", "mode", "submitted_at", "status",
@@ -83,3 +84,105 @@ def test_new_scaffold_validates_and_validate_finds_problems(tmp_path):
     assert proc.returncode == 1
     assert "lazy: the untouched starter passes every test" in proc.stdout
     assert "wrong: the solution does not pass every test" in proc.stdout
+
+
+def test_grade_keeps_kernel_log_lines_out_of_its_output(tmp_path):
+    # A cell that outlives its timeout makes nbclient log "Timeout waiting for execute
+    # reply" and "Interrupting kernel": the result reports the timeout, the terminal
+    # shows nothing else.
+    path = make_challenge(tmp_path, limits="timeout_s = 1\nmemory_mb = 256")
+    nb = tmp_path / "hangs.ipynb"
+    nb.write_text(
+        json.dumps(notebook("def add(a, b):\n    return a + b\n", "import time\ntime.sleep(30)"))
+    )
+    proc = codequest("grade", str(path), str(nb))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "ran longer than 1 s" in proc.stdout and "Timeout waiting" not in proc.stdout
+    proc = codequest("grade", str(path), str(nb), "--json")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert json.loads(proc.stdout)["error"]["kind"] == "timeout"
+    # --verbose shows them, in the command's voice.
+    proc = codequest("grade", str(path), str(nb), "--json", "--verbose")
+    assert "codequest: error: Timeout waiting for execute reply" in proc.stderr
+    assert json.loads(proc.stdout)["error"]["kind"] == "timeout"
+
+
+def test_grade_and_validate_explain_their_arguments():
+    text = codequest("grade", "--help").stdout
+    for words in ("the challenge's folder", "the learner's notebook", "public tests only",
+                  "exactly the result JSON", "how grading kernels are confined"):
+        assert words in " ".join(text.split()), (words, text)
+    text = codequest("validate", "--help").stdout
+    assert "default: the bundled challenges" in " ".join(text.split())
+
+
+def test_bare_validate_says_which_folder_it_checks():
+    from codequest_jupyter.challenges import bundled_challenges_dir
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codequest_jupyter.cli", "validate"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline()  # printed before any grading starts
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert "bundled with CodeQuest" in first and str(bundled_challenges_dir()) in first
+
+
+def test_validate_shows_the_author_why_a_hidden_test_failed(tmp_path):
+    small_only = "def add(a, b):\n    return a + b if abs(a) < 10**6 else 0\n"
+    path = make_challenge(tmp_path, "capped", solution=small_only)
+    proc = codequest("validate", str(path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if "test_large_numbers" in x)
+    assert "hidden/test_add_hidden.py::test_large_numbers failed" in line
+    assert "expected 1000000000001, actual 0" in line
+
+
+def test_db_upgrade_never_prints_the_password(tmp_path):
+    url = "postgresql+psycopg://teacher:s3cret-pw@127.0.0.1:1/codequest"
+    proc = codequest("db", "upgrade", "--url", url)
+    assert proc.returncode == 2
+    assert "s3cret-pw" not in proc.stdout + proc.stderr
+    assert "postgresql+psycopg://teacher:***@127.0.0.1:1/codequest" in proc.stderr
+    proc = codequest("db", "upgrade", "--url", f"sqlite:///{tmp_path / 'cq.sqlite'}")
+    assert proc.returncode == 0, proc.stderr
+    assert f"Database at sqlite:///{tmp_path / 'cq.sqlite'} is up to date." in proc.stdout
+
+
+def test_settings_lists_the_server_settings():
+    proc = codequest("settings")
+    assert proc.returncode == 0
+    for name in ("challenge_dirs", "db_url", "sandbox", "instructors", "max_payload_bytes"):
+        assert f"--CodeQuestApp.{name}=" in proc.stdout
+    assert "--CodeQuestApp.answer_yes" not in proc.stdout  # inherited, not ours
+
+
+def test_lab_serves_the_challenges_named_on_its_command_line(tmp_path):
+    first, second, empty = tmp_path / "first", tmp_path / "second", tmp_path / "empty"
+    make_challenge(first, "alpha")
+    make_challenge(first, "beta")
+    make_challenge(second, "gamma")
+    empty.mkdir()
+    server = start_server(
+        tmp_path / "lab",
+        command=[
+            sys.executable, "-m", "codequest_jupyter.cli", "lab",
+            "--challenges", str(first), "--challenges", str(second), "--challenges", str(empty),
+        ],
+    )
+    try:
+        status, body = server.request("GET", "codequest/api/challenges")
+        assert status == 200
+        assert sorted(c["id"] for c in body["challenges"]) == ["alpha", "beta", "gamma"]
+    finally:
+        server.stop()
+    log = server.output()
+    assert f"codequest: warning: {empty} holds no challenge" in log  # the command's own
+    assert f"challenge folder {empty} holds no challenge" in log  # the server's
+    # A folder that does not exist is refused before anything starts.
+    proc = codequest("lab", "--challenges", str(tmp_path / "missing"))
+    assert proc.returncode == 2 and "no such directory" in proc.stderr

@@ -10,6 +10,7 @@ SQLite (a file, WAL mode) for one user or a small class; PostgreSQL
 """
 
 from .aio import AsyncSubmissionStore
+from .engine import display_url
 from .migrate import current_revision, head_revision, upgrade
 from .store import (
     ERROR_KINDS,
@@ -29,6 +30,7 @@ __all__ = [
     "SubmissionNotFound",
     "SubmissionStore",
     "current_revision",
+    "display_url",
     "head_revision",
     "upgrade",
 ]

@@ -25,6 +25,14 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "codequest_write"
 
 
+def display_url(url: str | URL) -> str:
+    """``url`` fit to print or log: its password masked (``***``); never the password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL at all: show no part that could be secret
+        return "<a database URL that cannot be parsed>"
+
+
 def is_memory_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 

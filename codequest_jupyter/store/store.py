@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from ..results import ERROR_KINDS as ERROR_KIND_WORDS
 from ..results import FINAL_STATUSES, MODES
 from .engine import WRITE_OPTION, is_memory_sqlite, make_engine
 from .migrate import upgrade_engine
@@ -46,7 +47,7 @@ from .values import (
 )
 
 #: Error kinds of the result JSON contract (``error.kind``).
-ERROR_KINDS = frozenset({"syntax", "timeout", "memory", "kernel_died", "notebook", "internal"})
+ERROR_KINDS = frozenset(ERROR_KIND_WORDS)
 
 # The same text as the partial index's WHERE clause: a planner uses a partial
 # index only when it can see the query implies it, which bound parameters hide.
