@@ -18,5 +18,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 echo "Installing system packages: ${need[*]}"
-apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+# Another apt-get or dpkg (unattended upgrades, a parallel setup) may hold the dpkg
+# lock on a fresh machine: wait for it instead of failing at once.
+lock_wait=(-o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}")
+apt-get "${lock_wait[@]}" update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" install -y -q \
+  --no-install-recommends "${need[@]}" >/dev/null
