@@ -105,17 +105,28 @@ class Challenge:
     def read_sources(self, relpaths: Iterable[str]) -> dict[str, str]:
         return {rel: (self.path / rel).read_text(encoding="utf-8") for rel in relpaths}
 
-    def starter_files(self) -> dict[str, bytes]:
-        """The starter files (``files``), relative path to content, directories expanded."""
-        out: dict[str, bytes] = {}
+    def starter_relpaths(self) -> list[str]:
+        """The starter files' relative paths (``files``, directories expanded)."""
+        out: list[str] = []
         for rel in self.files:
             src = self.path / rel
             if src.is_dir():
-                for p in sorted(_walk(src)):
-                    out[p.relative_to(self.path).as_posix()] = p.read_bytes()
+                out.extend(p.relative_to(self.path).as_posix() for p in sorted(_walk(src)))
             else:
-                out[rel] = src.read_bytes()
+                out.append(rel)
         return out
+
+    def learner_relpaths(self) -> list[str]:
+        """The starter files a learner's copy replaces when graded: all but locked ones.
+
+        What a submission from a workspace carries beside its notebook, wherever it is
+        read from (the server's contents, or the disk next to the notebook).
+        """
+        return [rel for rel in self.starter_relpaths() if not self.is_locked(rel)]
+
+    def starter_files(self) -> dict[str, bytes]:
+        """The starter files (``files``), relative path to content, directories expanded."""
+        return {rel: (self.path / rel).read_bytes() for rel in self.starter_relpaths()}
 
     def is_locked(self, relpath: str) -> bool:
         rel = PurePosixPath(relpath)

@@ -122,28 +122,11 @@ class WorkspaceManager(LoggingConfigurable):
         notebook = json.loads(json.dumps(model["content"]))
         files: dict[str, str] = {}
         folder = posixpath.dirname(nb_path)
-        for rel in await anyio.to_thread.run_sync(self._starter_relpaths, challenge):
-            if challenge.is_locked(rel):
-                continue
+        for rel in await anyio.to_thread.run_sync(challenge.learner_relpaths):
             text = await self._read_text(f"{folder}/{rel}" if folder else rel)
             if text is not None:
                 files[rel] = text
         return notebook, files
-
-    def _starter_relpaths(self, challenge: Challenge) -> list[str]:
-        # Names only: a directory entry of ``files`` expands to the files inside it.
-        out: list[str] = []
-        for rel in challenge.files:
-            src = challenge.path / rel
-            if src.is_dir():
-                out.extend(
-                    p.relative_to(challenge.path).as_posix()
-                    for p in sorted(src.rglob("*"))
-                    if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts
-                )
-            else:
-                out.append(rel)
-        return out
 
     # -- restoring --------------------------------------------------------------
 

@@ -36,6 +36,34 @@ def test_loads_every_part(tmp_path):
     assert [h.text for h in ch.unlocked_hints(0)] == [] and len(ch.unlocked_hints(1)) == 1
 
 
+def test_starter_and_learner_files_are_listed_once(tmp_path):
+    path = make_challenge(
+        tmp_path,
+        files={"data/a.txt": "a\n", "data/b.txt": "b\n", "rules.py": "R = 1\n"},
+        locked=["rules.py", "data/b.txt"],
+    )
+    (path / "data" / ".ipynb_checkpoints").mkdir()
+    (path / "data" / ".ipynb_checkpoints" / "a-checkpoint.txt").write_text("old")
+    ch = load_challenge(path)
+    assert ch.starter_relpaths() == ["data/a.txt", "data/b.txt", "rules.py"]
+    assert ch.learner_relpaths() == ["data/a.txt"]
+    assert list(ch.starter_files()) == ch.starter_relpaths()
+
+
+def test_toml_paths_follow_the_path_rules(tmp_path):
+    for bad, words in (
+        ("../outside.py", "inside its folder"),
+        ("/etc/passwd", "relative"),
+        ("a\\b.py", "'/' separators"),
+    ):
+        path = make_challenge(tmp_path / str(len(words)), toml_extra="")
+        toml = path / "challenge.toml"
+        toml.write_text(toml.read_text().replace("files = []", f"files = ['{bad}']"))
+        with pytest.raises(ChallengeError) as info:
+            load_challenge(path)
+        assert info.value.key == "files" and words in str(info.value), str(info.value)
+
+
 def test_version_changes_with_any_file(tmp_path):
     path = make_challenge(tmp_path)
     before = challenge_version(path)
