@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .app import CodeQuestApp
     from .service import SubmissionService
     from .views import ChallengeViews
+    from .workspace import WorkspaceManager
 
 AUTH_RESOURCE = "codequest"
 
@@ -55,6 +56,10 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def views(self) -> ChallengeViews:
         return self.settings["codequest_views"]
+
+    @property
+    def workspace(self) -> WorkspaceManager:
+        return self.settings["codequest_workspace"]
 
     @property
     def user_name(self) -> str:
@@ -169,7 +174,7 @@ class WorkspaceHandler(CodeQuestHandler):
     async def post(self, challenge_id: str) -> None:
         self.checked_body("openWorkspace")  # no fields yet, but malformed JSON is an error
         challenge = self.views.get(challenge_id)
-        self.reply(await self.settings["codequest_workspace"].open(challenge))
+        self.reply(await self.workspace.open(challenge))
 
 
 class ChallengeSubmissionsHandler(CodeQuestHandler):

@@ -178,7 +178,10 @@ class SubmissionService(LoggingConfigurable):
     """Queue, grade and serve submissions; see the module docstring."""
 
     catalog = Instance(ChallengeCatalog, help="The challenges graded against.")
-    grader = Instance(GraderLike, help="The grading engine (a codequest_jupyter.grading.Grader).")
+    grader = Instance(
+        GraderLike,  # type: ignore[type-abstract]  # a runtime-checkable protocol
+        help="The grading engine (a codequest_jupyter.grading.Grader).",
+    )
     store = Instance(AsyncSubmissionStore, help="Where submissions and results are kept.")
     workspace = Instance(
         WorkspaceManager,

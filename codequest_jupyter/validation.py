@@ -62,7 +62,7 @@ class Operation:
             raise InvalidRequest(_describe(error, body_root=True))
         return body
 
-    def check_query(self, arguments: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    def check_query(self, arguments: Mapping[str, Sequence[str | bytes]]) -> dict[str, Any]:
         """The documented query parameters that were given, typed; others are ignored.
 
         ``arguments`` maps a name to its values (tornado's ``query_arguments``, bytes
@@ -127,10 +127,19 @@ def _describe(error: ValidationError, *, body_root: bool = False) -> str:
     if error.validator == "enum":
         allowed = ", ".join(json.dumps(v) for v in schema.get("enum", []))
         return f"{where} must be one of {allowed} (got {_short(error.instance)})"
+    value = error.validator_value
+    name = where or "The request body"
     if error.validator == "type":
-        return f"{where} must be of type {error.validator_value} (got {_short(error.instance)})"
-    if error.validator == "additionalProperties" and where == "" and body_root:
-        return f"The request body has unknown fields: {error.message}"
+        kinds = " or ".join(value) if isinstance(value, list) else value
+        return f"{name} must be of type {kinds} (got {_short(error.instance)})"
+    if error.validator == "maxProperties":
+        return f"{name} may hold at most {value} entries"
+    if error.validator == "minimum":
+        return f"{name} must be at least {value} (got {_short(error.instance)})"
+    if error.validator == "maximum":
+        return f"{name} must be at most {value} (got {_short(error.instance)})"
+    if error.validator == "required":
+        return f"{name}: {error.message}"
     message = error.message
     if len(message) > 200:
         message = message[:199] + "…"
