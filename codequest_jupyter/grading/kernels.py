@@ -40,6 +40,7 @@ from .sandbox import (
     LaunchSpec,
     SandboxPolicy,
     SandboxUnavailable,
+    die_with_parent,
     kernel_env,
     launch_spec,
     probe_outcome,
@@ -113,6 +114,9 @@ class _ForkingProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         server = self.fork_server
+        if split_command(cmd) is not None:
+            # bwrap: killed with the server even if it stops before bwrap has asked.
+            kwargs.setdefault("preexec_fn", die_with_parent())
         if server is None or not server.alive or not forkable(cmd):
             return await super().launch_kernel(cmd, **kwargs)
         cwd = str(kwargs.get("cwd") or os.getcwd())
