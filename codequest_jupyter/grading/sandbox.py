@@ -61,6 +61,9 @@ MARKER_ENV = "CODEQUEST_KERNEL"
 
 PR_SET_PDEATHSIG = 1
 
+# How long the one-time probe (a kernel start-up, 0.4 s on an idle machine) may take.
+PROBE_TIMEOUT_S = 120.0
+
 LAUNCHER = Path(__file__).with_name("launcher.py")
 
 
@@ -319,7 +322,7 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
         started = time.perf_counter()
         proc = subprocess.run(
             spec.argv, env=spec.env, cwd=str(spec.cwd), capture_output=True, text=True,
-            timeout=120, check=False, preexec_fn=die_with_parent(),
+            timeout=PROBE_TIMEOUT_S, check=False, preexec_fn=die_with_parent(),
         )
         reason = probe_outcome(spec, spec.decode_exit(proc.returncode), proc.stderr)
         if reason is None:
