@@ -468,7 +468,7 @@ class KernelPool:
         of ``size`` rather than exceed it. Measured as each kernel's PSS, so pages a
         forked kernel shares with the fork server count only in part.
     max_age_s
-        Idle kernels older than this are replaced.
+        Idle kernels older than this (counted from when they were ready) are replaced.
     start_method
         ``"fork"``, ``"exec"`` or ``"auto"`` (fork when the sandbox's kernel command
         allows it, else exec). A fork server that dies is restarted; meanwhile kernels
@@ -706,6 +706,9 @@ class KernelPool:
             await kernel.dispose()
             return
         kernel.pooled = True
+        # Its idle age counts from now: on a busy machine a start-up can take longer
+        # than max_age_s, and a kernel stale on arrival would be replaced for ever.
+        kernel.started_at = time.monotonic()
         if self.max_idle_mb:
             kernel.idle_mb = await asyncio.to_thread(kernel.memory_mb)
             if kernel.idle_mb:
