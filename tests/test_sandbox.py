@@ -70,15 +70,17 @@ def test_mount_plan_leaves_out_what_needs_no_mount(tmp_path):
     (tmp_path / "usr/lib/python/db.sqlite").write_text("x")
     link = tmp_path / "link-to-python"
     link.symlink_to(visible)
+    inner_link = Path(visible) / "site-link"
+    inner_link.symlink_to(inner)
     plan = bwrap.mount_plan(
         ["/", secret, str(tmp_path / "missing"), str(tmp_path / "usr/lib/python/db.sqlite")],
-        [visible, inner, str(link)], [], private=(), special=(),
+        [visible, inner, str(link), str(inner_link)], [], private=(), special=(),
     )
     ops = {path: op for op, path in plan}
     # Only exposed paths are there: a hidden path outside them needs no mount, "/" is
     # never hidden, a path inside an exposure needs no mount of its own, paths that do
     # not exist are skipped, a hidden file is covered with /dev/null, an exposed link
-    # stays a link (to its exposed target).
+    # stays a link (to its exposed target), one inside an exposure is there already.
     assert ops == {
         **{str(Path(*tmp_path.parts[: i + 1])): "dir" for i in range(1, len(tmp_path.parts))},
         str(tmp_path / "usr"): "dir", str(tmp_path / "usr/lib"): "dir",

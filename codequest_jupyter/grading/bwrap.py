@@ -156,6 +156,9 @@ def mount_plan(
         real = _real(path)
         if real is not None and real not in exposed:
             exposed.append(real)
+    for path in [p for p, op in ops.items() if op == "link"]:
+        if any(_inside(os.path.dirname(path), e) for e in exposed):
+            del ops[path]  # inside an exposed directory: there already, as on the host
     hidden = []
     for path in filter(None, map(_real, hide)):
         # Only what an exposure would show needs covering; an exposure of the very
