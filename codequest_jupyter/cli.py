@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,43 @@ STATUS_MARKS = {
     "skipped": "-",
     "not_run": "·",
 }
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM stopped the command (after its clean-up); ``code`` is 128 + N."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.code = 128 + signum
+
+
+def run_interruptibly(main: Any) -> Any:
+    """``asyncio.run(main())``, where SIGINT and SIGTERM cancel ``main``: its clean-up
+    runs (kernels killed, run directories removed) before the process exits, which
+    then raises :class:`Interrupted`."""
+    received: list[int] = []
+
+    async def runner() -> Any:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def stop(signum: int) -> None:
+            received.append(signum)
+            task.cancel()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop, signum)
+        return await main()
+
+    try:
+        result = asyncio.run(runner())
+    except asyncio.CancelledError:
+        if not received:
+            raise
+    if received:
+        raise Interrupted(received[0])
+    return result
 
 
 class UsageError(Exception):
@@ -87,7 +125,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             )
 
     try:
-        result = asyncio.run(run())
+        result = run_interruptibly(run)
     except SubmissionInvalid as exc:
         raise UsageError(str(exc)) from None
     if args.json:
@@ -358,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Interrupted as exc:
+        return exc.code
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -90,13 +91,28 @@ class HostileEnv:
         self.unix.listen(4)
         self.runs = root / "runs"
         self.runs.mkdir()
+        # Directories nobody named anywhere (neither exposed nor hidden), each holding a
+        # secret: under /opt, /srv and next to the checkout. The sandbox shows an
+        # allow-list, so they are not there at all.
+        self.unlisted_canary = _canary("unlisted")
+        self.unlisted: list[Path] = []
+        for parent in ("/opt", "/srv", REPO.parent):
+            try:
+                path = Path(tempfile.mkdtemp(prefix=".codequest-hostile-", dir=parent))
+            except OSError:
+                continue  # not writable here (an unprivileged test run)
+            # Readable by anyone: only the sandbox keeps the kernel from it.
+            path.chmod(0o755)
+            (path / "secret.txt").write_text(self.unlisted_canary)
+            self.unlisted.append(path)
+        assert self.unlisted, "no directory outside the sandbox's allow-list to test with"
 
     def fill(self, source: str) -> str:
         for key, value in {
             "CHALLENGE": self.challenge_dir, "DB": self.db, "OTHER": self.other,
             "POLICY_HIDDEN": self.policy_hidden, "RUNTIME": self.runtime, "PORT": self.port,
             "UNIX": self.unix_path, "OUTSIDE": self.outside, "REPO": REPO, "RUNS": self.runs,
-            "MIME": corpus.CHANNEL_MIME,
+            "MIME": corpus.CHANNEL_MIME, "UNLISTED": [str(p) for p in self.unlisted],
         }.items():
             source = source.replace(f"@@{key}@@", str(value))
         return source
@@ -132,7 +148,7 @@ class HostileEnv:
 
     def secrets(self) -> list[str]:
         return [self.canary, self.db_canary, self.workspace_canary, self.policy_canary,
-                self.runtime_canary, *self.env_canaries.values()]
+                self.runtime_canary, self.unlisted_canary, *self.env_canaries.values()]
 
     def assert_no_server_secrets(self, report: str) -> None:
         for name, value in self.env_canaries.items():
@@ -142,6 +158,8 @@ class HostileEnv:
     def close(self) -> None:
         self.listener.close()
         self.unix.close()
+        for path in self.unlisted:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

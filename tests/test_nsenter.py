@@ -105,11 +105,18 @@ async def test_killing_the_keeper_ends_the_whole_sandbox(fork_server):
         assert len(_marked(spec.marker)) >= 3  # keeper, kernel, sleep
         assert _mentioning(str(kernel.run_dir))  # bwrap, its placeholder
         os.kill(kernel.pid, signal.SIGKILL)  # the keeper: the process the server started
-        deadline = time.monotonic() + 10
-        while (_marked(spec.marker) or _mentioning(str(kernel.run_dir))) and time.monotonic() < deadline:
+        # The truthful end state, however long a busy machine takes to get there: the
+        # processes vanish first; the keeper's exit then comes from the fork server once
+        # it has reaped it (until then the kernel is reported alive, as a Popen would
+        # be before its wait()).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            _marked(spec.marker) or _mentioning(str(kernel.run_dir)) or await kernel.is_alive()
+        ):
             await asyncio.sleep(0.05)
         assert _marked(spec.marker) == [] and _mentioning(str(kernel.run_dir)) == []
         assert not await kernel.is_alive()
+        assert kernel.exit_code() == -signal.SIGKILL
     finally:
         await kernel.dispose()
 
@@ -120,7 +127,7 @@ async def test_the_kernels_exit_status_comes_through_the_keeper(fork_server):
     try:
         with pytest.raises(Exception):  # noqa: B017 - the kernel goes away mid-request
             await kernel.kc.execute_interactive("import os\nos._exit(7)\n", timeout=10)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while kernel.exit_code() is None and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert kernel.exit_code() == 7
@@ -132,7 +139,7 @@ async def test_the_kernels_exit_status_comes_through_the_keeper(fork_server):
             await kernel.kc.execute_interactive(
                 "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", timeout=10
             )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while kernel.exit_code() is None and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert kernel.exit_code() == -signal.SIGSEGV
@@ -305,8 +312,8 @@ def test_an_unprivileged_server_forks_kernels_into_their_sandbox(tmp_path):
     cover, bind = _unreadable_tops(needed)
     save = tmp_path / "save"
     save.mkdir()
-    # Readable by anyone, outside /tmp (which the sandbox replaces): only the policy's
-    # hiding keeps it from the kernel.
+    # Readable by anyone, outside /tmp (which the sandbox replaces): only the sandbox
+    # keeps it from the kernel.
     hidden = Path(tempfile.mkdtemp(prefix=".sandbox-hidden-", dir=Path(__file__).parent))
     hidden.chmod(0o755)
     (hidden / "secret.txt").write_text("s")
@@ -332,5 +339,6 @@ def test_an_unprivileged_server_forks_kernels_into_their_sandbox(tmp_path):
     assert report["uid"] == 65534 and report["ppid"] == 0
     assert report["caps"] == ["0000000000000000"] * 5 and report["nnp"] == "1"
     assert report["pids"] <= 3 and report["interfaces"] == ["lo"]
-    assert report["hostname"] == "codequest" and report["hidden"] == []
+    # Outside the sandbox's allow-list: not there at all (hidden or not).
+    assert report["hostname"] == "codequest" and report["hidden"] == "No such file or directory"
     assert report["fork_server_alive"] is True and report["again"] == "42"

@@ -26,6 +26,7 @@ from codequest_jupyter.grading.sandbox import (
 )
 
 ROOT = os.geteuid() == 0
+REPO = Path(__file__).resolve().parents[1]
 HAVE_BWRAP = sys.platform.startswith("linux") and shutil.which("bwrap") is not None
 BWRAP_USABLE = HAVE_BWRAP and sandbox.resolve(SandboxPolicy()).mode == "bwrap"
 needs_bwrap = pytest.mark.skipif(not BWRAP_USABLE, reason="bubblewrap is not usable here")
@@ -46,11 +47,16 @@ def test_mount_plan_puts_nested_mounts_on_top_in_order(tmp_path):
     hidden, exposed, inner_hidden, run = _dirs(
         tmp_path, "home", "home/u/py/lib", "home/u/py/lib/etc", "runs/r1"
     )
-    plan = bwrap.mount_plan([hidden, inner_hidden], [exposed], [run], private=())
+    plan = bwrap.mount_plan([hidden, inner_hidden], [exposed], [run], private=(), special=())
     # Shallowest first, so each mount lands on top of the ones containing it; the
-    # directories leading from the tmpfs to the exposed path are created (mode 0755).
+    # directories leading from the empty root to each mount are created (mode 0755).
+    # The hidden home directory needs no mount: nothing exposes it.
+    top = tmp_path.parts
+    leading = [("dir", str(Path(*top[: i + 1]))) for i in range(1, len(top))]
     assert plan == [
-        ("hide", hidden),
+        *leading,
+        ("dir", hidden),
+        ("dir", str(tmp_path / "runs")),
         ("dir", str(tmp_path / "home/u")),
         ("rw", run),
         ("dir", str(tmp_path / "home/u/py")),
@@ -60,13 +66,26 @@ def test_mount_plan_puts_nested_mounts_on_top_in_order(tmp_path):
 
 
 def test_mount_plan_leaves_out_what_needs_no_mount(tmp_path):
-    visible, hidden = _dirs(tmp_path, "usr/lib/python", "secret")
-    link = tmp_path / "link-to-secret"
-    link.symlink_to(hidden)
-    plan = bwrap.mount_plan(["/", str(link), str(tmp_path / "missing")], [visible], [], private=())
-    # Exposing what is not hidden needs no mount; "/" is never hidden; links are resolved;
-    # paths that do not exist are skipped.
-    assert plan == [("hide", hidden)]
+    visible, inner, secret = _dirs(tmp_path, "usr/lib/python", "usr/lib/python/site", "secret")
+    (tmp_path / "usr/lib/python/db.sqlite").write_text("x")
+    link = tmp_path / "link-to-python"
+    link.symlink_to(visible)
+    inner_link = Path(visible) / "site-link"
+    inner_link.symlink_to(inner)
+    plan = bwrap.mount_plan(
+        ["/", secret, str(tmp_path / "missing"), str(tmp_path / "usr/lib/python/db.sqlite")],
+        [visible, inner, str(link), str(inner_link)], [], private=(), special=(),
+    )
+    ops = {path: op for op, path in plan}
+    # Only exposed paths are there: a hidden path outside them needs no mount, "/" is
+    # never hidden, a path inside an exposure needs no mount of its own, paths that do
+    # not exist are skipped, a hidden file is covered with /dev/null, an exposed link
+    # stays a link (to its exposed target), one inside an exposure is there already.
+    assert ops == {
+        **{str(Path(*tmp_path.parts[: i + 1])): "dir" for i in range(1, len(tmp_path.parts))},
+        str(tmp_path / "usr"): "dir", str(tmp_path / "usr/lib"): "dir",
+        visible: "ro", str(link): "link", str(tmp_path / "usr/lib/python/db.sqlite"): "null",
+    }
 
 
 def test_mount_plan_private_tmp_swallows_what_is_inside_it(tmp_path):
@@ -74,21 +93,29 @@ def test_mount_plan_private_tmp_swallows_what_is_inside_it(tmp_path):
     plan = bwrap.mount_plan([hidden_in_tmp], [], [run], private=[str(tmp_path)])
     ops = {path: op for op, path in plan}
     assert ops[str(tmp_path)] == "private"
-    assert hidden_in_tmp not in ops  # already hidden by the private tmpfs
+    assert hidden_in_tmp not in ops  # not there at all
     assert ops[run] == "rw" and ops[str(tmp_path / "runs")] == "dir"
+    assert ops["/dev"] == "dev" and ops["/proc"] == "proc"
 
 
-def test_command_confines_everything_but_the_run_dir(tmp_path):
+def test_command_shows_an_allow_list_and_only_the_run_dir_writable(tmp_path):
     run = str(tmp_path)
     argv = bwrap.command(["python", "-c", "pass"], bwrap="/usr/bin/bwrap", run_dir=run,
-                         bwrap_version=(0, 8, 0))
+                         expose=[sys.prefix], bwrap_version=(0, 8, 0))
     # SIGINT reaches the kernel, not bwrap: it is ignored across the exec into bwrap.
     assert argv[:3] == ["/bin/sh", "-c", 'trap "" INT; exec "$@"']
     joined = " ".join(argv)
     for flag in ("--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
-                 "--ro-bind / /", "--dev /dev", "--proc /proc", f"--bind {run} {run}",
-                 f"--chdir {run}", "--perms 1777 --size"):
+                 "--ro-bind /usr /usr", "--dev /dev", "--proc /proc", f"--bind {run} {run}",
+                 "--ro-bind /etc/passwd /etc/passwd", f"--chdir {run}", "--perms 1777 --size"):
         assert flag in joined, flag
+    # The machine's root is not shown, nor anything of /etc, /var or /opt unlisted.
+    assert "--ro-bind / /" not in joined
+    binds = [argv[i + 1] for i, a in enumerate(argv) if a in ("--ro-bind", "--bind")]
+    for path in binds:
+        assert path.startswith(("/usr", "/etc/", run, os.path.realpath(sys.prefix),
+                                os.path.realpath(sys.base_prefix), "/bin", "/lib", "/sbin")), path
+        assert not path.startswith(("/etc/ssl/private", "/etc/shadow", "/var", "/opt")), path
     assert argv[-4:] == ["--", "python", "-c", "pass"]
     old = bwrap.command(["true"], bwrap="bwrap", run_dir=run, bwrap_version=(0, 4, 1))
     assert "--size" not in old and "--tmpfs" in old
@@ -264,6 +291,10 @@ PROBE = textwrap.dedent('''
         "write_home": attempt(lambda: write(os.path.join(os.environ["HOME"], "x"))),
         "hidden": attempt(lambda: os.listdir(HIDDEN)),
         "home": attempt(lambda: os.listdir(SERVER_HOME)),
+        "root": sorted(os.listdir("/")),
+        "etc": sorted(os.listdir("/etc")),
+        "unlisted": {p: attempt(lambda: os.listdir(p)) for p in UNLISTED},
+        "checkout": attempt(lambda: sorted(os.listdir(PACKAGE_PARENT))),
         "pids": len([p for p in os.listdir("/proc") if p.isdigit()]),
         "env": sorted(os.environ),
         "parent_pid": os.environ.get("JPY_PARENT_PID"),
@@ -287,9 +318,13 @@ async def test_bwrap_kernel_is_confined(start, tmp_path, monkeypatch):
     port = listener.getsockname()[1]
     home_secret = Path(tempfile.mkstemp(prefix=".codequest-test-", dir=Path.home())[1])
     kernel = await start(SandboxPolicy(mode="bwrap", hide_paths=(str(hidden),)))
+    # Directories nobody listed anywhere: not there at all in the sandbox.
+    unlisted = [p for p in ("/opt", "/var", "/srv", "/mnt", "/home", "/media", "/boot",
+                            str(REPO / "tests"), str(REPO.parent)) if os.path.isdir(p)]
     try:
         text = await _run(kernel, f"HIDDEN = {str(hidden)!r}\nPORT = {port}\n"
-                          f"SERVER_HOME = {str(Path.home())!r}\n" + PROBE)
+                          f"SERVER_HOME = {str(Path.home())!r}\nUNLISTED = {unlisted!r}\n"
+                          f"PACKAGE_PARENT = {str(REPO)!r}\n" + PROBE)
         report = json.loads(text.strip().splitlines()[-1])
         spec = kernel.sandbox
         run_dir = Path(kernel.run_dir).resolve()
@@ -308,9 +343,21 @@ async def test_bwrap_kernel_is_confined(start, tmp_path, monkeypatch):
     own = sorted({p.relative_to("/tmp").parts[0] for p in exposed if p.is_relative_to("/tmp")})
     assert report["write_tmp"][0] == "ok" and sorted(report["tmp"]) == own
     assert report["write_etc"][0] == "refused" and report["write_home"][0] == "ok"
-    assert report["hidden"] == ["ok", []]
-    # The server's home is an empty tmpfs (holding only mount points for what is exposed).
-    assert home_secret.name not in report["home"][1]
+    # Not hidden: absent, as everything nobody exposed.
+    assert report["hidden"][0] == "refused"
+    assert home_secret.name not in str(report["home"])
+    # The root holds the system, the exposed installation, /tmp, /dev and /proc only.
+    exposed = [*bwrap.system_paths(), *sandbox._exposed_paths(SandboxPolicy(mode="bwrap")),
+               "/dev", "/proc", "/tmp"]
+    tops = {Path(p).parts[1] for p in exposed if len(Path(p).parts) > 1}
+    assert set(report["root"]) == tops, report["root"]
+    assert set(report["etc"]) <= {Path(p).parts[2] for p in exposed if p.startswith("/etc/")}
+    assert "passwd" in report["etc"] and "shadow" not in report["etc"]
+    for path, listing in report["unlisted"].items():
+        if not any(Path(p).is_relative_to(path) for p in exposed):
+            assert listing[0] == "refused", (path, listing)
+    # Of the checkout (on sys.path in an editable install), the package alone at most.
+    assert "tests" not in str(report["checkout"]) and "challenges" not in str(report["checkout"])
     # Its own pid namespace: bwrap's init and the kernel (forked: and the placeholder
     # bwrap ran before the kernel entered the sandbox).
     assert report["pids"] <= 3

@@ -1,12 +1,17 @@
 """The bubblewrap (``bwrap``) command line that confines a grading kernel on Linux.
 
-The kernel sees the machine read-only, with no network, its own process tree, a
-private ``/tmp`` and ``/dev/shm``, and only its run directory writable. Directories
-that hold other people's data (home directories, ``/run``, Jupyter's data, runtime and
-config directories, the server's root and database directories given by the policy)
-are covered with empty tmpfs mounts; what the kernel needs from inside them (the
-Python installation, the site-packages and source directories on its ``sys.path``)
-is bound back read-only on top.
+The kernel sees an **allow-list** of the machine, read-only: its root is an empty
+tmpfs on which only what a Python kernel needs is mounted (:func:`system_paths`: the
+system's programs and shared libraries under ``/usr``, a minimal ``/etc``), plus the
+directories the policy exposes (the Python installation and the ``sys.path`` entries
+the kernel imports from, ``expose_paths``), ``/dev``, ``/proc``, a private ``/tmp``
+and ``/dev/shm``, and its run directory, the only writable place. A directory nobody
+listed is not there at all. Directories inside an exposed one that hold other
+people's data or secrets (Jupyter's data, runtime and config directories, the server's
+root and database directories, the challenges: ``hide``) are covered with empty tmpfs
+mounts.
+
+There is no network, and the kernel has its own process tree, IPC and host name.
 
 This module only builds argument lists and parses versions: no process is started
 here (the probe lives in :mod:`.sandbox`).
@@ -29,8 +34,30 @@ MiB = 1024 * 1024
 # launcher restores Python's handler in the kernel.
 _IGNORE_SIGINT = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "codequest-sandbox"]
 
-# Directories that commonly hold other users' files, secrets or service sockets.
+# Directories that commonly hold other users' files, secrets or service sockets:
+# hidden wherever an exposed directory contains them (say an installation under /).
 _DEFAULT_HIDDEN = ("/home", "/root", "/run", "/var/run", "/var/lib", "/var/tmp", "/srv", "/mnt", "/media")
+
+# The system every program runs on: the dynamic loader, the C library and the shared
+# libraries Python and its extension modules link against, /bin/sh. On merged-/usr
+# systems the top-level ones are links into /usr (and stay links in the sandbox).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+# What of /etc a Python kernel reads, and nothing else: the loader's cache and config
+# (ld.so.*), users and groups with the name service switch (pwd, grp, getpass),
+# hosts/services/protocols/networks (socket; there is no network anyway), the time
+# zone, locale aliases, TLS certificates and OpenSSL's config (ssl; not
+# /etc/ssl/private), MIME types (mimetypes), Debian's per-version Python config and
+# sitecustomize, and the alternatives' links (a BLAS or LAPACK chosen through them).
+ETC_PATHS = (
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+    "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+    "/etc/hosts", "/etc/host.conf", "/etc/services", "/etc/protocols", "/etc/networks",
+    "/etc/localtime", "/etc/timezone", "/etc/locale.alias", "/etc/locale.conf",
+    "/etc/ssl/certs", "/etc/ssl/openssl.cnf", "/etc/ca-certificates",
+    "/etc/pki/tls/certs", "/etc/pki/ca-trust", "/etc/mime.types",
+    "/etc/python3", "/etc/alternatives",
+)
 
 
 def find_bwrap(configured: str | None = None) -> str | None:
@@ -71,6 +98,13 @@ def default_hidden() -> list[str]:
     return [*_DEFAULT_HIDDEN, str(Path.home()), *jupyter_private_dirs()]
 
 
+def system_paths() -> list[str]:
+    """What every sandbox shows besides the policy's exposures (those that exist here):
+    :data:`SYSTEM_DIRS`, :data:`ETC_PATHS` and ``/etc/python3.X``."""
+    extra = sorted(str(p) for p in Path("/etc").glob("python3.*"))
+    return [p for p in (*SYSTEM_DIRS, *ETC_PATHS, *extra) if os.path.lexists(p)]
+
+
 def _real(path: str) -> str | None:
     try:
         real = os.path.realpath(path)
@@ -83,58 +117,89 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def _is_link(path: str) -> bool:
+    return os.path.islink(path) and os.path.isabs(path)
+
+
 def mount_plan(
     hide: Iterable[str],
     expose: Iterable[str],
     writable: Iterable[str],
     private: Iterable[str] = ("/tmp", "/dev/shm"),
+    special: Iterable[tuple[str, str]] = (("dev", "/dev"), ("proc", "/proc")),
 ) -> list[tuple[str, str]]:
-    """The ``(operation, path)`` mounts to apply over the read-only root, in order.
+    """The ``(operation, path)`` mounts that build the sandbox's root, in order.
 
-    Operations: ``private`` (an empty, world-writable tmpfs), ``hide`` (an empty tmpfs),
-    ``dir`` (a directory on such a tmpfs, mode 0755, leading to a mount inside it),
-    ``ro`` (bind read-only) and ``rw`` (bind writable). Mounts are applied shallowest
-    first, so a path inside another one ends on top of it: a hidden directory can hold
-    an exposed one and the other way round. A read-only exposure that is not inside a
-    hidden or private directory is visible anyway and is left out. Paths that do not
-    exist are skipped; symlinks are resolved.
+    The root starts as an empty tmpfs. Operations: ``ro`` (bind read-only), ``rw``
+    (bind writable), ``link`` (the same symbolic link as on the host), ``private`` (an
+    empty, world-writable tmpfs), ``hide`` (an empty tmpfs over a directory inside an
+    exposed one), ``null`` (``/dev/null`` over a hidden file), ``dev`` and ``proc``
+    (``special``), and ``dir`` (a directory, mode 0755, leading from a tmpfs to a mount
+    on it). Mounts are applied shallowest first, so a path inside another one ends on
+    top of it: an exposed directory can hold a hidden one and the other way round (an
+    exposure equal to a hidden path wins). Hidden paths outside every exposure need no
+    mount: they are not there. Paths that do not exist are skipped; symlinks are
+    resolved (an exposed path that is itself a link becomes that link, plus its target).
     """
-    private = [p for p in private if p and p != "/"]
-    exposed = [p for p in map(_real, expose) if p]
-    ops: dict[str, str] = {p: "private" for p in private}
-    for path in filter(None, map(_real, hide)):
-        if path == "/":
+    ops: dict[str, str] = {}
+    for op, path in special:
+        ops[path] = op
+    for path in private:
+        if path and path != "/":
+            ops[path] = "private"
+    exposed: list[str] = []
+    for path in expose:
+        if not path:
             continue
-        # Inside a private tmpfs a path is gone anyway, unless an exposure brings its
-        # surroundings back (say the Python installation lives under /tmp, next to the
-        # challenges): then it must be hidden on top of that exposure.
-        in_private = any(_inside(path, p) for p in private)
-        if not in_private or any(_inside(path, e) and path != e for e in exposed):
-            ops[path] = "hide"
-    covers = dict(ops)
+        if _is_link(path) and os.path.normpath(path) != "/":
+            ops[os.path.normpath(path)] = "link"
+        real = _real(path)
+        if real is not None and real not in exposed:
+            exposed.append(real)
+    for path in [p for p, op in ops.items() if op == "link"]:
+        if any(_inside(os.path.dirname(path), e) for e in exposed):
+            del ops[path]  # inside an exposed directory: there already, as on the host
+    hidden = []
+    for path in filter(None, map(_real, hide)):
+        # Only what an exposure would show needs covering; an exposure of the very
+        # same path (or of one inside it) is brought back on top.
+        if path != "/" and path not in exposed and any(
+            _inside(path, e) and path != e for e in exposed
+        ):
+            hidden.append(path)
+    for path in hidden:
+        ops[path] = "hide" if os.path.isdir(path) else "null"
     for path in exposed:
-        if any(_inside(path, c) for c in covers):
+        # Inside another exposure with nothing hidden in between: visible already.
+        covered = any(
+            _inside(path, e) and path != e
+            and not any(_inside(path, h) and _inside(h, e) and h != e for h in hidden)
+            for e in exposed
+        )
+        if not covered and ops.get(path) not in ("dev", "proc"):
             ops[path] = "ro"
     for path in filter(None, map(_real, writable)):
         ops[path] = "rw"
-    # bwrap creates missing mount points with mode 0700, which an unprivileged kernel
-    # cannot traverse: create the directories between a tmpfs and a mount inside it.
-    for path, op in list(ops.items()):
-        if op not in ("ro", "rw"):
-            continue
+    # The directories leading to each mount, where it lands on a tmpfs (the root, a
+    # hidden or private one): created with mode 0755 (bwrap would make them 0700, which
+    # an unprivileged kernel cannot traverse). Inside a bind they exist already.
+    for path in list(ops):
         enclosing = max(
             (q for q, o in ops.items() if q != path and o != "dir" and _inside(path, q)),
             key=len,
-            default=None,
+            default="/",
         )
-        if enclosing is None or ops[enclosing] not in ("hide", "private"):
+        if ops.get(enclosing) in ("ro", "rw", "dev", "proc"):
             continue
         parent = os.path.dirname(path)
-        while parent != enclosing and _inside(parent, enclosing):
+        while parent != enclosing and parent != "/":
             ops.setdefault(parent, "dir")
             parent = os.path.dirname(parent)
     # Equal depth never nests, so any order among them is fine; sort for stable argv.
-    return sorted(((op, path) for path, op in ops.items()), key=lambda item: (item[1].count("/"), item[1]))
+    return sorted(
+        ((op, path) for path, op in ops.items() if path != "/" or op == "ro"),
+        key=lambda item: (item[1].rstrip("/").count("/"), item[1]),
+    )
 
 
 def command(
@@ -162,21 +227,20 @@ def command(
         "--unshare-cgroup-try",
         "--hostname",
         "codequest",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
     ]
-    for op, path in mount_plan(hide, expose, [run_dir]):
+    for op, path in mount_plan(hide, [*system_paths(), *expose], [run_dir]):
         if op == "private":
             if new_enough:
                 argv += ["--perms", "1777", "--size", str(tmp_size_mb * MiB)]
             argv += ["--tmpfs", path]
         elif op == "hide":
             argv += ["--tmpfs", path]
+        elif op == "null":
+            argv += ["--ro-bind", "/dev/null", path]
+        elif op == "link":
+            argv += ["--symlink", os.readlink(path), path]
+        elif op in ("dev", "proc"):
+            argv += [f"--{op}", path]
         elif op == "dir":
             argv += ["--dir", path]
         elif op == "ro":

@@ -249,6 +249,7 @@ def serve() -> None:
     _become_subreaper()
 
     children: set[int] = set()
+    run_dirs: dict[int, str] = {}  # child -> its run directory
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -272,6 +273,7 @@ def serve() -> None:
                 return
             if pid in children:
                 children.discard(pid)
+                run_dirs.pop(pid, None)
                 send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
     def kill_all() -> None:
@@ -292,6 +294,7 @@ def serve() -> None:
                 selector.close()
                 _child(request, [cmd_in, cmd_out, wake_r, wake_w])
             children.add(pid)
+            run_dirs[pid] = str(request.get("cwd") or "")
             send({"op": "spawned", "id": request.get("id"), "pid": pid})
         elif op == "signal":
             pid = request.get("pid")
@@ -330,6 +333,11 @@ def serve() -> None:
                 _pid, status = os.waitpid(pid, 0)
                 with contextlib.suppress(OSError):
                     send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+        # The server went away (killed outright, it cannot clean up any more): remove
+        # the run directories of the kernels still running, and our own.
+        for path in [*run_dirs.values(), parent_cwd]:
+            if os.path.basename(path).startswith(("codequest-run-", "codequest-forkserver-")):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 # -- the server's side ----------------------------------------------------------------
@@ -396,6 +404,8 @@ class ForkServer:
         self._home: str | None = None
         self._ready: asyncio.Future | None = None
         self.pid: int | None = None
+        # Called with this server once it is closed (and its directory removed).
+        self.on_close: Callable[[ForkServer], None] | None = None
 
     @property
     def alive(self) -> bool:
@@ -534,6 +544,20 @@ class ForkServer:
             self._reader = None
         if self._home is not None:
             await asyncio.to_thread(shutil.rmtree, self._home, True)
+            self._home = None
+        if self.on_close is not None:
+            self.on_close(self)
+
+    def kill_now(self) -> None:
+        """Kill the fork server (and so everything it forked) and remove its directory,
+        synchronously: for a process that exits without running its event loop again."""
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                os.kill(proc.pid, signal.SIGKILL)
+                os.waitpid(proc.pid, 0)
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
             self._home = None
 
 

@@ -14,6 +14,7 @@ launcher form, bare or in a bubblewrap sandbox (which the forked kernel then ent
 from __future__ import annotations
 
 import asyncio
+import atexit
 import collections
 import contextlib
 import inspect
@@ -40,6 +41,7 @@ from .sandbox import (
     LaunchSpec,
     SandboxPolicy,
     SandboxUnavailable,
+    die_with_parent,
     kernel_env,
     launch_spec,
     probe_outcome,
@@ -113,6 +115,9 @@ class _ForkingProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         server = self.fork_server
+        if split_command(cmd) is not None:
+            # bwrap: killed with the server even if it stops before bwrap has asked.
+            kwargs.setdefault("preexec_fn", die_with_parent())
         if server is None or not server.alive or not forkable(cmd):
             return await super().launch_kernel(cmd, **kwargs)
         cwd = str(kwargs.get("cwd") or os.getcwd())
@@ -250,15 +255,52 @@ class GradingKernel:
         if self.sandbox is not None:
             # Whatever the kernel left running (forks, setsid'd children) dies here.
             await asyncio.to_thread(self.sandbox.release)
-        await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
+        await asyncio.to_thread(remove_run_dir, self.run_dir)
 
 
 RUN_DIR_PREFIX = "codequest-run-"
 
+# What this process has running or on disk for kernels, for the last-resort clean-up at
+# exit: a server whose event loop ends without its clean-up (Jupyter Server on SIGINT
+# without a terminal, an interrupted ``codequest grade``) must not leave them behind.
+_live_dirs: dict[Path, LaunchSpec | None] = {}
+_live_fork_servers: set[ForkServer] = set()
+_exit_hook_pid: int | None = None
+
+
+def _ensure_exit_hook() -> None:
+    global _exit_hook_pid
+    if _exit_hook_pid != os.getpid():
+        _exit_hook_pid = os.getpid()
+        atexit.register(_clean_up_at_exit)
+
+
+def _clean_up_at_exit() -> None:
+    """Kill what this process's kernels left running and remove their directories."""
+    if _exit_hook_pid != os.getpid():
+        return  # a forked child of the process that registered this
+    for server in list(_live_fork_servers):
+        server.kill_now()  # what it forked dies with it
+    for path, spec in list(_live_dirs.items()):
+        if spec is not None:
+            with contextlib.suppress(Exception):
+                spec.release()
+        shutil.rmtree(path, ignore_errors=True)
+    _live_dirs.clear()
+
 
 def new_run_dir() -> Path:
     """A new kernel's run directory, named after this process (see ``sweep_run_dirs``)."""
-    return Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
+    _ensure_exit_hook()
+    path = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
+    _live_dirs[path] = None
+    return path
+
+
+def remove_run_dir(path: Path) -> None:
+    """Remove a run directory made by :func:`new_run_dir` (blocking)."""
+    shutil.rmtree(path, ignore_errors=True)
+    _live_dirs.pop(path, None)
 
 
 def sweep_run_dirs(min_age_s: float = 3600) -> int:
@@ -351,11 +393,13 @@ async def start_kernel(
         with contextlib.suppress(Exception):
             made = await making
             await asyncio.to_thread(made.release)
-        await asyncio.to_thread(shutil.rmtree, run_dir, True)
+        await asyncio.to_thread(remove_run_dir, run_dir)
         raise
     except Exception as exc:
-        await asyncio.to_thread(shutil.rmtree, run_dir, True)
+        await asyncio.to_thread(remove_run_dir, run_dir)
         raise KernelStartError(f"could not start a grading kernel: {exc}") from exc
+    if run_dir in _live_dirs:
+        _live_dirs[run_dir] = spec
     # The module's logger, not the application's: Jupyter's runs at DEBUG (its handlers
     # filter), and jupyter_client formats a debug line for every kernel it starts.
     km = _GradingKernelManager(spec, context=_shared_context(), log=log)
@@ -424,7 +468,7 @@ class KernelPool:
         of ``size`` rather than exceed it. Measured as each kernel's PSS, so pages a
         forked kernel shares with the fork server count only in part.
     max_age_s
-        Idle kernels older than this are replaced.
+        Idle kernels older than this (counted from when they were ready) are replaced.
     start_method
         ``"fork"``, ``"exec"`` or ``"auto"`` (fork when the sandbox's kernel command
         allows it, else exec). A fork server that dies is restarted; meanwhile kernels
@@ -662,6 +706,9 @@ class KernelPool:
             await kernel.dispose()
             return
         kernel.pooled = True
+        # Its idle age counts from now: on a busy machine a start-up can take longer
+        # than max_age_s, and a kernel stale on arrival would be replaced for ever.
+        kernel.started_at = time.monotonic()
         if self.max_idle_mb:
             kernel.idle_mb = await asyncio.to_thread(kernel.memory_mb)
             if kernel.idle_mb:
@@ -745,6 +792,9 @@ class KernelPool:
             server = ForkServer(
                 env_for=lambda home: kernel_env(self.policy, Path(home)), on_exit=self._wake
             )
+            _ensure_exit_hook()
+            _live_fork_servers.add(server)
+            server.on_close = _live_fork_servers.discard
             try:
                 await server.start(timeout=self.startup_timeout)
             except ForkServerError as exc:

@@ -272,6 +272,10 @@ def harden() -> None:
     can be given up before the launcher's user switch, close inherited descriptors."""
     if launcher.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
         raise SandboxEntryError("prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != 0:
+        # The keeper (outside this pid namespace: parent 0) died before we asked to
+        # die with it; we were adopted by the sandbox's init.
+        raise SystemExit("codequest: the sandbox's keeper went away")
     # The bounding set limits what any later exec could regain; dropping from it needs
     # CAP_SETPCAP, which the kernel has here (root, or owner of the user namespace).
     launcher.drop_bounding_set()

@@ -4,9 +4,10 @@ Three layers, the strongest the platform offers (``SandboxPolicy.mode``):
 
 ``bwrap``
     Linux with bubblewrap: no network, its own process tree (a fork bomb or a
-    forgotten child dies with the kernel), a read-only view of the machine with home
-    directories, ``/run``, Jupyter's data/runtime/config directories, the challenges
-    and whatever the policy names hidden behind empty tmpfs mounts, a private ``/tmp``,
+    forgotten child dies with the kernel), a read-only view of an allow-list of the
+    machine (the system, a minimal ``/etc``, the Python installation and its
+    ``sys.path``, ``expose_paths``: see :mod:`.bwrap`) in which the challenges, Jupyter's
+    private directories and whatever the policy names stay hidden, a private ``/tmp``,
     and only the run directory writable. Plus everything below.
 ``rlimits``
     Resource limits (address space, CPU time, processes, file size, open files, no
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,11 @@ _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 # The variable that marks every process of one kernel (to find leftovers without a pid
 # namespace or a uid of their own).
 MARKER_ENV = "CODEQUEST_KERNEL"
+
+PR_SET_PDEATHSIG = 1
+
+# How long the one-time probe (a kernel start-up, 0.4 s on an idle machine) may take.
+PROBE_TIMEOUT_S = 120.0
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 
@@ -75,10 +82,11 @@ class SandboxPolicy:
     ``user`` (root servers only): ``None`` gives each kernel a uid of its own from
     ``uid_range`` (``(first, count)``; uids without a passwd entry are fine); a name or
     number runs every kernel as that user instead (then kernels share one process
-    count and can signal each other outside a pid namespace). ``hide_paths`` are more
-    directories to hide from bwrap sandboxes (the server's root directory, the
-    database's directory, challenge directories); ``expose_paths`` are directories the
-    kernel needs read-only even when they are inside a hidden one.
+    count and can signal each other outside a pid namespace). A bwrap sandbox shows only
+    an allow-list: ``expose_paths`` are more directories the kernel may read;
+    ``hide_paths`` are directories to keep from it wherever an exposed one contains
+    them (the server's root directory, the database's directory, challenge
+    directories).
     """
 
     mode: str = "auto"
@@ -241,21 +249,56 @@ def _hidden_paths(policy: SandboxPolicy) -> list[str]:
 
 
 def _exposed_paths(policy: SandboxPolicy) -> list[str]:
-    """What the kernel's Python needs: its installation and every ``sys.path`` entry."""
+    """What the kernel's Python needs besides the system (:func:`.bwrap.system_paths`):
+    its installation and the ``sys.path`` entries it imports from, then the policy's
+    ``expose_paths``.
+
+    A source checkout on ``sys.path`` (an editable install of CodeQuest) is not shown
+    whole: only its ``codequest_jupyter`` package, which the kernel imports the
+    harness from (the checkout also holds the challenges, tests, data, ``.git``).
+    """
+    package = Path(__file__).resolve().parents[1]
     paths = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
              os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
-             str(Path(__file__).resolve().parents[2])}
+             str(package)}
     env = kernel_env(policy, Path("/"))
     try:
         out = subprocess.run(
             [sys.executable, "-c", "import sys, json; print(json.dumps(sys.path))"],
             env=env, cwd="/", capture_output=True, text=True, timeout=60, check=True,
+            preexec_fn=die_with_parent(),
         ).stdout
-        paths.update(p for p in json.loads(out) if p and p != "/")
+        entries = [p for p in json.loads(out) if p and p != "/"]
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
         log.warning("could not list the kernel's sys.path (%s); using the server's", exc)
-        paths.update(p for p in sys.path if p and os.path.isabs(p))
+        entries = [p for p in sys.path if p and os.path.isabs(p)]
+    for entry in entries:
+        real = os.path.realpath(entry)
+        if real == str(package.parent) and Path(real).name not in ("site-packages", "dist-packages"):
+            continue  # the checkout: its package alone is exposed (above)
+        paths.add(entry)
     return sorted(paths) + list(policy.expose_paths)
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A ``preexec_fn`` for a sandbox's process: it is killed when the thread that
+    starts it ends (Linux), and exits at once if that happened before it could ask.
+
+    bwrap's own ``--die-with-parent`` is asked for only once bwrap runs: a server (or
+    ``codequest grade``) stopped in between would leave bwrap and the kernel running,
+    re-parented to init. The setting survives the exec into bwrap.
+    """
+    from .launcher import libc, prctl
+
+    libc()  # loaded now, not in the child
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
 
 
 def _sweep_stale_probes(max_age_s: float = 3600) -> None:
@@ -279,7 +322,7 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
         started = time.perf_counter()
         proc = subprocess.run(
             spec.argv, env=spec.env, cwd=str(spec.cwd), capture_output=True, text=True,
-            timeout=120, check=False,
+            timeout=PROBE_TIMEOUT_S, check=False, preexec_fn=die_with_parent(),
         )
         reason = probe_outcome(spec, spec.decode_exit(proc.returncode), proc.stderr)
         if reason is None:

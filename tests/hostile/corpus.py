@@ -400,8 +400,11 @@ CASES: list[Case] = [
                     found.append(path + ': ' + text)
             for p in ('@@CHALLENGE@@/hidden/test_hidden.py', '@@CHALLENGE@@'):
                 look(p)
-            deadline = time.monotonic() + 3
+            # Well within the cell's 2 s limit, even on a busy machine.
+            deadline = time.monotonic() + 1
             for top in ('/tmp', '/root', '/home', '/work', '/var', '/srv', '/opt', os.path.dirname(os.getcwd()), '@@RUNS@@'):
+                if time.monotonic() > deadline:
+                    break
                 for root, dirs, files in os.walk(top):
                     if time.monotonic() > deadline:
                         break
@@ -478,6 +481,29 @@ CASES: list[Case] = [
             REPORT = ' | '.join(out)
         ''')),
         status="passed", tests=ALL_PASS, report_lacks=("READ", "LIST", "DB "), needs=ISOLATION,
+    ),
+    Case(
+        "unlisted_directories",
+        "reads and lists directories nobody exposed or hid: /opt, /srv, /var/log, the checkout's siblings",
+        cells=(ADD, textwrap.dedent('''
+            import os
+            out = []
+            for path in @@UNLISTED@@:
+                try:
+                    with open(os.path.join(path, 'secret.txt'), errors='replace') as fh:
+                        out.append('SECRET-READ ' + fh.read())
+                except OSError as exc:
+                    out.append(exc.strerror)
+            parents = {os.path.dirname(p) for p in @@UNLISTED@@}
+            for path in ('/opt', '/srv', '/var/log', '/var', '/home', '/mnt', *sorted(parents)):
+                try:
+                    out.append('LIST ' + ' '.join(os.listdir(path)))
+                except OSError as exc:
+                    out.append(exc.strerror)
+            REPORT = ' | '.join(out)
+        ''')),
+        status="passed", tests=ALL_PASS, report_lacks=("SECRET-READ", ".codequest-hostile-"),
+        report_has=("No such file or directory",), needs=ISOLATION,
     ),
     Case(
         "environment_secrets", "looks for tokens and passwords in its environment",

@@ -1,0 +1,220 @@
+"""Nothing left behind: every way a grading server or ``codequest grade`` stops.
+
+A real ``jupyter server`` with CodeQuest (kernel pool, fork server, bwrap where it
+works) grades, then gets SIGTERM; ``codequest grade`` is interrupted mid-grading with
+SIGINT and with SIGTERM. Each runs with a temporary directory of its own, so that
+"nothing left" is exact: no process of it (nor one mentioning that directory) is
+alive afterwards, and no ``codequest-*`` directory is left in it. Both cores are kept
+busy by spinning processes for the whole test, as on a shared machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from procs import alive, descendants
+from server_fixtures import ANSWER_TESTS, answer_notebook, write_challenge
+from test_restart import Server, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def busy_cpus():
+    """Busy loops on every core for the duration of the test."""
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(max(2, os.cpu_count() or 2))
+    ]
+    yield
+    for proc in spinners:
+        proc.kill()
+        proc.wait()
+
+
+def mentioning(text: str) -> list[int]:
+    """Live processes whose command line or environment mentions ``text``."""
+    needle = text.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in blob and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def leftovers(tmpdir: Path, family: set[int], timeout: float = 60) -> tuple[list[int], list[str]]:
+    """Processes of ``family`` or mentioning ``tmpdir`` still alive, and codequest-*
+    entries in ``tmpdir``, once they had ``timeout`` seconds to go (a busy machine)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        procs = sorted({p for p in family if alive(p)} | set(mentioning(str(tmpdir))))
+        dirs = sorted(p.name for p in tmpdir.glob("codequest-*"))
+        if (not procs and not dirs) or time.monotonic() > deadline:
+            return procs, dirs
+        time.sleep(0.2)
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:  # do not leak them into other tests
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    write_challenge(
+        tmp_path / "challenges", "answer", starter="def answer():\n    return 0\n",
+        tests=ANSWER_TESTS,
+    )
+    (tmp_path / "root").mkdir()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "config" / "jupyter_server_config.json").write_text(json.dumps({
+        "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
+        "CodeQuestApp": {
+            "challenge_dirs": [str(tmp_path / "challenges")],
+            "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
+            "grader_pool_size": 2,
+            "single_user_name": "alice",
+        },
+    }))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("grade_first", "signum"),
+    [(True, signal.SIGTERM), (False, signal.SIGTERM), (True, signal.SIGINT)],
+    ids=["SIGTERM-after-grading", "SIGTERM-while-starting", "SIGINT-after-grading"],
+)
+def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, grade_first, signum):
+    tmpdir = home / "tmp"
+    server = Server(home, free_port())
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmpdir)  # the server's own (Server passes os.environ on)
+    try:
+        server.start()
+    finally:
+        if saved is None:
+            os.environ.pop("TMPDIR")
+        else:
+            os.environ["TMPDIR"] = saved
+    assert server.proc is not None
+    try:
+        if grade_first:
+            status, body = server.api(
+                "POST", "challenges/answer/submissions?wait=true",
+                {"mode": "submit", "notebook": answer_notebook(42)},
+            )
+            assert status == 200 and body["status"] == "passed", body
+            # The pool refills in the background: stop it while it holds kernels.
+            deadline = time.monotonic() + 120
+            while len(mentioning(str(tmpdir / "codequest-run-"))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+        else:
+            # Stop it as soon as it has started a grading process (the fork server or a
+            # pooled kernel), while the rest is still starting.
+            deadline = time.monotonic() + 60
+            while not descendants(server.proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        family = descendants(server.proc.pid)
+        assert family, "the server started no grading process"
+        server.proc.send_signal(signum)
+        server.proc.wait(120)
+    finally:
+        server.stop()
+    procs, dirs = leftovers(tmpdir, family)
+    _kill(procs)
+    assert procs == [] and dirs == [], (procs, dirs, server.log.read_text()[-3000:])
+
+
+SLOW_TESTS = {
+    "test_answer.py": """
+        import time
+        from answer import answer
+
+        def test_is_42():
+            time.sleep(60)
+            assert answer() == 42
+    """,
+}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("when", ["grading", "probing"])
+def test_an_interrupted_codequest_grade_leaves_no_process_and_no_directory(
+    tmp_path, busy_cpus, signum, when
+):
+    challenge = write_challenge(
+        tmp_path / "challenges", "answer", starter="def answer():\n    return 0\n",
+        tests=SLOW_TESTS, extra_toml="timeout_s = 120\nrun_timeout_s = 300\n",
+    )
+    nb = tmp_path / "answer.ipynb"
+    nb.write_text(json.dumps(answer_notebook(42)))
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codequest_jupyter.cli", "grade", str(challenge), str(nb)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        # Mid-grading: the test is sleeping in the kernel. Probing: the sandbox's
+        # one-time probe (or the fork server's) is under way, before any kernel.
+        marker = str(tmpdir / ("codequest-run-" if when == "grading" else "codequest-"))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if when == "grading" and mentioning(marker):
+                time.sleep(2.0)  # a kernel runs: let the grading get into the test's sleep
+                break
+            if when == "probing" and any(d.startswith("codequest-") for d in os.listdir(tmpdir)):
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None, proc.communicate()
+        family = descendants(proc.pid)
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode in (130, 143), (proc.returncode, err[-3000:])
+    procs, dirs = leftovers(tmpdir, family)
+    _kill(procs)
+    assert procs == [] and dirs == [], (procs, dirs, err.decode(errors="replace")[-3000:])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bubblewrap needs Linux")
+def test_a_probe_that_times_out_leaves_no_process_and_no_directory(
+    tmp_path, busy_cpus, monkeypatch, caplog
+):
+    from codequest_jupyter.grading import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sandbox, "PROBE_TIMEOUT_S", 0.2)  # a starved machine
+    sandbox.forget_probes()
+    try:
+        plan = sandbox.resolve(sandbox.SandboxPolicy(mode="auto"))
+    finally:
+        sandbox.forget_probes()
+    # The probe's kernel start did not make it in time: graded with limits only, said so.
+    assert plan.mode == "rlimits" and "timed out" in caplog.text
+    procs, dirs = leftovers(tmp_path, set(), timeout=30)
+    _kill(procs)
+    assert procs == [] and dirs == []
