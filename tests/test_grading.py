@@ -483,3 +483,76 @@ async def test_hidden_timeout_keeps_the_graders_message(grader, tmp_path):
     slow = result.tests[-1]
     assert slow.hidden and slow.status == "timeout"
     assert slow.message.startswith("Took longer than 1 s") and slow.traceback is None
+
+
+GREP = """
+def search(path, word):
+    with open(path) as fh:
+        return [line.rstrip("\\n") for line in fh if word in line]
+
+LIMIT = 3
+
+def first(items):
+    return items[:LIMIT]
+
+def shout(text):
+    return helpers.upper(text) + "!"
+"""
+
+
+async def test_tests_patch_the_module_the_learners_functions_use(grader, tmp_path):
+    # The usual ways to feed a function files, input or settings: each acts on the
+    # namespace the learner's functions look their globals up in, as on a .py module.
+    tests = {
+        "test_g.py": """
+            import io
+            from unittest import mock
+
+            import grep
+            import helpers
+
+            def test_open_patched_with_create():
+                fake = io.StringIO("apple\\nbanana\\napricot\\n")
+                with mock.patch("grep.open", return_value=fake, create=True):
+                    assert grep.search("words.txt", "ap") == ["apple", "apricot"]
+
+            def test_open_is_not_an_attribute_without_create():
+                # Not on a .py module either: IPython's own open() is not the module's.
+                assert not hasattr(grep, "open")
+
+            def test_monkeypatch_setattr(monkeypatch):
+                monkeypatch.setattr(grep, "LIMIT", 1)
+                assert grep.first([1, 2, 3]) == [1]
+
+            def test_constant_assigned():
+                grep.LIMIT = 2
+                try:
+                    assert grep.first([1, 2, 3]) == [1, 2]
+                finally:
+                    grep.LIMIT = 3
+
+            def test_starter_module_patched(monkeypatch):
+                monkeypatch.setattr(helpers, "upper", lambda s: "patched")
+                assert grep.shout("hi") == "patched!"
+
+            def test_a_real_module():
+                import sys, types
+                assert isinstance(grep, types.ModuleType) and sys.modules["grep"] is grep
+                assert grep.search.__globals__ is vars(grep)
+                assert not hasattr(grep, "In") and not hasattr(grep, "get_ipython")
+        """
+    }
+    files = {"helpers.py": "def upper(text):\n    return text.upper()\n"}
+    ch = load_challenge(
+        make_challenge(tmp_path, "grep", tests=tests, hidden={}, files=files, module="grep")
+    )
+    nb = notebook("import helpers\n" + GREP, "search  # a 'Try it' cell\n")
+    result = await grader.grade(ch, nb, mode="run")
+    assert {t.name: t.status for t in result.tests} == {
+        "test_open_patched_with_create": "passed",
+        "test_open_is_not_an_attribute_without_create": "passed",
+        "test_monkeypatch_setattr": "passed",
+        "test_constant_assigned": "passed",
+        "test_starter_module_patched": "passed",
+        "test_a_real_module": "passed",
+    }, [(t.name, t.message) for t in result.tests]

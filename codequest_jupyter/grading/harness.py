@@ -5,9 +5,9 @@ the final execute request and runs it in a fresh namespace, after every learner 
 has run, together with a per-run secret and the test files. So learner code that ran
 earlier cannot have patched it, and has never seen the secret or the hidden tests.
 
-It turns the kernel's user namespace into the challenge's module, writes the test files
-to a private directory, runs pytest in-process and reports each test as it finishes on
-a display-data channel whose messages carry an HMAC of the per-run secret. The engine
+It registers the module the notebook's cells ran in under the challenge's module name,
+writes the test files to a private directory, runs pytest in-process and reports each
+test as it finishes on a display-data channel whose messages carry an HMAC of the per-run secret. The engine
 ignores any message on that channel without a valid signature.
 
 This file must stay self-contained: the kernel runs it as a whole, it does not import it.
@@ -57,12 +57,6 @@ PYTEST_OPTIONS = (
     "--capture=sys", "--import-mode=importlib", "--tb=short", "-q", "--color=no",
 )
 
-# Names IPython puts into the user namespace that are not the learner's code.
-_IPYTHON_NAMES = frozenset(
-    {"In", "Out", "get_ipython", "exit", "quit", "_", "__", "___", "_i", "_ii", "_iii",
-     "_ih", "_oh", "_dh", "__builtin__", "__builtins__", "__name__", "__doc__",
-     "__loader__", "__spec__", "__package__"}
-)
 
 
 class TestTimeout(BaseException):
@@ -122,17 +116,32 @@ class _Channel:
                 pass
 
 
-def learner_module(name, namespace):
-    """A module object holding the learner's notebook namespace."""
-    module = types.ModuleType(name)
-    module.__file__ = f"<notebook {name}>"
-    for key, value in list(namespace.items()):
-        if key in _IPYTHON_NAMES or (key.startswith("_i") and key[2:].isdigit()):
+def learner_module(name, shell):
+    """The learner's notebook as the module ``name``: the very module the cells ran in.
+
+    IPython runs every cell in ``shell.user_module``, whose ``__dict__`` is the user
+    namespace: the learner's functions look their globals up there. Registered under
+    the challenge's module name, ``mock.patch("mod.open", create=True)``,
+    ``monkeypatch.setattr(mod, ...)`` and ``mod.CONSTANT = ...`` in a test act on the
+    learner's functions exactly as on a ``.py`` module's. What IPython itself put into
+    that namespace (``In``, ``Out``, ``get_ipython``, ``exit``, its own ``open``...) is
+    taken out first, so the module holds what a ``.py`` file with the same code would.
+    """
+    module = shell.user_module
+    namespace = module.__dict__
+    for key, value in list(shell.user_ns_hidden.items()):
+        if key.startswith("__") or namespace.get(key, _MISSING) is not value:
             continue
-        if key.startswith("_") and key[1:].isdigit():
-            continue
-        module.__dict__[key] = value
+        del namespace[key]
+    for key in [k for k in namespace if _HISTORY.match(k)]:
+        del namespace[key]
+    sys.modules[name] = module
     return module
+
+
+_MISSING = object()
+# The history variables IPython sets after each cell: _, __, ___, _i, _ii, _iii, _iN, _N.
+_HISTORY = re.compile(r"^(_{1,3}|_i{1,3}|_i\d+|_\d+)$")
 
 
 def _static_tests(path, relpath):
@@ -512,7 +521,7 @@ def run_tests(payload):
     os.environ["PY_COLORS"] = "0"
     for name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
         os.environ.pop(name, None)
-    sys.modules[payload["module"]] = learner_module(payload["module"], shell.user_ns)
+    learner_module(payload["module"], shell)
 
     hidden_prefix = payload.get("hidden_prefix", "hidden")
     public = {r: src for r, src in payload["files"].items() if r.split("/", 1)[0] != hidden_prefix}
