@@ -259,6 +259,7 @@ class Grader:
             run.assemble(sources)
         finally:
             await run.drain_events()
+        result.output_truncated = run.output_truncated
         result.duration_ms = int((time.perf_counter() - started) * 1000)
         return result.finish()
 
@@ -288,7 +289,7 @@ def _client_class() -> type:
             if isinstance(data, dict) and CHANNEL_MIME in data:
                 run.on_channel(data[CHANNEL_MIME])
                 return None
-            run.output_bytes += len(str(content))
+            run.output_bytes += _content_size(content)
             if run.output_bytes > run.grader.settings.output_limit_bytes:
                 run.output_truncated = True
                 return None
@@ -358,6 +359,7 @@ class _Run:
         self.forged = 0
         self.output_bytes = 0
         self.output_truncated = False
+        self.cell_problem: GradeError | None = None
         self.test_phase = False
         self._events: asyncio.Queue = asyncio.Queue()
         self._on_event = on_event
@@ -527,28 +529,31 @@ class _Run:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
         tb = _strip_ansi("\n".join(reply.get("traceback", []) or []))
         human = index + 1
+        # A cell that raised or timed out is a cell error: the tests run after it all the
+        # same. Only when they then cannot run at all does it become the run's error
+        # (see assemble), as the likeliest reason.
         if ename == "CellTimeout":
             seconds = self.cell_timeout({"metadata": {}})
             message = f"Cell {human} ran longer than {seconds} s and was stopped."
-            self.result.cell_errors.append(CellError(index, "TimeoutError", message, None))
-            self._set_error(GradeError("timeout", message, cell=index))
+            self.result.cell_errors.append(
+                CellError(index, "TimeoutError", message, None, kind="timeout")
+            )
+            self._cell_problem(GradeError("timeout", message, cell=index))
             return
+        if ename == "MemoryError":
+            evalue = f"Cell {human} ran out of memory (the limit is {self.limits.memory_mb} MB)."
+            self._cell_problem(GradeError("memory", evalue, cell=index, traceback=tb))
         self.result.cell_errors.append(CellError(index, ename, evalue, tb or None))
         if ename in ("SyntaxError", "IndentationError", "TabError"):
             line = _syntax_line(tb)
             where = f"cell {human}, line {line}" if line else f"cell {human}"
-            self._set_error(
+            self._cell_problem(
                 GradeError("syntax", f"Syntax error in {where}: {evalue}", cell=index, traceback=tb)
             )
-        elif ename == "MemoryError":
-            self._set_error(
-                GradeError(
-                    "memory",
-                    f"Cell {human} ran out of memory (the limit is {self.limits.memory_mb} MB).",
-                    cell=index,
-                    traceback=tb,
-                )
-            )
+
+    def _cell_problem(self, error: GradeError) -> None:
+        if self.cell_problem is None:
+            self.cell_problem = error
 
     def _set_error(self, error: GradeError) -> None:
         if self.result.error is None:
@@ -699,7 +704,20 @@ class _Run:
 
     def assemble(self, sources: dict[str, str]) -> None:
         """Every expected test, in collection order, with a final status."""
-        expected = self.collected or _static_list(sources)
+        ran = any(t.status in ("passed", "failed") for t in self.tests.values())
+        if self.cell_problem is not None and not ran:
+            # The tests could not run at all: the cell that failed first is the likeliest
+            # reason (before "the tests could not run to the end", or a run that then
+            # ran out of time in a notebook left without memory).
+            self.result.error = self.cell_problem
+        expected = list(self.collected)
+        if self.done is None or "error" in self.done:
+            # The run ended before every file was collected (the hidden tests are only
+            # collected after the public ones ran): count the rest as read from source.
+            listed = {t["id"].split("::", 1)[0] for t in expected}
+            expected += [
+                t for t in _static_list(sources) if t["id"].split("::", 1)[0] not in listed
+            ]
         reason = self._not_run_reason()
         tests: list[TestResult] = []
         for info in expected:
@@ -750,6 +768,23 @@ def _static_list(sources: dict[str, str]) -> list[dict[str, Any]]:
                  "max_points": points}
             )
     return out
+
+
+def _content_size(content: Any) -> int:
+    """About how many characters an output message carries, without copying it (a
+    cell that prints 100 MB sends messages this must not turn into strings again)."""
+    if not isinstance(content, dict):
+        return 0
+    size = 0
+    for key in ("text", "data", "traceback", "evalue"):
+        value = content.get(key)
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, dict):
+            size += sum(len(v) if isinstance(v, str) else 64 for v in value.values())
+        elif isinstance(value, list):
+            size += sum(len(v) if isinstance(v, str) else 64 for v in value)
+    return size + 64
 
 
 def _strip_ansi(text: str) -> str:

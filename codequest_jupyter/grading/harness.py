@@ -80,8 +80,65 @@ def _cap(text, limit):
     if text is None:
         return None
     if len(text) > limit:
-        return text[:limit] + f"\n… output truncated ({len(text) - limit} more characters)"
+        return text[:limit] + _truncated_note(len(text) - limit)
     return text
+
+
+def _truncated_note(dropped):
+    return f"\n… output truncated ({dropped:,} more characters)"
+
+
+class _OutputBudget:
+    """What one test may still print into the captured output, and what it printed
+    beyond that (shared by its stdout and stderr, reset when the next test starts)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.room = limit
+        self.dropped = 0
+
+    def reset(self):
+        self.room = self.limit
+        self.dropped = 0
+
+
+def _install_capped_capture(budget):
+    """pytest's global sys capture, keeping at most ``budget.limit`` characters per test.
+
+    A function that prints 50 MB would otherwise have it all encoded into pytest's
+    buffer, then read back and decoded: copies that can exhaust the kernel's memory
+    limit mid-capture and leave ``sys.stdout`` a closed buffer for every later test.
+    Here the text beyond the limit is only counted, never copied (``s[:room]`` copies
+    what is kept). The ``capsys``/``capfd`` fixtures are pytest's own, uncapped: what a
+    test captures itself is the test's business.
+    """
+    import _pytest.capture as capture
+
+    class CappedIO(capture.CaptureIO):
+        def write(self, s):
+            if not isinstance(s, str) or len(s) <= budget.room:
+                written = super().write(s)
+                budget.room -= len(s)
+                return written
+            kept = s[: max(budget.room, 0)]
+            budget.dropped += len(s) - len(kept)
+            budget.room = 0
+            if kept:
+                super().write(kept)
+            return len(s)
+
+    original = capture._get_multicapture
+
+    def multicapture(method):
+        if method != "sys":
+            return original(method)
+        return capture.MultiCapture(
+            in_=capture.SysCapture(0),
+            out=capture.SysCapture(1, CappedIO()),
+            err=capture.SysCapture(2, CappedIO()),
+        )
+
+    capture._get_multicapture = multicapture
 
 
 class _Channel:
@@ -190,6 +247,7 @@ class _Recorder:
 
     def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit):
         self.channel = channel
+        self.budget = _OutputBudget(output_limit)
         self.suite_dir = suite_dir
         self.hidden_prefix = hidden_prefix
         self.timeout_s = timeout_s
@@ -257,6 +315,7 @@ class _Recorder:
 
     # -- running -----------------------------------------------------------------------
     def pytest_runtest_logstart(self, nodeid, location):
+        self.budget.reset()
         self.current = nodeid
         self.started[nodeid] = time.perf_counter()
 
@@ -308,10 +367,16 @@ class _Recorder:
                 failing = rep
                 break
         output = None
+        truncated = self.budget.dropped > 0
         if reports:
             last = reports[-1]
             parts = [s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s]
-            output = _cap("".join(parts), self.output_limit) if parts else None
+            if parts:
+                output = "".join(parts)
+                dropped = self.budget.dropped + max(len(output) - self.output_limit, 0)
+                if dropped:
+                    output = output[: self.output_limit] + _truncated_note(dropped)
+                    truncated = True
         expected = actual = traceback = None
         if failing is not None:
             kind = getattr(failing, "_codequest_kind", None) or _kind_from_text(failing)
@@ -333,7 +398,7 @@ class _Recorder:
         self._emit_result(
             nodeid, name, hidden, status, max_points, points, duration_ms=duration_ms,
             message=message, expected=expected, actual=actual, output=output,
-            traceback=traceback,
+            traceback=traceback, output_truncated=truncated,
         )
         self.current = None
 
@@ -345,7 +410,8 @@ class _Recorder:
         return text
 
     def _emit_result(self, nodeid, name, hidden, status, max_points, points, duration_ms=0,
-                     message=None, expected=None, actual=None, output=None, traceback=None):
+                     message=None, expected=None, actual=None, output=None, traceback=None,
+                     output_truncated=False):
         if nodeid in self.emitted:
             return
         self.emitted.add(nodeid)
@@ -354,7 +420,7 @@ class _Recorder:
             {"id": nodeid, "name": name, "hidden": hidden, "status": status,
              "message": _cap(_ANSI.sub("", message), 2000) if message else None, "expected": expected, "actual": actual,
              "duration_ms": duration_ms, "points": points, "max_points": max_points,
-             "output": output, "traceback": traceback},
+             "output": output, "traceback": traceback, "output_truncated": output_truncated},
         )
 
 
@@ -534,6 +600,7 @@ def run_tests(payload):
         payload.get("timeout_s", 10), payload.get("output_limit", 65536),
     )
     _patch_unittest()
+    _install_capped_capture(recorder.budget)
 
     def write(files):
         # Test modules must not be taken from an earlier run or a learner file of that name.
