@@ -360,7 +360,10 @@ class _Recorder:
         max_points = info["max_points"] if info else 1.0
         status, message, failing = "passed", None, None
         for rep in reports:
-            if rep.skipped and not hasattr(rep, "wasxfail"):
+            # pytest's own outcome: an xfail test that failed as expected is skipped
+            # (no points: it checks nothing the learner's code must do), one that passed
+            # is passed, or failed when the mark is strict.
+            if rep.skipped:
                 status, message = "skipped", _skip_reason(rep)
                 break
             if rep.failed:
@@ -541,6 +544,8 @@ def _crash_message(report):
 
 
 def _kind_from_text(report):
+    if str(report.longrepr).startswith("[XPASS(strict)]"):
+        return "failed"
     message = _crash_message(report)
     if message.startswith("AssertionError") or message.startswith("assert "):
         return "failed"
@@ -548,6 +553,9 @@ def _kind_from_text(report):
 
 
 def _skip_reason(report):
+    if hasattr(report, "wasxfail"):
+        reason = report.wasxfail
+        return f"Expected to fail (xfail): {reason}" if reason else "Expected to fail (xfail)."
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2])
