@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 
 import pytest
 
@@ -177,7 +178,7 @@ async def test_uninterruptible_test_is_stopped_by_the_watchdog(grader, tmp_path)
                 assert add(2, 2) == 4
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1"))
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1\nrun_timeout_s = 30"))
     nb = notebook(
         "def add(a, b):\n    return a + b\n\n"
         "def stubborn():\n    while True:\n        try:\n            while True:\n"
@@ -286,7 +287,7 @@ async def test_kernel_death_during_a_test(grader, tmp_path):
                 assert add(1, 1) == 2
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="run_timeout_s = 30"))
     nb = notebook("import os\ndef add(a, b):\n    return a + b\n\ndef die():\n    os._exit(1)\n")
     result = await grader.grade(ch, nb, mode="run")
     assert [t.status for t in result.tests] == ["passed", "error", "passed"]
@@ -301,7 +302,8 @@ async def test_resuming_stops_when_every_test_kills_its_kernel(grader, tmp_path)
         f"def test_dies_{i}():\n    die()\n" for i in range(6)
     )
     tests = {"test_all.py": "from adder import die\n\n" + body}
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
+    # Four kernels, three of them started after a death: a budget for a busy machine.
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="run_timeout_s = 60"))
     nb = notebook("import os\ndef die():\n    os._exit(1)\n")
     events = []
     result = await grader.grade(ch, nb, mode="run", on_event=lambda k, d: events.append((k, d)))
@@ -597,7 +599,7 @@ async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes
                 assert add(1, 2) == 3
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, limits="timeout_s = 2\nmemory_mb = 256\noutput_kb = 8"))
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, limits="timeout_s = 8\nmemory_mb = 256\noutput_kb = 8"))
     nb = notebook(
         "def add(a, b):\n    return a + b\n\n"
         "def noisy(n):\n    print('x' * 50_000_000)\n    return n\n"
@@ -615,3 +617,96 @@ async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes
     assert after.output == "still here\n"
     assert data["output_truncated"] is True
     assert data["tests"][0]["output_truncated"] is True
+
+
+LOOPING_TESTS = {
+    "test_loop.py": "from adder import add\n\n" + "\n".join(
+        f"def test_{i}():\n    assert add({i}, 1) == {i + 1}\n" for i in range(10)
+    )
+}
+
+
+@pytest.fixture
+async def pooled(runs_dir):
+    """A grader whose kernels are started and set up before the run: its budget, which
+    runs from the notebook's first cell, is then (almost) all of the measured duration."""
+    g = Grader(GradingSettings(sandbox="rlimits", pool_size=2))
+    await g.start()
+    assert await g.pool.wait_ready(2, timeout=120)
+    yield g
+    await g.close()
+    assert list(runs_dir.iterdir()) == []
+    assert kernel_processes(str(runs_dir)) == []
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "    while True:\n        pass\n",
+        # Swallows the harness's timeout: only killing the kernel stops it.
+        "    while True:\n        try:\n            while True:\n                pass\n"
+        "        except BaseException:\n            pass\n",
+    ],
+    ids=["interruptible", "stubborn"],
+)
+async def test_a_looping_function_costs_the_run_its_budget_not_more(pooled, tmp_path, loop):
+    # 10 tests, 5 s each: 50 s and more before (a fresh kernel after each stubborn one).
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=LOOPING_TESTS, hidden={}, limits="timeout_s = 5\nmemory_mb = 256")
+    )
+    nb = notebook("def add(a, b):\n" + loop + "    return a + b\n")
+    started = time.monotonic()
+    result = await pooled.grade(ch, nb, mode="run")
+    elapsed = time.monotonic() - started
+    statuses = [t.status for t in result.tests]
+    print(f"\n{loop.count('try') and 'stubborn' or 'interruptible'} loop, 10 tests of 5 s, "
+          f"10 s budget: {elapsed:.2f} s ({result.duration_ms} ms), {statuses}")
+    assert result.total == 10 and result.score == 0
+    # The budget, and the hand-over of a warm kernel from the pool (under 10 s when
+    # the machine is not saturated: 9.7-9.9 s measured).
+    assert elapsed < 10.0 + 1.0
+    assert result.duration_ms < 11_000
+    assert result.status == "failed" and result.error is None
+    assert statuses[0] == "timeout"
+    assert result.tests[0].message == "Took longer than 5 s and was stopped."
+    assert set(statuses) <= {"timeout", "not_run"}
+    for test in result.tests[1:]:
+        if test.status == "timeout":  # its share of what was left, or the budget's end
+            assert ("share of what was left of the run's 10 s budget" in test.message
+                    or test.message.startswith("Stopped: the run used up its time budget of 10 s"))
+        else:
+            assert test.message.startswith("Not run: the run used up its time budget of 10 s")
+    if "try" not in loop:
+        # Interrupted in the kernel: the tests after the first got their share.
+        assert statuses.count("timeout") >= 5
+
+
+async def test_tests_after_a_timeout_get_a_fair_share_and_pass(pooled, tmp_path):
+    tests = {
+        "test_mixed.py": "from adder import add, spin\n\n"
+        "def test_spins():\n    spin()\n\n"
+        + "\n".join(f"def test_{i}():\n    assert add({i}, 1) == {i + 1}\n" for i in range(8))
+    }
+    # 6 s of the 10 s budget for the loop leaves the 9 others ample time on a busy machine.
+    ch = load_challenge(make_challenge(tmp_path, tests=tests, limits="timeout_s = 6\nmemory_mb = 256"))
+    nb = notebook("def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n")
+    result = await pooled.grade(ch, nb, mode="submit")
+    print(f"\none loop of 6 s then 9 quick tests, 10 s budget: {result.duration_ms} ms")
+    assert [t.status for t in result.tests] == ["timeout"] + ["passed"] * 9
+    assert result.duration_ms < 11_000
+
+
+async def test_the_budget_is_the_challenges_within_the_servers_ceiling(runs_dir, tmp_path):
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=LOOPING_TESTS, hidden={},
+                       limits="timeout_s = 1\nrun_timeout_s = 60\nmemory_mb = 256")
+    )
+    nb = notebook("def add(a, b):\n    while True:\n        pass\n")
+    async with Grader(GradingSettings(sandbox="rlimits", max_run_s=4)) as g:
+        result = await g.grade(ch, nb, mode="run")
+    # The challenge asks for 60 s, the server allows 4.
+    statuses = [t.status for t in result.tests]
+    assert statuses[0] == "timeout" and set(statuses) <= {"timeout", "not_run"}
+    assert all("4 s budget" in t.message or "time budget of 4 s" in t.message
+               for t in result.tests[1:]), [t.message for t in result.tests]
+    assert result.duration_ms < 4_000 + 6_000  # + a cold kernel start on a busy machine

@@ -210,6 +210,11 @@ def _static_tests(path, relpath):
         return []
 
 
+def _static_tests_from_source_files(files):
+    return [t for rel, src in files.items() for t in _static_tests_from_source(src, rel)
+            if os.path.basename(rel).startswith("test_") or rel.endswith("_test.py")]
+
+
 def _static_tests_from_source(source, relpath):
     try:
         tree = ast.parse(source)
@@ -245,9 +250,18 @@ def _static_tests_from_source(source, relpath):
 class _Recorder:
     """A pytest plugin that turns test outcomes into result events."""
 
-    def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit):
+    def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit,
+                 deadline=None, budget_s=None, min_share_s=0.2):
         self.channel = channel
         self.budget = _OutputBudget(output_limit)
+        # The run's time budget: its end on the wall clock, its length (for messages).
+        self.deadline = deadline
+        self.budget_s = budget_s
+        self.min_share_s = min_share_s
+        self.timed_out = False  # a test ran out of time: the rest share what is left
+        self.left_here = 0  # tests of this phase still to run, this one included
+        self.left_later = []  # tests of each later phase, as read from source
+        self.limits = {}
         self.suite_dir = suite_dir
         self.hidden_prefix = hidden_prefix
         self.timeout_s = timeout_s
@@ -316,6 +330,7 @@ class _Recorder:
     # -- running -----------------------------------------------------------------------
     def pytest_runtest_logstart(self, nodeid, location):
         self.budget.reset()
+        self.limits[nodeid] = self.test_limit()
         self.current = nodeid
         self.started[nodeid] = time.perf_counter()
 
@@ -324,8 +339,46 @@ class _Recorder:
             self.compare[self.current] = (left, right)
         return None
 
+    def remaining(self):
+        return None if self.deadline is None else self.deadline - time.time()
+
+    def out_of_time(self):
+        remaining = self.remaining()
+        return remaining is not None and remaining < self.min_share_s
+
+    def test_limit(self):
+        """The time limit of the test starting now: the challenge's, capped by what is
+        left of the run's budget; after a test ran out of time, an equal share of that
+        for each test still to run (the engine's watchdog works it out alike)."""
+        limit = self.timeout_s
+        remaining = self.remaining()
+        if remaining is None or not limit or limit <= 0:
+            return limit
+        if self.timed_out:
+            left = max(self.left_here + sum(self.left_later), 1)
+            limit = min(limit, max(remaining / left, self.min_share_s))
+        return max(min(limit, remaining), self.min_share_s)
+
+    def timeout_message(self, limit):
+        if limit < self.timeout_s:
+            return (
+                f"Took longer than {limit:.2g} s and was stopped: its share of what was left "
+                f"of the run's {self.budget_s:g} s budget after an earlier test ran out of time."
+            )
+        return f"Took longer than {self.timeout_s:g} s and was stopped."
+
+    def not_run(self, item):
+        """Report a test the run has no time left for, without running it."""
+        budget = f" of {self.budget_s:g} s" if self.budget_s else ""
+        self._emit_result(
+            item.nodeid, _display_name(item), self._hidden(item.nodeid), "not_run",
+            _points(item), 0,
+            message=f"Not run: the run used up its time budget{budget} "
+                    "(earlier code ran out of time).",
+        )
+
     def _guarded(self, item, phase):
-        budget = self.timeout_s
+        budget = self.limits.get(item.nodeid, self.timeout_s)
         if budget and budget > 0 and threading.current_thread() is threading.main_thread():
 
             def on_alarm(signum, frame):
@@ -388,7 +441,8 @@ class _Recorder:
             status = {"failed": "failed", "timeout": "timeout", "memory": "error", "error": "error"}[kind]
             message = _crash_message(failing)
             if kind == "timeout":
-                message = f"Took longer than {self.timeout_s:g} s and was stopped."
+                self.timed_out = True
+                message = self.timeout_message(self.limits.get(nodeid, self.timeout_s))
             elif kind == "memory":
                 message = "Ran out of memory (MemoryError)."
             compared = self.compare.pop(nodeid, None)
@@ -454,7 +508,7 @@ def _make_phase_hooks(recorder):
     return _PhaseTimeouts()
 
 
-def _make_phases(later):
+def _make_phases(later, recorder):
     """A pytest plugin running the session's tests in phases, each collected only once
     the one before has run to the end.
 
@@ -468,6 +522,10 @@ def _make_phases(later):
     def run(session):
         items = session.items
         for i, item in enumerate(items):
+            recorder.left_here = len(items) - i
+            if recorder.out_of_time():
+                recorder.not_run(item)
+                continue
             nextitem = items[i + 1] if i + 1 < len(items) else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             if session.shouldfail:
@@ -480,6 +538,8 @@ def _make_phases(later):
         def pytest_runtestloop(self, session):
             run(session)
             for write in later:
+                if recorder.left_later:
+                    recorder.left_later.pop(0)
                 session.perform_collect(write())
                 run(session)
             return True
@@ -606,7 +666,11 @@ def run_tests(payload):
     recorder = _Recorder(
         channel, suite_dir, hidden_prefix,
         payload.get("timeout_s", 10), payload.get("output_limit", 65536),
+        deadline=payload.get("deadline"), budget_s=payload.get("budget_s"),
+        min_share_s=payload.get("min_share_s", 0.2),
     )
+    # A test of an earlier kernel of this run timed out: the rest share what is left.
+    recorder.timed_out = bool(payload.get("timed_out"))
     _patch_unittest()
     _install_capped_capture(recorder.budget)
 
@@ -642,7 +706,10 @@ def run_tests(payload):
             for nodeid in payload.get("deselect", []):
                 # Tests already reported by an earlier kernel of this run.
                 args += ["--deselect", nodeid]
-            plugins = [recorder, _make_phase_hooks(recorder), _make_phases(later)]
+            recorder.left_later = [
+                len(_static_tests_from_source_files(files)) for files in phases[1:]
+            ]
+            plugins = [recorder, _make_phase_hooks(recorder), _make_phases(later, recorder)]
             # pytest's own report is not wanted: results travel on the channel.
             with contextlib.redirect_stdout(io.StringIO()):
                 code = int(pytest.main(args, plugins=plugins))

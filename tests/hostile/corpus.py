@@ -175,6 +175,21 @@ def _small_result(result, env, report) -> None:
     assert size < 1_000_000, f"result JSON is {size} bytes"
 
 
+def _crashed_or_cell_2_timed_out(result) -> None:
+    if result.status == "error":
+        assert "segmentation fault" in result.error.message and "cell 3" in result.error.message
+        assert [t.status for t in result.tests] == ["not_run"] * len(TEST_NAMES)
+    else:
+        assert [(c.cell, c.kind) for c in result.cell_errors] == [(1, "timeout")]
+        assert {t.name: t.status for t in result.tests} == ALL_PASS
+
+
+def _not_run_for_the_budget(result) -> None:
+    for test in result.tests:
+        if test.status == "not_run":
+            assert "time budget of 10 s" in test.message, test.message
+
+
 def _cell_flood_told(result, env, report) -> None:
     _small_result(result, env, report)
     assert [c.kind for c in result.cell_errors] in ([], ["timeout"]), result.cell_errors
@@ -238,9 +253,14 @@ CASES: list[Case] = [
              "            pass\n"
              "    return a + b\n"),
         ),
+        # Only killing the kernel stops it (2 s + 2 s grace): the other tests run in a
+        # fresh kernel, within what is left of the run's 10 s budget. On a machine
+        # whose cores are saturated, an exec'd kernel's start may not leave them that.
         status="failed", error_kind=None,
-        tests={"test_add": "timeout", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
+        tests={"test_add": "timeout", "test_result_is_int": ("passed", "not_run"),
+               "TestAdd.test_add_unittest": ("passed", "not_run"),
+               "test_hidden_exact": ("passed", "not_run")},
+        check=lambda r, e, rep: _not_run_for_the_budget(r),
     ),
     Case(
         "recursion_in_cell", "unbounded recursion in a cell",
@@ -251,8 +271,11 @@ CASES: list[Case] = [
         "c_stack_overflow", "recursion limit lifted, then C-level recursion (comparing deep lists)",
         cells=(ADD, ("import sys\nsys.setrecursionlimit(10**8)\nx, y = [], []\nfor _ in range(200_000):\n"
                     "    x, y = [x], [y]\n"), "x == y\n"),
-        status="error", error_kind="kernel_died", error_words=("segmentation fault", "cell 3"),
-        tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        # The comparison in cell 3 crashes the kernel. On a saturated machine, building
+        # the lists may pass cell 2's time limit first: then they may be too shallow to
+        # crash anything, and the tests run.
+        status=("error", "passed"), error_kind=("kernel_died", None),
+        check=lambda r, e, rep: _crashed_or_cell_2_timed_out(r),
     ),
     Case(
         "segfault", "dereferences NULL through ctypes",
@@ -337,7 +360,9 @@ CASES: list[Case] = [
         "file_too_large", "writes a 100 MB file",
         cells=(ADD, ("with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n"
                     "        fh.write(b'x' * 1024 * 1024)\n")),
-        status="passed", tests=ALL_PASS, cell_errors=("OSError",),
+        # Stopped at the 64 MB file-size limit; on a busy machine, writing that much
+        # may take past the cell's 2 s limit first.
+        status="passed", tests=ALL_PASS, cell_errors=(("OSError", "TimeoutError"),),
     ),
     Case(
         "fill_tmp", "fills /tmp with 16 MB files",
@@ -429,9 +454,14 @@ CASES: list[Case] = [
                     return
                 if 'test_hidden_exact' in text:
                     found.append(path + ': ' + text)
+                    global REPORT
+                    REPORT = f'{len(found)} found: ' + ' | '.join(found)
             for p in ('@@CHALLENGE@@/hidden/test_hidden.py', '@@CHALLENGE@@'):
                 look(p)
-            deadline = time.monotonic() + 3
+            # What was found so far, should the search be interrupted at the cell's
+            # 2 s limit (a big filesystem, a busy machine).
+            REPORT = '0 found: '
+            deadline = time.monotonic() + 1.5
             for top in ('/tmp', '/root', '/home', '/work', '/var', '/srv', '/opt', os.path.dirname(os.getcwd()), '@@RUNS@@'):
                 for root, dirs, files in os.walk(top):
                     if time.monotonic() > deadline:
@@ -765,7 +795,8 @@ CASES: list[Case] = [
          invalid=True),
     Case(
         "nul_in_source", "a NUL byte in a cell's source",
-        cells=(ADD, "x = 1\x00\n"), status="failed", error_kind="syntax", tests=ALL_PASS,
+        # A cell error beside the tests' verdict: they all pass.
+        cells=(ADD, "x = 1\x00\n"), status="passed", error_kind=None, tests=ALL_PASS,
         cell_errors=("SyntaxError",),
     ),
     Case(
