@@ -484,12 +484,15 @@ class _Recorder:
 def _make_phase_hooks(recorder):
     import pytest
 
+    # Innermost (trylast): the alarm covers the test's own code, never pytest's capture
+    # wrapped around it, which a timeout raised mid-way would leave broken (sys.stdout a
+    # closed buffer for every later test).
     class _PhaseTimeouts:
-        @pytest.hookimpl(hookwrapper=True)
+        @pytest.hookimpl(hookwrapper=True, trylast=True)
         def pytest_runtest_setup(self, item):
             yield from recorder._wrap_phase(item, "setup")
 
-        @pytest.hookimpl(hookwrapper=True)
+        @pytest.hookimpl(hookwrapper=True, trylast=True)
         def pytest_runtest_call(self, item):
             _unittest_current[0] = item.nodeid
             try:

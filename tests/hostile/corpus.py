@@ -175,6 +175,14 @@ def _small_result(result, env, report) -> None:
     assert size < 1_000_000, f"result JSON is {size} bytes"
 
 
+def _tmp_stayed_small(result, report) -> None:
+    if [c.kind for c in result.cell_errors] == ["timeout"]:
+        assert any(f"wrote {n} files" in report for n in range(5)), report[:500]
+    else:
+        assert result.cell_errors == [], result.cell_errors
+        assert "stopped at file" in report and "No space left" in report, report[:500]
+
+
 def _crashed_or_cell_2_timed_out(result) -> None:
     if result.status == "error":
         assert "segmentation fault" in result.error.message and "cell 3" in result.error.message
@@ -366,12 +374,15 @@ CASES: list[Case] = [
     ),
     Case(
         "fill_tmp", "fills /tmp with 16 MB files",
-        cells=(ADD, ("import os\nREPORT = 'ok'\ntry:\n    for i in range(40):\n"
+        cells=(ADD, ("import os\nREPORT = 'wrote 0 files'\ntry:\n    for i in range(40):\n"
                     "        with open(f'/tmp/fill{i}', 'wb') as fh:\n"
                     "            fh.write(b'x' * 16 * 1024 * 1024)\n"
+                    "        REPORT = f'wrote {i + 1} files'\n"
                     "except OSError as exc:\n    REPORT = f'stopped at file {i}: {exc.strerror}'\n")),
-        status="passed", tests=ALL_PASS, report_has=("stopped at file", "No space left"),
-        needs=ISOLATION,
+        # /tmp holds 64 MB: the fifth file cannot be written. On a busy machine writing
+        # that much may take past the cell's 2 s limit first: then it wrote fewer.
+        status="passed", tests=ALL_PASS, needs=ISOLATION,
+        check=lambda r, e, rep: _tmp_stayed_small(r, rep),
     ),
     # -- output floods ---------------------------------------------------------------------
     Case(
