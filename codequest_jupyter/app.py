@@ -109,7 +109,8 @@ class CodeQuestApp(ExtensionApp):
     default_limits = Dict(
         config=True,
         help="Server-wide ceilings for grading runs, passed to the grader: "
-        "max_memory_mb, max_run_s, grace_s, output_limit_bytes.",
+        "max_memory_mb, run_s (a run's time budget unless its challenge sets one), "
+        "max_run_s (the ceiling of any run's), grace_s, output_limit_bytes.",
     )
     grading_options = Dict(
         config=True,

@@ -208,6 +208,10 @@ SCHEMAS: dict[str, Any] = {
             "points": NUM,
             "max_points": NUM,
             "output": OPT_STR,
+            "output_truncated": {
+                **BOOL,
+                "description": "The captured output was cut at the challenge's output_kb",
+            },
         },
     ),
     "GradeError": _obj(
@@ -221,7 +225,18 @@ SCHEMAS: dict[str, Any] = {
     ),
     "CellError": _obj(
         ["cell", "ename", "evalue"],
-        {"cell": INT, "ename": STR, "evalue": STR, "traceback": OPT_STR},
+        {
+            "cell": INT,
+            "ename": STR,
+            "evalue": STR,
+            "traceback": OPT_STR,
+            "kind": {
+                "type": "string",
+                "enum": ["exception", "timeout"],
+                "description": "exception: the cell raised; timeout: it ran past its "
+                "time limit and was interrupted (the tests ran after it either way)",
+            },
+        },
     ),
     "Result": _obj(
         list(_RESULT_FIELDS) + ["tests"],
@@ -229,6 +244,11 @@ SCHEMAS: dict[str, Any] = {
             **_RESULT_FIELDS,
             "tests": {"type": "array", "items": _ref("TestResult")},
             "cell_errors": {"type": "array", "items": _ref("CellError")},
+            "output_truncated": {
+                **BOOL,
+                "description": "Some output of the run (a test's or the notebook's) was "
+                "cut at its limit",
+            },
         },
     ),
     "SubmissionSummary": _obj(list(_RESULT_FIELDS), dict(_RESULT_FIELDS)),

@@ -57,6 +57,9 @@ class TestResult:
     output: str | None = None
     # Extension of the contract: the short traceback of a failing public test.
     traceback: str | None = None
+    # Extension: true when what the test printed was cut at the challenge's output_kb
+    # (``output`` then ends with a line saying how much was left out).
+    output_truncated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -69,21 +72,39 @@ class TestResult:
     def redacted(self) -> TestResult:
         """The learner's view of a hidden test: name, status, timing and points only."""
         return dataclasses.replace(
-            self, message=None, expected=None, actual=None, output=None, traceback=None
+            self, message=None, expected=None, actual=None, output=None, traceback=None,
+            output_truncated=False,
         )
+
+
+CellErrorKind = Literal["exception", "timeout"]
 
 
 @dataclass
 class CellError:
-    """A notebook cell that raised while the learner's notebook ran."""
+    """A notebook cell that raised, or ran past its time limit and was interrupted,
+    while the learner's notebook ran (the tests ran after it all the same)."""
 
     cell: int
     ename: str
     evalue: str
     traceback: str | None = None
+    kind: CellErrorKind = "exception"
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellError:
+        """From stored JSON; entries stored before ``kind`` existed are exceptions."""
+        kind = data.get("kind")
+        return cls(
+            cell=int(data.get("cell", 0)),
+            ename=str(data.get("ename", "")),
+            evalue=str(data.get("evalue", "")),
+            traceback=data.get("traceback"),
+            kind=kind if kind in ("exception", "timeout") else "exception",
+        )
 
 
 @dataclass
@@ -133,23 +154,35 @@ class GradeResult:
     duration_ms: int = 0
     tests: list[TestResult] = field(default_factory=list)
     error: GradeError | None = None
-    # Extensions of the contract: cells of the learner's notebook that raised.
+    # Extensions of the contract: cells of the learner's notebook that raised or timed
+    # out (the tests ran anyway), and whether any output of the run was cut at its
+    # limit (a test's captured output, or the notebook's).
     cell_errors: list[CellError] = field(default_factory=list)
+    output_truncated: bool = False
 
     def finish(self) -> GradeResult:
-        """Compute score, totals and status from the tests and the error."""
+        """Compute score, totals and status from the tests and the error.
+
+        ``passed`` when every test passed, ``failed`` when some did not, ``error`` only
+        when the tests could not run at all (an ``error`` and no test that passed or
+        failed). Cells that raised or timed out before the tests ran do not change it:
+        they are in ``cell_errors``.
+        """
         self.total = len(self.tests)
         self.score = sum(1 for t in self.tests if t.status == "passed")
         self.points = float(sum(t.points for t in self.tests))
         self.max_points = float(sum(t.max_points for t in self.tests))
-        if self.error is not None and not any(
-            t.status in ("passed", "failed") for t in self.tests
-        ):
-            self.status = "error"
-        elif self.total and self.score == self.total and self.error is None:
+        self.output_truncated = self.output_truncated or any(
+            t.output_truncated for t in self.tests
+        )
+        if self.total and self.score == self.total:
             self.status = "passed"
         elif self.total == 0 and self.error is None:
             self.status = "passed"
+        elif self.error is not None and not any(
+            t.status in ("passed", "failed") for t in self.tests
+        ):
+            self.status = "error"
         else:
             self.status = "failed"
         return self
@@ -171,6 +204,7 @@ class GradeResult:
             "tests": [t.to_json() for t in self.tests],
             "error": self.error.to_json() if self.error else None,
             "cell_errors": [c.to_json() for c in self.cell_errors],
+            "output_truncated": self.output_truncated,
         }
 
     @classmethod
@@ -190,5 +224,6 @@ class GradeResult:
             duration_ms=data.get("duration_ms", 0),
             tests=[TestResult.from_json(t) for t in data.get("tests", [])],
             error=GradeError.from_json(data.get("error")),
-            cell_errors=[CellError(**c) for c in data.get("cell_errors", [])],
+            cell_errors=[CellError.from_json(c) for c in data.get("cell_errors") or []],
+            output_truncated=bool(data.get("output_truncated", False)),
         )

@@ -15,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from codequest_jupyter.results import (
+    CellError,
     GradeError,
     GradeResult,
     new_submission_id,
@@ -272,7 +273,8 @@ def test_summary_is_the_result_without_tests(store: SubmissionStore) -> None:
     final["cell_errors"] = [{"cell": 0, "ename": "NameError", "evalue": "x", "traceback": None}]
     store.finish(sid, final)
     (summary,), total = store.list_submissions("alice")
-    expected = {k: v for k, v in final.items() if k not in ("tests", "cell_errors")}
+    details = ("tests", "cell_errors", "output_truncated")
+    expected = {k: v for k, v in final.items() if k not in details}
     assert total == 1 and summary == expected
 
 
@@ -668,3 +670,34 @@ def test_history_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "3,000 submissions, 300 by learner-0" in out
     assert out.count("p50") == 9
+
+
+def test_cut_output_and_cell_error_kinds_round_trip(store: SubmissionStore) -> None:
+    result = queued()
+    sid = store.create_submission(result.to_json())
+    store.mark_running(sid)
+    result.tests = [
+        Outcome(id="tests/test_it.py::test_a", name="test_a", hidden=False, status="passed",
+                points=1, max_points=1, output="x" * 10 + "\n… output truncated (5 more characters)",
+                output_truncated=True)
+    ]
+    result.cell_errors = [
+        CellError(2, "TimeoutError", "Cell 3 ran longer than 5 s and was stopped.", kind="timeout"),
+        CellError(3, "ValueError", "bad", "Traceback ..."),
+    ]
+    final = result.finish().to_json()
+    assert final["status"] == "passed" and final["output_truncated"] is True
+    assert store.finish(sid, final)
+    stored = store.get_result(sid)
+    assert stored == final
+    again = GradeResult.from_json(stored)
+    assert again.to_json() == final
+    assert again.tests[0].output_truncated and again.output_truncated
+    assert [c.kind for c in again.cell_errors] == ["timeout", "exception"]
+    # Results stored before these fields existed read as nothing cut, exceptions.
+    old = {k: v for k, v in final.items() if k != "output_truncated"}
+    old["tests"] = [{k: v for k, v in t.items() if k != "output_truncated"} for t in final["tests"]]
+    old["cell_errors"] = [{k: v for k, v in c.items() if k != "kind"} for c in final["cell_errors"]]
+    legacy = GradeResult.from_json(old)
+    assert legacy.output_truncated is False and legacy.tests[0].output_truncated is False
+    assert [c.kind for c in legacy.cell_errors] == ["exception", "exception"]

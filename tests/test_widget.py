@@ -800,3 +800,36 @@ def test_panel_inside_a_real_kernel_finds_everything_by_itself(server, tmp_path)
     assert (
         sum(1 for v in values if isinstance(v, str) and "test_large_numbers" in v) == 1
     )
+
+
+def test_cell_timeouts_and_cut_output_are_warnings_beside_the_verdict():
+    state = RunState(mode="submit")
+    state.submitted("s1")
+    test = {
+        "id": "tests/test_a.py::test_a", "name": "test_a", "hidden": False, "status": "passed",
+        "points": 1, "max_points": 1, "output": "x" * 10 + "\n… output truncated (90 more characters)",
+        "output_truncated": True,
+    }
+    state.apply(
+        "result",
+        {
+            "status": "passed", "score": 1, "total": 1, "points": 1, "max_points": 1,
+            "duration_ms": 300, "error": None, "tests": [test], "output_truncated": True,
+            "cell_errors": [
+                {"cell": 2, "ename": "TimeoutError", "kind": "timeout",
+                 "evalue": "Cell 3 ran longer than 5 s and was stopped.", "traceback": None},
+                # Stored before cell errors had a kind: an exception.
+                {"cell": 4, "ename": "ValueError", "evalue": "bad", "traceback": None},
+            ],
+        },
+    )
+    assert state.status == "passed" and state.banner() is None
+    html = banner_html(state.banner(), state.cell_errors(), state.output_truncated())
+    assert "⚠" not in html  # no blocking banner: warnings only
+    assert "Cell 3 took too long and was interrupted: Cell 3 ran longer than 5 s" in html
+    assert "Cell 5 raised ValueError: bad" in html
+    assert "Some output was cut at its limit" in html
+    row = TestRow.from_json(test)
+    assert row.output_truncated and "Output (cut at the limit" in row_html(row)
+    assert "cut at the limit" not in row_html(TestRow.from_json({**test, "output_truncated": False}))
+    assert "Some output was cut" not in banner_html(None, [], False)

@@ -19,7 +19,6 @@ import inspect
 import json
 import logging
 import marshal
-import math
 import secrets
 import signal
 import time
@@ -62,6 +61,15 @@ def _harness_code() -> str:
 CHANNEL_MIME = _harness.CHANNEL_MIME
 # Fresh kernels a run may take after tests that had to be stopped with their kernel.
 MAX_RESUMES = 3
+# Within the run's budget (from the notebook's first cell): the watchdog stops the kernel
+# this long before its end (the kernel's setting up and the result's assembly take the
+# time left), and the harness starts no test once
+# less than MIN_SHARE_S is left before that. After a test timed out, each test still to
+# run gets an equal share of what is left (at least MIN_SHARE_S), capped by timeout_s.
+WRAP_UP_S = 0.5
+MIN_SHARE_S = 0.2
+# The first kernel's setting up (the prepare cell's own limit), before the budget starts.
+SETUP_S = 30.0
 
 EventCallback = Callable[[str, dict[str, Any]], Any]
 
@@ -73,6 +81,10 @@ class GradingSettings:
     pool_size: int = 0
     sandbox: str = "auto"
     max_memory_mb: int = 2048
+    # The whole-run budget of a submission whose challenge sets none (limits.run_timeout_s),
+    # and the ceiling of any challenge's: from the notebook's first cell, a run ends
+    # within it whatever the learner's code does (see _Run).
+    run_s: float = 10.0
     max_run_s: float = 300.0
     grace_s: float = 2.0
     output_limit_bytes: int = 1024 * 1024
@@ -259,6 +271,7 @@ class Grader:
             run.assemble(sources)
         finally:
             await run.drain_events()
+        result.output_truncated = run.output_truncated
         result.duration_ms = int((time.perf_counter() - started) * 1000)
         return result.finish()
 
@@ -288,11 +301,30 @@ def _client_class() -> type:
             if isinstance(data, dict) and CHANNEL_MIME in data:
                 run.on_channel(data[CHANNEL_MIME])
                 return None
-            run.output_bytes += len(str(content))
+            run.output_bytes += _content_size(content)
             if run.output_bytes > run.grader.settings.output_limit_bytes:
                 run.output_truncated = True
                 return None
             return super().output(outs, msg, display_id, cell_index)
+
+        async def _async_poll_kernel_alive(self) -> None:
+            # nbclient looks every second; once the watchdog has killed the kernel, this
+            # notices within 0.1 s (a second of a run's 10 s budget otherwise).
+            from nbclient.exceptions import DeadKernelError
+
+            run = self.codequest_run
+            ticks = 0
+            while True:
+                await asyncio.sleep(0.1)
+                ticks += 1
+                if not run.killed_by_us and ticks % 10:
+                    continue
+                try:
+                    await self._async_check_alive()
+                except DeadKernelError:
+                    assert self.task_poll_for_reply is not None
+                    self.task_poll_for_reply.cancel()
+                    return
 
     return Client
 
@@ -351,13 +383,20 @@ class _Run:
         self.current_started = 0.0
         self.attempts = 0
         self.stopped_in_attempt = False
+        self.budget_s = min(
+            self.limits.run_timeout_s or grader.settings.run_s, grader.settings.max_run_s
+        )
         self.deadline = 0.0
+        self.current_limit = self.limits.timeout_s
+        self._static: list[dict[str, Any]] = []
+        self.last_cell_limit = self.limits.timeout_s
         self.run_timed_out = False
         self.killed_by_us = False
         self.done: dict[str, Any] | None = None
         self.forged = 0
         self.output_bytes = 0
         self.output_truncated = False
+        self.cell_problem: GradeError | None = None
         self.test_phase = False
         self._events: asyncio.Queue = asyncio.Queue()
         self._on_event = on_event
@@ -390,11 +429,16 @@ class _Run:
                 await self._event_task
 
     # -- nbclient hooks ----------------------------------------------------------------
-    def cell_timeout(self, cell) -> int | None:
+    def cell_timeout(self, cell) -> float | None:
         value = cell.get("metadata", {}).get("codequest_timeout", "cell")
         if value == "cell":
+            # A cell may take at most half of what is left of the run's budget: a "Try
+            # it" cell that loops leaves the tests time to run.
             seconds = self.limits.cell_timeout_s or self.limits.timeout_s
-            return max(1, math.ceil(seconds))
+            remaining = self.deadline - time.monotonic()
+            seconds = min(seconds, max(remaining / 2, 0.5))
+            self.last_cell_limit = max(0.5, round(seconds, 1))
+            return self.last_cell_limit
         return value
 
     def on_cell_executed(self, cell, cell_index, execute_reply) -> None:
@@ -440,6 +484,8 @@ class _Run:
         without a result (none between the public and the hidden phase)."""
         self.current = next((t["id"] for t in self.collected if t["id"] not in self.tests), None)
         self.current_started = time.monotonic()
+        if self.current is not None:
+            self.current_limit = self._test_limit()
 
     def _learner_view(self, test: TestResult) -> TestResult:
         if test.hidden and not self.challenge.show_hidden_details:
@@ -466,9 +512,10 @@ class _Run:
         self.stopped_in_attempt = False
         self.killed_by_us = False
         if self.attempts == 1:
-            self.deadline = time.monotonic() + (
-                self.limits.run_timeout_s or self.grader.settings.max_run_s
-            )
+            # Setting up the first kernel (its own 30 s limit) is not the learner's
+            # time: the budget starts with the notebook's first cell (see _run_cells).
+            self.deadline = time.monotonic() + SETUP_S + self.budget_s
+            self._static = _static_list(sources)
         await asyncio.to_thread(populate_workdir, kernel.workdir, self.challenge, nb, files)
         # A kernel running as its own user may change the files it was given.
         await asyncio.to_thread(kernel.hand_over, kernel.workdir)
@@ -480,12 +527,14 @@ class _Run:
         full = dict(nb)
         full["cells"] = [dict(c, source=cell_source(c)) for c in nb["cells"]] + [
             _code_cell(self._prepare_code(kernel), {"codequest_timeout": 30}),
-            _code_cell(self._tests_code(kernel, sources), {"codequest_timeout": None}),
+            # Written when its turn comes: it carries the budget's end.
+            _code_cell("", {"codequest_timeout": None}),
         ]
         client = _GradingClient.create(full, kernel, self)
-        watchdog = asyncio.get_running_loop().create_task(self._watchdog(kernel, self.deadline))
+        watchdog = asyncio.get_running_loop().create_task(self._watchdog(kernel))
         try:
             if await self._run_cells(client, kernel, cells, internal) and await kernel.is_alive():
+                client.nb.cells[internal["tests"]].source = self._tests_code(kernel, sources)
                 await self._run_tests(client, kernel, internal["tests"])
         finally:
             watchdog.cancel()
@@ -496,7 +545,7 @@ class _Run:
         """Whether the tests left after a stopped test should run in a fresh kernel."""
         if not self.stopped_in_attempt or self.run_timed_out or not self.collected:
             return False
-        if self.attempts > MAX_RESUMES or time.monotonic() > self.deadline - 1:
+        if self.attempts > MAX_RESUMES or self.out_of_time(MIN_SHARE_S + 0.5):
             return False
         return any(t["id"] not in self.tests for t in self.collected)
 
@@ -510,6 +559,8 @@ class _Run:
         except DeadKernelError:
             self._kernel_died(kernel, None, during="setting up")
             return False
+        if self.attempts == 1:
+            self.deadline = time.monotonic() + self.budget_s - WRAP_UP_S
         for index, _source in cells:
             if self.run_timed_out:
                 return False
@@ -527,28 +578,31 @@ class _Run:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
         tb = _strip_ansi("\n".join(reply.get("traceback", []) or []))
         human = index + 1
+        # A cell that raised or timed out is a cell error: the tests run after it all the
+        # same. Only when they then cannot run at all does it become the run's error
+        # (see assemble), as the likeliest reason.
         if ename == "CellTimeout":
-            seconds = self.cell_timeout({"metadata": {}})
-            message = f"Cell {human} ran longer than {seconds} s and was stopped."
-            self.result.cell_errors.append(CellError(index, "TimeoutError", message, None))
-            self._set_error(GradeError("timeout", message, cell=index))
+            seconds = self.last_cell_limit
+            message = f"Cell {human} ran longer than {seconds:g} s and was stopped."
+            self.result.cell_errors.append(
+                CellError(index, "TimeoutError", message, None, kind="timeout")
+            )
+            self._cell_problem(GradeError("timeout", message, cell=index))
             return
+        if ename == "MemoryError":
+            evalue = f"Cell {human} ran out of memory (the limit is {self.limits.memory_mb} MB)."
+            self._cell_problem(GradeError("memory", evalue, cell=index, traceback=tb))
         self.result.cell_errors.append(CellError(index, ename, evalue, tb or None))
         if ename in ("SyntaxError", "IndentationError", "TabError"):
             line = _syntax_line(tb)
             where = f"cell {human}, line {line}" if line else f"cell {human}"
-            self._set_error(
+            self._cell_problem(
                 GradeError("syntax", f"Syntax error in {where}: {evalue}", cell=index, traceback=tb)
             )
-        elif ename == "MemoryError":
-            self._set_error(
-                GradeError(
-                    "memory",
-                    f"Cell {human} ran out of memory (the limit is {self.limits.memory_mb} MB).",
-                    cell=index,
-                    traceback=tb,
-                )
-            )
+
+    def _cell_problem(self, error: GradeError) -> None:
+        if self.cell_problem is None:
+            self.cell_problem = error
 
     def _set_error(self, error: GradeError) -> None:
         if self.result.error is None:
@@ -558,10 +612,13 @@ class _Run:
         code = kernel.exit_code()
         sig = _signal_name(code)
         if self.run_timed_out:
-            limit = self.limits.run_timeout_s or self.grader.settings.max_run_s
+            if self.tests:
+                # Tests ran in an earlier kernel of this run: the budget ran out before
+                # the rest could; they are not run, saying so (not the run's error).
+                return
             self._set_error(
-                GradeError("timeout", f"Grading took longer than {limit:g} s and was stopped "
-                           f"while {during}.", cell=index)
+                GradeError("timeout", f"The run used up its time budget of {self.budget_s:g} s "
+                           f"and was stopped while {during}.", cell=index)
             )
             return
         if sig == "SIGXCPU":
@@ -600,6 +657,12 @@ class _Run:
             if self.stopped_in_attempt:
                 return  # the watchdog stopped a test; its result is recorded
             current = self.current
+            if self.run_timed_out and (self.tests or current is not None):
+                # The tests were running when the budget ran out: the one running is
+                # stopped, the rest are not run (see _not_run_reason); not the run's error.
+                if current is not None and current not in self.tests:
+                    self._stop_test(current, "timeout", self._budget_message("Stopped"))
+                return
             if current is None or current in self.tests:
                 self._kernel_died(kernel, None, during="running the tests")
                 return
@@ -622,30 +685,68 @@ class _Run:
                 )
             )
 
-    async def _watchdog(self, kernel: GradingKernel, deadline: float) -> None:
+    async def _watchdog(self, kernel: GradingKernel) -> None:
         """Kill the kernel when a test or the whole run exceeds its limit."""
-        per_test = self.limits.timeout_s + self.grader.settings.grace_s
+        grace = self.grader.settings.grace_s
         while True:
             await asyncio.sleep(0.1)
             now = time.monotonic()
             current = self.current
-            if current is not None and self.test_phase and now - self.current_started > per_test:
-                self._stop_test(
-                    current, "timeout",
-                    f"Took longer than {self.limits.timeout_s:g} s and was stopped.",
-                )
+            limit = self.current_limit
+            if (
+                current is not None
+                and self.test_phase
+                and now - self.current_started > limit + grace
+            ):
+                self._stop_test(current, "timeout", self._timeout_message(limit))
                 self.killed_by_us = True
                 await kernel.kill()
                 return
-            if now > deadline:
+            if now > self.deadline:
                 self.run_timed_out = True
                 self.killed_by_us = True
                 await kernel.kill()
                 return
 
+    # -- the run's time budget -----------------------------------------------------------
+    def out_of_time(self, margin: float = 0.0) -> bool:
+        return time.monotonic() > self.deadline - margin
+
+    def _tests_left(self) -> int:
+        """Tests still to run: listed ones without a result, and those of files not
+        listed yet (the hidden ones, until their phase), as read from their source."""
+        left = sum(1 for t in self.collected if t["id"] not in self.tests)
+        listed = {t["id"].split("::", 1)[0] for t in self.collected}
+        left += sum(
+            1 for t in self._static if t["id"].split("::", 1)[0] not in listed
+        )
+        return left
+
+    def _test_limit(self) -> float:
+        """The time limit of the test starting now (the harness works it out alike)."""
+        limit = self.limits.timeout_s
+        remaining = self.deadline - time.monotonic()
+        if any(t.status == "timeout" for t in self.tests.values()):
+            limit = min(limit, max(remaining / max(self._tests_left(), 1), MIN_SHARE_S))
+        return max(min(limit, remaining), MIN_SHARE_S)
+
+    def _timeout_message(self, limit: float) -> str:
+        if limit < self.limits.timeout_s:
+            return (
+                f"Took longer than {limit:.2g} s and was stopped: its share of what was left "
+                f"of the run's {self.budget_s:g} s budget after an earlier test ran out of time."
+            )
+        return f"Took longer than {self.limits.timeout_s:g} s and was stopped."
+
+    def _budget_message(self, what: str) -> str:
+        return (
+            f"{what}: the run used up its time budget of {self.budget_s:g} s "
+            "(earlier code ran out of time)."
+        )
+
     def _prepare_code(self, kernel: GradingKernel) -> str:
         workdir = str(kernel.workdir)
-        budget = (self.limits.run_timeout_s or self.grader.settings.max_run_s) + 5
+        budget = self.budget_s + 5
         return (
             "import os as _cq_os, sys as _cq_sys\n"
             # The test machinery is imported from the installation before the work
@@ -669,6 +770,12 @@ class _Run:
             "hidden_prefix": "hidden",
             "deselect": sorted(self.tests),
             "timeout_s": self.limits.timeout_s,
+            # The harness's clock is the wall clock (shared with the kernel whatever its
+            # namespaces); it starts no test within MIN_SHARE_S of this.
+            "deadline": time.time() + (self.deadline - time.monotonic()),
+            "budget_s": self.budget_s,
+            "min_share_s": MIN_SHARE_S,
+            "timed_out": any(t.status == "timeout" for t in self.tests.values()),
             "output_limit": self.limits.output_kb * 1024,
             "run_dir": str(kernel.run_dir),
         }
@@ -699,7 +806,21 @@ class _Run:
 
     def assemble(self, sources: dict[str, str]) -> None:
         """Every expected test, in collection order, with a final status."""
-        expected = self.collected or _static_list(sources)
+        ran = any(t.status in ("passed", "failed") for t in self.tests.values())
+        if self.cell_problem is not None and not ran:
+            # The tests could not run at all: the cell that failed first is the likeliest
+            # reason (before "the tests could not run to the end", or a run that then
+            # ran out of time in a notebook left without memory), unless the kernel died.
+            if self.result.error is None or self.result.error.kind != "kernel_died":
+                self.result.error = self.cell_problem
+        expected = list(self.collected)
+        if not expected or self.done is None or "error" in self.done:
+            # The run ended before every file was collected (the hidden tests are only
+            # collected after the public ones ran): count the rest as read from source.
+            listed = {t["id"].split("::", 1)[0] for t in expected}
+            expected += [
+                t for t in _static_list(sources) if t["id"].split("::", 1)[0] not in listed
+            ]
         reason = self._not_run_reason()
         tests: list[TestResult] = []
         for info in expected:
@@ -721,6 +842,8 @@ class _Run:
     def _not_run_reason(self) -> str:
         if self.result.error is not None:
             return f"Not run: {self.result.error.message}"
+        if self.run_timed_out or self.out_of_time(MIN_SHARE_S + 0.5):
+            return self._budget_message("Not run")
         if self.stopped_in_attempt:
             return "Not run: earlier tests had to be stopped too often."
         return "Not run."
@@ -750,6 +873,23 @@ def _static_list(sources: dict[str, str]) -> list[dict[str, Any]]:
                  "max_points": points}
             )
     return out
+
+
+def _content_size(content: Any) -> int:
+    """About how many characters an output message carries, without copying it (a
+    cell that prints 100 MB sends messages this must not turn into strings again)."""
+    if not isinstance(content, dict):
+        return 0
+    size = 0
+    for key in ("text", "data", "traceback", "evalue"):
+        value = content.get(key)
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, dict):
+            size += sum(len(v) if isinstance(v, str) else 64 for v in value.values())
+        elif isinstance(value, list):
+            size += sum(len(v) if isinstance(v, str) else 64 for v in value)
+    return size + 64
 
 
 def _strip_ansi(text: str) -> str:

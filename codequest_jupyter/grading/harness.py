@@ -5,9 +5,9 @@ the final execute request and runs it in a fresh namespace, after every learner 
 has run, together with a per-run secret and the test files. So learner code that ran
 earlier cannot have patched it, and has never seen the secret or the hidden tests.
 
-It turns the kernel's user namespace into the challenge's module, writes the test files
-to a private directory, runs pytest in-process and reports each test as it finishes on
-a display-data channel whose messages carry an HMAC of the per-run secret. The engine
+It registers the module the notebook's cells ran in under the challenge's module name,
+writes the test files to a private directory, runs pytest in-process and reports each
+test as it finishes on a display-data channel whose messages carry an HMAC of the per-run secret. The engine
 ignores any message on that channel without a valid signature.
 
 This file must stay self-contained: the kernel runs it as a whole, it does not import it.
@@ -57,12 +57,6 @@ PYTEST_OPTIONS = (
     "--capture=sys", "--import-mode=importlib", "--tb=short", "-q", "--color=no",
 )
 
-# Names IPython puts into the user namespace that are not the learner's code.
-_IPYTHON_NAMES = frozenset(
-    {"In", "Out", "get_ipython", "exit", "quit", "_", "__", "___", "_i", "_ii", "_iii",
-     "_ih", "_oh", "_dh", "__builtin__", "__builtins__", "__name__", "__doc__",
-     "__loader__", "__spec__", "__package__"}
-)
 
 
 class TestTimeout(BaseException):
@@ -86,8 +80,65 @@ def _cap(text, limit):
     if text is None:
         return None
     if len(text) > limit:
-        return text[:limit] + f"\n… output truncated ({len(text) - limit} more characters)"
+        return text[:limit] + _truncated_note(len(text) - limit)
     return text
+
+
+def _truncated_note(dropped):
+    return f"\n… output truncated ({dropped:,} more characters)"
+
+
+class _OutputBudget:
+    """What one test may still print into the captured output, and what it printed
+    beyond that (shared by its stdout and stderr, reset when the next test starts)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.room = limit
+        self.dropped = 0
+
+    def reset(self):
+        self.room = self.limit
+        self.dropped = 0
+
+
+def _install_capped_capture(budget):
+    """pytest's global sys capture, keeping at most ``budget.limit`` characters per test.
+
+    A function that prints 50 MB would otherwise have it all encoded into pytest's
+    buffer, then read back and decoded: copies that can exhaust the kernel's memory
+    limit mid-capture and leave ``sys.stdout`` a closed buffer for every later test.
+    Here the text beyond the limit is only counted, never copied (``s[:room]`` copies
+    what is kept). The ``capsys``/``capfd`` fixtures are pytest's own, uncapped: what a
+    test captures itself is the test's business.
+    """
+    import _pytest.capture as capture
+
+    class CappedIO(capture.CaptureIO):
+        def write(self, s):
+            if not isinstance(s, str) or len(s) <= budget.room:
+                written = super().write(s)
+                budget.room -= len(s)
+                return written
+            kept = s[: max(budget.room, 0)]
+            budget.dropped += len(s) - len(kept)
+            budget.room = 0
+            if kept:
+                super().write(kept)
+            return len(s)
+
+    original = capture._get_multicapture
+
+    def multicapture(method):
+        if method != "sys":
+            return original(method)
+        return capture.MultiCapture(
+            in_=capture.SysCapture(0),
+            out=capture.SysCapture(1, CappedIO()),
+            err=capture.SysCapture(2, CappedIO()),
+        )
+
+    capture._get_multicapture = multicapture
 
 
 class _Channel:
@@ -122,17 +173,32 @@ class _Channel:
                 pass
 
 
-def learner_module(name, namespace):
-    """A module object holding the learner's notebook namespace."""
-    module = types.ModuleType(name)
-    module.__file__ = f"<notebook {name}>"
-    for key, value in list(namespace.items()):
-        if key in _IPYTHON_NAMES or (key.startswith("_i") and key[2:].isdigit()):
+def learner_module(name, shell):
+    """The learner's notebook as the module ``name``: the very module the cells ran in.
+
+    IPython runs every cell in ``shell.user_module``, whose ``__dict__`` is the user
+    namespace: the learner's functions look their globals up there. Registered under
+    the challenge's module name, ``mock.patch("mod.open", create=True)``,
+    ``monkeypatch.setattr(mod, ...)`` and ``mod.CONSTANT = ...`` in a test act on the
+    learner's functions exactly as on a ``.py`` module's. What IPython itself put into
+    that namespace (``In``, ``Out``, ``get_ipython``, ``exit``, its own ``open``...) is
+    taken out first, so the module holds what a ``.py`` file with the same code would.
+    """
+    module = shell.user_module
+    namespace = module.__dict__
+    for key, value in list(shell.user_ns_hidden.items()):
+        if key.startswith("__") or namespace.get(key, _MISSING) is not value:
             continue
-        if key.startswith("_") and key[1:].isdigit():
-            continue
-        module.__dict__[key] = value
+        del namespace[key]
+    for key in [k for k in namespace if _HISTORY.match(k)]:
+        del namespace[key]
+    sys.modules[name] = module
     return module
+
+
+_MISSING = object()
+# The history variables IPython sets after each cell: _, __, ___, _i, _ii, _iii, _iN, _N.
+_HISTORY = re.compile(r"^(_{1,3}|_i{1,3}|_i\d+|_\d+)$")
 
 
 def _static_tests(path, relpath):
@@ -142,6 +208,11 @@ def _static_tests(path, relpath):
             return _static_tests_from_source(fh.read(), relpath)
     except OSError:
         return []
+
+
+def _static_tests_from_source_files(files):
+    return [t for rel, src in files.items() for t in _static_tests_from_source(src, rel)
+            if os.path.basename(rel).startswith("test_") or rel.endswith("_test.py")]
 
 
 def _static_tests_from_source(source, relpath):
@@ -179,8 +250,18 @@ def _static_tests_from_source(source, relpath):
 class _Recorder:
     """A pytest plugin that turns test outcomes into result events."""
 
-    def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit):
+    def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit,
+                 deadline=None, budget_s=None, min_share_s=0.2):
         self.channel = channel
+        self.budget = _OutputBudget(output_limit)
+        # The run's time budget: its end on the wall clock, its length (for messages).
+        self.deadline = deadline
+        self.budget_s = budget_s
+        self.min_share_s = min_share_s
+        self.timed_out = False  # a test ran out of time: the rest share what is left
+        self.left_here = 0  # tests of this phase still to run, this one included
+        self.left_later = []  # tests of each later phase, as read from source
+        self.limits = {}
         self.suite_dir = suite_dir
         self.hidden_prefix = hidden_prefix
         self.timeout_s = timeout_s
@@ -248,6 +329,8 @@ class _Recorder:
 
     # -- running -----------------------------------------------------------------------
     def pytest_runtest_logstart(self, nodeid, location):
+        self.budget.reset()
+        self.limits[nodeid] = self.test_limit()
         self.current = nodeid
         self.started[nodeid] = time.perf_counter()
 
@@ -256,8 +339,46 @@ class _Recorder:
             self.compare[self.current] = (left, right)
         return None
 
+    def remaining(self):
+        return None if self.deadline is None else self.deadline - time.time()
+
+    def out_of_time(self):
+        remaining = self.remaining()
+        return remaining is not None and remaining < self.min_share_s
+
+    def test_limit(self):
+        """The time limit of the test starting now: the challenge's, capped by what is
+        left of the run's budget; after a test ran out of time, an equal share of that
+        for each test still to run (the engine's watchdog works it out alike)."""
+        limit = self.timeout_s
+        remaining = self.remaining()
+        if remaining is None or not limit or limit <= 0:
+            return limit
+        if self.timed_out:
+            left = max(self.left_here + sum(self.left_later), 1)
+            limit = min(limit, max(remaining / left, self.min_share_s))
+        return max(min(limit, remaining), self.min_share_s)
+
+    def timeout_message(self, limit):
+        if limit < self.timeout_s:
+            return (
+                f"Took longer than {limit:.2g} s and was stopped: its share of what was left "
+                f"of the run's {self.budget_s:g} s budget after an earlier test ran out of time."
+            )
+        return f"Took longer than {self.timeout_s:g} s and was stopped."
+
+    def not_run(self, item):
+        """Report a test the run has no time left for, without running it."""
+        budget = f" of {self.budget_s:g} s" if self.budget_s else ""
+        self._emit_result(
+            item.nodeid, _display_name(item), self._hidden(item.nodeid), "not_run",
+            _points(item), 0,
+            message=f"Not run: the run used up its time budget{budget} "
+                    "(earlier code ran out of time).",
+        )
+
     def _guarded(self, item, phase):
-        budget = self.timeout_s
+        budget = self.limits.get(item.nodeid, self.timeout_s)
         if budget and budget > 0 and threading.current_thread() is threading.main_thread():
 
             def on_alarm(signum, frame):
@@ -292,17 +413,26 @@ class _Recorder:
         max_points = info["max_points"] if info else 1.0
         status, message, failing = "passed", None, None
         for rep in reports:
-            if rep.skipped and not hasattr(rep, "wasxfail"):
+            # pytest's own outcome: an xfail test that failed as expected is skipped
+            # (no points: it checks nothing the learner's code must do), one that passed
+            # is passed, or failed when the mark is strict.
+            if rep.skipped:
                 status, message = "skipped", _skip_reason(rep)
                 break
             if rep.failed:
                 failing = rep
                 break
         output = None
+        truncated = self.budget.dropped > 0
         if reports:
             last = reports[-1]
             parts = [s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s]
-            output = _cap("".join(parts), self.output_limit) if parts else None
+            if parts:
+                output = "".join(parts)
+                dropped = self.budget.dropped + max(len(output) - self.output_limit, 0)
+                if dropped:
+                    output = output[: self.output_limit] + _truncated_note(dropped)
+                    truncated = True
         expected = actual = traceback = None
         if failing is not None:
             kind = getattr(failing, "_codequest_kind", None) or _kind_from_text(failing)
@@ -311,7 +441,8 @@ class _Recorder:
             status = {"failed": "failed", "timeout": "timeout", "memory": "error", "error": "error"}[kind]
             message = _crash_message(failing)
             if kind == "timeout":
-                message = f"Took longer than {self.timeout_s:g} s and was stopped."
+                self.timed_out = True
+                message = self.timeout_message(self.limits.get(nodeid, self.timeout_s))
             elif kind == "memory":
                 message = "Ran out of memory (MemoryError)."
             compared = self.compare.pop(nodeid, None)
@@ -324,7 +455,7 @@ class _Recorder:
         self._emit_result(
             nodeid, name, hidden, status, max_points, points, duration_ms=duration_ms,
             message=message, expected=expected, actual=actual, output=output,
-            traceback=traceback,
+            traceback=traceback, output_truncated=truncated,
         )
         self.current = None
 
@@ -336,7 +467,8 @@ class _Recorder:
         return text
 
     def _emit_result(self, nodeid, name, hidden, status, max_points, points, duration_ms=0,
-                     message=None, expected=None, actual=None, output=None, traceback=None):
+                     message=None, expected=None, actual=None, output=None, traceback=None,
+                     output_truncated=False):
         if nodeid in self.emitted:
             return
         self.emitted.add(nodeid)
@@ -345,19 +477,22 @@ class _Recorder:
             {"id": nodeid, "name": name, "hidden": hidden, "status": status,
              "message": _cap(_ANSI.sub("", message), 2000) if message else None, "expected": expected, "actual": actual,
              "duration_ms": duration_ms, "points": points, "max_points": max_points,
-             "output": output, "traceback": traceback},
+             "output": output, "traceback": traceback, "output_truncated": output_truncated},
         )
 
 
 def _make_phase_hooks(recorder):
     import pytest
 
+    # Innermost (trylast): the alarm covers the test's own code, never pytest's capture
+    # wrapped around it, which a timeout raised mid-way would leave broken (sys.stdout a
+    # closed buffer for every later test).
     class _PhaseTimeouts:
-        @pytest.hookimpl(hookwrapper=True)
+        @pytest.hookimpl(hookwrapper=True, trylast=True)
         def pytest_runtest_setup(self, item):
             yield from recorder._wrap_phase(item, "setup")
 
-        @pytest.hookimpl(hookwrapper=True)
+        @pytest.hookimpl(hookwrapper=True, trylast=True)
         def pytest_runtest_call(self, item):
             _unittest_current[0] = item.nodeid
             try:
@@ -376,7 +511,7 @@ def _make_phase_hooks(recorder):
     return _PhaseTimeouts()
 
 
-def _make_phases(later):
+def _make_phases(later, recorder):
     """A pytest plugin running the session's tests in phases, each collected only once
     the one before has run to the end.
 
@@ -390,6 +525,10 @@ def _make_phases(later):
     def run(session):
         items = session.items
         for i, item in enumerate(items):
+            recorder.left_here = len(items) - i
+            if recorder.out_of_time():
+                recorder.not_run(item)
+                continue
             nextitem = items[i + 1] if i + 1 < len(items) else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             if session.shouldfail:
@@ -402,6 +541,8 @@ def _make_phases(later):
         def pytest_runtestloop(self, session):
             run(session)
             for write in later:
+                if recorder.left_later:
+                    recorder.left_later.pop(0)
                 session.perform_collect(write())
                 run(session)
             return True
@@ -466,6 +607,8 @@ def _crash_message(report):
 
 
 def _kind_from_text(report):
+    if str(report.longrepr).startswith("[XPASS(strict)]"):
+        return "failed"
     message = _crash_message(report)
     if message.startswith("AssertionError") or message.startswith("assert "):
         return "failed"
@@ -473,6 +616,9 @@ def _kind_from_text(report):
 
 
 def _skip_reason(report):
+    if hasattr(report, "wasxfail"):
+        reason = report.wasxfail
+        return f"Expected to fail (xfail): {reason}" if reason else "Expected to fail (xfail)."
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2])
@@ -512,7 +658,7 @@ def run_tests(payload):
     os.environ["PY_COLORS"] = "0"
     for name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
         os.environ.pop(name, None)
-    sys.modules[payload["module"]] = learner_module(payload["module"], shell.user_ns)
+    learner_module(payload["module"], shell)
 
     hidden_prefix = payload.get("hidden_prefix", "hidden")
     public = {r: src for r, src in payload["files"].items() if r.split("/", 1)[0] != hidden_prefix}
@@ -523,8 +669,13 @@ def run_tests(payload):
     recorder = _Recorder(
         channel, suite_dir, hidden_prefix,
         payload.get("timeout_s", 10), payload.get("output_limit", 65536),
+        deadline=payload.get("deadline"), budget_s=payload.get("budget_s"),
+        min_share_s=payload.get("min_share_s", 0.2),
     )
+    # A test of an earlier kernel of this run timed out: the rest share what is left.
+    recorder.timed_out = bool(payload.get("timed_out"))
     _patch_unittest()
+    _install_capped_capture(recorder.budget)
 
     def write(files):
         # Test modules must not be taken from an earlier run or a learner file of that name.
@@ -558,7 +709,10 @@ def run_tests(payload):
             for nodeid in payload.get("deselect", []):
                 # Tests already reported by an earlier kernel of this run.
                 args += ["--deselect", nodeid]
-            plugins = [recorder, _make_phase_hooks(recorder), _make_phases(later)]
+            recorder.left_later = [
+                len(_static_tests_from_source_files(files)) for files in phases[1:]
+            ]
+            plugins = [recorder, _make_phase_hooks(recorder), _make_phases(later, recorder)]
             # pytest's own report is not wanted: results travel on the channel.
             with contextlib.redirect_stdout(io.StringIO()):
                 code = int(pytest.main(args, plugins=plugins))

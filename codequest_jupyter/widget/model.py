@@ -128,6 +128,7 @@ class TestRow:
     max_points: float | None = None
     output: str | None = None
     traceback: str | None = None
+    output_truncated: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TestRow:
@@ -145,6 +146,7 @@ class TestRow:
             max_points=data.get("max_points"),
             output=data.get("output"),
             traceback=data.get("traceback"),
+            output_truncated=bool(data.get("output_truncated", False)),
         )
 
     @property
@@ -355,9 +357,15 @@ class RunState:
             )
 
     def cell_errors(self) -> list[dict[str, Any]]:
-        """Cells of the learner's notebook that raised (grading went on regardless)."""
+        """Cells of the learner's notebook that raised or timed out (grading went on
+        regardless): warnings beside the verdict, not what decided it."""
         with self.lock:
             return list((self.result or {}).get("cell_errors") or [])
+
+    def output_truncated(self) -> bool:
+        """Whether some output of the graded run was cut at its limit."""
+        with self.lock:
+            return bool((self.result or {}).get("output_truncated", False))
 
     def snapshot(self) -> dict[str, Any]:
         """A plain-data copy of everything a view shows (for tests and logging)."""

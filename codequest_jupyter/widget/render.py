@@ -108,7 +108,8 @@ def details_html(row: TestRow) -> str:
             f'<div style="flex:1;min-width:0">{_label("Actual")}{_pre(row.actual)}</div></div>'
         )
     if row.output:
-        parts.append(_label("Output") + _pre(row.output))
+        label = "Output (cut at the limit: the end is left out)" if row.output_truncated else "Output"
+        parts.append(_label(label) + _pre(row.output))
     if row.traceback:
         parts.append(
             f'<details><summary style="cursor:pointer;color:{MUTED};font-size:11px">Traceback'
@@ -137,8 +138,21 @@ def summary_html(state: RunState | None) -> str:
     )
 
 
-def banner_html(banner: Banner | None, cell_errors: Sequence[dict] = ()) -> str:
-    """The error that stopped the tests, and the cells that raised while the notebook ran."""
+def _cell_note(error: dict) -> str:
+    cell = int(error.get("cell", 0)) + 1
+    if error.get("kind") == "timeout":
+        return (
+            f"<li>Cell {cell} took too long and was interrupted: {esc(error.get('evalue'))}"
+            "</li>"
+        )
+    return f"<li>Cell {cell} raised {esc(error.get('ename'))}: {esc(error.get('evalue'))}</li>"
+
+
+def banner_html(
+    banner: Banner | None, cell_errors: Sequence[dict] = (), output_truncated: bool = False
+) -> str:
+    """The error that stopped the tests, then warnings that did not: the cells that raised
+    or timed out while the notebook ran, and output cut at its limit."""
     parts: list[str] = []
     if banner is not None:
         where = (
@@ -158,15 +172,16 @@ def banner_html(banner: Banner | None, cell_errors: Sequence[dict] = ()) -> str:
             f'<div style="white-space:pre-wrap">{esc(banner.message)}</div>{trace}</div>'
         )
     shown = banner.cell if banner is not None else None
-    notes = [
-        f"<li>Cell {int(e.get('cell', 0)) + 1} raised {esc(e.get('ename'))}: {esc(e.get('evalue'))}</li>"
-        for e in cell_errors
-        if e.get("cell") != shown
-    ]
+    notes = [_cell_note(e) for e in cell_errors if e.get("cell") != shown]
     if notes:
         parts.append(
             f'<div style="color:{TONES["warn"]}">While your notebook ran (the tests ran anyway):'
             f'<ul style="margin:2px 0">{"".join(notes)}</ul></div>'
+        )
+    if output_truncated:
+        parts.append(
+            f'<div style="color:{MUTED}">Some output was cut at its limit: what a test or '
+            "your notebook printed beyond it is left out.</div>"
         )
     return f'<div style="{FONT}">{"".join(parts)}</div>' if parts else ""
 

@@ -250,6 +250,7 @@ class TestsPanel(widgets.VBox):
             done, total = state.progress()
             progress_text = state.progress_text()
             banner, cell_errors = state.banner(), state.cell_errors()
+            truncated = state.output_truncated()
             status = state.status
         self.progress.layout.visibility = "visible"
         self.progress.max = max(total, 1)
@@ -258,7 +259,7 @@ class TestsPanel(widgets.VBox):
         self.progress_label.value = (
             f'<span style="{render.FONT}">{render.esc(progress_text)}</span>'
         )
-        self.banner.value = render.banner_html(banner, cell_errors)
+        self.banner.value = render.banner_html(banner, cell_errors, truncated)
         self.summary.value = render.summary_html(state)
         while len(self._row_widgets) < len(rows):
             self._row_widgets.append(widgets.HTML(layout=widgets.Layout(width="100%")))

@@ -175,12 +175,52 @@ def _small_result(result, env, report) -> None:
     assert size < 1_000_000, f"result JSON is {size} bytes"
 
 
+def _tmp_stayed_small(result, report) -> None:
+    if [c.kind for c in result.cell_errors] == ["timeout"]:
+        assert any(f"wrote {n} files" in report for n in range(5)), report[:500]
+    else:
+        assert result.cell_errors == [], result.cell_errors
+        assert "stopped at file" in report and "No space left" in report, report[:500]
+
+
+def _crashed_or_cell_2_timed_out(result) -> None:
+    if result.status == "error":
+        assert "segmentation fault" in result.error.message and "cell 3" in result.error.message
+        assert [t.status for t in result.tests] == ["not_run"] * len(TEST_NAMES)
+    else:
+        assert [(c.cell, c.kind) for c in result.cell_errors] == [(1, "timeout")]
+        assert {t.name: t.status for t in result.tests} == ALL_PASS
+
+
+def _not_run_for_the_budget(result) -> None:
+    for test in result.tests:
+        if test.status == "not_run":
+            assert "time budget of 10 s" in test.message, test.message
+
+
+def _cell_flood_told(result, env, report) -> None:
+    _small_result(result, env, report)
+    assert [c.kind for c in result.cell_errors] in ([], ["timeout"]), result.cell_errors
+    assert result.output_truncated, "the notebook's output was cut without saying so"
+
+
+def _test_flood_told(result, env, report) -> None:
+    _small_result(result, env, report)
+    flooded = result.tests[0]
+    assert flooded.name == "test_add" and flooded.output_truncated
+    assert "output truncated (" in flooded.output and len(flooded.output) < 70_000
+    assert result.output_truncated and not any(t.output_truncated for t in result.tests[1:])
+
+
 CASES: list[Case] = [
     # -- runaway code --------------------------------------------------------------------
     Case(
         "loop_in_cell", "busy loop in a notebook cell",
         cells=(ADD, "while True:\n    pass\n"),
-        status="failed", error_kind="timeout", error_words=("Cell 2",), tests=ALL_PASS,
+        # Interrupted at its limit, then the tests ran: the verdict is theirs, the cell
+        # a warning beside it.
+        status="passed", error_kind=None, tests=ALL_PASS, cell_errors=("TimeoutError",),
+        check=lambda r, e, rep: _assert_in("Cell 2 ran longer", r.cell_errors[0].evalue),
     ),
     Case(
         "uninterruptible_loop_in_cell", "busy loop in a cell that ignores SIGINT",
@@ -221,9 +261,14 @@ CASES: list[Case] = [
              "            pass\n"
              "    return a + b\n"),
         ),
+        # Only killing the kernel stops it (2 s + 2 s grace): the other tests run in a
+        # fresh kernel, within what is left of the run's 10 s budget. On a machine
+        # whose cores are saturated, an exec'd kernel's start may not leave them that.
         status="failed", error_kind=None,
-        tests={"test_add": "timeout", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
+        tests={"test_add": "timeout", "test_result_is_int": ("passed", "not_run"),
+               "TestAdd.test_add_unittest": ("passed", "not_run"),
+               "test_hidden_exact": ("passed", "not_run")},
+        check=lambda r, e, rep: _not_run_for_the_budget(r),
     ),
     Case(
         "recursion_in_cell", "unbounded recursion in a cell",
@@ -234,8 +279,11 @@ CASES: list[Case] = [
         "c_stack_overflow", "recursion limit lifted, then C-level recursion (comparing deep lists)",
         cells=(ADD, ("import sys\nsys.setrecursionlimit(10**8)\nx, y = [], []\nfor _ in range(200_000):\n"
                     "    x, y = [x], [y]\n"), "x == y\n"),
-        status="error", error_kind="kernel_died", error_words=("segmentation fault", "cell 3"),
-        tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        # The comparison in cell 3 crashes the kernel. On a saturated machine, building
+        # the lists may pass cell 2's time limit first: then they may be too shallow to
+        # crash anything, and the tests run.
+        status=("error", "passed"), error_kind=("kernel_died", None),
+        check=lambda r, e, rep: _crashed_or_cell_2_timed_out(r),
     ),
     Case(
         "segfault", "dereferences NULL through ctypes",
@@ -246,7 +294,8 @@ CASES: list[Case] = [
     Case(
         "memory_bomb_cell", "allocates 8 GB at once",
         cells=(ADD, "x = bytearray(8 * 1024**3)\n"),
-        status="failed", error_kind="memory", error_words=("256 MB",), tests=ALL_PASS,
+        status="passed", error_kind=None, tests=ALL_PASS, cell_errors=("MemoryError",),
+        check=lambda r, e, rep: _assert_in("256 MB", r.cell_errors[0].evalue),
     ),
     Case(
         "memory_bomb_gradual", "grows a list until memory runs out, keeps it",
@@ -254,8 +303,13 @@ CASES: list[Case] = [
         # The notebook keeps every byte it could get. Whether what the last failed
         # allocation left is enough to run the tests depends on where it stopped (a
         # forked kernel's heap differs from an exec'd one's): either way the result
-        # names the cell and the limit.
-        status=("error", "failed"), error_kind="memory", error_words=("Cell 2", "256 MB"),
+        # names the cell and the limit: as the run's error when the tests could not
+        # run, or as a cell error beside their verdict.
+        status=("error", "failed", "passed"), error_kind=("memory", None),
+        check=lambda r, e, rep: _assert_in(
+            "Cell 2 ran out of memory (the limit is 256 MB)",
+            r.error.message if r.error else r.cell_errors[0].evalue,
+        ),
     ),
     Case(
         "memory_bomb_in_function", "the function under test allocates 8 GB",
@@ -272,7 +326,10 @@ CASES: list[Case] = [
         # Interrupted at the cell's limit; whether the kernel can still run the tests
         # then depends on the moment (the process limit may leave it no thread to spare):
         # either way the result names the timed-out cell and nothing is left running.
-        status=("error", "failed"), error_kind="timeout", error_words=("Cell 2",),
+        status=("error", "failed", "passed"), error_kind=("timeout", "notebook", None),
+        check=lambda r, e, rep: _assert_in(
+            "Cell 2", r.error.message if r.error else r.cell_errors[0].evalue
+        ),
         within_s=30, needs=UNPRIVILEGED,
     ),
     Case(
@@ -311,29 +368,39 @@ CASES: list[Case] = [
         "file_too_large", "writes a 100 MB file",
         cells=(ADD, ("with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n"
                     "        fh.write(b'x' * 1024 * 1024)\n")),
-        status="passed", tests=ALL_PASS, cell_errors=("OSError",),
+        # Stopped at the 64 MB file-size limit; on a busy machine, writing that much
+        # may take past the cell's 2 s limit first.
+        status="passed", tests=ALL_PASS, cell_errors=(("OSError", "TimeoutError"),),
     ),
     Case(
         "fill_tmp", "fills /tmp with 16 MB files",
-        cells=(ADD, ("import os\nREPORT = 'ok'\ntry:\n    for i in range(40):\n"
+        cells=(ADD, ("import os\nREPORT = 'wrote 0 files'\ntry:\n    for i in range(40):\n"
                     "        with open(f'/tmp/fill{i}', 'wb') as fh:\n"
                     "            fh.write(b'x' * 16 * 1024 * 1024)\n"
+                    "        REPORT = f'wrote {i + 1} files'\n"
                     "except OSError as exc:\n    REPORT = f'stopped at file {i}: {exc.strerror}'\n")),
-        status="passed", tests=ALL_PASS, report_has=("stopped at file", "No space left"),
-        needs=ISOLATION,
+        # /tmp holds 64 MB: the fifth file cannot be written. On a busy machine writing
+        # that much may take past the cell's 2 s limit first: then it wrote fewer.
+        status="passed", tests=ALL_PASS, needs=ISOLATION,
+        check=lambda r, e, rep: _tmp_stayed_small(r, rep),
     ),
     # -- output floods ---------------------------------------------------------------------
     Case(
         "output_flood_cell", "prints 100 MB in a cell",
         cells=(ADD, ("import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(100 * 1024):\n"
                     "    sys.stdout.write(line)\n")),
-        status="passed", tests=ALL_PASS, within_s=60, check=_small_result,
+        # Writing 100 MB through the kernel takes about a second on an idle machine and
+        # may pass the cell's 2 s limit on a busy one: then the cell is interrupted (a
+        # timeout cell error), the tests run all the same; either way the result is
+        # small and tells that the notebook's output was cut.
+        status="passed", error_kind=None, tests=ALL_PASS, within_s=60,
+        check=lambda r, e, rep: _cell_flood_told(r, e, rep),
     ),
     Case(
         "output_flood_in_test", "the function under test prints 20 MB",
         cells=(("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
                "        sys.stdout.write(('y' * 999 + '\\n') * 20 * 1024)\n    return a + b\n"),),
-        status="passed", tests=ALL_PASS, check=_small_result,
+        status="passed", tests=ALL_PASS, check=lambda r, e, rep: _test_flood_told(r, e, rep),
     ),
     # -- ending the kernel ---------------------------------------------------------------
     Case(
@@ -398,10 +465,14 @@ CASES: list[Case] = [
                     return
                 if 'test_hidden_exact' in text:
                     found.append(path + ': ' + text)
+                    global REPORT
+                    REPORT = f'{len(found)} found: ' + ' | '.join(found)
             for p in ('@@CHALLENGE@@/hidden/test_hidden.py', '@@CHALLENGE@@'):
                 look(p)
-            # Well within the cell's 2 s limit, even on a busy machine.
-            deadline = time.monotonic() + 1
+            # What was found so far, should the search be interrupted at the cell's
+            # 2 s limit (a big filesystem, a busy machine).
+            REPORT = f'{len(found)} found: ' + ' | '.join(found)
+            deadline = time.monotonic() + 1.5
             for top in ('/tmp', '/root', '/home', '/work', '/var', '/srv', '/opt', os.path.dirname(os.getcwd()), '@@RUNS@@'):
                 if time.monotonic() > deadline:
                     break
@@ -760,7 +831,8 @@ CASES: list[Case] = [
          invalid=True),
     Case(
         "nul_in_source", "a NUL byte in a cell's source",
-        cells=(ADD, "x = 1\x00\n"), status="failed", error_kind="syntax", tests=ALL_PASS,
+        # A cell error beside the tests' verdict: they all pass.
+        cells=(ADD, "x = 1\x00\n"), status="passed", error_kind=None, tests=ALL_PASS,
         cell_errors=("SyntaxError",),
     ),
     Case(
