@@ -23,7 +23,7 @@ describe('summary', () => {
     const { container } = await render(<Summary result={result} trans={trans} />);
     const node = container.querySelector('.jp-codequest-summary')!;
     expect(node.textContent).toContain('1/2 passed · 1/2 points · 0.4 s');
-    expect(node.classList).toContain('jp-codequest-tone-fail');
+    expect(node.querySelector('.jp-codequest-summary-text')!.classList).toContain('jp-codequest-tone-fail');
   });
 });
 
