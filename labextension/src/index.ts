@@ -69,8 +69,19 @@ class PanelHandle implements INotebookHandle {
     return this.panel.context.save();
   }
 
-  revert(): Promise<void> {
-    return this.panel.context.revert();
+  async revert(): Promise<void> {
+    if (!this.readError) {
+      return this.panel.context.revert();
+    }
+    // A notebook that never loaded cannot be reverted (its context never gets
+    // ready): open the file afresh in a new widget instead.
+    const path = this.panel.context.path;
+    this.panel.context.model.dirty = false;
+    this.panel.dispose();
+    await this._app.commands.execute('docmanager:open', {
+      path,
+      factory: 'Notebook'
+    });
   }
 
   toJSON(): unknown {
@@ -151,7 +162,13 @@ function activate(
         } catch (error) {
           if (!settled) {
             settled = true;
-            resolve(errorMessage(error));
+            // The server's message names its own absolute path: say what is wrong.
+            const message = errorMessage(error);
+            resolve(
+              /not appear to be JSON|NotJSONError/.test(message)
+                ? trans.__('it is not valid JSON')
+                : message
+            );
           }
         }
       };

@@ -343,8 +343,11 @@ export class ChallengeSession {
     this.notice = null;
     this._emit();
     try {
-      // Save first so the checkpoint holds what the learner sees now.
-      await notebook.save();
+      // Save first so the checkpoint holds what the learner sees now (a
+      // notebook that could not be read has nothing to save).
+      if (!notebook.readError) {
+        await notebook.save();
+      }
       const response = await request();
       await notebook.revert();
       this.undo = response.checkpoint

@@ -102,8 +102,16 @@ describe('TestRow', () => {
     expect(container.textContent).toContain('The details of hidden tests are not shown.');
   });
 
-  it('lets a long name wrap after underscores and dots, keeping its text', async () => {
+  it('keeps a name on one line with the full name as its title', async () => {
     const { container } = await render(<TestName name="Sentences.test_ignores_spaces" />);
+    const name = container.querySelector('.jp-codequest-test-name')!;
+    expect(name.getAttribute('title')).toBe('Sentences.test_ignores_spaces');
+    expect(name.querySelectorAll('wbr')).toHaveLength(0);
+    expect(name.classList).not.toContain('jp-mod-full');
+  });
+
+  it('lets a full name wrap after underscores and dots, keeping its text', async () => {
+    const { container } = await render(<TestName name="Sentences.test_ignores_spaces" full />);
     const name = container.querySelector('.jp-codequest-test-name')!;
     expect(name.textContent).toBe('Sentences.test_ignores_spaces');
     expect(name.querySelectorAll('wbr')).toHaveLength(3);

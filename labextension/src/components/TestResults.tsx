@@ -32,7 +32,8 @@ import type { IChallengeDetail, IGradeError, IGradeResult } from '../tokens';
  * in an expanded row.
  */
 export function TestName(props: { name: string; full?: boolean }): JSX.Element {
-  const parts = props.name.split(/(?<=[_.])/);
+  // Chromium breaks at <wbr> even in `white-space: nowrap`: one part unless full.
+  const parts = props.full ? props.name.split(/(?<=[_.])/) : [props.name];
   return (
     <span
       className={'jp-codequest-test-name' + (props.full ? ' jp-mod-full' : '')}

@@ -564,11 +564,19 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
           </div>
           <div className="jp-codequest-banner-message">
             {trans.__(
-              '%1 is not a notebook JupyterLab can open (%2). Fix the file in a text editor, or put the starter back with Reset to starter in History.',
+              '%1 is not a notebook JupyterLab can open (%2). Fix the file in a text editor, or put the starter back: the file as it is now is kept as a checkpoint.',
               notebook.path,
               notebook.readError
             )}
           </div>
+          <button
+            type="button"
+            className="jp-mod-styled jp-codequest-button"
+            aria-disabled={session.busy !== null}
+            onClick={() => session.busy === null && void session.reset(notebook)}
+          >
+            {trans.__('Reset to starter')}
+          </button>
         </div>
       )}
       {session.detailError && (
