@@ -98,9 +98,15 @@ def cell_text(page: Any) -> str:
 
 
 def kernel_idle(page: Any) -> None:
-    """Wait for the notebook's kernel, so no screenshot shows it starting."""
-    page.wait_for_selector(
-        f"{VISIBLE_NOTEBOOK} .jp-Toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']",
+    """Wait for the notebook's kernel, so no screenshot shows it starting.
+
+    The toolbar's indicator may sit in the toolbar's overflow menu when the main
+    area is narrow; the status bar names the kernel's state too.
+    """
+    page.wait_for_function(
+        """(s) => document.querySelector(s + ' .jp-Notebook-ExecutionIndicator[data-status="idle"]')
+              || /\\| Idle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')""",
+        arg=VISIBLE_NOTEBOOK,
         timeout=60000,
     )
 

@@ -24,6 +24,7 @@ import {
   passedWithWarnings
 } from '../outcome';
 import type { ITestRow, RunPhase } from '../run';
+import { Pre } from './Pre';
 import type { IChallengeDetail, IGradeError, IGradeResult } from '../tokens';
 
 /**
@@ -197,7 +198,7 @@ export function ErrorBanner(props: {
             {showTrace ? trans.__('Hide details') : trans.__('Show details')}
           </button>
           {showTrace && (
-            <pre className="jp-codequest-pre">{error.traceback}</pre>
+            <Pre label={trans.__('Traceback')}>{error.traceback}</Pre>
           )}
         </>
       )}
@@ -283,17 +284,17 @@ export function ExpectedActual(props: {
         <div className="jp-codequest-diff-label">
           {props.trans.__('Expected')}
         </div>
-        <pre className="jp-codequest-pre jp-codequest-expected">
+        <Pre className="jp-codequest-expected" label={props.trans.__('Expected')}>
           {props.expected}
-        </pre>
+        </Pre>
       </div>
       <div className="jp-codequest-diff-side">
         <div className="jp-codequest-diff-label">
           {props.trans.__('Actual')}
         </div>
-        <pre className="jp-codequest-pre jp-codequest-actual">
+        <Pre className="jp-codequest-actual" label={props.trans.__('Actual')}>
           {props.actual}
-        </pre>
+        </Pre>
       </div>
     </div>
   );
@@ -393,9 +394,9 @@ export function TestRow(props: {
             </div>
           )}
           {row.message && (
-            <pre className="jp-codequest-pre jp-codequest-message">
+            <Pre className="jp-codequest-message" label={trans.__('Message')}>
               {row.message}
-            </pre>
+            </Pre>
           )}
           {((row.expected !== undefined && row.expected !== null) ||
             (row.actual !== undefined && row.actual !== null)) && (
@@ -411,9 +412,9 @@ export function TestRow(props: {
                 {trans.__('Output')}
               </div>
               {row.output && (
-                <pre className="jp-codequest-pre jp-codequest-output">
+                <Pre className="jp-codequest-output" label={trans.__('Output')}>
                   {row.output}
-                </pre>
+                </Pre>
               )}
               {row.output_truncated && (
                 <div className="jp-codequest-truncated jp-codequest-muted">

@@ -15,6 +15,7 @@ import { Celebration } from './Celebration';
 import { HistoryList, ScoreChart } from './History';
 import { useSignals } from './hooks';
 import { MarkdownView } from './Markdown';
+import { Pre } from './Pre';
 import { ServerNotice } from './ServerNotice';
 import { ProgressBar, ResultView, TestList, TestName } from './TestResults';
 
@@ -306,7 +307,7 @@ function DescriptionTab(props: {
           {detail.public_tests.map(file => (
             <details key={file.path} className="jp-codequest-test-source">
               <summary>{file.path}</summary>
-              <pre className="jp-codequest-pre">{file.source}</pre>
+              <Pre label={file.path}>{file.source}</Pre>
             </details>
           ))}
         </section>
