@@ -68,7 +68,10 @@ def focus_ring_contrast(page: Any, selector: str) -> float:
     """Contrast of a focused button's outline against the panel behind it."""
     colours = page.locator(selector).evaluate(
         """el => {
-          const rgb = v => v.match(/[\\d.]+/g).map(Number).slice(0, 3);
+          const rgb = v => {
+            const n = v.match(/[\\d.]+/g).map(Number).slice(0, 3);
+            return v.startsWith('color(') ? n.map(c => c * 255) : n;
+          };
           const panel = el.closest('.jp-codequest-sidepanel');
           return {ring: rgb(getComputedStyle(el).outlineColor),
                   width: getComputedStyle(el).outlineWidth,

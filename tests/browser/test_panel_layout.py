@@ -213,8 +213,8 @@ def test_last_result_after_reload_and_reset_to_starter(page: Any, lab: Lab) -> N
     code = lab.read_code(path)[0]
     assert "return 'I' * n" not in code
     page.wait_for_function(
-        "(s) => !document.querySelector(s + ' .jp-CodeCell .cm-content').textContent"
-        ".includes(\"'I' * n\")",
+        """(s) => { const cell = document.querySelector(s + ' .jp-CodeCell .cm-content');
+                    return !!cell && !cell.textContent.includes("'I' * n"); }""",
         arg=VISIBLE_NOTEBOOK,
     )
     page.click(f"{PANEL} button:text-is('Undo reset')")
