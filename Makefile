@@ -11,7 +11,7 @@ LABEXT_SOURCES := $(shell find labextension/src labextension/style labextension/
 	labextension/package.json labextension/yarn.lock labextension/tsconfig.json
 LABEXT_BUILT := codequest_jupyter/labextension/package.json
 
-.PHONY: setup lab test test-python test-js validate system-deps bench clean
+.PHONY: setup lab test test-python test-js validate system-deps bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ test: validate test-python test-js
 	$(BIN)/python benchmarks/bench_cli.py --quick
 	$(BIN)/python benchmarks/bench_server.py --quick
 	$(BIN)/python benchmarks/load_test.py --quick
+
+## Retake the README's screenshots (docs/screenshots/) with the browser tests that
+## take them; `make test` runs the same tests without writing the images.
+screenshots: setup system-deps
+	CODEQUEST_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
+		tests/browser/test_screenshots.py tests/browser/test_theme.py
 
 bench: setup
 	$(BIN)/python benchmarks/bench_grading.py

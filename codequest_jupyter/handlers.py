@@ -177,6 +177,15 @@ class WorkspaceHandler(CodeQuestHandler):
         self.reply(await self.workspace.open(challenge))
 
 
+class ResetHandler(CodeQuestHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, challenge_id: str) -> None:
+        self.json_body()  # no fields yet, but malformed JSON is still an error
+        challenge = self.views.get(challenge_id)
+        self.reply(await self.settings["codequest_workspace"].reset(challenge))
+
+
 class ChallengeSubmissionsHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
@@ -316,6 +325,7 @@ HANDLERS = [
     (rf"{API}/challenges", ChallengesHandler),
     (rf"{API}/challenges/{_CID}", ChallengeHandler),
     (rf"{API}/challenges/{_CID}/workspace", WorkspaceHandler),
+    (rf"{API}/challenges/{_CID}/reset", ResetHandler),
     (rf"{API}/challenges/{_CID}/submissions", ChallengeSubmissionsHandler),
     (rf"{API}/submissions", AllSubmissionsHandler),
     (rf"{API}/submissions/{_SID}", SubmissionHandler),

@@ -432,6 +432,18 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/challenges/{challenge_id}/reset": {
+        "post": {
+            "operationId": "resetWorkspace",
+            "summary": "Write the starter notebook and files over the workspace copy, "
+            "checkpointing every file replaced",
+            "parameters": [CID],
+            "responses": {
+                "200": _json("RestoreResult", "Where they went, and the checkpoints"),
+                **_errors(400, 404, 413),
+            },
+        }
+    },
     "/challenges/{challenge_id}/submissions": {
         "get": {
             "operationId": "listChallengeSubmissions",

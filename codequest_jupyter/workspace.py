@@ -160,6 +160,33 @@ class WorkspaceManager(LoggingConfigurable):
             written.append({"path": fpath, "checkpoint": file_checkpoint})
         return {"path": nb_path, "checkpoint": checkpoint, "files": written}
 
+    async def reset(self, challenge: Challenge) -> dict[str, Any]:
+        """Put the starter notebook and starter files back over the workspace copy.
+
+        Every file it replaces is checkpointed first, exactly as :meth:`restore` does,
+        so the learner can get each one back; files the learner added are left alone.
+        Returns the same shape as :meth:`restore`.
+        """
+        notebook = json.loads(
+            await anyio.to_thread.run_sync(challenge.notebook_path.read_text, "utf-8")
+        )
+        notebook.setdefault("metadata", {}).setdefault("codequest", {})["challenge"] = challenge.id
+        nb_path = self.notebook_path(challenge)
+        base = self.challenge_dir(challenge)
+        await self._ensure_dirs(posixpath.dirname(nb_path))
+        checkpoint = await self._checkpoint_if_exists(nb_path)
+        await self._save_notebook(nb_path, notebook)
+        written = []
+        starter = await anyio.to_thread.run_sync(challenge.starter_files)
+        for rel, data in sorted(starter.items()):
+            fpath = f"{base}/{rel}"
+            await self._ensure_dirs(posixpath.dirname(fpath))
+            file_checkpoint = await self._checkpoint_if_exists(fpath)
+            await self._save_file(fpath, data)
+            written.append({"path": fpath, "checkpoint": file_checkpoint})
+        self.log.info("CodeQuest: reset %s in %s to its starter", challenge.id, base)
+        return {"path": nb_path, "checkpoint": checkpoint, "files": written}
+
     # -- ContentsManager plumbing -------------------------------------------------
 
     async def _call(self, method: Callable[..., Awaitable[T] | T], *args: Any, **kwargs: Any) -> T:

@@ -89,6 +89,7 @@ ENDPOINTS = [
     ("GET", ("submissions", "x", "events")),
     ("GET", ("submissions", "x", "code")),
     ("POST", ("submissions", "x", "restore")),
+    ("POST", ("challenges", "answer", "reset")),
     ("GET", ("nothing", "here")),
 ]
 
@@ -441,6 +442,54 @@ async def test_code_snapshot_and_restore_with_checkpoint(api, jp_fetch, jp_root_
     status, _, _ = await api.post(
         "submissions", result["id"], "restore", body={"path": "../x.ipynb"}
     )
+    assert status == 400
+
+
+@server_test
+async def test_reset_puts_the_starter_back_with_checkpoints(api, jp_fetch, jp_root_dir):
+    await api.post("challenges", "helper", "workspace")
+    folder = jp_root_dir / "codequest/helper"
+    nb_file = folder / "helper.ipynb"
+    starter = json.loads(nb_file.read_text())
+    # The learner's work: an edited notebook and helper, an unreadable notebook is
+    # no obstacle either, and a file of their own.
+    edited = json.loads(nb_file.read_text())
+    edited["cells"][0]["source"] = "def quad(x):\n    return 4 * x\n"
+    nb_file.write_text(json.dumps(edited))
+    (folder / "helpers.py").write_text("def double(x):\n    return x + x  # mine\n")
+    (folder / "notes.txt").write_text("my notes")
+
+    status, reset, _ = await api.post("challenges", "helper", "reset")
+    assert status == 200, reset
+    assert reset["path"] == "codequest/helper/helper.ipynb"
+    assert json.loads(nb_file.read_text())["cells"] == starter["cells"]
+    assert json.loads(nb_file.read_text())["metadata"]["codequest"]["challenge"] == "helper"
+    assert (folder / "helpers.py").read_text() == "def double(x):\n    return 2 * x\n"
+    assert (folder / "notes.txt").read_text() == "my notes"
+    written = {f["path"]: f["checkpoint"] for f in reset["files"]}
+    assert set(written) == {"codequest/helper/helpers.py", "codequest/helper/rules.py"}
+
+    # Every replaced file is a checkpoint away: the learner's versions come back.
+    for path, checkpoint in [("codequest/helper/helper.ipynb", reset["checkpoint"]),
+                             ("codequest/helper/helpers.py", written["codequest/helper/helpers.py"])]:
+        await jp_fetch("api", "contents", path, "checkpoints", checkpoint["id"],
+                       method="POST", body=b"", headers=auth("alice"))
+    assert json.loads(nb_file.read_text())["cells"][0]["source"] == edited["cells"][0]["source"]
+    assert "# mine" in (folder / "helpers.py").read_text()
+
+    # A notebook that is not valid JSON is replaced all the same, after its checkpoint.
+    nb_file.write_text("{not json")
+    status, reset, _ = await api.post("challenges", "helper", "reset")
+    assert status == 200 and reset["checkpoint"] is not None
+    assert json.loads(nb_file.read_text())["cells"] == starter["cells"]
+
+    # Never opened: nothing to keep, the starter is written.
+    status, reset, _ = await api.post("challenges", "answer", "reset")
+    assert status == 200 and reset["checkpoint"] is None
+    assert (jp_root_dir / reset["path"]).is_file()
+    status, body, _ = await api.post("challenges", "nope", "reset")
+    assert status == 404 and body["message"]
+    status, body, _ = await api.post("challenges", "helper", "reset", raw=b"{bad")
     assert status == 400
 
 

@@ -70,6 +70,10 @@ export class CodeQuestClient implements ICodeQuestClient {
     return this._post<IRestoreResponse>(`submissions/${enc(sid)}/restore`, {});
   }
 
+  reset(challengeId: string): Promise<IRestoreResponse> {
+    return this._post<IRestoreResponse>(`challenges/${enc(challengeId)}/reset`, {});
+  }
+
   eventsUrl(sid: string): string {
     const url = apiUrl(`submissions/${enc(sid)}/events`, this._settings);
     // EventSource cannot send an Authorization header: with token auth the

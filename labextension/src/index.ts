@@ -27,6 +27,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import { CodeQuestClient } from './api';
+import { errorMessage } from './errors';
 import {
   CodeQuestModel,
   DEFAULT_SETTINGS,
@@ -44,7 +45,8 @@ class PanelHandle implements INotebookHandle {
   constructor(
     readonly panel: NotebookPanel,
     readonly challengeId: string,
-    private _app: JupyterFrontEnd
+    private _app: JupyterFrontEnd,
+    readonly readError: string | null = null
   ) {}
 
   get id(): string {
@@ -67,8 +69,19 @@ class PanelHandle implements INotebookHandle {
     return this.panel.context.save();
   }
 
-  revert(): Promise<void> {
-    return this.panel.context.revert();
+  async revert(): Promise<void> {
+    if (!this.readError) {
+      return this.panel.context.revert();
+    }
+    // A notebook that never loaded cannot be reverted (its context never gets
+    // ready): open the file afresh in a new widget instead.
+    const path = this.panel.context.path;
+    this.panel.context.model.dirty = false;
+    this.panel.dispose();
+    await this._app.commands.execute('docmanager:open', {
+      path,
+      factory: 'Notebook'
+    });
   }
 
   toJSON(): unknown {
@@ -126,23 +139,73 @@ function activate(
 
   // One handle per open challenge notebook, so the model sees stable objects.
   const handles = new WeakMap<NotebookPanel, PanelHandle | null>();
+  const resolving = new WeakMap<NotebookPanel, Promise<PanelHandle | null>>();
 
-  const handleFor = async (
+  /**
+   * Resolves true once the notebook is loaded, or with the reason it cannot
+   * be: a file that is not valid JSON never makes the context ready, so after
+   * a while the server is asked why.
+   */
+  const loaded = (panel: NotebookPanel): Promise<true | string> =>
+    new Promise(resolve => {
+      let settled = false;
+      void panel.context.ready.then(() => {
+        settled = true;
+        resolve(true);
+      });
+      const probe = async () => {
+        if (settled || panel.isDisposed) {
+          return;
+        }
+        try {
+          await contents.get(panel.context.path, { type: 'notebook', content: true });
+        } catch (error) {
+          if (!settled) {
+            settled = true;
+            // The server's message names its own absolute path: say what is wrong.
+            const message = errorMessage(error);
+            resolve(
+              /not appear to be JSON|NotJSONError/.test(message)
+                ? trans.__('it is not valid JSON')
+                : message
+            );
+          }
+        }
+      };
+      setTimeout(() => void probe(), 1500);
+    });
+
+  const resolveHandle = async (
+    panel: NotebookPanel
+  ): Promise<PanelHandle | null> => {
+    const outcome = await loaded(panel);
+    let handle: PanelHandle | null;
+    if (outcome === true) {
+      const metadata = panel.context.model.metadata as
+        | { [key: string]: unknown }
+        | undefined;
+      const id = challengeIdOf(panel.context.path, metadata);
+      handle = id ? new PanelHandle(panel, id, app) : null;
+    } else {
+      // Unreadable: the workspace path still names the challenge.
+      const id = challengeIdOf(panel.context.path);
+      handle = id ? new PanelHandle(panel, id, app, outcome) : null;
+    }
+    handles.set(panel, handle);
+    return handle;
+  };
+
+  const handleFor = (
     panel: NotebookPanel | null
   ): Promise<PanelHandle | null> => {
     if (!panel || panel.isDisposed) {
-      return null;
+      return Promise.resolve(null);
     }
-    await panel.context.ready;
-    if (handles.has(panel)) {
-      return handles.get(panel)!;
+    let handle = resolving.get(panel);
+    if (!handle) {
+      handle = resolveHandle(panel);
+      resolving.set(panel, handle);
     }
-    const metadata = panel.context.model.metadata as
-      | { [key: string]: unknown }
-      | undefined;
-    const id = challengeIdOf(panel.context.path, metadata);
-    const handle = id ? new PanelHandle(panel, id, app) : null;
-    handles.set(panel, handle);
     return handle;
   };
 
@@ -171,7 +234,8 @@ function activate(
       CommandIDs.runTests,
       CommandIDs.submit,
       CommandIDs.showHint,
-      CommandIDs.nextChallenge
+      CommandIDs.nextChallenge,
+      CommandIDs.resetToStarter
     ]) {
       commands.notifyCommandChanged(id);
     }
@@ -326,6 +390,22 @@ function activate(
       }
     }
   });
+  commands.addCommand(CommandIDs.resetToStarter, {
+    label: trans.__('Reset Challenge to Starter'),
+    caption: trans.__(
+      'Put the starter notebook and files of this challenge back (undoable)'
+    ),
+    isEnabled: () => !!model.current && model.server.state === 'ok',
+    execute: async () => {
+      const notebook = model.current;
+      const session = model.session;
+      if (notebook && session) {
+        session.setTab('history');
+        revealTests(tracker.currentWidget);
+        await session.reset(notebook);
+      }
+    }
+  });
   commands.addCommand(CommandIDs.refresh, {
     label: trans.__('Refresh Challenges'),
     execute: () => model.refresh()
@@ -340,6 +420,7 @@ function activate(
       CommandIDs.nextChallenge,
       CommandIDs.openBrowser,
       CommandIDs.openTestsPanel,
+      CommandIDs.resetToStarter,
       CommandIDs.refresh
     ]) {
       palette.addItem({ command, category });

@@ -18,6 +18,7 @@ import {
   IChallengeDetail,
   ICodeQuestClient,
   IGradeResult,
+  isFinal,
   IRestoreResponse,
   IServerInfo,
   ISubmissionSummary,
@@ -73,11 +74,12 @@ export interface IModelOptions {
 
 export type PanelTab = 'tests' | 'description' | 'history';
 
-/** What an "Undo restore" needs. */
+/** What an "Undo restore" (or undoing a reset) needs. */
 export interface IUndoRestore {
   path: string;
-  submissionId: string;
-  checkpoint: IRestoreResponse['checkpoint'];
+  /** The restored submission; `null` for a reset to the starter. */
+  submissionId: string | null;
+  checkpoint: NonNullable<IRestoreResponse['checkpoint']>;
 }
 
 /** Everything the panels show about one challenge. */
@@ -94,6 +96,16 @@ export class ChallengeSession {
   run: SubmissionRun | null = null;
   /** Set when the latest run was a passing Submit, until dismissed. */
   celebrate = false;
+  /**
+   * The confetti of the current celebration has yet to play: it plays once
+   * per success, not each time the Tests tab is shown again.
+   */
+  confettiPending = false;
+  /**
+   * The latest finished submission from the history, shown until this page
+   * runs the tests itself: what the learner saw before a reload.
+   */
+  lastResult: IGradeResult | null = null;
   history: ISubmissionSummary[] | null = null;
   historyTotal = 0;
   historyError: string | null = null;
@@ -104,8 +116,8 @@ export class ChallengeSession {
     error: string | null;
   } | null = null;
   undo: IUndoRestore | null = null;
-  /** A restore or an undo is under way. */
-  busy: 'restore' | 'undo' | null = null;
+  /** A restore, a reset or an undo is under way. */
+  busy: 'restore' | 'reset' | 'undo' | null = null;
   /** The outcome of the last restore or undo, for the learner to read. */
   notice: { text: string; tone: 'info' | 'error' } | null = null;
   /** Unlocked hints revealed so far (hints show on request only). */
@@ -121,12 +133,35 @@ export class ChallengeSession {
     this._emit();
   }
 
-  /** Load the challenge and the history, unless that was done or is under way. */
+  /**
+   * Load the challenge and the history, unless that was done or is under
+   * way; then the latest finished result, so a reloaded page shows it.
+   */
   ensureLoaded(): void {
     if (!this._loadStarted) {
       this._loadStarted = true;
       void this.load();
-      void this.loadHistory();
+      void this.loadHistory().then(() => this.loadLastResult());
+    }
+  }
+
+  /**
+   * Fetch the newest finished submission of the history as `lastResult`,
+   * unless a run of this page is already shown.
+   */
+  async loadLastResult(): Promise<void> {
+    const latest = (this.history ?? []).find(entry => isFinal(entry.status));
+    if (!latest || this.run || this.lastResult?.id === latest.id) {
+      return;
+    }
+    try {
+      const result = await this._model.client.getSubmission(latest.id);
+      if (!this.run) {
+        this.lastResult = result;
+        this._emit();
+      }
+    } catch {
+      // The history tab still lists it; the Tests tab shows the test list.
     }
   }
 
@@ -166,7 +201,13 @@ export class ChallengeSession {
 
   dismissCelebration(): void {
     this.celebrate = false;
+    this.confettiPending = false;
     this._emit();
+  }
+
+  /** The celebration's confetti has played (no emit: nothing else changes). */
+  confettiPlayed(): void {
+    this.confettiPending = false;
   }
 
   /**
@@ -193,7 +234,9 @@ export class ChallengeSession {
       watch: this._model.watchOptions
     });
     this.run = run;
+    this.lastResult = null;
     this.celebrate = false;
+    this.confettiPending = false;
     this.selected = null;
     this.tab = 'tests';
     run.changed.connect(this._emit, this);
@@ -209,6 +252,7 @@ export class ChallengeSession {
     const result = run.result;
     this.celebrate =
       mode === 'submit' && !!result && result.status === 'passed';
+    this.confettiPending = this.celebrate;
     this._emit();
     if (result) {
       // New progress may unlock hints and changes the best score.
@@ -246,38 +290,87 @@ export class ChallengeSession {
    */
   async restore(sid: string, notebook: INotebookHandle): Promise<boolean> {
     const host = this._model.host;
-    const ok = await host.confirm({
-      title: host.__('Restore this submission?'),
-      body: host.__(
-        'The notebook %1 will be replaced by the code of this submission. Your current version is kept as a checkpoint, so you can undo the restore.',
-        notebook.path
-      ),
-      accept: host.__('Restore')
-    });
-    if (!ok) {
+    return this._replace(
+      'restore',
+      notebook,
+      {
+        title: host.__('Restore this submission?'),
+        body: host.__(
+          'The notebook %1 will be replaced by the code of this submission. Your current version is kept as a checkpoint, so you can undo the restore.',
+          notebook.path
+        ),
+        accept: host.__('Restore')
+      },
+      () => this._model.client.restore(sid),
+      sid
+    );
+  }
+
+  /**
+   * Put the challenge's starter notebook (and starter files) back, after
+   * asking; undone like a restore.
+   */
+  async reset(notebook: INotebookHandle): Promise<boolean> {
+    const host = this._model.host;
+    return this._replace(
+      'reset',
+      notebook,
+      {
+        title: host.__('Reset to the starter?'),
+        body: host.__(
+          'The notebook %1 and the challenge’s starter files will be replaced by the starter versions. Your current version is kept as a checkpoint, so you can undo the reset.',
+          notebook.path
+        ),
+        accept: host.__('Reset')
+      },
+      () => this._model.client.reset(this.id),
+      null
+    );
+  }
+
+  private async _replace(
+    what: 'restore' | 'reset',
+    notebook: INotebookHandle,
+    question: { title: string; body: string; accept: string },
+    request: () => Promise<IRestoreResponse>,
+    submissionId: string | null
+  ): Promise<boolean> {
+    const host = this._model.host;
+    if (!(await host.confirm(question))) {
       return false;
     }
-    this.busy = 'restore';
+    this.busy = what;
     this.notice = null;
     this._emit();
     try {
-      // Save first so the checkpoint holds what the learner sees now.
-      await notebook.save();
-      const response = await this._model.client.restore(sid);
+      // Save first so the checkpoint holds what the learner sees now (a
+      // notebook that could not be read has nothing to save).
+      if (!notebook.readError) {
+        await notebook.save();
+      }
+      const response = await request();
       await notebook.revert();
-      this.undo = {
-        path: response.path || notebook.path,
-        submissionId: sid,
-        checkpoint: response.checkpoint
-      };
+      this.undo = response.checkpoint
+        ? {
+            path: response.path || notebook.path,
+            submissionId,
+            checkpoint: response.checkpoint
+          }
+        : null;
       this.notice = {
-        text: host.__('Restored the submission into %1.', notebook.path),
+        text:
+          what === 'restore'
+            ? host.__('Restored the submission into %1.', notebook.path)
+            : host.__('Reset %1 to the starter.', notebook.path),
         tone: 'info'
       };
       return true;
     } catch (error) {
       this.notice = {
-        text: host.__('Could not restore: %1', errorMessage(error)),
+        text:
+          what === 'restore'
+            ? host.__('Could not restore: %1', errorMessage(error))
+            : host.__('Could not reset: %1', errorMessage(error)),
         tone: 'error'
       };
       return false;
@@ -320,7 +413,10 @@ export class ChallengeSession {
       await notebook.revert();
       this.undo = null;
       this.notice = {
-        text: host.__('Undid the restore: your previous version is back.'),
+        text:
+          undo.submissionId === null
+            ? host.__('Undid the reset: your previous version is back.')
+            : host.__('Undid the restore: your previous version is back.'),
         tone: 'info'
       };
       return true;

@@ -40,6 +40,11 @@ export interface INotebookHandle {
   /** The notebook's path on the server. */
   readonly path: string;
   readonly challengeId: string;
+  /**
+   * Why the notebook could not be loaded (not valid JSON, say); the panels
+   * still follow it, to say so. Absent or null when it loaded.
+   */
+  readonly readError?: string | null;
   /** True when the notebook has unsaved changes. */
   readonly dirty: boolean;
   /** Save the notebook to disk (`context.save()`). */

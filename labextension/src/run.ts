@@ -29,6 +29,7 @@ export interface ITestRow {
   points?: number;
   max_points?: number;
   output?: string | null;
+  output_truncated?: boolean;
 }
 
 export type RunPhase =

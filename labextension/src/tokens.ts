@@ -19,6 +19,7 @@ export namespace CommandIDs {
   export const showHint = 'codequest:show-hint';
   export const nextChallenge = 'codequest:next-challenge';
   export const refresh = 'codequest:refresh';
+  export const resetToStarter = 'codequest:reset-to-starter';
 }
 
 export type Difficulty = 'easy' | 'medium' | 'hard';
@@ -124,6 +125,8 @@ export interface ITestResult {
   points?: number;
   max_points?: number;
   output?: string | null;
+  /** True when the captured output was cut at the output cap (absent: false). */
+  output_truncated?: boolean;
 }
 
 /** Why the tests could not run at all. */
@@ -134,12 +137,17 @@ export interface IGradeError {
   traceback?: string | null;
 }
 
-/** A notebook cell that raised while the learner's notebook ran. */
+/**
+ * A notebook cell that raised, or ran past its time limit and was
+ * interrupted, while the learner's notebook ran. Neither stops the tests.
+ */
 export interface ICellError {
   cell: number;
   ename: string;
   evalue: string;
   traceback?: string | null;
+  /** Absent in results stored before the field existed: an exception. */
+  kind?: 'exception' | 'timeout' | string;
 }
 
 /** The result JSON of one submission (`GET submissions/{sid}`). */
@@ -159,6 +167,8 @@ export interface IGradeResult {
   tests?: ITestResult[];
   error?: IGradeError | null;
   cell_errors?: ICellError[];
+  /** True when some test's captured output was cut at the cap (absent: false). */
+  output_truncated?: boolean;
 }
 
 /** A history entry: the result JSON without its tests. */
@@ -175,10 +185,11 @@ export interface ISubmissionAccepted {
   status: SubmissionStatus;
 }
 
-/** `POST submissions/{sid}/restore`. */
+/** `POST submissions/{sid}/restore` and `POST challenges/{id}/reset`. */
 export interface IRestoreResponse {
   path: string;
-  checkpoint: { id: string; last_modified: string };
+  /** `null` when there was no current version to keep. */
+  checkpoint: { id: string; last_modified: string } | null;
 }
 
 /** A test announced by the SSE `collected` event. */
@@ -222,6 +233,8 @@ export interface ICodeQuestClient {
     offset?: number
   ): Promise<ISubmissionList>;
   restore(sid: string): Promise<IRestoreResponse>;
+  /** Put the challenge's starter back into the workspace, checkpointing first. */
+  reset(challengeId: string): Promise<IRestoreResponse>;
   /** The URL of `submissions/{sid}/events`, with the token when one is configured. */
   eventsUrl(sid: string): string;
 }

@@ -35,6 +35,8 @@ export function createBrowserPanel(options: {
     translator: options.translator
   });
   panel.addWidget(content);
+  // SidePanel labels every panel's region "side panel content": name ours.
+  panel.content.node.setAttribute('aria-label', trans.__('CodeQuest challenges'));
   panel.id = WidgetIDs.browser;
   panel.addClass('jp-codequest-sidepanel');
   panel.title.icon = codequestIcon;
@@ -68,7 +70,9 @@ export function createTestsPanel(options: {
     translator: options.translator
   });
   panel.addWidget(content);
+  panel.content.node.setAttribute('aria-label', trans.__('CodeQuest tests'));
   panel.id = WidgetIDs.tests;
+  panel.addClass('jp-codequest-tests-sidepanel');
   panel.addClass('jp-codequest-sidepanel');
   panel.title.icon = testsIcon;
   panel.title.caption = trans.__('CodeQuest tests');

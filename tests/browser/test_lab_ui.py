@@ -60,6 +60,14 @@ def press(page: Any, label: str) -> None:
     page.click(f"{PANEL} .jp-codequest-actions button:text-is('{label}')")
 
 
+def expand(row: Any) -> None:
+    """Open a test row, unless it is open already (the first failure is)."""
+    header = row.locator("button.jp-codequest-test-header")
+    if header.get_attribute("aria-expanded") != "true":
+        header.click()
+    row.locator(".jp-codequest-test-details").wait_for()
+
+
 def wait_summary(page: Any) -> str:
     return page.wait_for_selector(f"{PANEL} .jp-codequest-summary-text", timeout=90000).inner_text()
 
@@ -131,7 +139,7 @@ def test_run_tests_streams_results_into_rows(page: Any, lab: Lab) -> None:
         assert row.locator(".jp-codequest-status").inner_text() == glyphs[test["status"]]
     failing = next(t for t in result["tests"] if t["status"] == "failed")
     row = page.locator(f"{PANEL} [data-test-id='{failing['id']}']")
-    row.locator("button.jp-codequest-test-header").click()
+    expand(row)
     details = row.locator(".jp-codequest-test-details")
     if failing.get("expected") is not None:
         assert details.locator(".jp-codequest-expected").inner_text() == failing["expected"]
@@ -149,6 +157,12 @@ def test_submit_all_passing_celebrates_and_offers_next(page: Any, lab: Lab) -> N
     result = latest_submission(lab, "palindromes")
     assert result["status"] == "passed" and result["mode"] == "submit"
     assert page.locator(".jp-codequest-confetti-piece").count() > 10
+    # Once per success: back on the Tests tab, the celebration stays, the confetti
+    # does not fall again.
+    page.click(f"{PANEL} #jp-codequest-tab-description")
+    page.click(f"{PANEL} #jp-codequest-tab-tests")
+    page.wait_for_selector(f"{PANEL} .jp-codequest-celebration")
+    assert page.locator(".jp-codequest-confetti-piece").count() == 0
     assert page.locator(f"{PANEL} .jp-codequest-badge:text-is('hidden')").count() >= 1
 
     # The browser now shows the challenge as completed.
@@ -226,7 +240,7 @@ def test_history_restore_and_undo(page: Any, lab: Lab) -> None:
     restored = lab.read_code(path)[0]
     assert "def two_sum" in restored
     page.wait_for_function(
-        "(s) => document.querySelector(s + ' .jp-CodeCell .cm-content').textContent.includes('def two_sum')",
+        "(s) => document.querySelector(s + ' .jp-CodeCell .cm-content')?.textContent.includes('def two_sum')",
         arg=VISIBLE_NOTEBOOK,
     )
 
@@ -234,7 +248,7 @@ def test_history_restore_and_undo(page: Any, lab: Lab) -> None:
     page.wait_for_selector(f"{PANEL} .jp-codequest-notice:has-text('Undid the restore')")
     assert lab.read_code(path)[0] == "two_sum = None"
     page.wait_for_function(
-        "(s) => document.querySelector(s + ' .jp-CodeCell .cm-content').textContent.trim() === 'two_sum = None'",
+        "(s) => document.querySelector(s + ' .jp-CodeCell .cm-content')?.textContent.trim() === 'two_sum = None'",
         arg=VISIBLE_NOTEBOOK,
     )
 
@@ -255,7 +269,7 @@ def test_learner_output_is_shown_as_text(page: Any, lab: Lab) -> None:
     result = latest_submission(lab, "balanced-brackets")
     printed = next(t for t in result["tests"] if t.get("output") and payload in t["output"])
     row = page.locator(f"{PANEL} [data-test-id='{printed['id']}']")
-    row.locator("button.jp-codequest-test-header").click()
+    expand(row)
     assert payload in row.locator(".jp-codequest-output").inner_text()
     assert page.locator(f"{PANEL} img").count() == 0
     assert page.evaluate("window.__xss") is None

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from .conftest import Lab
-from .test_lab_ui import PANEL, latest_submission, open_challenge, press, wait_summary
+from .test_lab_ui import PANEL, expand, latest_submission, open_challenge, press, wait_summary
 from .test_screenshots import kernel_idle, shot, show_code, sidebar_width
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,11 @@ pytestmark = pytest.mark.browser
 # The colour an element is painted with (its own, or the first ancestor's that
 # is not transparent) and its text colour, as [r, g, b] in 0..255.
 COLOURS = """(el) => {
-  const rgb = value => value.match(/[\\d.]+/g).map(Number);
+  // rgb(r, g, b[, a]) in 0..255, or color(srgb r g b[ / a]) in 0..1 (color-mix()).
+  const rgb = value => {
+    const n = value.match(/[\\d.]+/g).map(Number);
+    return value.startsWith('color(') ? n.map((c, i) => (i < 3 ? c * 255 : c)) : n;
+  };
   let bg = null;
   for (let node = el; node; node = node.parentElement) {
     const value = rgb(getComputedStyle(node).backgroundColor);
@@ -70,7 +74,7 @@ def test_panels_follow_the_dark_theme(page: Any, lab: Lab) -> None:
     assert 0 < result["score"] < result["total"]
     failing = next(t for t in result["tests"] if t["status"] == "failed")
     row = page.locator(f"{PANEL} [data-test-id='{failing['id']}']")
-    row.locator("button.jp-codequest-test-header").click()
+    expand(row)
     row.locator(".jp-codequest-expected").wait_for()
     # The pointer off the panel: a hovered row is painted differently.
     page.mouse.move(700, 450)

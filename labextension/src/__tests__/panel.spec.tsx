@@ -126,7 +126,8 @@ describe('TestsPanel', () => {
     expect(notebook.save.mock.invocationCallOrder[0]).toBeLessThan(client.submit.mock.invocationCallOrder[0]);
     const es = FakeEventSource.instances[0];
     expect(es.url).toContain('submissions/sub1/events');
-    expect(button(container, 'Run tests').disabled).toBe(true);
+    // aria-disabled, so the pressed button keeps the focus.
+    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('true');
     expect(progressLabel(container)).toBe('Running your notebook…');
 
     const ids = ['tests/t.py::test_a', 'tests/t.py::test_b', 'tests/t.py::test_c'];
@@ -164,7 +165,7 @@ describe('TestsPanel', () => {
     );
     expect(ids.map(id => rowStatus(container, id))).toEqual(['passed', 'failed', 'passed']);
     expect(container.textContent).not.toContain('Challenge completed');
-    expect(button(container, 'Run tests').disabled).toBe(false);
+    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('false');
     // The history and the challenge (progress, hints) are reloaded.
     expect(client.listSubmissions).toHaveBeenCalledTimes(2);
     expect(client.getChallenge).toHaveBeenCalledTimes(2);
@@ -252,7 +253,8 @@ describe('TestsPanel', () => {
     expect(container.textContent).not.toContain('Use a dict.');
     expect(container.textContent).toContain('2 more hints unlock after more attempts.');
     await click(button(container, 'Show hint'));
-    expect(container.querySelector('.jp-codequest-hint')!.textContent).toBe('Use a dict.');
+    // Markdown through rendermime, untrusted (sanitized), not raw text.
+    expect(container.querySelector('.jp-codequest-hint')!.textContent).toBe('rendered:Use a dict.');
     // Only one hint is unlocked: no button for another.
     expect(() => button(container, 'Show another hint')).toThrow();
   });
@@ -329,11 +331,14 @@ describe('History', () => {
   it('charts the score over attempts, oldest first', async () => {
     const { container } = await history();
     const chart = container.querySelector('svg.jp-codequest-chart')!;
-    expect(chart.getAttribute('aria-label')).toBe('Score over 3 attempts');
-    const points = Array.from(chart.querySelectorAll('circle'));
+    expect(chart.getAttribute('aria-label')).toBe(
+      'Share of tests passed by attempt: 0 test runs, 3 submissions'
+    );
+    const points = Array.from(chart.querySelectorAll('.jp-codequest-chart-point'));
     expect(points.map(p => p.getAttribute('data-score'))).toEqual(['0/0', '2/4', '4/4']);
-    const xs = points.map(p => Number(p.getAttribute('cx')));
-    const ys = points.map(p => Number(p.getAttribute('cy')));
+    // Submissions are squares (x, y: the corner 4 px off the centre).
+    const xs = points.map(p => Number(p.getAttribute('x')));
+    const ys = points.map(p => Number(p.getAttribute('y')));
     expect(xs[0]).toBeLessThan(xs[1]);
     expect(xs[1]).toBeLessThan(xs[2]);
     // Higher scores sit higher (smaller y).
@@ -348,8 +353,12 @@ describe('History', () => {
     await flush();
     expect(client.getSubmission).toHaveBeenCalledWith('s2');
     expect(container.querySelector('.jp-codequest-summary')!.textContent).toContain('1/2 passed');
-    await click(container.querySelector('[data-test-id="tests/t.py::b"] button'));
+    // The failure comes first and is open already.
+    const rows = Array.from(container.querySelectorAll('.jp-codequest-selected [data-test-id]'));
+    expect(rows.map(r => r.getAttribute('data-test-id'))).toEqual(['tests/t.py::b', 'tests/t.py::a']);
     expect(container.querySelector('.jp-codequest-expected')!.textContent).toBe('1');
+    await click(container.querySelector('[data-test-id="tests/t.py::b"] button'));
+    expect(container.querySelector('.jp-codequest-expected')).toBeNull();
     await click(button(container, '← All submissions'));
     expect(container.querySelectorAll('[data-submission-id]')).toHaveLength(3);
   });

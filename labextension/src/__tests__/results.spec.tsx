@@ -23,7 +23,7 @@ describe('summary', () => {
     const { container } = await render(<Summary result={result} trans={trans} />);
     const node = container.querySelector('.jp-codequest-summary')!;
     expect(node.textContent).toContain('1/2 passed · 1/2 points · 0.4 s');
-    expect(node.classList).toContain('jp-codequest-tone-fail');
+    expect(node.querySelector('.jp-codequest-summary-text')!.classList).toContain('jp-codequest-tone-fail');
   });
 });
 
@@ -102,8 +102,16 @@ describe('TestRow', () => {
     expect(container.textContent).toContain('The details of hidden tests are not shown.');
   });
 
-  it('lets a long name wrap after underscores and dots, keeping its text', async () => {
+  it('keeps a name on one line with the full name as its title', async () => {
     const { container } = await render(<TestName name="Sentences.test_ignores_spaces" />);
+    const name = container.querySelector('.jp-codequest-test-name')!;
+    expect(name.getAttribute('title')).toBe('Sentences.test_ignores_spaces');
+    expect(name.querySelectorAll('wbr')).toHaveLength(0);
+    expect(name.classList).not.toContain('jp-mod-full');
+  });
+
+  it('lets a full name wrap after underscores and dots, keeping its text', async () => {
+    const { container } = await render(<TestName name="Sentences.test_ignores_spaces" full />);
     const name = container.querySelector('.jp-codequest-test-name')!;
     expect(name.textContent).toBe('Sentences.test_ignores_spaces');
     expect(name.querySelectorAll('wbr')).toHaveLength(3);

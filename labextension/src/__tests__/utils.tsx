@@ -61,6 +61,7 @@ export function fakeClient(overrides: Partial<ICodeQuestClient> = {}): FakeClien
     getSubmission: jest.fn(),
     listSubmissions: jest.fn().mockResolvedValue({ submissions: [], total: 0 }),
     restore: jest.fn(),
+    reset: jest.fn(),
     eventsUrl: jest.fn((sid: string) => `/codequest/api/submissions/${sid}/events`)
   };
   Object.assign(client, overrides);

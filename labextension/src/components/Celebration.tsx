@@ -67,9 +67,16 @@ export function Confetti(): JSX.Element | null {
   );
 }
 
-/** The celebration shown when a submission passes every test. */
+/**
+ * The celebration shown when a submission passes every test. `fresh` is true
+ * the first time it is shown for a success: only then do the confetti play
+ * (when `confetti` allows) and the next step take the focus; `onShown` then
+ * tells the owner it has been seen.
+ */
 export function Celebration(props: {
   confetti: boolean;
+  fresh: boolean;
+  onShown: () => void;
   next: string | null;
   nextTitle?: string;
   onNext: (id: string) => void;
@@ -78,13 +85,18 @@ export function Celebration(props: {
 }): JSX.Element {
   const { trans } = props;
   const nextButton = useRef<HTMLButtonElement>(null);
+  // Decided once per mount: a re-render must not stop the confetti midway.
+  const [fresh] = useState(props.fresh);
   useEffect(() => {
-    // Keyboard users land on the obvious next step.
-    nextButton.current?.focus();
+    if (fresh) {
+      // Keyboard users land on the obvious next step.
+      nextButton.current?.focus();
+      props.onShown();
+    }
   }, []);
   return (
     <div className="jp-codequest-celebration" role="status">
-      {props.confetti && <Confetti />}
+      {props.confetti && fresh && <Confetti />}
       <div className="jp-codequest-celebration-title">
         <span aria-hidden="true">🎉 </span>
         {trans.__('Challenge completed')}

@@ -28,12 +28,17 @@ function fraction(entry: ISubmissionSummary): number {
   return entry.total > 0 ? entry.score / entry.total : 0;
 }
 
-const WIDTH = 240;
-const HEIGHT = 64;
-const PAD = 6;
+const WIDTH = 300;
+const HEIGHT = 130;
+const LEFT = 40;
+const RIGHT = 10;
+const TOP = 8;
+const BOTTOM = 34;
 
 /**
- * Score over attempts, oldest on the left, as an inline SVG.
+ * Score over attempts as an inline SVG: the share of tests passed (y, 0 to
+ * 100 %) by attempt number (x, oldest on the left), Run tests and Submit as
+ * two series told apart by line, marker and legend, not by colour alone.
  *
  * @param entries - newest first, as the API returns them
  */
@@ -46,69 +51,165 @@ export function ScoreChart(props: {
   if (attempts.length === 0) {
     return null;
   }
-  const step =
-    attempts.length > 1 ? (WIDTH - 2 * PAD) / (attempts.length - 1) : 0;
+  const plotW = WIDTH - LEFT - RIGHT;
+  const plotH = HEIGHT - TOP - BOTTOM;
+  const x = (index: number) =>
+    attempts.length > 1
+      ? LEFT + (index * plotW) / (attempts.length - 1)
+      : LEFT + plotW / 2;
+  const y = (share: number) => TOP + (1 - share) * plotH;
   const points = attempts.map((entry, index) => ({
-    x: attempts.length > 1 ? PAD + index * step : WIDTH / 2,
-    y: PAD + (1 - fraction(entry)) * (HEIGHT - 2 * PAD),
+    x: x(index),
+    y: y(fraction(entry)),
+    attempt: index + 1,
     entry
   }));
-  const label = trans._n(
-    'Score of %1 attempt',
-    'Score over %1 attempts',
-    attempts.length
+  const series = (mode: 'run' | 'submit') =>
+    points.filter(p => p.entry.mode === mode);
+  const runs = series('run');
+  const submits = series('submit');
+  // Label every attempt when they fit, else about six of them.
+  const every = Math.max(1, Math.ceil(attempts.length / 6));
+  const ticks = points.filter(
+    p => (p.attempt - 1) % every === 0 || p.attempt === attempts.length
   );
+  const label = trans.__(
+    'Share of tests passed by attempt: %1 test runs, %2 submissions',
+    String(runs.length),
+    String(submits.length)
+  );
+  const line = (list: typeof points, className: string) =>
+    list.length > 1 ? (
+      <polyline
+        className={className}
+        fill="none"
+        points={list.map(p => `${p.x},${p.y}`).join(' ')}
+      />
+    ) : null;
   return (
-    <svg
-      className="jp-codequest-chart"
-      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-      role="img"
-      aria-label={label}
-      preserveAspectRatio="none"
-    >
-      <title>{label}</title>
-      <line
-        className="jp-codequest-chart-axis"
-        x1={PAD}
-        x2={WIDTH - PAD}
-        y1={PAD}
-        y2={PAD}
-      />
-      <line
-        className="jp-codequest-chart-axis"
-        x1={PAD}
-        x2={WIDTH - PAD}
-        y1={HEIGHT - PAD}
-        y2={HEIGHT - PAD}
-      />
-      {points.length > 1 && (
-        <polyline
-          className="jp-codequest-chart-line"
-          fill="none"
-          points={points.map(p => `${p.x},${p.y}`).join(' ')}
+    <figure className="jp-codequest-chart-figure">
+      <svg
+        className="jp-codequest-chart"
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        role="img"
+        aria-label={label}
+      >
+        <title>{label}</title>
+        {[0, 0.5, 1].map(share => (
+          <g key={share}>
+            <line
+              className="jp-codequest-chart-grid"
+              x1={LEFT}
+              x2={WIDTH - RIGHT}
+              y1={y(share)}
+              y2={y(share)}
+            />
+            <text
+              className="jp-codequest-chart-tick"
+              x={LEFT - 4}
+              y={y(share)}
+              textAnchor="end"
+              dominantBaseline="middle"
+            >
+              {`${share * 100}%`}
+            </text>
+          </g>
+        ))}
+        <line
+          className="jp-codequest-chart-axis"
+          x1={LEFT}
+          x2={LEFT}
+          y1={TOP}
+          y2={TOP + plotH}
         />
-      )}
-      {points.map((p, index) => (
-        <circle
-          key={p.entry.id}
-          className={`jp-codequest-chart-point jp-codequest-tone-${
-            statusGlyph(p.entry.status, trans).tone
-          }`}
-          cx={p.x}
-          cy={p.y}
-          r={3}
-          data-score={scoreText(p.entry)}
+        <line
+          className="jp-codequest-chart-axis"
+          x1={LEFT}
+          x2={WIDTH - RIGHT}
+          y1={TOP + plotH}
+          y2={TOP + plotH}
+        />
+        {ticks.map(p => (
+          <text
+            key={p.attempt}
+            className="jp-codequest-chart-tick"
+            x={p.x}
+            y={TOP + plotH + 12}
+            textAnchor="middle"
+          >
+            {p.attempt}
+          </text>
+        ))}
+        <text
+          className="jp-codequest-chart-title"
+          x={LEFT + plotW / 2}
+          y={HEIGHT - 4}
+          textAnchor="middle"
         >
-          <title>
-            {trans.__(
-              'Attempt %1: %2',
-              String(index + 1),
-              scoreText(p.entry)
-            )}
-          </title>
-        </circle>
-      ))}
-    </svg>
+          {trans.__('Attempt')}
+        </text>
+        <text
+          className="jp-codequest-chart-title"
+          transform={`translate(10 ${TOP + plotH / 2}) rotate(-90)`}
+          textAnchor="middle"
+        >
+          {trans.__('Tests passed')}
+        </text>
+        {line(runs, 'jp-codequest-chart-line jp-codequest-chart-run')}
+        {line(submits, 'jp-codequest-chart-line jp-codequest-chart-submit')}
+        {points.map(p => {
+          const tone = statusGlyph(p.entry.status, trans).tone;
+          const title = trans.__(
+            'Attempt %1 (%2): %3',
+            String(p.attempt),
+            p.entry.mode === 'submit' ? trans.__('submit') : trans.__('run'),
+            scoreText(p.entry)
+          );
+          return p.entry.mode === 'submit' ? (
+            <rect
+              key={p.entry.id}
+              className={`jp-codequest-chart-point jp-codequest-chart-submit jp-codequest-tone-${tone}`}
+              x={p.x - 4}
+              y={p.y - 4}
+              width={8}
+              height={8}
+              data-score={scoreText(p.entry)}
+              data-mode="submit"
+            >
+              <title>{title}</title>
+            </rect>
+          ) : (
+            <circle
+              key={p.entry.id}
+              className={`jp-codequest-chart-point jp-codequest-chart-run jp-codequest-tone-${tone}`}
+              cx={p.x}
+              cy={p.y}
+              r={3.5}
+              data-score={scoreText(p.entry)}
+              data-mode="run"
+            >
+              <title>{title}</title>
+            </circle>
+          );
+        })}
+      </svg>
+      <figcaption className="jp-codequest-chart-legend">
+        <span className="jp-codequest-legend-item">
+          <span
+            className="jp-codequest-legend-mark jp-codequest-legend-submit"
+            aria-hidden="true"
+          />
+          {trans.__('Submit')}
+        </span>
+        <span className="jp-codequest-legend-item">
+          <span
+            className="jp-codequest-legend-mark jp-codequest-legend-run"
+            aria-hidden="true"
+          />
+          {trans.__('Run tests')}
+        </span>
+      </figcaption>
+    </figure>
   );
 }
 
@@ -149,6 +250,7 @@ export function HistoryList(props: {
             >
               <span
                 className={`jp-codequest-status jp-codequest-tone-${status.tone}`}
+                role="img"
                 aria-label={status.label}
                 title={status.label}
               >

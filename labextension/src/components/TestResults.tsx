@@ -13,17 +13,33 @@ import {
   summaryText,
   testStatusLabel
 } from '../format';
+import {
+  cellErrorKind,
+  cellErrorSentence,
+  cellTimeoutSeconds,
+  firstFailureId,
+  orderForReading,
+  outputCapKb,
+  outputWasTruncated,
+  passedWithWarnings
+} from '../outcome';
 import type { ITestRow, RunPhase } from '../run';
-import type { ICellError, IGradeError, IGradeResult } from '../tokens';
+import { Pre } from './Pre';
+import type { IChallengeDetail, IGradeError, IGradeResult } from '../tokens';
 
 /**
- * A test's name with line-break opportunities after `_` and `.`, so a long
- * identifier in a narrow sidebar wraps between words, not mid-word.
+ * A test's name on one line, ellipsized when the sidebar is narrow, the full
+ * name on hover; `full` lets it wrap (after `_` and `.`, not mid-word), as
+ * in an expanded row.
  */
-export function TestName(props: { name: string }): JSX.Element {
-  const parts = props.name.split(/(?<=[_.])/);
+export function TestName(props: { name: string; full?: boolean }): JSX.Element {
+  // Chromium breaks at <wbr> even in `white-space: nowrap`: one part unless full.
+  const parts = props.full ? props.name.split(/(?<=[_.])/) : [props.name];
   return (
-    <span className="jp-codequest-test-name">
+    <span
+      className={'jp-codequest-test-name' + (props.full ? ' jp-mod-full' : '')}
+      title={props.name}
+    >
       {parts.map((part, index) => (
         <React.Fragment key={index}>
           {index > 0 && <wbr />}
@@ -84,9 +100,13 @@ export function ProgressBar(props: {
   );
 }
 
-/** "3/4 passed · 6/8 points · 0.4 s", coloured by the outcome. */
+/**
+ * "3/4 passed · 6/8 points · 0.4 s", coloured by the outcome, with a note
+ * when some output was cut at the cap.
+ */
 export function Summary(props: {
   result: IGradeResult;
+  outputCapKb?: number | null;
   trans: TranslationBundle;
 }): JSX.Element {
   const { result, trans } = props;
@@ -96,17 +116,25 @@ export function Summary(props: {
       : result.status === 'error'
         ? 'warn'
         : 'fail';
+  const truncated = outputWasTruncated(result);
   return (
-    <div
-      className={`jp-codequest-summary jp-codequest-tone-${tone}`}
-      role="status"
-    >
+    <div className="jp-codequest-summary" role="status">
       <span className="jp-codequest-summary-mode">
         {result.mode === 'submit' ? trans.__('Submission') : trans.__('Test run')}
       </span>
-      <span className="jp-codequest-summary-text">
+      <span className={`jp-codequest-summary-text jp-codequest-tone-${tone}`}>
         {summaryText(result, trans)}
       </span>
+      {truncated && (
+        <span className="jp-codequest-summary-note jp-codequest-muted">
+          {props.outputCapKb
+            ? trans.__(
+                'Some output was cut at %1 kB per test.',
+                String(props.outputCapKb)
+              )
+            : trans.__('Some output was cut at the size limit.')}
+        </span>
+      )}
     </div>
   );
 }
@@ -170,7 +198,7 @@ export function ErrorBanner(props: {
             {showTrace ? trans.__('Hide details') : trans.__('Show details')}
           </button>
           {showTrace && (
-            <pre className="jp-codequest-pre">{error.traceback}</pre>
+            <Pre label={trans.__('Traceback')}>{error.traceback}</Pre>
           )}
         </>
       )}
@@ -178,39 +206,67 @@ export function ErrorBanner(props: {
   );
 }
 
-/** Cells of the learner's notebook that raised while it ran. */
+/**
+ * Cells of the learner's notebook that raised or timed out while it ran: a
+ * warning that did not stop the tests, unlike the error banner.
+ */
 export function CellErrors(props: {
-  errors: ICellError[];
+  result: IGradeResult;
+  timeoutSeconds?: number | null;
   onJumpToCell?: (cell: number) => void;
   trans: TranslationBundle;
 }): JSX.Element | null {
-  const { errors, trans } = props;
+  const { result, trans } = props;
+  const errors = result.cell_errors ?? [];
   if (errors.length === 0) {
     return null;
   }
-  return (
-    <div className="jp-codequest-cell-errors">
-      <div className="jp-codequest-section-title">
-        {trans._n(
-          'A cell raised an error while your notebook ran',
-          '%1 cells raised errors while your notebook ran',
+  const timeouts = errors.filter(e => cellErrorKind(e) === 'timeout').length;
+  const headline =
+    passedWithWarnings(result, trans, props.timeoutSeconds ?? null) ??
+    (timeouts === errors.length
+      ? trans._n(
+          'A cell of your notebook timed out and was interrupted; the tests still ran',
+          '%1 cells of your notebook timed out and were interrupted; the tests still ran',
           errors.length
-        )}
+        )
+      : timeouts === 0
+        ? trans._n(
+            'A cell raised an error while your notebook ran; the tests still ran',
+            '%1 cells raised errors while your notebook ran; the tests still ran',
+            errors.length
+          )
+        : trans.__(
+            '%1 cells of your notebook had problems; the tests still ran',
+            String(errors.length)
+          ));
+  return (
+    <div
+      className="jp-codequest-cell-errors jp-codequest-notice jp-codequest-tone-warn"
+      role="status"
+    >
+      <div className="jp-codequest-banner-title">
+        <span aria-hidden="true">⚠ </span>
+        {headline}
       </div>
       <ul>
-        {errors.map((err, index) => (
-          <li key={`${err.cell}-${index}`}>
-            <CellLink
-              cell={err.cell}
-              onJump={props.onJumpToCell}
-              trans={trans}
-            />
-            {': '}
-            <span className="jp-codequest-mono">
-              {err.evalue ? `${err.ename}: ${err.evalue}` : err.ename}
-            </span>
-          </li>
-        ))}
+        {errors.map((err, index) => {
+          const sentence = cellErrorSentence(err, trans, props.timeoutSeconds ?? null);
+          const cellWords = trans.__('cell %1', String(err.cell + 1));
+          // "cell 3" becomes the link, the rest of the sentence plain text.
+          const rest = sentence.startsWith(cellWords)
+            ? sentence.slice(cellWords.length)
+            : ` — ${sentence}`;
+          return (
+            <li
+              key={`${err.cell}-${index}`}
+              className={`jp-codequest-cell-error jp-codequest-cell-error-${cellErrorKind(err)}`}
+            >
+              <CellLink cell={err.cell} onJump={props.onJumpToCell} trans={trans} />
+              <span className="jp-codequest-cell-error-text">{rest}</span>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );
@@ -228,17 +284,17 @@ export function ExpectedActual(props: {
         <div className="jp-codequest-diff-label">
           {props.trans.__('Expected')}
         </div>
-        <pre className="jp-codequest-pre jp-codequest-expected">
+        <Pre className="jp-codequest-expected" label={props.trans.__('Expected')}>
           {props.expected}
-        </pre>
+        </Pre>
       </div>
       <div className="jp-codequest-diff-side">
         <div className="jp-codequest-diff-label">
           {props.trans.__('Actual')}
         </div>
-        <pre className="jp-codequest-pre jp-codequest-actual">
+        <Pre className="jp-codequest-actual" label={props.trans.__('Actual')}>
           {props.actual}
-        </pre>
+        </Pre>
       </div>
     </div>
   );
@@ -248,6 +304,7 @@ function hasDetails(row: ITestRow): boolean {
   return !!(
     row.message ||
     row.output ||
+    row.output_truncated ||
     (row.expected !== undefined && row.expected !== null) ||
     (row.actual !== undefined && row.actual !== null)
   );
@@ -258,12 +315,14 @@ export function TestRow(props: {
   row: ITestRow;
   trans: TranslationBundle;
   defaultExpanded?: boolean;
+  outputCapKb?: number | null;
 }): JSX.Element {
   const { row, trans } = props;
   const [expanded, setExpanded] = useState(!!props.defaultExpanded);
   const status = testStatusLabel(row.status, trans);
   const details = hasDetails(row);
   const expandable = row.status !== 'pending' && (details || row.hidden);
+  const open = expandable && expanded;
   const points =
     row.max_points !== undefined && row.status !== 'pending'
       ? `${formatPoints(row.points)}/${formatPoints(row.max_points)}`
@@ -274,23 +333,22 @@ export function TestRow(props: {
     <>
       <span
         className={`jp-codequest-status jp-codequest-tone-${status.tone}`}
+        role="img"
         aria-label={status.label}
         title={status.label}
       >
         {status.glyph}
       </span>
-      <TestName name={row.name} />
+      <TestName name={row.name} full={open} />
       {row.hidden && (
         <span className="jp-codequest-badge" title={trans.__('Hidden test')}>
           {trans.__('hidden')}
         </span>
       )}
       {points !== null && (
-        <span
-          className="jp-codequest-test-points"
-          aria-label={trans.__('%1 points', points)}
-        >
+        <span className="jp-codequest-test-points">
           {points}
+          <span className="jp-codequest-sr-only"> {trans.__('points')}</span>
         </span>
       )}
       {row.status !== 'pending' && row.duration_ms !== undefined && (
@@ -303,7 +361,10 @@ export function TestRow(props: {
 
   return (
     <li
-      className={`jp-codequest-test jp-codequest-test-${row.status}`}
+      className={
+        `jp-codequest-test jp-codequest-test-${row.status}` +
+        (open ? ' jp-mod-expanded' : '')
+      }
       data-test-id={row.id}
     >
       {expandable ? (
@@ -325,7 +386,7 @@ export function TestRow(props: {
           {header}
         </div>
       )}
-      {expandable && expanded && (
+      {open && (
         <div className="jp-codequest-test-details" id={detailsId}>
           {row.hidden && !details && (
             <div className="jp-codequest-muted">
@@ -333,9 +394,9 @@ export function TestRow(props: {
             </div>
           )}
           {row.message && (
-            <pre className="jp-codequest-pre jp-codequest-message">
+            <Pre className="jp-codequest-message" label={trans.__('Message')}>
               {row.message}
-            </pre>
+            </Pre>
           )}
           {((row.expected !== undefined && row.expected !== null) ||
             (row.actual !== undefined && row.actual !== null)) && (
@@ -345,14 +406,28 @@ export function TestRow(props: {
               trans={trans}
             />
           )}
-          {row.output && (
+          {(row.output || row.output_truncated) && (
             <>
               <div className="jp-codequest-diff-label">
                 {trans.__('Output')}
               </div>
-              <pre className="jp-codequest-pre jp-codequest-output">
-                {row.output}
-              </pre>
+              {row.output && (
+                <Pre className="jp-codequest-output" label={trans.__('Output')}>
+                  {row.output}
+                </Pre>
+              )}
+              {row.output_truncated && (
+                <div className="jp-codequest-truncated jp-codequest-muted">
+                  {props.outputCapKb
+                    ? trans.__(
+                        'Output truncated at %1 kB: the rest of what this test printed was not kept.',
+                        String(props.outputCapKb)
+                      )
+                    : trans.__(
+                        'Output truncated: the rest of what this test printed was not kept.'
+                      )}
+                </div>
+              )}
             </>
           )}
         </div>
@@ -361,33 +436,49 @@ export function TestRow(props: {
   );
 }
 
-/** The list of test rows. */
+/**
+ * The list of test rows. A finished result is `ordered`: failures first,
+ * the first of them expanded; a live run keeps the order tests run in.
+ */
 export function TestList(props: {
   rows: ReadonlyArray<ITestRow>;
+  ordered?: boolean;
+  outputCapKb?: number | null;
   trans: TranslationBundle;
 }): JSX.Element {
+  const rows = props.ordered ? orderForReading(props.rows) : props.rows;
+  const expand = props.ordered ? firstFailureId(rows) : null;
   return (
     <ul
       className="jp-codequest-tests"
       aria-label={props.trans.__('Test results')}
     >
-      {props.rows.map(row => (
-        <TestRow key={row.id} row={row} trans={props.trans} />
+      {rows.map(row => (
+        <TestRow
+          key={row.id}
+          row={row}
+          defaultExpanded={row.id === expand}
+          outputCapKb={props.outputCapKb}
+          trans={props.trans}
+        />
       ))}
     </ul>
   );
 }
 
-/** A finished result: summary, error banner, cell errors, test rows. */
+/** A finished result: summary, error banner, cell warnings, test rows. */
 export function ResultView(props: {
   result: IGradeResult;
+  /** The challenge's limits, for "timed out after 5 s" and "cut at 64 kB". */
+  limits?: IChallengeDetail['limits'];
   onJumpToCell?: (cell: number) => void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { result, trans } = props;
+  const cap = outputCapKb(props.limits);
   return (
     <div className="jp-codequest-result">
-      <Summary result={result} trans={trans} />
+      <Summary result={result} outputCapKb={cap} trans={trans} />
       {result.error && (
         <ErrorBanner
           error={result.error}
@@ -396,11 +487,12 @@ export function ResultView(props: {
         />
       )}
       <CellErrors
-        errors={result.cell_errors ?? []}
+        result={result}
+        timeoutSeconds={cellTimeoutSeconds(props.limits)}
         onJumpToCell={props.onJumpToCell}
         trans={trans}
       />
-      <TestList rows={result.tests ?? []} trans={trans} />
+      <TestList rows={result.tests ?? []} ordered outputCapKb={cap} trans={trans} />
     </div>
   );
 }

@@ -5,15 +5,17 @@
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useRef } from 'react';
+import React, { useEffect, useRef } from 'react';
 
 import { difficultyLabel, formatWhen, progressText } from '../format';
+import { outputCapKb } from '../outcome';
 import type { ChallengeSession, CodeQuestModel, PanelTab } from '../model';
 import type { INotebookHandle } from '../notebook';
 import { Celebration } from './Celebration';
 import { HistoryList, ScoreChart } from './History';
 import { useSignals } from './hooks';
 import { MarkdownView } from './Markdown';
+import { Pre } from './Pre';
 import { ServerNotice } from './ServerNotice';
 import { ProgressBar, ResultView, TestList, TestName } from './TestResults';
 
@@ -94,6 +96,7 @@ function Tabs(props: {
 
 function Hints(props: {
   session: ChallengeSession;
+  rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
 }): JSX.Element | null {
   const { session, trans } = props;
@@ -112,7 +115,11 @@ function Hints(props: {
       <ol className="jp-codequest-hint-list">
         {detail.hints.slice(0, session.hintsShown).map((hint, index) => (
           <li key={index} className="jp-codequest-hint">
-            {hint.text}
+            <MarkdownView
+              source={hint.text}
+              rendermime={props.rendermime}
+              trans={trans}
+            />
           </li>
         ))}
       </ol>
@@ -144,6 +151,7 @@ function TestsTab(props: {
   session: ChallengeSession;
   notebook: INotebookHandle;
   model: CodeQuestModel;
+  rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
   onOpenChallenge: (id: string) => void;
 }): JSX.Element {
@@ -163,7 +171,11 @@ function TestsTab(props: {
           mode={run.mode}
           trans={trans}
         />
-        <TestList rows={run.rows} trans={trans} />
+        <TestList
+          rows={run.rows}
+          outputCapKb={outputCapKb(detail?.limits)}
+          trans={trans}
+        />
       </>
     );
   } else if (run && run.phase === 'failed') {
@@ -183,13 +195,37 @@ function TestsTab(props: {
         {session.celebrate && (
           <Celebration
             confetti={props.model.settings.confetti}
+            fresh={session.confettiPending}
+            onShown={() => session.confettiPlayed()}
             next={detail?.next ?? null}
             onNext={props.onOpenChallenge}
             onDismiss={() => session.dismissCelebration()}
             trans={trans}
           />
         )}
-        <ResultView result={run.result} onJumpToCell={jump} trans={trans} />
+        <ResultView
+          result={run.result}
+          limits={detail?.limits}
+          onJumpToCell={jump}
+          trans={trans}
+        />
+      </>
+    );
+  } else if (!run && session.lastResult) {
+    const last = session.lastResult;
+    body = (
+      <>
+        <div className="jp-codequest-muted jp-codequest-last-result">
+          {last.mode === 'submit'
+            ? trans.__('Your last submission, %1', formatWhen(last.submitted_at, trans))
+            : trans.__('Your last test run, %1', formatWhen(last.submitted_at, trans))}
+        </div>
+        <ResultView
+          result={last}
+          limits={detail?.limits}
+          onJumpToCell={jump}
+          trans={trans}
+        />
       </>
     );
   } else {
@@ -241,7 +277,7 @@ function TestsTab(props: {
   return (
     <>
       {body}
-      <Hints session={session} trans={trans} />
+      <Hints session={session} rendermime={props.rendermime} trans={trans} />
     </>
   );
 }
@@ -271,7 +307,7 @@ function DescriptionTab(props: {
           {detail.public_tests.map(file => (
             <details key={file.path} className="jp-codequest-test-source">
               <summary>{file.path}</summary>
-              <pre className="jp-codequest-pre">{file.source}</pre>
+              <Pre label={file.path}>{file.source}</Pre>
             </details>
           ))}
         </section>
@@ -303,8 +339,30 @@ function HistoryTab(props: {
   const entries = session.history ?? [];
   const notice = session.notice;
   const selected = session.selected;
+  const busy = session.busy !== null;
+  const root = useRef<HTMLDivElement>(null);
+  const backButton = useRef<HTMLButtonElement>(null);
+  const lastSelected = useRef<string | null>(null);
+  // The button that opened an entry is replaced by the entry's view (and back
+  // again): move the focus along instead of losing it to the page.
+  useEffect(() => {
+    const id = selected?.id ?? null;
+    const lost = () =>
+      !document.activeElement || document.activeElement === document.body;
+    if (id !== null && id !== lastSelected.current) {
+      backButton.current?.focus();
+    } else if (id === null && lastSelected.current !== null && lost()) {
+      const previous = lastSelected.current;
+      const items = root.current?.querySelectorAll<HTMLElement>('[data-submission-id]');
+      Array.from(items ?? [])
+        .find(item => item.dataset.submissionId === previous)
+        ?.querySelector('button')
+        ?.focus();
+    }
+    lastSelected.current = id;
+  }, [selected?.id]);
   return (
-    <div className="jp-codequest-history-tab">
+    <div className="jp-codequest-history-tab" ref={root}>
       {notice && (
         <div
           className={`jp-codequest-notice jp-codequest-tone-${
@@ -319,10 +377,12 @@ function HistoryTab(props: {
         <button
           type="button"
           className="jp-mod-styled jp-codequest-button"
-          disabled={session.busy !== null}
-          onClick={() => void session.undoRestore(notebook)}
+          aria-disabled={busy}
+          onClick={() => !busy && void session.undoRestore(notebook)}
         >
-          {trans.__('Undo restore')}
+          {session.undo.submissionId === null
+            ? trans.__('Undo reset')
+            : trans.__('Undo restore')}
         </button>
       )}
       {session.historyError && (
@@ -336,6 +396,7 @@ function HistoryTab(props: {
         <div className="jp-codequest-selected">
           <div className="jp-codequest-toolbar">
             <button
+              ref={backButton}
               type="button"
               className="jp-mod-styled jp-codequest-button"
               onClick={() => void session.select(null)}
@@ -345,8 +406,11 @@ function HistoryTab(props: {
             <button
               type="button"
               className="jp-mod-styled jp-mod-accept jp-codequest-button"
-              disabled={session.busy !== null || !selected.result}
-              onClick={() => void session.restore(selected.id, notebook)}
+              // aria-disabled, not disabled: a disabled button drops the focus.
+              aria-disabled={busy || !selected.result}
+              onClick={() =>
+                !busy && selected.result && void session.restore(selected.id, notebook)
+              }
               title={trans.__('Put this submission’s code back into the notebook')}
             >
               {session.busy === 'restore'
@@ -372,6 +436,7 @@ function HistoryTab(props: {
           {selected.result && (
             <ResultView
               result={selected.result}
+              limits={session.detail?.limits}
               onJumpToCell={cell => notebook.activateCell(cell)}
               trans={trans}
             />
@@ -379,15 +444,6 @@ function HistoryTab(props: {
         </div>
       ) : (
         <>
-          {entries.length > 0 && (
-            <div className="jp-codequest-muted jp-codequest-chart-caption">
-              {trans._n(
-                'Score of your last attempt',
-                'Score over your last %1 attempts (oldest on the left)',
-                entries.length
-              )}
-            </div>
-          )}
           <ScoreChart entries={entries} trans={trans} />
           {session.history === null && !session.historyError ? (
             <div className="jp-codequest-muted">{trans.__('Loading…')}</div>
@@ -407,6 +463,24 @@ function HistoryTab(props: {
               )}
             </div>
           )}
+          <div className="jp-codequest-start-over">
+            <div className="jp-codequest-section-title">{trans.__('Start over')}</div>
+            <p className="jp-codequest-muted">
+              {trans.__(
+                'Put the starter notebook and files of this challenge back. Your current version is kept as a checkpoint, so the reset can be undone.'
+              )}
+            </p>
+            <button
+              type="button"
+              className="jp-mod-styled jp-mod-warn jp-codequest-button jp-codequest-reset"
+              aria-disabled={busy}
+              onClick={() => !busy && void session.reset(notebook)}
+            >
+              {session.busy === 'reset'
+                ? trans.__('Resetting…')
+                : trans.__('Reset to starter')}
+            </button>
+          </div>
         </>
       )}
     </div>
@@ -463,7 +537,7 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
         onRetry={() => void model.checkServer()}
         trans={trans}
       />
-      <header className="jp-codequest-panel-header">
+      <div className="jp-codequest-panel-header">
         <h2 className="jp-codequest-heading">{detail?.title ?? session.id}</h2>
         {detail && (
           <div className="jp-codequest-challenge-meta">
@@ -480,7 +554,32 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
         <div className="jp-codequest-muted jp-codequest-path" title={notebook.path}>
           {notebook.path}
         </div>
-      </header>
+      </div>
+      {notebook.readError && (
+        <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
+          <div className="jp-codequest-banner-title">
+            {trans.__(
+              'Cannot read the notebook of %1',
+              detail?.title ?? session.id
+            )}
+          </div>
+          <div className="jp-codequest-banner-message">
+            {trans.__(
+              '%1 is not a notebook JupyterLab can open (%2). Fix the file in a text editor, or put the starter back: the file as it is now is kept as a checkpoint.',
+              notebook.path,
+              notebook.readError
+            )}
+          </div>
+          <button
+            type="button"
+            className="jp-mod-styled jp-codequest-button"
+            aria-disabled={session.busy !== null}
+            onClick={() => session.busy === null && void session.reset(notebook)}
+          >
+            {trans.__('Reset to starter')}
+          </button>
+        </div>
+      )}
       {session.detailError && (
         <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
           <div className="jp-codequest-banner-message">
@@ -496,21 +595,25 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
         </div>
       )}
       <div className="jp-codequest-actions">
+        {/* While tests run the buttons are aria-disabled, not disabled, so
+            the one pressed keeps the keyboard focus. */}
         <button
           type="button"
           className="jp-mod-styled jp-codequest-button jp-codequest-run"
-          disabled={!serverOk || running}
+          disabled={!serverOk || !!notebook.readError}
+          aria-disabled={running}
           title={runTitle}
-          onClick={() => void model.start('run', notebook)}
+          onClick={() => !running && void model.start('run', notebook)}
         >
           {trans.__('Run tests')}
         </button>
         <button
           type="button"
           className="jp-mod-styled jp-mod-accept jp-codequest-button jp-codequest-submit"
-          disabled={!serverOk || running}
+          disabled={!serverOk || !!notebook.readError}
+          aria-disabled={running}
           title={submitTitle}
-          onClick={() => void model.start('submit', notebook)}
+          onClick={() => !running && void model.start('submit', notebook)}
         >
           {trans.__('Submit')}
         </button>
@@ -532,6 +635,7 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
             session={session}
             notebook={notebook}
             model={model}
+            rendermime={props.rendermime}
             trans={trans}
             onOpenChallenge={props.onOpenChallenge}
           />
