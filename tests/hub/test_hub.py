@@ -1,0 +1,349 @@
+"""Hub mode end to end: a real JupyterHub, real system users, the grading service
+managed by the hub as its own user, PostgreSQL, learners' servers in remote mode.
+
+Learners work over REST through the hub's proxy with their own hub tokens. What is
+checked: a submission from a learner's server (the workspace opened there, graded by
+the service) and one sent straight to the service both come back graded under the
+learner's hub name; a learner's own server configuration claiming to be an
+instructor, another user or another challenge library changes nothing; from the
+learner's own account (``runuser``) no hidden test, solution or database credential
+can be read; the service exposes nothing but the CodeQuest API.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from challenge_factory import make_challenge, notebook  # noqa: E402
+from hubenv import HubEnv, as_user, start_hub  # noqa: E402
+
+pytestmark = pytest.mark.hub
+
+SECRET = f"hidden-marker-{secrets.token_hex(8)}"  # in the hidden test and the solution only
+CID = "hub-adder"
+API = "codequest/api/"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
+    library = tmp_path_factory.mktemp("library")
+    make_challenge(
+        library,
+        CID,
+        hidden={
+            "test_add_hidden.py": f"""
+                from adder import add
+
+                def test_large_numbers():
+                    '''{SECRET}'''
+                    assert add(10**12, 1) == 10**12 + 1
+            """
+        },
+        solution=f"def add(a, b):\n    # {SECRET}\n    return a + b\n",
+    )
+    env = start_hub(library)
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.fixture(scope="module")
+def learner(hub: HubEnv) -> dict[str, str]:
+    """The first learner: a hub token and a running server (in remote mode)."""
+    name = hub.learners[0]
+    hub.start_server(name)
+    return {"name": name, "token": hub.token_for(name)}
+
+
+def wrong_and_right() -> tuple[dict, dict]:
+    wrong = notebook("def add(a, b):\n    return a - b\n")
+    right = notebook("def add(a, b):\n    return a + b\n")
+    return wrong, right
+
+
+def test_submission_through_the_learners_server_is_graded_by_the_service(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    base = f"user/{learner['name']}/{API}"
+    status, info, _ = hub.request("GET", base + "info", learner["token"])
+    assert status == 200, (info, hub.log_tail())
+    assert info["mode"] == "remote" and info["service_available"] is True
+    assert info["user"] == learner["name"] and info["instructor"] is False
+
+    status, listing, _ = hub.request("GET", base + "challenges", learner["token"])
+    assert status == 200 and [c["id"] for c in listing["challenges"]] == [CID]
+
+    # Open it: the starter lands in the learner's own home, written by their server.
+    status, opened, _ = hub.request("POST", base + f"challenges/{CID}/workspace", learner["token"])
+    assert status == 200, opened
+    home = Path(os.path.expanduser(f"~{learner['name']}"))
+    copy = home / opened["path"]
+    assert copy.is_file() and copy.stat().st_uid == os.stat(home).st_uid
+    status, detail, _ = hub.request("GET", base + f"challenges/{CID}", learner["token"])
+    assert status == 200 and detail["workspace"] == {"path": opened["path"], "exists": True}
+    assert detail["hidden_tests"] == 1 and SECRET not in json.dumps(detail)
+
+    # The untouched starter, graded from the workspace on disk (sent in the request).
+    status, result, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", learner["token"], {"mode": "submit"}
+    )
+    assert status == 200, (result, hub.log_tail())
+    assert result["user"] == learner["name"]
+    assert result["status"] == "failed" and result["total"] == 3
+    assert {t["name"] for t in result["tests"] if t["hidden"]} == {"test_large_numbers"}
+
+    # A right answer written into the workspace passes every test, hidden ones too.
+    _, right = wrong_and_right()
+    as_user(learner["name"], "tee", str(copy), input=json.dumps(right), check=True)
+    status, queued, headers = hub.request(
+        "POST", base + f"challenges/{CID}/submissions", learner["token"], {"mode": "submit"}
+    )
+    assert status == 202 and queued["status"] == "queued"
+    assert headers["location"].endswith(f"/user/{learner['name']}/{API}submissions/{queued['id']}")
+    events = stream(hub, base + f"submissions/{queued['id']}/events", learner["token"])
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("test") == 3 and kinds[-1] == "result", kinds
+    final = events[-1][1]
+    assert final["status"] == "passed" and final["score"] == 3
+
+    status, history, _ = hub.request("GET", base + f"challenges/{CID}/submissions", learner["token"])
+    assert status == 200 and history["total"] == 2
+    assert [s["status"] for s in history["submissions"]] == ["passed", "failed"]
+
+    # Restore the failed attempt: the service's snapshot goes back into the workspace.
+    failed_id = history["submissions"][1]["id"]
+    status, restored, _ = hub.request(
+        "POST", base + f"submissions/{failed_id}/restore", learner["token"]
+    )
+    assert status == 200 and restored["path"] == opened["path"]
+    assert "return 0" in json.dumps(json.loads(copy.read_text())["cells"])
+
+
+def stream(hub: HubEnv, path: str, token: str) -> list[tuple[str, dict]]:
+    """The server-sent events of ``path``, read through the proxy until the result."""
+    import urllib.request
+
+    req = urllib.request.Request(hub.url + path, headers={"Authorization": f"token {token}"})
+    events: list[tuple[str, dict]] = []
+    with urllib.request.urlopen(req, timeout=180) as reply:
+        assert reply.headers["Content-Type"].startswith("text/event-stream")
+        kind = None
+        for raw in reply:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind:
+                events.append((kind, json.loads(line[6:])))
+                if kind == "result":
+                    break
+    return events
+
+
+SERVICE_API = f"services/codequest/{API}"
+
+
+def test_scripts_submit_to_the_service_and_identity_comes_from_the_hub(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    wrong, _ = wrong_and_right()
+    # A name in the body is not an identity: the hub says whose token this is.
+    status, result, _ = hub.request(
+        "POST", SERVICE_API + f"challenges/{CID}/submissions?wait=true", learner["token"],
+        {"mode": "submit", "notebook": wrong, "user": hub.instructor},
+    )  # fmt: skip
+    assert status == 200, (result, hub.log_tail())
+    assert result["user"] == learner["name"] and result["status"] == "failed"
+
+    # The material a learner's server needs holds no hidden test and no solution.
+    status, material, _ = hub.request("GET", SERVICE_API + f"challenges/{CID}/material",
+                                      learner["token"])  # fmt: skip
+    assert status == 200
+    assert sorted(material["files"]) == ["adder.ipynb", "tests/test_add.py"]
+    assert SECRET not in json.dumps(material)
+
+    # Another learner sees none of it; only the hub group's members list everyone's.
+    other = hub.token_for(hub.learners[1])
+    status, _, _ = hub.request("GET", SERVICE_API + f"submissions/{result['id']}", other)
+    assert status == 404
+    status, _, _ = hub.request("GET", SERVICE_API + "submissions", learner["token"])
+    assert status == 403
+    instructor = hub.token_for(hub.instructor)
+    status, info, _ = hub.request("GET", SERVICE_API + "info", instructor)
+    assert status == 200 and info["instructor"] is True and info["user"] == hub.instructor
+    status, everyone, _ = hub.request(
+        "GET", SERVICE_API + f"submissions?user={learner['name']}", instructor
+    )
+    assert status == 200 and result["id"] in {s["id"] for s in everyone["submissions"]}
+
+    # Without a hub token nothing is served.
+    status, _, _ = hub.request("GET", SERVICE_API + "challenges", "not-a-token")
+    assert status in (401, 403)
+
+
+def test_the_service_serves_nothing_but_the_codequest_api(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    token = learner["token"]
+    for method, path in [
+        ("GET", "api/contents"),
+        ("GET", "api/kernels"),
+        ("POST", "api/kernels"),
+        ("GET", "api/terminals"),
+        ("POST", "api/terminals"),
+        ("GET", "api/sessions"),
+        ("GET", "files/codequest_service_config.py"),
+        ("GET", "lab"),
+    ]:
+        status, body, _ = hub.request(method, f"services/codequest/{path}", token)
+        assert status in (403, 404, 405), (method, path, status, body)
+        assert "db_url" not in str(body) and SECRET not in str(body)
+
+
+def test_a_learners_own_config_changes_no_grade_identity_or_role(hub: HubEnv) -> None:
+    name, victim = hub.learners[1], hub.learners[0]
+    home = Path(os.path.expanduser(f"~{name}"))
+    fake = home / "fake-library"
+    # Everything a learner might try from ~/.jupyter: be an instructor, be someone
+    # else, grade against a copy of the challenge whose tests pass anything.
+    make_challenge(fake, CID, tests={"test_ok.py": "def test_ok():\n    assert True\n"},
+                   hidden={})  # fmt: skip
+    config = textwrap.dedent(f"""
+        c.CodeQuestApp.instructors = {{{name!r}}}
+        c.CodeQuestApp.single_user = True
+        c.CodeQuestApp.single_user_name = {victim!r}
+        c.CodeQuestApp.challenge_dirs = [{str(fake)!r}]
+        c.CodeQuestService.instructor_group = ""
+    """)
+    (home / ".jupyter").mkdir(exist_ok=True)
+    (home / ".jupyter" / "jupyter_server_config.py").write_text(config)
+    subprocess.run(["chown", "-R", f"{name}:{name}", str(home)], check=True)
+
+    hub.start_server(name)
+    token = hub.token_for(name)
+    base = f"user/{name}/{API}"
+    status, info, _ = hub.request("GET", base + "info", token)
+    assert status == 200 and info["mode"] == "remote"
+    assert info["user"] == name and info["instructor"] is False
+    status, _, _ = hub.request("GET", base + "submissions", token)
+    assert status == 403
+
+    wrong, _ = wrong_and_right()
+    status, result, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", token,
+        {"mode": "submit", "notebook": wrong},
+    )  # fmt: skip
+    assert status == 200, (result, hub.log_tail())
+    assert result["user"] == name and result["status"] == "failed" and result["total"] == 3
+
+    # The victim's history holds none of it.
+    instructor = hub.token_for(hub.instructor)
+    status, everyone, _ = hub.request("GET", SERVICE_API + f"submissions?user={victim}", instructor)
+    assert status == 200 and result["id"] not in {s["id"] for s in everyone["submissions"]}
+
+
+PROBE = r"""
+import glob, json, os, sys
+# What to look for comes on stdin: on the command line it would be found in /proc.
+secret, password, service_dir, pg_port = json.load(sys.stdin)
+found = {"readable": [], "leaks": []}
+for path in [service_dir, f"{service_dir}/db_url", f"{service_dir}/codequest_service_config.py",
+             f"{service_dir}/challenges/hub-adder/hidden/test_add_hidden.py",
+             f"{service_dir}/challenges/hub-adder/solution/adder.py"]:
+    try:
+        os.listdir(path) if os.path.isdir(path) else open(path, "rb").read(1)
+        found["readable"].append(path)
+    except OSError:
+        pass
+def scan(path):
+    try:
+        if os.path.getsize(path) > 2_000_000:
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    for word in (secret, password):
+        if word.encode() in data:
+            found["leaks"].append((path, word == secret and "secret" or "password"))
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        for what in ("environ", "cmdline"):
+            scan(f"/proc/{pid}/{what}")
+for root in ("/tmp", "/var/tmp", "/dev/shm", "/home", "/work"):
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in ("node_modules", ".git", ".venv", ".yarn")]
+        for name in files:
+            scan(os.path.join(folder, name))
+import psycopg
+for user in ("codequest", "postgres"):
+    try:
+        psycopg.connect(host="127.0.0.1", port=int(pg_port), user=user, dbname="codequest",
+                        connect_timeout=10).close()
+        found["readable"].append(f"postgresql as {user}")
+    except psycopg.OperationalError:
+        pass
+print(json.dumps(found))
+"""
+
+
+def test_a_learner_can_read_no_hidden_test_solution_or_db_credential(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    # After gradings ran (earlier tests), as the learner in a shell of their own.
+    looked_for = [SECRET, hub.db_password, str(hub.service_dir), str(hub.postgres.port)]
+    probe = as_user(learner["name"], str(hub.python), "-c", PROBE,
+                    input=json.dumps(looked_for), timeout=600)  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    found = json.loads(probe.stdout)
+    assert found == {"readable": [], "leaks": []}
+    # The probe can see what it looks for: the service's user can.
+    control = as_user(
+        hub.service_user, str(hub.python), "-c",
+        "import sys; print(open(sys.argv[1]).read())",
+        str(hub.service_dir / "challenges" / CID / "hidden" / "test_add_hidden.py"),
+    )  # fmt: skip
+    assert SECRET in control.stdout
+
+
+def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    base = f"user/{learner['name']}/{API}"
+    model = hub.hub_api("GET", "services/codequest")
+    pid = model.get("pid")
+    assert pid, model
+    os.kill(pid, 9)
+    status, info, _ = hub.request("GET", base + "info", learner["token"])
+    assert status == 200 and info["service_available"] is False
+    status, reply, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions", learner["token"], {"mode": "run"}
+    )
+    assert status == 503 and "Grading is unavailable" in reply["message"]
+    home = Path(os.path.expanduser(f"~{learner['name']}"))
+    assert (home / "codequest" / CID / "adder.ipynb").is_file()
+    # The hub starts its service again; grading then works as before.
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        status, info, _ = hub.request("GET", base + "info", learner["token"])
+        if info.get("service_available"):
+            break
+        time.sleep(2)
+    assert info.get("service_available"), hub.log_tail()
+    status, result, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", learner["token"], {"mode": "run"}
+    )
+    assert status == 200 and result["status"] in ("passed", "failed"), result
