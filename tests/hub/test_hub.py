@@ -34,6 +34,7 @@ pytestmark = pytest.mark.hub
 
 SECRET = f"hidden-marker-{secrets.token_hex(8)}"  # in the hidden test and the solution only
 CID = "hub-adder"
+SLOW = "hub-slow"
 API = "codequest/api/"
 
 
@@ -53,6 +54,26 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
             """
         },
         solution=f"def add(a, b):\n    # {SECRET}\n    return a + b\n",
+    )
+    # A test that takes seconds, to tell a streamed event stream from a buffered one.
+    make_challenge(
+        library,
+        SLOW,
+        tests={
+            "test_slow.py": """
+                import time
+                from adder import add
+
+                def test_quick():
+                    assert add(1, 1) == 2
+
+                def test_slow():
+                    time.sleep(4)
+                    assert add(2, 2) == 4
+            """
+        },
+        hidden={},
+        limits="timeout_s = 60\nmemory_mb = 256",
     )
     env = start_hub(library)
     try:
@@ -85,7 +106,7 @@ def test_submission_through_the_learners_server_is_graded_by_the_service(
     assert info["user"] == learner["name"] and info["instructor"] is False
 
     status, listing, _ = hub.request("GET", base + "challenges", learner["token"])
-    assert status == 200 and [c["id"] for c in listing["challenges"]] == [CID]
+    assert status == 200 and sorted(c["id"] for c in listing["challenges"]) == [CID, SLOW]
 
     # Open it: the starter lands in the learner's own home, written by their server.
     status, opened, _ = hub.request("POST", base + f"challenges/{CID}/workspace", learner["token"])
@@ -133,8 +154,30 @@ def test_submission_through_the_learners_server_is_graded_by_the_service(
     assert "return 0" in json.dumps(json.loads(copy.read_text())["cells"])
 
 
-def stream(hub: HubEnv, path: str, token: str) -> list[tuple[str, dict]]:
-    """The server-sent events of ``path``, read through the proxy until the result."""
+def test_events_are_streamed_through_the_learners_server_as_tests_finish(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    base = f"user/{learner['name']}/{API}"
+    _, right = wrong_and_right()
+    status, queued, _ = hub.request(
+        "POST", base + f"challenges/{SLOW}/submissions", learner["token"],
+        {"mode": "run", "notebook": right},
+    )  # fmt: skip
+    assert status == 202, queued
+    arrived: dict[str, float] = {}
+    events = stream(hub, base + f"submissions/{queued['id']}/events", learner["token"], arrived)
+    tests = [data["name"] for kind, data in events if kind == "test"]
+    assert tests == ["test_quick", "test_slow"] and events[-1][1]["status"] == "passed"
+    # test_quick's row came through before test_slow had finished sleeping: relayed
+    # as it happened (a buffered relay would hand both over together at the end).
+    assert arrived["result"] - arrived["test_quick"] >= 3.0, arrived
+
+
+def stream(
+    hub: HubEnv, path: str, token: str, arrived: dict[str, float] | None = None
+) -> list[tuple[str, dict]]:
+    """The server-sent events of ``path``, read through the proxy until the result;
+    ``arrived`` gets the time each test (by name) and the result came in."""
     import urllib.request
 
     req = urllib.request.Request(hub.url + path, headers={"Authorization": f"token {token}"})
@@ -148,6 +191,8 @@ def stream(hub: HubEnv, path: str, token: str) -> list[tuple[str, dict]]:
                 kind = line[7:]
             elif line.startswith("data: ") and kind:
                 events.append((kind, json.loads(line[6:])))
+                if arrived is not None and kind in ("test", "result"):
+                    arrived[events[-1][1]["name"] if kind == "test" else kind] = time.monotonic()
                 if kind == "result":
                     break
     return events
