@@ -18,9 +18,11 @@ the CodeQuest API only, no other server extension and none of Jupyter's own serv
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp
 from traitlets import Unicode, default
 
@@ -89,6 +91,12 @@ class CodeQuestService(CodeQuestApp):
         "everyone's submissions. Empty: only the user names in CodeQuestApp.instructors.",
     )
 
+    @default("sandbox")
+    def _sandbox_default(self) -> str:
+        # Learner code runs as the service's user: without namespaces it could read
+        # what that user can (the database URL, the library, the hub token).
+        return "bwrap"
+
     @default("workspace_class")
     def _workspace_class_default(self) -> type:
         return ServiceWorkspace
@@ -103,7 +111,12 @@ class CodeQuestService(CodeQuestApp):
 
     def _jupyter_server_config(self) -> dict[str, Any]:
         # Applied after the configuration files, so none of them can change these.
+        # An empty root for the contents manager nothing serves: not the working
+        # directory, which holds the library and the database URL in the guide's layout.
+        root = Path(jupyter_runtime_dir()) / "codequest-service-root"
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
         server: dict[str, Any] = {
+            "root_dir": str(root),
             "identity_provider_class": HubIdentityProvider,
             "authorizer_class": ServiceAuthorizer,
             "open_browser": False,
@@ -135,6 +148,20 @@ class CodeQuestService(CodeQuestApp):
             self.instructor_group,
             f" and {sorted(self.instructors)}" if self.instructors else "",
         )
+
+    def _private_paths(self) -> list[str]:
+        """Also hidden from grading kernels: the service's own folders and config."""
+        paths = super()._private_paths()
+        extra = [os.getcwd(), os.path.expanduser("~"), jupyter_runtime_dir(), jupyter_data_dir()]
+        serverapp = self.serverapp
+        if serverapp is not None:
+            extra.append(serverapp.config_dir)
+            extra += [os.path.dirname(f) for f in serverapp.loaded_config_files]
+        for path in extra:
+            resolved = str(Path(path).resolve())
+            if path and resolved != "/" and resolved not in paths:
+                paths.append(resolved)
+        return paths
 
     def initialize_handlers(self) -> None:
         # Before the API's catch-all 404, which HANDLERS ends with.

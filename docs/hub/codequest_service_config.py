@@ -18,7 +18,9 @@ c.CodeQuestApp.db_url = (home / "db_url").read_text().strip()
 c.CodeQuestApp.grader_pool_size = 2
 c.CodeQuestApp.grading_concurrency = 2
 c.CodeQuestApp.submissions_per_minute = 30
-c.CodeQuestApp.sandbox = "auto"  # bubblewrap where user namespaces are allowed
+# bubblewrap (the service's default): learner code runs as the service's user, so it
+# must not see this folder, the network (the database) or the service's processes.
+c.CodeQuestApp.sandbox = "bwrap"
 
 # Who is an instructor: the hub group (the default), and none by name here.
 c.CodeQuestService.instructor_group = "codequest-instructors"

@@ -300,6 +300,46 @@ def test_a_learners_own_config_changes_no_grade_identity_or_role(hub: HubEnv) ->
     assert status == 200 and result["id"] not in {s["id"] for s in everyone["submissions"]}
 
 
+KERNEL_PROBE = """
+import glob, os
+SERVICE_DIR = {service_dir!r}
+seen = []
+for path in [SERVICE_DIR, SERVICE_DIR + "/db_url", SERVICE_DIR + "/codequest_service_config.py",
+             SERVICE_DIR + "/challenges/hub-adder/hidden/test_add_hidden.py"]:
+    try:
+        os.listdir(path) if os.path.isdir(path) else open(path, "rb").read(1)
+        seen.append(path)
+    except OSError:
+        pass
+for path in glob.glob("/proc/*/environ"):
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        continue
+    if b"JUPYTERHUB_API_TOKEN" in data or b"postgresql" in data:
+        seen.append(path)
+if seen:
+    raise RuntimeError("the grading kernel can read " + repr(seen))
+if not os.path.exists("/etc/passwd"):
+    raise RuntimeError("the probe cannot read anything")
+"""
+
+
+def test_learner_code_in_the_services_kernels_reads_nothing_of_the_service(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    # One cell: when the probe raises, add() is never defined and every test fails.
+    probe = notebook(KERNEL_PROBE.format(service_dir=str(hub.service_dir))
+                     + "\ndef add(a, b):\n    return a + b\n")  # fmt: skip
+    status, result, _ = hub.request(
+        "POST", SERVICE_API + f"challenges/{CID}/submissions?wait=true", learner["token"],
+        {"mode": "submit", "notebook": probe},
+    )  # fmt: skip
+    assert status == 200, result
+    assert result["cell_errors"] == [], result["cell_errors"]
+    assert result["status"] == "passed", json.dumps(result, indent=1)[:3000]
+
+
 PROBE = r"""
 import glob, json, os, sys
 # What to look for comes on stdin: on the command line it would be found in /proc.
