@@ -86,7 +86,8 @@ def make_user(name: str, *, system: bool = False) -> pwd.struct_passwd:
     if system:
         run("useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", name)
     else:
-        run("useradd", "--create-home", "--shell", "/bin/bash", name)
+        # Homes only their owner reads (docs/hub/README.md: other learners' work).
+        run("useradd", "--create-home", "-K", "HOME_MODE=0700", "--shell", "/bin/bash", name)
     return pwd.getpwnam(name)
 
 

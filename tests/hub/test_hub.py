@@ -343,9 +343,9 @@ def test_learner_code_in_the_services_kernels_reads_nothing_of_the_service(
 PROBE = r"""
 import glob, json, os, sys
 # What to look for comes on stdin: on the command line it would be found in /proc.
-secret, password, service_dir, pg_port = json.load(sys.stdin)
+secret, password, service_dir, pg_port, others = json.load(sys.stdin)
 found = {"readable": [], "leaks": []}
-for path in [service_dir, f"{service_dir}/db_url", f"{service_dir}/codequest_service_config.py",
+for path in [*others, service_dir, f"{service_dir}/db_url", f"{service_dir}/codequest_service_config.py",
              f"{service_dir}/challenges/hub-adder/hidden/test_add_hidden.py",
              f"{service_dir}/challenges/hub-adder/solution/adder.py"]:
     try:
@@ -389,13 +389,16 @@ def test_a_learner_can_read_no_hidden_test_solution_or_db_credential(
     hub: HubEnv, learner: dict[str, str]
 ) -> None:
     # After gradings ran (earlier tests), as the learner in a shell of their own.
-    looked_for = [SECRET, hub.db_password, str(hub.service_dir), str(hub.postgres.port)]
+    other_home = Path(os.path.expanduser(f"~{hub.learners[1]}"))
+    others = [str(other_home), str(other_home / ".jupyter" / "jupyter_server_config.py")]
+    looked_for = [SECRET, hub.db_password, str(hub.service_dir), str(hub.postgres.port), others]
     probe = as_user(learner["name"], str(hub.python), "-c", PROBE,
                     input=json.dumps(looked_for), timeout=600)  # fmt: skip
     assert probe.returncode == 0, probe.stderr
     found = json.loads(probe.stdout)
     assert found == {"readable": [], "leaks": []}
-    # The probe can see what it looks for: the service's user can.
+    # The probe can see what it looks for: the owners can.
+    assert as_user(hub.learners[1], "cat", others[1]).returncode == 0
     control = as_user(
         hub.service_user, str(hub.python), "-c",
         "import sys; print(open(sys.argv[1]).read())",
