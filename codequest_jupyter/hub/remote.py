@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import anyio
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
@@ -58,7 +59,7 @@ class ServiceClient:
         return None
 
     async def stop(self) -> None:
-        return None
+        await anyio.to_thread.run_sync(shutil.rmtree, self.cache_root, True)
 
     # -- requests ---------------------------------------------------------------
 
@@ -129,8 +130,6 @@ class ServiceClient:
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")
 
 

@@ -194,7 +194,8 @@ class EventsHandler(RemoteHandler):
                 raise StreamClosedError()  # ends the request to the service too
             if status and status[-1] == 200:
                 self.write(chunk)
-                self.flush()
+                # A learner who left shows up here as a closed stream; noticed above.
+                self.flush().add_done_callback(_swallow)
             else:
                 error_body.append(chunk)
 
@@ -217,6 +218,11 @@ class EventsHandler(RemoteHandler):
     def on_connection_close(self) -> None:
         self._gone = True  # the learner went away; the grading carries on
         super().on_connection_close()
+
+
+def _swallow(future: Any) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class OpenAPIHandler(RemoteHandler):
