@@ -154,6 +154,42 @@ def test_submission_through_the_learners_server_is_graded_by_the_service(
     assert "return 0" in json.dumps(json.loads(copy.read_text())["cells"])
 
 
+PANEL = r"""
+import json, sys, threading
+from codequest_jupyter.widget.backends import open_backend
+from codequest_jupyter.widget.model import RunState
+url, token, notebook = json.load(sys.stdin)
+backend = open_backend(None, notebook=notebook, server=url, token=token, local=False)
+state = RunState(mode="submit")
+seen = []
+backend.run("submit", state, lambda: seen.append(state.completed), threading.Event())
+print(json.dumps({"kind": backend.kind, "challenge": backend.challenge_id,
+                  "user": backend.connection.user, "result": state.result,
+                  "failure": state.failure, "completed": seen,
+                  "history": len(backend.history(5))}))
+"""
+
+
+def test_the_widget_panel_grades_through_the_learners_server_in_remote_mode(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    """The ipywidgets panel's backend, as the learner, through the hub's proxy."""
+    home = Path(os.path.expanduser(f"~{learner['name']}"))
+    saved = home / "codequest" / CID / "adder.ipynb"
+    assert saved.is_file()
+    url = hub.url + f"user/{learner['name']}/"
+    run = as_user(learner["name"], str(hub.python), "-c", PANEL,
+                  input=json.dumps([url, learner["token"], str(saved)]))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    panel = json.loads(run.stdout.strip().splitlines()[-1])
+    assert panel["kind"] == "server" and panel["challenge"] == CID  # told by the notebook
+    assert panel["user"] == learner["name"] and panel["failure"] is None
+    result = panel["result"]
+    assert result["user"] == learner["name"] and result["mode"] == "submit"
+    assert result["total"] == 3 and result["status"] in ("passed", "failed")
+    assert max(panel["completed"]) == 3 and panel["history"] >= 1
+
+
 def test_events_are_streamed_through_the_learners_server_as_tests_finish(
     hub: HubEnv, learner: dict[str, str]
 ) -> None:
