@@ -32,7 +32,7 @@ from ..errors import InvalidRequest
 from ..handlers import HANDLERS
 from ..workspace import WorkspaceManager
 from .auth import HubIdentityProvider, ServiceAuthorizer, hub_groups
-from .service_handlers import SERVICE_HANDLERS
+from .service_handlers import SERVICE_HANDLERS, SERVICE_PAGES
 
 EXTENSION_PACKAGE = "codequest_jupyter.hub"
 
@@ -116,6 +116,7 @@ class CodeQuestService(CodeQuestApp):
         root = Path(jupyter_runtime_dir()) / "codequest-service-root"
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         server: dict[str, Any] = {
+            "default_url": "/codequest/",  # the service's page; the hub links to it
             "root_dir": str(root),
             "identity_provider_class": HubIdentityProvider,
             "authorizer_class": ServiceAuthorizer,
@@ -165,7 +166,7 @@ class CodeQuestService(CodeQuestApp):
 
     def initialize_handlers(self) -> None:
         # Before the API's catch-all 404, which HANDLERS ends with.
-        self.handlers.extend([*SERVICE_HANDLERS, *HANDLERS])
+        self.handlers.extend([*SERVICE_PAGES, *SERVICE_HANDLERS, *HANDLERS])
 
     def is_instructor(self, user: Any) -> bool:
         if self.instructor_group and self.instructor_group in hub_groups(user):

@@ -471,3 +471,34 @@ def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
         "POST", base + f"challenges/{CID}/submissions?wait=true", learner["token"], {"mode": "run"}
     )
     assert status == 200 and result["status"] in ("passed", "failed"), result
+
+
+def test_a_browser_signs_in_to_the_service_through_the_hubs_oauth(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect())
+
+    def location(path: str) -> tuple[int, str]:
+        try:
+            with opener.open(hub.url + path, timeout=60) as reply:
+                return reply.status, ""
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("Location", "")
+
+    # The hub's Services menu links to /services/codequest/: its page, behind OAuth.
+    status, where = location("services/codequest/")
+    assert status == 302 and where.split("?")[0].endswith("/services/codequest/codequest/"), where
+    status, where = location("services/codequest/codequest/")
+    assert status == 302 and "/hub/api/oauth2/authorize" in where, where
+    assert "client_id=service-codequest" in where
+    # Signed in (here with a token), the page says who and what.
+    status, page, headers = hub.request("GET", "services/codequest/codequest/", learner["token"])
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert f"Signed in as <b>{learner['name']}</b> (learner)" in page
