@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -502,3 +503,43 @@ def test_a_browser_signs_in_to_the_service_through_the_hubs_oauth(
     status, page, headers = hub.request("GET", "services/codequest/codequest/", learner["token"])
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert f"Signed in as <b>{learner['name']}</b> (learner)" in page
+
+
+def test_a_browser_session_signs_in_at_the_hub_and_reaches_the_service(hub: HubEnv) -> None:
+    """Log-in form, the hub's OAuth, the service's cookie: a browser's whole journey."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    name = hub.learners[1]
+    with browser.open(hub.url + "hub/login", timeout=60) as reply:
+        form = reply.read().decode()
+    xsrf = re.search(r'name="_xsrf"\s+value="([^"]+)"', form)
+    assert xsrf, form[:2000]
+    fields = {"username": name, "password": "codequest-test", "_xsrf": xsrf.group(1)}
+    next_url = urllib.parse.quote("/services/codequest/codequest/")
+    with browser.open(hub.url + f"hub/login?next={next_url}",
+                      data=urllib.parse.urlencode(fields).encode(), timeout=120) as reply:
+        page, landed = reply.read().decode(), reply.geturl()  # fmt: skip
+    assert landed.split("?")[0].endswith("/services/codequest/codequest/"), landed
+    assert f"Signed in as <b>{name}</b> (learner)" in page
+    # The service's own cookie now authenticates the API...
+    with browser.open(hub.url + f"services/codequest/{API}info", timeout=60) as reply:
+        info = json.loads(reply.read())
+    assert info["user"] == name and info["instructor"] is False
+    # ...and a cookie alone does not make a POST (cross-site request forgery).
+    request = urllib.request.Request(
+        hub.url + f"services/codequest/{API}challenges/{CID}/submissions",
+        data=json.dumps({"mode": "run", "notebook": wrong_and_right()[1]}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        browser.open(request, timeout=60)
+        status, body = 200, ""
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read().decode()
+    assert status == 403 and "_xsrf" in body, body
