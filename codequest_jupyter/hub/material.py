@@ -82,7 +82,8 @@ def challenge_from_material(data: Any, cache_root: Path) -> Challenge:
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    limits = {k: v for k, v in (meta.get("limits") or {}).items() if k in Limits.__dataclass_fields__}
+    known = Limits.__dataclass_fields__
+    limits = {k: v for k, v in (meta.get("limits") or {}).items() if k in known}
     return Challenge(
         id=cid,
         path=folder,

@@ -97,7 +97,9 @@ def remove_user(name: str) -> None:
     run("userdel", "--remove", name, check=False)
 
 
-def as_user(user: str, *cmd: str, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[str]:
+def as_user(
+    user: str, *cmd: str, timeout: float = 120, **kw: Any
+) -> subprocess.CompletedProcess[str]:
     """Run a command as ``user`` (``runuser``; the tests run as root)."""
     return subprocess.run(["runuser", "-u", user, "--", *cmd], capture_output=True, text=True,
                           timeout=timeout, **kw)  # fmt: skip
@@ -126,7 +128,9 @@ class HubEnv:
                 timeout: float = 120) -> tuple[int, Any, dict[str, str]]:  # fmt: skip
         """``(status, JSON or text, headers)`` of a request through the proxy; header
         names in lower case (the proxy sends them so)."""
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        data = None if method != "POST" else b""
+        if body is not None:
+            data = json.dumps(body).encode()
         req = urllib.request.Request(self.url + path.lstrip("/"), data=data, method=method)
         req.add_header("Authorization", f"token {token}")
         if body is not None:
