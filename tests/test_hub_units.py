@@ -2,7 +2,7 @@
 grading service, and how the service's errors reach a learner.
 
 The whole of hub mode (a real JupyterHub, system users, PostgreSQL) is tested in
-tests/hub/test_hub.py.
+tests/hub/ (test_remote_mode.py, test_trust.py).
 """
 
 from __future__ import annotations
