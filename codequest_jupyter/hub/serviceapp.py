@@ -136,6 +136,9 @@ class CodeQuestService(CodeQuestApp):
     def initialize_settings(self) -> None:
         self.single_user = False
         super().initialize_settings()
+        # The hub sets JUPYTERHUB_USER for a managed service too (to its system user's
+        # name): the service grades for everyone and recovers everyone's submissions.
+        self.service.recover_users = set()
         web_settings = self.settings  # copied into the web app's settings afterwards
         # Tornado's own XSRF check runs before the hub has said whether the request
         # came with a token; Jupyter Server checks again once it knows (as JupyterHub's

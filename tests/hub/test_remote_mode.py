@@ -143,6 +143,20 @@ def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
     hub: HubEnv, learner: dict[str, str]
 ) -> None:
     base = f"user/{learner['name']}/{API}"
+    # A grading in flight when the service dies (kill -9): its 4 s test is running.
+    _, right = wrong_and_right()
+    status, cut, _ = hub.request(
+        "POST", base + f"challenges/{SLOW}/submissions", learner["token"],
+        {"mode": "run", "notebook": right},
+    )  # fmt: skip
+    assert status == 202, cut
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        _, running, _ = hub.request("GET", base + f"submissions/{cut['id']}", learner["token"])
+        if running["status"] == "running":
+            break
+        time.sleep(0.2)
+    assert running["status"] == "running", running
     model = hub.hub_api("GET", "services/codequest")
     pid = model.get("pid")
     assert pid, model
@@ -164,7 +178,20 @@ def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
         time.sleep(2)
     assert info.get("service_available"), hub.log_tail()
     status, result, _ = hub.request(
-        "POST", base + f"challenges/{CID}/submissions?wait=true", learner["token"], {"mode": "run"}
-    )
+        "POST", base + f"challenges/{CID}/submissions?wait=true", learner["token"],
+        {"mode": "run"},
+    )  # fmt: skip
     assert status == 200 and result["status"] in ("passed", "failed"), result
+    # The grading cut short was graded again from its stored code: one result.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        _, regraded, _ = hub.request("GET", base + f"submissions/{cut['id']}", learner["token"])
+        if regraded["status"] in ("passed", "failed", "error"):
+            break
+        time.sleep(1)
+    assert regraded["status"] == "passed" and regraded["score"] == 2, regraded
+    _, history, _ = hub.request(
+        "GET", base + f"challenges/{SLOW}/submissions", learner["token"]
+    )
+    assert [s["id"] for s in history["submissions"]].count(cut["id"]) == 1
 
