@@ -11,7 +11,7 @@ LABEXT_SOURCES := $(shell find labextension/src labextension/style labextension/
 	labextension/package.json labextension/yarn.lock labextension/tsconfig.json
 LABEXT_BUILT := codequest_jupyter/labextension/package.json
 
-.PHONY: setup lab test test-python test-js validate system-deps bench clean screenshots
+.PHONY: setup lab test test-python test-js validate system-deps hub-deps bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,18 @@ lab: setup
 system-deps:
 	bash scripts/system-deps.sh
 
+# configurable-http-proxy for the JupyterHub tests (tests/hub), project-local.
+HUB_PROXY := tests/hub/node_modules/.bin/configurable-http-proxy
+$(HUB_PROXY): tests/hub/package.json tests/hub/package-lock.json
+	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+hub-deps: $(HUB_PROXY)
+
 validate: setup
 	$(BIN)/codequest validate challenges
 
-test-python: setup system-deps
+test-python: setup system-deps hub-deps
 	$(BIN)/python -m pytest
 
 test-js: setup
@@ -71,4 +79,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_history.py
 
 clean:
-	rm -rf $(VENV) labextension/node_modules labextension/lib codequest_jupyter/labextension
+	rm -rf $(VENV) .venv-hub labextension/node_modules labextension/lib codequest_jupyter/labextension tests/hub/node_modules

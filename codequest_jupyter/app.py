@@ -158,6 +158,27 @@ class CodeQuestApp(ExtensionApp):
         except Exception:  # no passwd entry (some containers)
             return "learner"
 
+    # -- hub mode: grading by the CodeQuest service -------------------------------------
+
+    service_url = Unicode(
+        config=True,
+        help="Remote mode: the URL of the CodeQuest grading service (e.g. "
+        "http://127.0.0.1:10101/services/codequest/). This server then keeps the "
+        "learner's workspace only and asks the service for challenges, grading and "
+        "history. Default: $CODEQUEST_SERVICE_URL, else the hub's service named "
+        "service_name when this server runs under JupyterHub, else personal mode.",
+    )
+    service_name = Unicode(
+        "codequest",
+        config=True,
+        help="The JupyterHub service looked up when service_url is not set.",
+    )
+    service_token = Unicode(
+        config=True,
+        help="Token sent to the service. Default: $JUPYTERHUB_API_TOKEN, which the hub "
+        "knows as this server's owner.",
+    )
+
     # -- swappable services ------------------------------------------------------------
 
     store_class = Type(SubmissionStore, config=True, help="The submission store.")
@@ -185,6 +206,14 @@ class CodeQuestApp(ExtensionApp):
         """Build the services once; nothing here needs the running event loop."""
         assert self.serverapp is not None
         self._route_package_logs()
+        from .hub.discovery import find_service
+
+        self.remote_url = find_service(self)
+        if self.remote_url:
+            from .hub.remote import setup_remote_mode
+
+            setup_remote_mode(self, self.remote_url)
+            return
         self.catalog = ChallengeCatalog(self.challenge_dirs)
         for problem in self.catalog.errors:
             self.log.warning("CodeQuest: skipping a broken challenge: %s", problem)
@@ -267,7 +296,16 @@ class CodeQuestApp(ExtensionApp):
         return paths
 
     def initialize_handlers(self) -> None:
+        if getattr(self, "remote_url", None):
+            from .hub.remote_handlers import REMOTE_HANDLERS
+
+            self.handlers.extend(REMOTE_HANDLERS)
+            return
         self.handlers.extend(HANDLERS)
+
+    def is_instructor(self, user: Any) -> bool:
+        """Whether the authenticated ``user`` may read everyone's submissions."""
+        return self.user_name(user) in self.instructors
 
     def user_name(self, user: Any) -> str:
         """The name submissions of the authenticated ``user`` are stored under."""

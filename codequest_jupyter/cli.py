@@ -262,6 +262,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- service ----------------------------------------------------------------------------
+def cmd_service(args: argparse.Namespace, extra: list[str]) -> int:
+    """Run the hub's grading service; options are the Jupyter server's (--config=...)."""
+    from .hub.serviceapp import CodeQuestService
+
+    CodeQuestService.launch_instance(extra)
+    return EXIT_OK
+
+
 # -- db ---------------------------------------------------------------------------------
 def cmd_db(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -361,6 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
         "settings", help="list the server extension's settings (c.CodeQuestApp.*)"
     )
     settings.set_defaults(func=cmd_settings)
+    service = sub.add_parser(
+        "service",
+        help="run the JupyterHub grading service (options: --config=FILE, --help-all)",
+        add_help=False,
+    )
+    service.set_defaults(func=cmd_service)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -385,12 +400,14 @@ def main(argv: list[str] | None = None) -> int:
     _skip_slow_optional_imports()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "lab":
+    if extra and args.command not in ("lab", "service"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     configure_logging(getattr(args, "verbose", False))
     try:
         if args.command == "lab":
             return cmd_lab(args, extra)
+        if args.command == "service":
+            return cmd_service(args, extra)
         return args.func(args)
     except UsageError as exc:
         return _fail(str(exc))

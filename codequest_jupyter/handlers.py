@@ -67,7 +67,7 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def is_instructor(self) -> bool:
-        return self.user_name in self.app.instructors
+        return self.app.is_instructor(self.current_user)
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()

@@ -67,7 +67,36 @@ SCHEMAS: dict[str, Any] = {
     "Error": _obj(["message"], {"message": STR}),
     "Info": _obj(
         ["version", "api_version", "user", "instructor"],
-        {"version": STR, "api_version": INT, "user": STR, "instructor": BOOL},
+        {
+            "version": STR,
+            "api_version": INT,
+            "user": STR,
+            "instructor": BOOL,
+            "mode": {
+                "type": "string",
+                "enum": ["remote"],
+                "description": "Present on a learner's server that a hub's grading service "
+                "grades for (remote mode); absent in personal mode and on the service",
+            },
+            "service_available": {
+                **BOOL,
+                "description": "Remote mode: whether the grading service answered",
+            },
+            "service_message": {**STR, "description": "Remote mode: why it did not"},
+        },
+    ),
+    "Material": _obj(
+        ["challenge", "files"],
+        {
+            "challenge": {"type": "object", "description": "Metadata: id, version, notebook, "
+                          "module, files, locked, limits, description, public_tests"},
+            "files": {
+                "type": "object",
+                "additionalProperties": STR,
+                "description": "Relative path to base64 content: the starter notebook, the "
+                "starter files and the public tests; never hidden tests or solutions",
+            },
+        },
     ),
     "Progress": _obj(
         [
@@ -419,6 +448,15 @@ PATHS: dict[str, Any] = {
             "summary": "Description, public tests, unlocked hints, limits, workspace state",
             "parameters": [CID],
             "responses": {"200": _json("ChallengeDetail", "The challenge"), **_errors(404)},
+        }
+    },
+    "/challenges/{challenge_id}/material": {
+        "get": {
+            "operationId": "getChallengeMaterial",
+            "summary": "Hub grading service only: the public material a learner's server "
+            "copies into the workspace",
+            "parameters": [CID],
+            "responses": {"200": _json("Material", "The public material"), **_errors(404)},
         }
     },
     "/challenges/{challenge_id}/workspace": {
