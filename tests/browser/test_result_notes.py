@@ -4,9 +4,7 @@ at the cap, against the real grading engine.
 Both rely on the result fields the engine reports from this round on:
 ``cell_errors[].kind`` with ``status: passed`` when every test passed (a looping
 "Try it" cell is a warning, not a failure), and ``output_truncated`` on tests and
-on the result. Until the engine reports them these tests fail, which ``xfail
-(strict=True)`` records; once it does they pass and the strict mark turns that into
-a failure: remove the mark then.
+on the result.
 """
 
 from __future__ import annotations
@@ -19,14 +17,7 @@ import pytest
 from .conftest import Lab
 from .test_lab_ui import PANEL, VISIBLE_NOTEBOOK, latest_submission, open_challenge, press, wait_summary
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xfail(
-        strict=True,
-        reason="needs the engine's cell_errors[].kind, status 'passed' with a timed-out "
-        "cell, and output_truncated",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 CHALLENGES = Path(__file__).resolve().parents[2] / "challenges"
 
