@@ -710,3 +710,18 @@ async def test_the_budget_is_the_challenges_within_the_servers_ceiling(runs_dir,
     assert all("4 s budget" in t.message or "time budget of 4 s" in t.message
                for t in result.tests[1:]), [t.message for t in result.tests]
     assert result.duration_ms < 4_000 + 6_000  # + a cold kernel start on a busy machine
+
+
+async def test_a_kernel_that_signs_with_another_key_is_stopped_not_raised(grader, tmp_path):
+    # Learner code can change the key the kernel signs its messages with: the engine's
+    # client then refuses them (Invalid Signature); grading must go on, not raise.
+    ch = load_challenge(make_challenge(tmp_path))
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n",
+        "import IPython\nIPython.get_ipython().kernel.session.key = b'forged'\nprint('hello')\n",
+    )
+    result = await grader.grade(ch, nb, mode="submit")
+    print(f"\nforged signatures: {result.duration_ms} ms")
+    assert result.status == "error" and result.error.kind == "kernel_died"
+    assert "could not be read" in result.error.message
+    assert [t.status for t in result.tests] == ["not_run"] * 3

@@ -536,6 +536,18 @@ class _Run:
             if await self._run_cells(client, kernel, cells, internal) and await kernel.is_alive():
                 client.nb.cells[internal["tests"]].source = self._tests_code(kernel, sources)
                 await self._run_tests(client, kernel, internal["tests"])
+        except Exception as exc:  # noqa: BLE001 - never raise for what a kernel sent
+            # jupyter_client refuses a message it cannot read (e.g. "Invalid Signature"
+            # from a kernel starved of memory): stop that kernel, go on as after a death.
+            log.warning("grading kernel sent an unreadable message: %r", exc)
+            self.killed_by_us = True
+            await kernel.kill()
+            message = f"The kernel sent a message that could not be read ({exc}) and was stopped."
+            current = self.current
+            if current is not None and current not in self.tests:
+                self._stop_test(current, "error", message)
+            elif not self.tests:
+                self._set_error(GradeError("kernel_died", message))
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -838,7 +838,11 @@ CASES: list[Case] = [
     Case(
         "huge_notebook", "400 cells and a 1 MB string literal",
         cells=(ADD, "BIG = '" + "z" * 1_000_000 + "'\n", *(f"x{i} = {i}\n" for i in range(400))),
-        status="passed", tests=ALL_PASS, within_s=40,
+        # About 4 s at a load of 10 on two cores; on a saturated machine the 400 cells
+        # may leave the run's 10 s budget too little for every test: those are not run.
+        status=("passed", "failed"), error_kind=None, within_s=40,
+        tests=dict.fromkeys(TEST_NAMES, ("passed", "not_run")),
+        check=lambda r, e, rep: _not_run_for_the_budget(r),
     ),
 ]
 
