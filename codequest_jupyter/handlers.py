@@ -181,9 +181,9 @@ class ResetHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
     async def post(self, challenge_id: str) -> None:
-        self.json_body()  # no fields yet, but malformed JSON is still an error
+        self.checked_body("resetWorkspace")  # no fields yet, but malformed JSON is an error
         challenge = self.views.get(challenge_id)
-        self.reply(await self.settings["codequest_workspace"].reset(challenge))
+        self.reply(await self.workspace.reset(challenge))
 
 
 class ChallengeSubmissionsHandler(CodeQuestHandler):

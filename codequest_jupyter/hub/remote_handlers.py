@@ -17,10 +17,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .._version import __version__
-from ..errors import InvalidRequest
 from ..handlers import API, CodeQuestHandler, NoEndpointHandler
 from ..openapi import API_VERSION, build_openapi
-from ..workspace import check_relpath
+from ..paths import check_relpath
 from .remote import UNAVAILABLE, ServiceClient, ServiceError, _quote, service_error
 
 
@@ -83,9 +82,20 @@ class WorkspaceHandler(RemoteHandler):
     @web.authenticated
     @authorized
     async def post(self, challenge_id: str) -> None:
-        self.json_body()  # no fields yet, but malformed JSON is still an error
+        self.checked_body("openWorkspace")  # no fields yet, but malformed JSON is an error
         challenge = await self.client.challenge(challenge_id)
         self.reply(await self.settings["codequest_workspace"].open(challenge))
+
+
+class ResetHandler(RemoteHandler):
+    """The starter comes from the service's public material, as when it was opened."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, challenge_id: str) -> None:
+        self.checked_body("resetWorkspace")  # no fields yet, but malformed JSON is an error
+        challenge = await self.client.challenge(challenge_id)
+        self.reply(await self.settings["codequest_workspace"].reset(challenge))
 
 
 class ChallengeSubmissionsHandler(RemoteHandler):
@@ -98,11 +108,9 @@ class ChallengeSubmissionsHandler(RemoteHandler):
     @web.authenticated
     @authorized
     async def post(self, challenge_id: str) -> None:
-        wait = self.flag("wait")
-        body = self.json_body()
-        body = {} if body is None else body
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object")
+        wait = self.checked_query("submit").get("wait", False)
+        body = self.checked_body("submit")
+        body = {} if body is None else dict(body)
         if body.get("notebook") is None:
             # Graded from the workspace: the learner's files travel in the request.
             path = body.pop("path", None)
@@ -155,10 +163,7 @@ class RestoreHandler(RemoteHandler):
     @web.authenticated
     @authorized
     async def post(self, submission_id: str) -> None:
-        body = self.json_body()
-        body = {} if body is None else body
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object")
+        body = self.checked_body("restoreSubmission") or {}
         path = body.get("path")
         path = check_relpath(path, "path") if path is not None else None
         sid = _quote(submission_id)
@@ -240,6 +245,7 @@ REMOTE_HANDLERS = [
     (rf"{API}/challenges", ChallengesHandler),
     (rf"{API}/challenges/{_CID}", ChallengeHandler),
     (rf"{API}/challenges/{_CID}/workspace", WorkspaceHandler),
+    (rf"{API}/challenges/{_CID}/reset", ResetHandler),
     (rf"{API}/challenges/{_CID}/submissions", ChallengeSubmissionsHandler),
     (rf"{API}/submissions", AllSubmissionsHandler),
     (rf"{API}/submissions/{_SID}", SubmissionHandler),

@@ -74,6 +74,15 @@ def test_submission_through_the_learners_server_is_graded_by_the_service(
     assert status == 200 and history["total"] == 2
     assert [s["status"] for s in history["submissions"]] == ["passed", "failed"]
 
+    # Reset to starter: the service's public material goes back over the right answer,
+    # which is kept as a checkpoint.
+    assert "a + b" in json.dumps(json.loads(copy.read_text())["cells"])
+    status, reset, _ = hub.request("POST", base + f"challenges/{CID}/reset", learner["token"])
+    assert status == 200, (reset, hub.log_tail())
+    assert reset["path"] == opened["path"] and reset["checkpoint"]
+    cells = json.dumps(json.loads(copy.read_text())["cells"])
+    assert "a + b" not in cells and "return 0" in cells
+
     # Restore the failed attempt: the service's snapshot goes back into the workspace.
     failed_id = history["submissions"][1]["id"]
     status, restored, _ = hub.request(
