@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from codequest_jupyter.grading import bwrap, sandbox
-from codequest_jupyter.grading.kernels import start_kernel
+from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.sandbox import SandboxPolicy
 
 

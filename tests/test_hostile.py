@@ -36,7 +36,7 @@ from codequest_jupyter.grading import (
     SubmissionInvalid,
     sandbox,
 )
-from codequest_jupyter.grading import kernels as kernels_module
+from codequest_jupyter.grading import kernel as kernel_module
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -226,14 +226,14 @@ def capabilities(env: HostileEnv) -> set[str]:
 def recorded_specs(monkeypatch):
     """Every LaunchSpec a test's kernels were started with (to look for leftovers)."""
     specs: list[sandbox.LaunchSpec] = []
-    original = kernels_module.launch_spec
+    original = kernel_module.launch_spec
 
     def recording(*args, **kwargs):
         spec = original(*args, **kwargs)
         specs.append(spec)
         return spec
 
-    monkeypatch.setattr(kernels_module, "launch_spec", recording)
+    monkeypatch.setattr(kernel_module, "launch_spec", recording)
     return specs
 
 

@@ -99,10 +99,14 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("grade_first", "signum"),
-    [(True, signal.SIGTERM), (False, signal.SIGTERM), (True, signal.SIGINT)],
-    ids=["SIGTERM-after-grading", "SIGTERM-while-starting", "SIGINT-after-grading"],
+    [(True, signal.SIGTERM), (False, signal.SIGTERM), (True, signal.SIGINT),
+     (True, signal.SIGKILL)],
+    ids=["SIGTERM-after-grading", "SIGTERM-while-starting", "SIGINT-after-grading",
+         "SIGKILL-after-grading"],
 )
 def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, grade_first, signum):
+    """SIGKILL too: the kernels die with the server, and the fork server removes the
+    run directories of the kernels it forked (all of them here) and its own."""
     tmpdir = home / "tmp"
     server = Server(home, free_port())
     saved = os.environ.get("TMPDIR")

@@ -19,7 +19,8 @@ import pytest
 from procs import alive
 from codequest_jupyter.grading import bwrap, sandbox
 from codequest_jupyter.grading.forkserver import ForkServer, forkable, launcher_args
-from codequest_jupyter.grading.kernels import KernelPool, start_kernel
+from codequest_jupyter.grading.kernel import start_kernel
+from codequest_jupyter.grading.pool import KernelPool
 from codequest_jupyter.grading.sandbox import SandboxPolicy
 
 HAVE_BWRAP = sys.platform.startswith("linux") and bwrap.find_bwrap() is not None
@@ -161,7 +162,7 @@ async def test_a_sandbox_that_cannot_be_entered_means_exec_not_failures(tmp_path
     fake.chmod(0o755)
     policy = SandboxPolicy(mode="bwrap", bwrap_path=str(fake))
     pool = KernelPool(policy, size=1)
-    caplog.set_level(logging.WARNING, logger="codequest_jupyter.grading.kernels")
+    caplog.set_level(logging.WARNING, logger="codequest_jupyter.grading.pool")
     pool.start()
     try:
         assert await pool.wait_fork_server(60) is False
@@ -215,7 +216,7 @@ UNPRIVILEGED_SERVER = '''
 import asyncio, json, sys
 from pathlib import Path
 from codequest_jupyter.grading.forkserver import ForkServer
-from codequest_jupyter.grading.kernels import start_kernel
+from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.sandbox import SandboxPolicy, kernel_env, resolve
 
 CODE = """

@@ -18,7 +18,8 @@ from challenge_factory import make_challenge, notebook
 from procs import alive
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings
-from codequest_jupyter.grading.kernels import KernelPool, new_run_dir, sweep_run_dirs
+from codequest_jupyter.grading.pool import KernelPool
+from codequest_jupyter.grading.rundirs import new_run_dir, sweep_run_dirs
 from codequest_jupyter.grading.sandbox import SandboxPolicy
 
 POLICY = SandboxPolicy(mode="rlimits")

@@ -18,7 +18,7 @@ import pytest
 
 from codequest_jupyter.grading import bwrap, sandbox
 from codequest_jupyter.grading.forkserver import ForkServer
-from codequest_jupyter.grading.kernels import start_kernel
+from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.sandbox import (
     LaunchSpec,
     SandboxPolicy,
@@ -431,7 +431,7 @@ SERVER = textwrap.dedent('''
     import asyncio, sys, time
     from pathlib import Path
     from codequest_jupyter.grading.forkserver import ForkServer
-    from codequest_jupyter.grading.kernels import start_kernel
+    from codequest_jupyter.grading.kernel import start_kernel
     from codequest_jupyter.grading.sandbox import SandboxPolicy, kernel_env
     async def main():
         policy = SandboxPolicy(mode=sys.argv[1])

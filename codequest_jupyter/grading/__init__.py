@@ -1,7 +1,8 @@
 """The grading engine: fresh sandboxed kernels, nbclient, pytest inside the kernel."""
 
 from .engine import Grader, GradingSettings, check_files, populate_workdir
-from .kernels import KernelPool, KernelStartError
+from .kernel import KernelStartError
+from .pool import KernelPool
 from .notebook import SubmissionInvalid, code_cells, notebook_from_code, parse_notebook
 
 __all__ = [

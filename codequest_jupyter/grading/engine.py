@@ -40,7 +40,9 @@ from ..results import (
     utc_now_iso,
 )
 from . import harness as _harness
-from .kernels import GradingKernel, KernelPool, KernelStartError, sweep_run_dirs
+from .kernel import GradingKernel, KernelStartError
+from .pool import KernelPool
+from .rundirs import sweep_run_dirs
 from .notebook import SubmissionInvalid, cell_source, code_cells, parse_notebook
 from .sandbox import SandboxPolicy, run_limits_code
 
