@@ -320,18 +320,35 @@ _CID = r"(?P<challenge_id>[^/]+)"
 _SID = r"(?P<submission_id>[^/]+)"
 API = "/codequest/api"
 
-HANDLERS = [
-    (rf"{API}/info", InfoHandler),
-    (rf"{API}/challenges", ChallengesHandler),
-    (rf"{API}/challenges/{_CID}", ChallengeHandler),
-    (rf"{API}/challenges/{_CID}/workspace", WorkspaceHandler),
-    (rf"{API}/challenges/{_CID}/reset", ResetHandler),
-    (rf"{API}/challenges/{_CID}/submissions", ChallengeSubmissionsHandler),
-    (rf"{API}/submissions", AllSubmissionsHandler),
-    (rf"{API}/submissions/{_SID}", SubmissionHandler),
-    (rf"{API}/submissions/{_SID}/events", EventsHandler),
-    (rf"{API}/submissions/{_SID}/code", SubmissionCodeHandler),
-    (rf"{API}/submissions/{_SID}/restore", RestoreHandler),
-    (rf"{API}/openapi.json", OpenAPIHandler),
-    (rf"{API}(?:/.*)?", NoEndpointHandler),
-]
+
+def route_table(
+    info: type, challenges: type, challenge: type, workspace: type, reset: type,
+    challenge_submissions: type, submissions: type, submission: type, events: type,
+    code: type, restore: type, openapi: type,
+) -> list[tuple[str, type]]:
+    """The API's URL patterns, each with the handler that serves it: one table for a
+    server that grades (here) and one in remote mode (``hub.remote_handlers``)."""
+    return [
+        (rf"{API}/info", info),
+        (rf"{API}/challenges", challenges),
+        (rf"{API}/challenges/{_CID}", challenge),
+        (rf"{API}/challenges/{_CID}/workspace", workspace),
+        (rf"{API}/challenges/{_CID}/reset", reset),
+        (rf"{API}/challenges/{_CID}/submissions", challenge_submissions),
+        (rf"{API}/submissions", submissions),
+        (rf"{API}/submissions/{_SID}", submission),
+        (rf"{API}/submissions/{_SID}/events", events),
+        (rf"{API}/submissions/{_SID}/code", code),
+        (rf"{API}/submissions/{_SID}/restore", restore),
+        (rf"{API}/openapi.json", openapi),
+        (rf"{API}(?:/.*)?", NoEndpointHandler),
+    ]
+
+
+HANDLERS = route_table(
+    info=InfoHandler, challenges=ChallengesHandler, challenge=ChallengeHandler,
+    workspace=WorkspaceHandler, reset=ResetHandler,
+    challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
+    submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
+    restore=RestoreHandler, openapi=OpenAPIHandler,
+)

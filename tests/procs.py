@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 # How a grading kernel's command line names its launcher (by file path or module).
@@ -56,3 +57,15 @@ def descendants(pid: int) -> set[int]:
                 out.add(child)
                 todo.append(child)
     return out
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = 30) -> None:
+    """Ask ``process`` to stop (SIGTERM), kill it when it has not after ``grace_s``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

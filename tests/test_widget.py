@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from procs import stop_process
 from challenge_factory import make_challenge, notebook
 
 from codequest_jupyter.challenges import load_challenge
@@ -546,12 +548,7 @@ class JupyterServer:
         return CodeQuestClient(self.url, self.token)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_process(self.proc, 30)
 
 
 @pytest.fixture(scope="module")

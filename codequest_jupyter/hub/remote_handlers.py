@@ -17,7 +17,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .._version import __version__
-from ..handlers import API, CodeQuestHandler, NoEndpointHandler
+from ..handlers import CodeQuestHandler, route_table
 from ..openapi import API_VERSION, build_openapi
 from ..paths import check_relpath
 from .remote import UNAVAILABLE, ServiceClient, ServiceError, _quote, service_error
@@ -237,21 +237,10 @@ class OpenAPIHandler(RemoteHandler):
         self.reply(build_openapi(self.base_url))
 
 
-_CID = r"(?P<challenge_id>[^/]+)"
-_SID = r"(?P<submission_id>[^/]+)"
-
-REMOTE_HANDLERS = [
-    (rf"{API}/info", InfoHandler),
-    (rf"{API}/challenges", ChallengesHandler),
-    (rf"{API}/challenges/{_CID}", ChallengeHandler),
-    (rf"{API}/challenges/{_CID}/workspace", WorkspaceHandler),
-    (rf"{API}/challenges/{_CID}/reset", ResetHandler),
-    (rf"{API}/challenges/{_CID}/submissions", ChallengeSubmissionsHandler),
-    (rf"{API}/submissions", AllSubmissionsHandler),
-    (rf"{API}/submissions/{_SID}", SubmissionHandler),
-    (rf"{API}/submissions/{_SID}/events", EventsHandler),
-    (rf"{API}/submissions/{_SID}/code", SubmissionCodeHandler),
-    (rf"{API}/submissions/{_SID}/restore", RestoreHandler),
-    (rf"{API}/openapi.json", OpenAPIHandler),
-    (rf"{API}(?:/.*)?", NoEndpointHandler),
-]
+REMOTE_HANDLERS = route_table(
+    info=InfoHandler, challenges=ChallengesHandler, challenge=ChallengeHandler,
+    workspace=WorkspaceHandler, reset=ResetHandler,
+    challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
+    submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
+    restore=RestoreHandler, openapi=OpenAPIHandler,
+)

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from procs import stop_process
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -151,13 +153,7 @@ def start_lab(base: Path, *, codequest: bool = True) -> Lab:
 
 
 def stop_lab(lab: Lab) -> None:
-    if lab.process.poll() is None:
-        lab.process.terminate()
-        try:
-            lab.process.wait(15)
-        except subprocess.TimeoutExpired:
-            lab.process.kill()
-            lab.process.wait(5)
+    stop_process(lab.process, 15)
 
 
 # Module scope: Playwright's sync API drives its own event loop on this thread

@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
 from pg_fixture import PostgresServer, start_postgres_server  # noqa: E402
+from procs import stop_process  # noqa: E402
 
 DOCS = REPO / "docs" / "hub"
 PROXY = REPO / "tests" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -174,13 +175,8 @@ class HubEnv:
     # -- teardown ---------------------------------------------------------------
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        if self.process is not None:
+            stop_process(self.process, 30)
         for name in self.users:
             remove_user(name)
         self.postgres.stop()
