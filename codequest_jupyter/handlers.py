@@ -283,6 +283,54 @@ class EventsHandler(CodeQuestHandler):
         await self.flush()
 
 
+class InstructorHandler(CodeQuestHandler):
+    """Base of the instructors' endpoints: 403 for everyone else."""
+
+    def require_instructor(self) -> None:
+        if not self.is_instructor:
+            raise Forbidden("Only instructors can do this")
+
+
+class GradebookHandler(InstructorHandler):
+    """The gradebook CSV, byte for byte what ``codequest export`` prints."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.require_instructor()
+        wanted = self.checked_query("getGradebook").get("challenge") or ""
+        challenges = [c.strip() for c in wanted.split(",") if c.strip()]
+        text = await self.service.gradebook(challenges or None)
+        self.set_header("Content-Disposition", 'attachment; filename="gradebook.csv"')
+        self.finish(text.encode("utf-8"), set_content_type="text/csv; charset=utf-8")
+
+
+class RegradesHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.require_instructor()
+        job = await self.service.start_regrade(self.checked_body("startRegrade"))
+        self.set_header("Location", f"{self.request.path}/{job['id']}")
+        self.reply(job, status=202)
+
+
+class RegradeHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        self.require_instructor()
+        self.reply(self.service.regrade(job_id))
+
+
+class ResultHistoryHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        self.require_instructor()
+        self.reply(await self.service.result_history(submission_id))
+
+
 class OpenAPIHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
@@ -309,6 +357,7 @@ class NoEndpointHandler(CodeQuestHandler):
 
 _CID = r"(?P<challenge_id>[^/]+)"
 _SID = r"(?P<submission_id>[^/]+)"
+_JID = r"(?P<job_id>[^/]+)"
 API = "/codequest/api"
 
 HANDLERS = [
@@ -322,6 +371,10 @@ HANDLERS = [
     (rf"{API}/submissions/{_SID}/events", EventsHandler),
     (rf"{API}/submissions/{_SID}/code", SubmissionCodeHandler),
     (rf"{API}/submissions/{_SID}/restore", RestoreHandler),
+    (rf"{API}/submissions/{_SID}/results", ResultHistoryHandler),
+    (rf"{API}/gradebook.csv", GradebookHandler),
+    (rf"{API}/regrades", RegradesHandler),
+    (rf"{API}/regrades/{_JID}", RegradeHandler),
     (rf"{API}/openapi.json", OpenAPIHandler),
     (rf"{API}(?:/.*)?", NoEndpointHandler),
 ]

@@ -24,10 +24,13 @@ from traitlets import Set as SetTrait
 from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge, ChallengeCatalog
+from .deadlines import apply_late
+from .gradebook import gradebook_csv, rows_from_submits
 from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
 from .grading import SubmissionInvalid, parse_notebook
 from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
+from .regrade import RegradeJobs
 from .results import (
     FINAL_STATUSES,
     GradeError,
@@ -36,6 +39,7 @@ from .results import (
     utc_now_iso,
 )
 from .store import AsyncSubmissionStore
+from .store.values import parse_time
 from .validation import operation
 from .workspace import WorkspaceManager
 
@@ -216,6 +220,7 @@ class SubmissionService(LoggingConfigurable):
         self._slots: asyncio.Semaphore | None = None
         self._start_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.regrades = RegradeJobs()
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -271,6 +276,7 @@ class SubmissionService(LoggingConfigurable):
         next start; a grading cut short stays ``running`` and is graded again.
         """
         self._stopping = True
+        await self.regrades.stop()
         for task in list(self._waiting):
             task.cancel()
         if self._running:
@@ -299,6 +305,10 @@ class SubmissionService(LoggingConfigurable):
         await self.start()
         challenge = self.catalog.get(challenge_id)
         request = SubmissionRequest.from_json(body, challenge)
+        schedule = challenge.schedule
+        submitted_at = utc_now_iso()
+        at = parse_time(submitted_at, "submitted_at")
+        schedule.admit(at, request.mode)
         self.limiter.hit(user)
         notebook, files = request.notebook, request.files
         if notebook is None:
@@ -311,14 +321,19 @@ class SubmissionService(LoggingConfigurable):
             challenge_version=challenge.version,
             user=user,
             mode=request.mode,  # type: ignore[arg-type]
-            submitted_at=utc_now_iso(),
+            submitted_at=submitted_at,
         ).to_json()
+        if request.mode == "submit":
+            # Lateness is decided when the work is handed in, not when it is graded.
+            result = apply_late(result, schedule.is_late(at), schedule.penalty_at(at))
         # The channel exists before the row, so a follower never sees a stored
         # submission that nobody will publish events for.
         channel = self._channels[sid] = EventChannel()
         try:
             await self.store.create_submission(
-                result, code={"notebook": notebook, "files": files or {}}
+                result,
+                code={"notebook": notebook, "files": files or {}},
+                max_submits=schedule.max_submissions,
             )
         except BaseException:
             self._channels.pop(sid, None)
@@ -356,6 +371,8 @@ class SubmissionService(LoggingConfigurable):
                     self.log.error("CodeQuest: submission %s vanished from the store", sid)
                     return
                 final = await self._grade_stored(sid, stored, channel)
+                if "late" in stored:
+                    final = apply_late(final, stored["late"], stored.get("penalty") or 0.0)
                 try:
                     await self._record(self.store.finish, sid, final)
                 except Exception:
@@ -528,6 +545,41 @@ class SubmissionService(LoggingConfigurable):
                 f"The challenge '{result['challenge']}' is no longer available"
             ) from None
         return await self._workspace().restore(challenge, code["notebook"], code["files"], path)
+
+    # -- instructors ------------------------------------------------------------
+
+    async def gradebook(self, challenges: list[str] | None = None) -> str:
+        """The gradebook CSV (the same text as ``codequest export``)."""
+        rows = rows_from_submits(await self.store.finished_submits(challenges or None))
+        return gradebook_csv(rows)
+
+    async def start_regrade(self, body: Any) -> dict[str, Any]:
+        """Start regrading a challenge's submissions in the background; the job's JSON."""
+        await self.start()
+        body = operation("startRegrade").check_body(body)
+        challenge = self.catalog.get(body["challenge"])
+        job = self.regrades.start(
+            self.store,
+            self.grader,
+            challenge,
+            user=body.get("learner") or None,
+            latest=bool(body.get("latest", False)),
+            slots=self._slots,
+            concurrency=self.concurrency,
+            log=self.log,
+        )
+        return job.to_json(with_items=False)
+
+    def regrade(self, job_id: str) -> dict[str, Any]:
+        """A regrade's progress (``done`` of ``total``) and, once finished, old vs new."""
+        return self.regrades.get(job_id).to_json()
+
+    async def result_history(self, sid: str) -> dict[str, Any]:
+        """A submission's current result's figures and the results regrades replaced."""
+        current = await self.store.get_result(sid)
+        if current is None:
+            raise NotFound(f"No submission '{sid}'")
+        return {"current": current, "previous": await self.store.result_history(sid)}
 
     def _workspace(self) -> WorkspaceManager:
         if self.workspace is None:

@@ -69,7 +69,7 @@ async def test_openapi_document_is_served_valid_and_complete(api):
     documented = {
         p.replace("{challenge_id}", "(?P<challenge_id>[^/]+)").replace(
             "{submission_id}", "(?P<submission_id>[^/]+)"
-        )
+        ).replace("{job_id}", "(?P<job_id>[^/]+)")
         for p in doc["paths"]
     }
     routes = {pattern.removeprefix("/codequest/api") for pattern, _ in HANDLERS[:-1]}
