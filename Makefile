@@ -56,6 +56,7 @@ test: validate test-python test-js
 	$(BIN)/python benchmarks/bench_cli.py --quick
 	$(BIN)/python benchmarks/bench_server.py --quick
 	$(BIN)/python benchmarks/load_test.py --quick
+	$(BIN)/python benchmarks/bench_regrade.py --quick
 
 bench: setup
 	$(BIN)/python benchmarks/bench_grading.py
@@ -63,6 +64,7 @@ bench: setup
 	$(BIN)/python benchmarks/load_test.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_history.py
+	$(BIN)/python benchmarks/bench_regrade.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib codequest_jupyter/labextension
