@@ -305,6 +305,24 @@ class GradebookHandler(InstructorHandler):
         self.finish(text.encode("utf-8"), set_content_type="text/csv; charset=utf-8")
 
 
+class ClassMatrixHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.require_instructor()
+        wanted = self.checked_query("getClassMatrix").get("challenge") or ""
+        challenges = [c.strip() for c in wanted.split(",") if c.strip()]
+        self.reply(await self.service.class_matrix(challenges or None))
+
+
+class ChallengeStatsHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str) -> None:
+        self.require_instructor()
+        self.reply(await self.service.challenge_stats(challenge_id))
+
+
 class RegradesHandler(InstructorHandler):
     @web.authenticated
     @authorized
@@ -372,6 +390,8 @@ HANDLERS = [
     (rf"{API}/submissions/{_SID}/code", SubmissionCodeHandler),
     (rf"{API}/submissions/{_SID}/restore", RestoreHandler),
     (rf"{API}/submissions/{_SID}/results", ResultHistoryHandler),
+    (rf"{API}/challenges/{_CID}/stats", ChallengeStatsHandler),
+    (rf"{API}/class", ClassMatrixHandler),
     (rf"{API}/gradebook.csv", GradebookHandler),
     (rf"{API}/regrades", RegradesHandler),
     (rf"{API}/regrades/{_JID}", RegradeHandler),

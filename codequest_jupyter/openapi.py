@@ -298,6 +298,73 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "StatusEvent": _obj(["status"], {"status": STATUS}),
+    "ClassMatrix": _obj(
+        ["learners", "challenges", "cells"],
+        {
+            "learners": {"type": "array", "items": STR},
+            "challenges": {"type": "array", "items": STR},
+            "cells": {
+                "type": "array",
+                "description": "One per learner and challenge with a finished Submit",
+                "items": _obj(
+                    ["learner", "challenge", "best_points", "last_points", "max_points",
+                     "attempts", "first_passed_at", "late", "passed", "last_submitted_at"],
+                    {
+                        "learner": STR,
+                        "challenge": STR,
+                        "best_points": OPT_NUM,
+                        "last_points": NUM,
+                        "max_points": NUM,
+                        "attempts": INT,
+                        "first_passed_at": OPT_STR,
+                        "late": BOOL,
+                        "passed": BOOL,
+                        "last_submitted_at": OPT_STR,
+                    },
+                ),  # fmt: skip
+            },
+        },
+    ),
+    "ChallengeStats": _obj(
+        ["challenge", "submissions", "learners", "statuses", "max_points",
+         "score_distribution", "tests", "submissions_per_day"],
+        {
+            "challenge": STR,
+            "submissions": INT,
+            "learners": INT,
+            "statuses": {"type": "object", "additionalProperties": INT},
+            "max_points": NUM,
+            "score_distribution": {
+                "type": "array",
+                "description": "Learners by best points, in equal bins from 0 to max_points",
+                "items": _obj(["from", "to", "learners"],
+                              {"from": NUM, "to": NUM, "learners": INT}),
+            },
+            "tests": {
+                "type": "array",
+                "items": _obj(
+                    ["id", "name", "hidden", "runs", "failures", "failure_rate",
+                     "common_failures"],
+                    {
+                        "id": STR,
+                        "name": STR,
+                        "hidden": BOOL,
+                        "runs": INT,
+                        "failures": INT,
+                        "failure_rate": NUM,
+                        "common_failures": {
+                            "type": "array",
+                            "items": _obj(["message", "count"], {"message": STR, "count": INT}),
+                        },
+                    },
+                ),
+            },
+            "submissions_per_day": {
+                "type": "array",
+                "items": _obj(["day", "count"], {"day": STR, "count": INT}),
+            },
+        },
+    ),  # fmt: skip
     "RegradeRequest": _obj(
         ["challenge"],
         {
@@ -618,6 +685,31 @@ PATHS: dict[str, Any] = {
             "parameters": [SID],
             "responses": {"200": _json("ResultHistory", "Current and old results"),
                           **_errors(404)},  # fmt: skip
+        }
+    },
+    "/challenges/{challenge_id}/stats": {
+        "get": {
+            "operationId": "getChallengeStats",
+            "summary": "Score distribution, per-test failure rates and common failure "
+            "messages, submissions per day (instructors only)",
+            "parameters": [CID],
+            "responses": {"200": _json("ChallengeStats", "The statistics"), **_errors(404)},
+        }
+    },
+    "/class": {
+        "get": {
+            "operationId": "getClassMatrix",
+            "summary": "Learners x challenges: best points, attempts, last activity, late "
+            "(instructors only)",
+            "parameters": [
+                _param(
+                    "challenge",
+                    "query",
+                    {**STR, "maxLength": 4096},
+                    "Only these challenges (ids separated by commas)",
+                )
+            ],
+            "responses": {"200": _json("ClassMatrix", "The matrix"), **_errors(400)},
         }
     },
     "/gradebook.csv": {

@@ -19,14 +19,16 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import anyio
 from traitlets import Float, Instance, Integer, Unicode
 from traitlets import Set as SetTrait
 from traitlets.config import LoggingConfigurable
 
+from .analytics import challenge_stats, class_matrix
 from .challenges import Challenge, ChallengeCatalog
 from .deadlines import apply_late
-from .gradebook import gradebook_csv, rows_from_submits
 from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
+from .gradebook import gradebook_csv, rows_from_submits
 from .grading import SubmissionInvalid, parse_notebook
 from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
@@ -205,6 +207,9 @@ class SubmissionService(LoggingConfigurable):
     )
     drain_timeout_s = Float(
         5.0, help="On stop, how long running gradings may finish before they are cancelled."
+    )
+    stats_results = Integer(
+        5000, help="Newest Submit results a challenge's statistics are computed from."
     )
     recover_users = SetTrait(
         Unicode(),
@@ -553,10 +558,23 @@ class SubmissionService(LoggingConfigurable):
         rows = rows_from_submits(await self.store.finished_submits(challenges or None))
         return gradebook_csv(rows)
 
+    async def class_matrix(self, challenges: list[str] | None = None) -> dict[str, Any]:
+        """Learner x challenge: best points, attempts, last activity, passed, late."""
+        return class_matrix(await self.store.finished_submits(challenges or None))
+
+    async def challenge_stats(self, challenge_id: str) -> dict[str, Any]:
+        """Score distribution, per-test failure rates and messages, submissions per day."""
+        self.catalog.get(challenge_id)
+        results = await self.store.challenge_results(challenge_id, self.stats_results)
+        return await anyio.to_thread.run_sync(challenge_stats, challenge_id, results)
+
     async def start_regrade(self, body: Any) -> dict[str, Any]:
         """Start regrading a challenge's submissions in the background; the job's JSON."""
         await self.start()
         body = operation("startRegrade").check_body(body)
+        # Against the challenge as it is on disk now (a test was just fixed): reload the
+        # catalog, so learners' new submissions are graded against it too.
+        await anyio.to_thread.run_sync(self.catalog.reload)
         challenge = self.catalog.get(body["challenge"])
         job = self.regrades.start(
             self.store,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from server_fixtures import answer_notebook, server_test, write_challenge
 
+from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.gradebook import HEADER
 from codequest_jupyter.store import SubmissionStore
 
@@ -189,6 +190,30 @@ async def test_gradebook_over_rest_is_byte_identical_to_export(api, codequest_ap
     status, body, _ = await api.get("gradebook.csv", user="alice")
     assert status == 403
 
+    # The dashboard's views of the same data.
+    status, matrix, _ = await api.get("class", user="carol")
+    assert status == 200
+    assert matrix["learners"] == ["alice", "bob", "dave"]
+    cells = {(c["learner"], c["challenge"]): c for c in matrix["cells"]}
+    assert set(cells) == set(table)
+    assert cells["alice", "answer"]["best_points"] == 2 and cells["alice", "answer"]["passed"]
+    assert cells["bob", "penalised"]["late"] is True and not cells["bob", "answer"]["passed"]
+    status, stats, _ = await api.get("challenges", "answer", "stats", user="carol")
+    assert status == 200 and stats["submissions"] == 5 and stats["learners"] == 3
+    rates = {t["name"]: t for t in stats["tests"]}
+    assert rates["test_is_42"]["failures"] == 3 and rates["test_is_42"]["runs"] == 5
+    assert rates["test_positive"]["failures"] == 1 and rates["test_positive"]["hidden"]
+    top = rates["test_is_42"]["common_failures"][0]
+    assert top["count"] == 2 and "1" in top["message"]
+    histogram = [b["learners"] for b in stats["score_distribution"]]
+    assert histogram[0] == 1 and histogram[-1] == 2 and sum(histogram) == 3
+    assert sum(d["count"] for d in stats["submissions_per_day"]) == 5
+    for path in (("class",), ("challenges", "answer", "stats")):
+        status, _, _ = await api.get(*path, user="alice")
+        assert status == 403
+    status, _, _ = await api.get("challenges", "nope", "stats", user="carol")
+    assert status == 404
+
 
 # -- regrade ---------------------------------------------------------------------------
 
@@ -213,8 +238,8 @@ async def test_regrade_after_a_test_fix_changes_exactly_the_affected_results(
     (challenges_root / "answer" / "hidden" / "test_hidden.py").write_text(
         "from answer import answer\n\ndef test_positive():\n    assert answer() == 42\n"
     )
-    codequest_app.catalog.reload()
-    new_version = codequest_app.catalog.get("answer").version
+    # The server notices the change itself when the regrade starts.
+    new_version = load_challenge(challenges_root / "answer").version
     assert new_version != old_version
 
     status, job, _ = await api.post("regrades", user="alice", body={"challenge": "answer"})
@@ -271,7 +296,6 @@ async def test_regrade_after_a_test_fix_changes_exactly_the_affected_results(
 def test_cli_regrade_prints_old_and_new_and_keeps_old_results(tmp_path):
     from challenge_factory import make_challenge, notebook
 
-    from codequest_jupyter.challenges import load_challenge
     from codequest_jupyter.results import GradeResult, new_submission_id
 
     path = make_challenge(tmp_path / "ch")

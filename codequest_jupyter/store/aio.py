@@ -83,6 +83,9 @@ class AsyncSubmissionStore:
     async def finished_submits(self, challenges: Any = None) -> list[dict[str, Any]]:
         return await self._run(self.sync.finished_submits, challenges)
 
+    async def challenge_results(self, challenge: str, limit: int = 5000) -> list[dict[str, Any]]:
+        return await self._run(self.sync.challenge_results, challenge, limit)
+
     async def regrade_selection(
         self, challenge: str, *, user: str | None = None, latest: bool = False
     ) -> list[dict[str, Any]]:

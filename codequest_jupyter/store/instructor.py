@@ -101,6 +101,24 @@ class InstructorQueries:
             for r in rows
         ]
 
+    def challenge_results(self, challenge: str, limit: int = 5000) -> list[dict[str, Any]]:
+        """The newest ``limit`` finished Submit results of a challenge (whole result JSON,
+        for per-test statistics)."""
+        if not valid_name(challenge):
+            return []
+        query = (
+            select(Submission.result)
+            .where(
+                Submission.challenge == challenge,
+                Submission.mode == "submit",
+                Submission.status.in_(sorted(FINAL_STATUSES)),
+            )
+            .order_by(Submission.submitted_at.desc(), Submission.pk.desc())
+            .limit(max(0, int(limit)))
+        )
+        with self._reading() as session:
+            return list(session.execute(query).scalars())
+
     # -- regrades ------------------------------------------------------------------------
 
     def regrade_selection(
