@@ -256,7 +256,9 @@ SCHEMAS: dict[str, Any] = {
             "cell_errors": {"type": "array", "items": _ref("CellError")},
         },
     ),
-    "SubmissionSummary": _obj(list(_RESULT_FIELDS), dict(_RESULT_FIELDS)),
+    "SubmissionSummary": _obj(
+        list(_RESULT_FIELDS), {**_RESULT_FIELDS, "late": _LATE_FIELDS["late"]}
+    ),
     "SubmissionList": _obj(
         ["submissions", "total"],
         {"submissions": {"type": "array", "items": _ref("SubmissionSummary")}, "total": INT},

@@ -69,6 +69,7 @@ _SUMMARY_COLUMNS = (
     Submission.max_points,
     Submission.duration_ms,
     Submission.error,
+    Submission.late,
 )
 
 
