@@ -86,3 +86,17 @@ def test_penalty_applies_only_to_late_work():
     assert apply_late(late, True, 0.25)["points"] == 3.0  # idempotent
     assert apply_late(result, False, 0.0) == {**result, "late": False, "penalty": 0.0}
     assert Schedule(due=due).to_json()["late"] == "accept"
+
+
+def test_validate_names_a_naive_due_time(tmp_path):
+    import subprocess
+    import sys
+
+    path = make_challenge(tmp_path, toml_extra="due = 2026-12-15T23:59:00")
+    proc = subprocess.run(
+        [sys.executable, "-m", "codequest_jupyter.cli", "validate", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "due" in proc.stdout and "has no timezone" in proc.stdout
+    assert "2026-12-15T23:59:00Z" in proc.stdout  # the fix, spelled out
