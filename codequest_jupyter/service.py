@@ -19,20 +19,17 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import anyio
 from traitlets import Float, Instance, Integer, Unicode
 from traitlets import Set as SetTrait
 from traitlets.config import LoggingConfigurable
 
-from .analytics import challenge_stats, class_matrix
 from .challenges import Challenge, ChallengeCatalog
 from .deadlines import apply_late
 from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
-from .gradebook import gradebook_csv, rows_from_submits
 from .grading import SubmissionInvalid, parse_notebook
+from .instructors import InstructorActions
 from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
-from .regrade import RegradeJobs
 from .results import (
     FINAL_STATUSES,
     GradeError,
@@ -180,7 +177,7 @@ def error_result(base: dict[str, Any], kind: str, message: str) -> dict[str, Any
 # -- the service ----------------------------------------------------------------
 
 
-class SubmissionService(LoggingConfigurable):
+class SubmissionService(InstructorActions, LoggingConfigurable):
     """Queue, grade and serve submissions; see the module docstring."""
 
     catalog = Instance(ChallengeCatalog, help="The challenges graded against.")
@@ -208,9 +205,6 @@ class SubmissionService(LoggingConfigurable):
     drain_timeout_s = Float(
         5.0, help="On stop, how long running gradings may finish before they are cancelled."
     )
-    stats_results = Integer(
-        5000, help="Newest Submit results a challenge's statistics are computed from."
-    )
     recover_users = SetTrait(
         Unicode(),
         help="Recover only these users' unfinished submissions on start (empty = everyone's).",
@@ -225,7 +219,6 @@ class SubmissionService(LoggingConfigurable):
         self._slots: asyncio.Semaphore | None = None
         self._start_task: asyncio.Task[None] | None = None
         self._stopping = False
-        self.regrades = RegradeJobs()
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -550,54 +543,6 @@ class SubmissionService(LoggingConfigurable):
                 f"The challenge '{result['challenge']}' is no longer available"
             ) from None
         return await self._workspace().restore(challenge, code["notebook"], code["files"], path)
-
-    # -- instructors ------------------------------------------------------------
-
-    async def gradebook(self, challenges: list[str] | None = None) -> str:
-        """The gradebook CSV (the same text as ``codequest export``)."""
-        rows = rows_from_submits(await self.store.finished_submits(challenges or None))
-        return gradebook_csv(rows)
-
-    async def class_matrix(self, challenges: list[str] | None = None) -> dict[str, Any]:
-        """Learner x challenge: best points, attempts, last activity, passed, late."""
-        return class_matrix(await self.store.finished_submits(challenges or None))
-
-    async def challenge_stats(self, challenge_id: str) -> dict[str, Any]:
-        """Score distribution, per-test failure rates and messages, submissions per day."""
-        self.catalog.get(challenge_id)
-        results = await self.store.challenge_results(challenge_id, self.stats_results)
-        return await anyio.to_thread.run_sync(challenge_stats, challenge_id, results)
-
-    async def start_regrade(self, body: Any) -> dict[str, Any]:
-        """Start regrading a challenge's submissions in the background; the job's JSON."""
-        await self.start()
-        body = operation("startRegrade").check_body(body)
-        # Against the challenge as it is on disk now (a test was just fixed): reload the
-        # catalog, so learners' new submissions are graded against it too.
-        await anyio.to_thread.run_sync(self.catalog.reload)
-        challenge = self.catalog.get(body["challenge"])
-        job = self.regrades.start(
-            self.store,
-            self.grader,
-            challenge,
-            user=body.get("learner") or None,
-            latest=bool(body.get("latest", False)),
-            slots=self._slots,
-            concurrency=self.concurrency,
-            log=self.log,
-        )
-        return job.to_json(with_items=False)
-
-    def regrade(self, job_id: str) -> dict[str, Any]:
-        """A regrade's progress (``done`` of ``total``) and, once finished, old vs new."""
-        return self.regrades.get(job_id).to_json()
-
-    async def result_history(self, sid: str) -> dict[str, Any]:
-        """A submission's current result's figures and the results regrades replaced."""
-        current = await self.store.get_result(sid)
-        if current is None:
-            raise NotFound(f"No submission '{sid}'")
-        return {"current": current, "previous": await self.store.result_history(sid)}
 
     def _workspace(self) -> WorkspaceManager:
         if self.workspace is None:
