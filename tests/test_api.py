@@ -89,6 +89,12 @@ ENDPOINTS = [
     ("GET", ("submissions", "x", "events")),
     ("GET", ("submissions", "x", "code")),
     ("POST", ("submissions", "x", "restore")),
+    ("GET", ("submissions", "x", "results")),
+    ("GET", ("gradebook.csv",)),
+    ("GET", ("class",)),
+    ("GET", ("challenges", "answer", "stats")),
+    ("POST", ("regrades",)),
+    ("GET", ("regrades", "x")),
     ("GET", ("nothing", "here")),
 ]
 
