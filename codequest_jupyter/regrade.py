@@ -159,7 +159,7 @@ async def run_regrade(
     slots: asyncio.Semaphore | None = None,
     on_item: Callable[[RegradeJob, RegradeItem], None] | None = None,
 ) -> RegradeJob:
-    """Regrade ``job``'s selection, ``concurrency`` at a time (or under ``slots``).
+    """Regrade ``job``'s selection, ``concurrency`` at a time (under ``slots`` if given).
 
     ``job.done``/``job.items`` grow as gradings finish; ``on_item`` is called after
     each. Items come back in submission order whatever order they finished in.
@@ -170,17 +170,22 @@ async def run_regrade(
     job.total = len(selection)
     gate = slots or asyncio.Semaphore(max(1, concurrency))
     order = {row["id"]: i for i, row in enumerate(selection)}
+    pending = iter(selection)
 
-    async def one(row: dict[str, Any]) -> None:
-        async with gate:
-            item = await regrade_one(store, grader, challenge, row["id"], job.id)
-        job.items.append(item)
-        job.done += 1
-        if on_item is not None:
-            on_item(job, item)
+    async def worker() -> None:
+        # Each worker queues for a grading slot with one submission at a time, so
+        # learners' submissions sharing the slots keep their turn: they wait for at
+        # most ``concurrency`` regradings, never for the whole selection.
+        for row in pending:
+            async with gate:
+                item = await regrade_one(store, grader, challenge, row["id"], job.id)
+            job.items.append(item)
+            job.done += 1
+            if on_item is not None:
+                on_item(job, item)
 
     try:
-        await asyncio.gather(*(one(row) for row in selection))
+        await asyncio.gather(*(worker() for _ in range(min(max(1, concurrency), job.total))))
     except asyncio.CancelledError:
         job.status, job.error = "failed", "cancelled"
         raise

@@ -104,3 +104,43 @@ def test_gradebook_rows_and_csv(db_url: str) -> None:
             "bob,two-sum,1,1,2,1,,false",
         ]
         assert gradebook_csv(gradebook_rows(store, ["other"])).count("\n") == 1
+
+
+async def test_a_regrade_never_queues_ahead_of_learners(tmp_path: Path) -> None:
+    """With the grading slots shared, a learner waits for at most ``concurrency``
+    regradings, not for the whole selection."""
+    import asyncio
+
+    from challenge_factory import make_challenge
+
+    from codequest_jupyter.challenges import load_challenge
+    from codequest_jupyter.regrade import RegradeJob, run_regrade
+    from codequest_jupyter.results import GradeResult
+    from codequest_jupyter.store import AsyncSubmissionStore
+
+    challenge = load_challenge(make_challenge(tmp_path / "ch"))
+
+    class SlowGrader:
+        async def grade(self, ch, notebook=None, files=None, mode="submit", **kw):
+            await asyncio.sleep(0.02)
+            result = GradeResult(id=kw["submission_id"], challenge=ch.id,
+                                 challenge_version=ch.version, user=kw["user"], mode=mode,
+                                 submitted_at=kw["submitted_at"])  # fmt: skip
+            return result.finish()
+
+    with SubmissionStore(f"sqlite:///{tmp_path}/db.sqlite") as store:
+        for at in range(20):
+            submit(store, 1, 1, challenge="adder", at=at)
+        slots = asyncio.Semaphore(1)
+        job = RegradeJob(challenge="adder")
+        regrade = asyncio.ensure_future(
+            run_regrade(AsyncSubmissionStore(store), SlowGrader(), challenge, job,
+                        concurrency=1, slots=slots)  # fmt: skip
+        )
+        while job.done == 0:
+            await asyncio.sleep(0.01)
+        async with slots:  # a learner's grading asks for the slot
+            done_when_served = job.done
+        await regrade
+    assert job.status == "finished" and job.done == job.total == 20
+    assert done_when_served <= 3
