@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .deadlines import Schedule, ScheduleError, parse_schedule
 from .errors import ChallengeNotFound
 from .paths import UnsafePath, safe_relpath
 
@@ -89,6 +90,7 @@ class Challenge:
     public_tests: tuple[str, ...]  # paths relative to the challenge dir
     hidden_tests: tuple[str, ...]
     solution: tuple[str, ...]
+    schedule: Schedule = field(default_factory=Schedule)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -149,6 +151,7 @@ class Challenge:
             "tags": list(self.tags),
             "notebook": self.notebook,
             "version": self.version,
+            **self.schedule.to_json(),
         }
 
 
@@ -328,7 +331,12 @@ def load_challenge(path: Path | str) -> Challenge:
         if solution_dir.is_dir()
         else ()
     )
+    try:
+        schedule = parse_schedule(meta)
+    except ScheduleError as exc:
+        raise ChallengeError(toml_path, exc.message, exc.key) from None
     known = {
+        "opens", "due", "late", "max_submissions",
         "title", "difficulty", "estimated_minutes", "tags", "notebook", "module", "files",
         "locked", "limits", "hints", "show_hidden_details", "description",
     }
@@ -351,6 +359,7 @@ def load_challenge(path: Path | str) -> Challenge:
         public_tests=public_tests,
         hidden_tests=hidden_tests,
         solution=solution,
+        schedule=schedule,
         extra={k: v for k, v in meta.items() if k not in known},
     )
 

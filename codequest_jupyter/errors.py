@@ -43,6 +43,20 @@ class Forbidden(CodeQuestError):
     status = 403
 
 
+class SubmissionClosed(Forbidden):
+    """The challenge takes no submission now: not open yet, or due with late work refused."""
+
+
+class Conflict(CodeQuestError):
+    """The request conflicts with the state of things (e.g. a quota that is used up)."""
+
+    status = 409
+
+
+class SubmissionLimitReached(Conflict):
+    """Every Submit allowed by the challenge's ``max_submissions`` is used."""
+
+
 class NotFound(CodeQuestError, LookupError):
     """No such submission (for this user), workspace file, or challenge."""
 

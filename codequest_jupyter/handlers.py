@@ -292,6 +292,72 @@ class EventsHandler(CodeQuestHandler):
         await self.flush()
 
 
+class InstructorHandler(CodeQuestHandler):
+    """Base of the instructors' endpoints: 403 for everyone else."""
+
+    def require_instructor(self) -> None:
+        if not self.is_instructor:
+            raise Forbidden("Only instructors can do this")
+
+
+class GradebookHandler(InstructorHandler):
+    """The gradebook CSV, byte for byte what ``codequest export`` prints."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.require_instructor()
+        wanted = self.checked_query("getGradebook").get("challenge") or ""
+        challenges = [c.strip() for c in wanted.split(",") if c.strip()]
+        text = await self.service.gradebook(challenges or None)
+        self.set_header("Content-Disposition", 'attachment; filename="gradebook.csv"')
+        self.finish(text.encode("utf-8"), set_content_type="text/csv; charset=utf-8")
+
+
+class ClassMatrixHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.require_instructor()
+        wanted = self.checked_query("getClassMatrix").get("challenge") or ""
+        challenges = [c.strip() for c in wanted.split(",") if c.strip()]
+        self.reply(await self.service.class_matrix(challenges or None))
+
+
+class ChallengeStatsHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str) -> None:
+        self.require_instructor()
+        self.reply(await self.service.challenge_stats(challenge_id))
+
+
+class RegradesHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.require_instructor()
+        job = await self.service.start_regrade(self.checked_body("startRegrade"))
+        self.set_header("Location", f"{self.request.path}/{job['id']}")
+        self.reply(job, status=202)
+
+
+class RegradeHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        self.require_instructor()
+        self.reply(self.service.regrade(job_id))
+
+
+class ResultHistoryHandler(InstructorHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        self.require_instructor()
+        self.reply(await self.service.result_history(submission_id))
+
+
 class OpenAPIHandler(CodeQuestHandler):
     @web.authenticated
     @authorized
@@ -318,16 +384,18 @@ class NoEndpointHandler(CodeQuestHandler):
 
 _CID = r"(?P<challenge_id>[^/]+)"
 _SID = r"(?P<submission_id>[^/]+)"
+_JID = r"(?P<job_id>[^/]+)"
 API = "/codequest/api"
 
 
 def route_table(
     info: type, challenges: type, challenge: type, workspace: type, reset: type,
     challenge_submissions: type, submissions: type, submission: type, events: type,
-    code: type, restore: type, openapi: type,
+    code: type, restore: type, openapi: type, extra: tuple[tuple[str, type], ...] = (),
 ) -> list[tuple[str, type]]:
     """The API's URL patterns, each with the handler that serves it: one table for a
-    server that grades (here) and one in remote mode (``hub.remote_handlers``)."""
+    server that grades (here) and one in remote mode (``hub.remote_handlers``);
+    ``extra``: further routes (patterns under the API), before the catch-all."""
     return [
         (rf"{API}/info", info),
         (rf"{API}/challenges", challenges),
@@ -340,6 +408,7 @@ def route_table(
         (rf"{API}/submissions/{_SID}/events", events),
         (rf"{API}/submissions/{_SID}/code", code),
         (rf"{API}/submissions/{_SID}/restore", restore),
+        *((API + pattern, handler) for pattern, handler in extra),
         (rf"{API}/openapi.json", openapi),
         (rf"{API}(?:/.*)?", NoEndpointHandler),
     ]
@@ -351,4 +420,12 @@ HANDLERS = route_table(
     challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
     submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
     restore=RestoreHandler, openapi=OpenAPIHandler,
+    extra=(  # instructors' endpoints: only where grading and the store live
+        (rf"/submissions/{_SID}/results", ResultHistoryHandler),
+        (rf"/challenges/{_CID}/stats", ChallengeStatsHandler),
+        (r"/class", ClassMatrixHandler),
+        (r"/gradebook.csv", GradebookHandler),
+        (r"/regrades", RegradesHandler),
+        (rf"/regrades/{_JID}", RegradeHandler),
+    ),
 )

@@ -62,6 +62,29 @@ _RESULT_FIELDS: dict[str, Any] = {
     "duration_ms": INT,
     "error": _nullable(_ref("GradeError")),
 }
+#: Extensions of the result JSON for deadlines and regrades (present when they apply).
+_LATE_FIELDS: dict[str, Any] = {
+    "late": {**BOOL, "description": "Submitted after the challenge's due time"},
+    "penalty": {
+        **NUM,
+        "description": "Fraction of the points taken off for lateness (0 when none)",
+    },
+    "raw_points": {**NUM, "description": "Points the tests earned, before the penalty"},
+    "regraded_at": {**TIMESTAMP, "description": "When a regrade produced this result"},
+}
+#: A challenge's deadlines and attempts (codequest_jupyter.deadlines.Schedule.to_json).
+_SCHEDULE_FIELDS: dict[str, Any] = {
+    "opens": {**OPT_STR, "description": "UTC time before which submissions are refused"},
+    "due": {**OPT_STR, "description": "UTC time after which work is late"},
+    "late": {
+        "type": "string",
+        "enum": ["accept", "reject", "penalty"],
+        "description": "After due: accept and flag, reject, or take late_penalty off",
+    },
+    "late_penalty": {**OPT_NUM, "description": "Fraction of points taken off late work"},
+    "max_submissions": {**OPT_INT, "description": "Submits allowed (Run tests is free)"},
+    "submissions_used": {**INT, "description": "This user's submits of the challenge"},
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(["message"], {"message": STR}),
@@ -134,6 +157,7 @@ SCHEMAS: dict[str, Any] = {
             "tags": {"type": "array", "items": STR},
             "notebook": STR,
             "version": STR,
+            **_SCHEDULE_FIELDS,
             "progress": _ref("Progress"),
         },
     ),
@@ -271,6 +295,7 @@ SCHEMAS: dict[str, Any] = {
         list(_RESULT_FIELDS) + ["tests"],
         {
             **_RESULT_FIELDS,
+            **_LATE_FIELDS,
             "tests": {"type": "array", "items": _ref("TestResult")},
             "cell_errors": {"type": "array", "items": _ref("CellError")},
             "output_truncated": {
@@ -280,7 +305,9 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     ),
-    "SubmissionSummary": _obj(list(_RESULT_FIELDS), dict(_RESULT_FIELDS)),
+    "SubmissionSummary": _obj(
+        list(_RESULT_FIELDS), {**_RESULT_FIELDS, "late": _LATE_FIELDS["late"]}
+    ),
     "SubmissionList": _obj(
         ["submissions", "total"],
         {"submissions": {"type": "array", "items": _ref("SubmissionSummary")}, "total": INT},
@@ -322,6 +349,152 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "StatusEvent": _obj(["status"], {"status": STATUS}),
+    "ClassMatrix": _obj(
+        ["learners", "challenges", "cells"],
+        {
+            "learners": {"type": "array", "items": STR},
+            "challenges": {"type": "array", "items": STR},
+            "cells": {
+                "type": "array",
+                "description": "One per learner and challenge with a finished Submit",
+                "items": _obj(
+                    ["learner", "challenge", "best_points", "last_points", "max_points",
+                     "attempts", "first_passed_at", "late", "passed", "last_submitted_at"],
+                    {
+                        "learner": STR,
+                        "challenge": STR,
+                        "best_points": OPT_NUM,
+                        "last_points": NUM,
+                        "max_points": NUM,
+                        "attempts": INT,
+                        "first_passed_at": OPT_STR,
+                        "late": BOOL,
+                        "passed": BOOL,
+                        "last_submitted_at": OPT_STR,
+                    },
+                ),  # fmt: skip
+            },
+        },
+    ),
+    "ChallengeStats": _obj(
+        ["challenge", "submissions", "learners", "statuses", "max_points",
+         "score_distribution", "tests", "submissions_per_day"],
+        {
+            "challenge": STR,
+            "submissions": INT,
+            "learners": INT,
+            "statuses": {"type": "object", "additionalProperties": INT},
+            "max_points": NUM,
+            "score_distribution": {
+                "type": "array",
+                "description": "Learners by best points, in equal bins from 0 to max_points",
+                "items": _obj(["from", "to", "learners"],
+                              {"from": NUM, "to": NUM, "learners": INT}),
+            },
+            "tests": {
+                "type": "array",
+                "items": _obj(
+                    ["id", "name", "hidden", "runs", "failures", "failure_rate",
+                     "common_failures"],
+                    {
+                        "id": STR,
+                        "name": STR,
+                        "hidden": BOOL,
+                        "runs": INT,
+                        "failures": INT,
+                        "failure_rate": NUM,
+                        "common_failures": {
+                            "type": "array",
+                            "items": _obj(["message", "count"], {"message": STR, "count": INT}),
+                        },
+                    },
+                ),
+            },
+            "submissions_per_day": {
+                "type": "array",
+                "items": _obj(["day", "count"], {"day": STR, "count": INT}),
+            },
+        },
+    ),  # fmt: skip
+    "RegradeRequest": _obj(
+        ["challenge"],
+        {
+            "challenge": {**STR, "minLength": 1, "maxLength": 255},
+            "learner": {**OPT_STR, "description": "Only this learner's submissions"},
+            "latest": {**BOOL, "default": False, "description": "Only each learner's newest"},
+        },
+        extra=False,
+    ),
+    "ResultFigures": _obj(
+        ["status", "score", "total", "points", "max_points", "challenge_version"],
+        {
+            "status": STATUS,
+            "score": OPT_INT,
+            "total": OPT_INT,
+            "points": OPT_NUM,
+            "max_points": OPT_NUM,
+            "challenge_version": OPT_STR,
+        },
+    ),
+    "RegradeJob": _obj(
+        ["id", "challenge", "challenge_version", "status", "total", "done", "changed",
+         "started_at", "finished_at", "error"],  # fmt: skip
+        {
+            "id": STR,
+            "challenge": STR,
+            "challenge_version": STR,
+            "user": OPT_STR,
+            "latest": BOOL,
+            "status": {"type": "string", "enum": ["running", "finished", "failed"]},
+            "total": INT,
+            "done": INT,
+            "changed": INT,
+            "started_at": TIMESTAMP,
+            "finished_at": OPT_STR,
+            "error": OPT_STR,
+            "items": {
+                "type": "array",
+                "description": "Each regraded submission, old and new figures",
+                "items": _obj(
+                    ["id", "user", "submitted_at", "old", "new", "changed"],
+                    {
+                        "id": STR,
+                        "user": STR,
+                        "submitted_at": TIMESTAMP,
+                        "old": _ref("ResultFigures"),
+                        "new": _ref("ResultFigures"),
+                        "changed": BOOL,
+                    },
+                ),
+            },
+        },
+    ),
+    "ResultHistory": _obj(
+        ["current", "previous"],
+        {
+            "current": _ref("Result"),
+            "previous": {
+                "type": "array",
+                "description": "Results regrades replaced, oldest first",
+                "items": _obj(
+                    ["challenge_version", "status", "points", "max_points", "replaced_at",
+                     "result"],  # fmt: skip
+                    {
+                        "challenge_version": STR,
+                        "status": STATUS,
+                        "score": INT,
+                        "total": INT,
+                        "points": NUM,
+                        "max_points": NUM,
+                        "graded_at": OPT_STR,
+                        "replaced_at": TIMESTAMP,
+                        "regrade_id": OPT_STR,
+                        "result": {"type": "object"},
+                    },
+                ),
+            },
+        },
+    ),
 }
 
 EVENT_STREAM_DOC = """Server-sent events of one grading:
@@ -382,8 +555,11 @@ def _json(schema_name: str, description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Malformed JSON, wrong types or an unsafe path",
-        403: "Not authenticated, not authorized, or missing XSRF token",
-        404: "No such challenge, submission (of this user) or workspace file",
+        403: "Not authenticated, not authorized (instructors' endpoints), missing XSRF "
+        "token, or the challenge is not open (before opens; after due when late work "
+        "is refused)",
+        404: "No such challenge, submission (of this user), regrade or workspace file",
+        409: "Every submission the challenge allows is used",
         413: "Request body too large",
         429: "Too many submissions; retry after the given seconds",
         503: "The server is shutting down",
@@ -511,7 +687,7 @@ PATHS: dict[str, Any] = {
                     "links": SUBMISSION_LINKS,
                 },
                 "202": {**_json("SubmissionAccepted", "Queued"), "links": SUBMISSION_LINKS},
-                **_errors(400, 404, 413, 429, 503),
+                **_errors(400, 404, 409, 413, 429, 503),
             },
         },
     },
@@ -572,6 +748,98 @@ PATHS: dict[str, Any] = {
                 "200": _json("RestoreResult", "Where it went, and the checkpoint"),
                 **_errors(400, 404, 413),
             },
+        }
+    },
+    "/submissions/{submission_id}/results": {
+        "get": {
+            "operationId": "getResultHistory",
+            "summary": "The current result and those regrades replaced (instructors only)",
+            "parameters": [SID],
+            "responses": {"200": _json("ResultHistory", "Current and old results"),
+                          **_errors(404)},  # fmt: skip
+        }
+    },
+    "/challenges/{challenge_id}/stats": {
+        "get": {
+            "operationId": "getChallengeStats",
+            "summary": "Score distribution, per-test failure rates and common failure "
+            "messages, submissions per day (instructors only)",
+            "parameters": [CID],
+            "responses": {"200": _json("ChallengeStats", "The statistics"), **_errors(404)},
+        }
+    },
+    "/class": {
+        "get": {
+            "operationId": "getClassMatrix",
+            "summary": "Learners x challenges: best points, attempts, last activity, late "
+            "(instructors only)",
+            "parameters": [
+                _param(
+                    "challenge",
+                    "query",
+                    {**STR, "maxLength": 4096},
+                    "Only these challenges (ids separated by commas)",
+                )
+            ],
+            "responses": {"200": _json("ClassMatrix", "The matrix"), **_errors(400)},
+        }
+    },
+    "/gradebook.csv": {
+        "get": {
+            "operationId": "getGradebook",
+            "summary": "The gradebook as CSV, as `codequest export` prints it (instructors only)",
+            "parameters": [
+                _param(
+                    "challenge",
+                    "query",
+                    {**STR, "maxLength": 4096},
+                    "Only these challenges (ids separated by commas)",
+                )
+            ],
+            "responses": {
+                "200": {
+                    "description": "One row per learner and challenge; header `"
+                    + ",".join(
+                        ("learner", "challenge", "best_points", "last_points", "max_points",
+                         "attempts", "first_passed_at", "late")  # fmt: skip
+                    )
+                    + "`",
+                    "content": {"text/csv": {"schema": {"description": "UTF-8 CSV text, '\\n' "
+                                                        "line ends"}}},
+                },
+                **_errors(400),
+            },
+        }
+    },
+    "/regrades": {
+        "post": {
+            "operationId": "startRegrade",
+            "summary": "Regrade a challenge's stored submissions against it as it is now "
+            "(instructors only); old results are kept",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("RegradeRequest")}},
+            },
+            "responses": {
+                "202": {
+                    **_json("RegradeJob", "Started; follow it at regrades/{job_id}"),
+                    "links": {
+                        "progress": {
+                            "operationId": "getRegrade",
+                            "parameters": {"job_id": "$response.body#/id"},
+                        }
+                    },
+                },
+                **_errors(400, 404, 413, 503),
+            },
+        }
+    },
+    "/regrades/{job_id}": {
+        "get": {
+            "operationId": "getRegrade",
+            "summary": "A regrade's progress (done of total) and old vs new per submission",
+            "parameters": [_param("job_id", "path", STR, "Regrade id")],
+            "responses": {"200": _json("RegradeJob", "The regrade"), **_errors(404)},
         }
     },
     "/openapi.json": {

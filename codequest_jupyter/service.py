@@ -24,8 +24,10 @@ from traitlets import Set as SetTrait
 from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge, ChallengeCatalog
+from .deadlines import apply_late
 from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
 from .grading import SubmissionInvalid, parse_notebook
+from .instructors import InstructorActions
 from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
 from .results import (
@@ -36,6 +38,7 @@ from .results import (
     utc_now_iso,
 )
 from .store import AsyncSubmissionStore
+from .store.values import parse_time
 from .validation import operation
 from .workspace import WorkspaceManager
 
@@ -174,7 +177,7 @@ def error_result(base: dict[str, Any], kind: str, message: str) -> dict[str, Any
 # -- the service ----------------------------------------------------------------
 
 
-class SubmissionService(LoggingConfigurable):
+class SubmissionService(InstructorActions, LoggingConfigurable):
     """Queue, grade and serve submissions; see the module docstring."""
 
     catalog = Instance(ChallengeCatalog, help="The challenges graded against.")
@@ -271,6 +274,7 @@ class SubmissionService(LoggingConfigurable):
         next start; a grading cut short stays ``running`` and is graded again.
         """
         self._stopping = True
+        await self.regrades.stop()
         for task in list(self._waiting):
             task.cancel()
         if self._running:
@@ -299,6 +303,10 @@ class SubmissionService(LoggingConfigurable):
         await self.start()
         challenge = self.catalog.get(challenge_id)
         request = SubmissionRequest.from_json(body, challenge)
+        schedule = challenge.schedule
+        submitted_at = utc_now_iso()
+        at = parse_time(submitted_at, "submitted_at")
+        schedule.admit(at, request.mode)
         self.limiter.hit(user)
         notebook, files = request.notebook, request.files
         if notebook is None:
@@ -311,14 +319,19 @@ class SubmissionService(LoggingConfigurable):
             challenge_version=challenge.version,
             user=user,
             mode=request.mode,  # type: ignore[arg-type]
-            submitted_at=utc_now_iso(),
+            submitted_at=submitted_at,
         ).to_json()
+        if request.mode == "submit":
+            # Lateness is decided when the work is handed in, not when it is graded.
+            result = apply_late(result, schedule.is_late(at), schedule.penalty_at(at))
         # The channel exists before the row, so a follower never sees a stored
         # submission that nobody will publish events for.
         channel = self._channels[sid] = EventChannel()
         try:
             await self.store.create_submission(
-                result, code={"notebook": notebook, "files": files or {}}
+                result,
+                code={"notebook": notebook, "files": files or {}},
+                max_submits=schedule.max_submissions,
             )
         except BaseException:
             self._channels.pop(sid, None)
@@ -356,6 +369,8 @@ class SubmissionService(LoggingConfigurable):
                     self.log.error("CodeQuest: submission %s vanished from the store", sid)
                     return
                 final = await self._grade_stored(sid, stored, channel)
+                if "late" in stored:
+                    final = apply_late(final, stored["late"], stored.get("penalty") or 0.0)
                 try:
                     await self._record(self.store.finish, sid, final)
                 except Exception:

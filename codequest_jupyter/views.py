@@ -95,9 +95,14 @@ class ChallengeViews(LoggingConfigurable):
     async def list(self, user: str) -> dict[str, Any]:
         """``{"challenges": [summary + progress, ...]}`` in catalog order."""
         progress = await self.store.progress(user)
+        used = await self.store.count_submits(user)
         return {
             "challenges": [
-                {**ch.summary_json(), "progress": progress_view(progress.get(ch.id))}
+                {
+                    **ch.summary_json(),
+                    "submissions_used": used.get(ch.id, 0),
+                    "progress": progress_view(progress.get(ch.id)),
+                }
                 for ch in self.catalog
             ]
         }
@@ -110,8 +115,10 @@ class ChallengeViews(LoggingConfigurable):
         sources = await anyio.to_thread.run_sync(ch.read_sources, ch.public_tests)
         ids = list(self.catalog.ids())
         index = ids.index(ch.id)
+        used = await self.store.count_submits(user, ch.id)
         return {
             **ch.summary_json(),
+            "submissions_used": used.get(ch.id, 0),
             "description": ch.description,
             "module": ch.module,
             "files": list(ch.files),

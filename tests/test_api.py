@@ -70,7 +70,7 @@ async def test_openapi_document_is_served_valid_and_complete(api):
     documented = {
         p.replace("{challenge_id}", "(?P<challenge_id>[^/]+)").replace(
             "{submission_id}", "(?P<submission_id>[^/]+)"
-        )
+        ).replace("{job_id}", "(?P<job_id>[^/]+)")
         for p in doc["paths"]
     }
     # The hub's grading service serves a few more (tests/hub runs them).
@@ -95,6 +95,12 @@ ENDPOINTS = [
     ("GET", ("submissions", "x", "code")),
     ("POST", ("submissions", "x", "restore")),
     ("POST", ("challenges", "answer", "reset")),
+    ("GET", ("submissions", "x", "results")),
+    ("GET", ("gradebook.csv",)),
+    ("GET", ("class",)),
+    ("GET", ("challenges", "answer", "stats")),
+    ("POST", ("regrades",)),
+    ("GET", ("regrades", "x")),
     ("GET", ("nothing", "here")),
 ]
 

@@ -35,9 +35,12 @@ class AsyncSubmissionStore:
         return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
 
     async def create_submission(
-        self, result: dict[str, Any], code: dict[str, Any] | None = None
+        self,
+        result: dict[str, Any],
+        code: dict[str, Any] | None = None,
+        max_submits: int | None = None,
     ) -> str:
-        return await self._run(self.sync.create_submission, result, code)
+        return await self._run(self.sync.create_submission, result, code, max_submits)
 
     async def mark_running(self, sid: str) -> bool:
         return await self._run(self.sync.mark_running, sid)
@@ -73,6 +76,28 @@ class AsyncSubmissionStore:
 
     async def unfinished(self) -> list[dict[str, Any]]:
         return await self._run(self.sync.unfinished)
+
+    async def count_submits(self, user: str, challenge: str | None = None) -> dict[str, int]:
+        return await self._run(self.sync.count_submits, user, challenge)
+
+    async def finished_submits(self, challenges: Any = None) -> list[dict[str, Any]]:
+        return await self._run(self.sync.finished_submits, challenges)
+
+    async def challenge_results(self, challenge: str, limit: int = 5000) -> list[dict[str, Any]]:
+        return await self._run(self.sync.challenge_results, challenge, limit)
+
+    async def regrade_selection(
+        self, challenge: str, *, user: str | None = None, latest: bool = False
+    ) -> list[dict[str, Any]]:
+        return await self._run(self.sync.regrade_selection, challenge, user=user, latest=latest)
+
+    async def replace_result(
+        self, sid: str, result: dict[str, Any], regrade_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._run(self.sync.replace_result, sid, result, regrade_id)
+
+    async def result_history(self, sid: str) -> list[dict[str, Any]]:
+        return await self._run(self.sync.result_history, sid)
 
     async def close(self) -> None:
         await self._run(self.sync.close)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     Index,
@@ -110,6 +111,8 @@ class Submission(Base):
     #: The result's ``error`` object, kept apart so listings need not load ``result``.
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     error_kind: Mapped[str | None] = mapped_column(String(32))
+    #: Made after the challenge's ``due`` time (the result JSON's ``late``).
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     __table_args__ = (
         # A learner's history of one challenge, newest first, in one index range scan
@@ -129,6 +132,30 @@ class Submission(Base):
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
     )
+
+
+class ResultHistory(Base):
+    """A result a regrade replaced, kept beside the submission's current one.
+
+    One row per replaced result: which challenge version graded it, its figures and
+    the whole result JSON, and the regrade that replaced it. The submission's own row
+    always holds the newest result, which learners see in their history.
+    """
+
+    __tablename__ = "result_history"
+
+    pk: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(String(64), index=True)
+    challenge_version: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[float] = mapped_column(Float, default=0.0)
+    max_points: Mapped[float] = mapped_column(Float, default=0.0)
+    graded_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime())
+    regrade_id: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
 
 
 class Progress(Base):

@@ -27,9 +27,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from ..errors import SubmissionLimitReached
 from ..results import ERROR_KINDS as ERROR_KIND_WORDS
 from ..results import FINAL_STATUSES, MODES
 from .engine import WRITE_OPTION, is_memory_sqlite, make_engine
+from .instructor import InstructorQueries
 from .migrate import upgrade_engine
 from .models import Progress, Submission
 from .values import (
@@ -67,6 +69,7 @@ _SUMMARY_COLUMNS = (
     Submission.max_points,
     Submission.duration_ms,
     Submission.error,
+    Submission.late,
 )
 
 
@@ -82,7 +85,7 @@ class SubmissionExists(StoreError, ValueError):
     """A submission with this id is stored already."""
 
 
-class SubmissionStore:
+class SubmissionStore(InstructorQueries):
     """The submissions database (SQLite file or PostgreSQL), migrated on start.
 
     Parameters
@@ -150,12 +153,23 @@ class SubmissionStore:
 
     # -- writes ---------------------------------------------------------------
 
-    def create_submission(self, result: dict[str, Any], code: dict[str, Any] | None = None) -> str:
+    def create_submission(
+        self,
+        result: dict[str, Any],
+        code: dict[str, Any] | None = None,
+        max_submits: int | None = None,
+    ) -> str:
         """Store a new submission (result JSON with status "queued" or "running").
 
         ``code`` is the snapshot graded: ``{"notebook": <nbformat JSON>, "files":
         {path: text}}``. Returns the submission's id. Raises ``ValueError`` for a
         malformed result and ``SubmissionExists`` for an id used already.
+
+        With ``max_submits``, a "submit" submission is refused with
+        ``SubmissionLimitReached`` when the learner has made that many of this
+        challenge already; the count and the insert are one transaction, serialised
+        per learner and challenge, so two submissions at once cannot both take the
+        last one.
         """
         if not isinstance(result, dict):
             raise ValueError("result must be a JSON object")
@@ -184,10 +198,19 @@ class SubmissionStore:
             result=result,
             error=None,
             error_kind=None,
+            late=bool(result.get("late")),
             **result_figures(result),
         )
         try:
             with self._writing() as session:
+                if max_submits is not None and mode == "submit":
+                    self._lock_progress(session, user, challenge)
+                    used = self._count_submits(session, user, challenge)
+                    if used >= max_submits:
+                        raise SubmissionLimitReached(
+                            f"All {max_submits} submissions of this challenge are used "
+                            "(Run tests still works)"
+                        )
                 session.add(row)
         except IntegrityError as exc:
             if self.get_result(sid) is not None:
@@ -311,24 +334,34 @@ class SubmissionStore:
 
         The rules match the backfill in migration 0002_progress.
         """
-        keys = {"user": row.user, "challenge": row.challenge}
+        progress = self._lock_progress(session, row.user, row.challenge)
+        self._fold(progress, row)
+
+    def _lock_progress(self, session: Session, user: str, challenge: str) -> Progress:
+        """The learner's progress row of a challenge, created if missing, locked."""
+        keys = {"user": user, "challenge": challenge}
         dialect = session.get_bind().dialect.name
         if dialect in ("postgresql", "sqlite"):
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             # Create the row if missing without racing a concurrent creator.
             session.execute(
                 insert(Progress)
-                .values(username=row.user, challenge=row.challenge)
+                .values(username=user, challenge=challenge)
                 .on_conflict_do_nothing()
             )
-            progress = session.execute(
+            return session.execute(
                 select(Progress).filter_by(**keys).with_for_update()
             ).scalar_one()
-        else:  # pragma: no cover - other backends are not supported officially
-            progress = session.execute(
-                select(Progress).filter_by(**keys).with_for_update()
-            ).scalar_one_or_none() or Progress(**keys)
-            session.add(progress)
+        # pragma: no cover - other backends are not supported officially
+        progress = session.execute(
+            select(Progress).filter_by(**keys).with_for_update()
+        ).scalar_one_or_none() or Progress(**keys)
+        session.add(progress)
+        return progress
+
+    @staticmethod
+    def _fold(progress: Progress, row: Submission) -> None:
+        """Count one finished submission into a progress row."""
         progress.attempts = progress.attempts or 0
         progress.failed_attempts = progress.failed_attempts or 0
         progress.runs = progress.runs or 0

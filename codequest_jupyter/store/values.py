@@ -117,6 +117,7 @@ def summary_of(row: Any) -> dict[str, Any]:
         "max_points": row.max_points,
         "duration_ms": row.duration_ms,
         "error": row.error,
+        "late": bool(getattr(row, "late", False)),
     }
 
 
