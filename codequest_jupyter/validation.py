@@ -75,17 +75,22 @@ class Operation:
                 continue
             raw = given[-1]
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-            values[name] = _coerce(name, text.strip(), schema)
+            values[name] = _coerce(name, text, schema)
         if self.query_validator is not None:
             error = best_match(self.query_validator.iter_errors(values))
             if error is not None:
                 raise InvalidRequest(_describe(error))
-        return values
+        # Checked as sent (a schema's bounds hold for what came over the wire), then
+        # taken without the white space around it.
+        return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
 
 
 def _coerce(name: str, text: str, schema: dict[str, Any]) -> Any:
-    """A query string as the type its schema declares (integer, boolean or string)."""
+    """A query string as the type its schema declares (integer, boolean or string);
+    a number or a flag may have white space around it, a string is checked as sent."""
     kind = schema.get("type")
+    if kind in ("integer", "boolean"):
+        text = text.strip()
     if kind == "integer":
         if not _INTEGER.match(text):
             raise InvalidRequest(f"{name} must be a whole number (got {text!r})")

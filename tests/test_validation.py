@@ -58,6 +58,9 @@ def test_query_parameters_are_typed_and_bounded():
         "user": "bob",
     }
     assert page.check_query({"limit": [b"1", b"7"], "unknown": [b"x"]}) == {"limit": 7}
+    # Bounds hold for the value as sent: white space does not hide its length.
+    gradebook = operation("getGradebook")
+    assert "challenge" in message(gradebook.check_query, {"challenge": [b"a" + b"\x1d" * 5000]})
     assert message(page.check_query, {"limit": [b"0"]}) == "limit must be at least 1 (got 0)"
     assert "at most 500" in message(page.check_query, {"limit": [b"501"]})
     assert "whole number" in message(page.check_query, {"offset": [b"1e3"]})
