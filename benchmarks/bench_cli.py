@@ -29,7 +29,11 @@ from codequest_jupyter.validate import solution_submission  # noqa: E402
 
 def timed(cmd: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired as exc:
+        # Its output still open after 10 minutes: it hangs, or left a process behind.
+        raise SystemExit(f"{' '.join(cmd[:3])} did not finish in {exc.timeout:g} s") from None
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{proc.stderr[-2000:]}")

@@ -123,13 +123,24 @@ def _children(pid: int) -> list[int]:
 def start(bwrap_argv: list[str], env: dict[str, str], timeout: float = 30) -> Sandbox:
     """Run bwrap with ``bwrap_argv`` (its options, no command) around the placeholder."""
     info_r, info_w = os.pipe()
+    launcher.libc()  # loaded here, not in the child
+    keeper = os.getpid()
+
+    def die_with_keeper() -> None:
+        # bwrap's --die-with-parent covers the sandbox, not bwrap itself: a keeper
+        # killed while bwrap was still building the sandbox left bwrap waiting for a
+        # child that was gone, re-parented to init and holding our stderr.
+        launcher.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != keeper:
+            os._exit(1)
+
     try:
         proc = subprocess.Popen(
             [*bwrap_argv, "--info-fd", str(info_w), "--", *HOLDER],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(info_w,), env=env,
             # Out of the kernel's process group: an interrupt meant for the kernel
             # must not reach bwrap. It dies with its parent (this keeper) instead.
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_keeper,
         )
     except OSError as exc:
         os.close(info_r)
