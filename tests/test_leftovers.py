@@ -222,3 +222,53 @@ def test_a_probe_that_times_out_leaves_no_process_and_no_directory(
     procs, dirs = leftovers(tmp_path, set(), timeout=30)
     _kill(procs)
     assert procs == [] and dirs == []
+
+
+OWNER = """
+import asyncio, sys, time
+from codequest_jupyter.grading.forkserver import ForkServer
+from codequest_jupyter.grading.rundirs import new_run_dir
+
+async def main():
+    server = ForkServer()
+    await server.start(timeout=120)
+    made = new_run_dir()  # a kernel's directory, its kernel not forked yet
+    print(server.pid, made, flush=True)
+    time.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, busy_cpus):
+    """The window between making a kernel's run directory and forking its kernel (or
+    between its kernel's exit and the directory's removal): a server SIGKILLed there
+    leaves the directory to its fork server, which removes every one named after it."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    bystander = tmpdir / "codequest-run-1-someone-else"
+    bystander.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-c", OWNER], env=env, stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        fork_pid, made = proc.stdout.readline().split()
+        assert Path(made).is_dir() and Path(made).parent == tmpdir
+        family = descendants(proc.pid)
+        assert int(fork_pid) in family
+        proc.kill()
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        procs = sorted({p for p in family if alive(p)} | set(mentioning(str(tmpdir))))
+        dirs = sorted(p.name for p in tmpdir.glob("codequest-*"))
+        if not procs and dirs == [bystander.name]:
+            break
+        time.sleep(0.2)
+    _kill(procs)
+    assert (procs, dirs) == ([], [bystander.name])

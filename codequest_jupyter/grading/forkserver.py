@@ -53,6 +53,9 @@ LAUNCHER_MODULE = "codequest_jupyter.grading.launcher"
 LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
 # Must match codequest_jupyter.grading.sandbox.MARKER_ENV; a marker is 16 hex digits.
 MARKER_ENV = "CODEQUEST_KERNEL"
+# Where the server makes its kernels' run directories, and their name's start (see
+# rundirs.new_run_dir): what a fork server whose server was killed outright removes.
+RUN_DIRS_ENV = "CODEQUEST_SERVER_RUN_DIRS"
 _PLACEHOLDER = "0" * 16
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -234,6 +237,8 @@ def serve() -> None:
     # as stdout, where the kernel's low-level output would go anyway.
     cmd_in = os.dup(0)
     cmd_out = os.dup(1)
+    server_pid = os.getppid()
+    server_run_dirs = os.environ.pop(RUN_DIRS_ENV, "")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -338,6 +343,20 @@ def serve() -> None:
         for path in [*run_dirs.values(), parent_cwd]:
             if os.path.basename(path).startswith(("codequest-run-", "codequest-forkserver-")):
                 shutil.rmtree(path, ignore_errors=True)
+        if os.getppid() != server_pid and server_run_dirs:
+            # Killed outright, the server also left the directories it had made for a
+            # kernel not yet forked, or not yet removed after its kernel exited.
+            _remove_server_run_dirs(server_run_dirs)
+
+
+def _remove_server_run_dirs(prefix: str) -> None:
+    folder, start = os.path.split(prefix)
+    if not start.startswith("codequest-run-"):
+        return
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            if name.startswith(start):
+                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
 
 
 # -- the server's side ----------------------------------------------------------------
@@ -428,6 +447,9 @@ class ForkServer:
         else:
             env = {"PATH": os.environ.get("PATH", ""), "HOME": self._home, "TMPDIR": self._home}
         env[MARKER_ENV] = _PLACEHOLDER
+        env[RUN_DIRS_ENV] = os.path.join(
+            tempfile.gettempdir(), f"codequest-run-{os.getpid()}-"
+        )
         self._ready = loop.create_future()
         try:
             self._proc = await asyncio.create_subprocess_exec(
