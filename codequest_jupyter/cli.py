@@ -162,8 +162,18 @@ def print_result(result: dict[str, Any], out=None) -> None:
         if test.get("expected") is not None or test.get("actual") is not None:
             print(f"     expected: {test.get('expected')}", file=out)
             print(f"     actual:   {test.get('actual')}", file=out)
+        if test.get("output_truncated"):
+            print("     (its output was cut at the challenge's output limit)", file=out)
     for cell in result.get("cell_errors", []):
-        print(f" ⚠ cell {cell['cell'] + 1} raised {cell['ename']}: {cell['evalue']}", file=out)
+        if cell.get("kind") == "timeout":
+            print(f" ⚠ cell {cell['cell'] + 1} timed out: {cell['evalue']}", file=out)
+        else:
+            print(f" ⚠ cell {cell['cell'] + 1} raised {cell['ename']}: {cell['evalue']}",
+                  file=out)
+    if result.get("output_truncated") and not any(
+        t.get("output_truncated") for t in result["tests"]
+    ):
+        print(" ⚠ output was cut at the challenge's output limit", file=out)
     if result.get("error"):
         print(f" ⚠ {result['error']['kind']}: {result['error']['message']}", file=out)
     print(

@@ -187,3 +187,28 @@ def test_lab_serves_the_challenges_named_on_its_command_line(tmp_path):
     # A folder that does not exist is refused before anything starts.
     proc = codequest("lab", "--challenges", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "no such directory" in proc.stderr
+
+
+def test_grade_output_tells_timeouts_and_cut_output_apart():
+    import io
+
+    from codequest_jupyter.cli import print_result
+
+    test = {"name": "test_prints", "hidden": False, "status": "passed", "points": 1,
+            "max_points": 1, "duration_ms": 3, "output_truncated": True}
+    result = {
+        "tests": [test], "status": "passed", "score": 1, "total": 1, "points": 1,
+        "max_points": 1, "duration_ms": 1200, "output_truncated": True,
+        "cell_errors": [
+            {"cell": 2, "ename": "TimeoutError", "kind": "timeout",
+             "evalue": "the cell ran past its time limit and was stopped"},
+            {"cell": 4, "ename": "NameError", "kind": "exception", "evalue": "name 'x'"},
+        ],
+    }
+    out = io.StringIO()
+    print_result(result, out)
+    text = out.getvalue()
+    assert "cell 3 timed out: the cell ran past its time limit" in text
+    assert "TimeoutError" not in text
+    assert "cell 5 raised NameError: name 'x'" in text
+    assert "(its output was cut at the challenge's output limit)" in text
