@@ -102,7 +102,8 @@ def _preload() -> None:
     harness.warm_up()
     # A kernel started from scratch does not have the harness imported; neither will a
     # forked one (the kernel's own warm-up imports it and removes it again).
-    sys.modules.pop(harness.__name__, None)
+    for name in [n for n in sys.modules if n.startswith(harness.__name__)]:
+        del sys.modules[name]
     import gc
 
     gc.collect()

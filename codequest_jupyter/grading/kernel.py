@@ -42,7 +42,9 @@ WARM_UP_CODE = (
     "_cq_warm_up()\n"
     "del _cq_warm_up\n"
     "import sys as _cq_sys\n"
-    "_cq_sys.modules.pop('codequest_jupyter.grading.harness', None)\n"
+    # The harness package and its modules (the comprehension leaves no name behind).
+    "[_cq_sys.modules.pop(_n) for _n in list(_cq_sys.modules)"
+    " if _n.startswith('codequest_jupyter.grading.harness')]\n"
     "del _cq_sys\n"
 )
 
