@@ -88,8 +88,8 @@ class Grader:
         swept = await asyncio.to_thread(sweep_run_dirs)
         if swept:
             log.info("removed %d run directories of grading servers that are gone", swept)
-        # nbclient pulls in nbformat and jsonschema, about a second of imports: pay it
-        # now rather than in the first grading.
+        # nbclient pulls in nbformat and jsonschema, slow imports: pay them now rather
+        # than in the first grading.
         await asyncio.to_thread(__import__, "nbclient")
 
     async def close(self) -> None:

@@ -3,8 +3,8 @@ ready, and disposed of with its run directory.
 
 Every kernel serves exactly one submission and is then killed with its run directory.
 Kernels are started either as processes of their own (``exec``) or forked from a fork
-server that has imported ipykernel and pytest once (``fork``, see :mod:`.forkserver`):
-about 0.1 s of CPU per kernel instead of 0.6 s. Forking needs a kernel command of the
+server that has imported ipykernel and pytest once (``fork``, see :mod:`.forkserver`;
+what each costs: benchmarks/README.md). Forking needs a kernel command of the
 launcher form, bare or in a bubblewrap sandbox (which the forked kernel then enters, see
 :mod:`.nsenter`).
 """

@@ -34,7 +34,7 @@ HARNESS_IMPORTS = (
 
 # pytest's options for a grading run: the plugins it has no use for are left out.
 # unraisableexception matters most: it ends every session with five gc.collect() calls,
-# about 0.2 s of CPU in a kernel's heap, to turn unraisable exceptions into warnings
+# costly in a kernel's heap (benchmarks/README.md), to turn unraisable exceptions into warnings
 # that grading never reports (without it they go to stderr, captured with the test).
 PYTEST_OPTIONS = (
     "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:nose",
@@ -176,8 +176,8 @@ def warm_up():
 
     Besides the imports, one throwaway pytest session on a single passing test (in a
     temporary directory removed afterwards) sets up pytest's plugin and hook machinery,
-    assertion rewriting and capture once, which takes about a third off the first real
-    session. It runs no challenge or learner code.
+    assertion rewriting and capture once, which makes the first real session cheaper
+    (figures: benchmarks/README.md). It runs no challenge or learner code.
     """
     import IPython  # noqa: F401
     import _pytest.assertion.rewrite  # noqa: F401
