@@ -28,9 +28,11 @@ from codequest_jupyter.results import GradeError
 @pytest.mark.parametrize(
     ("code", "killed_by_us", "kind", "message"),
     [
-        (-9, False, "kernel_died", "The kernel was killed (SIGKILL) from outside while running cell 2: "),
+        (-9, False, "kernel_died",
+         "The kernel was killed (SIGKILL) from outside while running cell 2: "),
         (-9, True, "kernel_died", "The kernel died (SIGKILL) while running cell 2."),
-        (-11, False, "kernel_died", "The kernel crashed (segmentation fault) while running cell 2."),
+        (-11, False, "kernel_died",
+         "The kernel crashed (segmentation fault) while running cell 2."),
         (-24, False, "timeout", "The notebook used too much CPU time while running cell 2."),
         (3, False, "kernel_died", "The kernel exited (exit code 3) while running cell 2; "),
         (None, False, "kernel_died", "The kernel died while running cell 2."),
@@ -87,7 +89,7 @@ def test_budget_and_not_run_wording():
     assert messages.not_run(None, out_of_budget=False, stopped=False, budget_s=10) == "Not run."
     broken = messages.tests_broken("TypeError", "\n'NoneType' is not callable\nmore")
     assert broken.kind == "notebook"
-    assert "TypeError: 'NoneType' is not callable. Does the notebook replace pytest" in broken.message
+    assert "TypeError: 'NoneType' is not callable. Does the notebook replace" in broken.message
 
 
 # -- events ----------------------------------------------------------------------------

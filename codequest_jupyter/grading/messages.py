@@ -52,7 +52,9 @@ def kernel_died(
     """Why the kernel ended while ``during`` ("running cell 3", "setting up"...)."""
     sig = signal_name(exit_code)
     if sig == "SIGXCPU":
-        return GradeError("timeout", f"The notebook used too much CPU time while {during}.", cell=cell)
+        return GradeError(
+            "timeout", f"The notebook used too much CPU time while {during}.", cell=cell
+        )
     if sig == "SIGSEGV":
         return GradeError(
             "kernel_died", f"The kernel crashed (segmentation fault) while {during}.", cell=cell
@@ -96,7 +98,10 @@ def budget_used_up(budget_s: float, *, during: str, cell: int | None) -> GradeEr
 
 def budget_message(what: str, budget_s: float) -> str:
     """``what`` ("Stopped", "Not run") because the run's budget ran out."""
-    return f"{what}: the run used up its time budget of {budget_s:g} s (earlier code ran out of time)."
+    return (
+        f"{what}: the run used up its time budget of {budget_s:g} s "
+        "(earlier code ran out of time)."
+    )
 
 
 def test_timeout(limit: float, timeout_s: float, budget_s: float) -> str:
@@ -110,7 +115,9 @@ def test_timeout(limit: float, timeout_s: float, budget_s: float) -> str:
     return f"Took longer than {timeout_s:g} s and was stopped."
 
 
-def not_run(error: GradeError | None, *, out_of_budget: bool, stopped: bool, budget_s: float) -> str:
+def not_run(
+    error: GradeError | None, *, out_of_budget: bool, stopped: bool, budget_s: float
+) -> str:
     """Why a test expected by the run has no result."""
     if error is not None:
         return f"Not run: {error.message}"
@@ -143,7 +150,8 @@ def cell_failure(
     elif ename in SYNTAX_ERRORS:
         line = syntax_line(tb)
         where = f"cell {human}, line {line}" if line else f"cell {human}"
-        problem = GradeError("syntax", f"Syntax error in {where}: {evalue}", cell=index, traceback=tb)
+        message = f"Syntax error in {where}: {evalue}"
+        problem = GradeError("syntax", message, cell=index, traceback=tb)
     return CellError(index, ename, evalue, tb or None), problem
 
 

@@ -59,7 +59,13 @@ class TestEvents(Protocol):
 
 class TestRunner(Protocol):
     async def run(
-        self, request: TestRequest, *, attempt: Attempt, kernel: GradingKernel, client: Any, cell: int
+        self,
+        request: TestRequest,
+        *,
+        attempt: Attempt,
+        kernel: GradingKernel,
+        client: Any,
+        cell: int,
     ) -> tuple[Any, Any] | None:
         """Run the tests; (exception name, value) when the runner itself was broken."""
         ...
@@ -76,7 +82,13 @@ class InKernelTests:
         self.forged = 0  # messages on the channel without a valid signature
 
     async def run(
-        self, request: TestRequest, *, attempt: Attempt, kernel: GradingKernel, client: Any, cell: int
+        self,
+        request: TestRequest,
+        *,
+        attempt: Attempt,
+        kernel: GradingKernel,
+        client: Any,
+        cell: int,
     ) -> tuple[Any, Any] | None:
         """Run the harness in the notebook's tests cell ``cell`` (written now: it
         carries the budget's end); the tests' cell error when pytest was broken."""
