@@ -1,12 +1,12 @@
 """A fork server: fresh grading kernels forked from a parent that has imported them.
 
-Starting a kernel the usual way costs about 0.6 s of CPU, nearly all of it importing
+Starting a kernel the usual way spends nearly all of its CPU time importing
 ipykernel, IPython and pytest; on a small machine that, not grading, bounds how many
 submissions a second can be graded. The fork server is a process started once, from
 a clean environment (nothing of the server's), that imports all of that, runs one
 throwaway pytest session, and then only forks: each child becomes one new kernel
 (``launcher.main`` with the kernel's own limits, environment, working directory and
-connection file) at a tenth of the cost. The parent never runs challenge or learner
+connection file) at a fraction of the cost (figures: benchmarks/README.md). The parent never runs challenge or learner
 code, and every child is as fresh as a kernel started from scratch.
 
 Run as ``python -c "from codequest_jupyter.grading.forkserver import serve; serve()"``
@@ -102,7 +102,8 @@ def _preload() -> None:
     harness.warm_up()
     # A kernel started from scratch does not have the harness imported; neither will a
     # forked one (the kernel's own warm-up imports it and removes it again).
-    sys.modules.pop(harness.__name__, None)
+    for name in [n for n in sys.modules if n.startswith(harness.__name__)]:
+        del sys.modules[name]
     import gc
 
     gc.collect()

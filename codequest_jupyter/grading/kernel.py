@@ -3,8 +3,8 @@ ready, and disposed of with its run directory.
 
 Every kernel serves exactly one submission and is then killed with its run directory.
 Kernels are started either as processes of their own (``exec``) or forked from a fork
-server that has imported ipykernel and pytest once (``fork``, see :mod:`.forkserver`):
-about 0.1 s of CPU per kernel instead of 0.6 s. Forking needs a kernel command of the
+server that has imported ipykernel and pytest once (``fork``, see :mod:`.forkserver`;
+what each costs: benchmarks/README.md). Forking needs a kernel command of the
 launcher form, bare or in a bubblewrap sandbox (which the forked kernel then enters, see
 :mod:`.nsenter`).
 """
@@ -42,7 +42,9 @@ WARM_UP_CODE = (
     "_cq_warm_up()\n"
     "del _cq_warm_up\n"
     "import sys as _cq_sys\n"
-    "_cq_sys.modules.pop('codequest_jupyter.grading.harness', None)\n"
+    # The harness package and its modules (the comprehension leaves no name behind).
+    "[_cq_sys.modules.pop(_n) for _n in list(_cq_sys.modules)"
+    " if _n.startswith('codequest_jupyter.grading.harness')]\n"
     "del _cq_sys\n"
 )
 

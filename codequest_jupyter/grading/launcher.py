@@ -214,7 +214,7 @@ def kernel_class():
     """ipykernel's kernel with IPython's own cell compiler.
 
     ipykernel's compiler names each cell's file for its debugger after a murmur2 hash
-    computed in pure Python: about 4 ms for the test harness's 26 kB cell, every run.
+    computed in pure Python, for the test harness's large cell on every run.
     Grading kernels serve no debugger; IPython's compiler names cells by a SHA-1 and
     tracebacks still read "Cell In[n], line m".
     """
@@ -232,7 +232,7 @@ def import_debugger_support():
     """Import ipykernel's debugger support with debugpy out of its reach.
 
     Grading kernels serve no debugger. With debugpy installed, ipykernel would import
-    it (114 modules, 80 ms) and give every kernel a debugger; without, the kernel says
+    it (and a hundred modules with it) and give every kernel a debugger; without, the kernel says
     it has none. Learner code can still import debugpy itself.
     """
     if "ipykernel.debugger" in sys.modules:
@@ -278,8 +278,8 @@ def kernel_app_class():
     """ipykernel's kernel application, reading the engine's options directly.
 
     traitlets' command line parser is built from every option of every configurable
-    class first: 2 ms in a warm process, 6 ms in a freshly forked kernel, where each
-    page it touches is copied. Anything else goes to that parser as usual.
+    class first, dearest in a freshly forked kernel, where each page it touches is
+    copied (figures: benchmarks/README.md). Anything else goes to that parser as usual.
     """
     import copy
 

@@ -1,6 +1,6 @@
 """Entering a bubblewrap sandbox from a process forked by the fork server (Linux).
 
-A kernel started by bwrap pays ~0.6 s of CPU importing ipykernel, IPython and pytest.
+A kernel started by bwrap spends most of its start importing ipykernel, IPython and pytest.
 A forked kernel has all of that already, but bwrap cannot confine a process it did not
 start. So the fork server's child builds the sandbox with bwrap all the same, around a
 tiny placeholder command, and then *enters* it, the way ``nsenter`` or ``docker exec``
