@@ -241,6 +241,23 @@ export function submissionsUsedUp(schedule: ISchedule): boolean {
   );
 }
 
+/**
+ * True when the server would refuse a `mode` submission at `now`: before
+ * `opens` anything; a Submit after `due` under "reject" or with every
+ * submission used.
+ */
+export function refuses(
+  schedule: ISchedule,
+  mode: 'run' | 'submit',
+  now: Date
+): boolean {
+  const state = windowState(schedule, now);
+  if (state === 'upcoming') {
+    return true;
+  }
+  return mode === 'submit' && (state === 'closed' || submissionsUsedUp(schedule));
+}
+
 /** Why a button is unavailable, or null when the server would accept it. */
 export interface IBlocked {
   run: string | null;

@@ -10,6 +10,7 @@ import { errorMessage } from './errors';
 import type { CodeQuestModel } from './model';
 import { INotebookHandle } from './notebook';
 import { SubmissionRun } from './run';
+import { refuses } from './schedule';
 import {
   IChallengeDetail,
   IGradeResult,
@@ -73,6 +74,15 @@ export class ChallengeSession {
 
   get isRunning(): boolean {
     return !!this.run && this.run.isActive;
+  }
+
+  /**
+   * True when the challenge's schedule says the server would refuse a `mode`
+   * submission now (not open yet, closed, or no submission left); the Tests
+   * panel says why.
+   */
+  refuses(mode: Mode, now: Date = new Date()): boolean {
+    return !!this.detail && refuses(this.detail, mode, now);
   }
 
   setTab(tab: PanelTab): void {
@@ -162,7 +172,7 @@ export class ChallengeSession {
    * Resolves when the submission is graded or has failed.
    */
   async start(mode: Mode, notebook: INotebookHandle): Promise<void> {
-    if (this.isRunning) {
+    if (this.isRunning || this.refuses(mode)) {
       return;
     }
     const settings = this._model.settings;

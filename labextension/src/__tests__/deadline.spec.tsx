@@ -165,7 +165,7 @@ describe('the Tests panel header', () => {
 
   it('counts a submit as soon as the server accepts it, then turns Submit off', async () => {
     const limited = { max_submissions: 2 };
-    const { container, client, schedule, reason } = await panel([
+    const { container, client, model, schedule, reason } = await panel([
       detail({ ...limited, submissions_used: 1 }),
       detail({ ...limited, submissions_used: 2 })
     ]);
@@ -186,6 +186,12 @@ describe('the Tests panel header', () => {
     expect(reason()).toBe('All 2 submissions are used. Run tests still works.');
     expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('true');
     expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('false');
+    // A Submit from elsewhere (the notebook toolbar, a shortcut) is not sent either.
+    expect(model.session!.refuses('submit')).toBe(true);
+    await act(async () => {
+      await model.start('submit');
+    });
+    expect(client.submit).toHaveBeenCalledTimes(1);
   });
 
   it('reloads the count when the server refuses a submit', async () => {

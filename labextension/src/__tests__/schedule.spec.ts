@@ -7,6 +7,7 @@ import {
   lateResultText,
   latePolicyText,
   nextTick,
+  refuses,
   timeLeftText,
   windowState
 } from '../schedule';
@@ -167,5 +168,19 @@ describe('lateResultText', () => {
     );
     expect(lateResultText({ late: false, points: 8 }, trans)).toBeNull();
     expect(lateResultText({ points: 8 }, trans)).toBeNull();
+  });
+});
+
+describe('refuses', () => {
+  it('follows the server: nothing before opens, Submit only after a rejecting due or the last submission', () => {
+    expect(refuses({ opens: at(MIN) }, 'run', NOW)).toBe(true);
+    expect(refuses({ opens: at(-MIN) }, 'run', NOW)).toBe(false);
+    expect(refuses({ due: at(-MIN), late: 'reject' }, 'submit', NOW)).toBe(true);
+    expect(refuses({ due: at(-MIN), late: 'reject' }, 'run', NOW)).toBe(false);
+    expect(refuses({ due: at(-MIN), late: 'accept' }, 'submit', NOW)).toBe(false);
+    expect(refuses({ max_submissions: 3, submissions_used: 3 }, 'submit', NOW)).toBe(true);
+    expect(refuses({ max_submissions: 3, submissions_used: 3 }, 'run', NOW)).toBe(false);
+    expect(refuses({ max_submissions: 3, submissions_used: 2 }, 'submit', NOW)).toBe(false);
+    expect(refuses({}, 'submit', NOW)).toBe(false);
   });
 });
