@@ -191,6 +191,10 @@ def test_late_result_shows_the_penalty_with_no_serious_axe_violations(
     assert f"{raw:g} points earned, {points:g} counted after the 20% penalty" in note, note
     assert f"{points:g}/{result['max_points']:g} points" in wait_summary(page)
     axe_both_panels(page, "late result", found)
+    page.click(f"{PANEL} #jp-codequest-tab-history")
+    entry = page.wait_for_selector(f"{PANEL} [data-submission-id='{result['id']}']")
+    assert entry.query_selector(".jp-codequest-late-badge").inner_text().strip() == "late"
+    axe_both_panels(page, "history with a late entry", found)
 
     report = [
         f"{where} {v['impact']} {v['id']}: {target} — {summary.splitlines()[-1].strip()}"

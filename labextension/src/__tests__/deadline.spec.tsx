@@ -2,6 +2,7 @@ import { Widget } from '@lumino/widgets';
 import React, { act } from 'react';
 
 import { ChallengeBrowser } from '../components/ChallengeBrowser';
+import { HistoryList } from '../components/History';
 import { ResultView } from '../components/TestResults';
 import { TestsPanel } from '../components/TestsPanel';
 import type { IChallengeDetail } from '../tokens';
@@ -18,6 +19,7 @@ import {
   httpError,
   makeModel,
   render,
+  summary,
   testResult,
   trans
 } from './utils';
@@ -230,6 +232,22 @@ describe('a late result', () => {
     const result = gradeResult([testResult('t::a', 'passed')], { mode: 'submit', late: false, penalty: 0 });
     const { container } = await render(<ResultView result={result} trans={trans} />);
     expect(container.querySelector('.jp-codequest-late-note')).toBeNull();
+  });
+});
+
+describe('the history', () => {
+  it('marks late submissions', async () => {
+    const entries = [
+      { ...summary('s2', at(-MIN), 3, 3), late: true, penalty: 0.2 },
+      { ...summary('s1', at(-HOUR), 1, 3), late: false }
+    ];
+    const { container } = await render(
+      <HistoryList entries={entries} selectedId={null} onSelect={jest.fn()} now={NOW} trans={trans} />
+    );
+    const late = (id: string) =>
+      container.querySelector(`[data-submission-id="${id}"] .jp-codequest-late-badge`)?.textContent?.trim();
+    expect(late('s2')).toBe('late');
+    expect(late('s1')).toBeUndefined();
   });
 });
 
