@@ -99,6 +99,11 @@ export class CodeQuestModel {
     return this._submissionFinished;
   }
 
+  /** The server's time now: deadlines are judged by its clock, not the browser's. */
+  now(): Date {
+    return this.client.serverNow?.() ?? new Date();
+  }
+
   get server(): ServerState {
     return this._server;
   }

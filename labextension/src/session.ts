@@ -81,7 +81,7 @@ export class ChallengeSession {
    * submission now (not open yet, closed, or no submission left); the Tests
    * panel says why.
    */
-  refuses(mode: Mode, now: Date = new Date()): boolean {
+  refuses(mode: Mode, now: Date = this._model.now()): boolean {
     return !!this.detail && refuses(this.detail, mode, now);
   }
 

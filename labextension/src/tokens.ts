@@ -264,6 +264,11 @@ export interface ICodeQuestClient {
   reset(challengeId: string): Promise<IRestoreResponse>;
   /** The URL of `submissions/{sid}/events`, with the token when one is configured. */
   eventsUrl(sid: string): string;
+  /**
+   * The server's time now (deadlines are judged by it); the browser's when
+   * absent.
+   */
+  serverNow?(): Date;
 }
 
 /** True when a submission status is final. */

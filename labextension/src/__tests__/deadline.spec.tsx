@@ -54,13 +54,16 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-async function panel(details: IChallengeDetail[]) {
+async function panel(details: IChallengeDetail[], serverBehindMs = 0) {
   const getChallenge = jest.fn();
   for (const d of details) {
     getChallenge.mockResolvedValueOnce(d);
   }
   getChallenge.mockResolvedValue(details[details.length - 1]);
-  const client = fakeClient({ getChallenge });
+  const client = fakeClient({
+    getChallenge,
+    serverNow: () => new Date(Date.now() - serverBehindMs)
+  });
   const model = makeModel(client, undefined, { eventSource: url => new FakeEventSource(url) });
   await model.checkServer();
   const notebook = fakeNotebook();
@@ -148,6 +151,20 @@ describe('the Tests panel header', () => {
     await click(button(container, 'Run tests'));
     await flush();
     expect(client.submit).toHaveBeenCalledWith('two-sum', expect.objectContaining({ mode: 'run' }));
+  });
+
+  it("goes by the server's clock, not the browser's", async () => {
+    // The browser says 15:00; the server, which enforces the due time, 14:58.
+    const { container, schedule, reason } = await panel(
+      [detail({ due: at(-MIN), late: 'reject' })],
+      2 * MIN
+    );
+    expect(schedule()).toContain('Due today 14:59 · 1 min left');
+    expect(reason()).toBeNull();
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('false');
+    await advance(2 * MIN);
+    expect(schedule()).toContain('Closed: was due today 14:59');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('true');
   });
 
   it('turns both buttons off before the challenge opens', async () => {

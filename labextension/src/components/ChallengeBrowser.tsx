@@ -137,7 +137,7 @@ export function ChallengeBrowser(props: {
   const [opening, setOpening] = useState<string | null>(null);
   const [openError, setOpenError] = useState<string | null>(null);
   const serverOk = model.server.state === 'ok';
-  const now = useScheduleClock(challenges ?? []);
+  const now = useScheduleClock(challenges ?? [], () => model.now());
 
   const load = useCallback(async () => {
     try {

@@ -21,11 +21,21 @@ import {
 import type { ISchedule } from '../tokens';
 import { useNow } from './hooks';
 
-/** The current time, renewed each minute and at the schedule's edges. */
-export function useScheduleClock(schedules: ReadonlyArray<ISchedule>): Date {
-  return useNow(now =>
-    Math.min(60000, ...schedules.map(schedule => nextTick(schedule, now)))
-  );
+/**
+ * The server's time (`serverNow`, the browser's when absent), renewed each
+ * minute and at the schedule's edges.
+ */
+export function useScheduleClock(
+  schedules: ReadonlyArray<ISchedule>,
+  serverNow: () => Date = () => new Date()
+): Date {
+  const local = useNow(() => {
+    const now = serverNow();
+    return Math.min(60000, ...schedules.map(schedule => nextTick(schedule, now)));
+  });
+  // Read the server's time on every render (the clock's tick is one of them).
+  void local;
+  return serverNow();
 }
 
 /**

@@ -149,7 +149,7 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
   useSignals(model.changed, session?.changed);
   const notebook = model.current;
   const detail = session?.detail ?? null;
-  const now = useScheduleClock(detail ? [detail] : []);
+  const now = useScheduleClock(detail ? [detail] : [], () => model.now());
 
   if (!notebook || !session) {
     return (
