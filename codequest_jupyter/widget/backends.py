@@ -28,6 +28,7 @@ from ..challenges import (
 )
 from ..results import new_submission_id, utc_now_iso
 from .client import ApiError
+from .deadline import SCHEDULE_KEYS
 from .discovery import (
     ChallengeUnknown,
     Connection,
@@ -156,6 +157,13 @@ class ServerBackend:
             state.fail(f"Lost track of the grading: {exc.message}")
             changed()
 
+    def schedule(self, refresh: bool = False) -> dict[str, Any]:
+        """The challenge's deadlines and this learner's submissions used (``refresh``:
+        asked again from the server, as after a submit)."""
+        if refresh:
+            self._detail = self.client.challenge(self.challenge_id)
+        return {key: self._detail.get(key) for key in SCHEDULE_KEYS}
+
     def history(self, limit: int) -> list[HistoryEntry]:
         reply = self.client.history(self.challenge_id, limit=limit)
         return [HistoryEntry.from_json(s) for s in reply.get("submissions", [])]
@@ -239,6 +247,10 @@ class LocalBackend:
         return (
             "Graded locally, not saved to your history (no CodeQuest server was found)."
         )
+
+    def schedule(self, refresh: bool = False) -> dict[str, Any]:
+        """The challenge's deadlines; submissions are not counted locally."""
+        return {**self.challenge.schedule.to_json(), "submissions_used": None}
 
     def run(
         self, mode: str, state: RunState, changed: Changed, stop: threading.Event

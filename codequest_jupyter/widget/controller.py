@@ -1,4 +1,5 @@
-"""What a Tests panel does, without the widgets: runs, history, hints, on worker threads.
+"""What a Tests panel does, without the widgets: runs, history, hints, the schedule,
+on worker threads.
 
 The kernel's main thread must never wait for a grading (the learner's next cell, and
 the widgets' own messages, go through it). Every network call and every grading runs
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 from .model import Hints, HistoryEntry, RunState
 
 log = logging.getLogger(__name__)
-Listener = Callable[[str], None]  # called with "run", "history" or "hints"
+Listener = Callable[[str], None]  # called with "run", "history", "hints" or "schedule"
 
 
 class Backend(Protocol):
@@ -42,6 +43,8 @@ class Backend(Protocol):
 
     def hints(self) -> Hints: ...
 
+    def schedule(self, refresh: bool = False) -> dict[str, Any]: ...
+
 
 class PanelController:
     """Runs gradings through a backend and keeps the panel's state.
@@ -62,6 +65,8 @@ class PanelController:
         self.history_error: str | None = None
         self.hints: Hints | None = None
         self.hints_error: str | None = None
+        #: The challenge's deadlines and submissions used (deadline.SCHEDULE_KEYS).
+        self.schedule: dict[str, Any] = backend.schedule()
         self._listeners: list[Listener] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -116,6 +121,9 @@ class PanelController:
             if state.is_active:  # stopped before the end
                 state.fail("Stopped following this grading.")
             self._notify("run")
+            if mode == "submit":
+                # Counted when accepted; a refusal may mean the count shown was stale.
+                self._load_schedule()
             self._load_history()
 
         self._spawn(f"{mode}-{self.backend.challenge_id}", work)
@@ -140,6 +148,13 @@ class PanelController:
                 f"The history could not be loaded: {getattr(exc, 'message', exc)}"
             )
         self._notify("history")
+
+    def _load_schedule(self) -> None:
+        try:
+            self.schedule = self.backend.schedule(refresh=True)
+        except Exception:  # noqa: BLE001 - the last known schedule stays shown
+            log.warning("CodeQuest panel: could not reload the schedule", exc_info=True)
+        self._notify("schedule")
 
     def load_hints(self) -> None:
         """Fetch the hints unlocked so far, in the background."""

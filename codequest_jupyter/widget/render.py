@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from .deadline import late_result_text
 from .model import Banner, Hints, HistoryEntry, RunState, TestRow, status_label
 
 FONT = "font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.45"
@@ -64,6 +65,24 @@ def header_html(
         f"<code>{esc(what)}</code>{saved}: save the notebook first (Ctrl+S).<br>"
         f"{esc(where)}</div></div>"
     )
+
+
+def schedule_html(lines: Sequence[tuple[str, str]]) -> str:
+    """The deadline, time left, late policy and submissions used, one per line."""
+    if not lines:
+        return ""
+    return (
+        f'<div style="{FONT}">'
+        + "".join(f'<div style="color:{TONES[tone]}">{esc(text)}</div>' for text, tone in lines)
+        + "</div>"
+    )
+
+
+def blocked_html(reason: str | None) -> str:
+    """Why Run tests or Submit is off (empty when both are on)."""
+    if not reason:
+        return ""
+    return f'<div style="{FONT};color:{TONES["warn"]}">{esc(reason)}</div>'
 
 
 # -- tests --------------------------------------------------------------------------
@@ -132,9 +151,14 @@ def summary_html(state: RunState | None) -> str:
             return f'<div style="{FONT};color:{TONES["warn"]}">{esc(what)}: not graded</div>'
         return f'<div style="{FONT};color:{MUTED}">{esc(what)}: {esc(state.progress_text())}</div>'
     glyph, words, tone = RESULT_WORDS.get(state.status, ("", state.status, "idle"))
+    late = late_result_text(state.result or {})
+    late_note = (
+        f'<div style="color:{TONES["warn"]}"><b>late</b> · {esc(late)}</div>' if late else ""
+    )
     return (
         f'<div style="{FONT}"><b style="color:{TONES[tone]}">{esc(glyph)} {esc(words)}</b>'
-        f' <span style="color:{MUTED}">({esc(what.lower())})</span> · {esc(summary)}</div>'
+        f' <span style="color:{MUTED}">({esc(what.lower())})</span> · {esc(summary)}'
+        f"{late_note}</div>"
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from . import render
+from . import deadline, render
 from .backends import LocalBackend, ServerBackend, open_backend
 from .controller import PanelController
 from .discovery import in_grading_kernel
@@ -94,6 +94,10 @@ class TestsPanel(widgets.VBox):
         self._draw_lock = threading.RLock()
 
         self.header = widgets.HTML()
+        #: Due date, time left, late policy, submissions used; renewed each minute.
+        self.schedule = widgets.HTML()
+        #: Why Run tests or Submit is off, when the server would refuse them now.
+        self.blocked = widgets.HTML()
         self.run_button = widgets.Button(
             description="Run tests", icon="play", tooltip="Run the public tests"
         )
@@ -136,7 +140,9 @@ class TestsPanel(widgets.VBox):
         super().__init__(
             children=[
                 self.header,
+                self.schedule,
                 widgets.HBox([self.run_button, self.submit_button, self.hints_button]),
+                self.blocked,
                 widgets.HBox([self.progress, self.progress_label]),
                 self.banner,
                 self.summary,
@@ -151,6 +157,11 @@ class TestsPanel(widgets.VBox):
         self._draw_run()
         controller.refresh_history()
         controller.warm_up()
+        self._clock_stop = threading.Event()
+        if any(controller.schedule.get(k) for k in ("opens", "due")):
+            threading.Thread(
+                target=self._tick, name="codequest-clock", daemon=True
+            ).start()
 
     # -- actions ------------------------------------------------------------------
 
@@ -205,6 +216,7 @@ class TestsPanel(widgets.VBox):
         controller = getattr(self, "controller", None)
         if controller is not None:
             controller.close()
+            getattr(self, "_clock_stop", threading.Event()).set()
         super().close()
 
     # -- drawing ------------------------------------------------------------------
@@ -216,6 +228,8 @@ class TestsPanel(widgets.VBox):
                 self._draw_header()
             elif what == "history":
                 self._draw_history()
+            elif what == "schedule":
+                self._draw_run()
             elif what == "hints":
                 self.hints.value = render.hints_html(
                     self._controller.hints, self._controller.hints_error
@@ -238,10 +252,29 @@ class TestsPanel(widgets.VBox):
             note = "Graded locally: these runs are not saved to your history."
         self.history.value = render.history_html(controller.history, note)
 
+    def _tick(self) -> None:
+        """Renew the time left each minute (and at opens/due) until the panel closes."""
+        while not self._clock_stop.wait(
+            deadline.seconds_to_next_change(self._controller.schedule)
+        ):
+            with self._draw_lock:
+                self._draw_schedule()
+
+    def _draw_schedule(self, now: _dt.datetime | None = None) -> None:
+        """The deadline facts, and the buttons the server would refuse now turned off."""
+        controller = self._controller
+        schedule = controller.schedule
+        self.schedule.value = render.schedule_html(deadline.facts(schedule, now))
+        run_off = deadline.blocked(schedule, "run", now)
+        submit_off = deadline.blocked(schedule, "submit", now)
+        self.blocked.value = render.blocked_html(submit_off or run_off)
+        busy = controller.busy
+        self.run_button.disabled = busy or run_off is not None
+        self.submit_button.disabled = busy or submit_off is not None
+
     def _draw_run(self) -> None:
         state = self._controller.state
-        busy = state is not None and state.is_active
-        self.run_button.disabled = self.submit_button.disabled = busy
+        self._draw_schedule()
         if state is None:
             self.progress.layout.visibility = "hidden"
             return

@@ -1,5 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import { ServerClock } from './clock';
 import { apiUrl, requestAPI } from './request';
 import {
   IChallengeDetail,
@@ -23,6 +24,11 @@ export class CodeQuestClient implements ICodeQuestClient {
     settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
     this._settings = settings;
+  }
+
+  /** The server's time now, estimated from the `Date` of its responses. */
+  serverNow(): Date {
+    return this._clock.now();
   }
 
   info(): Promise<IServerInfo> {
@@ -85,16 +91,18 @@ export class CodeQuestClient implements ICodeQuestClient {
   }
 
   private _get<T>(endPoint: string): Promise<T> {
-    return requestAPI<T>(endPoint, { method: 'GET' }, this._settings);
+    return requestAPI<T>(endPoint, { method: 'GET' }, this._settings, this._clock);
   }
 
   private _post<T>(endPoint: string, body: unknown): Promise<T> {
     return requestAPI<T>(
       endPoint,
       { method: 'POST', body: JSON.stringify(body) },
-      this._settings
+      this._settings,
+      this._clock
     );
   }
 
   private _settings: ServerConnection.ISettings;
+  private _clock = new ServerClock();
 }

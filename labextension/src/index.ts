@@ -304,12 +304,14 @@ function activate(
     await model.sessionFor(handle.challengeId).start(mode, handle);
   };
 
-  const canRun = (args: { notebookId?: unknown }) => {
+  const canRun = (args: { notebookId?: unknown }, mode: Mode) => {
     const handle = knownHandle(targetPanel(args));
+    const session = handle ? model.sessionFor(handle.challengeId) : null;
     return (
-      !!handle &&
+      !!session &&
       model.server.state === 'ok' &&
-      !model.sessionFor(handle.challengeId).isRunning
+      !session.isRunning &&
+      !session.refuses(mode)
     );
   };
   const isChallenge = (args: { notebookId?: unknown }) =>
@@ -319,7 +321,7 @@ function activate(
     label: trans.__('Run tests'),
     caption: trans.__('Run the public tests of this challenge'),
     icon: args => (args.toolbar ? runIcon : undefined),
-    isEnabled: canRun,
+    isEnabled: args => canRun(args, 'run'),
     isVisible: args => !args.toolbar || isChallenge(args),
     execute: args => runIn('run', targetPanel(args))
   });
@@ -329,7 +331,7 @@ function activate(
       'Run all tests of this challenge, hidden ones included, and record the result'
     ),
     icon: args => (args.toolbar ? checkIcon : undefined),
-    isEnabled: canRun,
+    isEnabled: args => canRun(args, 'submit'),
     isVisible: args => !args.toolbar || isChallenge(args),
     execute: args => runIn('submit', targetPanel(args))
   });

@@ -1,6 +1,7 @@
 /**
- * The state behind the panels: the server's presence, the challenge of the
- * current notebook, its runs, history and restores.
+ * The state behind the panels: the server's presence, the current notebook,
+ * the settings, and one {@link ChallengeSession} per challenge (`session.ts`:
+ * its runs, history and restores).
  *
  * Nothing here touches the DOM or JupyterLab's shell: the plugin passes the
  * API client, dialogs and the contents API in, so the logic runs in unit
@@ -11,19 +12,18 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { errorMessage, errorStatus } from './errors';
 import { INotebookHandle } from './notebook';
-import { SubmissionRun } from './run';
+import { ChallengeSession } from './session';
 import { IWatchOptions } from './stream';
 import {
   API_VERSION,
-  IChallengeDetail,
   ICodeQuestClient,
   IGradeResult,
-  isFinal,
-  IRestoreResponse,
   IServerInfo,
-  ISubmissionSummary,
   Mode
 } from './tokens';
+
+export { ChallengeSession } from './session';
+export type { IUndoRestore, PanelTab } from './session';
 
 /** User settings that change what the panels do (schema/plugin.json). */
 export interface ICodeQuestSettings {
@@ -72,386 +72,6 @@ export interface IModelOptions {
   watch?: IWatchOptions;
 }
 
-export type PanelTab = 'tests' | 'description' | 'history';
-
-/** What an "Undo restore" (or undoing a reset) needs. */
-export interface IUndoRestore {
-  path: string;
-  /** The restored submission; `null` for a reset to the starter. */
-  submissionId: string | null;
-  checkpoint: NonNullable<IRestoreResponse['checkpoint']>;
-}
-
-/** Everything the panels show about one challenge. */
-export class ChallengeSession {
-  constructor(readonly id: string, private _model: CodeQuestModel) {}
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  detail: IChallengeDetail | null = null;
-  detailError: string | null = null;
-  /** The latest run, live or finished. */
-  run: SubmissionRun | null = null;
-  /** Set when the latest run was a passing Submit, until dismissed. */
-  celebrate = false;
-  /**
-   * The confetti of the current celebration has yet to play: it plays once
-   * per success, not each time the Tests tab is shown again.
-   */
-  confettiPending = false;
-  /**
-   * The latest finished submission from the history, shown until this page
-   * runs the tests itself: what the learner saw before a reload.
-   */
-  lastResult: IGradeResult | null = null;
-  history: ISubmissionSummary[] | null = null;
-  historyTotal = 0;
-  historyError: string | null = null;
-  /** The history entry being looked at. */
-  selected: {
-    id: string;
-    result: IGradeResult | null;
-    error: string | null;
-  } | null = null;
-  undo: IUndoRestore | null = null;
-  /** A restore, a reset or an undo is under way. */
-  busy: 'restore' | 'reset' | 'undo' | null = null;
-  /** The outcome of the last restore or undo, for the learner to read. */
-  notice: { text: string; tone: 'info' | 'error' } | null = null;
-  /** Unlocked hints revealed so far (hints show on request only). */
-  hintsShown = 0;
-  tab: PanelTab = 'tests';
-
-  get isRunning(): boolean {
-    return !!this.run && this.run.isActive;
-  }
-
-  setTab(tab: PanelTab): void {
-    this.tab = tab;
-    this._emit();
-  }
-
-  /**
-   * Load the challenge and the history, unless that was done or is under
-   * way; then the latest finished result, so a reloaded page shows it.
-   */
-  ensureLoaded(): void {
-    if (!this._loadStarted) {
-      this._loadStarted = true;
-      void this.load();
-      void this.loadHistory().then(() => this.loadLastResult());
-    }
-  }
-
-  /**
-   * Fetch the newest finished submission of the history as `lastResult`,
-   * unless a run of this page is already shown.
-   */
-  async loadLastResult(): Promise<void> {
-    const latest = (this.history ?? []).find(entry => isFinal(entry.status));
-    if (!latest || this.run || this.lastResult?.id === latest.id) {
-      return;
-    }
-    try {
-      const result = await this._model.client.getSubmission(latest.id);
-      if (!this.run) {
-        this.lastResult = result;
-        this._emit();
-      }
-    } catch {
-      // The history tab still lists it; the Tests tab shows the test list.
-    }
-  }
-
-  /** Load the description, hints and progress. */
-  async load(): Promise<void> {
-    try {
-      this.detail = await this._model.client.getChallenge(this.id);
-      this.detailError = null;
-      this.hintsShown = Math.min(this.hintsShown, this.detail.hints.length);
-    } catch (error) {
-      this.detailError = errorMessage(error);
-    }
-    this._emit();
-  }
-
-  /** Load this learner's submissions, newest first. */
-  async loadHistory(): Promise<void> {
-    try {
-      const list = await this._model.client.listSubmissions(this.id, 50, 0);
-      this.history = list.submissions;
-      this.historyTotal = list.total;
-      this.historyError = null;
-    } catch (error) {
-      this.historyError = errorMessage(error);
-    }
-    this._emit();
-  }
-
-  /** Reveal the next unlocked hint. */
-  showHint(): void {
-    const available = this.detail?.hints.length ?? 0;
-    if (this.hintsShown < available) {
-      this.hintsShown += 1;
-      this._emit();
-    }
-  }
-
-  dismissCelebration(): void {
-    this.celebrate = false;
-    this.confettiPending = false;
-    this._emit();
-  }
-
-  /** The celebration's confetti has played (no emit: nothing else changes). */
-  confettiPlayed(): void {
-    this.confettiPending = false;
-  }
-
-  /**
-   * Run the public tests (`run`) or everything (`submit`) on the notebook.
-   * Resolves when the submission is graded or has failed.
-   */
-  async start(mode: Mode, notebook: INotebookHandle): Promise<void> {
-    if (this.isRunning) {
-      return;
-    }
-    const settings = this._model.settings;
-    this.run?.dispose();
-    const run = new SubmissionRun({
-      client: this._model.client,
-      challengeId: this.id,
-      mode,
-      save: settings.autoSave ? () => notebook.save() : undefined,
-      // The server reads the saved workspace file; without auto-save the
-      // editor's copy is sent, so the learner is graded on what they see.
-      source: () =>
-        settings.autoSave
-          ? { path: notebook.path }
-          : { notebook: notebook.toJSON() },
-      watch: this._model.watchOptions
-    });
-    this.run = run;
-    this.lastResult = null;
-    this.celebrate = false;
-    this.confettiPending = false;
-    this.selected = null;
-    this.tab = 'tests';
-    run.changed.connect(this._emit, this);
-    const finished = new Promise<void>(resolve => {
-      run.finished.connect(() => resolve());
-    });
-    this._emit();
-    await run.start();
-    await finished;
-    if (this.run !== run) {
-      return;
-    }
-    const result = run.result;
-    this.celebrate =
-      mode === 'submit' && !!result && result.status === 'passed';
-    this.confettiPending = this.celebrate;
-    this._emit();
-    if (result) {
-      // New progress may unlock hints and changes the best score.
-      await Promise.all([this.load(), this.loadHistory()]);
-      this._model.notifySubmissionFinished(this.id, result);
-    }
-  }
-
-  /** Show one history entry's full result (`null` goes back to the list). */
-  async select(sid: string | null): Promise<void> {
-    if (sid === null) {
-      this.selected = null;
-      this._emit();
-      return;
-    }
-    this.selected = { id: sid, result: null, error: null };
-    this._emit();
-    try {
-      const result = await this._model.client.getSubmission(sid);
-      if (this.selected?.id === sid) {
-        this.selected = { id: sid, result, error: null };
-      }
-    } catch (error) {
-      if (this.selected?.id === sid) {
-        this.selected = { id: sid, result: null, error: errorMessage(error) };
-      }
-    }
-    this._emit();
-  }
-
-  /**
-   * Put submission `sid`'s code back into the notebook, after asking.
-   * The server keeps the current file as a checkpoint, which "Undo restore"
-   * brings back.
-   */
-  async restore(sid: string, notebook: INotebookHandle): Promise<boolean> {
-    const host = this._model.host;
-    return this._replace(
-      'restore',
-      notebook,
-      {
-        title: host.__('Restore this submission?'),
-        body: host.__(
-          'The notebook %1 will be replaced by the code of this submission. Your current version is kept as a checkpoint, so you can undo the restore.',
-          notebook.path
-        ),
-        accept: host.__('Restore')
-      },
-      () => this._model.client.restore(sid),
-      sid
-    );
-  }
-
-  /**
-   * Put the challenge's starter notebook (and starter files) back, after
-   * asking; undone like a restore.
-   */
-  async reset(notebook: INotebookHandle): Promise<boolean> {
-    const host = this._model.host;
-    return this._replace(
-      'reset',
-      notebook,
-      {
-        title: host.__('Reset to the starter?'),
-        body: host.__(
-          'The notebook %1 and the challenge’s starter files will be replaced by the starter versions. Your current version is kept as a checkpoint, so you can undo the reset.',
-          notebook.path
-        ),
-        accept: host.__('Reset')
-      },
-      () => this._model.client.reset(this.id),
-      null
-    );
-  }
-
-  private async _replace(
-    what: 'restore' | 'reset',
-    notebook: INotebookHandle,
-    question: { title: string; body: string; accept: string },
-    request: () => Promise<IRestoreResponse>,
-    submissionId: string | null
-  ): Promise<boolean> {
-    const host = this._model.host;
-    if (!(await host.confirm(question))) {
-      return false;
-    }
-    this.busy = what;
-    this.notice = null;
-    this._emit();
-    try {
-      // Save first so the checkpoint holds what the learner sees now (a
-      // notebook that could not be read has nothing to save).
-      if (!notebook.readError) {
-        await notebook.save();
-      }
-      const response = await request();
-      await notebook.revert();
-      this.undo = response.checkpoint
-        ? {
-            path: response.path || notebook.path,
-            submissionId,
-            checkpoint: response.checkpoint
-          }
-        : null;
-      this.notice = {
-        text:
-          what === 'restore'
-            ? host.__('Restored the submission into %1.', notebook.path)
-            : host.__('Reset %1 to the starter.', notebook.path),
-        tone: 'info'
-      };
-      return true;
-    } catch (error) {
-      this.notice = {
-        text:
-          what === 'restore'
-            ? host.__('Could not restore: %1', errorMessage(error))
-            : host.__('Could not reset: %1', errorMessage(error)),
-        tone: 'error'
-      };
-      return false;
-    } finally {
-      this.busy = null;
-      this._emit();
-    }
-  }
-
-  /** Bring back the notebook as it was before the last restore. */
-  async undoRestore(notebook: INotebookHandle): Promise<boolean> {
-    const undo = this.undo;
-    if (!undo) {
-      return false;
-    }
-    const host = this._model.host;
-    this.busy = 'undo';
-    this.notice = null;
-    this._emit();
-    try {
-      // A later "Save and checkpoint" replaces the checkpoint: never restore
-      // a checkpoint that is not the one the restore made.
-      const checkpoints = await host.listCheckpoints(undo.path);
-      const same = checkpoints.find(
-        c =>
-          c.id === undo.checkpoint.id &&
-          sameInstant(c.last_modified, undo.checkpoint.last_modified)
-      );
-      if (!same) {
-        this.undo = null;
-        this.notice = {
-          text: host.__(
-            'The version from before the restore is gone: a later save replaced its checkpoint.'
-          ),
-          tone: 'error'
-        };
-        return false;
-      }
-      await host.restoreCheckpoint(undo.path, undo.checkpoint.id);
-      await notebook.revert();
-      this.undo = null;
-      this.notice = {
-        text:
-          undo.submissionId === null
-            ? host.__('Undid the reset: your previous version is back.')
-            : host.__('Undid the restore: your previous version is back.'),
-        tone: 'info'
-      };
-      return true;
-    } catch (error) {
-      this.notice = {
-        text: host.__('Could not undo the restore: %1', errorMessage(error)),
-        tone: 'error'
-      };
-      return false;
-    } finally {
-      this.busy = null;
-      this._emit();
-    }
-  }
-
-  dispose(): void {
-    this.run?.dispose();
-    Signal.clearData(this);
-  }
-
-  private _emit(): void {
-    this._changed.emit();
-    this._model.notifySessionChanged(this);
-  }
-
-  private _changed = new Signal<this, void>(this);
-  private _loadStarted = false;
-}
-
-function sameInstant(a: string, b: string): boolean {
-  const ta = Date.parse(a);
-  const tb = Date.parse(b);
-  return isNaN(ta) || isNaN(tb) ? a === b : ta === tb;
-}
-
 /** The model shared by the challenge browser and the Tests panel. */
 export class CodeQuestModel {
   constructor(options: IModelOptions) {
@@ -477,6 +97,11 @@ export class CodeQuestModel {
     { challengeId: string; result: IGradeResult }
   > {
     return this._submissionFinished;
+  }
+
+  /** The server's time now: deadlines are judged by its clock, not the browser's. */
+  now(): Date {
+    return this.client.serverNow?.() ?? new Date();
   }
 
   get server(): ServerState {

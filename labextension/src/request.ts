@@ -1,6 +1,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { ServerClock } from './clock';
+
 /** The path of the CodeQuest API under the server's base URL. */
 export const API_NAMESPACE = 'codequest/api';
 
@@ -10,6 +12,7 @@ export const API_NAMESPACE = 'codequest/api';
  * @param endPoint - path under `{base_url}codequest/api/`, query string included
  * @param init - fetch options (method, body, ...)
  * @param settings - server connection settings; the default ones otherwise
+ * @param clock - learns the server's time from the response's `Date` header
  * @throws {ServerConnection.NetworkError} when the server cannot be reached
  * @throws {ServerConnection.ResponseError} on any non-2xx answer; its
  *   `message` is the server's `{"message": ...}` when it sent one
@@ -17,15 +20,18 @@ export const API_NAMESPACE = 'codequest/api';
 export async function requestAPI<T>(
   endPoint = '',
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  clock?: ServerClock
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
   let response: Response;
+  const sentAt = Date.now();
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
     throw new ServerConnection.NetworkError(error as TypeError);
   }
+  clock?.observe(response.headers.get('Date'), sentAt, Date.now());
 
   const text = await response.text();
   let data: any = text;

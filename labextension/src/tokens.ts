@@ -67,8 +67,29 @@ export interface IProgress {
   last_submitted_at?: string | null;
 }
 
+/** What happens to work handed in after `due`. */
+export type LatePolicy = 'accept' | 'reject' | 'penalty';
+
+/**
+ * A challenge's deadlines and attempts (all optional: a challenge without
+ * them is always open, with unlimited submissions). Times are ISO UTC.
+ */
+export interface ISchedule {
+  /** Before it, nothing is accepted, not even Run tests. */
+  opens?: string | null;
+  /** After it, a submission is late. */
+  due?: string | null;
+  late?: LatePolicy | string;
+  /** The fraction of the points late work loses (`late` is "penalty"). */
+  late_penalty?: number | null;
+  /** Submits allowed (Run tests is not counted). */
+  max_submissions?: number | null;
+  /** This learner's submits of the challenge so far. */
+  submissions_used?: number;
+}
+
 /** One entry of `GET challenges`. */
-export interface IChallengeSummary {
+export interface IChallengeSummary extends ISchedule {
   id: string;
   title: string;
   difficulty: Difficulty | string;
@@ -169,6 +190,12 @@ export interface IGradeResult {
   cell_errors?: ICellError[];
   /** True when some test's captured output was cut at the cap (absent: false). */
   output_truncated?: boolean;
+  /** A submission handed in after the challenge's due time. */
+  late?: boolean;
+  /** The fraction of the points taken off for lateness (0 when none). */
+  penalty?: number;
+  /** The points the tests earned, before the penalty. */
+  raw_points?: number;
 }
 
 /** A history entry: the result JSON without its tests. */
@@ -237,6 +264,11 @@ export interface ICodeQuestClient {
   reset(challengeId: string): Promise<IRestoreResponse>;
   /** The URL of `submissions/{sid}/events`, with the token when one is configured. */
   eventsUrl(sid: string): string;
+  /**
+   * The server's time now (deadlines are judged by it); the browser's when
+   * absent.
+   */
+  serverNow?(): Date;
 }
 
 /** True when a submission status is final. */

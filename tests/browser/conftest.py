@@ -103,7 +103,10 @@ class Lab:
         return f"{self.url}lab/workspaces/t{uuid.uuid4().hex[:8]}?reset&token={TOKEN}"
 
 
-def start_lab(base: Path, *, codequest: bool = True) -> Lab:
+def start_lab(
+    base: Path, *, codequest: bool = True, challenge_dirs: list[Path] | None = None
+) -> Lab:
+    """Start JupyterLab on ``base``, serving the repository's challenges or ``challenge_dirs``."""
     root = base / "root"
     config = base / "config"
     for folder in (root, config / "labconfig", base / "settings", base / "workspaces"):
@@ -116,7 +119,7 @@ def start_lab(base: Path, *, codequest: bool = True) -> Lab:
         "ServerApp": {"jpserver_extensions": {"codequest_jupyter": codequest}},
         "CodeQuestApp": {
             "db_url": f"sqlite:///{base / 'codequest.sqlite'}",
-            "challenge_dirs": [str(CHALLENGES)],
+            "challenge_dirs": [str(d) for d in (challenge_dirs or [CHALLENGES])],
             "grader_pool_size": 1,
             "submissions_per_minute": 0,
         },

@@ -1,7 +1,7 @@
 /**
  * The challenge browser: every challenge with its difficulty, tags,
- * estimated time and this learner's status, filtered by text, difficulty
- * and status.
+ * estimated time, this learner's status, its deadline and submissions used,
+ * filtered by text, difficulty and status.
  */
 
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -11,6 +11,7 @@ import { errorMessage } from '../errors';
 import { difficultyLabel, progressText } from '../format';
 import type { CodeQuestModel } from '../model';
 import type { IChallengeSummary, ProgressStatus } from '../tokens';
+import { DeadlineLine, useScheduleClock } from './Deadline';
 import { useSignals } from './hooks';
 import { ServerNotice } from './ServerNotice';
 
@@ -75,6 +76,7 @@ function ChallengeItem(props: {
   challenge: IChallengeSummary;
   opening: boolean;
   onOpen: (id: string) => void;
+  now: Date;
   trans: TranslationBundle;
 }): JSX.Element {
   const { challenge, trans } = props;
@@ -109,6 +111,7 @@ function ChallengeItem(props: {
             </span>
           ))}
         </span>
+        <DeadlineLine schedule={challenge} now={props.now} trans={trans} />
         {props.opening && (
           <span className="jp-codequest-muted">{trans.__('Opening…')}</span>
         )}
@@ -134,6 +137,7 @@ export function ChallengeBrowser(props: {
   const [opening, setOpening] = useState<string | null>(null);
   const [openError, setOpenError] = useState<string | null>(null);
   const serverOk = model.server.state === 'ok';
+  const now = useScheduleClock(challenges ?? [], () => model.now());
 
   const load = useCallback(async () => {
     try {
@@ -301,6 +305,7 @@ export function ChallengeBrowser(props: {
                       challenge={challenge}
                       opening={opening === challenge.id}
                       onOpen={id => void open(id)}
+                      now={now}
                       trans={trans}
                     />
                   ))}

@@ -259,6 +259,15 @@ export function HistoryList(props: {
               <span className="jp-codequest-history-when">{when}</span>
               <span className="jp-codequest-history-mode">
                 {entry.mode === 'submit' ? trans.__('submit') : trans.__('run')}
+                {entry.late && (
+                  <span
+                    className="jp-codequest-badge jp-codequest-late-badge"
+                    title={trans.__('Submitted after the due time')}
+                  >
+                    {' '}
+                    {trans.__('late')}
+                  </span>
+                )}
               </span>
               <span className="jp-codequest-history-score">
                 {scoreText(entry)}

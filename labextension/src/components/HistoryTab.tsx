@@ -8,7 +8,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useRef } from 'react';
 
 import { formatWhen } from '../format';
-import type { ChallengeSession } from '../model';
+import type { ChallengeSession } from '../session';
 import type { INotebookHandle } from '../notebook';
 import { HistoryList, ScoreChart } from './History';
 import { ResultView } from './TestResults';

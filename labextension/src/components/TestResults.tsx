@@ -1,6 +1,7 @@
 /**
- * How test results look: progress, summary, error banner and one row per
- * test. Everything from learners or tests is rendered as React text nodes.
+ * How test results look: progress, error banner, cell warnings and one row
+ * per test (the summary line is `Summary.tsx`). Everything from learners or
+ * tests is rendered as React text nodes.
  */
 
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -10,7 +11,6 @@ import {
   errorKindTitle,
   formatDuration,
   formatPoints,
-  summaryText,
   testStatusLabel
 } from '../format';
 import {
@@ -20,11 +20,11 @@ import {
   firstFailureId,
   orderForReading,
   outputCapKb,
-  outputWasTruncated,
   passedWithWarnings
 } from '../outcome';
 import type { ITestRow, RunPhase } from '../run';
 import { Pre } from './Pre';
+import { Summary } from './Summary';
 import type { IChallengeDetail, IGradeError, IGradeResult } from '../tokens';
 
 /**
@@ -100,44 +100,7 @@ export function ProgressBar(props: {
   );
 }
 
-/**
- * "3/4 passed · 6/8 points · 0.4 s", coloured by the outcome, with a note
- * when some output was cut at the cap.
- */
-export function Summary(props: {
-  result: IGradeResult;
-  outputCapKb?: number | null;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { result, trans } = props;
-  const tone =
-    result.status === 'passed'
-      ? 'pass'
-      : result.status === 'error'
-        ? 'warn'
-        : 'fail';
-  const truncated = outputWasTruncated(result);
-  return (
-    <div className="jp-codequest-summary" role="status">
-      <span className="jp-codequest-summary-mode">
-        {result.mode === 'submit' ? trans.__('Submission') : trans.__('Test run')}
-      </span>
-      <span className={`jp-codequest-summary-text jp-codequest-tone-${tone}`}>
-        {summaryText(result, trans)}
-      </span>
-      {truncated && (
-        <span className="jp-codequest-summary-note jp-codequest-muted">
-          {props.outputCapKb
-            ? trans.__(
-                'Some output was cut at %1 kB per test.',
-                String(props.outputCapKb)
-              )
-            : trans.__('Some output was cut at the size limit.')}
-        </span>
-      )}
-    </div>
-  );
-}
+export { Summary };
 
 /** A link-like button naming a notebook cell; cells are 0-based, shown 1-based. */
 export function CellLink(props: {

@@ -1,23 +1,23 @@
 /**
- * The Tests panel: the challenge of the current notebook, its tests and
- * results, description, hints and history.
+ * The Tests panel: the challenge of the current notebook, its deadline and
+ * submissions used, its tests and results, description, hints and history.
  */
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useRef } from 'react';
 
-import { difficultyLabel, formatWhen, progressText } from '../format';
-import { outputCapKb } from '../outcome';
-import type { ChallengeSession, CodeQuestModel, PanelTab } from '../model';
-import type { INotebookHandle } from '../notebook';
-import { Celebration } from './Celebration';
+import { difficultyLabel, progressText } from '../format';
+import type { CodeQuestModel } from '../model';
+import type { ChallengeSession, PanelTab } from '../session';
+import { blockedReasons } from '../schedule';
+import { BlockedReason, ScheduleFacts, useScheduleClock } from './Deadline';
 import { HistoryTab } from './HistoryTab';
 import { useSignals } from './hooks';
 import { MarkdownView } from './Markdown';
 import { Pre } from './Pre';
 import { ServerNotice } from './ServerNotice';
-import { ProgressBar, ResultView, TestList, TestName } from './TestResults';
+import { TestsTab } from './TestsTab';
 
 export interface ITestsPanelProps {
   model: CodeQuestModel;
@@ -94,194 +94,6 @@ function Tabs(props: {
   );
 }
 
-function Hints(props: {
-  session: ChallengeSession;
-  rendermime: IRenderMimeRegistry;
-  trans: TranslationBundle;
-}): JSX.Element | null {
-  const { session, trans } = props;
-  const detail = session.detail;
-  if (!detail) {
-    return null;
-  }
-  const unlocked = detail.hints.length;
-  const locked = detail.locked_hints ?? 0;
-  if (unlocked === 0 && locked === 0) {
-    return null;
-  }
-  return (
-    <section className="jp-codequest-hints" aria-label={trans.__('Hints')}>
-      <div className="jp-codequest-section-title">{trans.__('Hints')}</div>
-      <ol className="jp-codequest-hint-list">
-        {detail.hints.slice(0, session.hintsShown).map((hint, index) => (
-          <li key={index} className="jp-codequest-hint">
-            <MarkdownView
-              source={hint.text}
-              rendermime={props.rendermime}
-              trans={trans}
-            />
-          </li>
-        ))}
-      </ol>
-      {session.hintsShown < unlocked && (
-        <button
-          type="button"
-          className="jp-mod-styled jp-codequest-button"
-          onClick={() => session.showHint()}
-        >
-          {session.hintsShown === 0
-            ? trans.__('Show hint')
-            : trans.__('Show another hint')}
-        </button>
-      )}
-      {locked > 0 && (
-        <div className="jp-codequest-muted">
-          {trans._n(
-            '%1 more hint unlocks after more attempts.',
-            '%1 more hints unlock after more attempts.',
-            locked
-          )}
-        </div>
-      )}
-    </section>
-  );
-}
-
-function TestsTab(props: {
-  session: ChallengeSession;
-  notebook: INotebookHandle;
-  model: CodeQuestModel;
-  rendermime: IRenderMimeRegistry;
-  trans: TranslationBundle;
-  onOpenChallenge: (id: string) => void;
-}): JSX.Element {
-  const { session, notebook, trans } = props;
-  const run = session.run;
-  const detail = session.detail;
-  const jump = (cell: number) => notebook.activateCell(cell);
-
-  let body: JSX.Element;
-  if (run && run.isActive) {
-    body = (
-      <>
-        <ProgressBar
-          phase={run.phase}
-          completed={run.completed}
-          total={run.total}
-          mode={run.mode}
-          trans={trans}
-        />
-        <TestList
-          rows={run.rows}
-          outputCapKb={outputCapKb(detail?.limits)}
-          trans={trans}
-        />
-      </>
-    );
-  } else if (run && run.phase === 'failed') {
-    body = (
-      <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
-        <div className="jp-codequest-banner-title">
-          {run.submissionId
-            ? trans.__('Lost track of the submission')
-            : trans.__('Could not start the tests')}
-        </div>
-        <div className="jp-codequest-banner-message">{run.error}</div>
-      </div>
-    );
-  } else if (run && run.result) {
-    body = (
-      <>
-        {session.celebrate && (
-          <Celebration
-            confetti={props.model.settings.confetti}
-            fresh={session.confettiPending}
-            onShown={() => session.confettiPlayed()}
-            next={detail?.next ?? null}
-            onNext={props.onOpenChallenge}
-            onDismiss={() => session.dismissCelebration()}
-            trans={trans}
-          />
-        )}
-        <ResultView
-          result={run.result}
-          limits={detail?.limits}
-          onJumpToCell={jump}
-          trans={trans}
-        />
-      </>
-    );
-  } else if (!run && session.lastResult) {
-    const last = session.lastResult;
-    body = (
-      <>
-        <div className="jp-codequest-muted jp-codequest-last-result">
-          {last.mode === 'submit'
-            ? trans.__('Your last submission, %1', formatWhen(last.submitted_at, trans))
-            : trans.__('Your last test run, %1', formatWhen(last.submitted_at, trans))}
-        </div>
-        <ResultView
-          result={last}
-          limits={detail?.limits}
-          onJumpToCell={jump}
-          trans={trans}
-        />
-      </>
-    );
-  } else {
-    const publicTests = (detail?.public_tests ?? []).flatMap(file =>
-      file.tests.map(name => ({ file: file.path, name }))
-    );
-    body = (
-      <div className="jp-codequest-tests-intro">
-        <p className="jp-codequest-muted">
-          {trans.__(
-            'Run tests checks your notebook against the public tests. Submit also runs the hidden tests and counts toward completing the challenge.'
-          )}
-        </p>
-        {publicTests.length > 0 && (
-          <>
-            <div className="jp-codequest-section-title">
-              {trans.__('Public tests')}
-            </div>
-            <ul className="jp-codequest-tests">
-              {publicTests.map(test => (
-                <li
-                  key={`${test.file}::${test.name}`}
-                  className="jp-codequest-test"
-                >
-                  <div className="jp-codequest-test-header">
-                    <span className="jp-codequest-status" aria-hidden="true">
-                      ○
-                    </span>
-                    <TestName name={test.name} />
-                  </div>
-                </li>
-              ))}
-            </ul>
-          </>
-        )}
-        {detail && detail.hidden_tests > 0 && (
-          <div className="jp-codequest-muted">
-            {trans._n(
-              'Submit also runs %1 hidden test file.',
-              'Submit also runs %1 hidden test files.',
-              detail.hidden_tests
-            )}
-          </div>
-        )}
-      </div>
-    );
-  }
-
-  return (
-    <>
-      {body}
-      <Hints session={session} rendermime={props.rendermime} trans={trans} />
-    </>
-  );
-}
-
 function DescriptionTab(props: {
   session: ChallengeSession;
   rendermime: IRenderMimeRegistry;
@@ -336,6 +148,8 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
   const session = model.session;
   useSignals(model.changed, session?.changed);
   const notebook = model.current;
+  const detail = session?.detail ?? null;
+  const now = useScheduleClock(detail ? [detail] : [], () => model.now());
 
   if (!notebook || !session) {
     return (
@@ -363,9 +177,15 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
     );
   }
 
-  const detail = session.detail;
   const serverOk = model.server.state === 'ok';
   const running = session.isRunning;
+  // What the server would refuse now (it decides; this explains in advance).
+  const blocked = detail
+    ? blockedReasons(detail, trans, now)
+    : { run: null, submit: null };
+  const runBlocked = !!blocked.run;
+  const submitBlocked = !!blocked.submit;
+  const reasonId = 'jp-codequest-blocked-reason';
   const runTitle = props.shortcuts?.run
     ? trans.__('Run the public tests (%1)', props.shortcuts.run)
     : trans.__('Run the public tests');
@@ -397,6 +217,7 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
         <div className="jp-codequest-muted jp-codequest-path" title={notebook.path}>
           {notebook.path}
         </div>
+        {detail && <ScheduleFacts schedule={detail} now={now} trans={trans} />}
       </div>
       {notebook.readError && (
         <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
@@ -438,15 +259,19 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
         </div>
       )}
       <div className="jp-codequest-actions">
-        {/* While tests run the buttons are aria-disabled, not disabled, so
-            the one pressed keeps the keyboard focus. */}
+        {/* While tests run, or while the server would refuse them, the
+            buttons are aria-disabled, not disabled: the one pressed keeps
+            the keyboard focus, and the reason stays reachable. */}
         <button
           type="button"
           className="jp-mod-styled jp-codequest-button jp-codequest-run"
           disabled={!serverOk || !!notebook.readError}
-          aria-disabled={running}
-          title={runTitle}
-          onClick={() => !running && void model.start('run', notebook)}
+          aria-disabled={running || runBlocked}
+          aria-describedby={runBlocked ? reasonId : undefined}
+          title={blocked.run ?? runTitle}
+          onClick={() =>
+            !running && !runBlocked && void model.start('run', notebook)
+          }
         >
           {trans.__('Run tests')}
         </button>
@@ -454,13 +279,17 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
           type="button"
           className="jp-mod-styled jp-mod-accept jp-codequest-button jp-codequest-submit"
           disabled={!serverOk || !!notebook.readError}
-          aria-disabled={running}
-          title={submitTitle}
-          onClick={() => !running && void model.start('submit', notebook)}
+          aria-disabled={running || submitBlocked}
+          aria-describedby={submitBlocked ? reasonId : undefined}
+          title={blocked.submit ?? submitTitle}
+          onClick={() =>
+            !running && !submitBlocked && void model.start('submit', notebook)
+          }
         >
           {trans.__('Submit')}
         </button>
       </div>
+      <BlockedReason id={reasonId} reason={blocked.submit ?? blocked.run} />
       <Tabs
         tab={session.tab}
         onChange={tab => session.setTab(tab)}

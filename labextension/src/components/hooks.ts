@@ -1,5 +1,5 @@
 import type { ISignal } from '@lumino/signaling';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /** Re-render the calling component whenever one of the signals fires. */
 export function useSignals(
@@ -25,4 +25,23 @@ export function useSignals(
     // The signals themselves are the dependencies.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, signals);
+}
+
+/**
+ * The current time, renewed when the minute turns or when `nextDelay` (from
+ * the time now) says something changes sooner; `nextDelay` is read on each
+ * renewal, so it may depend on props.
+ */
+export function useNow(nextDelay: (now: Date) => number): Date {
+  const [now, setNow] = useState(() => new Date());
+  const delayRef = useRef(nextDelay);
+  delayRef.current = nextDelay;
+  useEffect(() => {
+    const timer = setTimeout(
+      () => setNow(new Date()),
+      Math.max(1, delayRef.current(now))
+    );
+    return () => clearTimeout(timer);
+  }, [now]);
+  return now;
 }
