@@ -1,0 +1,255 @@
+"""The driver: joins a learner's kernel and a judge process, in the grading server.
+
+:func:`run_judge` takes a kernel that has run the learner's notebook and
+
+1. writes the tests (public and hidden) into a run directory of the judge's own,
+   handed to the judge's uid (0700), never inside the kernel's sandbox;
+2. listens on a unix socket in the kernel's run directory (made by the server, handed
+   to the kernel's uid) and starts the agent in the kernel with one execute request;
+   accepts exactly one connection, from the kernel's uid, and removes the socket;
+3. starts the judge through the grading launcher, confined by the same
+   :class:`~codequest_jupyter.grading.sandbox.SandboxPolicy` as kernels but as a uid
+   and (under bubblewrap) a sandbox of its own, inheriting the agent's connection and
+   one end of a control socket pair;
+4. relays the judge's events (``collected``, ``test``, ``done``) to ``on_event`` and
+   acts on its ``kernel`` requests: interrupt the kernel (a call past its time limit),
+   kill it (a call that would not stop, a reply that broke the protocol);
+5. stops the judge at the run's budget, and removes its processes, uid and directory.
+
+The kernel is left to the caller (disposed of as after any run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..grading.kernel import GradingKernel
+from ..grading.rundirs import new_run_dir, remove_run_dir, track_spec
+from ..grading.sandbox import LaunchSpec, SandboxPolicy, _spec, die_with_parent, resolve
+
+log = logging.getLogger(__name__)
+
+AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text(encoding="utf-8")
+SOCKET_NAME = "judge.sock"
+
+
+class JudgeError(RuntimeError):
+    """The judge could not be set up (the run has no verdicts)."""
+
+
+@dataclass
+class JudgeRun:
+    """What a judged run produced: the judge's events, in order, and how it ended."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    done: dict[str, Any] | None = None
+    error: str | None = None
+    kernel_killed: bool = False
+    judge_uid: int | None = None
+    judge_pid: int | None = None
+
+    @property
+    def tests(self) -> list[dict[str, Any]]:
+        return [e["data"] for e in self.events if e.get("kind") == "test"]
+
+    def test(self, suffix: str) -> dict[str, Any]:
+        """The result of the test whose id ends with ``suffix`` (tests use this)."""
+        found = [t for t in self.tests if t["id"].endswith(suffix)]
+        if len(found) != 1:
+            raise KeyError(f"{suffix!r} matches {len(found)} results: {[t['id'] for t in self.tests]}")
+        return found[0]
+
+
+def agent_code(path: str, module: str, output_limit: int) -> str:
+    """The execute request that starts the agent: no name is left in the namespace."""
+    return (
+        "(lambda _ns: (exec(compile(" + repr(AGENT_SOURCE) + ", '<codequest-judge-agent>', 'exec'), _ns),"
+        f" _ns['serve']({path!r}, {module!r}, {int(output_limit)})))"
+        "({'__name__': '__codequest_judge_agent__'})\n"
+    )
+
+
+def write_suite(suite: Path, files: dict[str, str]) -> None:
+    suite.mkdir()
+    (suite / "pytest.ini").write_text("[pytest]\npython_files = test_*.py *_test.py\n")
+    for rel, source in files.items():
+        target = suite / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+
+
+def judge_spec(policy: SandboxPolicy, run_dir: Path, config: dict[str, Any]) -> LaunchSpec:
+    """The judge's command: the grading launcher in ``--judge`` mode, confined as a
+    kernel would be (a uid of its own on a root server; bwrap where kernels get it)."""
+    workdir = run_dir / "work"
+    workdir.mkdir(exist_ok=True)
+    return _spec(policy, resolve(policy), run_dir, workdir,
+                 inner_args=["--judge", json.dumps(config)])
+
+
+def _peer_uid(sock: socket.socket) -> int | None:
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return None
+    return struct.unpack("3i", creds)[1]
+
+
+async def _connect_agent(kernel: GradingKernel, module: str, output_limit: int,
+                         timeout: float) -> socket.socket:
+    """Start the agent in ``kernel`` and accept its connection."""
+    path = kernel.run_dir / SOCKET_NAME
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        listener.bind(str(path))
+        uid = kernel.sandbox.uid if kernel.sandbox is not None else None
+        if uid is not None:
+            gid = kernel.sandbox.gid if kernel.sandbox.gid is not None else uid
+            os.chown(path, uid, gid)
+        listener.listen(1)
+        listener.setblocking(False)
+        kernel.kc.execute(agent_code(str(path), module, output_limit), store_history=False)
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                conn, _ = await asyncio.wait_for(loop.sock_accept(listener),
+                                                 max(0.01, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise JudgeError("the learner's kernel did not start the judge's agent "
+                                 f"within {timeout:g} s") from None
+            if uid is None or _peer_uid(conn) == uid:
+                return conn
+            conn.close()  # not the kernel's: nobody else may speak for it
+    finally:
+        listener.close()
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+async def run_judge(
+    kernel: GradingKernel,
+    policy: SandboxPolicy,
+    module: str,
+    files: dict[str, str],
+    *,
+    timeout_s: float = 10.0,
+    budget_s: float = 60.0,
+    output_limit: int = 65536,
+    grace_s: float = 2.0,
+    max_reply_mb: int = 32,
+    start_timeout_s: float = 60.0,
+    on_event: Any = None,
+) -> JudgeRun:
+    """Judge the learner code in ``kernel`` with the tests ``files`` ({relpath: source},
+    ``hidden/…`` for hidden ones), which import it as ``module``. See the module docstring."""
+    run = JudgeRun()
+    run_dir = new_run_dir()
+    spec: LaunchSpec | None = None
+    agent: socket.socket | None = None
+    ours, theirs = socket.socketpair()
+    process: asyncio.subprocess.Process | None = None
+    try:
+        await asyncio.to_thread(write_suite, run_dir / "suite", files)
+        agent = await _connect_agent(kernel, module, output_limit, start_timeout_s)
+        config = {
+            "agent_fd": agent.fileno(), "control_fd": theirs.fileno(),
+            "suite_dir": str(run_dir / "suite"), "modules": [module], "timeout_s": timeout_s,
+            "output_limit": output_limit, "hidden_prefix": "hidden", "grace_s": grace_s,
+            "max_reply_mb": max_reply_mb,
+        }
+        spec = await asyncio.to_thread(judge_spec, policy, run_dir, config)
+        track_spec(run_dir, spec)
+        run.judge_uid = spec.uid
+        if kernel.sandbox is not None and spec.uid is not None and spec.uid == kernel.sandbox.uid:
+            raise JudgeError("the judge would share the kernel's uid")
+        process = await asyncio.create_subprocess_exec(
+            *spec.argv, env=spec.env, cwd=str(spec.cwd), pass_fds=(agent.fileno(), theirs.fileno()),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent(), start_new_session=True,
+        )
+        run.judge_pid = process.pid
+        # The judge holds them now; the server keeps no way into the kernel's channel.
+        agent.close()
+        agent = None
+        theirs.close()
+        try:
+            await asyncio.wait_for(_relay(ours, kernel, run, on_event), budget_s)
+        except asyncio.TimeoutError:
+            run.error = f"the tests did not finish within the run's {budget_s:g} s"
+            await kernel.kill()
+            run.kernel_killed = True
+        if run.done is None and run.error is None:
+            run.error = "the judge ended without a result" + _log_tail(run_dir)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(process.wait(), 5)
+    except JudgeError as exc:
+        run.error = str(exc)
+    finally:
+        ours.close()
+        with contextlib.suppress(OSError):
+            theirs.close()
+        if agent is not None:
+            agent.close()
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            with contextlib.suppress(Exception):
+                await process.wait()
+        if spec is not None:
+            await asyncio.to_thread(spec.release)
+        await asyncio.to_thread(remove_run_dir, run_dir)
+    return run
+
+
+async def _relay(sock: socket.socket, kernel: GradingKernel, run: JudgeRun, on_event: Any) -> None:
+    reader, writer = await asyncio.open_unix_connection(sock=sock, limit=64 * 1024 * 1024)
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            kind = event.get("kind")
+            if kind == "kernel":
+                what = event.get("data", {}).get("what")
+                if what == "interrupt":
+                    with contextlib.suppress(Exception):
+                        await kernel.km.interrupt_kernel()
+                elif what == "kill":
+                    run.kernel_killed = True
+                    await kernel.kill()
+                continue
+            run.events.append(event)
+            if on_event is not None:
+                pending = on_event(kind, event.get("data"))
+                if asyncio.iscoroutine(pending):
+                    await pending
+            if kind == "done":
+                run.done = event.get("data")
+                return
+    finally:
+        writer.close()
+
+
+def _log_tail(run_dir: Path) -> str:
+    try:
+        lines = (run_dir / "kernel.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f": {lines[-1]}" if lines else ""
