@@ -138,7 +138,7 @@ async def judged(notebook: str, tests: dict[str, str], *, run=None, after=None, 
         reply = await kernel.kc.execute_interactive(prepare + notebook, timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
         options.setdefault("budget_s", 240)
-        result = await run_judge(kernel, policy, "target", tests, **options)
+        result = await run_judge(kernel, policy, "target", tests, run=run, **options)
         if after is not None:
             await after(kernel)
         return result, kernel
@@ -526,3 +526,248 @@ async def test_tampering_with_the_kernel_earns_nothing():
     assert len(got) == 8
     assert sum(t["points"] for t in run.tests) == 1  # the positive control's
     assert len(run.tests) == 10 and run.done["exit_code"] == 1
+
+
+DYING_TESTS = '''
+from target import add, end
+
+
+def test_a_before():
+    assert add(1, 2) == 3
+
+
+def test_b_end():
+    assert end() == 1
+
+
+def test_c_after():
+    assert add(2, 2) == 4
+'''
+
+
+@pytest.mark.parametrize("how", ["os._exit(3)", "ctypes.string_at(0)"])  # exit, segfault
+async def test_a_kernel_that_dies_during_a_call_is_an_error_for_that_test(how):
+    notebook = ("import ctypes, os, signal\n\ndef add(a, b):\n    return a + b\n\n"
+                f"def end():\n    {how}\n    return 1\n")
+    run, _kernel = await judged(notebook, {"test_dying.py": DYING_TESTS})
+    assert statuses(run) == {"test_a_before": "passed", "test_b_end": "error", "test_c_after": "error"}
+    assert "kernel died" in run.test("test_b_end")["message"]
+    assert "kernel died" in run.test("test_c_after")["message"]
+    assert run.done is not None  # the judge itself ran to the end
+
+
+async def test_the_kernel_cannot_signal_the_judge():
+    """kill(-1) reaches every process the caller may signal: in the kernel's sandbox,
+    none but itself (it is spared), so nothing; the judge goes on."""
+    notebook = ("import os, signal\n\ndef add(a, b):\n    return a + b\n\n"
+                "def end():\n    os.kill(-1, signal.SIGKILL)\n    return 1\n")
+    run, _kernel = await judged(notebook, {"test_dying.py": DYING_TESTS})
+    assert statuses(run) == {"test_a_before": "passed", "test_b_end": "error", "test_c_after": "passed"}
+    assert run.test("test_b_end")["message"].startswith("ProcessLookupError: [Errno 3] No such process")
+    assert "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["message"]  # the learner's traceback
+
+
+HANGING_NOTEBOOK = '''
+import signal
+
+
+def add(a, b):
+    return a + b
+
+
+def spin():
+    while True:
+        pass
+
+
+def stubborn():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        pass
+'''
+
+HANGING_TESTS = '''
+from target import add, spin, stubborn
+
+
+def test_a_spin():
+    spin()
+
+
+def test_b_still_there():
+    assert add(1, 1) == 2
+
+
+def test_c_stubborn():
+    stubborn()
+
+
+def test_d_after():
+    assert add(1, 1) == 2
+'''
+
+
+async def test_a_call_that_hangs_times_out_and_the_kernel_is_interrupted_or_stopped():
+    run, _kernel = await judged(HANGING_NOTEBOOK, {"test_hanging.py": HANGING_TESTS},
+                                timeout_s=3, grace_s=3)
+    assert statuses(run) == {"test_a_spin": "timeout", "test_b_still_there": "passed",
+                             "test_c_stubborn": "timeout", "test_d_after": "error"}
+    assert run.test("test_a_spin")["message"] == "Took longer than 3 s and was stopped."
+    assert "did not end within its time limit" in run.test("test_d_after")["message"]
+    assert run.kernel_killed
+
+
+OVERSIZED_TESTS = '''
+from target import add, deep, huge
+
+
+def test_a_huge():
+    assert huge() == "x"
+
+
+def test_b_deep():
+    assert deep() == []
+
+
+def test_c_after():
+    assert add(1, 1) == 2
+'''
+
+
+async def test_an_oversized_return_is_a_clear_error_for_that_test():
+    notebook = ("def add(a, b):\n    return a + b\n\ndef huge():\n    return 'x' * (3 * 2**20)\n\n"
+                "def deep():\n    v = []\n    for _ in range(500):\n        v = [v]\n    return v\n")
+    run, _kernel = await judged(notebook, {"test_big.py": OVERSIZED_TESTS}, max_reply_mb=1)
+    assert statuses(run) == {"test_a_huge": "error", "test_b_deep": "error", "test_c_after": "passed"}
+    assert "too large" in run.test("test_a_huge")["message"]
+    assert "nested more than 100 levels" in run.test("test_b_deep")["message"]
+
+
+SPY_NOTEBOOK = '''
+import glob, os, zlib
+
+seen = []
+
+
+def add(a, b):
+    seen.append(a)
+    return a + b
+
+
+def look(path):
+    """What this kernel can find of the judge: its files, its processes."""
+    found = {"read": None, "runs": glob.glob("/tmp/codequest-run-*"), "judges": [],
+             "own": os.path.dirname(os.getcwd())}
+    try:
+        with open(path) as fh:
+            found["read"] = fh.read()
+    except OSError as exc:
+        found["read_error"] = type(exc).__name__
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if b"--judge" in fh.read():
+                    found["judges"].append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def dump():
+    """This kernel's readable memory, compressed, into files of the work directory
+    (each well under the sandbox's file size limit)."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: /proc/self/mem becomes ours
+    part, size, written = 0, 0, 0
+    out, target = zlib.compressobj(1), open("mem-0000.z", "wb")
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+        for line in maps.readlines():
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if "r" not in fields[1] or end - start > 512 * 2**20 or line.rstrip().endswith("[vvar]"):
+                continue
+            for offset in range(start, end, 2**22):
+                try:
+                    mem.seek(offset)
+                    data = mem.read(min(2**22, end - offset))
+                except (OSError, ValueError, OverflowError):
+                    break
+                chunk = out.compress(data)
+                target.write(chunk)
+                size += len(data)
+                written += len(chunk)
+                if written > 16 * 2**20:
+                    target.write(out.flush())
+                    target.close()
+                    part, written = part + 1, 0
+                    out, target = zlib.compressobj(1), open(f"mem-{part:04d}.z", "wb")
+    target.write(out.flush())
+    target.close()
+    return size
+'''
+
+SPY_HIDDEN = '''
+from target import add
+
+CANARY = "@@CANARY@@"
+
+
+def test_hidden():
+    # The argument reaches learner code; the expected value and message never do.
+    assert add("@@MARK@@", "") == CANARY, CANARY
+'''
+
+SPY_PUBLIC = '''
+from target import dump, look
+
+
+def test_look():
+    found = look(__file__)
+    assert found["read"] is None and found["read_error"] == "FileNotFoundError"
+    assert found["runs"] == [found["own"]] and found["judges"] == []  # its own run directory
+
+
+def test_dump():
+    assert dump() > 10 * 2**20
+'''
+
+
+async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
+    canary, mark = "cqjudge-" + os.urandom(8).hex(), "cqmark-" + os.urandom(8).hex()
+    hidden = SPY_HIDDEN.replace("@@CANARY@@", canary).replace("@@MARK@@", mark)
+    seen: dict[str, object] = {}
+    from codequest_jupyter.judge import JudgeRun
+
+    run_holder = JudgeRun()
+
+    def on_event(kind, data):
+        if kind == "collected":
+            # The judge, from outside: never the kernel's uid or pid namespace.
+            pids = processes_of_uid(run_holder.judge_uid)
+            seen["judge_ns"] = {os.readlink(f"/proc/{p}/ns/pid") for p in pids}
+            seen["judge_uids"] = {Path(f"/proc/{p}").stat().st_uid for p in pids}
+
+    async def after(kernel):
+        seen["kernel_uid"] = kernel.sandbox.uid
+        kernel_pids = processes_of_uid(kernel.sandbox.uid)
+        seen["kernel_ns"] = {os.readlink(f"/proc/{p}/ns/pid") for p in kernel_pids}
+        data = b""
+        for path in sorted(kernel.workdir.glob("mem-*.z")):
+            data += zlib.decompressobj().decompress(path.read_bytes())
+        seen["dump"] = len(data)
+        seen["mark"] = mark.encode() in data
+        seen["canary"] = canary.encode() in data
+
+    run, _kernel = await judged(SPY_NOTEBOOK, {"hidden/test_hidden.py": hidden, "test_spy.py": SPY_PUBLIC},
+                                run=run_holder, on_event=on_event, after=after)
+    assert statuses(run) == {"test_hidden": "failed", "test_look": "passed", "test_dump": "passed"}, [
+        (t["id"], t["message"]) for t in run.tests]
+    assert seen["judge_uids"] and seen["kernel_uid"] not in seen["judge_uids"]
+    if os.geteuid() == 0:
+        assert 0 not in seen["judge_uids"]
+    assert seen["kernel_ns"] and not seen["kernel_ns"] & seen["judge_ns"]
+    # The memory dump is real (the hidden test's argument is in it), the hidden test's
+    # source is not.
+    assert seen["dump"] > 10 * 2**20 and seen["mark"] is True
+    assert seen["canary"] is False

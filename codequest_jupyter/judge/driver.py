@@ -152,10 +152,12 @@ async def run_judge(
     max_reply_mb: int = 32,
     start_timeout_s: float = 60.0,
     on_event: Any = None,
+    run: JudgeRun | None = None,
 ) -> JudgeRun:
     """Judge the learner code in ``kernel`` with the tests ``files`` ({relpath: source},
-    ``hidden/…`` for hidden ones), which import it as ``module``. See the module docstring."""
-    run = JudgeRun()
+    ``hidden/…`` for hidden ones), which import it as ``module``. See the module docstring.
+    ``run`` may be given to watch it from ``on_event`` (the judge's uid and pid)."""
+    run = run if run is not None else JudgeRun()
     run_dir = new_run_dir()
     spec: LaunchSpec | None = None
     agent: socket.socket | None = None

@@ -638,6 +638,10 @@ class RemoteModule(types.ModuleType):
         return RemoteNamespace(local["__cq_conn__"], local["__cq_hid__"])
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__") and name != "__all__":
+            # What introspection asks of every module in sys.modules (inspect.getmodule
+            # wants __file__): answered here, never by a kernel that may be gone.
+            raise AttributeError(name)
         conn = _module_dict(self)["__cq_conn__"]
         if name == "__all__":
             names = conn.request("dir", h=_module_dict(self)["__cq_hid__"])

@@ -145,7 +145,7 @@ class Recorder:
             if failing.when != "call" and kind == "failed":
                 kind = "error"
             status = kind
-            message = _crash_message(failing)
+            message = getattr(failing, "_cq_message", None) or _crash_message(failing)
             compared = self.compare.pop(nodeid, None)
             if compared is not None and kind == "failed":
                 actual, expected = compared
@@ -186,10 +186,10 @@ def _kind_hooks() -> Any:
             if excinfo is None:
                 return
             exc = excinfo.value
-            if isinstance(exc, CallTimeout):
-                kind = "timeout"
-            elif isinstance(exc, KernelError):
-                kind = "error"
+            if isinstance(exc, KernelError):
+                # The boundary's own message, without the class's dotted name.
+                report._cq_message = str(exc)
+                kind = "timeout" if isinstance(exc, CallTimeout) else "error"
             elif isinstance(exc, (AssertionError, pytest.fail.Exception)):
                 kind = "failed"
             else:
@@ -270,16 +270,20 @@ def main(config: dict[str, Any]) -> int:
     ini = os.path.join(suite, "pytest.ini")
     recorder = Recorder(control, conn, config)
     started = time.perf_counter()
+    report = io.StringIO()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(report):
             code = int(pytest.main([suite, "--rootdir", suite, "-c", ini, *PYTEST_OPTIONS],
                                    plugins=[recorder, _kind_hooks()]))
     except BaseException as exc:  # noqa: BLE001 - report, never leave the driver waiting
         control.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
         raise
-    control.emit("done", {"exit_code": code, "calls": conn.calls,
-                          "duration_ms": int((time.perf_counter() - started) * 1000),
-                          "kernel_gone": conn.gone})
+    done = {"exit_code": code, "calls": conn.calls,
+            "duration_ms": int((time.perf_counter() - started) * 1000), "kernel_gone": conn.gone}
+    if code not in (0, 1, 5):
+        # pytest itself could not run (interrupted, an internal or usage error).
+        done["error"] = _cap(_ANSI.sub("", report.getvalue()[-4000:]), 4000)
+    control.emit("done", done)
     with contextlib.suppress(BaseException):
         if not conn.gone:
             conn.deadline = time.monotonic() + 1.0
