@@ -24,7 +24,7 @@ from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.sandbox import SandboxPolicy, processes_of_uid
 from codequest_jupyter.judge import agent as agent_module
 from codequest_jupyter.judge import run_judge
-from codequest_jupyter.judge.proxy import CallTimeout, Connection, ReplyRejected
+from codequest_jupyter.judge.connection import Connection
 from codequest_jupyter.judge.wire import Decoder, FrameSocket, Limits, ValueTooLarge, WireError
 
 # -- the restricted decoder, alone ----------------------------------------------------------
@@ -771,3 +771,27 @@ async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
     # source is not.
     assert seen["dump"] > 10 * 2**20 and seen["mark"] is True
     assert seen["canary"] is False
+
+
+async def test_a_judge_started_before_the_notebook_runs_and_nothing_left_behind():
+    """The engine starts the judge while the notebook runs (JudgeProcess.start), then
+    hands it the kernel; once closed, neither its processes nor its directory remain."""
+    from codequest_jupyter.judge import JudgeProcess
+
+    policy = SandboxPolicy()
+    tests = {"test_early.py": "from target import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"}
+    judge = await JudgeProcess.start(policy, "target", tests)
+    run_dir, uid = judge.run_dir, judge.uid
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        reply = await kernel.kc.execute_interactive("def add(a, b):\n    return a + b\n", timeout=120)
+        assert reply["content"]["status"] == "ok"
+        run = await judge.judge(kernel, budget_s=240)
+    finally:
+        await judge.close()
+        await kernel.dispose()
+    assert statuses(run) == {"test_add": "passed"}
+    assert run.done["exit_code"] == 0 and run.done["calls"] >= 2
+    assert not run_dir.exists()
+    if uid is not None:
+        assert processes_of_uid(uid) == []

@@ -139,6 +139,111 @@ async def _connect_agent(kernel: GradingKernel, module: str, output_limit: int,
             path.unlink()
 
 
+class JudgeProcess:
+    """A judge process, started (``start``) before it has a kernel to judge, so that
+    its start-up (the sandbox, Python, pytest's imports) can overlap the notebook's
+    run; ``judge(kernel)`` then hands it the agent's connection and relays its events."""
+
+    def __init__(self, policy: SandboxPolicy, module: str, files: dict[str, str],
+                 options: dict[str, Any]):
+        self.policy = policy
+        self.module = module
+        self.files = files
+        self.options = options
+        self.run_dir: Path | None = None
+        self.spec: LaunchSpec | None = None
+        self.process: asyncio.subprocess.Process | None = None
+        self._ours: socket.socket | None = None
+
+    @classmethod
+    async def start(cls, policy: SandboxPolicy, module: str, files: dict[str, str], *,
+                    timeout_s: float = 10.0, output_limit: int = 65536, grace_s: float = 2.0,
+                    max_reply_mb: int = 32) -> JudgeProcess:
+        """Write the tests where only the judge can read them and start the judge."""
+        options = {"timeout_s": timeout_s, "output_limit": output_limit, "grace_s": grace_s,
+                   "max_reply_mb": max_reply_mb}
+        judge = cls(policy, module, files, options)
+        judge.run_dir = new_run_dir()
+        ours, theirs = socket.socketpair()
+        judge._ours = ours
+        try:
+            await asyncio.to_thread(write_suite, judge.run_dir / "suite", files)
+            config = {"control_fd": theirs.fileno(), "suite_dir": str(judge.run_dir / "suite"),
+                      "modules": [module], "hidden_prefix": "hidden", **options}
+            judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
+            track_spec(judge.run_dir, judge.spec)
+            judge.process = await asyncio.create_subprocess_exec(
+                *judge.spec.argv, env=judge.spec.env, cwd=str(judge.spec.cwd),
+                pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                preexec_fn=die_with_parent(), start_new_session=True,
+            )
+        except BaseException:
+            await judge.close()
+            raise
+        finally:
+            theirs.close()
+        return judge
+
+    @property
+    def uid(self) -> int | None:
+        return self.spec.uid if self.spec is not None else None
+
+    async def judge(self, kernel: GradingKernel, *, budget_s: float = 60.0,
+                    start_timeout_s: float = 60.0, on_event: Any = None,
+                    run: JudgeRun | None = None) -> JudgeRun:
+        """Connect the agent in ``kernel`` (which has run the notebook) to this judge and
+        relay the judge's events until it is done or ``budget_s`` has passed."""
+        run = run if run is not None else JudgeRun()
+        run.judge_uid = self.uid
+        run.judge_pid = self.process.pid if self.process is not None else None
+        assert self._ours is not None and self.process is not None
+        agent: socket.socket | None = None
+        try:
+            if kernel.sandbox is not None and self.uid is not None and self.uid == kernel.sandbox.uid:
+                raise JudgeError("the judge would share the kernel's uid")
+            agent = await _connect_agent(kernel, self.module, self.options["output_limit"],
+                                         start_timeout_s)
+            # The judge holds it from now on; the server keeps no way into the channel.
+            socket.send_fds(self._ours, [b"agent"], [agent.fileno()])
+            agent.close()
+            agent = None
+            try:
+                await asyncio.wait_for(_relay(self._ours, kernel, run, on_event), budget_s)
+            except asyncio.TimeoutError:
+                run.error = f"the tests did not finish within the run's {budget_s:g} s"
+                await kernel.kill()
+                run.kernel_killed = True
+            if run.done is None and run.error is None:
+                run.error = "the judge ended without a result" + _log_tail(self.run_dir)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.process.wait(), 5)
+        except (JudgeError, OSError) as exc:
+            run.error = str(exc)
+        finally:
+            if agent is not None:
+                agent.close()
+        return run
+
+    async def close(self) -> None:
+        """Stop the judge (if still running); remove its processes, uid and directory."""
+        if self._ours is not None:
+            self._ours.close()
+            self._ours = None
+        process, self.process = self.process, None
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            with contextlib.suppress(Exception):
+                await process.wait()
+        spec, self.spec = self.spec, None
+        if spec is not None:
+            await asyncio.to_thread(spec.release)
+        run_dir, self.run_dir = self.run_dir, None
+        if run_dir is not None:
+            await asyncio.to_thread(remove_run_dir, run_dir)
+
+
 async def run_judge(
     kernel: GradingKernel,
     policy: SandboxPolicy,
@@ -155,69 +260,26 @@ async def run_judge(
     run: JudgeRun | None = None,
 ) -> JudgeRun:
     """Judge the learner code in ``kernel`` with the tests ``files`` ({relpath: source},
-    ``hidden/…`` for hidden ones), which import it as ``module``. See the module docstring.
-    ``run`` may be given to watch it from ``on_event`` (the judge's uid and pid)."""
+    ``hidden/…`` for hidden ones), which import it as ``module``: start a judge, judge,
+    clean up (see the module docstring). ``run`` may be given to watch it from
+    ``on_event`` (the judge's uid and pid are set before the first event)."""
     run = run if run is not None else JudgeRun()
-    run_dir = new_run_dir()
-    spec: LaunchSpec | None = None
-    agent: socket.socket | None = None
-    ours, theirs = socket.socketpair()
-    process: asyncio.subprocess.Process | None = None
     try:
-        await asyncio.to_thread(write_suite, run_dir / "suite", files)
-        agent = await _connect_agent(kernel, module, output_limit, start_timeout_s)
-        config = {
-            "agent_fd": agent.fileno(), "control_fd": theirs.fileno(),
-            "suite_dir": str(run_dir / "suite"), "modules": [module], "timeout_s": timeout_s,
-            "output_limit": output_limit, "hidden_prefix": "hidden", "grace_s": grace_s,
-            "max_reply_mb": max_reply_mb,
-        }
-        spec = await asyncio.to_thread(judge_spec, policy, run_dir, config)
-        track_spec(run_dir, spec)
-        run.judge_uid = spec.uid
-        if kernel.sandbox is not None and spec.uid is not None and spec.uid == kernel.sandbox.uid:
-            raise JudgeError("the judge would share the kernel's uid")
-        process = await asyncio.create_subprocess_exec(
-            *spec.argv, env=spec.env, cwd=str(spec.cwd), pass_fds=(agent.fileno(), theirs.fileno()),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent(), start_new_session=True,
-        )
-        run.judge_pid = process.pid
-        # The judge holds them now; the server keeps no way into the kernel's channel.
-        agent.close()
-        agent = None
-        theirs.close()
-        try:
-            await asyncio.wait_for(_relay(ours, kernel, run, on_event), budget_s)
-        except asyncio.TimeoutError:
-            run.error = f"the tests did not finish within the run's {budget_s:g} s"
-            await kernel.kill()
-            run.kernel_killed = True
-        if run.done is None and run.error is None:
-            run.error = "the judge ended without a result" + _log_tail(run_dir)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(process.wait(), 5)
-    except JudgeError as exc:
-        run.error = str(exc)
+        judge = await JudgeProcess.start(policy, module, files, timeout_s=timeout_s,
+                                         output_limit=output_limit, grace_s=grace_s,
+                                         max_reply_mb=max_reply_mb)
+    except Exception as exc:  # noqa: BLE001 - the run has no verdicts, and says why
+        run.error = f"the judge could not start: {exc}"
+        return run
+    try:
+        return await judge.judge(kernel, budget_s=budget_s, start_timeout_s=start_timeout_s,
+                                 on_event=on_event, run=run)
     finally:
-        ours.close()
-        with contextlib.suppress(OSError):
-            theirs.close()
-        if agent is not None:
-            agent.close()
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            with contextlib.suppress(Exception):
-                await process.wait()
-        if spec is not None:
-            await asyncio.to_thread(spec.release)
-        await asyncio.to_thread(remove_run_dir, run_dir)
-    return run
+        await judge.close()
 
 
 async def _relay(sock: socket.socket, kernel: GradingKernel, run: JudgeRun, on_event: Any) -> None:
-    reader, writer = await asyncio.open_unix_connection(sock=sock, limit=64 * 1024 * 1024)
+    reader, writer = await asyncio.open_unix_connection(sock=sock.dup(), limit=64 * 1024 * 1024)
     try:
         while True:
             line = await reader.readline()

@@ -3,9 +3,10 @@
 Started by :mod:`.driver` through the grading launcher (``launcher.py --judge CONFIG``),
 so it is confined like a kernel (its own uid, resource limits, and under bubblewrap its
 own process tree, no network, an allow-list view of the machine) but never the
-kernel's uid or sandbox. It inherits two sockets: ``agent_fd``, connected to the agent
-in the learner's kernel, and ``control_fd``, to the driver. It runs no learner code:
-learner values reach it only through :class:`.proxy.Connection`.
+kernel's uid or sandbox. It inherits ``control_fd``, a socket to the driver, which later
+hands it (SCM_RIGHTS) the connection to the agent in the learner's kernel: the judge
+starts while the notebook still runs. It runs no learner code:
+learner values reach it only through :class:`.connection.Connection`.
 
 Results go to the driver on ``control_fd`` as JSON lines, the same events the
 in-kernel harness sends (``collected``, ``test``, ``done``), plus ``kernel`` events
@@ -13,7 +14,7 @@ asking the driver to interrupt or kill the kernel. Standard output and error are
 launcher's log file: whatever learner output reaches them (printed outside a test) is
 never read as a result.
 
-``CONFIG`` keys: ``agent_fd``, ``control_fd``, ``suite_dir``, ``modules`` (the names
+``CONFIG`` keys: ``control_fd``, ``suite_dir``, ``modules`` (the names
 tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
 of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``.
 """
@@ -248,11 +249,24 @@ def non_dumpable() -> None:
 def main(config: dict[str, Any]) -> int:
     """Run the tests; the exit status is pytest's (or 3 when it could not start)."""
     non_dumpable()
-    control = Control(socket.socket(fileno=int(config["control_fd"])))
-    from .proxy import Connection, RemoteImporter
+    control_sock = socket.socket(fileno=int(config["control_fd"]))
+    control = Control(control_sock)
+    # What every run needs, imported while the kernel may still run the notebook.
+    import _pytest.assertion.rewrite  # noqa: F401
+    import _pytest.python  # noqa: F401
+    import _pytest.unittest  # noqa: F401
+    import pytest
+
+    from .connection import Connection
+    from .proxy import RemoteImporter
     from .wire import Limits
 
-    agent = socket.socket(fileno=int(config["agent_fd"]))
+    # The driver hands over the connection to the agent once the kernel has one.
+    _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
+    if not fds:
+        control.emit("done", {"exit_code": -1, "error": "no connection to the kernel was handed over"})
+        return 3
+    agent = socket.socket(fileno=fds[0])
     conn = Connection(
         agent,
         Limits(max_frame_bytes=int(config.get("max_reply_mb", 32)) * 1024 * 1024),
@@ -261,7 +275,6 @@ def main(config: dict[str, Any]) -> int:
         default_timeout_s=float(config.get("timeout_s", 10)),
     )
     RemoteImporter(conn, set(config["modules"])).install()
-    import pytest
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ["PY_COLORS"] = "0"
