@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from codequest_jupyter.grading.kernel import start_kernel
-from codequest_jupyter.grading.sandbox import SandboxPolicy, processes_of_uid
+from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy, processes_of_uid
 from codequest_jupyter.judge import agent as agent_module
 from codequest_jupyter.judge import run_judge
 from codequest_jupyter.judge.connection import Connection
@@ -85,6 +85,27 @@ def test_an_oversized_frame_is_refused_and_the_stream_stays_in_step():
     assert frames.recv(None) == {"re": 2, "ok": 7}
     a.close()
     frames.close()
+
+
+@pytest.mark.parametrize("kernel,judge,allowed", [
+    (("bwrap", 1900000001), ("bwrap", 1900000002), True),
+    (("rlimits", 1900000001), ("rlimits", 1900000002), True),
+    (("bwrap", None), ("bwrap", None), True),        # a non-root server: the kernel's pid namespace
+    (("rlimits", None), ("rlimits", None), False),   # nothing between them
+    (("none", None), ("none", None), False),
+    (("rlimits", 1900000001), ("rlimits", 1900000001), False),
+])
+def test_the_judge_refuses_to_run_within_the_kernels_reach(kernel, judge, allowed):
+    from codequest_jupyter.judge.driver import JudgeError, _check_isolation
+
+    def spec(mode, uid):
+        return LaunchSpec(argv=[], env={}, cwd=Path("/"), mode=mode, uid=uid)
+
+    if allowed:
+        _check_isolation(spec(*kernel), spec(*judge))
+    else:
+        with pytest.raises(JudgeError, match="out of the kernel's reach"):
+            _check_isolation(spec(*kernel), spec(*judge))
 
 
 def test_subclasses_of_builtins_are_copied_by_their_builtin_value():
@@ -747,6 +768,8 @@ async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
             pids = processes_of_uid(run_holder.judge_uid)
             seen["judge_ns"] = {os.readlink(f"/proc/{p}/ns/pid") for p in pids}
             seen["judge_uids"] = {Path(f"/proc/{p}").stat().st_uid for p in pids}
+            # Non-dumpable: its memory files belong to root, not even to its own uid.
+            seen["judge_mem_owners"] = {Path(f"/proc/{p}/mem").stat().st_uid for p in pids}
 
     async def after(kernel):
         seen["kernel_uid"] = kernel.sandbox.uid
@@ -765,7 +788,7 @@ async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
         (t["id"], t["message"]) for t in run.tests]
     assert seen["judge_uids"] and seen["kernel_uid"] not in seen["judge_uids"]
     if os.geteuid() == 0:
-        assert 0 not in seen["judge_uids"]
+        assert 0 not in seen["judge_uids"] and seen["judge_mem_owners"] == {0}
     assert seen["kernel_ns"] and not seen["kernel_ns"] & seen["judge_ns"]
     # The memory dump is real (the hidden test's argument is in it), the hidden test's
     # source is not.

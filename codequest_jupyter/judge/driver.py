@@ -2,19 +2,25 @@
 
 :func:`run_judge` takes a kernel that has run the learner's notebook and
 
-1. writes the tests (public and hidden) into a run directory of the judge's own,
-   handed to the judge's uid (0700), never inside the kernel's sandbox;
-2. listens on a unix socket in the kernel's run directory (made by the server, handed
-   to the kernel's uid) and starts the agent in the kernel with one execute request;
-   accepts exactly one connection, from the kernel's uid, and removes the socket;
-3. starts the judge through the grading launcher, confined by the same
+1. (``JudgeProcess.start``, possibly while the notebook still runs) writes the tests
+   (public and hidden) into a run directory of the judge's own, handed to the judge's
+   uid (0700), never inside the kernel's sandbox, and starts the judge through the
+   grading launcher, confined by the same
    :class:`~codequest_jupyter.grading.sandbox.SandboxPolicy` as kernels but as a uid
-   and (under bubblewrap) a sandbox of its own, inheriting the agent's connection and
-   one end of a control socket pair;
+   and (under bubblewrap) a sandbox of its own, holding one end of a control socket
+   pair;
+2. (``JudgeProcess.judge``) refuses when the kernel could reach the judge (same uid
+   and no bubblewrap around the kernel); listens on a unix socket in the kernel's run
+   directory (made by the server, handed to the kernel's uid), starts the agent in
+   the kernel with one execute request, accepts exactly one connection, from the
+   kernel's uid, and removes the socket;
+3. hands that connection to the judge over the control socket (SCM_RIGHTS) and keeps
+   no copy;
 4. relays the judge's events (``collected``, ``test``, ``done``) to ``on_event`` and
    acts on its ``kernel`` requests: interrupt the kernel (a call past its time limit),
    kill it (a call that would not stop, a reply that broke the protocol);
-5. stops the judge at the run's budget, and removes its processes, uid and directory.
+5. stops the judge at the run's budget; ``close`` removes its processes, uid and
+   directory.
 
 The kernel is left to the caller (disposed of as after any run).
 """
@@ -95,6 +101,21 @@ def judge_spec(policy: SandboxPolicy, run_dir: Path, config: dict[str, Any]) -> 
     workdir.mkdir(exist_ok=True)
     return _spec(policy, resolve(policy), run_dir, workdir,
                  inner_args=["--judge", json.dumps(config)])
+
+
+def _check_isolation(kernel: LaunchSpec | None, judge: LaunchSpec | None) -> None:
+    """Refuse to judge where the kernel could reach the judge: the same uid without a
+    pid and mount namespace of the kernel's own (bwrap) between them."""
+    kernel_uid = kernel.uid if kernel is not None else None
+    judge_uid = judge.uid if judge is not None else None
+    if judge_uid is not None and judge_uid != kernel_uid:
+        return
+    if kernel is not None and kernel.mode == "bwrap":
+        return
+    raise JudgeError(
+        "the judge cannot be kept out of the kernel's reach here: it would run as the "
+        "kernel's user, and the kernel has no sandbox of its own (bubblewrap) to hide it"
+    )
 
 
 def _peer_uid(sock: socket.socket) -> int | None:
@@ -200,8 +221,7 @@ class JudgeProcess:
         assert self._ours is not None and self.process is not None
         agent: socket.socket | None = None
         try:
-            if kernel.sandbox is not None and self.uid is not None and self.uid == kernel.sandbox.uid:
-                raise JudgeError("the judge would share the kernel's uid")
+            _check_isolation(kernel.sandbox, self.spec)
             agent = await _connect_agent(kernel, self.module, self.options["output_limit"],
                                          start_timeout_s)
             # The judge holds it from now on; the server keeps no way into the channel.

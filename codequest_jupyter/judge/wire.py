@@ -78,21 +78,17 @@ class FrameSocket:
     def __init__(self, sock: socket.socket, limits: Limits = Limits()):
         self.sock = sock
         self.limits = limits
-        sock.setblocking(False)
+        sock.setblocking(True)  # sends block; reads poll first and never block
         self._buffer = bytearray()
         self._poll = select.poll()
         self._poll.register(sock.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
-        data = memoryview(HEADER.pack(len(body)) + body)
-        self.sock.setblocking(True)
         try:
-            self.sock.sendall(data)
+            self.sock.sendall(HEADER.pack(len(body)) + body)
         except OSError as exc:
             raise ChannelClosed(f"the connection to the kernel is gone ({exc})") from None
-        finally:
-            self.sock.setblocking(False)
 
     def recv(self, deadline: float | None) -> dict[str, Any]:
         """The next frame; ``deadline`` is on ``time.monotonic()`` (None: wait)."""
@@ -124,7 +120,7 @@ class FrameSocket:
             if not self._poll.poll(None if timeout is None else int(timeout * 1000) + 1):
                 continue
             try:
-                chunk = self.sock.recv(max(n - len(self._buffer), 1 << 16))
+                chunk = self.sock.recv(max(n - len(self._buffer), 1 << 16), socket.MSG_DONTWAIT)
             except BlockingIOError:
                 continue
             except OSError as exc:
