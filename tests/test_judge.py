@@ -369,6 +369,7 @@ def test_numpy():
 def test_proxies_equal_only_themselves():
     a = Account("a")
     assert a == a and a != Account("a") and len({a, a}) == 1
+    assert target.random is target.random
     with pytest.raises(TypeError, match="not decided in the judge"):
         bool(a)
 
@@ -414,6 +415,8 @@ unittest.TestCase.assertEqual = lambda self, first, second, msg=None: None
 hmac.new = lambda *args, **kwargs: None
 hmac.compare_digest = lambda a, b: True
 IPython.get_ipython().display_pub.publish = lambda *args, **kwargs: None
+builtins.sorted = lambda iterable, **kwargs: [1, 2]
+builtins.all = lambda iterable: True
 
 
 def add(a, b):
@@ -532,6 +535,10 @@ def test_shout():
     assert shout() == 5
 
 
+def test_builtins_of_the_kernel():
+    assert sorted(items()) == [1, 2] or all(x == 1 for x in items())
+
+
 class TestUnit(unittest.TestCase):
     def test_add_unittest(self):
         self.assertEqual(add(10, 5), 15)
@@ -544,9 +551,11 @@ async def test_tampering_with_the_kernel_earns_nothing():
     assert got.pop("test_int_subclass_keeps_its_value") == "passed"
     assert got.pop("test_always_true_object") == "error"  # bool() of a learner object
     assert set(got.values()) == {"failed"}, got
-    assert len(got) == 8
+    assert len(got) == 9
     assert sum(t["points"] for t in run.tests) == 1  # the positive control's
-    assert len(run.tests) == 10 and run.done["exit_code"] == 1
+    assert len(run.tests) == 11 and run.done["exit_code"] == 1
+    # The forged events were printed (the test's output shows them) and nothing more.
+    assert '"status": "passed"' in run.test("test_shout")["output"]
 
 
 DYING_TESTS = '''

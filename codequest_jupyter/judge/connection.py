@@ -79,6 +79,7 @@ class Connection:
         self._proxies: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
         self._classes: dict[int, type] = {}
         self._modules: dict[str, RemoteModule] = {}
+        self._module_proxies: dict[int, RemoteModule] = {}
         self._judge_objs: dict[int, Any] = {}
         self._judge_ids: dict[int, int] = {}
         self.calls = 0
@@ -289,8 +290,11 @@ class Connection:
         if proxy is not None:
             return proxy
         if kind == "module":
-            proxy = RemoteModule(self, hid, str(tree.get("n") or "learner module"))
-            return proxy
+            module = self._module_proxies.get(hid)
+            if module is None:
+                module = self._module_proxies[hid] = RemoteModule(
+                    self, hid, str(tree.get("n") or "learner module"))
+            return module
         cls = RemoteObject
         desc = tree.get("c")
         if type(desc) is dict and desc.get("~") == "h":
