@@ -65,10 +65,15 @@ def test_decoder_refuses_what_is_not_data(tree):
 
 def test_decoder_bounds_depth_and_count():
     deep: list = []
-    for _ in range(150):
+    for _ in range(600):
         deep = [deep]
     with pytest.raises(ValueTooLarge, match="nested"):
         _decode(deep)
+    shallow: list = []
+    for _ in range(20):
+        shallow = [shallow]
+    with pytest.raises(ValueTooLarge, match="nested more than 10 levels"):
+        _decode(shallow, max_depth=10)
     with pytest.raises(ValueTooLarge, match="elements"):
         _decode(list(range(1001)), max_items=1000)
     assert len(_decode(list(range(999)), max_items=1000)) == 999
@@ -666,11 +671,11 @@ def test_c_after():
 
 async def test_an_oversized_return_is_a_clear_error_for_that_test():
     notebook = ("def add(a, b):\n    return a + b\n\ndef huge():\n    return 'x' * (3 * 2**20)\n\n"
-                "def deep():\n    v = []\n    for _ in range(500):\n        v = [v]\n    return v\n")
+                "def deep():\n    v = []\n    for _ in range(700):\n        v = [v]\n    return v\n")
     run, _kernel = await judged(notebook, {"test_big.py": OVERSIZED_TESTS}, max_reply_mb=1)
     assert statuses(run) == {"test_a_huge": "error", "test_b_deep": "error", "test_c_after": "passed"}
     assert "too large" in run.test("test_a_huge")["message"]
-    assert "nested more than 100 levels" in run.test("test_b_deep")["message"]
+    assert "nested more than 300 levels" in run.test("test_b_deep")["message"]
 
 
 SPY_NOTEBOOK = '''
@@ -827,3 +832,56 @@ async def test_a_judge_started_before_the_notebook_runs_and_nothing_left_behind(
     assert not run_dir.exists()
     if uid is not None:
         assert processes_of_uid(uid) == []
+
+
+# -- the bundled challenges in both modes -----------------------------------------------------
+
+BUNDLED = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "challenges").iterdir()
+                 if (p / "challenge.toml").is_file())
+
+
+@pytest.mark.parametrize("variant", ["solution", "starter"])
+@pytest.mark.parametrize("challenge_id", BUNDLED)
+async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(challenge_id, variant):
+    """Every test of every bundled challenge, on its reference solution and on its
+    untouched starter: the judge's verdict is the in-kernel grader's."""
+    from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
+    from codequest_jupyter.grading import Grader, GradingSettings, code_cells, parse_notebook, populate_workdir
+    from codequest_jupyter.validate import solution_submission
+
+    challenge = load_challenge(bundled_challenges_dir() / challenge_id)
+    if variant == "solution":
+        notebook, files = solution_submission(challenge)
+    else:
+        notebook, files = parse_notebook(challenge.notebook_path.read_bytes()), {}
+    async with Grader(GradingSettings(pool_size=0)) as grader:
+        in_kernel = await grader.grade(challenge, notebook, files, mode="submit")
+    expected = {t.id: t.status for t in in_kernel.tests}
+
+    policy = SandboxPolicy()
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        populate_workdir(kernel.workdir, challenge, notebook, files)
+        kernel.hand_over(kernel.workdir)
+        workdir = str(kernel.workdir)
+        await kernel.kc.execute_interactive(
+            f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n",
+            timeout=60)
+        for _index, source in code_cells(notebook):
+            await kernel.kc.execute_interactive(source, timeout=60)
+        learner_modules = tuple(rel[:-3] for rel in challenge.starter_relpaths()
+                                if rel.endswith(".py") and "/" not in rel)
+        run = await run_judge(kernel, policy, challenge.module,
+                              challenge.read_sources(challenge.test_files("submit")),
+                              timeout_s=challenge.limits.timeout_s, budget_s=240,
+                              modules=learner_modules)
+    finally:
+        await kernel.dispose()
+    assert run.error is None, run.error
+    judged_statuses = {t["id"]: t["status"] for t in run.tests}
+    assert judged_statuses == expected, [
+        (t["id"], t["status"], t["message"]) for t in run.tests if t["status"] != expected.get(t["id"])]
+    if variant == "solution":
+        assert set(judged_statuses.values()) == {"passed"}
+    else:
+        assert "passed" not in set(judged_statuses.values()) or len(set(judged_statuses.values())) > 1

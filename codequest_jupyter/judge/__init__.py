@@ -69,7 +69,8 @@ so far). For a challenge graded in the judge (``isolation = "judge"``, the defau
 once the bundled challenges and the compatibility corpus pass in it):
 
 1. ``JudgeProcess.start(policy, challenge.module, sources, timeout_s=...,
-   output_limit=...)`` when the run starts, so its start-up overlaps the notebook;
+   output_limit=..., modules=<the learner's top-level .py files, e.g. a starter
+   grid.py>)`` when the run starts, so its start-up overlaps the notebook;
 2. the notebook's cells and the prepare cell run as today (nbclient), but no tests
    cell: instead ``await judge.judge(kernel, budget_s=<what is left of the run's
    budget>, on_event=run.emit_event)``;
@@ -81,7 +82,9 @@ once the bundled challenges and the compatibility corpus pass in it):
    kernel, rerun the notebook and judge the tests not yet reported (deselected), as it
    resumes in-kernel runs today.
 
-``codequest validate`` should then run each challenge's reference solution in both
+All eleven bundled challenges already get, test for test, the in-kernel grader's
+verdicts in the judge, on their reference solutions and on their untouched starters
+(``tests/test_judge.py``). ``codequest validate`` should then run each challenge's reference solution in both
 modes and name any test whose verdict differs (a test relying on a learner object's
 ``__eq__``, on the truth of a learner object, or on passing the judge's files or
 objects that are neither data nor callable to learner code).

@@ -14,7 +14,8 @@ learner values are copied exactly (a subclass of a built-in type by its built-in
 value, read through the base type's own slots so no learner method runs), everything
 else stays here and is sent as a handle.
 
-This file must stay self-contained: the kernel runs it as a whole, it does not import it.
+This file must stay self-contained: the kernel runs it as a whole, it does not import it
+(which is also why it holds its own half of the wire format, a little over 400 lines).
 """
 
 import base64
@@ -26,9 +27,12 @@ import socket
 import struct
 import sys
 import traceback
+from functools import partial
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
+# Nesting the wire carries (one Python frame per level, here and in the judge).
+MAX_DEPTH = 300
 SMALL_INT = 1 << 53
 
 _BINOPS = {
@@ -141,8 +145,8 @@ class Agent:
         return info
 
     def enc(self, value, force_handle=False, depth=0):
-        if depth > 100:
-            raise ValueError("the value is nested more than 100 levels deep")
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the value is nested more than {MAX_DEPTH} levels deep")
         t = type(value)
         if value is None or t is bool or t is str:
             return value
@@ -152,13 +156,16 @@ class Agent:
             return value if value - value == 0 else {"~": "f", "v": repr(value)}
         d = depth + 1
         if t is list:
-            return [self.enc(x, depth=d) for x in value]
+            return [*map(partial(self.enc, depth=d), value)]
         if t is tuple:
-            return {"~": "t", "v": [self.enc(x, depth=d) for x in value]}
+            return {"~": "t", "v": [*map(partial(self.enc, depth=d), value)]}
         if t is dict:
-            return {"~": "d", "v": [[self.enc(k, depth=d), self.enc(v, depth=d)] for k, v in value.items()]}
+            pairs = []
+            for k, v in value.items():
+                pairs.append([self.enc(k, depth=d), self.enc(v, depth=d)])
+            return {"~": "d", "v": pairs}
         if t is set or t is frozenset:
-            return {"~": "s" if t is set else "fs", "v": [self.enc(x, depth=d) for x in value]}
+            return {"~": "s" if t is set else "fs", "v": [*map(partial(self.enc, depth=d), value)]}
         if t is bytes or t is bytearray:
             return {"~": "b" if t is bytes else "ba", "v": base64.b64encode(value).decode()}
         if t is complex:
@@ -186,7 +193,7 @@ class Agent:
     # -- decoding: judge arguments -----------------------------------------------------
     def dec(self, tree):
         if isinstance(tree, list):
-            return [self.dec(x) for x in tree]
+            return [*map(self.dec, tree)]
         if not isinstance(tree, dict):
             return tree
         tag, v = tree.get("~"), tree.get("v")
@@ -198,13 +205,16 @@ class Agent:
                 obj = self.judge_objs[v] = JudgeObject(self, v)
             return obj
         if tag == "t":
-            return tuple(self.dec(x) for x in v)
+            return tuple(map(self.dec, v))
         if tag == "d":
-            return {self.dec(k): self.dec(x) for k, x in v}
+            out = {}
+            for k, x in v:
+                out[self.dec(k)] = self.dec(x)
+            return out
         if tag == "s":
-            return {self.dec(x) for x in v}
+            return set(map(self.dec, v))
         if tag == "fs":
-            return frozenset(self.dec(x) for x in v)
+            return frozenset(map(self.dec, v))
         if tag == "b":
             return base64.b64decode(v)
         if tag == "ba":

@@ -179,8 +179,11 @@ class JudgeProcess:
     @classmethod
     async def start(cls, policy: SandboxPolicy, module: str, files: dict[str, str], *,
                     timeout_s: float = 10.0, output_limit: int = 65536, grace_s: float = 2.0,
-                    max_reply_mb: int = 32) -> JudgeProcess:
-        """Write the tests where only the judge can read them and start the judge."""
+                    max_reply_mb: int = 32, modules: tuple[str, ...] = ()) -> JudgeProcess:
+        """Write the tests where only the judge can read them and start the judge.
+
+        Tests importing ``module``, or one of ``modules`` (the learner's own ``.py``
+        files, say a starter ``grid.py``), get it from the kernel."""
         options = {"timeout_s": timeout_s, "output_limit": output_limit, "grace_s": grace_s,
                    "max_reply_mb": max_reply_mb}
         judge = cls(policy, module, files, options)
@@ -190,7 +193,7 @@ class JudgeProcess:
         try:
             await asyncio.to_thread(write_suite, judge.run_dir / "suite", files)
             config = {"control_fd": theirs.fileno(), "suite_dir": str(judge.run_dir / "suite"),
-                      "modules": [module], "hidden_prefix": "hidden", **options}
+                      "modules": [module, *modules], "hidden_prefix": "hidden", **options}
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
             track_spec(judge.run_dir, judge.spec)
             judge.process = await asyncio.create_subprocess_exec(
@@ -278,6 +281,7 @@ async def run_judge(
     start_timeout_s: float = 60.0,
     on_event: Any = None,
     run: JudgeRun | None = None,
+    modules: tuple[str, ...] = (),
 ) -> JudgeRun:
     """Judge the learner code in ``kernel`` with the tests ``files`` ({relpath: source},
     ``hidden/…`` for hidden ones), which import it as ``module``: start a judge, judge,
@@ -287,7 +291,7 @@ async def run_judge(
     try:
         judge = await JudgeProcess.start(policy, module, files, timeout_s=timeout_s,
                                          output_limit=output_limit, grace_s=grace_s,
-                                         max_reply_mb=max_reply_mb)
+                                         max_reply_mb=max_reply_mb, modules=tuple(modules))
     except Exception as exc:  # noqa: BLE001 - the run has no verdicts, and says why
         run.error = f"the judge could not start: {exc}"
         return run

@@ -249,6 +249,8 @@ def non_dumpable() -> None:
 def main(config: dict[str, Any]) -> int:
     """Run the tests; the exit status is pytest's (or 3 when it could not start)."""
     non_dumpable()
+    # The wire nests up to 500 levels, one frame each, on top of pytest's own stack.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
     control_sock = socket.socket(fileno=int(config["control_fd"]))
     control = Control(control_sock)
     # What every run needs, imported while the kernel may still run the notebook.

@@ -37,6 +37,7 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -49,7 +50,7 @@ class Limits:
     """Bounds on what the judge accepts from the kernel in one frame."""
 
     max_frame_bytes: int = 32 * 1024 * 1024
-    max_depth: int = 100
+    max_depth: int = 500
     max_items: int = 1_000_000
 
 
@@ -167,7 +168,11 @@ class Decoder:
 
     def decode(self, tree: Any) -> Any:
         self._items = 0
-        return self._dec(tree, 0)
+        try:
+            return self._dec(tree, 0)
+        except RecursionError:
+            # Below max_depth, but deeper than this interpreter's stack allows.
+            raise ValueTooLarge("the value is nested too deep for the judge") from None
 
     def _count(self, n: int = 1) -> None:
         self._items += n
@@ -187,13 +192,13 @@ class Decoder:
             return tree
         d = depth + 1
         if t is list:
-            return [self._dec(x, d) for x in tree]
+            return [*map(partial(self._dec, depth=d), tree)]
         if t is not dict:
             raise WireError(f"unexpected {t.__name__} in a value")
         tag = tree.get("~")
         v = tree.get("v")
         if tag == "t":
-            return tuple(self._dec(x, d) for x in _list(v))
+            return tuple(map(partial(self._dec, depth=d), _list(v)))
         if tag == "d":
             out = {}
             for pair in _list(v):
@@ -202,9 +207,9 @@ class Decoder:
                 out[_hashable(self._dec(pair[0], d))] = self._dec(pair[1], d)
             return out
         if tag == "s":
-            return {_hashable(self._dec(x, d)) for x in _list(v)}
+            return set(map(_hashable, map(partial(self._dec, depth=d), _list(v))))
         if tag == "fs":
-            return frozenset(_hashable(self._dec(x, d)) for x in _list(v))
+            return frozenset(map(_hashable, map(partial(self._dec, depth=d), _list(v))))
         if tag in ("b", "ba"):
             data = _b64(v)
             return data if tag == "b" else bytearray(data)
@@ -299,8 +304,8 @@ def _numpy(tag: str, tree: dict[str, Any]) -> Any:
 def encode(value: Any, ref: Callable[[Any], dict[str, Any]], depth: int = 0) -> Any:
     """A judge value as a wire tree; ``ref(obj)`` gives the tree of anything that is
     not plain data (a proxy's handle, or a new reference to a judge object)."""
-    if depth > 100:
-        raise ValueError("a value nested more than 100 levels deep cannot be sent to the kernel")
+    if depth > 500:
+        raise ValueError("a value nested more than 500 levels deep cannot be sent to the kernel")
     t = type(value)
     if value is None or t is bool or t is str:
         return value
@@ -310,13 +315,16 @@ def encode(value: Any, ref: Callable[[Any], dict[str, Any]], depth: int = 0) -> 
         return value if value - value == 0 else {"~": "f", "v": repr(value)}
     d = depth + 1
     if t is list:
-        return [encode(x, ref, d) for x in value]
+        return [*map(partial(encode, ref=ref, depth=d), value)]
     if t is tuple:
-        return {"~": "t", "v": [encode(x, ref, d) for x in value]}
+        return {"~": "t", "v": [*map(partial(encode, ref=ref, depth=d), value)]}
     if t is dict:
-        return {"~": "d", "v": [[encode(k, ref, d), encode(x, ref, d)] for k, x in value.items()]}
+        pairs = []
+        for k, x in value.items():
+            pairs.append([encode(k, ref, d), encode(x, ref, d)])
+        return {"~": "d", "v": pairs}
     if t is set or t is frozenset:
-        return {"~": "s" if t is set else "fs", "v": [encode(x, ref, d) for x in value]}
+        return {"~": "s" if t is set else "fs", "v": [*map(partial(encode, ref=ref, depth=d), value)]}
     if t is bytes or t is bytearray:
         return {"~": "b" if t is bytes else "ba", "v": base64.b64encode(value).decode()}
     if t is complex:
