@@ -885,3 +885,24 @@ async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(challenge_i
         assert set(judged_statuses.values()) == {"passed"}
     else:
         assert "passed" not in set(judged_statuses.values()) or len(set(judged_statuses.values())) > 1
+
+
+async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
+    """rlimits mode: the judge runs only where it gets another uid than the kernel
+    (a root server whose Python other users can read); elsewhere it refuses, and says
+    why, rather than run where the kernel could reach it."""
+    policy = SandboxPolicy(mode="rlimits")
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        await kernel.kc.execute_interactive("def add(a, b):\n    return a + b\n", timeout=60)
+        run = await run_judge(kernel, policy, "target", {
+            "test_r.py": "from target import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+            budget_s=240)
+        kernel_uid = kernel.sandbox.uid
+    finally:
+        await kernel.dispose()
+    if kernel_uid is None:
+        assert run.done is None and "out of the kernel's reach" in run.error
+    else:
+        assert statuses(run) == {"test_add": "passed"}
+        assert run.judge_uid not in (None, kernel_uid)
