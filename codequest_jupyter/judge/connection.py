@@ -191,8 +191,7 @@ class Connection:
         """The call ``seq`` is past its deadline: interrupt, else kill the kernel."""
         self.notify("interrupt")
         self._abandoned.add(seq)
-        if not self._settle_abandoned():
-            return
+        self._settle_abandoned()
 
     def _settle_abandoned(self) -> bool:
         """Wait (a grace period) for the replies of abandoned calls; kill the kernel if
