@@ -3,7 +3,8 @@
 Run as ``python …/grading/launcher.py CONFIG_JSON -f CONNECTION_FILE [kernel args]``
 (by path, so that nothing but the standard library runs before the privileges are
 dropped), or with ``--probe`` instead of the kernel arguments to check that a kernel
-could start here (used once per process by :mod:`.sandbox`).
+could start here (used once per process by :mod:`.sandbox`), or with ``--judge JUDGE_CONFIG``
+to run the judge process of :mod:`codequest_jupyter.judge` confined the same way.
 
 ``CONFIG_JSON`` keys:
 
@@ -315,9 +316,16 @@ def main(argv=None, after_confine=None):
         if argv[:1] == ["--probe"]:
             probe()
             return
-        import_debugger_support()
-        app = kernel_app_class().instance(kernel_class=kernel_class())
-        app.initialize(argv)
+        if argv[:1] == ["--judge"]:
+            # Not a kernel: the judge process (pytest on the challenge's tests), confined
+            # as a kernel is but under a uid and sandbox of its own.
+            from codequest_jupyter.judge.runner import main as judge
+
+            judge_config = json.loads(argv[1])
+        else:
+            import_debugger_support()
+            app = kernel_app_class().instance(kernel_class=kernel_class())
+            app.initialize(argv)
     except Exception:
         if server_stderr is not None:
             import traceback
@@ -329,6 +337,8 @@ def main(argv=None, after_confine=None):
         # server's stderr: it would write (or forge) lines of the server's log.
         if server_stderr is not None:
             os.close(server_stderr)
+    if argv[:1] == ["--judge"]:
+        sys.exit(judge(judge_config))
     app.start()
 
 

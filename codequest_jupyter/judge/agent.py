@@ -1,0 +1,449 @@
+"""The agent: the only code of the judge's that runs in the learner's kernel.
+
+The driver sends this file's source in one execute request, after the notebook's
+cells, and calls :func:`serve` in a fresh namespace: the cell then runs until the
+judge is done, and every learner call the tests make runs in it, on the kernel's main
+thread (so interrupts and signals behave as in a cell). The agent connects to the
+driver's socket, and answers requests, one frame each, with values encoded by the
+wire format of :mod:`codequest_jupyter.judge.wire` (which decodes them in the judge).
+
+Nothing here is trusted by the judge: learner code shares this process and may
+replace any of it. The judge reads what comes back as data, through a restricted
+decoder, and decides every verdict itself. The agent only does its honest best:
+learner values are copied exactly (a subclass of a built-in type by its built-in
+value, read through the base type's own slots so no learner method runs), everything
+else stays here and is sent as a handle.
+
+This file must stay self-contained: the kernel runs it as a whole, it does not import it
+(which is also why it holds its own half of the wire format, a little over 400 lines).
+"""
+
+import base64
+import builtins
+import io
+import json
+import operator
+import socket
+import struct
+import sys
+import traceback
+from functools import partial
+
+_HEADER = struct.Struct(">I")
+MAX_FRAME = 64 * 1024 * 1024
+# Nesting the wire carries (one Python frame per level, here and in the judge).
+MAX_DEPTH = 300
+SMALL_INT = 1 << 53
+
+_BINOPS = {
+    name: getattr(operator, name)
+    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
+                 "and_", "or_", "xor", "lshift", "rshift")
+}
+_UNOPS = {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs,
+          "invert": operator.invert, "int": int, "float": float, "index": operator.index}
+
+
+class _Capture(io.TextIOBase):
+    """sys.stdout / sys.stderr while learner code runs: kept for the reply, bounded."""
+
+    def __init__(self, agent, fd):
+        self.agent = agent
+        self.fd = fd
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        agent = self.agent
+        room = agent.output_limit - agent.output_size
+        kept = s[: max(room, 0)]
+        if kept:
+            agent.output.append([self.fd, kept])
+            agent.output_size += len(kept)
+        agent.output_dropped += len(s) - len(kept)
+        return len(s)
+
+    def flush(self):
+        return None
+
+
+class JudgeObject:
+    """An object of the judge's (a callback, a mock) handed to learner code."""
+
+    __slots__ = ("_agent", "_jid", "__weakref__")
+
+    def __init__(self, agent, jid):
+        self._agent = agent
+        self._jid = jid
+
+    def __call__(self, *args, **kwargs):
+        return self._agent.callback(self._jid, args, kwargs)
+
+    def __repr__(self):
+        return f"<judge object {self._jid}>"
+
+
+class Agent:
+    def __init__(self, sock, output_limit=1 << 20):
+        self.sock = sock
+        self.objs = {}
+        self.ids = {}
+        self.next_id = 1
+        self.judge_objs = {}
+        self.callbacks = 0
+        self.output_limit = output_limit
+        self.output = []
+        self.output_size = 0
+        self.output_dropped = 0
+
+    # -- frames ------------------------------------------------------------------------
+    def send(self, message):
+        body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+        self.sock.sendall(_HEADER.pack(len(body)) + body)
+
+    def recv(self):
+        size = _HEADER.unpack(self._read(4))[0]
+        if size > MAX_FRAME:
+            raise ValueError("frame too large")
+        return json.loads(self._read(size))
+
+    def _read(self, n):
+        parts = []
+        while n:
+            chunk = self.sock.recv(min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("the judge closed the connection")
+            parts.append(chunk)
+            n -= len(chunk)
+        return b"".join(parts)
+
+    # -- encoding: learner values to wire trees ----------------------------------------
+    def handle(self, value):
+        key = id(value)
+        hid = self.ids.get(key)
+        if hid is None:
+            hid = self.next_id
+            self.next_id += 1
+            self.objs[hid] = value
+            self.ids[key] = hid
+        return hid
+
+    def type_info(self, cls):
+        if getattr(cls, "__module__", None) == "builtins" and getattr(builtins, cls.__name__, None) is cls:
+            return {"~": "bt", "n": cls.__name__}
+        info = {"~": "h", "k": "type", "v": self.handle(cls), "n": str(cls.__name__),
+                "q": str(getattr(cls, "__qualname__", cls.__name__)),
+                "m": str(getattr(cls, "__module__", "") or "")}
+        if issubclass(cls, BaseException):
+            base = next(b for b in cls.__mro__ if getattr(builtins, b.__name__, None) is b)
+            info["e"] = base.__name__
+        else:
+            info["b"] = [self.type_info(b) for b in cls.__bases__ if b is not object]
+        return info
+
+    def enc(self, value, force_handle=False, depth=0):
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the value is nested more than {MAX_DEPTH} levels deep")
+        t = type(value)
+        if value is None or t is bool or t is str:
+            return value
+        if t is int:
+            return value if -SMALL_INT < value < SMALL_INT else {"~": "i", "v": hex(value)}
+        if t is float:
+            return value if value - value == 0 else {"~": "f", "v": repr(value)}
+        d = depth + 1
+        if t is list:
+            return [*map(partial(self.enc, depth=d), value)]
+        if t is tuple:
+            return {"~": "t", "v": [*map(partial(self.enc, depth=d), value)]}
+        if t is dict:
+            pairs = []
+            for k, v in value.items():
+                pairs.append([self.enc(k, depth=d), self.enc(v, depth=d)])
+            return {"~": "d", "v": pairs}
+        if t is set or t is frozenset:
+            return {"~": "s" if t is set else "fs", "v": [*map(partial(self.enc, depth=d), value)]}
+        if t is bytes or t is bytearray:
+            return {"~": "b" if t is bytes else "ba", "v": base64.b64encode(value).decode()}
+        if t is complex:
+            return {"~": "c", "v": [self.enc(value.real), self.enc(value.imag)]}
+        if isinstance(value, type):
+            return self.type_info(value)
+        np = sys.modules.get("numpy")
+        if np is not None and not force_handle:
+            if isinstance(value, np.ndarray) and not value.dtype.hasobject and value.dtype.fields is None:
+                arr = np.ascontiguousarray(np.asarray(value))
+                return {"~": "nd", "dt": arr.dtype.str, "sh": list(arr.shape),
+                        "v": base64.b64encode(arr.tobytes()).decode()}
+            if isinstance(value, np.generic) and not value.dtype.hasobject and value.dtype.fields is None:
+                return {"~": "ns", "dt": value.dtype.str, "v": base64.b64encode(value.tobytes()).decode()}
+        if not force_handle:
+            plain = _builtin_value(value)
+            if plain is not _NOT_BUILTIN:
+                return self.enc(plain, depth=depth)
+        if t.__module__ == "builtins" and not isinstance(value, BaseException):
+            if t.__name__ == "module":
+                return {"~": "h", "k": "module", "v": self.handle(value), "n": str(value.__name__)}
+            return {"~": "h", "k": "obj", "v": self.handle(value), "t": t.__name__}
+        return {"~": "h", "k": "obj", "v": self.handle(value), "c": self.type_info(t)}
+
+    # -- decoding: judge arguments -----------------------------------------------------
+    def dec(self, tree):
+        if isinstance(tree, list):
+            return [*map(self.dec, tree)]
+        if not isinstance(tree, dict):
+            return tree
+        tag, v = tree.get("~"), tree.get("v")
+        if tag == "h":
+            return self.objs[v]
+        if tag == "j":
+            obj = self.judge_objs.get(v)
+            if obj is None:
+                obj = self.judge_objs[v] = JudgeObject(self, v)
+            return obj
+        if tag == "t":
+            return tuple(map(self.dec, v))
+        if tag == "d":
+            out = {}
+            for k, x in v:
+                out[self.dec(k)] = self.dec(x)
+            return out
+        if tag == "s":
+            return set(map(self.dec, v))
+        if tag == "fs":
+            return frozenset(map(self.dec, v))
+        if tag == "b":
+            return base64.b64decode(v)
+        if tag == "ba":
+            return bytearray(base64.b64decode(v))
+        if tag == "c":
+            return complex(v[0], v[1])
+        if tag == "i":
+            return int(v, 16)
+        if tag == "f":
+            return float(v)
+        if tag == "bt":
+            return getattr(builtins, tree["n"])
+        if tag in ("nd", "ns"):
+            import numpy as np
+
+            arr = np.frombuffer(base64.b64decode(v), dtype=np.dtype(tree["dt"]))
+            return arr.reshape(tree["sh"]).copy() if tag == "nd" else arr[0]
+        raise ValueError(f"unknown tag {tag!r}")
+
+    # -- requests ----------------------------------------------------------------------
+    def exc_info(self, exc):
+        try:
+            text = str(exc)
+        except BaseException:  # noqa: BLE001
+            text = f"<{type(exc).__name__}: str() failed>"
+        try:
+            args = self.enc(tuple(exc.args))
+        except BaseException:  # noqa: BLE001
+            args = {"~": "t", "v": [text]}
+        frames = traceback.extract_tb(exc.__traceback__)
+        # The agent's own frames say nothing to the learner.
+        frames = [f for f in frames if f.filename != "<codequest-judge-agent>"]
+        tb = "".join(traceback.format_list(frames[-20:]))
+        return {"c": self.type_info(type(exc)), "a": args, "s": text[:4000], "tb": tb[-8000:],
+                "h": self.handle(exc)}
+
+    def run(self, message):
+        op = message.get("op")
+        obj = self.objs.get(message.get("h"))
+        dec = self.dec
+        if op == "import":
+            import importlib
+
+            return importlib.import_module(message["n"]), False
+        if op == "getattr":
+            return getattr(obj, message["n"]), False
+        if op == "setattr":
+            setattr(obj, message["n"], dec(message["x"]))
+            return None, False
+        if op == "delattr":
+            delattr(obj, message["n"])
+            return None, False
+        if op == "call":
+            args, kwargs = dec(message.get("a", [])), dec(message.get("k", {"~": "d", "v": []}))
+            result = obj(*args, **kwargs)
+            return result, isinstance(obj, type) and not issubclass(obj, BaseException)
+        if op == "callattr":
+            args, kwargs = dec(message.get("a", [])), dec(message.get("k", {"~": "d", "v": []}))
+            return getattr(obj, message["n"])(*args, **kwargs), False
+        if op == "iter":
+            return iter(obj), True
+        if op == "next":
+            try:
+                return next(obj), False
+            except StopIteration as stop:
+                raise _Stop(stop.value) from None
+        if op == "len":
+            return len(obj), False
+        if op == "getitem":
+            return obj[dec(message["x"])], False
+        if op == "setitem":
+            obj[dec(message["x"])] = dec(message["y"])
+            return None, False
+        if op == "delitem":
+            del obj[dec(message["x"])]
+            return None, False
+        if op == "contains":
+            return dec(message["x"]) in obj, False
+        if op == "repr":
+            return repr(obj)[:4000], False
+        if op == "str":
+            return str(obj)[:100000], False
+        if op == "dir":
+            return sorted(str(n) for n in dir(obj)), False
+        if op == "enter":
+            return type(obj).__enter__(obj), False
+        if op == "exit":
+            exc = None
+            if message.get("xn") is not None:
+                cls = getattr(builtins, message["xn"], None)
+                if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+                    cls = Exception
+                exc = cls(message.get("xs", ""))
+            suppress = type(obj).__exit__(obj, type(exc) if exc is not None else None, exc, None)
+            return bool(suppress), False
+        if op == "binop":
+            left, right = (obj, dec(message["x"])) if not message.get("r") else (dec(message["x"]), obj)
+            return _BINOPS[message["n"]](left, right), False
+        if op == "unop":
+            return _UNOPS[message["n"]](obj), False
+        raise ValueError(f"unknown request {op!r}")
+
+    def answer(self, message):
+        reply = self._answer(message)
+        reply["nc"] = message.get("nc")
+        return reply
+
+    def _answer(self, message):
+        for hid in message.get("rel", ()):
+            obj = self.objs.pop(hid, None)
+            if obj is not None:
+                self.ids.pop(id(obj), None)
+        if "h" in message and message["h"] not in self.objs:
+            return {"re": message["id"], "err": "this object is no longer known to the kernel"}
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Capture(self, 1), _Capture(self, 2)
+        try:
+            try:
+                value, force = self.run(message)
+                reply = {"re": message["id"], "ok": self.enc(value, force_handle=force)}
+            except _Stop as stop:
+                reply = {"re": message["id"], "stop": self.enc(stop.value)}
+            except BaseException as exc:  # noqa: BLE001 - learner exceptions go to the judge
+                reply = {"re": message["id"], "exc": self.exc_info(exc)}
+        finally:
+            sys.stdout, sys.stderr = saved
+        self.flush_output(reply)
+        return reply
+
+    def flush_output(self, message):
+        if self.output:
+            message["out"] = self.output
+        if self.output_dropped:
+            message["dropped"] = self.output_dropped
+        self.output = []
+        self.output_size = 0
+        self.output_dropped = 0
+
+    def callback(self, jid, args, kwargs):
+        """Call a judge object: ask the judge, answer its requests until it replies."""
+        self.callbacks += 1
+        cid = -self.callbacks
+        message = {"cb": cid, "j": jid, "a": self.enc(list(args)), "k": self.enc(dict(kwargs))}
+        self.flush_output(message)
+        self.send(message)
+        while True:
+            frame = self.recv()
+            if "op" in frame:
+                self.send(self.answer(frame))
+                continue
+            if frame.get("re") != cid:
+                continue
+            if "exc" in frame:
+                info = frame["exc"]
+                cls = getattr(builtins, info.get("n", ""), None)
+                if not (isinstance(cls, type) and issubclass(cls, Exception)):
+                    cls = RuntimeError
+                raise cls(info.get("s", ""))
+            return self.dec(frame.get("ok"))
+
+    def serve(self):
+        while True:
+            try:
+                message = self.recv()
+            except (EOFError, OSError):
+                return
+            if message.get("op") == "bye":
+                self.send({"re": message.get("id"), "nc": message.get("nc"), "ok": None})
+                return
+            self.send(self.answer(message))
+
+
+class _Stop(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+_NOT_BUILTIN = object()
+
+
+def _builtin_value(value):
+    """The built-in value of an instance of a subclass of a built-in type, read through
+    the base type's own slots (no method of the subclass runs); else _NOT_BUILTIN."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(memoryview(value))
+    if isinstance(value, complex):
+        return complex(float.__float__(complex.real.__get__(value)), float.__float__(complex.imag.__get__(value)))
+    if isinstance(value, list):
+        return list(list.__iter__(value))
+    if isinstance(value, tuple):
+        return tuple(tuple.__iter__(value))
+    if isinstance(value, dict):
+        return dict(dict.items(value))
+    if isinstance(value, frozenset):
+        return frozenset(frozenset.__iter__(value))
+    if isinstance(value, set):
+        return set(set.__iter__(value))
+    return _NOT_BUILTIN
+
+
+def register_module(name):
+    """The notebook's namespace as the module ``name`` (what the tests import), with
+    what IPython put into it taken out (as the in-kernel harness does)."""
+    import re
+
+    shell = sys.modules["IPython"].get_ipython()
+    module = shell.user_module
+    namespace = module.__dict__
+    missing = object()
+    for key, value in list(shell.user_ns_hidden.items()):
+        if not key.startswith("__") and namespace.get(key, missing) is value:
+            del namespace[key]
+    for key in [k for k in namespace if re.match(r"^(_{1,3}|_i{1,3}|_i\d+|_\d+)$", k)]:
+        del namespace[key]
+    sys.modules[name] = module
+
+
+def serve(path, module, output_limit=1 << 20):
+    """Connect to the driver at ``path`` and answer the judge until it is done."""
+    register_module(module)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    try:
+        Agent(sock, output_limit).serve()
+    finally:
+        sock.close()

@@ -1,0 +1,306 @@
+"""The judge process: pytest on the challenge's tests, the learner's module a proxy.
+
+Started by :mod:`.driver` through the grading launcher (``launcher.py --judge CONFIG``),
+so it is confined like a kernel (its own uid, resource limits, and under bubblewrap its
+own process tree, no network, an allow-list view of the machine) but never the
+kernel's uid or sandbox. It inherits ``control_fd``, a socket to the driver, which later
+hands it (SCM_RIGHTS) the connection to the agent in the learner's kernel: the judge
+starts while the notebook still runs. It runs no learner code:
+learner values reach it only through :class:`.connection.Connection`.
+
+Results go to the driver on ``control_fd`` as JSON lines, the same events the
+in-kernel harness sends (``collected``, ``test``, ``done``), plus ``kernel`` events
+asking the driver to interrupt or kill the kernel. Standard output and error are the
+launcher's log file: whatever learner output reaches them (printed outside a test) is
+never read as a result.
+
+``CONFIG`` keys: ``control_fd``, ``suite_dir``, ``modules`` (the names
+tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
+of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import socket
+import sys
+import time
+from typing import Any
+
+PR_SET_DUMPABLE = 4
+
+PYTEST_OPTIONS = (
+    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:nose",
+    "-p", "no:doctest", "-p", "no:legacypath", "-p", "no:unraisableexception",
+    "-p", "no:junitxml", "-p", "no:setuponly", "-p", "no:setupplan",
+    "--capture=sys", "--import-mode=importlib", "--tb=short", "-q", "--color=no",
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class Control:
+    """JSON lines to the driver."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        line = json.dumps({"kind": kind, "data": data}, default=str) + "\n"
+        with contextlib.suppress(OSError):
+            self.sock.sendall(line.encode())
+
+
+def _cap(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… output truncated ({len(text) - limit:,} more characters)"
+
+
+def _safe_repr(value: Any, limit: int = 2000) -> str:
+    try:
+        text = repr(value)
+    except BaseException as exc:  # noqa: BLE001
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 15] + "… (truncated)"
+
+
+class Recorder:
+    """A pytest plugin: per-test deadlines on the connection, results to the driver."""
+
+    def __init__(self, control: Control, conn: Any, config: dict[str, Any]):
+        self.control = control
+        self.conn = conn
+        self.suite_dir = config["suite_dir"]
+        self.hidden_prefix = config.get("hidden_prefix", "hidden")
+        self.timeout_s = float(config.get("timeout_s", 10))
+        self.output_limit = int(config.get("output_limit", 65536))
+        self.collected: list[dict[str, Any]] = []
+        self.reports: dict[str, list[Any]] = {}
+        self.started: dict[str, float] = {}
+        self.compare: dict[str, tuple[str, str]] = {}
+        self.current: str | None = None
+
+    def _hidden(self, nodeid: str) -> bool:
+        return nodeid.startswith(self.hidden_prefix + "/")
+
+    def pytest_configure(self, config: Any) -> None:
+        config.addinivalue_line("markers", "points(n): the points this test is worth")
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.collected.append({"id": report.nodeid, "name": os.path.basename(report.nodeid),
+                                   "hidden": self._hidden(report.nodeid), "max_points": 1.0,
+                                   "_error": _crash_message(report)})
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        for item in session.items:
+            self.collected.append({"id": item.nodeid, "name": _display_name(item),
+                                   "hidden": self._hidden(item.nodeid), "max_points": _points(item)})
+        self.control.emit("collected", {
+            "total": len(self.collected),
+            "tests": [{k: v for k, v in t.items() if not k.startswith("_")} for t in self.collected],
+        })
+        for t in self.collected:
+            if "_error" in t:
+                self._emit(t["id"], t["name"], t["hidden"], "error", t["max_points"], message=t["_error"])
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.current = nodeid
+        self.started[nodeid] = time.perf_counter()
+        self.conn.deadline = time.monotonic() + self.timeout_s
+        self.conn.timeout_message = f"Took longer than {self.timeout_s:g} s and was stopped."
+
+    def pytest_assertrepr_compare(self, config: Any, op: str, left: Any, right: Any) -> None:
+        if self.current is not None and op == "==":
+            self.compare[self.current] = (_safe_repr(left), _safe_repr(right))
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        self.reports.setdefault(report.nodeid, []).append(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.conn.deadline = None
+        reports = self.reports.pop(nodeid, [])
+        info = next((t for t in self.collected if t["id"] == nodeid), None)
+        name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
+        max_points = info["max_points"] if info else 1.0
+        status, message, failing = "passed", None, None
+        for rep in reports:
+            if rep.skipped:
+                status, message = "skipped", _skip_reason(rep)
+                break
+            if rep.failed:
+                failing = rep
+                break
+        output = None
+        if reports:
+            last = reports[-1]
+            parts = [s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s]
+            output = _cap("".join(parts), self.output_limit) if parts else None
+        expected = actual = traceback = None
+        if failing is not None:
+            kind = getattr(failing, "_cq_kind", None) or "error"
+            if failing.when != "call" and kind == "failed":
+                kind = "error"
+            status = kind
+            message = getattr(failing, "_cq_message", None) or _crash_message(failing)
+            compared = self.compare.pop(nodeid, None)
+            if compared is not None and kind == "failed":
+                actual, expected = compared
+            if failing.longrepr:
+                traceback = _cap(self._clean(str(failing.longrepr)), 8000)
+        self._emit(nodeid, name, self._hidden(nodeid), status, max_points,
+                   duration_ms=int((time.perf_counter() - self.started.get(nodeid, time.perf_counter())) * 1000),
+                   message=message, expected=expected, actual=actual, output=output,
+                   traceback=traceback)
+        self.current = None
+
+    def _clean(self, text: str) -> str:
+        text = _ANSI.sub("", text)
+        return text.replace(self.suite_dir + os.sep, "")
+
+    def _emit(self, nodeid: str, name: str, hidden: bool, status: str, max_points: float,
+              **fields: Any) -> None:
+        message = fields.pop("message", None)
+        self.control.emit("test", {
+            "id": nodeid, "name": name, "hidden": hidden, "status": status,
+            "message": _cap(_ANSI.sub("", message), 2000) if message else None,
+            "points": max_points if status == "passed" else 0, "max_points": max_points,
+            "duration_ms": fields.pop("duration_ms", 0), **fields,
+        })
+
+
+def _kind_hooks() -> Any:
+    import pytest
+
+    from .proxy import CallTimeout, KernelError
+
+    class Kinds:
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_makereport(self, item: Any, call: Any) -> Any:
+            outcome = yield
+            report = outcome.get_result()
+            excinfo = call.excinfo
+            if excinfo is None:
+                return
+            exc = excinfo.value
+            if isinstance(exc, KernelError):
+                # The boundary's own message, without the class's dotted name.
+                report._cq_message = str(exc)
+                kind = "timeout" if isinstance(exc, CallTimeout) else "error"
+            elif isinstance(exc, (AssertionError, pytest.fail.Exception)):
+                kind = "failed"
+            else:
+                kind = "error"
+            report._cq_kind = kind
+
+    return Kinds()
+
+
+def _crash_message(report: Any) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        head = []
+        for line in crash.message.strip().splitlines():
+            if not line.strip() or "Use -v to get" in line:
+                break
+            head.append(line)
+        return "\n".join(head) or crash.message.strip()
+    lines = [ln for ln in str(report.longrepr or "").strip().splitlines() if ln.strip()]
+    errors = [ln[2:].strip() for ln in lines if ln.startswith("E ")]
+    return "\n".join(errors[:6]) if errors else (lines[-1] if lines else "failed")
+
+
+def _skip_reason(report: Any) -> str | None:
+    if hasattr(report, "wasxfail"):
+        return f"Expected to fail (xfail): {report.wasxfail}" if report.wasxfail else "Expected to fail (xfail)."
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return None
+
+
+def _display_name(item: Any) -> str:
+    cls = getattr(item, "cls", None)
+    return f"{cls.__name__}.{item.name}" if cls is not None else item.name
+
+
+def _points(item: Any) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is not None and marker.args:
+        try:
+            return float(marker.args[0])
+        except (TypeError, ValueError):
+            return 1.0
+    return 1.0
+
+
+def non_dumpable() -> None:
+    """No core dumps, and /proc/<pid>/mem and ptrace closed to processes lacking
+    CAP_SYS_PTRACE even of the same uid (a second line behind the uid)."""
+    from ..grading.launcher import prctl
+
+    prctl(PR_SET_DUMPABLE, 0)
+
+
+def main(config: dict[str, Any]) -> int:
+    """Run the tests; the exit status is pytest's (or 3 when it could not start)."""
+    non_dumpable()
+    # The wire nests up to 500 levels, one frame each, on top of pytest's own stack.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
+    control_sock = socket.socket(fileno=int(config["control_fd"]))
+    control = Control(control_sock)
+    # What every run needs, imported while the kernel may still run the notebook.
+    import _pytest.assertion.rewrite  # noqa: F401
+    import _pytest.python  # noqa: F401
+    import _pytest.unittest  # noqa: F401
+    import pytest
+
+    from .connection import Connection
+    from .proxy import RemoteImporter
+    from .wire import Limits
+
+    # The driver hands over the connection to the agent once the kernel has one.
+    _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
+    if not fds:
+        control.emit("done", {"exit_code": -1, "error": "no connection to the kernel was handed over"})
+        return 3
+    agent = socket.socket(fileno=fds[0])
+    conn = Connection(
+        agent,
+        Limits(max_frame_bytes=int(config.get("max_reply_mb", 32)) * 1024 * 1024),
+        notify=lambda what: control.emit("kernel", {"what": what}),
+        grace_s=float(config.get("grace_s", 2.0)),
+        default_timeout_s=float(config.get("timeout_s", 10)),
+    )
+    RemoteImporter(conn, set(config["modules"])).install()
+
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ["PY_COLORS"] = "0"
+    sys.dont_write_bytecode = True
+    suite = config["suite_dir"]
+    ini = os.path.join(suite, "pytest.ini")
+    recorder = Recorder(control, conn, config)
+    started = time.perf_counter()
+    report = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(report):
+            code = int(pytest.main([suite, "--rootdir", suite, "-c", ini, *PYTEST_OPTIONS],
+                                   plugins=[recorder, _kind_hooks()]))
+    except BaseException as exc:  # noqa: BLE001 - report, never leave the driver waiting
+        control.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    done = {"exit_code": code, "calls": conn.calls,
+            "duration_ms": int((time.perf_counter() - started) * 1000), "kernel_gone": conn.gone}
+    if code not in (0, 1, 5):
+        # pytest itself could not run (interrupted, an internal or usage error).
+        done["error"] = _cap(_ANSI.sub("", report.getvalue()[-4000:]), 4000)
+    control.emit("done", done)
+    with contextlib.suppress(BaseException):
+        if not conn.gone:
+            conn.deadline = time.monotonic() + 1.0
+            conn.request("bye")
+    return code

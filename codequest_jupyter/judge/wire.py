@@ -1,0 +1,348 @@
+"""The wire format between judge and agent, and the judge's restricted decoder.
+
+A frame is a 4-byte big-endian length and a JSON document (strict: no NaN tokens).
+Values are JSON trees: ``null``, booleans, strings, small integers and finite floats
+as themselves, lists as arrays, and everything else as an object tagged by ``"~"``:
+
+=========  =========================================================================
+``t``      tuple ``{"~": "t", "v": [...]}``; ``s``/``fs`` set/frozenset, ``d`` dict
+           (``"v"``: ``[[key, value], ...]``)
+``b``      bytes (base64); ``ba`` bytearray; ``c`` complex ``[re, im]``
+``i``      an integer beyond 2**53, in hexadecimal (no digit limit applies)
+``f``      a float that is not finite (``"nan"``, ``"inf"``, ``"-inf"``)
+``nd``     a numpy array: ``dt`` (a plain dtype string), ``sh`` (shape), ``v`` (bytes)
+``ns``     a numpy scalar: ``dt``, ``v``
+``bt``     a built-in type, by name (``int``, ``ValueError``)
+``h``      a handle: an object that stays in the kernel (``k``: ``module``, ``type``
+           or ``obj``; a type carries its name and bases, an instance its type)
+``j``      an object of the judge's handed to the kernel (coming back: itself)
+=========  =========================================================================
+
+Decoding never runs code named by the data (no pickle, no ``eval``, no import): it
+builds built-in values, numpy arrays from raw bytes (never of object dtype), and asks
+its ``handles`` for proxies. It is bounded in nesting depth, number of values and
+frame size; a value beyond a bound is :class:`ValueTooLarge`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import json
+import re
+import select
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+HEADER = struct.Struct(">I")
+SMALL_INT = 1 << 53
+_DTYPE = re.compile(r"^[<>|=][biufcmMSU]\d{1,4}(\[\w{1,5}\])?$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what the judge accepts from the kernel in one frame."""
+
+    max_frame_bytes: int = 32 * 1024 * 1024
+    max_depth: int = 500
+    max_items: int = 1_000_000
+
+
+class WireError(Exception):
+    """The kernel sent something that is not a frame of this protocol."""
+
+
+class ValueTooLarge(WireError):
+    """A value from the kernel is beyond the judge's bounds."""
+
+
+class ChannelClosed(WireError):
+    """The kernel's end of the connection is gone (it exited, crashed or was killed)."""
+
+
+class FrameTimeout(WireError):
+    """No frame came before the deadline."""
+
+
+# -- frames ------------------------------------------------------------------------------
+
+
+class FrameSocket:
+    """Length-prefixed JSON frames over a connected stream socket, with deadlines."""
+
+    def __init__(self, sock: socket.socket, limits: Limits = Limits()):
+        self.sock = sock
+        self.limits = limits
+        sock.setblocking(True)  # sends block; reads poll first and never block
+        self._buffer = bytearray()
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+        try:
+            self.sock.sendall(HEADER.pack(len(body)) + body)
+        except OSError as exc:
+            raise ChannelClosed(f"the connection to the kernel is gone ({exc})") from None
+
+    def recv(self, deadline: float | None) -> dict[str, Any]:
+        """The next frame; ``deadline`` is on ``time.monotonic()`` (None: wait)."""
+        head = self._take(HEADER.size, deadline)
+        size = HEADER.unpack(head)[0]
+        if size > self.limits.max_frame_bytes:
+            # Read past it (never keeping it): the stream stays in step.
+            left = size
+            while left:
+                left -= len(self._take(min(left, 1 << 20), deadline))
+            raise ValueTooLarge(
+                f"the kernel sent {size:,} bytes in one reply, more than the "
+                f"{self.limits.max_frame_bytes:,} allowed"
+            )
+        body = self._take(size, deadline)
+        try:
+            message = json.loads(body, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
+            raise WireError(f"the kernel sent an unreadable reply ({type(exc).__name__})") from None
+        if not isinstance(message, dict):
+            raise WireError("the kernel sent a reply that is not an object")
+        return message
+
+    def _take(self, n: int, deadline: float | None) -> bytes:
+        while len(self._buffer) < n:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if timeout is not None and timeout <= 0 and not self._poll.poll(0):
+                raise FrameTimeout("no reply in time")
+            if not self._poll.poll(None if timeout is None else int(timeout * 1000) + 1):
+                continue
+            try:
+                chunk = self.sock.recv(max(n - len(self._buffer), 1 << 16), socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise ChannelClosed(f"the connection to the kernel broke ({exc})") from None
+            if not chunk:
+                raise ChannelClosed("the kernel closed the connection")
+            self._buffer += chunk
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    def close(self) -> None:
+        try:
+            self._poll.unregister(self.sock.fileno())
+        except (KeyError, ValueError, OSError):
+            pass
+        self.sock.close()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+# -- decoding ----------------------------------------------------------------------------
+
+
+class Decoder:
+    """Restricted decoding of one wire tree from the kernel.
+
+    ``handle(tree)`` turns a handle tree (``"~": "h"``) into the judge's proxy;
+    ``judge_object(jid)`` returns the judge's own object handed out earlier.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        handle: Callable[[dict[str, Any]], Any],
+        judge_object: Callable[[int], Any],
+    ):
+        self.limits = limits
+        self._handle = handle
+        self._judge_object = judge_object
+        self._items = 0
+
+    def decode(self, tree: Any) -> Any:
+        self._items = 0
+        try:
+            return self._dec(tree, 0)
+        except RecursionError:
+            # Below max_depth, but deeper than this interpreter's stack allows.
+            raise ValueTooLarge("the value is nested too deep for the judge") from None
+
+    def _count(self, n: int = 1) -> None:
+        self._items += n
+        if self._items > self.limits.max_items:
+            raise ValueTooLarge(
+                f"the value has more than {self.limits.max_items:,} elements"
+            )
+
+    def _dec(self, tree: Any, depth: int) -> Any:
+        if depth > self.limits.max_depth:
+            raise ValueTooLarge(f"the value is nested more than {self.limits.max_depth} levels deep")
+        self._count()
+        t = type(tree)
+        if tree is None or t is bool or t is str or t is float:
+            return tree
+        if t is int:
+            return tree
+        d = depth + 1
+        if t is list:
+            return [*map(partial(self._dec, depth=d), tree)]
+        if t is not dict:
+            raise WireError(f"unexpected {t.__name__} in a value")
+        tag = tree.get("~")
+        v = tree.get("v")
+        if tag == "t":
+            return tuple(map(partial(self._dec, depth=d), _list(v)))
+        if tag == "d":
+            out = {}
+            for pair in _list(v):
+                if type(pair) is not list or len(pair) != 2:
+                    raise WireError("malformed dict entry")
+                out[_hashable(self._dec(pair[0], d))] = self._dec(pair[1], d)
+            return out
+        if tag == "s":
+            return set(map(_hashable, map(partial(self._dec, depth=d), _list(v))))
+        if tag == "fs":
+            return frozenset(map(_hashable, map(partial(self._dec, depth=d), _list(v))))
+        if tag in ("b", "ba"):
+            data = _b64(v)
+            return data if tag == "b" else bytearray(data)
+        if tag == "c":
+            parts = _list(v)
+            if len(parts) != 2:
+                raise WireError("malformed complex")
+            re_, im = (self._dec(p, d) for p in parts)
+            if type(re_) is not float and type(re_) is not int or type(im) is not float and type(im) is not int:
+                raise WireError("malformed complex")
+            return complex(re_, im)
+        if tag == "i":
+            if type(v) is not str or not re.fullmatch(r"-?0x[0-9a-f]{1,200000}", v):
+                raise WireError("malformed integer")
+            return int(v, 16)
+        if tag == "f":
+            if v not in ("nan", "inf", "-inf"):
+                raise WireError("malformed float")
+            return float(v)
+        if tag == "bt":
+            name = tree.get("n")
+            obj = getattr(builtins, name, None) if type(name) is str else None
+            if not isinstance(obj, type):
+                raise WireError(f"unknown built-in type {name!r}")
+            return obj
+        if tag in ("nd", "ns"):
+            return _numpy(tag, tree)
+        if tag == "h":
+            if type(v) is not int:
+                raise WireError("malformed handle")
+            return self._handle(tree)
+        if tag == "j":
+            if type(v) is not int:
+                raise WireError("malformed judge reference")
+            return self._judge_object(v)
+        raise WireError(f"unknown value tag {tag!r}")
+
+
+def _list(v: Any) -> list:
+    if type(v) is not list:
+        raise WireError("malformed value")
+    return v
+
+
+def _hashable(key: Any) -> Any:
+    try:
+        hash(key)
+    except TypeError:
+        raise WireError("an unhashable key in a dict or set") from None
+    return key
+
+
+def _b64(v: Any) -> bytes:
+    if type(v) is not str:
+        raise WireError("malformed bytes")
+    try:
+        return base64.b64decode(v, validate=True)
+    except (binascii.Error, ValueError):
+        raise WireError("malformed bytes") from None
+
+
+def _numpy(tag: str, tree: dict[str, Any]) -> Any:
+    try:
+        import numpy as np
+    except ImportError:
+        raise WireError("the kernel sent a numpy value but numpy is not installed in the judge") from None
+    dt = tree.get("dt")
+    if type(dt) is not str or not _DTYPE.match(dt):
+        raise WireError(f"unsupported numpy dtype {dt!r}")
+    dtype = np.dtype(dt)
+    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"unsupported numpy dtype {dt!r}")
+    data = _b64(tree.get("v"))
+    if tag == "ns":
+        if len(data) != dtype.itemsize:
+            raise WireError("malformed numpy scalar")
+        return np.frombuffer(data, dtype=dtype)[0]
+    shape = tree.get("sh")
+    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+        raise WireError("malformed numpy shape")
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dtype.itemsize != len(data):
+        raise WireError("numpy data does not match its shape")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+# -- encoding (judge values to the kernel) -----------------------------------------------
+
+
+def encode(value: Any, ref: Callable[[Any], dict[str, Any]], depth: int = 0) -> Any:
+    """A judge value as a wire tree; ``ref(obj)`` gives the tree of anything that is
+    not plain data (a proxy's handle, or a new reference to a judge object)."""
+    if depth > 500:
+        raise ValueError("a value nested more than 500 levels deep cannot be sent to the kernel")
+    t = type(value)
+    if value is None or t is bool or t is str:
+        return value
+    if t is int:
+        return value if -SMALL_INT < value < SMALL_INT else {"~": "i", "v": hex(value)}
+    if t is float:
+        return value if value - value == 0 else {"~": "f", "v": repr(value)}
+    d = depth + 1
+    if t is list:
+        return [*map(partial(encode, ref=ref, depth=d), value)]
+    if t is tuple:
+        return {"~": "t", "v": [*map(partial(encode, ref=ref, depth=d), value)]}
+    if t is dict:
+        pairs = []
+        for k, x in value.items():
+            pairs.append([encode(k, ref, d), encode(x, ref, d)])
+        return {"~": "d", "v": pairs}
+    if t is set or t is frozenset:
+        return {"~": "s" if t is set else "fs", "v": [*map(partial(encode, ref=ref, depth=d), value)]}
+    if t is bytes or t is bytearray:
+        return {"~": "b" if t is bytes else "ba", "v": base64.b64encode(value).decode()}
+    if t is complex:
+        return {"~": "c", "v": [encode(value.real, ref), encode(value.imag, ref)]}
+    if isinstance(value, type) and value.__module__ == "builtins" and getattr(builtins, value.__name__, None) is value:
+        return {"~": "bt", "n": value.__name__}
+    np = _numpy_module()
+    if np is not None and isinstance(value, (np.ndarray, np.generic)) and not value.dtype.hasobject \
+            and value.dtype.fields is None:
+        if isinstance(value, np.generic):
+            return {"~": "ns", "dt": value.dtype.str, "v": base64.b64encode(value.tobytes()).decode()}
+        arr = np.ascontiguousarray(value)
+        return {"~": "nd", "dt": arr.dtype.str, "sh": list(arr.shape),
+                "v": base64.b64encode(arr.tobytes()).decode()}
+    return ref(value)
+
+
+def _numpy_module() -> Any:
+    import sys
+
+    return sys.modules.get("numpy")

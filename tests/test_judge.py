@@ -1,0 +1,908 @@
+"""The judge (codequest_jupyter/judge/): pytest outside the learner's process.
+
+The wire format's decoder is checked alone; everything else on real kernels started
+the way grading starts them (the platform's strongest sandbox, a uid of their own on
+a root machine), with a real judge process: ordinary tests through the proxy, and the
+hostile cases, each asserting the verdict it must get.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import sys
+import threading
+import types
+import zlib
+from pathlib import Path
+
+import pytest
+
+from codequest_jupyter.grading.kernel import start_kernel
+from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy, processes_of_uid
+from codequest_jupyter.judge import agent as agent_module
+from codequest_jupyter.judge import run_judge
+from codequest_jupyter.judge.connection import Connection
+from codequest_jupyter.judge.wire import Decoder, FrameSocket, Limits, ValueTooLarge, WireError
+
+# -- the restricted decoder, alone ----------------------------------------------------------
+
+
+def _decode(tree, **limits):
+    return Decoder(Limits(**limits), lambda t: ("proxy", t["v"]), lambda j: ("judge", j)).decode(tree)
+
+
+def test_decoder_builds_builtin_values_only():
+    tree = {"~": "d", "v": [["a", {"~": "t", "v": [1, 2.5, None, True]}],
+                            [{"~": "fs", "v": [1]}, {"~": "b", "v": base64.b64encode(b"\0x").decode()}],
+                            ["big", {"~": "i", "v": hex(-(2**200))}], ["nan", {"~": "f", "v": "nan"}],
+                            ["c", {"~": "c", "v": [1.0, -2]}], ["t", {"~": "bt", "n": "ValueError"}]]}
+    out = _decode(tree)
+    assert out["a"] == (1, 2.5, None, True) and type(out["a"]) is tuple
+    assert out[frozenset({1})] == b"\0x"
+    assert out["big"] == -(2**200) and out["nan"] != out["nan"] and out["c"] == complex(1, -2)
+    assert out["t"] is ValueError
+
+
+@pytest.mark.parametrize("tree", [
+    {"~": "bt", "n": "open"},                       # a builtin that is no type
+    {"~": "bt", "n": "__import__"},
+    {"~": "pickle", "v": "gASV"},                   # no such tag
+    {"~": "i", "v": "0x1f; import os"},
+    {"~": "nd", "dt": "|O8", "sh": [1], "v": base64.b64encode(b"\0" * 8).decode()},
+    {"~": "nd", "dt": "<f8", "sh": [2], "v": base64.b64encode(b"\0" * 8).decode()},
+    {"~": "s", "v": [[1, 2]]},                      # an unhashable set member
+    {"~": "b", "v": "not base64!"},
+    {"~": "h", "v": "1"},
+    ("tuple",),
+])
+def test_decoder_refuses_what_is_not_data(tree):
+    with pytest.raises(WireError):
+        _decode(tree)
+
+
+def test_decoder_bounds_depth_and_count():
+    deep: list = []
+    for _ in range(600):
+        deep = [deep]
+    with pytest.raises(ValueTooLarge, match="nested"):
+        _decode(deep)
+    shallow: list = []
+    for _ in range(20):
+        shallow = [shallow]
+    with pytest.raises(ValueTooLarge, match="nested more than 10 levels"):
+        _decode(shallow, max_depth=10)
+    with pytest.raises(ValueTooLarge, match="elements"):
+        _decode(list(range(1001)), max_items=1000)
+    assert len(_decode(list(range(999)), max_items=1000)) == 999
+
+
+def test_an_oversized_frame_is_refused_and_the_stream_stays_in_step():
+    a, b = socket.socketpair()
+    frames = FrameSocket(b, Limits(max_frame_bytes=1000))
+    for message in ({"re": 1, "ok": "x" * 5000}, {"re": 2, "ok": 7}):
+        body = json.dumps(message).encode()
+        a.sendall(len(body).to_bytes(4, "big") + body)
+    with pytest.raises(ValueTooLarge, match="5,0"):
+        frames.recv(None)
+    assert frames.recv(None) == {"re": 2, "ok": 7}
+    a.close()
+    frames.close()
+
+
+@pytest.mark.parametrize("kernel,judge,allowed", [
+    (("bwrap", 1900000001), ("bwrap", 1900000002), True),
+    (("rlimits", 1900000001), ("rlimits", 1900000002), True),
+    (("bwrap", None), ("bwrap", None), True),        # a non-root server: the kernel's pid namespace
+    (("rlimits", None), ("rlimits", None), False),   # nothing between them
+    (("none", None), ("none", None), False),
+    (("rlimits", 1900000001), ("rlimits", 1900000001), False),
+])
+def test_the_judge_refuses_to_run_within_the_kernels_reach(kernel, judge, allowed):
+    from codequest_jupyter.judge.driver import JudgeError, _check_isolation
+
+    def spec(mode, uid):
+        return LaunchSpec(argv=[], env={}, cwd=Path("/"), mode=mode, uid=uid)
+
+    if allowed:
+        _check_isolation(spec(*kernel), spec(*judge))
+    else:
+        with pytest.raises(JudgeError, match="out of the kernel's reach"):
+            _check_isolation(spec(*kernel), spec(*judge))
+
+
+def test_subclasses_of_builtins_are_copied_by_their_builtin_value():
+    class Liar(int):
+        def __eq__(self, other):
+            return True
+
+        def __int__(self):
+            return 99
+
+    class Words(list):
+        def __iter__(self):
+            return iter(["forged"])
+
+    agent = agent_module.Agent(None)
+    assert agent.enc(Liar(4)) == 4 and type(agent.enc(Liar(4))) is int
+    assert agent.enc(Words(["a", "b"])) == ["a", "b"]
+
+
+def test_replies_learner_code_writes_ahead_answer_nothing():
+    """Frames written into the agent's socket before a call cannot answer it: each
+    reply must carry the nonce of the call in progress."""
+    kernel_end, judge_end = socket.socketpair()
+    module = types.ModuleType("forger")
+    exec("def add(a, b):\n    return a + b\n", module.__dict__)
+    sys.modules["forger"] = module
+    forged = [{"re": i, "nc": "0" * 16, "ok": 5} for i in range(1, 20)]
+    for message in forged:
+        body = json.dumps(message).encode()
+        kernel_end.sendall(len(body).to_bytes(4, "big") + body)
+    threading.Thread(target=agent_module.Agent(kernel_end).serve, daemon=True).start()
+    try:
+        conn = Connection(judge_end)
+        mod = conn.import_module("forger")
+        assert mod.add(1, 1) == 2
+    finally:
+        del sys.modules["forger"]
+        judge_end.close()
+
+
+# -- on real kernels ----------------------------------------------------------------------
+
+
+async def judged(notebook: str, tests: dict[str, str], *, run=None, after=None, **options):
+    """Run ``notebook`` in a fresh grading kernel, then judge it with ``tests``."""
+    policy = SandboxPolicy()
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        workdir = str(kernel.workdir)
+        prepare = f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n"
+        reply = await kernel.kc.execute_interactive(prepare + notebook, timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        options.setdefault("budget_s", 240)
+        result = await run_judge(kernel, policy, "target", tests, run=run, **options)
+        if after is not None:
+            await after(kernel)
+        return result, kernel
+    finally:
+        await kernel.dispose()
+
+
+def statuses(run) -> dict[str, str]:
+    assert run.error is None, run.error
+    return {t["id"].split("::", 1)[1]: t["status"] for t in run.tests}
+
+
+IDIOMS_NOTEBOOK = '''
+import random
+
+
+class Invalid(ValueError):
+    def __init__(self, value):
+        super().__init__(f"invalid value: {value}")
+        self.value = value
+
+
+def two_sum(nums, target):
+    seen = {}
+    for i, n in enumerate(nums):
+        if target - n in seen:
+            return (seen[target - n], i)
+        seen[n] = i
+    raise Invalid(target)
+
+
+def parse(text):
+    return int(text)
+
+
+def greet(name):
+    print(f"Hello, {name}!")
+    return len(name)
+
+
+def ask():
+    return int(input("number? ")) * 2
+
+
+def roll():
+    return random.randint(1, 6)
+
+
+def apply(fn, values):
+    return [fn(v) for v in values]
+
+
+def countdown(n):
+    while n > 0:
+        yield n
+        n -= 1
+
+
+class Account:
+    rate = 0.5
+
+    def __init__(self, owner, balance=0.0):
+        self.owner, self.balance = owner, balance
+
+    def deposit(self, amount):
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        self.balance += amount
+        return self.balance
+
+    def __len__(self):
+        return 3
+
+
+class Savings(Account):
+    pass
+
+
+class Opened:
+    log = []
+
+    def __enter__(self):
+        Opened.log.append("enter")
+        return self
+
+    def __exit__(self, *exc):
+        Opened.log.append("exit")
+        return False
+
+
+def stats(values):
+    return {"mean": sum(values) / len(values), "items": tuple(values), "set": set(values),
+            "raw": bytes(values), "big": 2**100}
+
+
+def double(values):
+    import numpy as np
+    return np.asarray(values, dtype=float) * 2
+'''
+
+IDIOMS_TESTS = '''
+import unittest
+from unittest import mock
+
+import pytest
+
+import target
+from target import Account, Savings, countdown, two_sum
+
+
+@pytest.mark.parametrize("nums,t,expected", [([2, 7, 11, 15], 9, (0, 1)), ([3, 2, 4], 6, (1, 2))])
+def test_two_sum(nums, t, expected):
+    assert two_sum(nums, t) == expected
+
+
+def test_two_sum_wrong_expectation():
+    assert two_sum([2, 7], 9) == (1, 0)
+
+
+def test_learner_exception_is_its_builtin_base():
+    with pytest.raises(ValueError, match="invalid value: 100"):
+        two_sum([1], 100)
+
+
+def test_learner_exception_class_and_attributes():
+    with pytest.raises(target.Invalid) as info:
+        two_sum([1], 5)
+    assert info.value.value == 5
+
+
+def test_builtin_exception():
+    with pytest.raises(ValueError, match="invalid literal"):
+        target.parse("x")
+
+
+def test_capsys(capsys):
+    assert target.greet("Ada") == 3
+    assert capsys.readouterr().out == "Hello, Ada!\\n"
+
+
+def test_mock_patch_input():
+    with mock.patch("target.input", return_value="21", create=True):
+        assert target.ask() == 42
+
+
+def test_monkeypatch_reaches_learner_code(monkeypatch):
+    monkeypatch.setattr(target.random, "randint", lambda a, b: 4)
+    assert [target.roll() for _ in range(5)] == [4] * 5
+
+
+def test_monkeypatch_was_undone():
+    assert target.random.randint.__name__ == "randint"
+
+
+def test_callback_and_mock():
+    assert target.apply(lambda v: v * 10, [1, 2]) == [10, 20]
+    spy = mock.Mock(side_effect=lambda v: v + 1)
+    assert target.apply(spy, [1, 2, 3]) == [2, 3, 4]
+    assert spy.call_count == 3
+
+
+def test_generator():
+    assert list(countdown(3)) == [3, 2, 1]
+    gen = countdown(2)
+    assert next(gen) == 2 and next(gen) == 1
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_classes_instances_attributes():
+    a = Account("ada", 10.0)
+    assert a.deposit(5) == 15.0 and a.balance == 15.0 and a.owner == "ada"
+    assert isinstance(a, Account) and type(a) is Account and Account.rate == 0.5
+    assert isinstance(Savings("bob"), Account) and not isinstance(a, Savings)
+    assert len(a) == 3
+    a.balance = 1.0
+    assert a.deposit(1) == 2.0
+
+
+def test_method_raises():
+    with pytest.raises(ValueError, match="positive"):
+        Account("x").deposit(-1)
+
+
+def test_context_manager():
+    with target.Opened() as opened:
+        assert isinstance(opened, target.Opened)
+    assert target.Opened.log == ["enter", "exit"]
+
+
+def test_values_come_by_value():
+    s = target.stats([1, 2, 3])
+    assert s == {"mean": 2.0, "items": (1, 2, 3), "set": {1, 2, 3}, "raw": b"\\x01\\x02\\x03",
+                 "big": 2**100}
+    assert type(s) is dict and type(s["items"]) is tuple
+    assert target.stats([1, 2])["mean"] == pytest.approx(1.5)
+
+
+def test_numpy():
+    import numpy as np
+
+    r = target.double([1, 2, 3])
+    assert type(r) is np.ndarray and r.dtype == np.float64
+    np.testing.assert_allclose(r, [2.0, 4.0, 6.0])
+
+
+def test_proxies_equal_only_themselves():
+    a = Account("a")
+    assert a == a and a != Account("a") and len({a, a}) == 1
+    assert target.random is target.random
+    with pytest.raises(TypeError, match="not decided in the judge"):
+        bool(a)
+
+
+class TestUnit(unittest.TestCase):
+    def test_equal(self):
+        self.assertEqual(two_sum([1, 2], 3), (0, 1))
+
+    def test_wrong(self):
+        self.assertEqual(two_sum([1, 2], 3), (1, 0))
+'''
+
+
+async def test_ordinary_tests_work_through_the_proxy():
+    run, _kernel = await judged(IDIOMS_NOTEBOOK, {"test_idioms.py": IDIOMS_TESTS})
+    expected = {name: "passed" for name in (
+        "test_two_sum[nums0-9-expected0]", "test_two_sum[nums1-6-expected1]",
+        "test_learner_exception_is_its_builtin_base", "test_learner_exception_class_and_attributes",
+        "test_builtin_exception", "test_capsys", "test_mock_patch_input",
+        "test_monkeypatch_reaches_learner_code", "test_monkeypatch_was_undone",
+        "test_callback_and_mock", "test_generator", "test_classes_instances_attributes",
+        "test_method_raises", "test_context_manager", "test_values_come_by_value", "test_numpy",
+        "test_proxies_equal_only_themselves", "TestUnit::test_equal",
+    )}
+    expected["test_two_sum_wrong_expectation"] = "failed"
+    expected["TestUnit::test_wrong"] = "failed"
+    got = statuses(run)
+    assert got == expected, [t for t in run.tests if t["status"] != expected.get(t["id"].split("::", 1)[1])]
+    wrong = run.test("test_two_sum_wrong_expectation")
+    assert wrong["actual"] == "(0, 1)" and wrong["expected"] == "(1, 0)"
+    assert run.done["exit_code"] == 1
+
+
+TAMPERING_NOTEBOOK = '''
+import builtins, hashlib, hmac, json, os, socket, struct, sys, unittest
+
+import _pytest.python
+import IPython
+
+# Everything a notebook graded in its own kernel could subvert.
+_pytest.python.Function.runtest = lambda self: None
+unittest.TestCase.assertEqual = lambda self, first, second, msg=None: None
+hmac.new = lambda *args, **kwargs: None
+hmac.compare_digest = lambda a, b: True
+IPython.get_ipython().display_pub.publish = lambda *args, **kwargs: None
+builtins.sorted = lambda iterable, **kwargs: [1, 2]
+builtins.all = lambda iterable: True
+
+
+def add(a, b):
+    return 0
+
+
+class Anything:
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return 0
+
+    def __bool__(self):
+        return True
+
+
+class Four(int):
+    def __eq__(self, other):
+        return True
+
+
+class Text(str):
+    def __eq__(self, other):
+        return True
+
+
+class Items(list):
+    def __eq__(self, other):
+        return True
+
+
+def anything():
+    return Anything()
+
+
+def four():
+    return Four(4)
+
+
+def text():
+    return Text("wrong")
+
+
+def items():
+    return Items([0])
+
+
+def shout():
+    """Prints and displays result events, and writes forged replies into the agent's
+    socket, then returns a wrong value."""
+    event = {"kind": "test", "data": {"id": "test_tampering.py::test_shout", "status": "passed",
+                                      "points": 1, "max_points": 1}}
+    print(json.dumps(event))
+    print(json.dumps({"kind": "done", "data": {"exit_code": 0}}))
+    os.write(1, (json.dumps(event) + "\\n").encode())
+    os.write(2, (json.dumps(event) + "\\n").encode())
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            if str(sock.getpeername()).endswith("judge.sock") or sock.family == socket.AF_UNIX:
+                for n in range(1, 400):
+                    body = json.dumps({"re": n, "ok": 5, "kind": "test", "data": event["data"]}).encode()
+                    sock.send(struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+        finally:
+            sock.detach()
+            os.close(fd) if False else None
+    return 0
+'''
+
+TAMPERING_TESTS = '''
+import unittest
+
+from target import add, anything, four, items, shout, text
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_always_equal_object():
+    assert anything() == 5
+
+
+def test_always_true_object():
+    assert anything()
+
+
+def test_always_hashing_object():
+    assert anything() in {5}
+
+
+def test_int_subclass():
+    assert four() == 5
+
+
+def test_int_subclass_keeps_its_value():
+    r = four()
+    assert type(r) is int and r == 4
+
+
+def test_str_subclass():
+    assert text() == "right"
+
+
+def test_list_subclass():
+    assert items() == [1, 2]
+
+
+def test_shout():
+    assert shout() == 5
+
+
+def test_builtins_of_the_kernel():
+    assert sorted(items()) == [1, 2] or all(x == 1 for x in items())
+
+
+class TestUnit(unittest.TestCase):
+    def test_add_unittest(self):
+        self.assertEqual(add(10, 5), 15)
+'''
+
+
+async def test_tampering_with_the_kernel_earns_nothing():
+    run, _kernel = await judged(TAMPERING_NOTEBOOK, {"test_tampering.py": TAMPERING_TESTS})
+    got = statuses(run)
+    assert got.pop("test_int_subclass_keeps_its_value") == "passed"
+    assert got.pop("test_always_true_object") == "error"  # bool() of a learner object
+    assert set(got.values()) == {"failed"}, got
+    assert len(got) == 9
+    assert sum(t["points"] for t in run.tests) == 1  # the positive control's
+    assert len(run.tests) == 11 and run.done["exit_code"] == 1
+    # The forged events were printed (the test's output shows them) and nothing more.
+    assert '"status": "passed"' in run.test("test_shout")["output"]
+
+
+DYING_TESTS = '''
+from target import add, end
+
+
+def test_a_before():
+    assert add(1, 2) == 3
+
+
+def test_b_end():
+    assert end() == 1
+
+
+def test_c_after():
+    assert add(2, 2) == 4
+'''
+
+
+@pytest.mark.parametrize("how", ["os._exit(3)", "ctypes.string_at(0)"])  # exit, segfault
+async def test_a_kernel_that_dies_during_a_call_is_an_error_for_that_test(how):
+    notebook = ("import ctypes, os, signal\n\ndef add(a, b):\n    return a + b\n\n"
+                f"def end():\n    {how}\n    return 1\n")
+    run, _kernel = await judged(notebook, {"test_dying.py": DYING_TESTS})
+    assert statuses(run) == {"test_a_before": "passed", "test_b_end": "error", "test_c_after": "error"}
+    assert "kernel died" in run.test("test_b_end")["message"]
+    assert "kernel died" in run.test("test_c_after")["message"]
+    assert run.done is not None  # the judge itself ran to the end
+
+
+async def test_the_kernel_cannot_signal_the_judge():
+    """kill(-1) reaches every process the caller may signal: in the kernel's sandbox,
+    none but itself (it is spared), so nothing; the judge goes on."""
+    notebook = ("import os, signal\n\ndef add(a, b):\n    return a + b\n\n"
+                "def end():\n    os.kill(-1, signal.SIGKILL)\n    return 1\n")
+    run, _kernel = await judged(notebook, {"test_dying.py": DYING_TESTS})
+    assert statuses(run) == {"test_a_before": "passed", "test_b_end": "error", "test_c_after": "passed"}
+    assert run.test("test_b_end")["message"].startswith("ProcessLookupError: [Errno 3] No such process")
+    assert "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["message"]  # the learner's traceback
+
+
+HANGING_NOTEBOOK = '''
+import signal
+
+
+def add(a, b):
+    return a + b
+
+
+def spin():
+    while True:
+        pass
+
+
+def stubborn():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        pass
+'''
+
+HANGING_TESTS = '''
+from target import add, spin, stubborn
+
+
+def test_a_spin():
+    spin()
+
+
+def test_b_still_there():
+    assert add(1, 1) == 2
+
+
+def test_c_stubborn():
+    stubborn()
+
+
+def test_d_after():
+    assert add(1, 1) == 2
+'''
+
+
+async def test_a_call_that_hangs_times_out_and_the_kernel_is_interrupted_or_stopped():
+    run, _kernel = await judged(HANGING_NOTEBOOK, {"test_hanging.py": HANGING_TESTS},
+                                timeout_s=3, grace_s=3)
+    assert statuses(run) == {"test_a_spin": "timeout", "test_b_still_there": "passed",
+                             "test_c_stubborn": "timeout", "test_d_after": "error"}
+    assert run.test("test_a_spin")["message"] == "Took longer than 3 s and was stopped."
+    assert "did not end within its time limit" in run.test("test_d_after")["message"]
+    assert run.kernel_killed
+
+
+OVERSIZED_TESTS = '''
+from target import add, deep, huge
+
+
+def test_a_huge():
+    assert huge() == "x"
+
+
+def test_b_deep():
+    assert deep() == []
+
+
+def test_c_after():
+    assert add(1, 1) == 2
+'''
+
+
+async def test_an_oversized_return_is_a_clear_error_for_that_test():
+    notebook = ("def add(a, b):\n    return a + b\n\ndef huge():\n    return 'x' * (3 * 2**20)\n\n"
+                "def deep():\n    v = []\n    for _ in range(700):\n        v = [v]\n    return v\n")
+    run, _kernel = await judged(notebook, {"test_big.py": OVERSIZED_TESTS}, max_reply_mb=1)
+    assert statuses(run) == {"test_a_huge": "error", "test_b_deep": "error", "test_c_after": "passed"}
+    assert "too large" in run.test("test_a_huge")["message"]
+    assert "nested more than 300 levels" in run.test("test_b_deep")["message"]
+
+
+SPY_NOTEBOOK = '''
+import glob, os, zlib
+
+seen = []
+
+
+def add(a, b):
+    seen.append(a)
+    return a + b
+
+
+def look(path):
+    """What this kernel can find of the judge: its files, its processes."""
+    found = {"read": None, "runs": glob.glob("/tmp/codequest-run-*"), "judges": [],
+             "own": os.path.dirname(os.getcwd())}
+    try:
+        with open(path) as fh:
+            found["read"] = fh.read()
+    except OSError as exc:
+        found["read_error"] = type(exc).__name__
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if b"--judge" in fh.read():
+                    found["judges"].append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def dump():
+    """This kernel's readable memory, compressed, into files of the work directory
+    (each well under the sandbox's file size limit)."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: /proc/self/mem becomes ours
+    part, size, written = 0, 0, 0
+    out, target = zlib.compressobj(1), open("mem-0000.z", "wb")
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+        for line in maps.readlines():
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if "r" not in fields[1] or end - start > 512 * 2**20 or line.rstrip().endswith("[vvar]"):
+                continue
+            for offset in range(start, end, 2**22):
+                try:
+                    mem.seek(offset)
+                    data = mem.read(min(2**22, end - offset))
+                except (OSError, ValueError, OverflowError):
+                    break
+                chunk = out.compress(data)
+                target.write(chunk)
+                size += len(data)
+                written += len(chunk)
+                if written > 16 * 2**20:
+                    target.write(out.flush())
+                    target.close()
+                    part, written = part + 1, 0
+                    out, target = zlib.compressobj(1), open(f"mem-{part:04d}.z", "wb")
+    target.write(out.flush())
+    target.close()
+    return size
+'''
+
+SPY_HIDDEN = '''
+from target import add
+
+CANARY = "@@CANARY@@"
+
+
+def test_hidden():
+    # The argument reaches learner code; the expected value and message never do.
+    assert add("@@MARK@@", "") == CANARY, CANARY
+'''
+
+SPY_PUBLIC = '''
+from target import dump, look
+
+
+def test_look():
+    found = look(__file__)
+    assert found["read"] is None and found["read_error"] == "FileNotFoundError"
+    assert found["runs"] == [found["own"]] and found["judges"] == []  # its own run directory
+
+
+def test_dump():
+    assert dump() > 10 * 2**20
+'''
+
+
+async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
+    canary, mark = "cqjudge-" + os.urandom(8).hex(), "cqmark-" + os.urandom(8).hex()
+    hidden = SPY_HIDDEN.replace("@@CANARY@@", canary).replace("@@MARK@@", mark)
+    seen: dict[str, object] = {}
+    from codequest_jupyter.judge import JudgeRun
+
+    run_holder = JudgeRun()
+
+    def on_event(kind, data):
+        if kind == "collected":
+            # The judge, from outside: never the kernel's uid or pid namespace.
+            pids = processes_of_uid(run_holder.judge_uid)
+            seen["judge_ns"] = {os.readlink(f"/proc/{p}/ns/pid") for p in pids}
+            seen["judge_uids"] = {Path(f"/proc/{p}").stat().st_uid for p in pids}
+            # Non-dumpable: its memory files belong to root, not even to its own uid.
+            seen["judge_mem_owners"] = {Path(f"/proc/{p}/mem").stat().st_uid for p in pids}
+
+    async def after(kernel):
+        seen["kernel_uid"] = kernel.sandbox.uid
+        kernel_pids = processes_of_uid(kernel.sandbox.uid)
+        seen["kernel_ns"] = {os.readlink(f"/proc/{p}/ns/pid") for p in kernel_pids}
+        data = b""
+        for path in sorted(kernel.workdir.glob("mem-*.z")):
+            data += zlib.decompressobj().decompress(path.read_bytes())
+        seen["dump"] = len(data)
+        seen["mark"] = mark.encode() in data
+        seen["canary"] = canary.encode() in data
+
+    run, _kernel = await judged(SPY_NOTEBOOK, {"hidden/test_hidden.py": hidden, "test_spy.py": SPY_PUBLIC},
+                                run=run_holder, on_event=on_event, after=after)
+    assert statuses(run) == {"test_hidden": "failed", "test_look": "passed", "test_dump": "passed"}, [
+        (t["id"], t["message"]) for t in run.tests]
+    assert seen["judge_uids"] and seen["kernel_uid"] not in seen["judge_uids"]
+    if os.geteuid() == 0:
+        assert 0 not in seen["judge_uids"] and seen["judge_mem_owners"] == {0}
+    assert seen["kernel_ns"] and not seen["kernel_ns"] & seen["judge_ns"]
+    # The memory dump is real (the hidden test's argument is in it), the hidden test's
+    # source is not.
+    assert seen["dump"] > 10 * 2**20 and seen["mark"] is True
+    assert seen["canary"] is False
+
+
+async def test_a_judge_started_before_the_notebook_runs_and_nothing_left_behind():
+    """The engine starts the judge while the notebook runs (JudgeProcess.start), then
+    hands it the kernel; once closed, neither its processes nor its directory remain."""
+    from codequest_jupyter.judge import JudgeProcess
+
+    policy = SandboxPolicy()
+    tests = {"test_early.py": "from target import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"}
+    judge = await JudgeProcess.start(policy, "target", tests)
+    run_dir, uid = judge.run_dir, judge.uid
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        reply = await kernel.kc.execute_interactive("def add(a, b):\n    return a + b\n", timeout=120)
+        assert reply["content"]["status"] == "ok"
+        run = await judge.judge(kernel, budget_s=240)
+    finally:
+        await judge.close()
+        await kernel.dispose()
+    assert statuses(run) == {"test_add": "passed"}
+    assert run.done["exit_code"] == 0 and run.done["calls"] >= 2
+    assert not run_dir.exists()
+    if uid is not None:
+        assert processes_of_uid(uid) == []
+
+
+# -- the bundled challenges in both modes -----------------------------------------------------
+
+BUNDLED = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "challenges").iterdir()
+                 if (p / "challenge.toml").is_file())
+
+
+@pytest.mark.parametrize("variant", ["solution", "starter"])
+@pytest.mark.parametrize("challenge_id", BUNDLED)
+async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(challenge_id, variant):
+    """Every test of every bundled challenge, on its reference solution and on its
+    untouched starter: the judge's verdict is the in-kernel grader's."""
+    from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
+    from codequest_jupyter.grading import Grader, GradingSettings, code_cells, parse_notebook, populate_workdir
+    from codequest_jupyter.validate import solution_submission
+
+    challenge = load_challenge(bundled_challenges_dir() / challenge_id)
+    if variant == "solution":
+        notebook, files = solution_submission(challenge)
+    else:
+        notebook, files = parse_notebook(challenge.notebook_path.read_bytes()), {}
+    async with Grader(GradingSettings(pool_size=0)) as grader:
+        in_kernel = await grader.grade(challenge, notebook, files, mode="submit")
+    expected = {t.id: t.status for t in in_kernel.tests}
+
+    policy = SandboxPolicy()
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        populate_workdir(kernel.workdir, challenge, notebook, files)
+        kernel.hand_over(kernel.workdir)
+        workdir = str(kernel.workdir)
+        await kernel.kc.execute_interactive(
+            f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n",
+            timeout=60)
+        for _index, source in code_cells(notebook):
+            await kernel.kc.execute_interactive(source, timeout=60)
+        learner_modules = tuple(rel[:-3] for rel in challenge.starter_relpaths()
+                                if rel.endswith(".py") and "/" not in rel)
+        run = await run_judge(kernel, policy, challenge.module,
+                              challenge.read_sources(challenge.test_files("submit")),
+                              timeout_s=challenge.limits.timeout_s, budget_s=240,
+                              modules=learner_modules)
+    finally:
+        await kernel.dispose()
+    assert run.error is None, run.error
+    judged_statuses = {t["id"]: t["status"] for t in run.tests}
+    assert judged_statuses == expected, [
+        (t["id"], t["status"], t["message"]) for t in run.tests if t["status"] != expected.get(t["id"])]
+    if variant == "solution":
+        assert set(judged_statuses.values()) == {"passed"}
+    else:
+        assert "passed" not in set(judged_statuses.values()) or len(set(judged_statuses.values())) > 1
+
+
+async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
+    """rlimits mode: the judge runs only where it gets another uid than the kernel
+    (a root server whose Python other users can read); elsewhere it refuses, and says
+    why, rather than run where the kernel could reach it."""
+    policy = SandboxPolicy(mode="rlimits")
+    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
+    try:
+        await kernel.kc.execute_interactive("def add(a, b):\n    return a + b\n", timeout=60)
+        run = await run_judge(kernel, policy, "target", {
+            "test_r.py": "from target import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+            budget_s=240)
+        kernel_uid = kernel.sandbox.uid
+    finally:
+        await kernel.dispose()
+    if kernel_uid is None:
+        assert run.done is None and "out of the kernel's reach" in run.error
+    else:
+        assert statuses(run) == {"test_add": "passed"}
+        assert run.judge_uid not in (None, kernel_uid)
