@@ -11,7 +11,7 @@ LABEXT_SOURCES := $(shell find labextension/src labextension/style labextension/
 	labextension/package.json labextension/yarn.lock labextension/tsconfig.json
 LABEXT_BUILT := codequest_jupyter/labextension/package.json
 
-.PHONY: setup lab test test-python test-js validate system-deps hub-deps bench clean screenshots
+.PHONY: setup lab test test-python test-js lint format validate system-deps hub-deps bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(LABEXT_BUILT): $(VENV)/.deps $(LABEXT_SOURCES)
 	cd labextension && jlpm install --immutable && jlpm build:prod
 
 $(VENV)/.installed: $(VENV)/.deps $(LABEXT_BUILT) pyproject.toml
-	$(BIN)/python -m pip install -q --no-build-isolation -e ".[test]"
+	$(BIN)/python -m pip install -q --no-build-isolation -e ".[test,dev]"
 	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
@@ -55,6 +55,21 @@ test-python: setup system-deps hub-deps
 
 test-js: setup
 	cd labextension && jlpm test
+
+## Every linter, read-only: fails on any finding. Python: ruff (lint and format check)
+## and mypy on codequest_jupyter/; labextension/: stylelint, Prettier, ESLint.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd labextension && jlpm lint:check
+
+## Apply the formatters and the linters' automatic fixes (what `make lint` checks).
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	cd labextension && jlpm lint
 
 ## Every check: challenges validate, Python suite (engine, store on SQLite and
 ## PostgreSQL, server API, sandbox, browser tests), widget unit tests, benchmark smoke runs.
