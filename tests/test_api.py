@@ -401,7 +401,7 @@ async def test_history_is_per_user_newest_first_and_paginated(api):
     _, page, _ = await api.get("challenges", "slow", "submissions")
     assert page == {"submissions": [], "total": 0}
     for params in ({"limit": "x"}, {"limit": 0}, {"offset": -1}, {"limit": 10**6}):
-        status, body, _ = await api.get("challenges", "answer", "submissions", params=params)
+        status, _, _ = await api.get("challenges", "answer", "submissions", params=params)
         assert status == 400, params
 
 

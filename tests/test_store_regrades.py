@@ -135,7 +135,7 @@ async def test_a_regrade_never_queues_ahead_of_learners(tmp_path: Path) -> None:
         job = RegradeJob(challenge="adder")
         regrade = asyncio.ensure_future(
             run_regrade(AsyncSubmissionStore(store), SlowGrader(), challenge, job,
-                        concurrency=1, slots=slots)  # fmt: skip
+                        concurrency=1, slots=slots)
         )
         while job.done == 0:
             await asyncio.sleep(0.01)

@@ -135,7 +135,10 @@ def test_numbers_and_times_in_words():
     }
     assert summary_text(result) == "3/4 passed · 6/8 points · 0.4 s"
     now = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
-    local = lambda iso: dt.datetime.fromisoformat(iso).astimezone()
+
+    def local(iso: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(iso).astimezone()
+
     assert format_when("2026-11-24T14:32:05Z", now) == "today " + local(
         "2026-11-24T14:32:05+00:00"
     ).strftime("%H:%M")

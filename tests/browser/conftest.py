@@ -147,7 +147,7 @@ def start_lab(base: Path, *, codequest: bool = True) -> Lab:
         except (urllib.error.URLError, ConnectionError, OSError):
             if process.poll() is not None or time.monotonic() > deadline:
                 stop_lab(lab)
-                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}") from None
             time.sleep(0.2)
     return lab
 

@@ -204,7 +204,7 @@ def test_learner_journey(page: Any, lab: Lab) -> None:
     rows.nth(1).wait_for()
     ids = rows.evaluate_all("els => els.map(e => e.dataset.submissionId)")
     assert ids == [second["id"], first["id"]]
-    for row, attempt in zip([rows.nth(0), rows.nth(1)], [second, first]):
+    for row, attempt in zip([rows.nth(0), rows.nth(1)], [second, first], strict=True):
         assert row.locator(".jp-codequest-history-mode").inner_text() == attempt["mode"]
         score = f"{attempt['score']}/{attempt['total']}"
         assert row.locator(".jp-codequest-history-score").inner_text() == score

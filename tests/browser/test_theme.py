@@ -116,7 +116,7 @@ def test_panels_follow_the_dark_theme(page: Any, lab: Lab) -> None:
         assert contrast(seen["text"], seen["background"]) >= 3, (name, seen)
     assert passed["text"][1] > passed["text"][0], passed  # green
     assert failed["text"][0] > failed["text"][1], failed  # red
-    assert sum(abs(a - b) for a, b in zip(passed["text"], failed["text"])) > 150
+    assert sum(abs(a - b) for a, b in zip(passed["text"], failed["text"], strict=True)) > 150
 
     # The values' side borders keep the same green and red.
     borders = page.locator(f"{PANEL} .jp-codequest-diff pre").evaluate_all(
