@@ -28,8 +28,6 @@ from codequest_jupyter.handlers import HANDLERS
 from codequest_jupyter.hub.service_handlers import SERVICE_HANDLERS
 from codequest_jupyter.openapi import build_openapi
 
-pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures")
-
 FINAL = {"passed", "failed", "error"}
 
 

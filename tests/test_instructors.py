@@ -24,8 +24,6 @@ from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.gradebook import HEADER
 from codequest_jupyter.store import SubmissionStore
 
-pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures", "pg_fixture")
-
 TESTS = {
     "test_answer.py": """
         from answer import answer

@@ -17,10 +17,16 @@ from typing import Any
 
 import pytest
 
-from .conftest import Lab
-from .test_lab_ui import PANEL, latest_submission, open_challenge, wait_summary
-from .test_screenshots import kernel_idle
-from .test_theme import contrast, use_theme
+from .lab import Lab
+from .pages import (
+    PANEL,
+    contrast,
+    kernel_idle,
+    latest_submission,
+    open_challenge,
+    use_theme,
+    wait_summary,
+)
 
 pytestmark = pytest.mark.browser
 
