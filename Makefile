@@ -71,9 +71,9 @@ format: setup
 	$(BIN)/ruff format .
 	cd labextension && jlpm lint
 
-## Every check: challenges validate, Python suite (engine, store on SQLite and
+## Every check: linters, challenges validate, Python suite (engine, store on SQLite and
 ## PostgreSQL, server API, sandbox, browser tests), widget unit tests, benchmark smoke runs.
-test: validate test-python test-js
+test: lint validate test-python test-js
 	$(BIN)/python benchmarks/bench_grading.py --quick
 	$(BIN)/python benchmarks/bench_history.py --quick
 	$(BIN)/python benchmarks/bench_cli.py --quick
