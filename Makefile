@@ -65,11 +65,12 @@ lint: setup
 	cd labextension && jlpm lint:check
 
 ## Apply the formatters and the linters' automatic fixes (what `make lint` checks).
+# Prettier runs first so that stylelint's and ESLint's fixes apply to formatted code
+# (one run gives the result of any number of runs).
 format: setup
-	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	cd labextension && jlpm lint
+	cd labextension && jlpm prettier && jlpm lint
 
 ## Every check: linters, challenges validate, Python suite (engine, store on SQLite and
 ## PostgreSQL, server API, sandbox, browser tests), widget unit tests, benchmark smoke runs.
