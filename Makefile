@@ -11,7 +11,7 @@ LABEXT_SOURCES := $(shell find labextension/src labextension/style labextension/
 	labextension/package.json labextension/yarn.lock labextension/tsconfig.json
 LABEXT_BUILT := codequest_jupyter/labextension/package.json
 
-.PHONY: setup lab test test-python test-js validate system-deps hub-deps bench clean screenshots
+.PHONY: setup lab test test-python test-js lint format validate system-deps hub-deps bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(LABEXT_BUILT): $(VENV)/.deps $(LABEXT_SOURCES)
 	cd labextension && jlpm install --immutable && jlpm build:prod
 
 $(VENV)/.installed: $(VENV)/.deps $(LABEXT_BUILT) pyproject.toml
-	$(BIN)/python -m pip install -q --no-build-isolation -e ".[test]"
+	$(BIN)/python -m pip install -q --no-build-isolation -e ".[test,dev]"
 	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
@@ -56,9 +56,25 @@ test-python: setup system-deps hub-deps
 test-js: setup
 	cd labextension && jlpm test
 
-## Every check: challenges validate, Python suite (engine, store on SQLite and
+## Every linter, read-only: fails on any finding. Python: ruff (lint and format check)
+## and mypy on codequest_jupyter/; labextension/: stylelint, Prettier, ESLint.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd labextension && jlpm lint:check
+
+## Apply the formatters and the linters' automatic fixes (what `make lint` checks).
+# Prettier runs first so that stylelint's and ESLint's fixes apply to formatted code
+# (one run gives the result of any number of runs).
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	cd labextension && jlpm prettier && jlpm lint
+
+## Every check: linters, challenges validate, Python suite (engine, store on SQLite and
 ## PostgreSQL, server API, sandbox, browser tests), widget unit tests, benchmark smoke runs.
-test: validate test-python test-js
+test: lint validate test-python test-js
 	$(BIN)/python benchmarks/bench_grading.py --quick
 	$(BIN)/python benchmarks/bench_history.py --quick
 	$(BIN)/python benchmarks/bench_cli.py --quick

@@ -129,7 +129,7 @@ def timed(call: Callable[[], Any], repeat: int) -> list[float]:
 
 def report(name: str, samples: list[float]) -> None:
     samples = sorted(samples)
-    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
     print(f"  {name:<52} p50 {statistics.median(samples):7.2f}   p95 {p95:7.2f}"
           f"   max {samples[-1]:7.2f}")  # fmt: skip
 

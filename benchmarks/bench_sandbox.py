@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from codequest_jupyter.grading import bwrap, sandbox
-from codequest_jupyter.grading.kernel import start_kernel
-from codequest_jupyter.grading.sandbox import SandboxPolicy
+from codequest_jupyter.grading import bwrap, sandbox  # noqa: E402
+from codequest_jupyter.grading.kernel import start_kernel  # noqa: E402
+from codequest_jupyter.grading.sandbox import SandboxPolicy  # noqa: E402
 
 
 def _ms(values: list[float]) -> str:

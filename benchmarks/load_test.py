@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             ids = server.pages(f"/codequest/api/challenges/{CHALLENGE}/submissions", token=token)
             mine = {s["id"] for s in sent if s["learner"] == name}
             duplicated += len(ids) - len(set(ids))
-            misattributed += [i for i in set(ids) ^ mine]
+            misattributed += list(set(ids) ^ mine)
             for sid in mine:
                 result = server.get(f"/codequest/api/submissions/{sid}", token=token)
                 code = server.get(f"/codequest/api/submissions/{sid}/code", token=token)

@@ -155,7 +155,7 @@ class CodeQuestApp(ExtensionApp):
     def _single_user_name_default(self) -> str:
         try:
             return getpass.getuser()
-        except Exception:  # no passwd entry (some containers)
+        except (ImportError, KeyError, OSError):  # no passwd entry (some containers)
             return "learner"
 
     # -- hub mode: grading by the CodeQuest service -------------------------------------

@@ -11,11 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 from .deadlines import Schedule, ScheduleError, parse_schedule
 from .errors import ChallengeNotFound
@@ -248,7 +253,8 @@ def load_challenge(path: Path | str) -> Challenge:
         "the directory name is the challenge id: lowercase letters, digits, '-' and '_'",
     )
     title = meta.get("title")
-    _expect(isinstance(title, str) and title.strip() != "", toml_path, "title", "is required")
+    if not isinstance(title, str) or not title.strip():
+        raise ChallengeError(toml_path, "is required", "title")
     difficulty = meta.get("difficulty", "medium")
     _expect(
         difficulty in DIFFICULTIES,

@@ -372,7 +372,7 @@ SCHEMAS: dict[str, Any] = {
                         "passed": BOOL,
                         "last_submitted_at": OPT_STR,
                     },
-                ),  # fmt: skip
+                ),
             },
         },
     ),
@@ -415,7 +415,7 @@ SCHEMAS: dict[str, Any] = {
                 "items": _obj(["day", "count"], {"day": STR, "count": INT}),
             },
         },
-    ),  # fmt: skip
+    ),
     "RegradeRequest": _obj(
         ["challenge"],
         {
@@ -438,7 +438,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "RegradeJob": _obj(
         ["id", "challenge", "challenge_version", "status", "total", "done", "changed",
-         "started_at", "finished_at", "error"],  # fmt: skip
+         "started_at", "finished_at", "error"],
         {
             "id": STR,
             "challenge": STR,
@@ -478,7 +478,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Results regrades replaced, oldest first",
                 "items": _obj(
                     ["challenge_version", "status", "points", "max_points", "replaced_at",
-                     "result"],  # fmt: skip
+                     "result"],
                     {
                         "challenge_version": STR,
                         "status": STATUS,
@@ -756,7 +756,7 @@ PATHS: dict[str, Any] = {
             "summary": "The current result and those regrades replaced (instructors only)",
             "parameters": [SID],
             "responses": {"200": _json("ResultHistory", "Current and old results"),
-                          **_errors(404)},  # fmt: skip
+                          **_errors(404)},
         }
     },
     "/challenges/{challenge_id}/stats": {
@@ -801,7 +801,7 @@ PATHS: dict[str, Any] = {
                     "description": "One row per learner and challenge; header `"
                     + ",".join(
                         ("learner", "challenge", "best_points", "last_points", "max_points",
-                         "attempts", "first_passed_at", "late")  # fmt: skip
+                         "attempts", "first_passed_at", "late")
                     )
                     + "`",
                     "content": {"text/csv": {"schema": {"description": "UTF-8 CSV text, '\\n' "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from .challenges import ID_PATTERN
 
@@ -20,7 +21,7 @@ def _module_name(challenge_id: str) -> str:
 
 def _notebook(title: str, module: str) -> dict:
     def cell(kind: str, source: str, cid: str) -> dict:
-        c = {"cell_type": kind, "id": cid, "metadata": {}, "source": source}
+        c: dict[str, Any] = {"cell_type": kind, "id": cid, "metadata": {}, "source": source}
         if kind == "code":
             c.update(outputs=[], execution_count=None)
         return c

@@ -182,7 +182,7 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
 
     catalog = Instance(ChallengeCatalog, help="The challenges graded against.")
     grader = Instance(
-        GraderLike,  # type: ignore[type-abstract]  # a runtime-checkable protocol
+        GraderLike,  # a runtime-checkable protocol
         help="The grading engine (a codequest_jupyter.grading.Grader).",
     )
     store = Instance(AsyncSubmissionStore, help="Where submissions and results are kept.")
@@ -229,8 +229,8 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
         task = self._start_task
         if task is None or (task.done() and (task.cancelled() or task.exception())):
             # First call, or the last start failed (e.g. the database was down): try again.
-            self._start_task = asyncio.ensure_future(self._start())
-        await asyncio.shield(self._start_task)
+            task = self._start_task = asyncio.ensure_future(self._start())
+        await asyncio.shield(task)
 
     async def _start(self) -> None:
         if self._slots is None:
@@ -362,7 +362,7 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
             async with self._slots:
                 if self._stopping:
                     return
-                self._waiting.discard(task)  # type: ignore[arg-type]
+                self._waiting.discard(task)
                 self._running.add(task)  # type: ignore[arg-type]
                 stored = await self.store.get_result(sid)
                 if stored is None:

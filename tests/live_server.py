@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from procs import stop_process
+from procs import descendants, stop_process
 
+REPO = Path(__file__).resolve().parent.parent
 TOKEN = "live-server-test-token"
 BASE_URL = "/cq/"
+RESTART_TOKEN = "restart-test-token"
 
 
 def free_port() -> int:
@@ -133,3 +136,88 @@ def start_server(
             server.stop()
             raise RuntimeError(f"the server did not start:\n{server.output()[-4000:]}")
         time.sleep(0.25)
+
+
+class ServerProcess:
+    """A ``jupyter server`` subprocess with the extension on, in its own session.
+
+    ``home`` holds its ``config`` (written by the test), ``data``, ``runtime`` and
+    ``root`` directories; it can be killed outright and started again on it.
+    """
+
+    def __init__(self, home: Path, port: int):
+        self.home = home
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = home / "server.log"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+            "JUPYTER_CONFIG_DIR": str(self.home / "config"),
+            "JUPYTER_DATA_DIR": str(self.home / "data"),
+            "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--port={self.port}",
+            "--ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.root_dir={self.home / 'root'}",
+            f"--IdentityProvider.token={RESTART_TOKEN}",
+        ]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            try:
+                self.request("GET", "/api/status")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        raise AssertionError("the server did not start:\n" + self.log.read_text()[-3000:])
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = (
+            json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        )
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {RESTART_TOKEN}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return self.request(method, f"/codequest/api/{path}", body)
+
+    def kill(self) -> set[int]:
+        """SIGKILL the server and everything in its session; returns the pids it had."""
+        assert self.proc is not None
+        family = descendants(self.proc.pid) | {self.proc.pid}
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        return family
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)

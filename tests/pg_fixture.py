@@ -1,9 +1,8 @@
-"""A throw-away PostgreSQL server for the test session (pytest plugin).
+"""A throw-away PostgreSQL server for the test session.
 
-Use it with ``pytest_plugins = ("tests.pg_fixture",)`` or ``("pg_fixture",)`` in a
-test module, then ask for the ``postgres_server`` fixture: a ``PostgresServer`` on
-127.0.0.1 whose ``new_database()`` returns the SQLAlchemy URL of a fresh, empty
-database.
+Tests ask for the ``postgres_server`` fixture (``conftest.py``, built on
+``start_postgres_server``): a ``PostgresServer`` on 127.0.0.1 whose
+``new_database()`` returns the SQLAlchemy URL of a fresh, empty database.
 
 The server is started once per session by ``initdb`` + ``pg_ctl`` in a temporary
 directory, with durability off (tests need no crash safety), and stopped at the end.
@@ -26,7 +25,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,14 +206,3 @@ def start_postgres_server() -> PostgresServer:
             shutil.rmtree(server.base_dir, ignore_errors=True)
             time.sleep(0.5)
     pytest.fail(f"could not start PostgreSQL: {last_error}", pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the whole test session, on 127.0.0.1."""
-    server = start_postgres_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.base_dir, ignore_errors=True)

@@ -1,10 +1,7 @@
-"""Fixtures for testing the server extension through pytest-jupyter.
+"""Helpers for testing the server extension through pytest-jupyter.
 
-Used as a plugin by the server test modules::
-
-    pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures")
-
-The server runs with unauthenticated access off and an identity provider that gives
+The fixtures built on them (``jp_server_config``, ``challenges_root``, ``api``...)
+are in ``conftest.py``. The server runs with unauthenticated access off and an identity provider that gives
 each token its own user, so tests can act as several learners and an instructor.
 Every response that goes through :func:`api` is validated against the served
 OpenAPI document.
@@ -21,15 +18,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import pytest
 from jupyter_core.utils import ensure_event_loop
 from jupyter_server.auth.identity import IdentityProvider, User
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from traitlets import Dict
-from traitlets.config import Config
 
-from codequest_jupyter.openapi import SCHEMAS, build_openapi
+from codequest_jupyter.openapi import SCHEMAS
 
 BASE_URL = "/a%40b/"  # pytest-jupyter's jp_base_url
 API = "codequest/api"
@@ -177,120 +172,7 @@ def answer_notebook(value: int) -> dict[str, Any]:
     return notebook(f"def answer():\n    return {value}\n")
 
 
-@pytest.fixture
-def challenges_root(tmp_path: Path) -> Path:
-    """Test-local challenges: ``answer`` (fast), ``slow`` (two tests of 0.5 s), ``helper``
-    (a starter file and a locked file, with hints)."""
-    root = tmp_path / "challenges"
-    root.mkdir()
-    write_challenge(
-        root,
-        "answer",
-        starter="def answer():\n    return 0\n",
-        tests=ANSWER_TESTS,
-        hidden=ANSWER_HIDDEN,
-        extra_toml="""
-            [[hints]]
-            text = "The answer to everything."
-            after_attempts = 0
-
-            [[hints]]
-            text = "Forty-two."
-            after_attempts = 1
-        """,
-    )
-    write_challenge(
-        root,
-        "slow",
-        starter="def answer():\n    return 42\n",
-        tests={
-            "test_slow.py": """
-            import time
-            from slow import answer
-
-            def test_first():
-                time.sleep(0.5)
-                assert answer() == 42
-
-            def test_second():
-                time.sleep(0.5)
-                assert answer() > 0
-        """
-        },
-    )
-    write_challenge(
-        root,
-        "helper",
-        starter="from helpers import double\n\ndef quad(x):\n    return x\n",
-        tests={
-            "test_quad.py": """
-            from helper import quad
-            import rules
-
-            def test_quad():
-                assert quad(3) == 12
-
-            class TestMore:
-                def test_zero(self):
-                    assert quad(0) == rules.ZERO
-        """
-        },
-        files={"helpers.py": "def double(x):\n    return 2 * x\n", "rules.py": "ZERO = 0\n"},
-        locked=["rules.py"],
-    )
-    return root
-
-
-# -- the server -----------------------------------------------------------------
-
-
-@pytest.fixture
-def codequest_options() -> dict[str, Any]:
-    """Extra CodeQuestApp configuration; a test overrides it with
-    ``@pytest.mark.parametrize("codequest_options", [{...}])``."""
-    return {}
-
-
-@pytest.fixture
-def jp_server_config(
-    challenges_root: Path, tmp_path: Path, codequest_options: dict[str, Any]
-) -> Config:
-    options = {
-        "challenge_dirs": [str(challenges_root)],
-        "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
-        "grading_concurrency": 2,
-        "grader_pool_size": 0,
-        "instructors": {"carol"},
-        "submissions_per_minute": 1000,
-        "max_payload_bytes": 256 * 1024,
-        "drain_timeout_s": 1.0,  # tests end with gradings still running
-        **codequest_options,
-    }
-    return Config(
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"codequest_jupyter": True},
-                "allow_unauthenticated_access": False,
-                "identity_provider_class": MultiUserIdentityProvider,
-            },
-            "MultiUserIdentityProvider": {"tokens": TOKENS},
-            "CodeQuestApp": options,
-        }
-    )
-
-
-@pytest.fixture
-def codequest_app(jp_serverapp: Any) -> Any:
-    """The running CodeQuestApp."""
-    return jp_serverapp.web_app.settings["codequest"]
-
-
 # -- OpenAPI-validated requests ---------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def openapi() -> OpenAPI:
-    return OpenAPI.from_dict(build_openapi(BASE_URL))
 
 
 def validate_schema(name: str, data: Any) -> None:
@@ -374,11 +256,6 @@ class Api:
 
     async def post(self, *parts: str, **kwargs: Any) -> tuple[int, Any, Any]:
         return await self.request("POST", *parts, **kwargs)
-
-
-@pytest.fixture
-def api(jp_fetch: Any, openapi: OpenAPI) -> Api:
-    return Api(jp_fetch, openapi)
 
 
 EVENT_SCHEMAS = {

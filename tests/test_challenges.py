@@ -101,7 +101,7 @@ def test_bad_keys_are_named(tmp_path, toml_extra, key, words):
 def test_missing_pieces(tmp_path):
     path = make_challenge(tmp_path)
     (path / "adder.ipynb").unlink()
-    with pytest.raises(ChallengeError, match="notebook.*does not exist"):
+    with pytest.raises(ChallengeError, match=r"notebook.*does not exist"):
         load_challenge(path)
     with pytest.raises(ChallengeError, match="is missing"):
         load_challenge(tmp_path)  # no challenge.toml

@@ -85,7 +85,7 @@ async def test_hidden_details_are_withheld(grader, tmp_path):
 async def test_hidden_details_shown_when_the_challenge_allows(grader, tmp_path):
     ch = load_challenge(make_challenge(tmp_path, toml_extra="show_hidden_details = true"))
     result = await grader.grade(ch, WRONG, mode="submit")
-    hidden = [t for t in result.tests if t.hidden][0]
+    hidden = next(t for t in result.tests if t.hidden)
     assert hidden.expected == "1000000000001" and hidden.actual == "999999999999"
 
 

@@ -275,7 +275,7 @@ def _check_outcome(case: Case, result, env: HostileEnv) -> None:
     if case.cell_errors is not None:
         names = [e.ename for e in result.cell_errors]
         assert len(names) == len(case.cell_errors), names
-        for actual, expected in zip(names, case.cell_errors):
+        for actual, expected in zip(names, case.cell_errors, strict=True):
             assert _status_ok(actual, expected), names
     for words in case.report_has:
         assert words in report, report[:2000]

@@ -24,8 +24,6 @@ from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.gradebook import HEADER
 from codequest_jupyter.store import SubmissionStore
 
-pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures", "pg_fixture")
-
 TESTS = {
     "test_answer.py": """
         from answer import answer
@@ -167,7 +165,7 @@ async def test_gradebook_over_rest_is_byte_identical_to_export(api, codequest_ap
 
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == HEADER
-    table = {(r[0], r[1]): dict(zip(HEADER, r)) for r in rows[1:]}
+    table = {(r[0], r[1]): dict(zip(HEADER, r, strict=True)) for r in rows[1:]}
     assert list(table) == sorted(table)  # learner, then challenge
     assert set(table) == {("alice", "answer"), ("bob", "answer"), ("bob", "penalised"),
                           ("dave", "answer"), ("dave", "limited")}  # fmt: skip
@@ -187,7 +185,7 @@ async def test_gradebook_over_rest_is_byte_identical_to_export(api, codequest_ap
     assert response.body == await asyncio.to_thread(export, url, "penalised", "limited")
     assert len(only.splitlines()) == 3
 
-    status, body, _ = await api.get("gradebook.csv", user="alice")
+    status, _, _ = await api.get("gradebook.csv", user="alice")
     assert status == 403
 
     # The dashboard's views of the same data.

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
+from live_server import ServerProcess, free_port
 from procs import alive, descendants
 from server_fixtures import ANSWER_TESTS, answer_notebook, write_challenge
-from test_restart import Server, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -108,7 +108,7 @@ def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, gr
     """SIGKILL too: the kernels die with the server, and the fork server removes the
     run directories of the kernels it forked (all of them here) and its own."""
     tmpdir = home / "tmp"
-    server = Server(home, free_port())
+    server = ServerProcess(home, free_port())
     saved = os.environ.get("TMPDIR")
     os.environ["TMPDIR"] = str(tmpdir)  # the server's own (Server passes os.environ on)
     try:

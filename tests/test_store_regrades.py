@@ -4,29 +4,15 @@ gradebook rows, replacing a result while keeping the old one."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from test_store import BASE_TIME, graded, queued, stamp, submit
+from submission_factory import BASE_TIME, graded, queued, stamp, submit
 
 from codequest_jupyter.errors import SubmissionLimitReached
 from codequest_jupyter.gradebook import gradebook_csv, gradebook_rows
 from codequest_jupyter.store import SubmissionStore, current_revision, head_revision, upgrade
 from codequest_jupyter.store.engine import make_engine
-
-pytest_plugins = ("pg_fixture",)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/codequest.sqlite"
-        return
-    server = request.getfixturevalue("postgres_server")
-    url = server.new_database()
-    yield url
-    server.drop_database(url)
 
 
 def test_upgrade_from_0002_keeps_rows_and_adds_late_and_history(db_url: str) -> None:
@@ -135,7 +121,7 @@ async def test_a_regrade_never_queues_ahead_of_learners(tmp_path: Path) -> None:
         job = RegradeJob(challenge="adder")
         regrade = asyncio.ensure_future(
             run_regrade(AsyncSubmissionStore(store), SlowGrader(), challenge, job,
-                        concurrency=1, slots=slots)  # fmt: skip
+                        concurrency=1, slots=slots)
         )
         while job.done == 0:
             await asyncio.sleep(0.01)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 from challenge_factory import make_challenge
-from test_widget import RLIMITS, SOLUTION, JupyterServer, open_workspace, write_nb
+from widget_helpers import RLIMITS, SOLUTION, JupyterServer, open_workspace, write_nb
 
 from codequest_jupyter.widget import TestsPanel
 from codequest_jupyter.widget.deadline import (

@@ -303,14 +303,14 @@ def serve() -> None:
             run_dirs[pid] = str(request.get("cwd") or "")
             send({"op": "spawned", "id": request.get("id"), "pid": pid})
         elif op == "signal":
-            pid = request.get("pid")
+            target = request.get("pid")
             # Only children not yet reaped: their pid cannot have been reused.
-            if pid in children:
+            if target in children:
                 try:
-                    os.killpg(pid, int(request["sig"]))
+                    os.killpg(target, int(request["sig"]))
                 except OSError:
                     with contextlib.suppress(OSError):
-                        os.kill(pid, int(request["sig"]))
+                        os.kill(target, int(request["sig"]))
 
     send({"op": "ready", "pid": os.getpid()})
     buffer = b""
@@ -505,7 +505,7 @@ class ForkServer:
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(True)
         elif op == "spawned":
-            future = self._pending.pop(message.get("id"), None)
+            future = self._pending.pop(message.get("id", -1), None)
             if future is None or future.done():
                 return
             if "error" in message:
@@ -520,9 +520,9 @@ class ForkServer:
             future.set_result(child)
         elif op == "exit":
             pid, code = int(message["pid"]), int(message["code"])
-            child = self._children.pop(pid, None)
-            if child is not None:
-                child._set_exit(code)
+            exited = self._children.pop(pid, None)
+            if exited is not None:
+                exited._set_exit(code)
             else:
                 self._early_exits[pid] = code
 

@@ -25,7 +25,7 @@ from queue import Empty
 from typing import Any
 
 import zmq.asyncio
-from jupyter_client import AsyncKernelManager
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.provisioning import LocalProvisioner
 
@@ -71,6 +71,7 @@ async def wait_for_ready(kernel: GradingKernel, timeout: float) -> None:
     silence, 0.2 s of every kernel start spent doing nothing.
     """
     kc = kernel.kc
+    assert kc is not None, "the kernel's client is started first"
     deadline = time.monotonic() + timeout
     while True:
         kc.kernel_info()
@@ -109,13 +110,15 @@ class _ForkingProvisioner(LocalProvisioner):
             return await super().launch_kernel(cmd, **kwargs)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         try:
-            self.process = await server.spawn(cmd, dict(kwargs.get("env") or {}), cwd)
+            process = await server.spawn(cmd, dict(kwargs.get("env") or {}), cwd)
         except ForkServerError as exc:
             # The fork server went away meanwhile: this kernel starts the slow way.
             log.warning("grading kernel started with exec: %s", exc)
             return await super().launch_kernel(cmd, **kwargs)
+        # Stands in for the Popen that LocalProvisioner keeps (the methods it calls).
+        self.process = process  # type: ignore[assignment]
         # The child made itself a session (and process group) leader.
-        self.pid = self.pgid = self.process.pid
+        self.pid = self.pgid = process.pid
         self.cwd = cwd
         return self.connection_info
 
@@ -158,7 +161,7 @@ class GradingKernel:
         self, km: AsyncKernelManager, run_dir: Path, workdir: Path, sandbox: LaunchSpec | None = None
     ):
         self.km = km
-        self.kc = None
+        self.kc: AsyncKernelClient | None = None
         self.run_dir = run_dir
         self.workdir = workdir
         self.sandbox = sandbox

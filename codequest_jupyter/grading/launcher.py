@@ -224,7 +224,7 @@ def kernel_class():
     from traitlets import Type
 
     class GradingKernel(IPythonKernel):
-        compiler_class = Type(CachingCompiler)
+        compiler_class = Type(CachingCompiler)  # type: ignore[assignment]  # on purpose
 
     return GradingKernel
 
@@ -240,7 +240,7 @@ def import_debugger_support():
         return
     blocked = "debugpy" not in sys.modules
     if blocked:
-        sys.modules["debugpy"] = None  # an import of it raises ImportError
+        sys.modules["debugpy"] = None  # type: ignore[assignment]  # an import of it raises ImportError
     try:
         import ipykernel.debugger  # noqa: F401
     finally:

@@ -24,7 +24,8 @@ def pid_exists(pid: int) -> bool:
 
 def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants now (Linux ``/proc``; just ``pid`` elsewhere)."""
-    tree, todo = [], [pid]
+    tree: list[int] = []
+    todo = [pid]
     while todo and len(tree) < 10_000:
         current = todo.pop()
         tree.append(current)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING, cast
 
 import anyio
 from jupyter_server.auth.decorator import authorized
@@ -13,6 +14,9 @@ from tornado import web
 from .._version import __version__
 from ..handlers import API, AUTH_RESOURCE, CodeQuestHandler
 from .material import material_json
+
+if TYPE_CHECKING:
+    from ..app import CodeQuestApp
 
 
 class MaterialHandler(CodeQuestHandler):
@@ -37,7 +41,7 @@ class HomeHandler(ExtensionHandlerMixin, JupyterHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        app = self.extensionapp
+        app = cast("CodeQuestApp", self.extensionapp)
         name = app.user_name(self.current_user)
         role = "instructor" if app.is_instructor(self.current_user) else "learner"
         api = html.escape(f"{self.base_url}codequest/api/openapi.json")

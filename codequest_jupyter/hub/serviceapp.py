@@ -44,7 +44,7 @@ class ServiceServerApp(ServerApp):
     description = "The CodeQuest grading service for JupyterHub."
     # None of the contents, kernels, terminals, sessions... handlers: only the
     # extension's (and the hub's OAuth callback, from the identity provider).
-    default_services = ("auth",)
+    default_services = ("auth",)  # type: ignore[assignment]  # a shorter tuple
 
     def init_server_extensions(self) -> None:
         # Whatever a configuration file enables, the service loads only itself.

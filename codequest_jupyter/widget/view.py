@@ -296,7 +296,7 @@ class TestsPanel(widgets.VBox):
         self.summary.value = render.summary_html(state)
         while len(self._row_widgets) < len(rows):
             self._row_widgets.append(widgets.HTML(layout=widgets.Layout(width="100%")))
-        for widget, row in zip(self._row_widgets, rows):
+        for widget, row in zip(self._row_widgets, rows, strict=False):
             widget.value = render.row_html(row)
         if len(self.rows.children) != len(rows):
             self.rows.children = tuple(self._row_widgets[: len(rows)])

@@ -26,7 +26,7 @@ c.JupyterHub.services.append(
         "command": [
             python, "-m", "codequest_jupyter", "service",
             f"--config={service_dir}/codequest_service_config.py",
-        ],  # fmt: skip
+        ],
         "user": service_user,
         "cwd": service_dir,
         "environment": {

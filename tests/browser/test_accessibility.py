@@ -17,35 +17,21 @@ from typing import Any
 
 import pytest
 
-from .conftest import Lab
-from .test_lab_ui import PANEL, latest_submission, open_challenge, wait_summary
-from .test_screenshots import kernel_idle
-from .test_theme import contrast, use_theme
+from .lab import Lab
+from .pages import (
+    PANEL,
+    axe_violations,
+    contrast,
+    kernel_idle,
+    latest_submission,
+    open_challenge,
+    use_theme,
+    wait_summary,
+)
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core" / "axe.min.js"
 OURS = {"browser": "#codequest-browser", "tests": "#codequest-tests"}
-
-RUN_AXE = """async (selector) => {
-  const results = await axe.run({include: [[selector]]}, {resultTypes: ['violations']});
-  return results.violations
-    .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => [n.target.join(' '), n.failureSummary])}));
-}"""
-
-
-def axe_violations(page: Any, selector: str) -> list[dict]:
-    """Serious and critical axe violations inside `selector`."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: cd labextension && jlpm install")
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # Lab's body has height 0, which makes axe skip every text-contrast check
-        # as "not visible"; this changes no pixel.
-        page.add_style_tag(content="html, body { height: 100% }")
-        page.add_script_tag(path=str(AXE))
-    return page.evaluate(RUN_AXE, selector)
 
 
 def check(page: Any, where: str, found: dict[str, list]) -> None:

@@ -20,10 +20,16 @@ from typing import Any
 import pytest
 from challenge_factory import make_challenge
 
-from .conftest import Lab, start_lab, stop_lab
-from .test_accessibility import axe_violations
-from .test_lab_ui import PANEL, open_challenge, press, show_browser, wait_summary
-from .test_theme import use_theme
+from .lab import Lab, start_lab, stop_lab
+from .pages import (
+    PANEL,
+    axe_violations,
+    open_challenge,
+    press,
+    show_browser,
+    use_theme,
+    wait_summary,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -8,73 +8,24 @@ for real (fresh kernels), so each test takes a few seconds.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import Lab, start_lab, stop_lab
+from .lab import Lab, start_lab, stop_lab
+from .pages import (
+    PANEL,
+    VISIBLE_NOTEBOOK,
+    expand,
+    latest_submission,
+    open_challenge,
+    press,
+    show_browser,
+    solution,
+    wait_summary,
+)
 
 pytestmark = pytest.mark.browser
-
-CHALLENGES = Path(__file__).resolve().parents[2] / "challenges"
-VISIBLE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-PANEL = ".jp-codequest-panel"
-
-
-def solution(challenge: str) -> str:
-    files = sorted((CHALLENGES / challenge / "solution").glob("*.py"))
-    return "\n\n".join(f.read_text() for f in files)
-
-
-def show_browser(page: Any) -> None:
-    if not page.is_visible(".jp-codequest-browser"):
-        page.click("li[data-id='codequest-browser']")
-    page.wait_for_selector(".jp-codequest-challenge")
-
-
-def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
-    """Open a challenge from the browser, as a learner does."""
-    show_browser(page)
-    page.click(f"[data-challenge-id='{challenge}'] button")
-    page.wait_for_selector(f"{VISIBLE_NOTEBOOK} .jp-Notebook")
-    # An earlier test may have left the right sidebar collapsed: open the Tests panel
-    # the way a learner would (its tab), then wait for it to follow the new notebook.
-    page.wait_for_selector("li[data-id='codequest-tests']")
-    if not page.is_visible(PANEL):
-        page.click("li[data-id='codequest-tests']")
-    title = lab.api("GET", f"codequest/api/challenges/{challenge}")["title"]
-    try:
-        page.wait_for_selector(f"{PANEL} h2:text-is('{title}')", timeout=60000)
-    except Exception as exc:
-        tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").evaluate_all(
-            "els => els.map(e => [e.title, e.classList.contains('lm-mod-current')])"
-        )
-        shown = page.locator(PANEL).inner_text() if page.is_visible(PANEL) else "(panel hidden)"
-        raise AssertionError(f"the Tests panel did not follow {challenge}: it shows "
-                             f"{shown[:500]!r}; main-area tabs {tabs}; requests in flight: "
-                             f"{page.codequest_pending()}") from exc
-
-
-def press(page: Any, label: str) -> None:
-    page.click(f"{PANEL} .jp-codequest-actions button:text-is('{label}')")
-
-
-def expand(row: Any) -> None:
-    """Open a test row, unless it is open already (the first failure is)."""
-    header = row.locator("button.jp-codequest-test-header")
-    if header.get_attribute("aria-expanded") != "true":
-        header.click()
-    row.locator(".jp-codequest-test-details").wait_for()
-
-
-def wait_summary(page: Any) -> str:
-    return page.wait_for_selector(f"{PANEL} .jp-codequest-summary-text", timeout=90000).inner_text()
-
-
-def latest_submission(lab: Lab, challenge: str) -> dict:
-    listing = lab.api("GET", f"codequest/api/challenges/{challenge}/submissions?limit=1")
-    return lab.api("GET", f"codequest/api/submissions/{listing['submissions'][0]['id']}")
 
 
 def test_browser_lists_and_filters_challenges(page: Any, lab: Lab) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import Lab
-from .test_lab_ui import (
+from .lab import Lab
+from .pages import (
     PANEL,
     VISIBLE_NOTEBOOK,
     latest_submission,

@@ -10,29 +10,29 @@ are written only when asked: `make screenshots` sets CODEQUEST_SCREENSHOT_DIR to
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import Lab
-from .test_lab_ui import (
-    expand,
+from .lab import Lab
+from .pages import (
     PANEL,
     VISIBLE_NOTEBOOK,
+    expand,
+    kernel_idle,
     latest_submission,
     open_challenge,
     press,
+    shot,
     show_browser,
+    show_code,
+    sidebar_width,
     solution,
     wait_summary,
 )
 
 pytestmark = pytest.mark.browser
 
-# Where the README's screenshots go; unset: nowhere (they are taken and checked only).
-SCREENSHOT_DIR = os.environ.get("CODEQUEST_SCREENSHOT_DIR") or None
 
 # What a learner might write first: each branch overwrites the word, so 15 ends
 # up "Buzz". Plain numbers, Fizz and Buzz pass; both FizzBuzz tests fail.
@@ -47,26 +47,6 @@ WRONG = '''def fizzbuzz(n):
             word = "Buzz"
         words.append(word or str(i))
     return words'''
-
-
-def sidebar_width(page: Any, side: str, width: int) -> None:
-    """Drag the handle between a sidebar and the main area, as a learner would."""
-    handles = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)")
-    sidebar = page.locator(f"#jp-{side}-stack")
-    box = sidebar.bounding_box()
-    handle = handles.first if side == "left" else handles.last
-    hbox = handle.bounding_box()
-    x = hbox["x"] + hbox["width"] / 2
-    y = hbox["y"] + hbox["height"] / 2
-    target = box["x"] + width if side == "left" else box["x"] + box["width"] - width
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(target, y, steps=5)
-    page.mouse.up()
-    page.wait_for_function(
-        "([sel, w]) => Math.abs(document.querySelector(sel).getBoundingClientRect().width - w) < 8",
-        arg=[f"#jp-{side}-stack", width],
-    )
 
 
 def sidebar_clip(page: Any, side: str, items: str) -> dict:
@@ -94,41 +74,6 @@ def set_cell(page: Any, code: str) -> None:
 def cell_text(page: Any) -> str:
     editor = page.locator(f"{VISIBLE_NOTEBOOK} .jp-CodeCell .cm-content").first
     return editor.inner_text().rstrip("\n")
-
-
-def kernel_idle(page: Any) -> None:
-    """Wait for the notebook's kernel, so no screenshot shows it starting.
-
-    The toolbar's indicator may sit in the toolbar's overflow menu when the main
-    area is narrow; the status bar names the kernel's state too.
-    """
-    page.wait_for_function(
-        """(s) => document.querySelector(s + ' .jp-Notebook-ExecutionIndicator[data-status="idle"]')
-              || /\\| Idle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')""",
-        arg=VISIBLE_NOTEBOOK,
-        timeout=60000,
-    )
-
-
-def show_code(page: Any) -> None:
-    """Scroll the notebook down to its code cells, the last one at the bottom."""
-    page.locator(f"{VISIBLE_NOTEBOOK} .jp-CodeCell").last.evaluate(
-        "cell => cell.scrollIntoView({block: 'end'})"
-    )
-
-
-def shot(page: Any, name: str, clip: dict | None = None) -> Path | None:
-    """A screenshot for the README, with the pointer off anything it could highlight;
-    saved as `name` under CODEQUEST_SCREENSHOT_DIR when that is set."""
-    page.mouse.move(1300, 12)  # the empty end of the menu bar
-    image = page.screenshot(animations="disabled", clip=clip)
-    assert image.startswith(b"\x89PNG") and len(image) > 10_000, (name, len(image))
-    if SCREENSHOT_DIR is None:
-        return None
-    path = Path(SCREENSHOT_DIR) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(image)
-    return path
 
 
 def test_learner_journey(page: Any, lab: Lab) -> None:
@@ -204,7 +149,7 @@ def test_learner_journey(page: Any, lab: Lab) -> None:
     rows.nth(1).wait_for()
     ids = rows.evaluate_all("els => els.map(e => e.dataset.submissionId)")
     assert ids == [second["id"], first["id"]]
-    for row, attempt in zip([rows.nth(0), rows.nth(1)], [second, first]):
+    for row, attempt in zip([rows.nth(0), rows.nth(1)], [second, first], strict=True):
         assert row.locator(".jp-codequest-history-mode").inner_text() == attempt["mode"]
         score = f"{attempt['score']}/{attempt['total']}"
         assert row.locator(".jp-codequest-history-score").inner_text() == score

@@ -11,9 +11,22 @@ from typing import Any
 
 import pytest
 
-from .conftest import Lab
-from .test_lab_ui import PANEL, expand, latest_submission, open_challenge, press, wait_summary
-from .test_screenshots import kernel_idle, shot, show_code, sidebar_width
+from .lab import Lab
+from .pages import (
+    PANEL,
+    contrast,
+    expand,
+    kernel_idle,
+    latest_submission,
+    luminance,
+    open_challenge,
+    press,
+    shot,
+    show_code,
+    sidebar_width,
+    use_theme,
+    wait_summary,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,31 +47,8 @@ COLOURS = """(el) => {
 }"""
 
 
-def luminance(rgb: list[float]) -> float:
-    """WCAG relative luminance, 0 (black) to 1 (white)."""
-    def channel(c: float) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: list[float], b: list[float]) -> float:
-    """WCAG contrast ratio, 1 to 21."""
-    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
 def colours(page: Any, selector: str) -> dict:
     return page.locator(selector).first.evaluate(COLOURS)
-
-
-def use_theme(page: Any, theme: str) -> None:
-    """Switch the theme from the Settings menu, as a learner does."""
-    page.click("#jp-menu-panel .lm-MenuBar-itemLabel:text-is('Settings')")
-    page.hover(".lm-Menu-itemLabel:text-is('Theme')")
-    page.click(f".lm-Menu-itemLabel:text-is('{theme}')")
-    page.wait_for_function("(name) => document.body.dataset.jpThemeName === name", arg=theme)
 
 
 def test_panels_follow_the_dark_theme(page: Any, lab: Lab) -> None:
@@ -116,7 +106,7 @@ def test_panels_follow_the_dark_theme(page: Any, lab: Lab) -> None:
         assert contrast(seen["text"], seen["background"]) >= 3, (name, seen)
     assert passed["text"][1] > passed["text"][0], passed  # green
     assert failed["text"][0] > failed["text"][1], failed  # red
-    assert sum(abs(a - b) for a, b in zip(passed["text"], failed["text"])) > 150
+    assert sum(abs(a - b) for a, b in zip(passed["text"], failed["text"], strict=True)) > 150
 
     # The values' side borders keep the same green and red.
     borders = page.locator(f"{PANEL} .jp-codequest-diff pre").evaluate_all(

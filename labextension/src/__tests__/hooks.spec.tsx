@@ -1,5 +1,5 @@
 import { Signal } from '@lumino/signaling';
-import React, { useLayoutEffect } from 'react';
+import React, { useLayoutEffect, useRef } from 'react';
 
 import { useSignals } from '../components/hooks';
 import { render } from './utils';
@@ -19,8 +19,10 @@ function Show(props: { source: Source }): JSX.Element {
   return <span>{props.source.value}</span>;
 }
 
+/** Runs its action once, from a layout effect of its first render. */
 function Fire(props: { action: () => void }): null {
-  useLayoutEffect(props.action, []);
+  const action = useRef(props.action);
+  useLayoutEffect(() => action.current(), []);
   return null;
 }
 

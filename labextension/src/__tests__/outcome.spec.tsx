@@ -1,3 +1,4 @@
+import { Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { ResultView } from '../components/TestResults';
@@ -29,12 +30,8 @@ import {
 
 const rendermime = {
   createModel: (options: any) => options,
-  createRenderer: () => {
-    const { Widget } = require('@lumino/widgets');
-    const widget = new Widget();
-    widget.renderModel = () => Promise.resolve();
-    return widget;
-  }
+  createRenderer: () =>
+    Object.assign(new Widget(), { renderModel: () => Promise.resolve() })
 } as any;
 
 describe('reading order', () => {

@@ -87,13 +87,14 @@ export function Celebration(props: {
   const nextButton = useRef<HTMLButtonElement>(null);
   // Decided once per mount: a re-render must not stop the confetti midway.
   const [fresh] = useState(props.fresh);
+  const onShown = useRef(props.onShown);
   useEffect(() => {
     if (fresh) {
       // Keyboard users land on the obvious next step.
       nextButton.current?.focus();
-      props.onShown();
+      onShown.current();
     }
-  }, []);
+  }, [fresh]);
   return (
     <div className="jp-codequest-celebration" role="status">
       {props.confetti && fresh && <Confetti />}

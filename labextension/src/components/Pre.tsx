@@ -19,7 +19,7 @@ export function Pre(props: {
     if (el) {
       setScrolls(el.scrollHeight > el.clientHeight || el.scrollWidth > el.clientWidth);
     }
-  });
+  }, [props.children, props.className]);
   return (
     <pre
       ref={node}
