@@ -344,10 +344,25 @@ def serve() -> None:
         for path in [*run_dirs.values(), parent_cwd]:
             if os.path.basename(path).startswith(("codequest-run-", "codequest-forkserver-")):
                 shutil.rmtree(path, ignore_errors=True)
-        if os.getppid() != server_pid and server_run_dirs:
+        if server_run_dirs and _exiting(server_pid):
             # Killed outright, the server also left the directories it had made for a
             # kernel not yet forked, or not yet removed after its kernel exited.
             _remove_server_run_dirs(server_run_dirs)
+
+
+def _exiting(pid: int) -> bool:
+    """Whether our server ``pid`` is gone or on its way out (its pipe closes before it is
+    re-parented away from us, so the parent pid alone can still name it)."""
+    if os.getppid() != pid:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    fields = stat[stat.rindex(")") + 2:].split()
+    # state, ppid, pgrp, session, tty_nr, tpgid, flags: PF_EXITING is 0x4.
+    return fields[0] in ("Z", "X", "x") or bool(int(fields[6]) & 0x4)
 
 
 def _remove_server_run_dirs(prefix: str) -> None:
