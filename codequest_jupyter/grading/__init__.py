@@ -1,4 +1,10 @@
-"""The grading engine: fresh sandboxed kernels, nbclient, pytest inside the kernel."""
+"""The grading engine: fresh sandboxed kernels, nbclient, pytest inside the kernel.
+
+:mod:`.engine` describes the modules, one job each. Where the tests are collected and
+run is one object, a test runner (:mod:`.suite`): today's runs the harness inside the
+learner's kernel; one that runs them in a trusted process of its own takes its place
+in :class:`~.run.GradingRun` and reports through the same events.
+"""
 
 from .engine import Grader, GradingSettings, check_files, populate_workdir
 from .kernel import KernelStartError

@@ -6,8 +6,9 @@ submissions a second can be graded. The fork server is a process started once, f
 a clean environment (nothing of the server's), that imports all of that, runs one
 throwaway pytest session, and then only forks: each child becomes one new kernel
 (``launcher.main`` with the kernel's own limits, environment, working directory and
-connection file) at a fraction of the cost (figures: benchmarks/README.md). The parent never runs challenge or learner
-code, and every child is as fresh as a kernel started from scratch.
+connection file) at a fraction of the cost (figures: benchmarks/README.md). The parent
+never runs challenge or learner code, and every child is as fresh as a kernel started
+from scratch.
 
 Run as ``python -c "from codequest_jupyter.grading.forkserver import serve; serve()"``
 (:class:`ForkServer` does). The server talks to it over its stdin and stdout, one JSON
