@@ -45,6 +45,7 @@ from .pool import KernelPool
 from .rundirs import sweep_run_dirs
 from .notebook import SubmissionInvalid, cell_source, code_cells, parse_notebook
 from .sandbox import SandboxPolicy, run_limits_code
+from .sandbox import resolve as resolve_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,15 @@ class Grader:
             start_method=self.settings.kernel_start,
         )
         self._cleanups: set[asyncio.Task] = set()
+        self._policy = self.settings.policy()
+
+    async def check_sandbox(self) -> None:
+        """Raise ``SandboxUnavailable`` when the configured sandbox cannot run here.
+
+        Cheap once it worked (the probe's plan is kept for the process); while it
+        fails, each call probes again, so fixing the machine needs no restart.
+        """
+        await asyncio.to_thread(resolve_sandbox, self._policy)
 
     async def start(self) -> None:
         """Start filling the kernel pool (grading works without it, cold)."""
