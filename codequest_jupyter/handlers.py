@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 AUTH_RESOURCE = "codequest"
 SIGN_IN_AGAIN = (
-    "Your JupyterHub sign-in is not valid (it expired or was revoked): sign in to the hub "
-    "again."
+    "Your JupyterHub sign-in is missing or no longer valid (it expired or was revoked): "
+    "sign in to the hub again."
 )
 
 
@@ -124,14 +124,12 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
             # what to do, not Jupyter's bare 403.
             exc = NotSignedIn(SIGN_IN_AGAIN)
             kwargs["exc_info"] = (NotSignedIn, exc, None)
-            self.set_header("WWW-Authenticate", 'token realm="JupyterHub"')
             status = exc.status
         super().send_error(status or status_code, **kwargs)
 
     def _unauthenticated(self) -> bool:
-        return bool(getattr(self.app, "hub_service", False)) and (
-            getattr(self, "_jupyter_current_user", False) is None
-        )
+        """True when a hub service's identity provider found no valid hub token."""
+        return bool(getattr(self, "codequest_signed_out", False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 405:
@@ -143,6 +141,8 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
             return
         if isinstance(exc, RateLimited):
             self.set_header("Retry-After", str(exc.retry_after))
+        if isinstance(exc, NotSignedIn):
+            self.set_header("WWW-Authenticate", 'token realm="JupyterHub"')
         message = exc.message if isinstance(exc, CodeQuestError) else str(exc)
         self.finish(json.dumps({"message": message}))
 

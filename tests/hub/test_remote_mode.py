@@ -204,3 +204,55 @@ def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
     )
     assert [s["id"] for s in history["submissions"]].count(cut["id"]) == 1
 
+
+
+def test_a_revoked_server_token_says_sign_in_again_and_keeps_the_work(hub: HubEnv) -> None:
+    """The hub revokes the token a learner's server grades with: 401 *sign in again*,
+    nothing stored, nothing lost; with a new server (a new token) the work is graded."""
+    name = hub.learners[2]
+    # A fresh server: its token has never reached the service (which keeps the hub's
+    # answers about a token for minutes), and the learner's work is already on disk.
+    if (hub.hub_api("GET", f"users/{name}").get("servers") or {}).get(""):
+        hub.stop_server(name)
+    notebook = Path(os.path.expanduser(f"~{name}")) / "codequest" / CID / "adder.ipynb"
+    _, right = wrong_and_right()
+    as_user(name, "mkdir", "-p", str(notebook.parent), check=True)
+    as_user(name, "tee", str(notebook), input=json.dumps(right), check=True)
+    saved = notebook.read_bytes()
+    hub.start_server(name)
+    tokens = hub.hub_api("GET", f"users/{name}/tokens")["api_tokens"]
+    server_tokens = [t for t in tokens if (t.get("note") or "").startswith("Server at")]
+    assert len(server_tokens) == 1, tokens
+    hub.hub_api("DELETE", f"users/{name}/tokens/{server_tokens[0]['id']}")
+
+    token = hub.token_for(name)  # the learner's own sign-in is fine; their server's is not
+    base = f"user/{name}/{API}"
+    status, reply, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", token, {"mode": "submit"}
+    )
+    assert status == 401, (status, reply, hub.log_tail())
+    assert "Sign in to the hub again" in reply["message"]
+    assert "Your work is saved" in reply["message"]
+    status, info, _ = hub.request("GET", base + "info", token)
+    assert status == 200 and info["service_available"] is False
+    assert "Sign in to the hub again" in info["service_message"]
+    assert notebook.read_bytes() == saved
+    # A script's revoked token, straight to the service: 401 and why, not a bare 403.
+    made = hub.hub_api("POST", f"users/{name}/tokens", {"note": "to revoke"})
+    hub.hub_api("DELETE", f"users/{name}/tokens/{made['id']}")
+    status, direct, headers = hub.request("GET", f"services/codequest/{API}info", made["token"])
+    assert status == 401 and "sign in to the hub again" in direct["message"], direct
+    assert headers["www-authenticate"].startswith("token")
+    instructor = hub.token_for(hub.instructor)
+    status, listing, _ = hub.request(
+        "GET", f"services/codequest/{API}submissions?user={name}&challenge={CID}", instructor
+    )
+    assert status == 200 and listing["total"] == 0, listing
+
+    # Signed in again with a new server (the hub gives it a new token): graded.
+    hub.stop_server(name)
+    hub.start_server(name)
+    status, result, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", token, {"mode": "submit"}
+    )
+    assert status == 200 and result["status"] == "passed" and result["user"] == name, result
