@@ -20,7 +20,7 @@ from codequest_jupyter.grading.sandbox import forget_probes
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures")
 
 FAILING_BWRAP = """#!/bin/sh
-echo "bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces" >&2
+echo "bwrap: No permissions to create a new namespace" >&2
 exit 1
 """
 
