@@ -119,7 +119,7 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
         status = error_status(exc_info[1]) if exc_info else None
-        if status is None and status_code == 403 and self._unauthenticated():
+        if status is None and status_code == 403 and self._unauthenticated(exc_info):
             # A hub service: no valid hub token (expired, revoked) is a 401 that says
             # what to do, not Jupyter's bare 403.
             exc = NotSignedIn(SIGN_IN_AGAIN)
@@ -127,9 +127,12 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
             status = exc.status
         super().send_error(status or status_code, **kwargs)
 
-    def _unauthenticated(self) -> bool:
-        """True when a hub service's identity provider found no valid hub token."""
-        return bool(getattr(self, "codequest_signed_out", False))
+    def _unauthenticated(self, exc_info: Any) -> bool:
+        """A bare 403 (no other reason, such as a missing XSRF token) to a request in
+        which a hub service's identity provider found no valid hub token."""
+        exc = exc_info[1] if exc_info else None
+        bare = isinstance(exc, web.HTTPError) and not exc.log_message
+        return bare and bool(getattr(self, "codequest_signed_out", False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 405:
