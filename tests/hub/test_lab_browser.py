@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubcase import API, SLOW
+from hubcase import API, SLOW, restart_with_revoked_token
 from hubenv import HubEnv, run
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
@@ -71,6 +71,17 @@ def browser_learner(hub: HubEnv) -> str:
     return name
 
 
+def sign_in(page: Any, hub: HubEnv, name: str) -> None:
+    """The hub's log-in form, then on to the learner's running JupyterLab."""
+    lab = f"/user/{name}/lab"
+    page.goto(hub.url + "hub/login?next=" + urllib.parse.quote(lab))
+    page.fill("#username_input", name)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(f"**{lab}**", timeout=240000)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=120000)
+
+
 def rows(page: Any) -> dict[str, str]:
     """Each test row's status as the panel says it (its aria-label)."""
     return page.evaluate(
@@ -93,14 +104,7 @@ def test_a_learner_signs_in_and_grades_in_jupyterlab_through_the_hub(
     streams: list[int] = []  # the statuses of the event streams the panel opened
     page.on("response", lambda r: "/events" in r.url and streams.append(r.status))
     try:
-        # The hub's log-in form; the hub spawns the server and sends the browser on.
-        lab = f"/user/{name}/lab"
-        page.goto(hub.url + "hub/login?next=" + urllib.parse.quote(lab))
-        page.fill("#username_input", name)
-        page.fill("#password_input", PASSWORD)
-        page.click("#login_submit")
-        page.wait_for_url(f"**{lab}**", timeout=240000)
-        page.wait_for_selector("#jp-main-dock-panel", timeout=120000)
+        sign_in(page, hub, name)
         info = page.evaluate(
             """async (url) => {
               // A cookie-authenticated API request sends the XSRF token, as Lab does.
@@ -186,3 +190,43 @@ def test_a_learner_signs_in_and_grades_in_jupyterlab_through_the_hub(
         context.close()
     ours = [e for e in errors if "codequest" in e.lower()]
     assert not ours, ours
+
+
+def test_a_revoked_server_token_asks_the_learner_to_sign_in_again(
+    hub: HubEnv, chromium: Any, browser_learner: str
+) -> None:
+    """What the learner sees when the hub revoked their server's token: the reason and
+    what to do, in the CodeQuest browser; the work stays as it was."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    name = browser_learner
+    notebook = Path(os.path.expanduser(f"~{name}")) / "codequest" / SLOW / "adder.ipynb"
+    saved = notebook.read_bytes() if notebook.exists() else None
+    restart_with_revoked_token(hub, name)
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60000)
+    try:
+        sign_in(page, hub, name)
+        # Lab reopens the learner's notebook and its Tests panel (the workspace of
+        # their last session), or the learner opens the CodeQuest browser: either says
+        # what happened and what to do.
+        said = ".jp-codequest-banner[role='alert']:visible:has-text('Sign in to the hub again')"
+        try:
+            alert = page.wait_for_selector(said, timeout=45000)
+        except PlaywrightTimeout:
+            page.click("li[data-id='codequest-browser']")
+            alert = page.wait_for_selector(said, timeout=60000)
+        text = alert.inner_text()
+        assert "did not accept your hub sign-in (it expired or was revoked)" in text, text
+        assert "Sign in to the hub again and restart your server" in text, text
+        assert "Your work is saved in your workspace" in text, text
+    except BaseException:
+        shot = Path(tempfile.gettempdir()) / f"codequest-hub-lab-revoked-{name}.png"
+        page.screenshot(path=str(shot))
+        print(f"screenshot: {shot}\n{hub.log_tail()}")
+        raise
+    finally:
+        context.close()
+    if saved is not None:
+        assert notebook.read_bytes() == saved

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hubcase import API, CID, SECRET, SLOW, stream, wrong_and_right
+from hubcase import API, CID, SECRET, SLOW, restart_with_revoked_token, stream, wrong_and_right
 from hubenv import HubEnv, as_user
 
 pytestmark = pytest.mark.hub
@@ -210,8 +210,7 @@ def test_a_revoked_server_token_says_sign_in_again_and_keeps_the_work(hub: HubEn
     """The hub revokes the token a learner's server grades with: 401 *sign in again*,
     nothing stored, nothing lost; with a new server (a new token) the work is graded."""
     name = hub.learners[2]
-    # A fresh server: its token has never reached the service (which keeps the hub's
-    # answers about a token for minutes), and the learner's work is already on disk.
+    # The learner's work is on disk before the server starts.
     if (hub.hub_api("GET", f"users/{name}").get("servers") or {}).get(""):
         hub.stop_server(name)
     notebook = Path(os.path.expanduser(f"~{name}")) / "codequest" / CID / "adder.ipynb"
@@ -219,11 +218,7 @@ def test_a_revoked_server_token_says_sign_in_again_and_keeps_the_work(hub: HubEn
     as_user(name, "mkdir", "-p", str(notebook.parent), check=True)
     as_user(name, "tee", str(notebook), input=json.dumps(right), check=True)
     saved = notebook.read_bytes()
-    hub.start_server(name)
-    tokens = hub.hub_api("GET", f"users/{name}/tokens")["api_tokens"]
-    server_tokens = [t for t in tokens if (t.get("note") or "").startswith("Server at")]
-    assert len(server_tokens) == 1, tokens
-    hub.hub_api("DELETE", f"users/{name}/tokens/{server_tokens[0]['id']}")
+    restart_with_revoked_token(hub, name)
 
     token = hub.token_for(name)  # the learner's own sign-in is fine; their server's is not
     base = f"user/{name}/{API}"
