@@ -1,20 +1,25 @@
-"""Hub mode's cost: a graded submission through a learner's server vs to the service.
+"""Hub mode's cost: one graded submission through the hub beside personal mode.
 
 Builds the hub of ``tests/hub`` (a real JupyterHub, configurable-http-proxy, system
 users, the grading service as its own user, PostgreSQL; needs root and ``make
-hub-deps``), then submits the reference solution of a 3-test challenge with
-``POST …/submissions?wait=true``, one at a time with a pause for the kernel pool to
-refill, along three paths through the hub's proxy:
+hub-deps``) and, in the same run, a personal-mode ``jupyter server`` grading for
+itself on SQLite, both with the same 3-test challenge, a kernel pool of 2 and the
+bubblewrap sandbox. It then submits the reference solution with ``POST
+…/submissions?wait=true``, one at a time with a pause for the pools to refill, the
+paths taking turns (so the machine's other load falls on all of them alike):
 
-``service``      a script straight to the service (notebook in the body)
-``server``       to the learner's server, notebook in the body (relayed to the service)
-``workspace``    to the learner's server, graded from the workspace on disk (the
-                 server reads the notebook and sends it)
+``personal``     to the personal server (notebook in the body): the baseline
+``service``      a script straight to the service through the hub's proxy
+``server``       to the learner's server through the proxy, notebook in the body
+                 (relayed to the service)
+``workspace``    to the learner's server, graded from the workspace on disk (what
+                 JupyterLab's Submit does: the server reads the notebook and sends it)
 
-and times ``GET challenges`` on the service and through the server. Figures only.
+and prints p50/p95 of each, with hub mode's over personal mode's (target: within
+1.5x), and ``GET challenges`` on the service and through the server. Figures only.
 
     python benchmarks/bench_hub.py            # 20 submissions per path
-    python benchmarks/bench_hub.py --quick    # 5
+    python benchmarks/bench_hub.py --quick    # 5 (make test's smoke run)
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "hub"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_server import percentile  # noqa: E402
+from bench_server import Server, percentile  # noqa: E402
 from challenge_factory import make_challenge, notebook  # noqa: E402
 from hubenv import start_hub  # noqa: E402
 
@@ -51,10 +56,37 @@ def timed(call, count: int, pause: float) -> list[float]:
     return out
 
 
-def line(name: str, seconds: list[float]) -> str:
+def line(name: str, seconds: list[float], base: list[float] | None = None) -> str:
     ms = [s * 1000 for s in seconds]
-    return (f"{name:<34} n={len(ms):<3} p50 {percentile(ms, 0.5):7.1f} ms   "
+    text = (f"{name:<36} n={len(ms):<3} p50 {percentile(ms, 0.5):7.1f} ms   "
             f"p95 {percentile(ms, 0.95):7.1f} ms")  # fmt: skip
+    if base:
+        text += (f"   x{percentile(seconds, 0.5) / percentile(base, 0.5):.2f} / "
+                 f"x{percentile(seconds, 0.95) / percentile(base, 0.95):.2f} of personal")
+    return text
+
+
+class PersonalServer(Server):
+    """A personal-mode ``jupyter server`` (bench_server's) grading the same library."""
+
+    def __init__(self, library: Path):
+        options = argparse.Namespace(kernel_start="auto", refill="after_use", concurrency=2,
+                                     pool=2, sandbox="bwrap")  # fmt: skip
+        super().__init__(options)
+        self.library = library
+
+    def config(self) -> dict:
+        config = super().config()
+        config["CodeQuestApp"]["challenge_dirs"] = [str(self.library)]
+        return config
+
+    def submit(self, notebook: dict) -> None:
+        _, body = self.request(
+            "POST", f"/codequest/api/challenges/{CID}/submissions?wait=true",
+            {"mode": "submit", "notebook": notebook},
+        )  # fmt: skip
+        result = json.loads(body)
+        assert result["status"] == "passed", result
 
 
 def main() -> int:
@@ -67,6 +99,7 @@ def main() -> int:
 
     library = Path(tempfile.mkdtemp(prefix="codequest-bench-hub-"))
     make_challenge(library, CID)
+    os.chmod(library, 0o755)
     started = time.perf_counter()
     hub = start_hub(library, learners=1)
     try:
@@ -90,18 +123,30 @@ def main() -> int:
             )
             assert status == 200 and result["status"] == "passed", result
 
-        submit(service, {"mode": "submit", "notebook": RIGHT})  # warm both paths
-        submit(server, {"mode": "submit"})
+        with PersonalServer(library) as personal:
+            paths = {
+                "personal mode (baseline)": lambda: personal.submit(RIGHT),
+                "hub: script -> service": lambda: submit(
+                    service, {"mode": "submit", "notebook": RIGHT}),
+                "hub: server (notebook in body)": lambda: submit(
+                    server, {"mode": "submit", "notebook": RIGHT}),
+                "hub: server (from workspace)": lambda: submit(server, {"mode": "submit"}),
+            }  # fmt: skip
+            for call in paths.values():  # warm every path (pools, caches, imports)
+                call()
+            time.sleep(args.pause)
+            times: dict[str, list[float]] = {name: [] for name in paths}
+            for _ in range(count):  # the paths take turns
+                for name, call in paths.items():
+                    times[name] += timed(call, 1, args.pause)
         print(line("GET challenges, service", timed(
             lambda: hub.request("GET", service + "challenges", token), count * 2, 0.05)))
         print(line("GET challenges, learner's server", timed(
             lambda: hub.request("GET", server + "challenges", token), count * 2, 0.05)))
-        print(line("submit, script -> service", timed(
-            lambda: submit(service, {"mode": "submit", "notebook": RIGHT}), count, args.pause)))
-        print(line("submit, server (notebook in body)", timed(
-            lambda: submit(server, {"mode": "submit", "notebook": RIGHT}), count, args.pause)))
-        print(line("submit, server (from workspace)", timed(
-            lambda: submit(server, {"mode": "submit"}), count, args.pause)))  # fmt: skip
+        print("one submission (3 tests), POST ?wait=true -> result stored:")
+        base = times["personal mode (baseline)"]
+        for name, seconds in times.items():
+            print("  " + line(name, seconds, None if seconds is base else base))
         load = os.getloadavg()
         print(f"load average during the run: {load[0]:.2f} (machine has {os.cpu_count()} CPUs)")
     finally:

@@ -338,9 +338,11 @@ class CodeQuestApp(ExtensionApp):
         """Make sure the log says how grading kernels are confined, and why, at start."""
         from .grading.sandbox import SandboxUnavailable, resolve
 
-        settings = getattr(self.grader, "settings", None)
+        settings = getattr(getattr(self, "grader", None), "settings", None)
         if not isinstance(settings, GradingSettings):
-            return  # a grader of another kind (e.g. a remote queue) confines its own
+            # Remote mode (no grader here), or a grader of another kind (e.g. a
+            # remote queue) that confines its own.
+            return
         try:
             plan = await anyio.to_thread.run_sync(resolve, settings.policy())
         except SandboxUnavailable as exc:

@@ -37,6 +37,12 @@ class SubmissionInvalid(InvalidRequest):
     """The submission is not something that can be graded (not a notebook, bad files)."""
 
 
+class NotSignedIn(CodeQuestError):
+    """No valid sign-in came with the request (a hub token that expired or was revoked)."""
+
+    status = 401
+
+
 class Forbidden(CodeQuestError):
     """The user may not do this (e.g. list everyone's submissions without being an instructor)."""
 
@@ -88,7 +94,8 @@ class RateLimited(CodeQuestError):
 
 
 class ServiceUnavailable(CodeQuestError):
-    """The service is shutting down and accepts no new work."""
+    """No new work can be taken now: the service is shutting down, or its grading
+    sandbox cannot run (the learner's work is not stored, and stays theirs)."""
 
     status = 503
 

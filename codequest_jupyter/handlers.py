@@ -20,7 +20,14 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ._version import __version__
-from .errors import CodeQuestError, Forbidden, InvalidRequest, PayloadTooLarge, RateLimited
+from .errors import (
+    CodeQuestError,
+    Forbidden,
+    InvalidRequest,
+    NotSignedIn,
+    PayloadTooLarge,
+    RateLimited,
+)
 from .openapi import API_VERSION, build_openapi
 from .validation import ABSENT, operation
 
@@ -31,6 +38,10 @@ if TYPE_CHECKING:
     from .workspace import WorkspaceManager
 
 AUTH_RESOURCE = "codequest"
+SIGN_IN_AGAIN = (
+    "Your JupyterHub sign-in is missing or no longer valid (it expired or was revoked): "
+    "sign in to the hub again."
+)
 
 
 def error_status(exc: BaseException | None) -> int | None:
@@ -108,7 +119,20 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
         status = error_status(exc_info[1]) if exc_info else None
+        if status is None and status_code == 403 and self._unauthenticated(exc_info):
+            # A hub service: no valid hub token (expired, revoked) is a 401 that says
+            # what to do, not Jupyter's bare 403.
+            exc = NotSignedIn(SIGN_IN_AGAIN)
+            kwargs["exc_info"] = (NotSignedIn, exc, None)
+            status = exc.status
         super().send_error(status or status_code, **kwargs)
+
+    def _unauthenticated(self, exc_info: Any) -> bool:
+        """A bare 403 (no other reason, such as a missing XSRF token) to a request in
+        which a hub service's identity provider found no valid hub token."""
+        exc = exc_info[1] if exc_info else None
+        bare = isinstance(exc, web.HTTPError) and not exc.log_message
+        return bare and bool(getattr(self, "codequest_signed_out", False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 405:
@@ -120,6 +144,8 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
             return
         if isinstance(exc, RateLimited):
             self.set_header("Retry-After", str(exc.retry_after))
+        if isinstance(exc, NotSignedIn):
+            self.set_header("WWW-Authenticate", 'token realm="JupyterHub"')
         message = exc.message if isinstance(exc, CodeQuestError) else str(exc)
         self.finish(json.dumps({"message": message}))
 
@@ -414,18 +440,29 @@ def route_table(
     ]
 
 
+def instructor_routes(
+    results: type, stats: type, matrix: type, gradebook: type, regrades: type, regrade: type
+) -> tuple[tuple[str, type], ...]:
+    """The instructors' endpoints (``extra`` of :func:`route_table`): served where
+    grading and the store live, relayed to the service in remote mode."""
+    return (
+        (rf"/submissions/{_SID}/results", results),
+        (rf"/challenges/{_CID}/stats", stats),
+        (r"/class", matrix),
+        (r"/gradebook.csv", gradebook),
+        (r"/regrades", regrades),
+        (rf"/regrades/{_JID}", regrade),
+    )
+
+
 HANDLERS = route_table(
     info=InfoHandler, challenges=ChallengesHandler, challenge=ChallengeHandler,
     workspace=WorkspaceHandler, reset=ResetHandler,
     challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
     submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
     restore=RestoreHandler, openapi=OpenAPIHandler,
-    extra=(  # instructors' endpoints: only where grading and the store live
-        (rf"/submissions/{_SID}/results", ResultHistoryHandler),
-        (rf"/challenges/{_CID}/stats", ChallengeStatsHandler),
-        (r"/class", ClassMatrixHandler),
-        (r"/gradebook.csv", GradebookHandler),
-        (r"/regrades", RegradesHandler),
-        (rf"/regrades/{_JID}", RegradeHandler),
+    extra=instructor_routes(
+        results=ResultHistoryHandler, stats=ChallengeStatsHandler, matrix=ClassMatrixHandler,
+        gradebook=GradebookHandler, regrades=RegradesHandler, regrade=RegradeHandler,
     ),
 )

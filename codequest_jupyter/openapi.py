@@ -555,6 +555,8 @@ def _json(schema_name: str, description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Malformed JSON, wrong types or an unsafe path",
+        401: "Hub mode: the hub token is not valid (expired or revoked); sign in to the "
+        "hub again",
         403: "Not authenticated, not authorized (instructors' endpoints), missing XSRF "
         "token, or the challenge is not open (before opens; after due when late work "
         "is refused)",
@@ -562,10 +564,12 @@ def _errors(*codes: int) -> dict[str, Any]:
         409: "Every submission the challenge allows is used",
         413: "Request body too large",
         429: "Too many submissions; retry after the given seconds",
-        503: "The server is shutting down",
+        503: "Grading is unavailable: the server is shutting down, its grading sandbox "
+        "cannot run, or (remote mode) the grading service cannot be reached; nothing was "
+        "submitted",
     }
     out = {}
-    for code in (403, *codes):
+    for code in (401, 403, *codes):
         response = _json("Error", text[code])
         if code == 429:
             response["headers"] = {

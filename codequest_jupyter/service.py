@@ -27,6 +27,7 @@ from .challenges import Challenge, ChallengeCatalog
 from .deadlines import apply_late
 from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
 from .grading import SubmissionInvalid, parse_notebook
+from .grading.sandbox import SandboxUnavailable
 from .instructors import InstructorActions
 from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
@@ -43,6 +44,12 @@ from .validation import operation
 from .workspace import WorkspaceManager
 
 Event = tuple[str, dict[str, Any]]
+
+SANDBOX_UNAVAILABLE = (
+    "Grading is unavailable: the server cannot start its grading sandbox (an "
+    "administrator must fix it; the server's log says why). Nothing was submitted and "
+    "your work is saved; try again later."
+)
 
 
 @runtime_checkable
@@ -307,6 +314,7 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
         submitted_at = utc_now_iso()
         at = parse_time(submitted_at, "submitted_at")
         schedule.admit(at, request.mode)
+        await self._check_sandbox()
         self.limiter.hit(user)
         notebook, files = request.notebook, request.files
         if notebook is None:
@@ -339,6 +347,17 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
         channel.publish("status", {"status": "queued"})
         self._enqueue(sid, channel)
         return result
+
+    async def _check_sandbox(self) -> None:
+        """503 before anything is stored when grading kernels cannot be confined."""
+        check = getattr(self.grader, "check_sandbox", None)
+        if check is None:
+            return  # a grader of another kind confines its own
+        try:
+            await check()
+        except SandboxUnavailable as exc:
+            self.log.error("CodeQuest: a submission was refused: %s", exc)
+            raise ServiceUnavailable(SANDBOX_UNAVAILABLE) from None
 
     def _enqueue(self, sid: str, channel: EventChannel | None = None) -> None:
         if self._stopping:

@@ -51,6 +51,7 @@ from .notebook import SubmissionInvalid, parse_notebook
 from .pool import KernelPool
 from .run import GradingRun
 from .rundirs import sweep_run_dirs
+from .sandbox import resolve as resolve_sandbox
 from .settings import GradingSettings
 from .workdir import check_files, populate_workdir
 
@@ -81,6 +82,15 @@ class Grader:
             start_method=self.settings.kernel_start,
         )
         self._cleanups: set[asyncio.Task] = set()
+        self._policy = self.settings.policy()
+
+    async def check_sandbox(self) -> None:
+        """Raise ``SandboxUnavailable`` when the configured sandbox cannot run here.
+
+        Cheap once it worked (the probe's plan is kept for the process); while it
+        fails, each call probes again, so fixing the machine needs no restart.
+        """
+        await asyncio.to_thread(resolve_sandbox, self._policy)
 
     async def start(self) -> None:
         """Start filling the kernel pool (grading works without it, cold)."""

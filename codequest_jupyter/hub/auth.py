@@ -30,7 +30,19 @@ class HubIdentityProvider(JupyterHubIdentityProvider):
     service (``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_API_URL``, ``JUPYTERHUB_CLIENT_ID``,
     ``JUPYTERHUB_SERVICE_PREFIX``, ``JUPYTERHUB_OAUTH_ACCESS_SCOPES``...), so browsers
     sign in with the hub's OAuth and servers and scripts send a hub API token.
+
+    A request whose token the hub does not know (none, expired, revoked) is marked
+    ``codequest_signed_out``: the API answers it 401 *sign in again*; a known user
+    without access to the service stays a 403.
     """
+
+    async def get_user(self, handler: Any) -> Any:
+        user = await super().get_user(handler)
+        # JupyterHub's provider records None when the hub identified nobody, and
+        # nothing when it identified a user it then refused for lack of scopes.
+        if user is None and getattr(handler, "_jupyterhub_user", False) is None:
+            handler.codequest_signed_out = True
+        return user
 
 
 def hub_groups(user: Any) -> frozenset[str]:

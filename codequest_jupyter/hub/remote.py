@@ -31,6 +31,12 @@ UNAVAILABLE = (
     "saved in your workspace; try again in a moment."
 )
 
+SIGN_IN_AGAIN = (
+    "The grading service did not accept your hub sign-in (it expired or was revoked). "
+    "Sign in to the hub again and restart your server (Hub Control Panel: Stop My "
+    "Server, then Start My Server). Your work is saved in your workspace."
+)
+
 
 class ServiceError(CodeQuestError):
     """A reply of the service that is not a success, passed on with its status."""
@@ -142,7 +148,10 @@ def service_error(status: int, body: bytes | None, headers: Any = None) -> Servi
             message = data["message"]
     except ValueError:
         pass
-    if status in (401, 403) and message.startswith("The grading service answered"):
+    if status == 401:
+        # The token refused is this server's: the hub gives a new one when it starts.
+        message = SIGN_IN_AGAIN
+    elif status == 403 and message.startswith("The grading service answered"):
         message = "The grading service did not accept your sign-in: sign in to the hub again."
     retry_after = headers.get("Retry-After") if headers is not None else None
     return ServiceError(status, message, retry_after)

@@ -17,7 +17,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .._version import __version__
-from ..handlers import CodeQuestHandler, route_table
+from ..handlers import CodeQuestHandler, instructor_routes, route_table
 from ..openapi import API_VERSION, build_openapi
 from ..paths import check_relpath
 from .remote import UNAVAILABLE, ServiceClient, ServiceError, _quote, service_error
@@ -230,6 +230,70 @@ def _swallow(future: Any) -> None:
         future.exception()
 
 
+class InstructorRelay(RemoteHandler):
+    """Base of the instructors' endpoints in remote mode: passed on to the service.
+
+    This server decides nothing: the service asks the hub whose token it is and
+    whether they are in the instructors' group, and answers 403 to everyone else.
+    """
+
+
+class ResultHistoryRelay(InstructorRelay):
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        await self.relay("GET", f"submissions/{_quote(submission_id)}/results")
+
+
+class ChallengeStatsRelay(InstructorRelay):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str) -> None:
+        await self.relay("GET", f"challenges/{_quote(challenge_id)}/stats")
+
+
+class ClassMatrixRelay(InstructorRelay):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.checked_query("getClassMatrix")
+        await self.relay("GET", "class", ("challenge",))
+
+
+class GradebookRelay(InstructorRelay):
+    """The service's CSV, byte for byte, with its file name."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.checked_query("getGradebook")
+        query = {"challenge": c} if (c := self.get_query_argument("challenge", None)) else None
+        reply = await self.client.fetch("GET", "gradebook.csv", query=query)
+        disposition = reply.headers.get("Content-Disposition")
+        if disposition:
+            self.set_header("Content-Disposition", disposition)
+        content_type = reply.headers.get("Content-Type") or "text/csv; charset=utf-8"
+        self.finish(reply.body, set_content_type=content_type)
+
+
+class RegradesRelay(InstructorRelay):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.checked_body("startRegrade")
+        reply = await self.client.fetch("POST", "regrades", body=body)
+        job = json.loads(reply.body)
+        self.set_header("Location", f"{self.request.path}/{job['id']}")
+        self.reply(job, status=reply.code)
+
+
+class RegradeRelay(InstructorRelay):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        await self.relay("GET", f"regrades/{_quote(job_id)}")
+
+
 class OpenAPIHandler(RemoteHandler):
     @web.authenticated
     @authorized
@@ -243,4 +307,8 @@ REMOTE_HANDLERS = route_table(
     challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
     submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
     restore=RestoreHandler, openapi=OpenAPIHandler,
+    extra=instructor_routes(
+        results=ResultHistoryRelay, stats=ChallengeStatsRelay, matrix=ClassMatrixRelay,
+        gradebook=GradebookRelay, regrades=RegradesRelay, regrade=RegradeRelay,
+    ),
 )

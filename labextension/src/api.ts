@@ -82,12 +82,21 @@ export class CodeQuestClient implements ICodeQuestClient {
 
   eventsUrl(sid: string): string {
     const url = apiUrl(`submissions/${enc(sid)}/events`, this._settings);
-    // EventSource cannot send an Authorization header: with token auth the
-    // token travels as a query parameter, which jupyter_server accepts.
-    // Cookie-based logins (JupyterHub, password) need nothing extra, and a
-    // GET needs no XSRF token.
+    // EventSource cannot send headers. With token auth the token travels as a
+    // query parameter, which jupyter_server accepts. With a cookie login under
+    // JupyterHub (4.1 and later) a GET to an API must carry the XSRF token too:
+    // as the `_xsrf` query parameter, as JupyterHub's own progress stream does.
+    const params = new URLSearchParams();
     const token = this._settings.token;
-    return token ? `${url}?token=${enc(token)}` : url;
+    if (token) {
+      params.set('token', token);
+    }
+    const xsrf = xsrfCookie();
+    if (xsrf) {
+      params.set('_xsrf', xsrf);
+    }
+    const query = params.toString();
+    return query ? `${url}?${query}` : url;
   }
 
   private _get<T>(endPoint: string): Promise<T> {
@@ -105,4 +114,13 @@ export class CodeQuestClient implements ICodeQuestClient {
 
   private _settings: ServerConnection.ISettings;
   private _clock = new ServerClock();
+}
+
+/** The `_xsrf` cookie Jupyter servers set, as JupyterLab reads it for its requests. */
+function xsrfCookie(): string | undefined {
+  if (typeof document === 'undefined') {
+    return undefined;
+  }
+  const match = document.cookie.match('\\b_xsrf=([^;]*)\\b');
+  return match ? match[1] : undefined;
 }

@@ -18,7 +18,7 @@ from hubenv import HubEnv, start_hub  # noqa: E402
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
     library = tmp_path_factory.mktemp("library")
     make_library(library)
-    env = start_hub(library)
+    env = start_hub(library, learners=3)  # the third: the browser and a revoked token
     try:
         yield env
     finally:

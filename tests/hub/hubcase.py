@@ -89,3 +89,17 @@ def stream(
                     break
     return events
 
+
+def restart_with_revoked_token(hub: HubEnv, name: str) -> None:
+    """Start ``name``'s server afresh and revoke the token it talks to the service with.
+
+    A fresh server: its token has never reached the service, which keeps the hub's
+    answer about a token for minutes (a revocation shows once that has expired).
+    """
+    if (hub.hub_api("GET", f"users/{name}").get("servers") or {}).get(""):
+        hub.stop_server(name)
+    hub.start_server(name)
+    tokens = hub.hub_api("GET", f"users/{name}/tokens")["api_tokens"]
+    server_tokens = [t for t in tokens if (t.get("note") or "").startswith("Server at")]
+    assert len(server_tokens) == 1, tokens
+    hub.hub_api("DELETE", f"users/{name}/tokens/{server_tokens[0]['id']}")

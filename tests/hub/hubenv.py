@@ -167,6 +167,15 @@ class HubEnv:
             time.sleep(0.5)
         raise RuntimeError(f"{user}'s server was not ready in {timeout} s\n{self.log_tail()}")
 
+    def stop_server(self, user: str, timeout: float = 120) -> None:
+        self.request("DELETE", f"hub/api/users/{user}/server", self.admin_token)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not (self.hub_api("GET", f"users/{user}").get("servers") or {}).get(""):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{user}'s server did not stop in {timeout} s\n{self.log_tail()}")
+
     def log_tail(self, lines: int = 80) -> str:
         if self.log is None or not self.log.exists():
             return ""

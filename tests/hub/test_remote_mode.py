@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hubcase import API, CID, SECRET, SLOW, stream, wrong_and_right
+from hubcase import API, CID, SECRET, SLOW, restart_with_revoked_token, stream, wrong_and_right
 from hubenv import HubEnv, as_user
 
 pytestmark = pytest.mark.hub
@@ -204,3 +204,50 @@ def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
     )
     assert [s["id"] for s in history["submissions"]].count(cut["id"]) == 1
 
+
+
+def test_a_revoked_server_token_says_sign_in_again_and_keeps_the_work(hub: HubEnv) -> None:
+    """The hub revokes the token a learner's server grades with: 401 *sign in again*,
+    nothing stored, nothing lost; with a new server (a new token) the work is graded."""
+    name = hub.learners[2]
+    # The learner's work is on disk before the server starts.
+    if (hub.hub_api("GET", f"users/{name}").get("servers") or {}).get(""):
+        hub.stop_server(name)
+    notebook = Path(os.path.expanduser(f"~{name}")) / "codequest" / CID / "adder.ipynb"
+    _, right = wrong_and_right()
+    as_user(name, "mkdir", "-p", str(notebook.parent), check=True)
+    as_user(name, "tee", str(notebook), input=json.dumps(right), check=True)
+    saved = notebook.read_bytes()
+    restart_with_revoked_token(hub, name)
+
+    token = hub.token_for(name)  # the learner's own sign-in is fine; their server's is not
+    base = f"user/{name}/{API}"
+    status, reply, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", token, {"mode": "submit"}
+    )
+    assert status == 401, (status, reply, hub.log_tail())
+    assert "Sign in to the hub again" in reply["message"]
+    assert "Your work is saved" in reply["message"]
+    status, info, _ = hub.request("GET", base + "info", token)
+    assert status == 200 and info["service_available"] is False
+    assert "Sign in to the hub again" in info["service_message"]
+    assert notebook.read_bytes() == saved
+    # A script's revoked token, straight to the service: 401 and why, not a bare 403.
+    made = hub.hub_api("POST", f"users/{name}/tokens", {"note": "to revoke"})
+    hub.hub_api("DELETE", f"users/{name}/tokens/{made['id']}")
+    status, direct, headers = hub.request("GET", f"services/codequest/{API}info", made["token"])
+    assert status == 401 and "sign in to the hub again" in direct["message"], direct
+    assert headers["www-authenticate"].startswith("token")
+    instructor = hub.token_for(hub.instructor)
+    status, listing, _ = hub.request(
+        "GET", f"services/codequest/{API}submissions?user={name}&challenge={CID}", instructor
+    )
+    assert status == 200 and listing["total"] == 0, listing
+
+    # Signed in again with a new server (the hub gives it a new token): graded.
+    hub.stop_server(name)
+    hub.start_server(name)
+    status, result, _ = hub.request(
+        "POST", base + f"challenges/{CID}/submissions?wait=true", token, {"mode": "submit"}
+    )
+    assert status == 200 and result["status"] == "passed" and result["user"] == name, result
