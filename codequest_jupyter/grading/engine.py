@@ -490,12 +490,8 @@ class _Run:
             self.current_limit = self._test_limit()
 
     def _learner_view(self, test: TestResult) -> TestResult:
-        if test.hidden and not self.challenge.show_hidden_details:
-            redacted = test.redacted()
-            if test.status in ("timeout", "not_run"):
-                # The grader wrote these messages, not the test: they reveal nothing.
-                redacted.message = test.message
-            return redacted
+        # Every detail is kept (instructors see hidden tests' failures); what a learner
+        # is shown is decided where results are served (results.learner_result).
         return test
 
     # -- the run -----------------------------------------------------------------------
