@@ -181,6 +181,8 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         assert rows(page) == ["bob"]
         page.fill(f"{DASHBOARD} .jp-codequest-matrix-search", "")
         no_violations(page, "class (light)", found)
+        if SCREENSHOT_DIR:
+            page.locator(DASHBOARD).screenshot(path=str(Path(SCREENSHOT_DIR) / "dashboard-class.png"))
 
         # A challenge's charts, drawn by JupyterLab's Vega-Lite renderer.
         page.click(f"{DASHBOARD} button[aria-label='Charts and failures of fizzbuzz']")
@@ -196,6 +198,8 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         assert worst["common_failures"][0]["message"] in first_row.inner_text()
         assert "3 submissions by 2 learners" in page.inner_text(DASHBOARD)
         no_violations(page, "challenge (light)", found)
+        if SCREENSHOT_DIR:
+            page.locator(DASHBOARD).screenshot(path=str(Path(SCREENSHOT_DIR) / "dashboard-challenge.png"))
 
         # Regrade every fizzbuzz submission, with progress to the end.
         page.click(f"{DASHBOARD} button:text-is('Regrade all')")
@@ -218,7 +222,7 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         page.focus(f"{DASHBOARD} tr[data-learner='alice'] .jp-codequest-learner-link")
         page.keyboard.press("Enter")
         page.wait_for_selector(f"{DASHBOARD} [role='tab'][aria-selected='true']:text-is('Attempts: alice')")
-        diff = page.wait_for_selector(f"{DASHBOARD} .jp-codequest-diff-text")
+        diff = page.wait_for_selector(f"{DASHBOARD} .jp-codequest-attempt-diff-text")
         assert "+ " + "        if i % 15 == 0:" in diff.inner_text()
         # The older (wrong) attempt in full: the hidden test's details are there.
         wrong = lab.submitted[0]
@@ -245,6 +249,13 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         page.click(f"{DASHBOARD} [role='tab']:has-text('Class')")
         no_violations(page, "class (dark)", found)
         assert not found, found
+
+        # The matrix follows new submissions by itself (it polls while on screen).
+        bob = page.locator(f"{DASHBOARD} tr[data-learner='bob'] td[data-challenge='fizzbuzz']")
+        assert "1 attempt" in bob.inner_text()
+        submit(lab, "bob", "fizzbuzz", right=True)
+        bob.filter(has_text="2 attempts").wait_for(timeout=30000)
+        assert bob.locator("[aria-hidden='true']").first.inner_text().strip() == "✓"
     finally:
         context.close()
 

@@ -275,6 +275,9 @@ describe('the dashboard model', () => {
     expect([model.selected, model.compared]).toEqual(['s2', 's1']);
     expect(model.loaded('s1')?.code).toBe('# In [1]\nx = 1\n');
     expect(model.tab).toBe('learner');
+    // Showing the compared attempt swaps the two: a diff stays on screen.
+    await model.select('s1', 'selected');
+    expect([model.selected, model.compared]).toEqual(['s1', 's2']);
   });
 
   it('follows a regrade to its end, then reloads the matrix', async () => {
@@ -314,11 +317,11 @@ describe('the dashboard components', () => {
     expect(container.textContent).toContain('1 of 4 learners shown');
 
     await click(button(container, 'dan'));
-    await waitFor(() => expect(container.querySelector('.jp-codequest-diff')).not.toBeNull());
+    await waitFor(() => expect(container.querySelector('.jp-codequest-attempt-diff')).not.toBeNull());
     expect(container.querySelector('[role="tab"][aria-selected="true"]')!.textContent).toBe(
       'Attempts: dan'
     );
-    const diff = container.querySelector('.jp-codequest-diff')!;
+    const diff = container.querySelector('.jp-codequest-attempt-diff')!;
     expect(diff.querySelector('del')!.textContent).toBe('- x = 1');
     expect(diff.querySelector('ins')!.textContent).toBe('+ x = 2');
     // Hidden tests' details are shown to instructors.

@@ -111,23 +111,23 @@ function AttemptDiff(props: {
   const diff = useMemo(() => diffTexts(older.code, newer.code), [older, newer]);
   return (
     <section
-      className="jp-codequest-diff"
-      aria-labelledby="jp-codequest-diff-heading"
+      className="jp-codequest-attempt-diff"
+      aria-labelledby="jp-codequest-attempt-diff-heading"
     >
-      <h4 id="jp-codequest-diff-heading">
+      <h4 id="jp-codequest-attempt-diff-heading">
         {trans.__('Difference: %1 lines added, %2 removed', diff.added, diff.removed)}
       </h4>
       {diff.hunks.length === 0 ? (
         <p>{trans.__('The two attempts have the same code.')}</p>
       ) : (
-        <pre className="jp-codequest-pre jp-codequest-diff-text" tabIndex={0}>
+        <pre className="jp-codequest-pre jp-codequest-attempt-diff-text" tabIndex={0}>
           {diff.hunks.map((hunk, h) => (
             <React.Fragment key={h}>
-              <span className="jp-codequest-diff-hunk">{hunk.header + '\n'}</span>
+              <span className="jp-codequest-attempt-diff-hunk">{hunk.header + '\n'}</span>
               {hunk.lines.map((line, i) => (
                 <span
                   key={i}
-                  className={`jp-codequest-diff-line jp-codequest-diff-${line.kind}`}
+                  className={`jp-codequest-attempt-diff-line jp-codequest-attempt-diff-${line.kind}`}
                 >
                   {line.kind === 'added' ? (
                     <ins>{'+ ' + line.text}</ins>
@@ -265,10 +265,10 @@ export function AttemptsView(props: {
               })}
             </tbody>
           </table>
-          <AttemptDetail attempt={selected} trans={trans} />
           {older && newer && model.selected !== model.compared && (
             <AttemptDiff older={older} newer={newer} trans={trans} />
           )}
+          <AttemptDetail attempt={selected} trans={trans} />
         </>
       )}
     </div>

@@ -64,7 +64,10 @@ function Charts(props: {
           </tbody>
         </table>
       </section>
-      <section aria-labelledby="jp-codequest-failures-heading">
+      <section
+        aria-labelledby="jp-codequest-failures-heading"
+        className="jp-codequest-wide"
+      >
         <h3 id="jp-codequest-failures-heading">
           {trans.__('Which test fails most, and why')}
         </h3>

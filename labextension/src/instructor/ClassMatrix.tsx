@@ -26,6 +26,7 @@ function SortHeader(props: {
   description: string;
   /** A challenge's column: a second button opens its statistics. */
   statsLabel?: string;
+  statsText?: string;
 }): JSX.Element {
   const { model, sortKey, label, description, statsLabel } = props;
   const { sort, descending } = model.view;
@@ -55,7 +56,7 @@ function SortHeader(props: {
           title={statsLabel}
           onClick={() => void model.openChallenge(sortKey)}
         >
-          <span aria-hidden="true">📊</span>
+          {props.statsText}
         </button>
       )}
     </th>
@@ -242,6 +243,7 @@ export function ClassMatrix(props: {
                     label={c}
                     description={trans.__('Sort by best points on %1', c)}
                     statsLabel={trans.__('Charts and failures of %1', c)}
+                    statsText={trans.__('charts')}
                   />
                 ))}
                 <SortHeader

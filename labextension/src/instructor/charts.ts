@@ -44,7 +44,12 @@ export function scoreSpec(stats: IChallengeStats): Spec {
         sort: { field: 'from' },
         title: 'Best points'
       },
-      y: { field: 'learners', type: 'quantitative', title: 'Learners' }
+      y: {
+        field: 'learners',
+        type: 'quantitative',
+        title: 'Learners',
+        axis: { tickMinStep: 1, format: 'd' }
+      }
     }
   };
 }
@@ -83,7 +88,12 @@ export function perDaySpec(stats: IChallengeStats): Spec {
     mark: { type: 'bar', tooltip: true },
     encoding: {
       x: { field: 'day', type: 'temporal', timeUnit: 'yearmonthdate', title: 'Day' },
-      y: { field: 'count', type: 'quantitative', title: 'Submissions' }
+      y: {
+        field: 'count',
+        type: 'quantitative',
+        title: 'Submissions',
+        axis: { tickMinStep: 1, format: 'd' }
+      }
     }
   };
 }

@@ -171,6 +171,10 @@ export class DashboardModel {
 
   /** Show attempt `id` in full (`which`: the main one or the compared one). */
   async select(id: string | null, which: 'selected' | 'compared'): Promise<void> {
+    const other = which === 'selected' ? 'compared' : 'selected';
+    if (id !== null && this[other] === id) {
+      this[other] = this[which]; // picking the other side's attempt swaps the two
+    }
     this[which] = id;
     this._emit();
     if (id) {
