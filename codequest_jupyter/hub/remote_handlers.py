@@ -3,8 +3,10 @@
 The workspace operations run here, on the learner's own files; challenges, grading,
 history and snapshots are asked of the grading service with this server's hub token.
 The service's replies go back as they are (status and JSON), its event stream chunk by
-chunk as it arrives. When the service cannot be reached the reply is a 503 saying
-grading is unavailable; nothing in the workspace is lost.
+chunk as it arrives. The instructors' endpoints (class, stats, gradebook, regrades)
+are relayed too: the service decides who is an instructor. When the service cannot
+be reached the reply is a 503 saying grading is unavailable; nothing in the
+workspace is lost.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .._version import __version__
-from ..handlers import CodeQuestHandler, route_table
+from ..handlers import _CID, _JID, _SID, CodeQuestHandler, route_table
 from ..openapi import API_VERSION, build_openapi
 from ..paths import check_relpath
 from .remote import UNAVAILABLE, ServiceClient, ServiceError, _quote, service_error
@@ -237,10 +239,71 @@ class OpenAPIHandler(RemoteHandler):
         self.reply(build_openapi(self.base_url))
 
 
+# -- the instructors' endpoints: relayed to the service, which holds the store and
+# decides who is an instructor (the hub group) and answers 403 to anyone else --------
+
+
+class ClassMatrixRelay(RemoteHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.relay("GET", "class", ("challenge",))
+
+
+class ChallengeStatsRelay(RemoteHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str) -> None:
+        await self.relay("GET", f"challenges/{_quote(challenge_id)}/stats")
+
+
+class GradebookRelay(RemoteHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        query = {"challenge": c} if (c := self.get_query_argument("challenge", None)) else None
+        reply = await self.client.fetch("GET", "gradebook.csv", query=query)
+        self.set_header("Content-Disposition", 'attachment; filename="gradebook.csv"')
+        self.finish(reply.body, set_content_type="text/csv; charset=utf-8")
+
+
+class RegradesRelay(RemoteHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.checked_body("startRegrade")
+        reply = await self.client.fetch("POST", "regrades", body=body)
+        job = json.loads(reply.body)
+        self.set_header("Location", f"{self.request.path}/{job['id']}")
+        self.reply(job, status=reply.code)
+
+
+class RegradeRelay(RemoteHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        await self.relay("GET", f"regrades/{_quote(job_id)}")
+
+
+class ResultHistoryRelay(RemoteHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, submission_id: str) -> None:
+        await self.relay("GET", f"submissions/{_quote(submission_id)}/results")
+
+
 REMOTE_HANDLERS = route_table(
     info=InfoHandler, challenges=ChallengesHandler, challenge=ChallengeHandler,
     workspace=WorkspaceHandler, reset=ResetHandler,
     challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
     submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
     restore=RestoreHandler, openapi=OpenAPIHandler,
+    extra=(
+        (rf"/submissions/{_SID}/results", ResultHistoryRelay),
+        (rf"/challenges/{_CID}/stats", ChallengeStatsRelay),
+        (r"/class", ClassMatrixRelay),
+        (r"/gradebook.csv", GradebookRelay),
+        (r"/regrades", RegradesRelay),
+        (rf"/regrades/{_JID}", RegradeRelay),
+    ),
 )

@@ -129,6 +129,12 @@ def no_violations(page: Any, where: str, found: dict[str, Any]) -> None:
         found[where] = violations
 
 
+def shoot(page: Any, name: str) -> None:
+    """The dashboard as a README picture (only under ``make screenshots``)."""
+    if SCREENSHOT_DIR:
+        page.locator(DASHBOARD).screenshot(path=str(Path(SCREENSHOT_DIR) / name))
+
+
 def tab_to(page: Any, selector: str, limit: int = 40) -> None:
     """Press Tab until the element matching ``selector`` has the focus."""
     for _ in range(limit):
@@ -181,8 +187,7 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         assert rows(page) == ["bob"]
         page.fill(f"{DASHBOARD} .jp-codequest-matrix-search", "")
         no_violations(page, "class (light)", found)
-        if SCREENSHOT_DIR:
-            page.locator(DASHBOARD).screenshot(path=str(Path(SCREENSHOT_DIR) / "dashboard-class.png"))
+        shoot(page, "dashboard-class.png")
 
         # A challenge's charts, drawn by JupyterLab's Vega-Lite renderer.
         page.click(f"{DASHBOARD} button[aria-label='Charts and failures of fizzbuzz']")
@@ -198,8 +203,7 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         assert worst["common_failures"][0]["message"] in first_row.inner_text()
         assert "3 submissions by 2 learners" in page.inner_text(DASHBOARD)
         no_violations(page, "challenge (light)", found)
-        if SCREENSHOT_DIR:
-            page.locator(DASHBOARD).screenshot(path=str(Path(SCREENSHOT_DIR) / "dashboard-challenge.png"))
+        shoot(page, "dashboard-challenge.png")
 
         # Regrade every fizzbuzz submission, with progress to the end.
         page.click(f"{DASHBOARD} button:text-is('Regrade all')")
@@ -221,7 +225,9 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         page.click(f"{DASHBOARD} [role='tab']:has-text('Class')")
         page.focus(f"{DASHBOARD} tr[data-learner='alice'] .jp-codequest-learner-link")
         page.keyboard.press("Enter")
-        page.wait_for_selector(f"{DASHBOARD} [role='tab'][aria-selected='true']:text-is('Attempts: alice')")
+        page.wait_for_selector(
+            f"{DASHBOARD} [role='tab'][aria-selected='true']:text-is('Attempts: alice')"
+        )
         diff = page.wait_for_selector(f"{DASHBOARD} .jp-codequest-attempt-diff-text")
         assert "+ " + "        if i % 15 == 0:" in diff.inner_text()
         # The older (wrong) attempt in full: the hidden test's details are there.
@@ -237,8 +243,7 @@ def test_instructor_dashboard(chromium: Any, class_lab: Lab) -> None:
         mine = call(lab, "GET", f"submissions/{wrong['id']}", "alice-token")[1]
         assert next(t for t in mine["tests"] if t["id"] == hidden["id"])["message"] is None
         no_violations(page, "attempts (light)", found)
-        if SCREENSHOT_DIR:
-            page.locator(DASHBOARD).screenshot(path=str(Path(SCREENSHOT_DIR) / "dashboard-attempts.png"))
+        shoot(page, "dashboard-attempts.png")
 
         # The dark theme, every view again.
         use_theme(page, "JupyterLab Dark")
@@ -285,6 +290,7 @@ def test_a_learner_sees_no_dashboard_and_gets_403(chromium: Any, class_lab: Lab)
             "async (base) => (await fetch(base + 'codequest/api/info')).json()", class_lab.url
         )
         assert info["user"] == "alice" and info["instructor"] is False
-        assert call(class_lab, "POST", "regrades", "alice-token", {"challenge": "fizzbuzz"})[0] == 403
+        body = {"challenge": "fizzbuzz"}
+        assert call(class_lab, "POST", "regrades", "alice-token", body)[0] == 403
     finally:
         context.close()
