@@ -88,7 +88,7 @@ test: lint validate test-python test-js
 ## take them; `make test` runs the same tests without writing the images.
 screenshots: setup system-deps
 	CODEQUEST_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-		tests/browser/test_screenshots.py tests/browser/test_theme.py
+		tests/browser/test_screenshots.py tests/browser/test_theme.py tests/browser/test_dashboard.py
 
 bench: setup
 	$(BIN)/python benchmarks/bench_grading.py

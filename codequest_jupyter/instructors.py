@@ -54,7 +54,10 @@ class InstructorActions(LoggingConfigurable):
 
     async def class_matrix(self, challenges: list[str] | None = None) -> dict[str, Any]:
         """Learner x challenge: best points, attempts, last activity, passed, late."""
-        return class_matrix(await self.store.finished_submits(challenges or None))
+        submits = await self.store.finished_submits(challenges or None)
+        # Off the event loop: 60-160 ms for 10,000 submissions on a busy 2-core machine,
+        # and the dashboard asks every few seconds while it is open.
+        return await anyio.to_thread.run_sync(class_matrix, submits)
 
     async def challenge_stats(self, challenge_id: str) -> dict[str, Any]:
         """Score distribution, per-test failure rates and messages, submissions per day."""

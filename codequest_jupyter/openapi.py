@@ -252,7 +252,12 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": STR,
             "name": STR,
-            "hidden": BOOL,
+            "hidden": {
+                **BOOL,
+                "description": "A hidden test: a learner gets its name, status, timing and "
+                "points only (message, expected, actual, output and traceback are null unless "
+                "the challenge sets show_hidden_details); an instructor gets every detail",
+            },
             "status": {"type": "string", "enum": list(TEST_STATUS_WORDS)},
             "message": OPT_STR,
             "expected": OPT_STR,

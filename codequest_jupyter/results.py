@@ -77,6 +77,30 @@ class TestResult:
         )
 
 
+def learner_test(test: dict[str, Any], show_hidden_details: bool) -> dict[str, Any]:
+    """A test's JSON as a learner sees it: a hidden test's message, expected and actual
+    values, output and traceback withheld unless the challenge shows them.
+
+    The store keeps every detail (instructors see them); the serving layer applies
+    this to each result and streamed test event it gives a learner. A timeout's or a
+    not-run test's message is the grader's own words and reveals nothing: it stays.
+    """
+    if not test.get("hidden") or show_hidden_details:
+        return test
+    redacted = TestResult.from_json(test).redacted().to_json()
+    if test.get("status") in ("timeout", "not_run"):
+        redacted["message"] = test.get("message")
+    return {**test, **redacted}
+
+
+def learner_result(result: dict[str, Any], show_hidden_details: bool) -> dict[str, Any]:
+    """A result JSON as a learner sees it (:func:`learner_test` of every test)."""
+    tests = result.get("tests")
+    if not tests or show_hidden_details:
+        return result
+    return {**result, "tests": [learner_test(t, False) for t in tests]}
+
+
 CellErrorKind = Literal["exception", "timeout"]
 
 

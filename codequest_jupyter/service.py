@@ -35,6 +35,8 @@ from .results import (
     FINAL_STATUSES,
     GradeError,
     GradeResult,
+    learner_result,
+    learner_test,
     new_submission_id,
     utc_now_iso,
 )
@@ -477,7 +479,7 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
                 raise ServiceUnavailable(
                     "The server is shutting down; the submission is graded when it restarts"
                 )
-            return final
+            return final if any_user else self._learner_view(final)
         while result["status"] not in FINAL_STATUSES:
             await asyncio.sleep(self.poll_s)
             result = await self.result(user, sid, any_user=any_user)
@@ -493,7 +495,26 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
         channel = self._channels.get(sid)
         if channel is not None and result["status"] not in FINAL_STATUSES:
             result = {**result, "tests": channel.partial_tests()}
-        return result
+        return result if any_user else self._learner_view(result)
+
+    def _show_hidden(self, challenge_id: str) -> bool:
+        try:
+            return self.catalog.get(challenge_id).show_hidden_details
+        except ChallengeNotFound:
+            return False
+
+    def _learner_view(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The stored result keeps hidden tests' details (for instructors); a learner's
+        copy withholds them unless the challenge shows them."""
+        return learner_result(result, self._show_hidden(str(result.get("challenge", ""))))
+
+    def _learner_event(self, event: Event, challenge_id: str) -> Event:
+        kind, data = event
+        if kind == "test":
+            return kind, learner_test(data, self._show_hidden(challenge_id))
+        if kind == "result":
+            return kind, self._learner_view(data)
+        return event
 
     async def events(
         self, user: str, sid: str, *, any_user: bool = False
@@ -503,7 +524,7 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
         channel = self._channels.get(sid)
         if channel is not None:
             async for event in channel.follow(self.keepalive_s):
-                yield event
+                yield event if any_user else self._learner_event(event, stored["challenge"])
             if channel.final is not None:
                 return
             stored = await self.result(user, sid, any_user=any_user)

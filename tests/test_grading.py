@@ -13,6 +13,7 @@ from challenge_factory import make_challenge, notebook
 from procs import kernel_processes
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings, SubmissionInvalid
+from codequest_jupyter.results import learner_result, learner_test
 
 SOLUTION = notebook("def add(a, b):\n    return a + b\n")
 WRONG = notebook("def add(a, b):\n    return a - b\n")
@@ -70,16 +71,24 @@ async def test_failure_reports_expected_and_actual(grader, tmp_path):
     assert "tests/test_add.py" in first.traceback and "suite-" not in first.traceback
 
 
-async def test_hidden_details_are_withheld(grader, tmp_path):
+async def test_hidden_details_are_kept_and_withheld_from_the_learners_view(grader, tmp_path):
     ch = load_challenge(make_challenge(tmp_path))
     result = await grader.grade(ch, WRONG, mode="submit")
     hidden = [t for t in result.tests if t.hidden]
     assert len(hidden) == 1 and hidden[0].status == "failed"
-    assert hidden[0].message is None and hidden[0].expected is None
-    assert hidden[0].actual is None and hidden[0].traceback is None
-    assert hidden[0].name == "test_large_numbers" and hidden[0].max_points == 1
-    public = [t for t in result.tests if not t.hidden]
-    assert all(t.message for t in public)
+    # The engine keeps every detail (the store keeps them for instructors) ...
+    assert hidden[0].expected == "1000000000001" and hidden[0].actual == "999999999999"
+    assert hidden[0].message and hidden[0].traceback
+    # ... and the learner's view, which the serving layer gives learners, withholds them.
+    shown = learner_result(result.to_json(), ch.show_hidden_details)
+    secret = next(t for t in shown["tests"] if t["hidden"])
+    assert secret["message"] is None and secret["expected"] is None
+    assert secret["actual"] is None and secret["traceback"] is None and secret["output"] is None
+    assert secret["name"] == "test_large_numbers" and secret["max_points"] == 1
+    assert secret["status"] == "failed"
+    public = [t for t in shown["tests"] if not t["hidden"]]
+    assert all(t["message"] for t in public)
+    assert result.to_json()["tests"][2]["expected"] == "1000000000001"  # not mutated
 
 
 async def test_hidden_details_shown_when_the_challenge_allows(grader, tmp_path):
@@ -87,6 +96,8 @@ async def test_hidden_details_shown_when_the_challenge_allows(grader, tmp_path):
     result = await grader.grade(ch, WRONG, mode="submit")
     hidden = next(t for t in result.tests if t.hidden)
     assert hidden.expected == "1000000000001" and hidden.actual == "999999999999"
+    shown = learner_result(result.to_json(), ch.show_hidden_details)
+    assert [t for t in shown["tests"] if t["hidden"]][0]["expected"] == "1000000000001"
 
 
 async def test_events_stream_each_test_then_match_the_result(grader, tmp_path):
@@ -104,7 +115,9 @@ async def test_events_stream_each_test_then_match_the_result(grader, tmp_path):
     assert events[0][1]["total"] == 2 and events[3][1]["total"] == 3
     assert [t["id"] for t in events[3][1]["tests"]] == [t.id for t in result.tests]
     assert [d["id"] for k, d in events if k == "test"] == [t.id for t in result.tests]
-    assert events[4][1]["message"] is None  # hidden stays hidden in the stream too
+    # The stream carries every detail; the serving layer redacts it for learners.
+    assert events[4][1]["expected"] == "1000000000001" and events[4][1]["message"]
+    assert learner_test(events[4][1], False)["expected"] is None
 
 
 async def test_error_in_test_is_error_status(grader, tmp_path):
@@ -508,7 +521,9 @@ async def test_hidden_timeout_keeps_the_graders_message(grader, tmp_path):
     result = await grader.grade(ch, nb, mode="submit")
     slow = result.tests[-1]
     assert slow.hidden and slow.status == "timeout"
-    assert slow.message.startswith("Took longer than 1 s") and slow.traceback is None
+    assert slow.message.startswith("Took longer than 1 s") and "spin()" in slow.traceback
+    shown = learner_result(result.to_json(), ch.show_hidden_details)["tests"][-1]
+    assert shown["message"] == slow.message and shown["traceback"] is None
 
 
 GREP = """

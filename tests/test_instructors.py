@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_fixtures import answer_notebook, server_test, write_challenge
+from server_fixtures import answer_notebook, auth, parse_events, server_test, write_challenge
 
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.gradebook import HEADER
@@ -211,6 +211,46 @@ async def test_gradebook_over_rest_is_byte_identical_to_export(api, codequest_ap
         assert status == 403
     status, _, _ = await api.get("challenges", "nope", "stats", user="carol")
     assert status == 404
+
+
+# -- hidden tests' details -------------------------------------------------------------
+
+
+@server_test
+async def test_hidden_details_are_stored_for_instructors_and_withheld_from_learners(
+    api, jp_fetch
+):
+    status, result, _ = await submit(api, "answer", -5)  # fails the hidden test_positive
+    assert status == 200 and result["status"] == "failed"
+    secret = next(t for t in result["tests"] if t["hidden"])
+    assert secret["status"] == "failed" and secret["name"] == "test_positive"
+    assert secret["message"] is None and secret["traceback"] is None  # the learner's view
+    status, mine, _ = await api.get("submissions", result["id"])
+    assert status == 200 and mine == result
+
+    chunks: list[str] = []
+    await jp_fetch(
+        "codequest", "api", "submissions", result["id"], "events", headers=auth("alice"),
+        streaming_callback=lambda chunk: chunks.append(chunk.decode()), request_timeout=60,
+    )  # fmt: skip
+    replayed = parse_events("".join(chunks))
+    assert next(d for k, d in replayed if k == "test" and d["hidden"])["message"] is None
+    assert replayed[-1][1] == result
+
+    status, full, _ = await api.get("submissions", result["id"], user="carol")
+    assert status == 200
+    shown = next(t for t in full["tests"] if t["hidden"])
+    assert "-5 > 0" in shown["message"] and "test_hidden.py" in shown["traceback"]
+    public = [t for t in full["tests"] if not t["hidden"]]
+    assert public == [t for t in result["tests"] if not t["hidden"]]
+
+    # An instructor lists one learner's attempts of a challenge.
+    status, listing, _ = await api.get(
+        "submissions", user="carol", params={"user": "alice", "challenge": "answer"}
+    )
+    assert status == 200 and [s["id"] for s in listing["submissions"]] == [result["id"]]
+    status, _, _ = await api.get("submissions", params={"user": "alice"})
+    assert status == 403
 
 
 # -- regrade ---------------------------------------------------------------------------

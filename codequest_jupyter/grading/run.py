@@ -116,7 +116,9 @@ class GradingRun:
         self._next_test()
 
     def on_test(self, data: dict[str, Any]) -> None:
-        test = self._learner_view(TestResult.from_json(data))
+        # Every detail is kept (instructors see hidden tests' failures); what a learner
+        # is shown is decided where results are served (results.learner_result).
+        test = TestResult.from_json(data)
         if test.id in self.tests:
             return
         self.tests[test.id] = test
@@ -135,15 +137,6 @@ class GradingRun:
         attempt.current_started = time.monotonic()
         if attempt.current is not None:
             attempt.current_limit = self._test_limit()
-
-    def _learner_view(self, test: TestResult) -> TestResult:
-        if test.hidden and not self.challenge.show_hidden_details:
-            redacted = test.redacted()
-            if test.status in ("timeout", "not_run"):
-                # The grader wrote these messages, not the test: they reveal nothing.
-                redacted.message = test.message
-            return redacted
-        return test
 
     def stop_test(self, tid: str, status: str, message: str) -> None:
         """Record the result of a test that its kernel could not finish, and stream it."""

@@ -26,7 +26,7 @@ from ..challenges import (
     bundled_challenges_dir,
     load_challenge,
 )
-from ..results import new_submission_id, utc_now_iso
+from ..results import learner_result, learner_test, new_submission_id, utc_now_iso
 from .client import ApiError
 from .deadline import SCHEDULE_KEYS
 from .discovery import (
@@ -272,8 +272,14 @@ class LocalBackend:
         sid = new_submission_id()
         state.submitted(sid)
         changed()
+        shown = self.challenge.show_hidden_details
 
         def on_event(kind: str, data: dict[str, Any]) -> None:
+            # The learner's view, as a server serves it: hidden tests' details withheld.
+            if kind == "test":
+                data = learner_test(data, shown)
+            elif kind == "result":
+                data = learner_result(data, shown)
             state.apply(kind, data)
             changed()
 

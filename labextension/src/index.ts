@@ -34,6 +34,7 @@ import {
   ICodeQuestSettings,
   IModelHost
 } from './model';
+import { instructorPlugin } from './instructor/plugin';
 import { challengeIdOf, INotebookHandle } from './notebook';
 import { CommandIDs, Mode } from './tokens';
 import { createBrowserPanel, createTestsPanel, WidgetIDs } from './widgets';
@@ -275,7 +276,8 @@ function activate(
   const browser = createBrowserPanel({
     model,
     translator,
-    onOpen: openChallenge
+    onOpen: openChallenge,
+    onOpenDashboard: () => void commands.execute(CommandIDs.openDashboard)
   });
   const testsPanel = createTestsPanel({
     model,
@@ -526,4 +528,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   activate
 };
 
-export default plugin;
+export default [plugin, instructorPlugin];

@@ -20,6 +20,7 @@ export namespace CommandIDs {
   export const nextChallenge = 'codequest:next-challenge';
   export const refresh = 'codequest:refresh';
   export const resetToStarter = 'codequest:reset-to-starter';
+  export const openDashboard = 'codequest:open-dashboard';
 }
 
 export type Difficulty = 'easy' | 'medium' | 'hard';

@@ -24,10 +24,16 @@ export function createBrowserPanel(options: {
   model: CodeQuestModel;
   translator: ITranslator;
   onOpen: (id: string) => Promise<void>;
+  onOpenDashboard?: () => void;
 }): SidePanel {
   const trans = options.translator.load('codequest');
   const content = ReactWidget.create(
-    <ChallengeBrowser model={options.model} onOpen={options.onOpen} trans={trans} />
+    <ChallengeBrowser
+      model={options.model}
+      onOpen={options.onOpen}
+      onOpenDashboard={options.onOpenDashboard}
+      trans={trans}
+    />
   );
   content.addClass('jp-codequest-scroll');
   const panel = new SidePanel({

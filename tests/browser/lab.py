@@ -100,18 +100,25 @@ class Lab:
 
 
 def start_lab(
-    base: Path, *, codequest: bool = True, challenge_dirs: list[Path] | None = None
+    base: Path,
+    *,
+    codequest: bool = True,
+    challenge_dirs: list[Path] | None = None,
+    config: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Lab:
-    """Start JupyterLab on ``base``, serving the repository's challenges or ``challenge_dirs``."""
+    """Start JupyterLab on ``base``, serving the repository's challenges or
+    ``challenge_dirs``; ``config``: more server config (merged per section),
+    ``extra_env``: more environment variables."""
     root = base / "root"
-    config = base / "config"
-    for folder in (root, config / "labconfig", base / "settings", base / "workspaces"):
+    config_dir = base / "config"
+    for folder in (root, config_dir / "labconfig", base / "settings", base / "workspaces"):
         folder.mkdir(parents=True, exist_ok=True)
     # No "would you like news?" pop-up over the page.
-    (config / "labconfig" / "page_config.json").write_text(json.dumps(
+    (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
     ))
-    (config / "jupyter_server_config.json").write_text(json.dumps({
+    settings: dict[str, dict[str, Any]] = {
         "ServerApp": {"jpserver_extensions": {"codequest_jupyter": codequest}},
         "CodeQuestApp": {
             "db_url": f"sqlite:///{base / 'codequest.sqlite'}",
@@ -119,9 +126,12 @@ def start_lab(
             "grader_pool_size": 1,
             "submissions_per_minute": 0,
         },
-    }))
+    }
+    for section, values in (config or {}).items():
+        settings[section] = {**settings.get(section, {}), **values}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(settings))
     port = _free_port()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config))
+    env = dict(os.environ, **(extra_env or {}), JUPYTER_CONFIG_DIR=str(config_dir))
     log = base / "lab.log"
     process = subprocess.Popen(
         [

@@ -251,3 +251,50 @@ def test_a_revoked_server_token_says_sign_in_again_and_keeps_the_work(hub: HubEn
         "POST", base + f"challenges/{CID}/submissions?wait=true", token, {"mode": "submit"}
     )
     assert status == 200 and result["status"] == "passed" and result["user"] == name, result
+
+
+def test_the_instructors_dashboard_endpoints_through_the_instructors_server(
+    hub: HubEnv, learner: dict[str, str]
+) -> None:
+    wrong, _ = wrong_and_right()
+    status, result, _ = hub.request(
+        "POST", f"user/{learner['name']}/{API}challenges/{CID}/submissions?wait=true",
+        learner["token"], {"mode": "submit", "notebook": wrong},
+    )  # fmt: skip
+    assert status == 200 and result["status"] == "failed", result
+    # A learner's server relays the instructors' endpoints; the service says no.
+    for path in ("class", f"challenges/{CID}/stats", "gradebook.csv"):
+        status, _, _ = hub.request("GET", f"user/{learner['name']}/{API}{path}", learner["token"])
+        assert status == 403, path
+
+    hub.start_server(hub.instructor)
+    token = hub.token_for(hub.instructor)
+    base = f"user/{hub.instructor}/{API}"
+    status, info, _ = hub.request("GET", base + "info", token)
+    assert status == 200 and info["instructor"] is True and info["mode"] == "remote"
+    status, matrix, _ = hub.request("GET", base + "class", token)
+    assert status == 200, matrix
+    assert learner["name"] in matrix["learners"] and CID in matrix["challenges"]
+    status, stats, _ = hub.request("GET", base + f"challenges/{CID}/stats", token)
+    assert status == 200 and stats["submissions"] >= 1
+    status, csv_text, _ = hub.request("GET", base + "gradebook.csv", token)
+    assert status == 200 and csv_text.startswith("learner,challenge,best_points")
+    assert f"{learner['name']},{CID}," in csv_text
+    # The instructor sees the hidden test's details; the learner does not.
+    status, full, _ = hub.request("GET", base + f"submissions/{result['id']}", token)
+    hidden = [t for t in full["tests"] if t["hidden"] and t["status"] == "failed"]
+    assert status == 200 and hidden and hidden[0]["message"]
+    assert all(t["message"] is None for t in result["tests"] if t["hidden"])
+
+    status, job, _ = hub.request(
+        "POST", base + "regrades", token, {"challenge": CID, "learner": learner["name"]}
+    )
+    assert status == 202, job
+    deadline = time.monotonic() + 300
+    while job["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(1)
+        status, job, _ = hub.request("GET", base + f"regrades/{job['id']}", token)
+        assert status == 200, job
+    assert job["status"] == "finished" and job["done"] == job["total"] >= 1
+    status, history, _ = hub.request("GET", base + f"submissions/{result['id']}/results", token)
+    assert status == 200 and len(history["previous"]) == 1

@@ -126,6 +126,8 @@ export function ChallengeBrowser(props: {
   /** Copy the starter if needed, then open the notebook. */
   onOpen: (id: string) => Promise<void>;
   trans: TranslationBundle;
+  /** Open the instructors' dashboard (its button shows for instructors only). */
+  onOpenDashboard?: () => void;
 }): JSX.Element {
   const { model, trans } = props;
   useSignals(model.changed);
@@ -205,6 +207,17 @@ export function ChallengeBrowser(props: {
           ⟳
         </button>
       </div>
+      {props.onOpenDashboard &&
+        model.server.state === 'ok' &&
+        model.server.info.instructor && (
+          <button
+            type="button"
+            className="jp-codequest-button jp-codequest-dashboard-button"
+            onClick={props.onOpenDashboard}
+          >
+            {trans.__('Class dashboard')}
+          </button>
+        )}
       <ServerNotice
         server={model.server}
         onRetry={() => void model.checkServer()}
