@@ -271,6 +271,13 @@ def cmd_service(args: argparse.Namespace, extra: list[str]) -> int:
     return EXIT_OK
 
 
+def cmd_worker(args: argparse.Namespace, extra: list[str]) -> int:
+    """Run a grading worker; options are its own (--config=FILE, --help-all)."""
+    from .worker.workerapp import main as worker_main
+
+    return worker_main(extra)
+
+
 # -- db ---------------------------------------------------------------------------------
 def cmd_db(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -454,6 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     service.set_defaults(func=cmd_service)
+    worker = sub.add_parser(
+        "worker",
+        help="run a grading worker for the service (options: --config=FILE, --help-all)",
+        add_help=False,
+    )
+    worker.set_defaults(func=cmd_worker)
 
     export = sub.add_parser(
         "export",
@@ -510,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     _skip_slow_optional_imports()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("lab", "service"):
+    if extra and args.command not in ("lab", "service", "worker"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     configure_logging(getattr(args, "verbose", False))
     try:
@@ -518,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_lab(args, extra)
         if args.command == "service":
             return cmd_service(args, extra)
+        if args.command == "worker":
+            return cmd_worker(args, extra)
         return args.func(args)
     except UsageError as exc:
         return _fail(str(exc))
