@@ -24,7 +24,7 @@ import asyncio
 import time
 from typing import Any
 
-from traitlets import Float, Instance
+from traitlets import Float, Instance, default
 
 from ..results import FINAL_STATUSES
 from ..service import EventChannel, SubmissionService
@@ -41,16 +41,31 @@ NO_WORKER = (
 class QueuedSubmissionService(SubmissionService):
     """A submission service whose gradings run on ``codequest worker`` processes."""
 
-    queue = Instance(JobQueue, help="The grading job queue (procrastinate).")
-    sweep_s = Float(5.0, help="How often unfinished submissions are checked on.")
+    queue = Instance(
+        JobQueue,
+        help="The grading job queue (procrastinate); by default on the database of the "
+        "application that made this service (its db_url).",
+    )
+    sweep_s = Float(5.0, config=True, help="How often unfinished submissions are checked on.")
     requeue_after_s = Float(
-        10.0, help="Age of an unfinished submission without a job before it is queued again."
+        10.0,
+        config=True,
+        help="Age of an unfinished submission without a job before it is queued again.",
     )
     stalled_worker_s = Float(
         30.0,
+        config=True,
         help="Seconds without a heartbeat after which a worker counts as gone and its "
         "jobs go to other workers (at least the workers' heartbeat interval, twice).",
     )
+
+    @default("queue")
+    def _queue_default(self) -> JobQueue:
+        # Made by a server whose c.CodeQuestApp.submission_service_class names this class.
+        db_url = getattr(self.parent, "db_url", None)
+        if not db_url:
+            raise ValueError("QueuedSubmissionService needs a queue or a parent with a db_url")
+        return JobQueue(db_url)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
