@@ -133,6 +133,15 @@ class Workers:
         tail = (self.home / "worker0.log").read_text(errors="replace")[-3000:]
         sys.exit(f"the workers did not start:\n{tail}")
 
+    def notable(self) -> list[str]:
+        """Log lines worth showing: takeovers, warnings, errors."""
+        lines = []
+        for path in sorted(self.home.glob("worker*.log")):
+            for line in path.read_text(errors="replace").splitlines():
+                if line.startswith(("[W", "[E")) or "Traceback" in line:
+                    lines.append(f"{path.stem}: {line}")
+        return lines
+
     def close(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
@@ -225,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
                 outcome = burst(server, learners, args)
                 found = check(server, learners, outcome)
             finally:
+                notable = workers.notable()
                 workers.close()
     finally:
         postgres.stop()
@@ -247,6 +257,12 @@ def run(args: argparse.Namespace) -> int:
           f"over {outcome['wall']:.1f} s")
     for line in outcome["errors"][:10]:
         print(f"  error: {line}")
+    for sid in found["incomplete"][:10]:
+        s = next(s for s in sent if s["id"] == sid)
+        print(f"  incomplete stream: {sid}: {s['streamed']} test rows streamed, "
+              f"{len(s['result'].get('tests') or [])} in the result")
+    for line in notable[:20]:
+        print(f"  {line}")
     bad = (lost or found["duplicated"] or found["misattributed"] or found["wrong"]
            or found["incomplete"] or found["stray"] or outcome["errors"])
     return 1 if bad else 0

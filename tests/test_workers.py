@@ -32,7 +32,8 @@ from codequest_jupyter.worker.events import (
     encode,
 )
 from codequest_jupyter.worker.queue import JobQueue, conninfo, ensure_schema
-from codequest_jupyter.worker.queued import NO_WORKER, QueuedSubmissionService
+from codequest_jupyter.service import EventChannel
+from codequest_jupyter.worker.queued import NO_WORKER, QueuedSubmissionService, catch_up
 
 pytest_plugins = ("pg_fixture",)
 pytestmark = pytest.mark.postgres
@@ -189,6 +190,28 @@ def test_event_encoding_splits_and_joins_large_events() -> None:
     complete = [g for g in got if g is not None]
     assert ("s1", "test", data) in complete
     assert ("s2", "test", {"output": "y" * 30_000}) in complete
+
+
+def test_a_channel_closed_from_the_store_gets_the_rows_it_missed_once() -> None:
+    """The result may be stored before the worker's last rows arrive (or some were
+    lost to a reconnection): followers still see every test row, once, then the result."""
+    tests = [
+        {"id": f"t{i}", "name": f"test_{i}", "hidden": False, "max_points": 1, "status": "passed"}
+        for i in range(3)
+    ]
+    stored = {"id": "s", "status": "passed", "tests": tests}
+    channel = EventChannel()
+    channel.publish("status", {"status": "running"})
+    channel.publish("collected", {"total": 3, "tests": []})
+    channel.publish("test", tests[1])
+    catch_up(channel, stored)
+    kinds = [kind for kind, _ in channel.events]
+    assert kinds == ["status", "collected", "test", "test", "test", "result"]
+    assert sorted(d["id"] for d in channel.partial_tests()) == ["t0", "t1", "t2"]
+    assert channel.final == stored
+    empty = EventChannel()
+    catch_up(empty, stored)
+    assert [kind for kind, _ in empty.events] == ["collected", "test", "test", "test", "result"]
 
 
 async def test_events_cross_processes_through_notify_and_listener_reconnects(

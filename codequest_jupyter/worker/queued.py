@@ -27,7 +27,7 @@ from typing import Any
 from traitlets import Float, Instance, default
 
 from ..results import FINAL_STATUSES
-from ..service import EventChannel, SubmissionService
+from ..service import EventChannel, SubmissionService, replay_events
 from .events import EventListener
 from .queue import JobQueue, conninfo
 
@@ -160,7 +160,7 @@ class QueuedSubmissionService(SubmissionService):
                 self._close(sid, channel)
             elif stored["status"] in FINAL_STATUSES:
                 if channel.final is None:
-                    channel.publish("result", stored)
+                    catch_up(channel, stored)
                 self._close(sid, channel)
 
     # -- the sweep ----------------------------------------------------------------
@@ -197,6 +197,22 @@ class QueuedSubmissionService(SubmissionService):
         for sid in await self.queue.jobless([row["id"] for row in rows]):
             self.log.warning("CodeQuest: submission %s had no grading job; queued again", sid)
             self._enqueue(sid)
+
+
+def catch_up(channel: EventChannel, stored: dict[str, Any]) -> None:
+    """End a channel from the stored result, with the rows its followers missed.
+
+    The store may hold the result before the worker's last notifications arrived (or
+    after some were lost to a reconnection): followers still get every test row once.
+    """
+    collected, *tests, result = replay_events(stored)
+    if not any(kind == "collected" for kind, _ in channel.events):
+        channel.publish(*collected)
+    seen = {data.get("id") for data in channel.partial_tests()}
+    for kind, data in tests:
+        if data.get("id") not in seen:
+            channel.publish(kind, data)
+    channel.publish(*result)
 
 
 def _epoch(iso: str | None) -> float:
