@@ -428,3 +428,47 @@ def test_worker_command_refuses_sqlite(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "PostgreSQL" in done.stderr
+
+
+async def test_a_submission_whose_workers_keep_dying_ends_with_an_error(
+    db_url: str, library: Path
+) -> None:
+    """The fourth grading of one submission (three workers stopped while grading it)
+    is not attempted: the submission ends with an error that says why, published."""
+    from types import SimpleNamespace
+
+    from codequest_jupyter.results import GradeResult, new_submission_id, utc_now_iso
+    from codequest_jupyter.worker.runner import GradingWorker
+
+    store = AsyncSubmissionStore(SubmissionStore(db_url))
+    sid = new_submission_id()
+    result = GradeResult(id=sid, challenge="adder", challenge_version="1", user="ada",
+                         mode="submit", submitted_at=utc_now_iso()).to_json()
+    await store.create_submission(result, code={"notebook": RIGHT, "files": {}})
+    worker = GradingWorker(
+        db_url=db_url, catalog=ChallengeCatalog([str(library)]), store=store,
+        grader=Grader(GradingSettings(pool_size=0, sandbox="auto")), max_attempts=3,
+    )  # fmt: skip
+    await ensure_schema(db_url)
+    received: list[tuple[str, str, dict[str, Any]]] = []
+    listener = EventListener(conninfo(db_url), lambda *e: received.append(e))
+    listener.start()
+    try:
+        assert await listener.wait_connected(30)
+        await worker.grade_job(SimpleNamespace(job=SimpleNamespace(attempts=3)), sid)
+        stored = await store.get_result(sid)
+        assert stored["status"] == "error" and stored["error"]["kind"] == "internal"
+        assert "interrupted 3 times" in stored["error"]["message"]
+
+        async def published() -> bool:
+            return any(kind == "result" for _, kind, _ in received)
+
+        await until(published, 30, "the error result to be published")
+        assert received[-1][2]["status"] == "error"
+        # Run again (a duplicate job): the final result stays the one stored.
+        await worker.grade_job(SimpleNamespace(job=SimpleNamespace(attempts=0)), sid)
+        assert await store.get_result(sid) == stored
+    finally:
+        await listener.close()
+        await worker.publisher.close()
+        await store.close()

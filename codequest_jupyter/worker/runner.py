@@ -71,11 +71,13 @@ class GradingWorker:
         stalled_worker_s: float = 30.0,
         name: str | None = None,
         logger: logging.Logger | None = None,
+        max_attempts: int = 3,
     ) -> None:
         self.db_url = db_url
         self.log = logger or log
         self.concurrency = max(1, concurrency)
         self.heartbeat_s = heartbeat_s
+        self.max_attempts = max(1, max_attempts)
         self.stalled_worker_s = max(stalled_worker_s, 2 * heartbeat_s)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.grader = grader
@@ -86,20 +88,42 @@ class GradingWorker:
         )
         self.publisher = EventPublisher(conninfo(db_url))
         self.app = make_app(db_url, max_size=self.concurrency + 3)
-        self.app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=False)(self.grade_job)
+        self.app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=True)(self.grade_job)
         self.graded = 0
         self._stop = asyncio.Event()
 
-    async def grade_job(self, submission: str) -> None:
-        """The task: grade stored submission ``submission`` (a no-op once it is final)."""
+    async def grade_job(self, context: Any, submission: str) -> None:
+        """The task: grade stored submission ``submission`` (a no-op once it is final).
+
+        A job taken over ``max_attempts`` times (its workers kept dying while grading
+        it, say killed for memory) ends the submission with an error saying so,
+        instead of taking down worker after worker.
+        """
         channel = NotifyingChannel(submission, self.publisher)
         try:
+            if context.job.attempts >= self.max_attempts:
+                final = await self._give_up(submission, context.job.attempts, channel)
+                return
             final = await self.service.grade_submission(submission, channel)
         finally:
             channel.close()
             await channel.flush()
         if final is not None:
             self.graded += 1
+
+    async def _give_up(
+        self, sid: str, attempts: int, channel: NotifyingChannel
+    ) -> dict[str, Any] | None:
+        message = (
+            f"Grading was interrupted {attempts} times (the grading worker stopped while "
+            "grading this submission), so it was not graded. Ask your instructor."
+        )
+        self.log.error("CodeQuest worker: submission %s interrupted %d times", sid, attempts)
+        await self.store.mark_error(sid, "internal", message)
+        stored = await self.store.get_result(sid)
+        if stored is not None:
+            channel.publish("result", stored)
+        return stored
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Grade until :meth:`stop` (or SIGINT/SIGTERM with ``install_signal_handlers``).

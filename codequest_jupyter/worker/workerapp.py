@@ -74,6 +74,13 @@ class CodeQuestWorker(Application):
     def _log_default(self) -> logging.Logger:
         return logging.getLogger("codequest_jupyter.worker")
 
+    max_attempts = Integer(
+        3,
+        config=True,
+        help="Gradings of one submission cut short by a stopped worker before it ends "
+        "with an error saying so (a submission that kills its workers).",
+    )
+
     aliases = {"config": "CodeQuestWorker.config_file", "log-level": "Application.log_level"}
 
     def initialize(self, argv: Any = None) -> None:
@@ -152,6 +159,7 @@ class CodeQuestWorker(Application):
             concurrency=self.grading_concurrency,
             heartbeat_s=self.heartbeat_s,
             stalled_worker_s=self.stalled_worker_s,
+            max_attempts=self.max_attempts,
             logger=self.log,
         )
 
