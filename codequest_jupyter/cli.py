@@ -282,6 +282,8 @@ def cmd_worker(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+    from sqlalchemy.engine import make_url
+
     from .store import display_url, upgrade
 
     url = args.url or _default_db_url()
@@ -294,8 +296,29 @@ def cmd_db(args: argparse.Namespace) -> int:
         # The driver's message names host and user, never the password.
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise UsageError(f"cannot upgrade the database at {shown}: {reason}") from None
+    if make_url(url).get_backend_name() == "postgresql":
+        _upgrade_queue(url, shown)
     print(f"Database at {shown} is up to date.")
     return EXIT_OK
+
+
+def _upgrade_queue(url: str, shown: str) -> None:
+    """The grading workers' job queue (procrastinate's tables), when it is installed."""
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        return  # no workers without it; `codequest worker` creates them on start anyway
+    import asyncio
+
+    from .worker.queue import ensure_schema
+
+    try:
+        created = asyncio.run(ensure_schema(url))
+    except Exception as exc:  # noqa: BLE001 - psycopg's messages carry no password
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot create the grading queue at {shown}: {reason}") from None
+    if created:
+        print(f"Created the grading workers' job queue at {shown}.")
 
 
 def _default_db_url() -> str:

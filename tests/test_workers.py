@@ -472,3 +472,20 @@ async def test_a_submission_whose_workers_keep_dying_ends_with_an_error(
         await listener.close()
         await worker.publisher.close()
         await store.close()
+
+
+def test_db_upgrade_creates_the_job_queue_once_and_prints_no_password(db_url: str) -> None:
+    url = db_url.replace("postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:s3cret-pw@")
+    assert "s3cret-pw" in url  # trust authentication ignores it; it must not be printed
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "codequest_jupyter", "db", "upgrade", "--url", url],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "s3cret-pw" not in done.stdout + done.stderr
+        outputs.append(done.stdout)
+    assert "Created the grading workers' job queue" in outputs[0]
+    assert "job queue" not in outputs[1] and "is up to date" in outputs[1]
+    assert asyncio.run(ensure_schema(db_url)) is False
