@@ -227,15 +227,15 @@ def run(args: argparse.Namespace) -> int:
     postgres = start_postgres_server()
     try:
         db_url = postgres.new_database("burst")
-        with BurstServer(learners, args, db_url) as server:
-            workers = Workers(args.workers, args, db_url)
-            try:
+        workers = Workers(args.workers, args, db_url)  # they start while the server does
+        try:
+            with BurstServer(learners, args, db_url) as server:
                 workers.wait_registered(db_url, 180)
                 outcome = burst(server, learners, args)
                 found = check(server, learners, outcome)
-            finally:
-                notable = workers.notable()
-                workers.close()
+        finally:
+            notable = workers.notable()
+            workers.close()
     finally:
         postgres.stop()
         subprocess.run(["rm", "-rf", str(postgres.base_dir)], check=False)
