@@ -489,3 +489,42 @@ def test_db_upgrade_creates_the_job_queue_once_and_prints_no_password(db_url: st
     assert "Created the grading workers' job queue" in outputs[0]
     assert "job queue" not in outputs[1] and "is up to date" in outputs[1]
     assert asyncio.run(ensure_schema(db_url)) is False
+
+
+async def test_postgresql_restarted_mid_grading_the_submission_still_ends_once(
+    tmp_path: Path, library: Path
+) -> None:
+    """A PostgreSQL server of its own, restarted while a worker grades: the service and
+    the worker reconnect, and the submission ends passed, with one result."""
+    from pg_fixture import start_postgres_server
+
+    pg = start_postgres_server()
+    try:
+        url = pg.new_database("restart")
+        service = await make_service(url, library)
+        worker = WorkerProcess(tmp_path, "w1", url, library)
+        try:
+            accepted = await service.submit("ada", "slow", {"notebook": RIGHT})
+            sid = accepted["id"]
+            follower = asyncio.ensure_future(collect(service, "ada", sid))
+
+            async def running() -> bool:
+                row = await service.store.get_result(sid)
+                return row is not None and row["status"] == "running"
+
+            await until(running, SETTLE_S, "the grading to start")
+            await asyncio.to_thread(
+                pg._run, "pg_ctl", "-D", str(pg.data_dir), "-l", str(pg.log_file),
+                "-m", "fast", "-w", "-t", "60", "restart",
+            )  # fmt: skip
+            events = await asyncio.wait_for(follower, SETTLE_S)
+            assert [kind for kind, _ in events].count("result") == 1
+            stored = await service.result("ada", sid)
+            assert stored["status"] == "passed", (stored, worker.log[-3000:])
+            assert events[-1][1]["status"] == "passed"
+            assert await service.store.unfinished() == []
+        finally:
+            await service.stop()
+            worker.stop()
+    finally:
+        pg.stop()
