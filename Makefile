@@ -83,6 +83,7 @@ test: lint validate test-python test-js
 	$(BIN)/python benchmarks/bench_regrade.py --quick
 	$(BIN)/python benchmarks/bench_judge.py --quick
 	$(BIN)/python benchmarks/bench_hub.py --quick
+	$(BIN)/python benchmarks/bench_burst.py --quick
 
 ## Retake the README's screenshots (docs/screenshots/) with the browser tests that
 ## take them; `make test` runs the same tests without writing the images.
@@ -97,6 +98,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_history.py
 	$(BIN)/python benchmarks/bench_regrade.py
+	$(BIN)/python benchmarks/bench_burst.py
 
 clean:
 	rm -rf $(VENV) .venv-hub labextension/node_modules labextension/lib codequest_jupyter/labextension tests/hub/node_modules

@@ -281,9 +281,18 @@ def cmd_service(args: argparse.Namespace, extra: list[str]) -> int:
     return EXIT_OK
 
 
+def cmd_worker(args: argparse.Namespace, extra: list[str]) -> int:
+    """Run a grading worker; options are its own (--config=FILE, --help-all)."""
+    from .worker.workerapp import main as worker_main
+
+    return worker_main(extra)
+
+
 # -- db ---------------------------------------------------------------------------------
 def cmd_db(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from sqlalchemy.engine import make_url
 
     from .store import display_url, upgrade
 
@@ -297,8 +306,29 @@ def cmd_db(args: argparse.Namespace) -> int:
         # The driver's message names host and user, never the password.
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise UsageError(f"cannot upgrade the database at {shown}: {reason}") from None
+    if make_url(url).get_backend_name() == "postgresql":
+        _upgrade_queue(url, shown)
     print(f"Database at {shown} is up to date.")
     return EXIT_OK
+
+
+def _upgrade_queue(url: str, shown: str) -> None:
+    """The grading workers' job queue (procrastinate's tables), when it is installed."""
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        return  # no workers without it; `codequest worker` creates them on start anyway
+    import asyncio
+
+    from .worker.queue import ensure_schema
+
+    try:
+        created = asyncio.run(ensure_schema(url))
+    except Exception as exc:  # noqa: BLE001 - psycopg's messages carry no password
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot create the grading queue at {shown}: {reason}") from None
+    if created:
+        print(f"Created the grading workers' job queue at {shown}.")
 
 
 def _default_db_url() -> str:
@@ -464,6 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     service.set_defaults(func=cmd_service)
+    worker = sub.add_parser(
+        "worker",
+        help="run a grading worker for the service (options: --config=FILE, --help-all)",
+        add_help=False,
+    )
+    worker.set_defaults(func=cmd_worker)
 
     export = sub.add_parser(
         "export",
@@ -520,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     _skip_slow_optional_imports()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("lab", "service"):
+    if extra and args.command not in ("lab", "service", "worker"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     configure_logging(getattr(args, "verbose", False))
     try:
@@ -528,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_lab(args, extra)
         if args.command == "service":
             return cmd_service(args, extra)
+        if args.command == "worker":
+            return cmd_worker(args, extra)
         return args.func(args)
     except UsageError as exc:
         return _fail(str(exc))

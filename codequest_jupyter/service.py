@@ -385,24 +385,43 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
                     return
                 self._waiting.discard(task)
                 self._running.add(task)  # type: ignore[arg-type]
-                stored = await self.store.get_result(sid)
-                if stored is None:
-                    self.log.error("CodeQuest: submission %s vanished from the store", sid)
-                    return
-                final = await self._grade_stored(sid, stored, channel)
-                if "late" in stored:
-                    final = apply_late(final, stored["late"], stored.get("penalty") or 0.0)
-                try:
-                    await self._record(self.store.finish, sid, final)
-                except Exception:
-                    # Left running in the store: the next start grades it again.
-                    self.log.exception("CodeQuest: could not store the result of %s", sid)
-                channel.publish("result", final)
+                await self.grade_submission(sid, channel)
         finally:
             # Followers of a channel closed without a result fall back to the store.
             channel.close()
             if self._channels.get(sid) is channel:
                 del self._channels[sid]
+
+    async def grade_submission(self, sid: str, channel: EventChannel) -> dict[str, Any] | None:
+        """Grade one stored submission, record its final result and publish it.
+
+        The store keeps the first final result of a submission: when another grader
+        (a grading worker, another server) finished it first, that stored result is
+        the one published, and this grading's is dropped. A submission found final
+        already is not graded again. Returns the final result published, or None when
+        the submission is not in the store.
+        """
+        stored = await self.store.get_result(sid)
+        if stored is None:
+            self.log.error("CodeQuest: submission %s vanished from the store", sid)
+            return None
+        if stored["status"] in FINAL_STATUSES:
+            channel.publish("result", stored)
+            return stored
+        final = await self._grade_stored(sid, stored, channel)
+        if "late" in stored:
+            final = apply_late(final, stored["late"], stored.get("penalty") or 0.0)
+        try:
+            if not await self._record(self.store.finish, sid, final):
+                latest = await self.store.get_result(sid)
+                if latest is not None and latest["status"] in FINAL_STATUSES:
+                    self.log.info("CodeQuest: %s was finished elsewhere first", sid)
+                    final = latest
+        except Exception:
+            # Left running in the store: the next start (or worker) grades it again.
+            self.log.exception("CodeQuest: could not store the result of %s", sid)
+        channel.publish("result", final)
+        return final
 
     async def _record(self, write: Any, *args: Any) -> Any:
         """A store write, retried with back-off while the database is busy or locked."""

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp
-from traitlets import Unicode, default
+from traitlets import Enum, Float, Unicode, default
 
 from ..app import CodeQuestApp
 from ..challenges import Challenge
@@ -91,6 +91,21 @@ class CodeQuestService(CodeQuestApp):
         "everyone's submissions. Empty: only the user names in CodeQuestApp.instructors.",
     )
 
+    grading = Enum(
+        ["service", "workers"],
+        "service",
+        config=True,
+        help="Where submissions are graded: 'service' (in this process, with its kernel "
+        "pool) or 'workers' (queued in PostgreSQL for `codequest worker` processes, any "
+        "number, on any machine; instructors' regrades still run here).",
+    )
+    stalled_worker_s = Float(
+        30.0,
+        config=True,
+        help="With grading = 'workers': seconds without a heartbeat after which a "
+        "worker counts as gone and its gradings go to another worker.",
+    )
+
     @default("sandbox")
     def _sandbox_default(self) -> str:
         # Learner code runs as the service's user: without namespaces it could read
@@ -135,7 +150,11 @@ class CodeQuestService(CodeQuestApp):
 
     def initialize_settings(self) -> None:
         self.single_user = False
+        if self.grading == "workers":
+            self.grader_pool_size = 0  # its grader only regrades: no idle kernels
         super().initialize_settings()
+        if self.grading == "workers":
+            self._use_workers()
         # The hub sets JUPYTERHUB_USER for a managed service too (to its system user's
         # name): the service grades for everyone and recovers everyone's submissions.
         self.service.recover_users = set()
@@ -152,6 +171,26 @@ class CodeQuestService(CodeQuestApp):
             self.instructor_group,
             f" and {sorted(self.instructors)}" if self.instructors else "",
         )
+
+    def _use_workers(self) -> None:
+        """Queue submissions for the grading workers instead of grading them here."""
+        from ..worker.queue import JobQueue
+        from ..worker.queued import QueuedSubmissionService
+
+        self.service = QueuedSubmissionService(
+            parent=self,
+            catalog=self.catalog,
+            grader=self.grader,
+            store=self.store,
+            workspace=self.workspace,
+            queue=JobQueue(self.db_url),
+            concurrency=self.grading_concurrency,
+            submissions_per_minute=self.submissions_per_minute,
+            drain_timeout_s=self.drain_timeout_s,
+            stalled_worker_s=self.stalled_worker_s,
+        )
+        self.settings["codequest_service"] = self.service
+        self.log.info("CodeQuest service: submissions are graded by `codequest worker`s")
 
     def _private_paths(self) -> list[str]:
         """Also hidden from grading kernels: the service's own folders and config."""

@@ -215,8 +215,10 @@ def _secure_postgres(pg: PostgresServer, password: str) -> str:
     return f"postgresql+psycopg://codequest:{password}@127.0.0.1:{pg.port}/codequest"
 
 
-def start_hub(challenges: Path, *, learners: int = 2) -> HubEnv:
-    """Users, PostgreSQL, the service's folder and a running JupyterHub (or an error)."""
+def start_hub(challenges: Path, *, learners: int = 2, service_config: str = "") -> HubEnv:
+    """Users, PostgreSQL, the service's folder and a running JupyterHub (or an error).
+
+    ``service_config``: lines added after the guide's service configuration."""
     if os.geteuid() != 0:
         raise RuntimeError("the hub tests create system users: run them as root")
     if not PROXY.exists():
@@ -249,6 +251,9 @@ def start_hub(challenges: Path, *, learners: int = 2) -> HubEnv:
         shutil.copytree(challenges, sdir / "challenges")
         (sdir / "db_url").write_text(db_url + "\n")
         shutil.copy(DOCS / "codequest_service_config.py", sdir / "codequest_service_config.py")
+        if service_config:
+            with open(sdir / "codequest_service_config.py", "a") as extra:
+                extra.write("\n" + service_config + "\n")
         for sub in ("jupyter/config", "jupyter/data", "jupyter/runtime"):
             (sdir / sub).mkdir(parents=True)
         run("chown", "-R", f"{svc.pw_uid}:{svc.pw_gid}", str(sdir))

@@ -1,0 +1,186 @@
+"""A grading worker: takes grading jobs from PostgreSQL and grades them.
+
+A plain asyncio program over the domain (challenge catalog, store, grading engine
+with its own warm kernel pool and sandbox) and procrastinate's worker loop; no web
+server. Each job grades one stored submission through
+:meth:`SubmissionService.grade_submission`, the code path the service uses when it
+grades itself, publishing the events on LISTEN/NOTIFY as they happen. The store
+keeps the first final result of a submission, so a job run twice (its first worker
+was killed, or was only slow) still leaves exactly one.
+
+Besides grading, every worker hands the jobs of workers that stopped sending
+heartbeats back to the queue (every ``heartbeat_s``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from typing import Any
+
+from ..challenges import ChallengeCatalog
+from ..grading import Grader
+from ..service import EventChannel, SubmissionService
+from ..store import AsyncSubmissionStore
+from .events import EventPublisher
+from .queue import QUEUE_NAME, TASK_NAME, conninfo, ensure_schema, make_app, retry_stalled
+
+log = logging.getLogger(__name__)
+
+
+class NotifyingChannel(EventChannel):
+    """An event channel whose events go out as notifications, in order."""
+
+    def __init__(self, sid: str, publisher: EventPublisher) -> None:
+        super().__init__()
+        self.sid = sid
+        self._publisher = publisher
+        self._outbox: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
+        self._sender = asyncio.ensure_future(self._send())
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        if not self.closed:
+            self._outbox.put_nowait((kind, data))
+        super().publish(kind, data)
+
+    async def _send(self) -> None:
+        while (item := await self._outbox.get()) is not None:
+            await self._publisher.publish(self.sid, *item)
+
+    async def flush(self) -> None:
+        """Send what is left, then stop."""
+        self._outbox.put_nowait(None)
+        await self._sender
+
+
+class GradingWorker:
+    """Grades the queue's jobs until stopped; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        db_url: str,
+        catalog: ChallengeCatalog,
+        store: AsyncSubmissionStore,
+        grader: Grader,
+        concurrency: int = 2,
+        heartbeat_s: float = 10.0,
+        stalled_worker_s: float = 30.0,
+        name: str | None = None,
+        logger: logging.Logger | None = None,
+        max_attempts: int = 3,
+    ) -> None:
+        self.db_url = db_url
+        self.log = logger or log
+        self.concurrency = max(1, concurrency)
+        self.heartbeat_s = heartbeat_s
+        self.max_attempts = max(1, max_attempts)
+        self.stalled_worker_s = max(stalled_worker_s, 2 * heartbeat_s)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.grader = grader
+        self.store = store
+        # The domain's grading path, without its in-process queue (never started here).
+        self.service = SubmissionService(
+            catalog=catalog, grader=grader, store=store, submissions_per_minute=0, log=self.log
+        )
+        self.publisher = EventPublisher(conninfo(db_url))
+        self.app = make_app(db_url, max_size=self.concurrency + 3)
+        self.app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=True)(self.grade_job)
+        self.graded = 0
+        self._stop = asyncio.Event()
+
+    async def grade_job(self, context: Any, submission: str) -> None:
+        """The task: grade stored submission ``submission`` (a no-op once it is final).
+
+        A job taken over ``max_attempts`` times (its workers kept dying while grading
+        it, say killed for memory) ends the submission with an error saying so,
+        instead of taking down worker after worker.
+        """
+        channel = NotifyingChannel(submission, self.publisher)
+        try:
+            if context.job.attempts >= self.max_attempts:
+                final = await self._give_up(submission, context.job.attempts, channel)
+                return
+            final = await self.service.grade_submission(submission, channel)
+        finally:
+            channel.close()
+            await channel.flush()
+        if final is not None:
+            self.graded += 1
+
+    async def _give_up(
+        self, sid: str, attempts: int, channel: NotifyingChannel
+    ) -> dict[str, Any] | None:
+        message = (
+            f"Grading was interrupted {attempts} times (the grading worker stopped while "
+            "grading this submission), so it was not graded. Ask your instructor."
+        )
+        self.log.error("CodeQuest worker: submission %s interrupted %d times", sid, attempts)
+        await self.store.mark_error(sid, "internal", message)
+        stored = await self.store.get_result(sid)
+        if stored is not None:
+            channel.publish("result", stored)
+        return stored
+
+    async def run(self, *, install_signal_handlers: bool = True) -> None:
+        """Grade until :meth:`stop` (or SIGINT/SIGTERM with ``install_signal_handlers``).
+
+        On stop, running gradings finish (up to the grading time limits) and the
+        kernels and their directories are removed.
+        """
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM) if install_signal_handlers else ()
+        for signum in signals:
+            loop.add_signal_handler(signum, self.stop)
+        await ensure_schema(self.db_url)
+        await self.grader.start()
+        try:
+            async with self.app.open_async():
+                rescuer = asyncio.ensure_future(self._retry_stalled_forever())
+                worker = asyncio.ensure_future(
+                    self.app.run_worker_async(
+                        queues=[QUEUE_NAME],
+                        name=self.name,
+                        concurrency=self.concurrency,
+                        install_signal_handlers=False,  # ours, above
+                        update_heartbeat_interval=self.heartbeat_s,
+                        stalled_worker_timeout=self.stalled_worker_s,
+                        fetch_job_polling_interval=5.0,
+                        delete_jobs="successful",
+                    )
+                )
+                stopper = asyncio.ensure_future(self._stop.wait())
+                self.log.info(
+                    "CodeQuest worker %s: grading up to %d submissions at once",
+                    self.name,
+                    self.concurrency,
+                )
+                await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                rescuer.cancel()
+                if not worker.done():
+                    worker.cancel()  # procrastinate's graceful stop: running jobs finish
+                await asyncio.gather(worker, rescuer, stopper, return_exceptions=True)
+                stopper.cancel()
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+            await self.publisher.close()
+            await self.grader.close()
+            await self.store.close()
+            self.log.info("CodeQuest worker %s stopped (%d graded)", self.name, self.graded)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _retry_stalled_forever(self) -> None:
+        while True:
+            try:
+                await retry_stalled(self.app, self.stalled_worker_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database may be down a while
+                self.log.warning("CodeQuest worker: looking for stalled jobs failed: %s", exc)
+            await asyncio.sleep(self.heartbeat_s)
