@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_server import TOKEN, percentile  # noqa: E402
-from load_test import CHALLENGE, INSTRUCTOR, LoadServer, notebook  # noqa: E402
+from load_test import CHALLENGE, LoadServer, notebook  # noqa: E402
 
 
 class BurstServer(LoadServer):
@@ -102,11 +102,14 @@ class Workers:
             "JUPYTER_DATA_DIR": str(self.home / "data"),
             "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
         }
-        self.logs = [open(self.home / f"worker{i}.log", "wb") for i in range(count)]  # noqa: SIM115
+        self.logs = [open(self.home / f"worker{i}.log", "wb") for i in range(count)]
         self.procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "codequest_jupyter", "worker", f"--config={config}"],
-                cwd=self.home, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.home,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             for log in self.logs
@@ -159,8 +162,11 @@ class Workers:
 
 def burst(server: BurstServer, learners: dict[str, str], args: argparse.Namespace) -> dict:
     """Send every submission at once, follow each to its result."""
-    jobs = [(tok, name, i, r) for i, (tok, name) in enumerate(learners.items())
-            for r in range(args.rounds)]
+    jobs = [
+        (tok, name, i, r)
+        for i, (tok, name) in enumerate(learners.items())
+        for r in range(args.rounds)
+    ]
     sent: list[dict] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -182,8 +188,16 @@ def burst(server: BurstServer, learners: dict[str, str], args: argparse.Namespac
                 errors.append(f"{name} round {round_no}: {type(exc).__name__}: {exc}")
             return
         with lock:
-            sent.append({"learner": name, "right": right, "id": reply["id"], "result": result,
-                         "streamed": streamed, "latency": time.perf_counter() - began})
+            sent.append(
+                {
+                    "learner": name,
+                    "right": right,
+                    "id": reply["id"],
+                    "result": result,
+                    "streamed": streamed,
+                    "latency": time.perf_counter() - began,
+                }
+            )
 
     threads = [threading.Thread(target=submit, args=job, daemon=True) for job in jobs]
     began = time.perf_counter()
@@ -191,14 +205,19 @@ def burst(server: BurstServer, learners: dict[str, str], args: argparse.Namespac
         t.start()
     for t in threads:
         t.join(args.timeout + 30)
-    return {"sent": sent, "errors": errors, "wall": time.perf_counter() - began,
-            "expected": len(jobs)}
+    return {
+        "sent": sent,
+        "errors": errors,
+        "wall": time.perf_counter() - began,
+        "expected": len(jobs),
+    }
 
 
 def check(server: BurstServer, learners: dict[str, str], run: dict) -> dict:
     sent = run["sent"]
-    wrong = [s["id"] for s in sent
-             if s["result"]["status"] != ("passed" if s["right"] else "failed")]
+    wrong = [
+        s["id"] for s in sent if s["result"]["status"] != ("passed" if s["right"] else "failed")
+    ]
     incomplete = [s["id"] for s in sent if s["streamed"] != len(s["result"].get("tests") or [])]
     misattributed: list[str] = []
     duplicated = 0
@@ -215,15 +234,21 @@ def check(server: BurstServer, learners: dict[str, str], run: dict) -> dict:
                 misattributed.append(sid)
     listed = server.pages("/codequest/api/submissions", token=TOKEN)
     duplicated += len(listed) - len(set(listed))
-    return {"wrong": wrong, "incomplete": incomplete, "misattributed": misattributed,
-            "duplicated": duplicated, "stray": set(listed) - {s["id"] for s in sent}}
+    return {
+        "wrong": wrong,
+        "incomplete": incomplete,
+        "misattributed": misattributed,
+        "duplicated": duplicated,
+        "stray": set(listed) - {s["id"] for s in sent},
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     from pg_fixture import start_postgres_server
 
-    learners = {f"tok-{i:03d}-{os.urandom(4).hex()}": f"learner{i:03d}"
-                for i in range(args.learners)}
+    learners = {
+        f"tok-{i:03d}-{os.urandom(4).hex()}": f"learner{i:03d}" for i in range(args.learners)
+    }
     postgres = start_postgres_server()
     try:
         db_url = postgres.new_database("burst")
@@ -243,28 +268,45 @@ def run(args: argparse.Namespace) -> int:
     sent, expected = outcome["sent"], outcome["expected"]
     lost = expected - len(sent)
     latencies = [s["latency"] for s in sent]
-    print(f"{args.learners} learners x {args.rounds} submission(s), all sent at once, "
-          f"graded by {args.workers} worker(s) x {args.concurrency} "
-          f"(pool {args.pool}, sandbox {args.sandbox}), PostgreSQL on loopback")
-    print(f"  sent {expected}, final {len(sent)}, lost {lost}, "
-          f"duplicated {found['duplicated']}, misattributed {len(found['misattributed'])}, "
-          f"wrong result {len(found['wrong'])}, incomplete event streams "
-          f"{len(found['incomplete'])}, unknown in the instructor's list {len(found['stray'])}")
+    print(
+        f"{args.learners} learners x {args.rounds} submission(s), all sent at once, "
+        f"graded by {args.workers} worker(s) x {args.concurrency} "
+        f"(pool {args.pool}, sandbox {args.sandbox}), PostgreSQL on loopback"
+    )
+    print(
+        f"  sent {expected}, final {len(sent)}, lost {lost}, "
+        f"duplicated {found['duplicated']}, misattributed {len(found['misattributed'])}, "
+        f"wrong result {len(found['wrong'])}, incomplete event streams "
+        f"{len(found['incomplete'])}, unknown in the instructor's list {len(found['stray'])}"
+    )
     if latencies:
-        print(f"  POST -> result event: p50 {percentile(latencies, 0.50):.2f} s, "
-              f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
-    print(f"  throughput: {len(sent) / outcome['wall']:.2f} graded submissions/s "
-          f"over {outcome['wall']:.1f} s")
+        print(
+            f"  POST -> result event: p50 {percentile(latencies, 0.50):.2f} s, "
+            f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s"
+        )
+    print(
+        f"  throughput: {len(sent) / outcome['wall']:.2f} graded submissions/s "
+        f"over {outcome['wall']:.1f} s"
+    )
     for line in outcome["errors"][:10]:
         print(f"  error: {line}")
     for sid in found["incomplete"][:10]:
         s = next(s for s in sent if s["id"] == sid)
-        print(f"  incomplete stream: {sid}: {s['streamed']} test rows streamed, "
-              f"{len(s['result'].get('tests') or [])} in the result")
+        print(
+            f"  incomplete stream: {sid}: {s['streamed']} test rows streamed, "
+            f"{len(s['result'].get('tests') or [])} in the result"
+        )
     for line in notable[:20]:
         print(f"  {line}")
-    bad = (lost or found["duplicated"] or found["misattributed"] or found["wrong"]
-           or found["incomplete"] or found["stray"] or outcome["errors"])
+    bad = (
+        lost
+        or found["duplicated"]
+        or found["misattributed"]
+        or found["wrong"]
+        or found["incomplete"]
+        or found["stray"]
+        or outcome["errors"]
+    )
     return 1 if bad else 0
 
 

@@ -56,11 +56,19 @@ def equivalent_notebook(challenge, notebook: dict) -> dict:
     )
     nb = json.loads(json.dumps(notebook))
     nb["cells"].append(
-        {"cell_type": "code", "id": "run-tests", "metadata": {}, "outputs": [],
-         "execution_count": None, "source": runner}
+        {
+            "cell_type": "code",
+            "id": "run-tests",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": runner,
+        }
     )
     nb.setdefault("metadata", {})["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python"
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
     }
     return nb
 
@@ -88,10 +96,27 @@ def main() -> None:
                 (work / rel).write_bytes(data)
         plain = work / "nbconvert.ipynb"
         plain.write_text(json.dumps(equivalent_notebook(challenge, notebook)))
-        codequest = [sys.executable, "-m", "codequest_jupyter.cli", "grade",
-                     str(challenge.path), str(learner), "--json"]
-        nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
-                     "--execute", "--output", str(work / "out.ipynb"), str(plain)]
+        codequest = [
+            sys.executable,
+            "-m",
+            "codequest_jupyter.cli",
+            "grade",
+            str(challenge.path),
+            str(learner),
+            "--json",
+        ]
+        nbconvert = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--output",
+            str(work / "out.ipynb"),
+            str(plain),
+        ]
         results: dict[str, list[float]] = {"codequest grade": [], "nbconvert --execute": []}
         for _ in range(runs):  # interleaved, so load affects both alike
             results["codequest grade"].append(timed(codequest, work))
@@ -100,8 +125,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     base = statistics.median(results["codequest grade"])
-    print(f"Challenge {challenge.id}: {len(challenge.test_files('submit'))} test files, "
-          f"{runs} runs each, fresh process and fresh kernel every run")
+    print(
+        f"Challenge {challenge.id}: {len(challenge.test_files('submit'))} test files, "
+        f"{runs} runs each, fresh process and fresh kernel every run"
+    )
     print(f"{'command':<22}{'median':>10}{'min':>10}{'max':>10}{'ratio':>9}")
     for name, times in results.items():
         med = statistics.median(times)

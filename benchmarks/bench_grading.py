@@ -57,7 +57,6 @@ from codequest_jupyter.validate import solution_submission  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_server import percentile  # noqa: E402
 
-
 # -- figures ---------------------------------------------------------------------------
 
 
@@ -90,12 +89,22 @@ class Table:
 class CodeQuest:
     """One grader; ``once()`` times one grading (pooled: with a kernel ready)."""
 
-    def __init__(self, challenge: Challenge, notebook: dict, files: dict, *, pooled: bool,
-                 sandbox: str, kernel_start: str):
+    def __init__(
+        self,
+        challenge: Challenge,
+        notebook: dict,
+        files: dict,
+        *,
+        pooled: bool,
+        sandbox: str,
+        kernel_start: str,
+    ):
         self.challenge, self.notebook, self.files, self.pooled = challenge, notebook, files, pooled
-        self.grader = Grader(GradingSettings(
-            pool_size=1 if pooled else 0, sandbox=sandbox, kernel_start=kernel_start
-        ))
+        self.grader = Grader(
+            GradingSettings(
+                pool_size=1 if pooled else 0, sandbox=sandbox, kernel_start=kernel_start
+            )
+        )
         self.times: list[float] = []
 
     async def start(self) -> None:
@@ -155,23 +164,39 @@ def equivalent_notebook(challenge: Challenge, notebook: dict, nbgrader: bool = F
     nb = json.loads(json.dumps(notebook))
     cells = [c for c in nb["cells"] if c.get("cell_type") == "code"]
     runner = {
-        "cell_type": "code", "id": "run-tests", "metadata": {}, "outputs": [],
-        "execution_count": None, "source": runner_source(challenge),
+        "cell_type": "code",
+        "id": "run-tests",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": runner_source(challenge),
     }
     if nbgrader:
         for i, cell in enumerate(cells):
             cell["id"] = f"solution-{i}"
-            cell["metadata"] = {"nbgrader": {
-                "grade": False, "solution": True, "locked": False,
-                "grade_id": f"solution-{i}", "schema_version": 3,
-            }}
-        runner["metadata"] = {"nbgrader": {
-            "grade": True, "solution": False, "locked": True, "points": 10,
-            "grade_id": "tests", "schema_version": 3,
-        }}
+            cell["metadata"] = {
+                "nbgrader": {
+                    "grade": False,
+                    "solution": True,
+                    "locked": False,
+                    "grade_id": f"solution-{i}",
+                    "schema_version": 3,
+                }
+            }
+        runner["metadata"] = {
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "points": 10,
+                "grade_id": "tests",
+                "schema_version": 3,
+            }
+        }
     nb["cells"] = cells + [runner]
-    nb["metadata"] = {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}}
+    nb["metadata"] = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    }
     return nb
 
 
@@ -180,7 +205,9 @@ def passed_in(nb_path: Path) -> bool:
     nb = json.loads(nb_path.read_text())
     runner = nb["cells"][-1]
     text = "".join(
-        "".join(o.get("text", "")) for o in runner.get("outputs", []) if o.get("output_type") == "stream"
+        "".join(o.get("text", ""))
+        for o in runner.get("outputs", [])
+        if o.get("output_type") == "stream"
     )
     errors = [o for o in runner.get("outputs", []) if o.get("output_type") == "error"]
     return " passed" in text and " failed" not in text and not errors
@@ -206,10 +233,23 @@ class NbConvert:
 
     def once(self) -> None:
         out = self.path.with_name("executed.ipynb")
-        self.times.append(run(
-            [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-             "--output", out.name, self.path.name], self.path.parent,
-        ))
+        self.times.append(
+            run(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter",
+                    "nbconvert",
+                    "--to",
+                    "notebook",
+                    "--execute",
+                    "--output",
+                    out.name,
+                    self.path.name,
+                ],
+                self.path.parent,
+            )
+        )
         if not passed_in(out):
             raise SystemExit("the nbconvert run did not pass every test")
 
@@ -249,10 +289,13 @@ class NbGrader:
         self.times: list[float] = []
 
     def once(self) -> None:
-        self.times.append(run(
-            [self.exe, "autograde", "ps1", "--student", "student1", "--force"], self.course,
-            self.env,
-        ))
+        self.times.append(
+            run(
+                [self.exe, "autograde", "ps1", "--student", "student1", "--force"],
+                self.course,
+                self.env,
+            )
+        )
         graded = self.course / "autograded" / "student1" / "ps1" / "submission.ipynb"
         if not passed_in(graded):
             raise SystemExit("the nbgrader run did not pass every test")
@@ -277,7 +320,10 @@ print(json.dumps(times[1:]))
 
 
 def floor(
-    work: Path, challenge: Challenge, runs: int, options: tuple[str, ...] = ("-q", "-p", "no:cacheprovider")
+    work: Path,
+    challenge: Challenge,
+    runs: int,
+    options: tuple[str, ...] = ("-q", "-p", "no:cacheprovider"),
 ) -> list[float]:
     suite = Path(tempfile.mkdtemp(prefix="floor-", dir=work))
     for rel, text in challenge.read_sources(challenge.test_files("submit")).items():
@@ -288,8 +334,10 @@ def floor(
     )
     proc = subprocess.run(
         [sys.executable, "-c", FLOOR, str(suite), str(runs), json.dumps(list(options))],
-        capture_output=True, text=True,
-        check=False, env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     )
     if proc.returncode != 0:
         raise SystemExit(f"the pytest floor failed:\n{proc.stderr[-2000:]}")
@@ -313,17 +361,30 @@ async def measure(args: argparse.Namespace, challenge: Challenge, table: Table) 
     work = Path(tempfile.mkdtemp(prefix="codequest-bench-grading-"))
     graders: list[CodeQuest] = []
     try:
-        pooled = CodeQuest(challenge, notebook, files, pooled=True, sandbox=args.sandbox,
-                           kernel_start=args.kernel_start)
-        cold = CodeQuest(challenge, notebook, files, pooled=False, sandbox=args.sandbox,
-                         kernel_start=args.kernel_start)
+        pooled = CodeQuest(
+            challenge,
+            notebook,
+            files,
+            pooled=True,
+            sandbox=args.sandbox,
+            kernel_start=args.kernel_start,
+        )
+        cold = CodeQuest(
+            challenge,
+            notebook,
+            files,
+            pooled=False,
+            sandbox=args.sandbox,
+            kernel_start=args.kernel_start,
+        )
         graders = [pooled, cold]
         for grader in graders:
             await grader.start()
         cold_exec = None
         if cold.how != "exec":
-            cold_exec = CodeQuest(challenge, notebook, files, pooled=False,
-                                  sandbox=args.sandbox, kernel_start="exec")
+            cold_exec = CodeQuest(
+                challenge, notebook, files, pooled=False, sandbox=args.sandbox, kernel_start="exec"
+            )
             graders.append(cold_exec)
             await cold_exec.start()
         nbconvert = NbConvert(work, equivalent_notebook(challenge, notebook))
@@ -354,18 +415,30 @@ async def measure(args: argparse.Namespace, challenge: Challenge, table: Table) 
                 await asyncio.to_thread(nbgrader.once)
             floor_default += await asyncio.to_thread(floor, work, challenge, per_round)
             floor_ours += await asyncio.to_thread(floor, work, challenge, per_round, PYTEST_OPTIONS)
-        table.add("CodeQuest, pooled kernel", pooled.times,
-                  f"{pooled.how} kernels, sandbox {args.sandbox}")
+        table.add(
+            "CodeQuest, pooled kernel",
+            pooled.times,
+            f"{pooled.how} kernels, sandbox {args.sandbox}",
+        )
         table.add(f"CodeQuest, cold start ({cold.how} kernel)", cold.times)
         if cold_exec is not None:
             table.add("CodeQuest, cold start (exec kernel)", cold_exec.times)
         table.add("jupyter nbconvert --execute", nbconvert.times, "new process + kernel each")
-        table.add("nbgrader autograde", nbgrader.times if nbgrader else None,
-                  "one student, one notebook" if nbgrader else nbgrader_note)
-        table.add("pytest.main, one warm process (floor)", floor_default,
-                  "no kernel, no notebook, default plugins")
-        table.add("pytest.main, one warm process, our options", floor_ours,
-                  "as the grading kernel runs it")
+        table.add(
+            "nbgrader autograde",
+            nbgrader.times if nbgrader else None,
+            "one student, one notebook" if nbgrader else nbgrader_note,
+        )
+        table.add(
+            "pytest.main, one warm process (floor)",
+            floor_default,
+            "no kernel, no notebook, default plugins",
+        )
+        table.add(
+            "pytest.main, one warm process, our options",
+            floor_ours,
+            "as the grading kernel runs it",
+        )
     finally:
         for grader in graders:
             await grader.close()
@@ -377,8 +450,9 @@ def main() -> None:
     parser.add_argument("--challenge", default="fizzbuzz", help="a bundled challenge")
     parser.add_argument("--runs", type=int, default=30, help="pooled gradings (and floor runs)")
     parser.add_argument("--cold-runs", type=int, default=10)
-    parser.add_argument("--baseline-runs", type=int, default=5,
-                        help="nbconvert and nbgrader runs, one per round")
+    parser.add_argument(
+        "--baseline-runs", type=int, default=5, help="nbconvert and nbgrader runs, one per round"
+    )
     parser.add_argument("--sandbox", default="auto", help="auto | bwrap | rlimits | none")
     parser.add_argument("--kernel-start", default="auto", help="auto | fork | exec")
     parser.add_argument("--nbgrader", help="the nbgrader executable (default: on PATH)")
@@ -390,8 +464,10 @@ def main() -> None:
     challenge = load_challenge(ROOT / "challenges" / args.challenge)
     tests = len(challenge.test_files("submit"))
     load_before = os.getloadavg()
-    print(f"bench_grading: challenge {challenge.id!r} ({tests} test files, submit mode), "
-          f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before")
+    print(
+        f"bench_grading: challenge {challenge.id!r} ({tests} test files, submit mode), "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before"
+    )
     table = Table()
     logs = io.StringIO()
     with contextlib.redirect_stderr(logs):
@@ -399,8 +475,10 @@ def main() -> None:
     table.print("CodeQuest, pooled kernel")
     load_after = os.getloadavg()
     busy = max(load_before[0], load_after[0]) > (os.cpu_count() or 1)
-    print(f"\nload average {load_after[0]:.2f} after (1-minute); "
-          f"{'busy machine: expect noisy figures' if busy else 'quiet machine'}")
+    print(
+        f"\nload average {load_after[0]:.2f} after (1-minute); "
+        f"{'busy machine: expect noisy figures' if busy else 'quiet machine'}"
+    )
 
 
 if __name__ == "__main__":

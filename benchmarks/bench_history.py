@@ -30,8 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from codequest_jupyter.store import SubmissionStore  # noqa: E402
-from codequest_jupyter.store.models import Progress, Submission  # noqa: E402
+from codequest_jupyter.store import SubmissionStore
+from codequest_jupyter.store.models import Progress, Submission
 
 LEARNER = "learner-0"
 CHALLENGES = [f"challenge-{i:02d}" for i in range(20)]
@@ -142,8 +142,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=200, help="timed calls per query")
     parser.add_argument("--url", help="database URL (default: a new SQLite file)")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 20,000 rows, a learner with 2,000, 20 calls per query")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 20,000 rows, a learner with 2,000, 20 calls per query",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.learner_rows, args.repeat = 20_000, 2_000, 20

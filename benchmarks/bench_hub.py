@@ -61,8 +61,10 @@ def line(name: str, seconds: list[float], base: list[float] | None = None) -> st
     text = (f"{name:<36} n={len(ms):<3} p50 {percentile(ms, 0.5):7.1f} ms   "
             f"p95 {percentile(ms, 0.95):7.1f} ms")  # fmt: skip
     if base:
-        text += (f"   x{percentile(seconds, 0.5) / percentile(base, 0.5):.2f} / "
-                 f"x{percentile(seconds, 0.95) / percentile(base, 0.95):.2f} of personal")
+        text += (
+            f"   x{percentile(seconds, 0.5) / percentile(base, 0.5):.2f} / "
+            f"x{percentile(seconds, 0.95) / percentile(base, 0.95):.2f} of personal"
+        )
     return text
 
 
@@ -114,8 +116,13 @@ def main() -> int:
         status, opened, _ = hub.request("POST", server + f"challenges/{CID}/workspace", token)
         assert status == 200, opened
         copy = Path(os.path.expanduser(f"~{learner}")) / opened["path"]
-        subprocess.run(["runuser", "-u", learner, "--", "tee", str(copy)],
-                       input=json.dumps(RIGHT), text=True, capture_output=True, check=True)
+        subprocess.run(
+            ["runuser", "-u", learner, "--", "tee", str(copy)],
+            input=json.dumps(RIGHT),
+            text=True,
+            capture_output=True,
+            check=True,
+        )
 
         def submit(base: str, body: dict) -> None:
             status, result, _ = hub.request(
@@ -139,10 +146,18 @@ def main() -> int:
             for _ in range(count):  # the paths take turns
                 for name, call in paths.items():
                     times[name] += timed(call, 1, args.pause)
-        print(line("GET challenges, service", timed(
-            lambda: hub.request("GET", service + "challenges", token), count * 2, 0.05)))
-        print(line("GET challenges, learner's server", timed(
-            lambda: hub.request("GET", server + "challenges", token), count * 2, 0.05)))
+        print(
+            line(
+                "GET challenges, service",
+                timed(lambda: hub.request("GET", service + "challenges", token), count * 2, 0.05),
+            )
+        )
+        print(
+            line(
+                "GET challenges, learner's server",
+                timed(lambda: hub.request("GET", server + "challenges", token), count * 2, 0.05),
+            )
+        )
         print("one submission (3 tests), POST ?wait=true -> result stored:")
         base = times["personal mode (baseline)"]
         for name, seconds in times.items():

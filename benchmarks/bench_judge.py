@@ -38,11 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from codequest_jupyter.grading.kernel import start_kernel
-from codequest_jupyter.grading.sandbox import SandboxPolicy
-from codequest_jupyter.judge import run_judge
+from codequest_jupyter.grading.kernel import start_kernel  # noqa: E402
+from codequest_jupyter.grading.sandbox import SandboxPolicy  # noqa: E402
+from codequest_jupyter.judge import run_judge  # noqa: E402
 
-NOTEBOOK = '''
+NOTEBOOK = """
 def add(a, b):
     return a + b
 
@@ -67,9 +67,9 @@ class Account:
     def deposit(self, amount):
         self.balance += amount
         return self.balance
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import json
 import time
 
@@ -110,7 +110,7 @@ def test_per_call():
 def test_hundred_calls():
     for i in range(100):
         assert add(i, 1) == i + 1
-'''
+"""
 
 
 async def one_round(calls: int) -> dict:
@@ -120,11 +120,17 @@ async def one_round(calls: int) -> dict:
         workdir = str(kernel.workdir)
         await kernel.kc.execute_interactive(
             f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\n" + NOTEBOOK,
-            timeout=120)
+            timeout=120,
+        )
         started = time.perf_counter()
-        run = await run_judge(kernel, policy, "target",
-                              {"test_bench.py": TESTS.replace("@@CALLS@@", str(calls))},
-                              timeout_s=300, budget_s=600)
+        run = await run_judge(
+            kernel,
+            policy,
+            "target",
+            {"test_bench.py": TESTS.replace("@@CALLS@@", str(calls))},
+            timeout_s=300,
+            budget_s=600,
+        )
         wall = time.perf_counter() - started
     finally:
         await kernel.dispose()
@@ -151,9 +157,15 @@ def main() -> None:
     print(f"judge benchmark: {rounds} round(s), {calls} calls per kind, load average {load:.1f}")
     for key in results[0]:
         values = [r[key] for r in results]
-        unit = "" if "(ms)" in key else " µs per call" + (" (judge + kernel CPU)" if "(cpu)" in key else "")
-        print(f"  {key:24} median {statistics.median(values):9.1f}{unit}"
-              f"   min {min(values):9.1f}   max {max(values):9.1f}")
+        unit = (
+            ""
+            if "(ms)" in key
+            else " µs per call" + (" (judge + kernel CPU)" if "(cpu)" in key else "")
+        )
+        print(
+            f"  {key:24} median {statistics.median(values):9.1f}{unit}"
+            f"   min {min(values):9.1f}   max {max(values):9.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge  # noqa: E402
-from codequest_jupyter.grading import Grader, GradingSettings  # noqa: E402
-from codequest_jupyter.grading.notebook import notebook_from_code  # noqa: E402
-from codequest_jupyter.regrade import RegradeJob, run_regrade  # noqa: E402
-from codequest_jupyter.results import GradeResult, new_submission_id  # noqa: E402
-from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore  # noqa: E402
+from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
+from codequest_jupyter.grading import Grader, GradingSettings
+from codequest_jupyter.grading.notebook import notebook_from_code
+from codequest_jupyter.regrade import RegradeJob, run_regrade
+from codequest_jupyter.results import GradeResult, new_submission_id
+from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
 
 #: nbgrader autograde, measured in benchmarks/README.md / TOOLCHAIN: one notebook per
 #: command (p50 of bench_grading.py), and per notebook in a batch of 10.
@@ -92,16 +92,22 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     per = job.elapsed_s / max(1, job.total)
-    print(f"regrade of {job.total} fizzbuzz submissions, {args.jobs} at once, "
-          f"sandbox {args.sandbox}, {os.cpu_count()} CPUs (store filled in {filled:.1f} s)")
+    print(
+        f"regrade of {job.total} fizzbuzz submissions, {args.jobs} at once, "
+        f"sandbox {args.sandbox}, {os.cpu_count()} CPUs (store filled in {filled:.1f} s)"
+    )
     print(f"  wall time          {job.elapsed_s:8.1f} s")
     print(f"  per submission     {per * 1000:8.0f} ms   ({job.total / job.elapsed_s:.1f} /s)")
-    print(f"  changed            {changed:8d}       (the starters; most common new status: "
-          f"{', '.join(statuses)})")
+    print(
+        f"  changed            {changed:8d}       (the starters; most common new status: "
+        f"{', '.join(statuses)})"
+    )
     print(f"  old results kept   {kept:8d}       (of the first {min(50, job.total)} checked)")
-    print(f"  nbgrader autograde, serial (README figures): one per command "
-          f"{NBGRADER_SINGLE_S * job.total:,.0f} s ({NBGRADER_SINGLE_S / per:.0f}x), "
-          f"batched {NBGRADER_BATCH_S * job.total:,.0f} s ({NBGRADER_BATCH_S / per:.0f}x)")
+    print(
+        f"  nbgrader autograde, serial (README figures): one per command "
+        f"{NBGRADER_SINGLE_S * job.total:,.0f} s ({NBGRADER_SINGLE_S / per:.0f}x), "
+        f"batched {NBGRADER_BATCH_S * job.total:,.0f} s ({NBGRADER_BATCH_S / per:.0f}x)"
+    )
     assert job.status == "finished" and job.done == job.total == n
 
 

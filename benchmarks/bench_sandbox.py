@@ -35,8 +35,10 @@ from codequest_jupyter.grading.sandbox import SandboxPolicy  # noqa: E402
 def _ms(values: list[float]) -> str:
     values = sorted(values)
     p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
-    return (f"min {values[0] * 1000:7.1f} ms   median {statistics.median(values) * 1000:7.1f} ms"
-            f"   p90 {p90 * 1000:7.1f} ms")
+    return (
+        f"min {values[0] * 1000:7.1f} ms   median {statistics.median(values) * 1000:7.1f} ms"
+        f"   p90 {p90 * 1000:7.1f} ms"
+    )
 
 
 async def _kernel_starts(modes: list[str], runs: int) -> dict[str, list[float]]:
@@ -53,8 +55,14 @@ async def _kernel_starts(modes: list[str], runs: int) -> dict[str, list[float]]:
 def _bare_bwrap(runs: int) -> tuple[list[float], list[float]]:
     plan = sandbox.resolve(SandboxPolicy())
     run_dir = tempfile.mkdtemp(prefix="codequest-bench-")
-    argv = bwrap.command(["true"], bwrap=plan.bwrap or "bwrap", run_dir=run_dir,
-                         hide=plan.hide, expose=plan.expose, bwrap_version=plan.bwrap_version)
+    argv = bwrap.command(
+        ["true"],
+        bwrap=plan.bwrap or "bwrap",
+        run_dir=run_dir,
+        hide=plan.hide,
+        expose=plan.expose,
+        bwrap_version=plan.bwrap_version,
+    )
     plain, wrapped = [], []
     try:
         for _ in range(runs):
@@ -80,7 +88,9 @@ def main() -> None:
     sandbox.forget_probes()
     started = time.perf_counter()
     plan = sandbox.resolve(SandboxPolicy())
-    print(f"auto resolves to: {plan.describe()}  (probe {1000 * (time.perf_counter() - started):.0f} ms, once)")
+    print(
+        f"auto resolves to: {plan.describe()}  (probe {1000 * (time.perf_counter() - started):.0f} ms, once)"
+    )
     modes = ["none", "rlimits"] + (["bwrap"] if plan.mode == "bwrap" else [])
     for mode in modes:  # probes and caches out of the timings
         sandbox.resolve(SandboxPolicy(mode=mode))
@@ -92,8 +102,10 @@ def main() -> None:
     if "bwrap" in times:
         added = statistics.median(times["bwrap"]) - statistics.median(times["rlimits"])
         fastest = min(times["bwrap"]) - min(times["rlimits"])
-        print(f"  bwrap adds {added * 1000:+.1f} ms (median), {fastest * 1000:+.1f} ms (fastest run) "
-              "over rlimits")
+        print(
+            f"  bwrap adds {added * 1000:+.1f} ms (median), {fastest * 1000:+.1f} ms (fastest run) "
+            "over rlimits"
+        )
         plain, wrapped = _bare_bwrap(max(runs, 10))
         print("\nbwrap around `true` (namespaces, mounts, exec):")
         print(f"  plain    {_ms(plain)}")

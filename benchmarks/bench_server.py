@@ -235,13 +235,24 @@ class Server:
             "JUPYTER_DATA_DIR": str(home / "data"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         }
-        self.log = open(home / "server.log", "wb")  # noqa: SIM115 - closed in __exit__
+        self.log = open(home / "server.log", "wb")
         self.proc = subprocess.Popen(
-            self.cpu.wrap([
-                sys.executable, "-m", "jupyter_server", f"--port={self.port}", "--ip=127.0.0.1",
-                "--no-browser", "--allow-root", f"--ServerApp.root_dir={home / 'root'}",
-            ]),
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            self.cpu.wrap(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter_server",
+                    f"--port={self.port}",
+                    "--ip=127.0.0.1",
+                    "--no-browser",
+                    "--allow-root",
+                    f"--ServerApp.root_dir={home / 'root'}",
+                ]
+            ),
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 90
         while True:
@@ -275,7 +286,9 @@ class Server:
     ) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
             headers={"Authorization": f"token {token}"},
         )
         with urllib.request.urlopen(req, timeout=600) as response:
@@ -283,7 +296,8 @@ class Server:
 
     def submit_and_wait(self, notebook: dict) -> dict:
         _, body = self.request(
-            "POST", f"/codequest/api/challenges/{CHALLENGE}/submissions?wait=true",
+            "POST",
+            f"/codequest/api/challenges/{CHALLENGE}/submissions?wait=true",
             {"mode": "submit", "notebook": notebook},
         )
         return json.loads(body)
@@ -359,18 +373,28 @@ def sustained(server: Server, notebook: dict, learners: int, duration: float) ->
     machine = (busy1 - busy0) / max(1, total1 - total0)
     mem = [m for m, _ in sampler.samples] or [tree_memory_mb(root)[0]]
     procs = [n for _, n in sampler.samples] or [0]
-    print(f"{learners} learners submitting in a loop for {duration:g} s "
-          f"(each submission a fresh kernel):")
-    print(f"{'  throughput':<36} {done / wall:.2f} graded submissions/s "
-          f"({done} in {wall:.1f} s, {len(errors)} errors)")
+    print(
+        f"{learners} learners submitting in a loop for {duration:g} s "
+        f"(each submission a fresh kernel):"
+    )
+    print(
+        f"{'  throughput':<36} {done / wall:.2f} graded submissions/s "
+        f"({done} in {wall:.1f} s, {len(errors)} errors)"
+    )
     print(summary("  submission latency", latencies))
     if done:
-        print(f"{'  CPU, server + kernels':<36} {cpu:.1f} s = {cpu / wall:.2f} cores busy, "
-              f"{cpu / done * 1000:.0f} ms per submission ({server.cpu.method})")
-    print(f"{'  CPU, whole machine':<36} {machine * 100:.0f}% busy "
-          f"({os.cpu_count()} CPUs; other work included)")
-    print(f"{'  memory (PSS), server + kernels':<36} mean {statistics.mean(mem):.0f} MB, "
-          f"peak {max(mem):.0f} MB, up to {max(procs)} processes")
+        print(
+            f"{'  CPU, server + kernels':<36} {cpu:.1f} s = {cpu / wall:.2f} cores busy, "
+            f"{cpu / done * 1000:.0f} ms per submission ({server.cpu.method})"
+        )
+    print(
+        f"{'  CPU, whole machine':<36} {machine * 100:.0f}% busy "
+        f"({os.cpu_count()} CPUs; other work included)"
+    )
+    print(
+        f"{'  memory (PSS), server + kernels':<36} mean {statistics.mean(mem):.0f} MB, "
+        f"peak {max(mem):.0f} MB, up to {max(procs)} processes"
+    )
     if errors:
         print(f"  first error: {errors[0]}")
 
@@ -392,7 +416,8 @@ def burst(server: Server, notebook: dict, submissions: int) -> None:
     def one(i: int) -> None:
         t0 = time.perf_counter()
         _, body = server.request(
-            "POST", f"/codequest/api/challenges/{CHALLENGE}/submissions",
+            "POST",
+            f"/codequest/api/challenges/{CHALLENGE}/submissions",
             {"mode": "submit", "notebook": notebook},
         )
         accept.append(time.perf_counter() - t0)
@@ -416,8 +441,12 @@ def burst(server: Server, notebook: dict, submissions: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", action="append", choices=["latency", "sustained", "burst"],
-                        help="run only these (repeatable); default all three")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=["latency", "sustained", "burst"],
+        help="run only these (repeatable); default all three",
+    )
     parser.add_argument("--runs", type=int, default=30, help="latency: submissions")
     parser.add_argument("--gap", type=float, default=1.0, help="latency: seconds between them")
     parser.add_argument("--learners", type=int, default=20, help="sustained: simulated learners")
@@ -439,10 +468,12 @@ def main() -> None:
 
     notebook, _files = solution_submission(load_challenge(ROOT / "challenges" / CHALLENGE))
     load = os.getloadavg()[0]
-    print(f"bench_server: challenge {CHALLENGE!r} (10 tests), sandbox {args.sandbox}, "
-          f"kernel start {args.kernel_start}, pool {args.pool}, grading_concurrency "
-          f"{args.concurrency}, refill {args.refill}; {os.cpu_count()} CPUs, load average "
-          f"{load:.2f} before")
+    print(
+        f"bench_server: challenge {CHALLENGE!r} (10 tests), sandbox {args.sandbox}, "
+        f"kernel start {args.kernel_start}, pool {args.pool}, grading_concurrency "
+        f"{args.concurrency}, refill {args.refill}; {os.cpu_count()} CPUs, load average "
+        f"{load:.2f} before"
+    )
     with Server(args) as server:
         # One grading starts the pool and warms the server's caches.
         check(server.submit_and_wait(notebook))

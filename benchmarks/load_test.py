@@ -45,9 +45,19 @@ WRONG = "def fizzbuzz(n):\n    return [str(i) for i in range(1, n + 1)]\n"
 def notebook(learner: str, round_no: int, right: bool) -> dict:
     source = f"# by {learner}, round {round_no}\n" + (RIGHT if right else WRONG)
     return {
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
-        "cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
-                   "execution_count": None, "source": source}],
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c0",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": source,
+            }
+        ],
     }
 
 
@@ -83,7 +93,9 @@ class LoadServer(Server):
 
 
 def run(args: argparse.Namespace) -> int:
-    learners = {f"tok-{i:03d}-{os.urandom(4).hex()}": f"learner{i:03d}" for i in range(args.learners)}
+    learners = {
+        f"tok-{i:03d}-{os.urandom(4).hex()}": f"learner{i:03d}" for i in range(args.learners)
+    }
     by_name = {name: token for token, name in learners.items()}
     sent: list[dict] = []  # {"learner", "round", "right", "id", "latency"}
     errors: list[str] = []
@@ -116,12 +128,22 @@ def run(args: argparse.Namespace) -> int:
                         errors.append(f"{name} round {round_no}: {type(exc).__name__}: {exc}")
                     continue
                 with lock:
-                    sent.append({"learner": name, "round": round_no, "right": right, "id": sid,
-                                 "latency": time.perf_counter() - began, "result": result})
+                    sent.append(
+                        {
+                            "learner": name,
+                            "round": round_no,
+                            "right": right,
+                            "id": sid,
+                            "latency": time.perf_counter() - began,
+                            "result": result,
+                        }
+                    )
 
         began = time.perf_counter()
-        threads = [threading.Thread(target=learner, args=(tok, name, i), daemon=True)
-                   for i, (tok, name) in enumerate(learners.items())]
+        threads = [
+            threading.Thread(target=learner, args=(tok, name, i), daemon=True)
+            for i, (tok, name) in enumerate(learners.items())
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -130,8 +152,9 @@ def run(args: argparse.Namespace) -> int:
 
         expected = args.learners * args.rounds
         lost = expected - len(sent)
-        wrong_result = [s["id"] for s in sent
-                        if s["result"]["status"] != ("passed" if s["right"] else "failed")]
+        wrong_result = [
+            s["id"] for s in sent if s["result"]["status"] != ("passed" if s["right"] else "failed")
+        ]
         misattributed: list[str] = []
         duplicated = 0
         for name, token in by_name.items():
@@ -150,14 +173,20 @@ def run(args: argparse.Namespace) -> int:
         stray = set(listed) - {s["id"] for s in sent}
 
     latencies = [s["latency"] for s in sent]
-    print(f"{args.learners} learners × {args.rounds} submission(s), all sent at once "
-          f"(grading concurrency {args.concurrency}, pool {args.pool}, sandbox {args.sandbox})")
-    print(f"  sent {expected}, final {len(sent)}, lost {lost}, duplicated {duplicated}, "
-          f"misattributed {len(misattributed)}, wrong result {len(wrong_result)}, "
-          f"unknown in the instructor's list {len(stray)}")
+    print(
+        f"{args.learners} learners × {args.rounds} submission(s), all sent at once "
+        f"(grading concurrency {args.concurrency}, pool {args.pool}, sandbox {args.sandbox})"
+    )
+    print(
+        f"  sent {expected}, final {len(sent)}, lost {lost}, duplicated {duplicated}, "
+        f"misattributed {len(misattributed)}, wrong result {len(wrong_result)}, "
+        f"unknown in the instructor's list {len(stray)}"
+    )
     if latencies:
-        print(f"  POST -> final result: p50 {percentile(latencies, 0.50):.2f} s, "
-              f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+        print(
+            f"  POST -> final result: p50 {percentile(latencies, 0.50):.2f} s, "
+            f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s"
+        )
     print(f"  throughput: {len(sent) / wall:.2f} graded submissions/s over {wall:.1f} s")
     for line in errors[:10]:
         print(f"  error: {line}")

@@ -186,9 +186,7 @@ def _python_files(root: Path) -> tuple[str, ...]:
     if not root.is_dir():
         return ()
     base = root.parent
-    return tuple(
-        sorted(p.relative_to(base).as_posix() for p in _walk(root) if p.suffix == ".py")
-    )
+    return tuple(sorted(p.relative_to(base).as_posix() for p in _walk(root) if p.suffix == ".py"))
 
 
 def _expect(cond: bool, path: Path, key: str, message: str) -> None:
@@ -201,8 +199,9 @@ def _safe_relpath(value: Any, toml_path: Path, key: str, root: Path) -> str:
     try:
         rel = safe_relpath(value, what=f"'{value}'" if isinstance(value, str) else "the path")
     except UnsafePath as exc:
-        raise ChallengeError(toml_path, f"{exc} (a relative path inside the challenge "
-                             "directory)", key) from None
+        raise ChallengeError(
+            toml_path, f"{exc} (a relative path inside the challenge directory)", key
+        ) from None
     _expect((root / rel).exists(), toml_path, key, f"'{value}' does not exist")
     return rel
 
@@ -325,7 +324,9 @@ def load_challenge(path: Path | str) -> Challenge:
         hints.append(Hint(text=h["text"], after_attempts=after))
 
     show_hidden = meta.get("show_hidden_details", False)
-    _expect(isinstance(show_hidden, bool), toml_path, "show_hidden_details", "must be true or false")
+    _expect(
+        isinstance(show_hidden, bool), toml_path, "show_hidden_details", "must be true or false"
+    )
 
     public_tests = _python_files(root / "tests")
     hidden_tests = _python_files(root / "hidden")
@@ -342,9 +343,22 @@ def load_challenge(path: Path | str) -> Challenge:
     except ScheduleError as exc:
         raise ChallengeError(toml_path, exc.message, exc.key) from None
     known = {
-        "opens", "due", "late", "max_submissions",
-        "title", "difficulty", "estimated_minutes", "tags", "notebook", "module", "files",
-        "locked", "limits", "hints", "show_hidden_details", "description",
+        "opens",
+        "due",
+        "late",
+        "max_submissions",
+        "title",
+        "difficulty",
+        "estimated_minutes",
+        "tags",
+        "notebook",
+        "module",
+        "files",
+        "locked",
+        "limits",
+        "hints",
+        "show_hidden_details",
+        "description",
     }
     return Challenge(
         id=cid,
@@ -461,9 +475,7 @@ def discover(roots: Iterable[Path | str]) -> list[Path]:
             out.append(root)
         elif root.is_dir():
             out.extend(
-                sorted(
-                    p for p in root.iterdir() if p.is_dir() and (p / CHALLENGE_FILE).is_file()
-                )
+                sorted(p for p in root.iterdir() if p.is_dir() and (p / CHALLENGE_FILE).is_file())
             )
     return out
 

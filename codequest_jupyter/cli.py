@@ -154,8 +154,11 @@ def print_result(result: dict[str, Any], out=None) -> None:
         mark = STATUS_MARKS.get(test["status"], "?")
         hidden = " (hidden)" if test["hidden"] else ""
         points = f"{test['points']:g}/{test['max_points']:g}"
-        print(f" {mark} {test['name']}{hidden}  [{test['status']}, {points} pts, "
-              f"{test['duration_ms']} ms]", file=out)
+        print(
+            f" {mark} {test['name']}{hidden}  [{test['status']}, {points} pts, "
+            f"{test['duration_ms']} ms]",
+            file=out,
+        )
         if test["status"] not in ("passed", "skipped") and test.get("message"):
             for line in str(test["message"]).splitlines()[:6]:
                 print(f"     {line}", file=out)
@@ -168,8 +171,7 @@ def print_result(result: dict[str, Any], out=None) -> None:
         if cell.get("kind") == "timeout":
             print(f" ⚠ cell {cell['cell'] + 1} timed out: {cell['evalue']}", file=out)
         else:
-            print(f" ⚠ cell {cell['cell'] + 1} raised {cell['ename']}: {cell['evalue']}",
-                  file=out)
+            print(f" ⚠ cell {cell['cell'] + 1} raised {cell['ename']}: {cell['evalue']}", file=out)
     if result.get("output_truncated") and not any(
         t.get("output_truncated") for t in result["tests"]
     ):
@@ -290,9 +292,8 @@ def cmd_worker(args: argparse.Namespace, extra: list[str]) -> int:
 
 # -- db ---------------------------------------------------------------------------------
 def cmd_db(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from .store import display_url, upgrade
 
@@ -380,22 +381,34 @@ def cmd_regrade(args: argparse.Namespace) -> int:
     job = RegradeJob(challenge=challenge.id, user=args.learner, latest=args.latest)
 
     def show(job: RegradeJob, item: Any) -> None:
-        print(f"  [{job.done}/{job.total}] {item.user} {item.submitted_at} {item.id[:12]}: "
-              f"{_figures(item.old)} -> {_figures(item.new)}"
-              f"{'  (changed)' if item.changed else ''}", file=sys.stderr, flush=True)
+        print(
+            f"  [{job.done}/{job.total}] {item.user} {item.submitted_at} {item.id[:12]}: "
+            f"{_figures(item.old)} -> {_figures(item.new)}"
+            f"{'  (changed)' if item.changed else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     async def run() -> None:
         settings = GradingSettings(sandbox=args.sandbox, pool_size=max(0, args.jobs))
         async with Grader(settings) as grader:
-            await run_regrade(AsyncSubmissionStore(store), grader, challenge, job,
-                              concurrency=args.jobs, on_item=show)
+            await run_regrade(
+                AsyncSubmissionStore(store),
+                grader,
+                challenge,
+                job,
+                concurrency=args.jobs,
+                on_item=show,
+            )
 
     try:
         asyncio.run(run())
     finally:
         store.close()
-    print("submission,learner,submitted_at,old_version,old_status,old_points,"
-          "new_version,new_status,new_points,changed")
+    print(
+        "submission,learner,submitted_at,old_version,old_status,old_points,"
+        "new_version,new_status,new_points,changed"
+    )
     for item in job.items:
         print(",".join([
             item.id, item.user, item.submitted_at,
@@ -406,8 +419,11 @@ def cmd_regrade(args: argparse.Namespace) -> int:
         ]))  # fmt: skip
     changed = sum(1 for i in job.items if i.changed)
     rate = job.elapsed_s / job.total if job.total else 0.0
-    print(f"Regraded {job.total} submissions of {challenge.id} in {job.elapsed_s:.1f} s "
-          f"({rate:.2f} s each); {changed} changed. Old results are kept.", file=sys.stderr)
+    print(
+        f"Regraded {job.total} submissions of {challenge.id} in {job.elapsed_s:.1f} s "
+        f"({rate:.2f} s each); {changed} changed. Old results are kept.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -441,15 +457,20 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("challenge_dir", help="the challenge's folder (holds challenge.toml)")
     grade.add_argument("notebook", help="the learner's notebook (.ipynb) to grade")
     grade.add_argument(
-        "--json", action="store_true",
+        "--json",
+        action="store_true",
         help="print exactly the result JSON on stdout, nothing else",
     )
     grade.add_argument(
-        "--mode", choices=["submit", "run"], default="submit",
+        "--mode",
+        choices=["submit", "run"],
+        default="submit",
         help="submit: public and hidden tests (default); run: public tests only",
     )
     grade.add_argument(
-        "--file", action="append", metavar="NAME[=PATH]",
+        "--file",
+        action="append",
+        metavar="NAME[=PATH]",
         help="a learner file graded beside the notebook (repeatable)",
     )
     grade.add_argument("--sandbox", **SANDBOX_OPTION)
@@ -464,7 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Without DIR, checks the challenges bundled with CodeQuest.",
     )
     validate.add_argument(
-        "dirs", nargs="*", metavar="DIR",
+        "dirs",
+        nargs="*",
+        metavar="DIR",
         help="challenge folders, or folders of them (default: the bundled challenges)",
     )
     validate.add_argument("--jobs", type=int, default=2, help="challenges checked at once")
@@ -509,7 +532,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--url", default=None, help="database URL (default: the server's)")
     export.add_argument(
-        "--challenge", nargs="+", action="extend", metavar="ID",
+        "--challenge",
+        nargs="+",
+        action="extend",
+        metavar="ID",
         help="only these challenges (default: all)",
     )
     export.set_defaults(func=cmd_export)

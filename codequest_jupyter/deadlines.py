@@ -56,7 +56,8 @@ def _moment(meta: dict[str, Any], key: str) -> _dt.datetime | None:
         return value.astimezone(_dt.timezone.utc)
     if isinstance(value, _dt.date):
         raise ScheduleError(
-            key, f"{value.isoformat()} is a date without a time; write e.g. "
+            key,
+            f"{value.isoformat()} is a date without a time; write e.g. "
             f"{value.isoformat()}T23:59:00Z",
         )
     raise ScheduleError(key, f"must be a TOML datetime with a timezone (got {value!r})")
@@ -126,8 +127,7 @@ def parse_schedule(meta: dict[str, Any]) -> Schedule:
     if isinstance(late_value, str):
         if late_value not in LATE_WORDS:
             raise ScheduleError(
-                "late", f"must be \"accept\", \"reject\" or a penalty from 0 to 1 "
-                f"(got {late_value!r})"
+                "late", f'must be "accept", "reject" or a penalty from 0 to 1 (got {late_value!r})'
             )
         late = late_value
     elif isinstance(late_value, (int, float)) and not isinstance(late_value, bool):
@@ -138,7 +138,7 @@ def parse_schedule(meta: dict[str, Any]) -> Schedule:
         late, penalty = "penalty", float(late_value)
     else:
         raise ScheduleError(
-            "late", f"must be \"accept\", \"reject\" or a penalty from 0 to 1 (got {late_value!r})"
+            "late", f'must be "accept", "reject" or a penalty from 0 to 1 (got {late_value!r})'
         )
     if "late" in meta and due is None:
         raise ScheduleError("late", "needs a 'due' time to apply to")

@@ -89,7 +89,7 @@ class CodeQuestHandler(ExtensionHandlerMixin, APIHandler):
         # a lying client cannot slip past with a chunked body.
         limit = self.app.max_payload_bytes
         declared = self.request.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit or len(self.request.body or b"") > limit:
+        if (declared.isdigit() and int(declared) > limit) or len(self.request.body or b"") > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
 
     def json_body(self, absent: Any = None) -> Any:
@@ -415,9 +415,19 @@ API = "/codequest/api"
 
 
 def route_table(
-    info: type, challenges: type, challenge: type, workspace: type, reset: type,
-    challenge_submissions: type, submissions: type, submission: type, events: type,
-    code: type, restore: type, openapi: type, extra: tuple[tuple[str, type], ...] = (),
+    info: type,
+    challenges: type,
+    challenge: type,
+    workspace: type,
+    reset: type,
+    challenge_submissions: type,
+    submissions: type,
+    submission: type,
+    events: type,
+    code: type,
+    restore: type,
+    openapi: type,
+    extra: tuple[tuple[str, type], ...] = (),
 ) -> list[tuple[str, type]]:
     """The API's URL patterns, each with the handler that serves it: one table for a
     server that grades (here) and one in remote mode (``hub.remote_handlers``);
@@ -456,13 +466,24 @@ def instructor_routes(
 
 
 HANDLERS = route_table(
-    info=InfoHandler, challenges=ChallengesHandler, challenge=ChallengeHandler,
-    workspace=WorkspaceHandler, reset=ResetHandler,
-    challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
-    submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
-    restore=RestoreHandler, openapi=OpenAPIHandler,
+    info=InfoHandler,
+    challenges=ChallengesHandler,
+    challenge=ChallengeHandler,
+    workspace=WorkspaceHandler,
+    reset=ResetHandler,
+    challenge_submissions=ChallengeSubmissionsHandler,
+    submissions=AllSubmissionsHandler,
+    submission=SubmissionHandler,
+    events=EventsHandler,
+    code=SubmissionCodeHandler,
+    restore=RestoreHandler,
+    openapi=OpenAPIHandler,
     extra=instructor_routes(
-        results=ResultHistoryHandler, stats=ChallengeStatsHandler, matrix=ClassMatrixHandler,
-        gradebook=GradebookHandler, regrades=RegradesHandler, regrade=RegradeHandler,
+        results=ResultHistoryHandler,
+        stats=ChallengeStatsHandler,
+        matrix=ClassMatrixHandler,
+        gradebook=GradebookHandler,
+        regrades=RegradesHandler,
+        regrade=RegradeHandler,
     ),
 )

@@ -111,8 +111,11 @@ SCHEMAS: dict[str, Any] = {
     "Material": _obj(
         ["challenge", "files"],
         {
-            "challenge": {"type": "object", "description": "Metadata: id, version, notebook, "
-                          "module, files, locked, limits, description, public_tests"},
+            "challenge": {
+                "type": "object",
+                "description": "Metadata: id, version, notebook, "
+                "module, files, locked, limits, description, public_tests",
+            },
             "files": {
                 "type": "object",
                 "additionalProperties": STR,
@@ -363,8 +366,18 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "description": "One per learner and challenge with a finished Submit",
                 "items": _obj(
-                    ["learner", "challenge", "best_points", "last_points", "max_points",
-                     "attempts", "first_passed_at", "late", "passed", "last_submitted_at"],
+                    [
+                        "learner",
+                        "challenge",
+                        "best_points",
+                        "last_points",
+                        "max_points",
+                        "attempts",
+                        "first_passed_at",
+                        "late",
+                        "passed",
+                        "last_submitted_at",
+                    ],
                     {
                         "learner": STR,
                         "challenge": STR,
@@ -382,8 +395,16 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "ChallengeStats": _obj(
-        ["challenge", "submissions", "learners", "statuses", "max_points",
-         "score_distribution", "tests", "submissions_per_day"],
+        [
+            "challenge",
+            "submissions",
+            "learners",
+            "statuses",
+            "max_points",
+            "score_distribution",
+            "tests",
+            "submissions_per_day",
+        ],
         {
             "challenge": STR,
             "submissions": INT,
@@ -393,14 +414,14 @@ SCHEMAS: dict[str, Any] = {
             "score_distribution": {
                 "type": "array",
                 "description": "Learners by best points, in equal bins from 0 to max_points",
-                "items": _obj(["from", "to", "learners"],
-                              {"from": NUM, "to": NUM, "learners": INT}),
+                "items": _obj(
+                    ["from", "to", "learners"], {"from": NUM, "to": NUM, "learners": INT}
+                ),
             },
             "tests": {
                 "type": "array",
                 "items": _obj(
-                    ["id", "name", "hidden", "runs", "failures", "failure_rate",
-                     "common_failures"],
+                    ["id", "name", "hidden", "runs", "failures", "failure_rate", "common_failures"],
                     {
                         "id": STR,
                         "name": STR,
@@ -442,8 +463,18 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "RegradeJob": _obj(
-        ["id", "challenge", "challenge_version", "status", "total", "done", "changed",
-         "started_at", "finished_at", "error"],
+        [
+            "id",
+            "challenge",
+            "challenge_version",
+            "status",
+            "total",
+            "done",
+            "changed",
+            "started_at",
+            "finished_at",
+            "error",
+        ],
         {
             "id": STR,
             "challenge": STR,
@@ -482,8 +513,14 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "description": "Results regrades replaced, oldest first",
                 "items": _obj(
-                    ["challenge_version", "status", "points", "max_points", "replaced_at",
-                     "result"],
+                    [
+                        "challenge_version",
+                        "status",
+                        "points",
+                        "max_points",
+                        "replaced_at",
+                        "result",
+                    ],
                     {
                         "challenge_version": STR,
                         "status": STATUS,
@@ -560,8 +597,7 @@ def _json(schema_name: str, description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Malformed JSON, wrong types or an unsafe path",
-        401: "Hub mode: the hub token is not valid (expired or revoked); sign in to the "
-        "hub again",
+        401: "Hub mode: the hub token is not valid (expired or revoked); sign in to the hub again",
         403: "Not authenticated, not authorized (instructors' endpoints), missing XSRF "
         "token, or the challenge is not open (before opens; after due when late work "
         "is refused)",
@@ -764,8 +800,7 @@ PATHS: dict[str, Any] = {
             "operationId": "getResultHistory",
             "summary": "The current result and those regrades replaced (instructors only)",
             "parameters": [SID],
-            "responses": {"200": _json("ResultHistory", "Current and old results"),
-                          **_errors(404)},
+            "responses": {"200": _json("ResultHistory", "Current and old results"), **_errors(404)},
         }
     },
     "/challenges/{challenge_id}/stats": {
@@ -809,12 +844,21 @@ PATHS: dict[str, Any] = {
                 "200": {
                     "description": "One row per learner and challenge; header `"
                     + ",".join(
-                        ("learner", "challenge", "best_points", "last_points", "max_points",
-                         "attempts", "first_passed_at", "late")
+                        (
+                            "learner",
+                            "challenge",
+                            "best_points",
+                            "last_points",
+                            "max_points",
+                            "attempts",
+                            "first_passed_at",
+                            "late",
+                        )
                     )
                     + "`",
-                    "content": {"text/csv": {"schema": {"description": "UTF-8 CSV text, '\\n' "
-                                                        "line ends"}}},
+                    "content": {
+                        "text/csv": {"schema": {"description": "UTF-8 CSV text, '\\n' line ends"}}
+                    },
                 },
                 **_errors(400),
             },

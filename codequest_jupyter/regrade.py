@@ -233,7 +233,7 @@ class RegradeJobs:
                 await run_regrade(
                     store, grader, challenge, job, concurrency=concurrency, slots=slots
                 )
-            except Exception:  # noqa: BLE001 - recorded on the job, logged
+            except Exception:
                 if log is not None:
                     log.exception("CodeQuest: regrade %s of %s failed", job.id, challenge.id)
 

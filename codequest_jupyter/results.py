@@ -72,7 +72,12 @@ class TestResult:
     def redacted(self) -> TestResult:
         """The learner's view of a hidden test: name, status, timing and points only."""
         return dataclasses.replace(
-            self, message=None, expected=None, actual=None, output=None, traceback=None,
+            self,
+            message=None,
+            expected=None,
+            actual=None,
+            output=None,
+            traceback=None,
             output_truncated=False,
         )
 
@@ -196,9 +201,7 @@ class GradeResult:
         self.score = sum(1 for t in self.tests if t.status == "passed")
         self.points = float(sum(t.points for t in self.tests))
         self.max_points = float(sum(t.max_points for t in self.tests))
-        self.output_truncated = self.output_truncated or any(
-            t.output_truncated for t in self.tests
-        )
+        self.output_truncated = self.output_truncated or any(t.output_truncated for t in self.tests)
         if self.total and self.score == self.total:
             self.status = "passed"
         elif self.total == 0 and self.error is None:

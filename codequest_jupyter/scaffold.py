@@ -35,9 +35,13 @@ def _notebook(title: str, module: str) -> dict:
             "codequest": {"challenge": module},
         },
         "cells": [
-            cell("markdown", f"# {title}\n\nWrite `solve(numbers)` so that it returns the sum "
-                 "of the even numbers in the list.\n\nPress **Run tests** to check your work, "
-                 "**Submit** when you are done.", "task"),
+            cell(
+                "markdown",
+                f"# {title}\n\nWrite `solve(numbers)` so that it returns the sum "
+                "of the even numbers in the list.\n\nPress **Run tests** to check your work, "
+                "**Submit** when you are done.",
+                "task",
+            ),
             cell("code", "def solve(numbers):\n    # Your code here\n    return 0\n", "code"),
             cell("code", "solve([1, 2, 3, 4])", "try"),
         ],
@@ -60,7 +64,7 @@ def scaffold(challenge_id: str, parent: Path, *, title: str | None = None) -> Pa
     (root / "hidden").mkdir()
     (root / "solution").mkdir()
     (root / "challenge.toml").write_text(
-        f'title = {json.dumps(title)}\n'
+        f"title = {json.dumps(title)}\n"
         'difficulty = "easy"            # easy | medium | hard\n'
         "estimated_minutes = 10\n"
         'tags = ["lists"]\n'

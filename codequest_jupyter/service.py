@@ -430,12 +430,13 @@ class SubmissionService(InstructorActions, LoggingConfigurable):
         while True:
             try:
                 return await write(*args)
-            except Exception as exc:  # noqa: BLE001 - sqlalchemy's errors vary by backend
+            except Exception as exc:
                 if time.monotonic() + delay > deadline:
                     raise
                 self.log.warning(
                     "CodeQuest: the database refused a write (%s); retrying in %.1f s",
-                    str(exc).splitlines()[0], delay,
+                    str(exc).splitlines()[0],
+                    delay,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -81,7 +81,9 @@ def _failures(result: Any, limit: int = 3) -> str:
         parts.append(f"and {len(bad) - limit} more")
     text = "; ".join(parts)
     if result.error is not None:
-        text = f"{result.error.kind}: {_short(result.error.message)}" + (f"; {text}" if text else "")
+        text = f"{result.error.kind}: {_short(result.error.message)}" + (
+            f"; {text}" if text else ""
+        )
     return text
 
 
@@ -139,8 +141,15 @@ async def validate_all(
 def format_table(reports: list[ChallengeReport]) -> str:
     header = ("challenge", "format", "solution", "starter", "stable", "time", "result")
     rows = [
-        (r.id, r.format, r.solution, r.starter, r.stable, f"{r.seconds:.1f}s",
-         "ok" if r.ok else "PROBLEM")
+        (
+            r.id,
+            r.format,
+            r.solution,
+            r.starter,
+            r.stable,
+            f"{r.seconds:.1f}s",
+            "ok" if r.ok else "PROBLEM",
+        )
         for r in reports
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]

@@ -15,13 +15,21 @@ def notebook(*sources: str, markdown: str | None = "# Task") -> dict[str, Any]:
         cells.append({"cell_type": "markdown", "id": "md", "metadata": {}, "source": markdown})
     for i, src in enumerate(sources):
         cells.append(
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
-             "execution_count": None, "source": textwrap.dedent(src)}
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": textwrap.dedent(src),
+            }
         )
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
         "cells": cells,
     }
 
@@ -43,8 +51,11 @@ def make_challenge(
     """Write a challenge directory; the default is a tiny ``add(a, b)`` exercise."""
     path = root / cid
     path.mkdir(parents=True)
-    tests = tests if tests is not None else {
-        "test_add.py": """
+    tests = (
+        tests
+        if tests is not None
+        else {
+            "test_add.py": """
             from adder import add
 
             def test_small_numbers():
@@ -53,15 +64,20 @@ def make_challenge(
             def test_negative_numbers():
                 assert add(-1, -1) == -2
         """
-    }
-    hidden = hidden if hidden is not None else {
-        "test_add_hidden.py": """
+        }
+    )
+    hidden = (
+        hidden
+        if hidden is not None
+        else {
+            "test_add_hidden.py": """
             from adder import add
 
             def test_large_numbers():
                 assert add(10**12, 1) == 10**12 + 1
         """
-    }
+        }
+    )
     files = files or {}
     file_list = json.dumps(sorted(files))
     locked_list = json.dumps(locked or [])

@@ -132,7 +132,6 @@ def challenges_root(tmp_path: Path) -> Path:
     return root
 
 
-
 @pytest.fixture
 def codequest_options() -> dict[str, Any]:
     """Extra CodeQuestApp configuration; a test overrides it with
@@ -174,11 +173,9 @@ def codequest_app(jp_serverapp: Any) -> Any:
     return jp_serverapp.web_app.settings["codequest"]
 
 
-
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
     return OpenAPI.from_dict(build_openapi(BASE_URL))
-
 
 
 @pytest.fixture

@@ -66,15 +66,14 @@ async def test_openapi_document_is_served_valid_and_complete(api):
     assert doc["servers"] == [{"url": "/a%40b/codequest/api"}]
     # Every route but the catch-all is documented, with the same parameters.
     documented = {
-        p.replace("{challenge_id}", "(?P<challenge_id>[^/]+)").replace(
-            "{submission_id}", "(?P<submission_id>[^/]+)"
-        ).replace("{job_id}", "(?P<job_id>[^/]+)")
+        p.replace("{challenge_id}", "(?P<challenge_id>[^/]+)")
+        .replace("{submission_id}", "(?P<submission_id>[^/]+)")
+        .replace("{job_id}", "(?P<job_id>[^/]+)")
         for p in doc["paths"]
     }
     # The hub's grading service serves a few more (tests/hub runs them).
     routes = {
-        pattern.removeprefix("/codequest/api")
-        for pattern, _ in [*HANDLERS[:-1], *SERVICE_HANDLERS]
+        pattern.removeprefix("/codequest/api") for pattern, _ in [*HANDLERS[:-1], *SERVICE_HANDLERS]
     }
     assert routes == documented
 
@@ -479,10 +478,20 @@ async def test_reset_puts_the_starter_back_with_checkpoints(api, jp_fetch, jp_ro
     assert set(written) == {"codequest/helper/helpers.py", "codequest/helper/rules.py"}
 
     # Every replaced file is a checkpoint away: the learner's versions come back.
-    for path, checkpoint in [("codequest/helper/helper.ipynb", reset["checkpoint"]),
-                             ("codequest/helper/helpers.py", written["codequest/helper/helpers.py"])]:
-        await jp_fetch("api", "contents", path, "checkpoints", checkpoint["id"],
-                       method="POST", body=b"", headers=auth("alice"))
+    for path, checkpoint in [
+        ("codequest/helper/helper.ipynb", reset["checkpoint"]),
+        ("codequest/helper/helpers.py", written["codequest/helper/helpers.py"]),
+    ]:
+        await jp_fetch(
+            "api",
+            "contents",
+            path,
+            "checkpoints",
+            checkpoint["id"],
+            method="POST",
+            body=b"",
+            headers=auth("alice"),
+        )
     assert json.loads(nb_file.read_text())["cells"][0]["source"] == edited["cells"][0]["source"]
     assert "# mine" in (folder / "helpers.py").read_text()
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from challenge_factory import make_challenge
+
 from codequest_jupyter.challenges import (
     ChallengeCatalog,
     ChallengeError,
@@ -113,7 +113,7 @@ def test_missing_pieces(tmp_path):
 
 def test_paths_must_stay_inside(tmp_path):
     path = make_challenge(tmp_path)
-    toml = (path / "challenge.toml").read_text().replace('files = []', 'files = ["../outside.py"]')
+    toml = (path / "challenge.toml").read_text().replace("files = []", 'files = ["../outside.py"]')
     (path / "challenge.toml").write_text(toml)
     (tmp_path / "outside.py").write_text("")
     with pytest.raises(ChallengeError) as info:
@@ -123,7 +123,11 @@ def test_paths_must_stay_inside(tmp_path):
 
 def test_locked_must_be_a_starter_file(tmp_path):
     path = make_challenge(tmp_path, files={"a.py": ""})
-    toml = (path / "challenge.toml").read_text().replace("locked = []", 'locked = ["tests/test_add.py"]')
+    toml = (
+        (path / "challenge.toml")
+        .read_text()
+        .replace("locked = []", 'locked = ["tests/test_add.py"]')
+    )
     (path / "challenge.toml").write_text(toml)
     with pytest.raises(ChallengeError, match="must also be listed in 'files'"):
         load_challenge(path)

@@ -10,19 +10,43 @@ from challenge_factory import make_challenge, notebook
 from live_server import start_server
 
 RESULT_KEYS = {
-    "id", "challenge", "challenge_version", "user", "mode", "submitted_at", "status",
-    "score", "total", "points", "max_points", "duration_ms", "tests", "error",
+    "id",
+    "challenge",
+    "challenge_version",
+    "user",
+    "mode",
+    "submitted_at",
+    "status",
+    "score",
+    "total",
+    "points",
+    "max_points",
+    "duration_ms",
+    "tests",
+    "error",
 }
 TEST_KEYS = {
-    "id", "name", "hidden", "status", "message", "expected", "actual", "duration_ms",
-    "points", "max_points", "output",
+    "id",
+    "name",
+    "hidden",
+    "status",
+    "message",
+    "expected",
+    "actual",
+    "duration_ms",
+    "points",
+    "max_points",
+    "output",
 }
 
 
 def codequest(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "codequest_jupyter.cli", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
     )
 
 
@@ -111,8 +135,13 @@ def test_grade_keeps_kernel_log_lines_out_of_its_output(tmp_path):
 
 def test_grade_and_validate_explain_their_arguments():
     text = codequest("grade", "--help").stdout
-    for words in ("the challenge's folder", "the learner's notebook", "public tests only",
-                  "exactly the result JSON", "how grading kernels are confined"):
+    for words in (
+        "the challenge's folder",
+        "the learner's notebook",
+        "public tests only",
+        "exactly the result JSON",
+        "how grading kernels are confined",
+    ):
         assert words in " ".join(text.split()), (words, text)
     text = codequest("validate", "--help").stdout
     assert "default: the bundled challenges" in " ".join(text.split())
@@ -123,7 +152,9 @@ def test_bare_validate_says_which_folder_it_checks():
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "codequest_jupyter.cli", "validate"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         first = proc.stdout.readline()  # printed before any grading starts
@@ -171,8 +202,16 @@ def test_lab_serves_the_challenges_named_on_its_command_line(tmp_path):
     server = start_server(
         tmp_path / "lab",
         command=[
-            sys.executable, "-m", "codequest_jupyter.cli", "lab",
-            "--challenges", str(first), "--challenges", str(second), "--challenges", str(empty),
+            sys.executable,
+            "-m",
+            "codequest_jupyter.cli",
+            "lab",
+            "--challenges",
+            str(first),
+            "--challenges",
+            str(second),
+            "--challenges",
+            str(empty),
         ],
     )
     try:
@@ -194,14 +233,31 @@ def test_grade_output_tells_timeouts_and_cut_output_apart():
 
     from codequest_jupyter.cli import print_result
 
-    test = {"name": "test_prints", "hidden": False, "status": "passed", "points": 1,
-            "max_points": 1, "duration_ms": 3, "output_truncated": True}
+    test = {
+        "name": "test_prints",
+        "hidden": False,
+        "status": "passed",
+        "points": 1,
+        "max_points": 1,
+        "duration_ms": 3,
+        "output_truncated": True,
+    }
     result = {
-        "tests": [test], "status": "passed", "score": 1, "total": 1, "points": 1,
-        "max_points": 1, "duration_ms": 1200, "output_truncated": True,
+        "tests": [test],
+        "status": "passed",
+        "score": 1,
+        "total": 1,
+        "points": 1,
+        "max_points": 1,
+        "duration_ms": 1200,
+        "output_truncated": True,
         "cell_errors": [
-            {"cell": 2, "ename": "TimeoutError", "kind": "timeout",
-             "evalue": "the cell ran past its time limit and was stopped"},
+            {
+                "cell": 2,
+                "ename": "TimeoutError",
+                "kind": "timeout",
+                "evalue": "the cell ran past its time limit and was stopped",
+            },
             {"cell": 4, "ename": "NameError", "kind": "exception", "evalue": "name 'x'"},
         ],
     }

@@ -19,8 +19,11 @@ def load(tmp_path, toml: str):
 
 
 def test_schedule_keys_are_read_as_aware_utc_times(tmp_path):
-    ch = load(tmp_path, 'opens = 2026-12-01T10:00:00+01:00\ndue = 2026-12-15T23:59:00Z\n'
-                        'late = 0.25\nmax_submissions = 3')
+    ch = load(
+        tmp_path,
+        "opens = 2026-12-01T10:00:00+01:00\ndue = 2026-12-15T23:59:00Z\n"
+        "late = 0.25\nmax_submissions = 3",
+    )
     s = ch.schedule
     assert s.opens == dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     assert s.due == dt.datetime(2026, 12, 15, 23, 59, tzinfo=UTC)
@@ -81,8 +84,13 @@ def test_penalty_applies_only_to_late_work():
     assert s.penalty_at(due + dt.timedelta(seconds=1)) == 0.25
     result = {"points": 4.0, "max_points": 4.0}
     late = apply_late(result, True, 0.25)
-    assert late == {"points": 3.0, "max_points": 4.0, "late": True, "penalty": 0.25,
-                    "raw_points": 4.0}
+    assert late == {
+        "points": 3.0,
+        "max_points": 4.0,
+        "late": True,
+        "penalty": 0.25,
+        "raw_points": 4.0,
+    }
     assert apply_late(late, True, 0.25)["points"] == 3.0  # idempotent
     assert apply_late(result, False, 0.0) == {**result, "late": False, "penalty": 0.0}
     assert Schedule(due=due).to_json()["late"] == "accept"

@@ -43,12 +43,21 @@ def notebook_of(path: Path) -> dict:
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "cells": [{"cell_type": "markdown", "id": "task", "metadata": {},
-                   "source": "# Text kit"}]
-        + [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
-            "execution_count": None, "source": src} for i, src in enumerate(cells_of(path))],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "cells": [{"cell_type": "markdown", "id": "task", "metadata": {}, "source": "# Text kit"}]
+        + [
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": src,
+            }
+            for i, src in enumerate(cells_of(path))
+        ],
     }
 
 
@@ -60,14 +69,34 @@ def plain_pytest(solution: Path, root: Path) -> dict[str, dict]:
         shutil.copytree(CHALLENGE / folder, root / folder)
     (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     out = root / "verdicts.json"
-    env = {**os.environ, "CODEQUEST_VERDICTS": str(out),
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(root)]),
-           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {
+        **os.environ,
+        "CODEQUEST_VERDICTS": str(out),
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(root)]),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     env.pop("TEXTKIT_GREETING", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "verdicts", "-p", "no:cacheprovider",
-         "--rootdir", str(root), "-c", str(root / "pytest.ini"), "tests", "hidden"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "verdicts",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(root),
+            "-c",
+            str(root / "pytest.ini"),
+            "tests",
+            "hidden",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(out.read_text(encoding="utf-8"))
@@ -107,8 +136,10 @@ def test_engine_and_plain_pytest_agree_on_every_test(graded, which):
     result, plain = graded[which]
     engine = {t.id: t.status for t in result.tests}
     statuses = {nodeid: v["status"] for nodeid, v in plain.items()}
-    print(f"\n{which}: {len(engine)} tests; engine {dict(Counter(engine.values()))}, "
-          f"plain pytest {dict(Counter(statuses.values()))}; graded in {result.duration_ms} ms")
+    print(
+        f"\n{which}: {len(engine)} tests; engine {dict(Counter(engine.values()))}, "
+        f"plain pytest {dict(Counter(statuses.values()))}; graded in {result.duration_ms} ms"
+    )
     assert len(statuses) >= 60
     assert sorted(engine) == sorted(statuses)
     disagree = {tid: (engine[tid], statuses[tid]) for tid in engine if engine[tid] != statuses[tid]}

@@ -8,9 +8,9 @@ import tempfile
 import time
 
 import pytest
-
 from challenge_factory import make_challenge, notebook
 from procs import kernel_processes
+
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings, SubmissionInvalid
 from codequest_jupyter.results import learner_result, learner_test
@@ -97,7 +97,7 @@ async def test_hidden_details_shown_when_the_challenge_allows(grader, tmp_path):
     hidden = next(t for t in result.tests if t.hidden)
     assert hidden.expected == "1000000000001" and hidden.actual == "999999999999"
     shown = learner_result(result.to_json(), ch.show_hidden_details)
-    assert [t for t in shown["tests"] if t["hidden"]][0]["expected"] == "1000000000001"
+    assert next(t for t in shown["tests"] if t["hidden"])["expected"] == "1000000000001"
 
 
 async def test_events_stream_each_test_then_match_the_result(grader, tmp_path):
@@ -167,7 +167,9 @@ async def test_per_test_timeout_keeps_other_results(grader, tmp_path):
         """
     }
     ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1"))
-    nb = notebook("def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n")
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n"
+    )
     result = await grader.grade(ch, nb, mode="submit")
     assert [t.status for t in result.tests] == ["passed", "timeout", "passed"]
     assert "1 s" in result.tests[1].message
@@ -191,7 +193,9 @@ async def test_uninterruptible_test_is_stopped_by_the_watchdog(grader, tmp_path)
                 assert add(2, 2) == 4
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1\nrun_timeout_s = 30"))
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 1\nrun_timeout_s = 30")
+    )
     nb = notebook(
         "def add(a, b):\n    return a + b\n\n"
         "def stubborn():\n    while True:\n        try:\n            while True:\n"
@@ -262,7 +266,9 @@ async def test_memory_bomb_in_a_test_fails_only_that_test(grader, tmp_path):
         """
     }
     ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}))
-    nb = notebook("def add(a, b):\n    return a + b\n\ndef hog():\n    return bytearray(4 * 1024**3)\n")
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n\ndef hog():\n    return bytearray(4 * 1024**3)\n"
+    )
     result = await grader.grade(ch, nb, mode="run")
     assert [t.status for t in result.tests] == ["error", "passed"]
     assert "memory" in result.tests[0].message.lower()
@@ -277,7 +283,9 @@ async def test_memory_bomb_in_a_test_fails_only_that_test(grader, tmp_path):
 )
 async def test_kernel_death_is_reported(grader, tmp_path, code, kind, words):
     ch = load_challenge(make_challenge(tmp_path))
-    result = await grader.grade(ch, notebook("def add(a, b):\n    return a + b\n", code), mode="submit")
+    result = await grader.grade(
+        ch, notebook("def add(a, b):\n    return a + b\n", code), mode="submit"
+    )
     assert result.status == "error"
     assert result.error.kind == kind and words in result.error.message
     assert result.error.cell == 2
@@ -300,7 +308,9 @@ async def test_kernel_death_during_a_test(grader, tmp_path):
                 assert add(1, 1) == 2
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="run_timeout_s = 30"))
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=tests, hidden={}, limits="run_timeout_s = 30")
+    )
     nb = notebook("import os\ndef add(a, b):\n    return a + b\n\ndef die():\n    os._exit(1)\n")
     result = await grader.grade(ch, nb, mode="run")
     assert [t.status for t in result.tests] == ["passed", "error", "passed"]
@@ -311,12 +321,12 @@ async def test_kernel_death_during_a_test(grader, tmp_path):
 
 
 async def test_resuming_stops_when_every_test_kills_its_kernel(grader, tmp_path):
-    body = "\n".join(
-        f"def test_dies_{i}():\n    die()\n" for i in range(6)
-    )
+    body = "\n".join(f"def test_dies_{i}():\n    die()\n" for i in range(6))
     tests = {"test_all.py": "from adder import die\n\n" + body}
     # Four kernels, three of them started after a death: a budget for a busy machine.
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="run_timeout_s = 60"))
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=tests, hidden={}, limits="run_timeout_s = 60")
+    )
     nb = notebook("import os\ndef die():\n    os._exit(1)\n")
     events = []
     result = await grader.grade(ch, nb, mode="run", on_event=lambda k, d: events.append((k, d)))
@@ -408,7 +418,12 @@ async def test_locked_file_is_taken_from_the_challenge(grader, tmp_path):
     nb = notebook("from helpers import double\ndef add(a, b):\n    return double(a + b)\n")
     tampered = {"helpers.py": "def double(x):\n    return 10\n"}
     honest = await grader.grade(ch, nb, mode="run")
-    cheat = await grader.grade(ch, notebook("from helpers import double\ndef add(a, b):\n    return double(0)\n"), tampered, mode="run")
+    cheat = await grader.grade(
+        ch,
+        notebook("from helpers import double\ndef add(a, b):\n    return double(0)\n"),
+        tampered,
+        mode="run",
+    )
     assert honest.status == "passed"
     # With the learner's helpers.py, double(0) would be 10 and pass: it must not be used.
     assert cheat.status == "failed" and cheat.tests[0].actual == "0"
@@ -459,7 +474,9 @@ async def test_captured_output_is_per_test_and_capped(grader, tmp_path):
                 assert False
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 3\noutput_kb = 4"))
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=tests, hidden={}, limits="timeout_s = 3\noutput_kb = 4")
+    )
     result = await grader.grade(ch, SOLUTION, mode="run")
     assert result.tests[0].output.strip() == "hello from the test"
     assert len(result.tests[1].output) < 5000 and "truncated" in result.tests[1].output
@@ -517,7 +534,9 @@ async def test_pytest_raises_that_did_not_raise_is_a_failure(grader, tmp_path):
 async def test_hidden_timeout_keeps_the_graders_message(grader, tmp_path):
     hidden = {"test_slow.py": "from adder import spin\n\ndef test_fast_enough():\n    spin()\n"}
     ch = load_challenge(make_challenge(tmp_path, hidden=hidden, limits="timeout_s = 1"))
-    nb = notebook("def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n")
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n"
+    )
     result = await grader.grade(ch, nb, mode="submit")
     slow = result.tests[-1]
     assert slow.hidden and slow.status == "timeout"
@@ -599,7 +618,9 @@ async def test_tests_patch_the_module_the_learners_functions_use(grader, tmp_pat
     }, [(t.name, t.message) for t in result.tests]
 
 
-async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes_on(grader, tmp_path):
+async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes_on(
+    grader, tmp_path
+):
     # 50 MB printed by the function under test: the test keeps the first output_kb of
     # it and says so, the tests after it and the hidden test run as usual.
     tests = {
@@ -614,7 +635,11 @@ async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes
                 assert add(1, 2) == 3
         """
     }
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, limits="timeout_s = 8\nmemory_mb = 256\noutput_kb = 8"))
+    ch = load_challenge(
+        make_challenge(
+            tmp_path, tests=tests, limits="timeout_s = 8\nmemory_mb = 256\noutput_kb = 8"
+        )
+    )
     nb = notebook(
         "def add(a, b):\n    return a + b\n\n"
         "def noisy(n):\n    print('x' * 50_000_000)\n    return n\n"
@@ -623,7 +648,11 @@ async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes
     data = result.to_json()
     print("\nflood:", data["duration_ms"], "ms;", [(t["name"], t["status"]) for t in data["tests"]])
     assert [t["status"] for t in data["tests"]] == ["passed", "passed", "passed"], data
-    assert result.status == "passed" and result.error is None and (result.score, result.total) == (3, 3)
+    assert (
+        result.status == "passed"
+        and result.error is None
+        and (result.score, result.total) == (3, 3)
+    )
     flood, after = result.tests[0], result.tests[1]
     assert flood.output_truncated and not after.output_truncated
     assert flood.output.startswith("x" * 8192)
@@ -635,9 +664,8 @@ async def test_a_flood_of_output_in_a_tested_function_is_capped_and_the_run_goes
 
 
 LOOPING_TESTS = {
-    "test_loop.py": "from adder import add\n\n" + "\n".join(
-        f"def test_{i}():\n    assert add({i}, 1) == {i + 1}\n" for i in range(10)
-    )
+    "test_loop.py": "from adder import add\n\n"
+    + "\n".join(f"def test_{i}():\n    assert add({i}, 1) == {i + 1}\n" for i in range(10))
 }
 
 
@@ -667,15 +695,19 @@ async def pooled(runs_dir):
 async def test_a_looping_function_costs_the_run_its_budget_not_more(pooled, tmp_path, loop):
     # 10 tests, 5 s each: 50 s and more before (a fresh kernel after each stubborn one).
     ch = load_challenge(
-        make_challenge(tmp_path, tests=LOOPING_TESTS, hidden={}, limits="timeout_s = 5\nmemory_mb = 256")
+        make_challenge(
+            tmp_path, tests=LOOPING_TESTS, hidden={}, limits="timeout_s = 5\nmemory_mb = 256"
+        )
     )
     nb = notebook("def add(a, b):\n" + loop + "    return a + b\n")
     started = time.monotonic()
     result = await pooled.grade(ch, nb, mode="run")
     elapsed = time.monotonic() - started
     statuses = [t.status for t in result.tests]
-    print(f"\n{loop.count('try') and 'stubborn' or 'interruptible'} loop, 10 tests of 5 s, "
-          f"10 s budget: {elapsed:.2f} s ({result.duration_ms} ms), {statuses}")
+    print(
+        f"\n{(loop.count('try') and 'stubborn') or 'interruptible'} loop, 10 tests of 5 s, "
+        f"10 s budget: {elapsed:.2f} s ({result.duration_ms} ms), {statuses}"
+    )
     assert result.total == 10 and result.score == 0
     # The budget, and the hand-over of a warm kernel from the pool (under 10 s when
     # the machine is not saturated: 9.7-9.9 s measured).
@@ -687,8 +719,10 @@ async def test_a_looping_function_costs_the_run_its_budget_not_more(pooled, tmp_
     assert set(statuses) <= {"timeout", "not_run"}
     for test in result.tests[1:]:
         if test.status == "timeout":  # its share of what was left, or the budget's end
-            assert ("share of what was left of the run's 10 s budget" in test.message
-                    or test.message.startswith("Stopped: the run used up its time budget of 10 s"))
+            assert (
+                "share of what was left of the run's 10 s budget" in test.message
+                or test.message.startswith("Stopped: the run used up its time budget of 10 s")
+            )
         else:
             assert test.message.startswith("Not run: the run used up its time budget of 10 s")
     if "try" not in loop:
@@ -703,8 +737,12 @@ async def test_tests_after_a_timeout_get_a_fair_share_and_pass(pooled, tmp_path)
         + "\n".join(f"def test_{i}():\n    assert add({i}, 1) == {i + 1}\n" for i in range(8))
     }
     # 6 s of the 10 s budget for the loop leaves the 9 others ample time on a busy machine.
-    ch = load_challenge(make_challenge(tmp_path, tests=tests, limits="timeout_s = 6\nmemory_mb = 256"))
-    nb = notebook("def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n")
+    ch = load_challenge(
+        make_challenge(tmp_path, tests=tests, limits="timeout_s = 6\nmemory_mb = 256")
+    )
+    nb = notebook(
+        "def add(a, b):\n    return a + b\n\ndef spin():\n    while True:\n        pass\n"
+    )
     result = await pooled.grade(ch, nb, mode="submit")
     print(f"\none loop of 6 s then 9 quick tests, 10 s budget: {result.duration_ms} ms")
     assert [t.status for t in result.tests] == ["timeout"] + ["passed"] * 9
@@ -713,8 +751,12 @@ async def test_tests_after_a_timeout_get_a_fair_share_and_pass(pooled, tmp_path)
 
 async def test_the_budget_is_the_challenges_within_the_servers_ceiling(runs_dir, tmp_path):
     ch = load_challenge(
-        make_challenge(tmp_path, tests=LOOPING_TESTS, hidden={},
-                       limits="timeout_s = 1\nrun_timeout_s = 60\nmemory_mb = 256")
+        make_challenge(
+            tmp_path,
+            tests=LOOPING_TESTS,
+            hidden={},
+            limits="timeout_s = 1\nrun_timeout_s = 60\nmemory_mb = 256",
+        )
     )
     nb = notebook("def add(a, b):\n    while True:\n        pass\n")
     async with Grader(GradingSettings(sandbox="rlimits", max_run_s=4)) as g:
@@ -722,8 +764,9 @@ async def test_the_budget_is_the_challenges_within_the_servers_ceiling(runs_dir,
     # The challenge asks for 60 s, the server allows 4.
     statuses = [t.status for t in result.tests]
     assert statuses[0] == "timeout" and set(statuses) <= {"timeout", "not_run"}
-    assert all("4 s budget" in t.message or "time budget of 4 s" in t.message
-               for t in result.tests[1:]), [t.message for t in result.tests]
+    assert all(
+        "4 s budget" in t.message or "time budget of 4 s" in t.message for t in result.tests[1:]
+    ), [t.message for t in result.tests]
     assert result.duration_ms < 4_000 + 6_000  # + a cold kernel start on a busy machine
 
 

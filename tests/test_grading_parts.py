@@ -14,8 +14,8 @@ import subprocess
 import sys
 
 import pytest
-
 from challenge_factory import make_challenge
+
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings, KernelStartError, harness, messages
 from codequest_jupyter.grading.events import EventStream
@@ -28,11 +28,19 @@ from codequest_jupyter.results import GradeError
 @pytest.mark.parametrize(
     ("code", "killed_by_us", "kind", "message"),
     [
-        (-9, False, "kernel_died",
-         "The kernel was killed (SIGKILL) from outside while running cell 2: "),
+        (
+            -9,
+            False,
+            "kernel_died",
+            "The kernel was killed (SIGKILL) from outside while running cell 2: ",
+        ),
         (-9, True, "kernel_died", "The kernel died (SIGKILL) while running cell 2."),
-        (-11, False, "kernel_died",
-         "The kernel crashed (segmentation fault) while running cell 2."),
+        (
+            -11,
+            False,
+            "kernel_died",
+            "The kernel crashed (segmentation fault) while running cell 2.",
+        ),
         (-24, False, "timeout", "The notebook used too much CPU time while running cell 2."),
         (3, False, "kernel_died", "The kernel exited (exit code 3) while running cell 2; "),
         (None, False, "kernel_died", "The kernel died while running cell 2."),
@@ -50,13 +58,19 @@ def test_cell_failure_wording():
         2, {"ename": "CellTimeout", "evalue": "x"}, cell_limit=2.5, memory_mb=512
     )
     assert (cell.cell, cell.kind, cell.ename, cell.evalue) == (
-        2, "timeout", "TimeoutError", "Cell 3 ran longer than 2.5 s and was stopped.")
+        2,
+        "timeout",
+        "TimeoutError",
+        "Cell 3 ran longer than 2.5 s and was stopped.",
+    )
     assert problem == GradeError("timeout", "Cell 3 ran longer than 2.5 s and was stopped.", cell=2)
 
-    tb = ["\x1b[31m  File \"<cell>\", line 4\x1b[0m", "SyntaxError: invalid syntax"]
+    tb = ['\x1b[31m  File "<cell>", line 4\x1b[0m', "SyntaxError: invalid syntax"]
     cell, problem = messages.cell_failure(
-        0, {"ename": "SyntaxError", "evalue": "invalid syntax", "traceback": tb},
-        cell_limit=10, memory_mb=512,
+        0,
+        {"ename": "SyntaxError", "evalue": "invalid syntax", "traceback": tb},
+        cell_limit=10,
+        memory_mb=512,
     )
     assert "\x1b" not in cell.traceback
     assert problem.kind == "syntax"
@@ -81,11 +95,14 @@ def test_budget_and_not_run_wording():
     assert "10 s budget" in share
     error = GradeError("syntax", "Syntax error in cell 1: x")
     assert messages.not_run(error, out_of_budget=True, stopped=True, budget_s=10) == (
-        "Not run: Syntax error in cell 1: x")
+        "Not run: Syntax error in cell 1: x"
+    )
     assert messages.not_run(None, out_of_budget=True, stopped=True, budget_s=10) == (
-        "Not run: the run used up its time budget of 10 s (earlier code ran out of time).")
+        "Not run: the run used up its time budget of 10 s (earlier code ran out of time)."
+    )
     assert messages.not_run(None, out_of_budget=False, stopped=True, budget_s=10) == (
-        "Not run: earlier tests had to be stopped too often.")
+        "Not run: earlier tests had to be stopped too often."
+    )
     assert messages.not_run(None, out_of_budget=False, stopped=False, budget_s=10) == "Not run."
     broken = messages.tests_broken("TypeError", "\n'NoneType' is not callable\nmore")
     assert broken.kind == "notebook"
@@ -220,7 +237,11 @@ def test_harness_code_loads_without_the_package():
         " any(m.startswith('codequest_jupyter') for m in sys.modules))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], input=harness_code(), capture_output=True, text=True,
-        check=True, cwd="/",
+        [sys.executable, "-c", script],
+        input=harness_code(),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
     ).stdout.split()
     assert out == [str(len(harness.KERNEL_FILES)), "True", "False"]

@@ -54,7 +54,7 @@ async def test_a_sandbox_that_cannot_run_is_503_and_nothing_is_stored(
         assert "bwrap" not in reply["message"]  # the reason is the admin's, in the log
     status, history, _ = await api.get("challenges", "answer", "submissions")
     assert status == 200 and history["total"] == 0
-    status, detail, _ = await api.get("challenges", "answer")
+    status, _detail, _ = await api.get("challenges", "answer")
     assert status == 200
 
     # Fixed (the real bubblewrap again): graded at once, no restart needed.

@@ -109,10 +109,18 @@ class HostileEnv:
 
     def fill(self, source: str) -> str:
         for key, value in {
-            "CHALLENGE": self.challenge_dir, "DB": self.db, "OTHER": self.other,
-            "POLICY_HIDDEN": self.policy_hidden, "RUNTIME": self.runtime, "PORT": self.port,
-            "UNIX": self.unix_path, "OUTSIDE": self.outside, "REPO": REPO, "RUNS": self.runs,
-            "MIME": corpus.CHANNEL_MIME, "UNLISTED": [str(p) for p in self.unlisted],
+            "CHALLENGE": self.challenge_dir,
+            "DB": self.db,
+            "OTHER": self.other,
+            "POLICY_HIDDEN": self.policy_hidden,
+            "RUNTIME": self.runtime,
+            "PORT": self.port,
+            "UNIX": self.unix_path,
+            "OUTSIDE": self.outside,
+            "REPO": REPO,
+            "RUNS": self.runs,
+            "MIME": corpus.CHANNEL_MIME,
+            "UNLISTED": [str(p) for p in self.unlisted],
         }.items():
             source = source.replace(f"@@{key}@@", str(value))
         return source
@@ -133,8 +141,13 @@ class HostileEnv:
         )
 
     def must_not_exist(self) -> list[Path]:
-        return [Path("/etc/codequest-pwned"), Path("/usr/codequest-pwned"),
-                self.challenge_dir / "pwned", REPO / "codequest-pwned", self.outside / "pwned"]
+        return [
+            Path("/etc/codequest-pwned"),
+            Path("/usr/codequest-pwned"),
+            self.challenge_dir / "pwned",
+            REPO / "codequest-pwned",
+            self.outside / "pwned",
+        ]
 
     def tcp_connections(self) -> int:
         count = 0
@@ -147,8 +160,15 @@ class HostileEnv:
             count += 1
 
     def secrets(self) -> list[str]:
-        return [self.canary, self.db_canary, self.workspace_canary, self.policy_canary,
-                self.runtime_canary, self.unlisted_canary, *self.env_canaries.values()]
+        return [
+            self.canary,
+            self.db_canary,
+            self.workspace_canary,
+            self.policy_canary,
+            self.runtime_canary,
+            self.unlisted_canary,
+            *self.env_canaries.values(),
+        ]
 
     def assert_no_server_secrets(self, report: str) -> None:
         for name, value in self.env_canaries.items():
@@ -185,8 +205,9 @@ def hostile_env(tmp_path_factory):
 
 
 def settings(env: HostileEnv, kernel_start: str = "auto") -> GradingSettings:
-    return GradingSettings(sandbox="auto", pool_size=0, hide_paths=[str(env.policy_hidden)],
-                           kernel_start=kernel_start)
+    return GradingSettings(
+        sandbox="auto", pool_size=0, hide_paths=[str(env.policy_hidden)], kernel_start=kernel_start
+    )
 
 
 # Every case runs with kernels forked from the fork server (into their sandbox), as a
@@ -302,8 +323,10 @@ def _check_outcome(case: Case, result, env: HostileEnv) -> None:
 async def test_hostile_notebook(case: Case, kernel_start, hostile_env, runs, recorded_specs):
     missing = set(case.needs) - capabilities(hostile_env)
     if missing:
-        pytest.skip(f"needs {', '.join(sorted(missing))}, which this platform's sandbox "
-                    "cannot give: running it here could harm the machine")
+        pytest.skip(
+            f"needs {', '.join(sorted(missing))}, which this platform's sandbox "
+            "cannot give: running it here could harm the machine"
+        )
     grader = await started_grader(hostile_env, kernel_start)
     started = time.monotonic()
     try:
@@ -313,7 +336,8 @@ async def test_hostile_notebook(case: Case, kernel_start, hostile_env, runs, rec
             result = None
         else:
             result = await grader.grade(
-                hostile_env.challenge, case.notebook(hostile_env),
+                hostile_env.challenge,
+                case.notebook(hostile_env),
                 files={k: hostile_env.fill(v) for k, v in (case.files or {}).items()},
                 mode="submit",
             )
@@ -357,7 +381,7 @@ def _python_kernels(specs: list[sandbox.LaunchSpec]) -> list[int]:
     return sorted(pythons - parents)
 
 
-SLOW_TESTS = '''
+SLOW_TESTS = """
 from target import add, slow
 
 
@@ -371,7 +395,7 @@ def test_slow():
 
 def test_last():
     assert add(2, 2) == 4
-'''
+"""
 
 
 @pytest.mark.parametrize("kernel_start", KERNEL_STARTS)
@@ -386,7 +410,9 @@ async def test_kernel_killed_from_outside_mid_test(
     (path / "tests" / "test_unit.py").unlink()
     (path / "tests" / "test_public.py").write_text(SLOW_TESTS)
     (path / "challenge.toml").write_text(
-        (path / "challenge.toml").read_text().replace("timeout_s = 2", "timeout_s = 20")
+        (path / "challenge.toml")
+        .read_text()
+        .replace("timeout_s = 2", "timeout_s = 20")
         .replace("run_timeout_s = 10", "run_timeout_s = 60")
     )
     challenge = load_challenge(path)

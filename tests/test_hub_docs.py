@@ -32,7 +32,7 @@ def documents(name: str) -> dict[tuple[str, str], dict[str, Any]]:
 
 def hub_config(code: str, preset: Config | None = None) -> Config:
     c = preset or Config()
-    exec(compile(code, "<config>", "exec"), {"c": c, "load_subconfig": None})  # noqa: S102
+    exec(compile(code, "<config>", "exec"), {"c": c, "load_subconfig": None})
     return c
 
 
@@ -74,9 +74,7 @@ def test_chart_values_register_the_service_as_the_hub_config_does() -> None:
     assert single["extraEnv"]["CODEQUEST_SERVICE_URL"] == (
         f"http://codequest-service:{port}/services/codequest/"
     )
-    pod_labels = k8s[("Deployment", "codequest-service")]["spec"]["template"]["metadata"][
-        "labels"
-    ]
+    pod_labels = k8s[("Deployment", "codequest-service")]["spec"]["template"]["metadata"]["labels"]
     [rule] = single["networkPolicy"]["egress"]
     assert rule["to"][0]["podSelector"]["matchLabels"].items() <= pod_labels.items()
     assert rule["ports"] == [{"port": port, "protocol": "TCP"}]

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from challenge_factory import make_challenge
+
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.errors import InvalidRequest
 from codequest_jupyter.hub.discovery import find_service, service_url_from_model
@@ -83,7 +83,7 @@ def test_service_url_from_the_hubs_model() -> None:
 
 
 class _Hub(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != "token server-token":
             self.send_response(403)
             self.end_headers()

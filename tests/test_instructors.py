@@ -217,9 +217,7 @@ async def test_gradebook_over_rest_is_byte_identical_to_export(api, codequest_ap
 
 
 @server_test
-async def test_hidden_details_are_stored_for_instructors_and_withheld_from_learners(
-    api, jp_fetch
-):
+async def test_hidden_details_are_stored_for_instructors_and_withheld_from_learners(api, jp_fetch):
     status, result, _ = await submit(api, "answer", -5)  # fails the hidden test_positive
     assert status == 200 and result["status"] == "failed"
     secret = next(t for t in result["tests"] if t["hidden"])

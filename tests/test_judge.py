@@ -31,14 +31,23 @@ from codequest_jupyter.judge.wire import Decoder, FrameSocket, Limits, ValueTooL
 
 
 def _decode(tree, **limits):
-    return Decoder(Limits(**limits), lambda t: ("proxy", t["v"]), lambda j: ("judge", j)).decode(tree)
+    return Decoder(Limits(**limits), lambda t: ("proxy", t["v"]), lambda j: ("judge", j)).decode(
+        tree
+    )
 
 
 def test_decoder_builds_builtin_values_only():
-    tree = {"~": "d", "v": [["a", {"~": "t", "v": [1, 2.5, None, True]}],
-                            [{"~": "fs", "v": [1]}, {"~": "b", "v": base64.b64encode(b"\0x").decode()}],
-                            ["big", {"~": "i", "v": hex(-(2**200))}], ["nan", {"~": "f", "v": "nan"}],
-                            ["c", {"~": "c", "v": [1.0, -2]}], ["t", {"~": "bt", "n": "ValueError"}]]}
+    tree = {
+        "~": "d",
+        "v": [
+            ["a", {"~": "t", "v": [1, 2.5, None, True]}],
+            [{"~": "fs", "v": [1]}, {"~": "b", "v": base64.b64encode(b"\0x").decode()}],
+            ["big", {"~": "i", "v": hex(-(2**200))}],
+            ["nan", {"~": "f", "v": "nan"}],
+            ["c", {"~": "c", "v": [1.0, -2]}],
+            ["t", {"~": "bt", "n": "ValueError"}],
+        ],
+    }
     out = _decode(tree)
     assert out["a"] == (1, 2.5, None, True) and type(out["a"]) is tuple
     assert out[frozenset({1})] == b"\0x"
@@ -46,18 +55,21 @@ def test_decoder_builds_builtin_values_only():
     assert out["t"] is ValueError
 
 
-@pytest.mark.parametrize("tree", [
-    {"~": "bt", "n": "open"},                       # a builtin that is no type
-    {"~": "bt", "n": "__import__"},
-    {"~": "pickle", "v": "gASV"},                   # no such tag
-    {"~": "i", "v": "0x1f; import os"},
-    {"~": "nd", "dt": "|O8", "sh": [1], "v": base64.b64encode(b"\0" * 8).decode()},
-    {"~": "nd", "dt": "<f8", "sh": [2], "v": base64.b64encode(b"\0" * 8).decode()},
-    {"~": "s", "v": [[1, 2]]},                      # an unhashable set member
-    {"~": "b", "v": "not base64!"},
-    {"~": "h", "v": "1"},
-    ("tuple",),
-])
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"~": "bt", "n": "open"},  # a builtin that is no type
+        {"~": "bt", "n": "__import__"},
+        {"~": "pickle", "v": "gASV"},  # no such tag
+        {"~": "i", "v": "0x1f; import os"},
+        {"~": "nd", "dt": "|O8", "sh": [1], "v": base64.b64encode(b"\0" * 8).decode()},
+        {"~": "nd", "dt": "<f8", "sh": [2], "v": base64.b64encode(b"\0" * 8).decode()},
+        {"~": "s", "v": [[1, 2]]},  # an unhashable set member
+        {"~": "b", "v": "not base64!"},
+        {"~": "h", "v": "1"},
+        ("tuple",),
+    ],
+)
 def test_decoder_refuses_what_is_not_data(tree):
     with pytest.raises(WireError):
         _decode(tree)
@@ -92,14 +104,17 @@ def test_an_oversized_frame_is_refused_and_the_stream_stays_in_step():
     frames.close()
 
 
-@pytest.mark.parametrize("kernel,judge,allowed", [
-    (("bwrap", 1900000001), ("bwrap", 1900000002), True),
-    (("rlimits", 1900000001), ("rlimits", 1900000002), True),
-    (("bwrap", None), ("bwrap", None), True),        # a non-root server: the kernel's pid namespace
-    (("rlimits", None), ("rlimits", None), False),   # nothing between them
-    (("none", None), ("none", None), False),
-    (("rlimits", 1900000001), ("rlimits", 1900000001), False),
-])
+@pytest.mark.parametrize(
+    "kernel,judge,allowed",
+    [
+        (("bwrap", 1900000001), ("bwrap", 1900000002), True),
+        (("rlimits", 1900000001), ("rlimits", 1900000002), True),
+        (("bwrap", None), ("bwrap", None), True),  # a non-root server: the kernel's pid namespace
+        (("rlimits", None), ("rlimits", None), False),  # nothing between them
+        (("none", None), ("none", None), False),
+        (("rlimits", 1900000001), ("rlimits", 1900000001), False),
+    ],
+)
 def test_the_judge_refuses_to_run_within_the_kernels_reach(kernel, judge, allowed):
     from codequest_jupyter.judge.driver import JudgeError, _check_isolation
 
@@ -160,7 +175,9 @@ async def judged(notebook: str, tests: dict[str, str], *, run=None, after=None, 
     kernel = await start_kernel(policy, warm=False, startup_timeout=120)
     try:
         workdir = str(kernel.workdir)
-        prepare = f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n"
+        prepare = (
+            f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n"
+        )
         reply = await kernel.kc.execute_interactive(prepare + notebook, timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
         options.setdefault("budget_s", 240)
@@ -177,7 +194,7 @@ def statuses(run) -> dict[str, str]:
     return {t["id"].split("::", 1)[1]: t["status"] for t in run.tests}
 
 
-IDIOMS_NOTEBOOK = '''
+IDIOMS_NOTEBOOK = """
 import random
 
 
@@ -263,9 +280,9 @@ def stats(values):
 def double(values):
     import numpy as np
     return np.asarray(values, dtype=float) * 2
-'''
+"""
 
-IDIOMS_TESTS = '''
+IDIOMS_TESTS = """
 import unittest
 from unittest import mock
 
@@ -385,24 +402,40 @@ class TestUnit(unittest.TestCase):
 
     def test_wrong(self):
         self.assertEqual(two_sum([1, 2], 3), (1, 0))
-'''
+"""
 
 
 async def test_ordinary_tests_work_through_the_proxy():
     run, _kernel = await judged(IDIOMS_NOTEBOOK, {"test_idioms.py": IDIOMS_TESTS})
-    expected = {name: "passed" for name in (
-        "test_two_sum[nums0-9-expected0]", "test_two_sum[nums1-6-expected1]",
-        "test_learner_exception_is_its_builtin_base", "test_learner_exception_class_and_attributes",
-        "test_builtin_exception", "test_capsys", "test_mock_patch_input",
-        "test_monkeypatch_reaches_learner_code", "test_monkeypatch_was_undone",
-        "test_callback_and_mock", "test_generator", "test_classes_instances_attributes",
-        "test_method_raises", "test_context_manager", "test_values_come_by_value", "test_numpy",
-        "test_proxies_equal_only_themselves", "TestUnit::test_equal",
-    )}
+    expected = dict.fromkeys(
+        (
+            "test_two_sum[nums0-9-expected0]",
+            "test_two_sum[nums1-6-expected1]",
+            "test_learner_exception_is_its_builtin_base",
+            "test_learner_exception_class_and_attributes",
+            "test_builtin_exception",
+            "test_capsys",
+            "test_mock_patch_input",
+            "test_monkeypatch_reaches_learner_code",
+            "test_monkeypatch_was_undone",
+            "test_callback_and_mock",
+            "test_generator",
+            "test_classes_instances_attributes",
+            "test_method_raises",
+            "test_context_manager",
+            "test_values_come_by_value",
+            "test_numpy",
+            "test_proxies_equal_only_themselves",
+            "TestUnit::test_equal",
+        ),
+        "passed",
+    )
     expected["test_two_sum_wrong_expectation"] = "failed"
     expected["TestUnit::test_wrong"] = "failed"
     got = statuses(run)
-    assert got == expected, [t for t in run.tests if t["status"] != expected.get(t["id"].split("::", 1)[1])]
+    assert got == expected, [
+        t for t in run.tests if t["status"] != expected.get(t["id"].split("::", 1)[1])
+    ]
     wrong = run.test("test_two_sum_wrong_expectation")
     assert wrong["actual"] == "(0, 1)" and wrong["expected"] == "(1, 0)"
     assert run.done["exit_code"] == 1
@@ -497,7 +530,7 @@ def shout():
     return 0
 '''
 
-TAMPERING_TESTS = '''
+TAMPERING_TESTS = """
 import unittest
 
 from target import add, anything, four, items, shout, text
@@ -547,7 +580,7 @@ def test_builtins_of_the_kernel():
 class TestUnit(unittest.TestCase):
     def test_add_unittest(self):
         self.assertEqual(add(10, 5), 15)
-'''
+"""
 
 
 async def test_tampering_with_the_kernel_earns_nothing():
@@ -563,7 +596,7 @@ async def test_tampering_with_the_kernel_earns_nothing():
     assert '"status": "passed"' in run.test("test_shout")["output"]
 
 
-DYING_TESTS = '''
+DYING_TESTS = """
 from target import add, end
 
 
@@ -577,15 +610,21 @@ def test_b_end():
 
 def test_c_after():
     assert add(2, 2) == 4
-'''
+"""
 
 
 @pytest.mark.parametrize("how", ["os._exit(3)", "ctypes.string_at(0)"])  # exit, segfault
 async def test_a_kernel_that_dies_during_a_call_is_an_error_for_that_test(how):
-    notebook = ("import ctypes, os, signal\n\ndef add(a, b):\n    return a + b\n\n"
-                f"def end():\n    {how}\n    return 1\n")
+    notebook = (
+        "import ctypes, os, signal\n\ndef add(a, b):\n    return a + b\n\n"
+        f"def end():\n    {how}\n    return 1\n"
+    )
     run, _kernel = await judged(notebook, {"test_dying.py": DYING_TESTS})
-    assert statuses(run) == {"test_a_before": "passed", "test_b_end": "error", "test_c_after": "error"}
+    assert statuses(run) == {
+        "test_a_before": "passed",
+        "test_b_end": "error",
+        "test_c_after": "error",
+    }
     assert "kernel died" in run.test("test_b_end")["message"]
     assert "kernel died" in run.test("test_c_after")["message"]
     assert run.done is not None  # the judge itself ran to the end
@@ -594,15 +633,25 @@ async def test_a_kernel_that_dies_during_a_call_is_an_error_for_that_test(how):
 async def test_the_kernel_cannot_signal_the_judge():
     """kill(-1) reaches every process the caller may signal: in the kernel's sandbox,
     none but itself (it is spared), so nothing; the judge goes on."""
-    notebook = ("import os, signal\n\ndef add(a, b):\n    return a + b\n\n"
-                "def end():\n    os.kill(-1, signal.SIGKILL)\n    return 1\n")
+    notebook = (
+        "import os, signal\n\ndef add(a, b):\n    return a + b\n\n"
+        "def end():\n    os.kill(-1, signal.SIGKILL)\n    return 1\n"
+    )
     run, _kernel = await judged(notebook, {"test_dying.py": DYING_TESTS})
-    assert statuses(run) == {"test_a_before": "passed", "test_b_end": "error", "test_c_after": "passed"}
-    assert run.test("test_b_end")["message"].startswith("ProcessLookupError: [Errno 3] No such process")
-    assert "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["message"]  # the learner's traceback
+    assert statuses(run) == {
+        "test_a_before": "passed",
+        "test_b_end": "error",
+        "test_c_after": "passed",
+    }
+    assert run.test("test_b_end")["message"].startswith(
+        "ProcessLookupError: [Errno 3] No such process"
+    )
+    assert (
+        "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["message"]
+    )  # the learner's traceback
 
 
-HANGING_NOTEBOOK = '''
+HANGING_NOTEBOOK = """
 import signal
 
 
@@ -619,9 +668,9 @@ def stubborn():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         pass
-'''
+"""
 
-HANGING_TESTS = '''
+HANGING_TESTS = """
 from target import add, spin, stubborn
 
 
@@ -639,20 +688,25 @@ def test_c_stubborn():
 
 def test_d_after():
     assert add(1, 1) == 2
-'''
+"""
 
 
 async def test_a_call_that_hangs_times_out_and_the_kernel_is_interrupted_or_stopped():
-    run, _kernel = await judged(HANGING_NOTEBOOK, {"test_hanging.py": HANGING_TESTS},
-                                timeout_s=3, grace_s=3)
-    assert statuses(run) == {"test_a_spin": "timeout", "test_b_still_there": "passed",
-                             "test_c_stubborn": "timeout", "test_d_after": "error"}
+    run, _kernel = await judged(
+        HANGING_NOTEBOOK, {"test_hanging.py": HANGING_TESTS}, timeout_s=3, grace_s=3
+    )
+    assert statuses(run) == {
+        "test_a_spin": "timeout",
+        "test_b_still_there": "passed",
+        "test_c_stubborn": "timeout",
+        "test_d_after": "error",
+    }
     assert run.test("test_a_spin")["message"] == "Took longer than 3 s and was stopped."
     assert "did not end within its time limit" in run.test("test_d_after")["message"]
     assert run.kernel_killed
 
 
-OVERSIZED_TESTS = '''
+OVERSIZED_TESTS = """
 from target import add, deep, huge
 
 
@@ -666,14 +720,20 @@ def test_b_deep():
 
 def test_c_after():
     assert add(1, 1) == 2
-'''
+"""
 
 
 async def test_an_oversized_return_is_a_clear_error_for_that_test():
-    notebook = ("def add(a, b):\n    return a + b\n\ndef huge():\n    return 'x' * (3 * 2**20)\n\n"
-                "def deep():\n    v = []\n    for _ in range(700):\n        v = [v]\n    return v\n")
+    notebook = (
+        "def add(a, b):\n    return a + b\n\ndef huge():\n    return 'x' * (3 * 2**20)\n\n"
+        "def deep():\n    v = []\n    for _ in range(700):\n        v = [v]\n    return v\n"
+    )
     run, _kernel = await judged(notebook, {"test_big.py": OVERSIZED_TESTS}, max_reply_mb=1)
-    assert statuses(run) == {"test_a_huge": "error", "test_b_deep": "error", "test_c_after": "passed"}
+    assert statuses(run) == {
+        "test_a_huge": "error",
+        "test_b_deep": "error",
+        "test_c_after": "passed",
+    }
     assert "too large" in run.test("test_a_huge")["message"]
     assert "nested more than 300 levels" in run.test("test_b_deep")["message"]
 
@@ -742,7 +802,7 @@ def dump():
     return size
 '''
 
-SPY_HIDDEN = '''
+SPY_HIDDEN = """
 from target import add
 
 CANARY = "@@CANARY@@"
@@ -751,9 +811,9 @@ CANARY = "@@CANARY@@"
 def test_hidden():
     # The argument reaches learner code; the expected value and message never do.
     assert add("@@MARK@@", "") == CANARY, CANARY
-'''
+"""
 
-SPY_PUBLIC = '''
+SPY_PUBLIC = """
 from target import dump, look
 
 
@@ -765,7 +825,7 @@ def test_look():
 
 def test_dump():
     assert dump() > 10 * 2**20
-'''
+"""
 
 
 async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
@@ -796,10 +856,18 @@ async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
         seen["mark"] = mark.encode() in data
         seen["canary"] = canary.encode() in data
 
-    run, _kernel = await judged(SPY_NOTEBOOK, {"hidden/test_hidden.py": hidden, "test_spy.py": SPY_PUBLIC},
-                                run=run_holder, on_event=on_event, after=after)
-    assert statuses(run) == {"test_hidden": "failed", "test_look": "passed", "test_dump": "passed"}, [
-        (t["id"], t["message"]) for t in run.tests]
+    run, _kernel = await judged(
+        SPY_NOTEBOOK,
+        {"hidden/test_hidden.py": hidden, "test_spy.py": SPY_PUBLIC},
+        run=run_holder,
+        on_event=on_event,
+        after=after,
+    )
+    assert statuses(run) == {
+        "test_hidden": "failed",
+        "test_look": "passed",
+        "test_dump": "passed",
+    }, [(t["id"], t["message"]) for t in run.tests]
     assert seen["judge_uids"] and seen["kernel_uid"] not in seen["judge_uids"]
     if os.geteuid() == 0:
         assert 0 not in seen["judge_uids"] and seen["judge_mem_owners"] == {0}
@@ -816,12 +884,16 @@ async def test_a_judge_started_before_the_notebook_runs_and_nothing_left_behind(
     from codequest_jupyter.judge import JudgeProcess
 
     policy = SandboxPolicy()
-    tests = {"test_early.py": "from target import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"}
+    tests = {
+        "test_early.py": "from target import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    }
     judge = await JudgeProcess.start(policy, "target", tests)
     run_dir, uid = judge.run_dir, judge.uid
     kernel = await start_kernel(policy, warm=False, startup_timeout=120)
     try:
-        reply = await kernel.kc.execute_interactive("def add(a, b):\n    return a + b\n", timeout=120)
+        reply = await kernel.kc.execute_interactive(
+            "def add(a, b):\n    return a + b\n", timeout=120
+        )
         assert reply["content"]["status"] == "ok"
         run = await judge.judge(kernel, budget_s=240)
     finally:
@@ -836,8 +908,11 @@ async def test_a_judge_started_before_the_notebook_runs_and_nothing_left_behind(
 
 # -- the bundled challenges in both modes -----------------------------------------------------
 
-BUNDLED = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "challenges").iterdir()
-                 if (p / "challenge.toml").is_file())
+BUNDLED = sorted(
+    p.name
+    for p in (Path(__file__).resolve().parents[1] / "challenges").iterdir()
+    if (p / "challenge.toml").is_file()
+)
 
 
 @pytest.mark.parametrize("variant", ["solution", "starter"])
@@ -846,7 +921,13 @@ async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(challenge_i
     """Every test of every bundled challenge, on its reference solution and on its
     untouched starter: the judge's verdict is the in-kernel grader's."""
     from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
-    from codequest_jupyter.grading import Grader, GradingSettings, code_cells, parse_notebook, populate_workdir
+    from codequest_jupyter.grading import (
+        Grader,
+        GradingSettings,
+        code_cells,
+        parse_notebook,
+        populate_workdir,
+    )
     from codequest_jupyter.validate import solution_submission
 
     challenge = load_challenge(bundled_challenges_dir() / challenge_id)
@@ -866,25 +947,39 @@ async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(challenge_i
         workdir = str(kernel.workdir)
         await kernel.kc.execute_interactive(
             f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n",
-            timeout=60)
+            timeout=60,
+        )
         for _index, source in code_cells(notebook):
             await kernel.kc.execute_interactive(source, timeout=60)
-        learner_modules = tuple(rel[:-3] for rel in challenge.starter_relpaths()
-                                if rel.endswith(".py") and "/" not in rel)
-        run = await run_judge(kernel, policy, challenge.module,
-                              challenge.read_sources(challenge.test_files("submit")),
-                              timeout_s=challenge.limits.timeout_s, budget_s=240,
-                              modules=learner_modules)
+        learner_modules = tuple(
+            rel[:-3]
+            for rel in challenge.starter_relpaths()
+            if rel.endswith(".py") and "/" not in rel
+        )
+        run = await run_judge(
+            kernel,
+            policy,
+            challenge.module,
+            challenge.read_sources(challenge.test_files("submit")),
+            timeout_s=challenge.limits.timeout_s,
+            budget_s=240,
+            modules=learner_modules,
+        )
     finally:
         await kernel.dispose()
     assert run.error is None, run.error
     judged_statuses = {t["id"]: t["status"] for t in run.tests}
     assert judged_statuses == expected, [
-        (t["id"], t["status"], t["message"]) for t in run.tests if t["status"] != expected.get(t["id"])]
+        (t["id"], t["status"], t["message"])
+        for t in run.tests
+        if t["status"] != expected.get(t["id"])
+    ]
     if variant == "solution":
         assert set(judged_statuses.values()) == {"passed"}
     else:
-        assert "passed" not in set(judged_statuses.values()) or len(set(judged_statuses.values())) > 1
+        assert (
+            "passed" not in set(judged_statuses.values()) or len(set(judged_statuses.values())) > 1
+        )
 
 
 async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
@@ -895,9 +990,13 @@ async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
     kernel = await start_kernel(policy, warm=False, startup_timeout=120)
     try:
         await kernel.kc.execute_interactive("def add(a, b):\n    return a + b\n", timeout=60)
-        run = await run_judge(kernel, policy, "target", {
-            "test_r.py": "from target import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
-            budget_s=240)
+        run = await run_judge(
+            kernel,
+            policy,
+            "target",
+            {"test_r.py": "from target import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+            budget_s=240,
+        )
         kernel_uid = kernel.sandbox.uid
     finally:
         await kernel.dispose()

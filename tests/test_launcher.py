@@ -6,15 +6,18 @@ import subprocess
 import sys
 
 import pytest
-from IPython.core.history import HistoryManager
 from ipykernel.kernelapp import IPKernelApp
+from IPython.core.history import HistoryManager
 from traitlets.config.loader import DeferredConfig
 
 from codequest_jupyter.grading import launcher
 
 ENGINE_ARGV = [
-    "-f", "/tmp/run dir/kernel-1.json", "--HistoryManager.enabled=False",
-    "--IPKernelApp.quiet=True", "--IPKernelApp.parent_handle=1234",
+    "-f",
+    "/tmp/run dir/kernel-1.json",
+    "--HistoryManager.enabled=False",
+    "--IPKernelApp.quiet=True",
+    "--IPKernelApp.parent_handle=1234",
 ]
 
 
@@ -52,7 +55,9 @@ def test_the_engines_options_read_as_traitlets_reads_them(apps):
     assert _resolved(ours.cli_config) == _resolved(theirs.cli_config)
     assert _resolved(ours.cli_config)["HistoryManager"] == {"enabled": False}
     assert (ours.connection_file, ours.quiet, ours.parent_handle) == (
-        "/tmp/run dir/kernel-1.json", True, 1234,
+        "/tmp/run dir/kernel-1.json",
+        True,
+        1234,
     )
     assert ours.extra_args == []
 

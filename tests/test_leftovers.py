@@ -79,30 +79,44 @@ def _kill(pids: list[int]) -> None:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     write_challenge(
-        tmp_path / "challenges", "answer", starter="def answer():\n    return 0\n",
+        tmp_path / "challenges",
+        "answer",
+        starter="def answer():\n    return 0\n",
         tests=ANSWER_TESTS,
     )
     (tmp_path / "root").mkdir()
     (tmp_path / "config").mkdir()
     (tmp_path / "tmp").mkdir()
-    (tmp_path / "config" / "jupyter_server_config.json").write_text(json.dumps({
-        "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
-        "CodeQuestApp": {
-            "challenge_dirs": [str(tmp_path / "challenges")],
-            "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
-            "grader_pool_size": 2,
-            "single_user_name": "alice",
-        },
-    }))
+    (tmp_path / "config" / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {"jpserver_extensions": {"codequest_jupyter": True}},
+                "CodeQuestApp": {
+                    "challenge_dirs": [str(tmp_path / "challenges")],
+                    "db_url": f"sqlite:///{tmp_path / 'codequest.sqlite'}",
+                    "grader_pool_size": 2,
+                    "single_user_name": "alice",
+                },
+            }
+        )
+    )
     return tmp_path
 
 
 @pytest.mark.parametrize(
     ("grade_first", "signum"),
-    [(True, signal.SIGTERM), (False, signal.SIGTERM), (True, signal.SIGINT),
-     (True, signal.SIGKILL)],
-    ids=["SIGTERM-after-grading", "SIGTERM-while-starting", "SIGINT-after-grading",
-         "SIGKILL-after-grading"],
+    [
+        (True, signal.SIGTERM),
+        (False, signal.SIGTERM),
+        (True, signal.SIGINT),
+        (True, signal.SIGKILL),
+    ],
+    ids=[
+        "SIGTERM-after-grading",
+        "SIGTERM-while-starting",
+        "SIGINT-after-grading",
+        "SIGKILL-after-grading",
+    ],
 )
 def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, grade_first, signum):
     """SIGKILL too: the kernels die with the server, and the fork server removes the
@@ -122,13 +136,16 @@ def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, gr
     try:
         if grade_first:
             status, body = server.api(
-                "POST", "challenges/answer/submissions?wait=true",
+                "POST",
+                "challenges/answer/submissions?wait=true",
                 {"mode": "submit", "notebook": answer_notebook(42)},
             )
             assert status == 200 and body["status"] == "passed", body
             # The pool refills in the background: stop it while it holds kernels.
             deadline = time.monotonic() + 120
-            while len(mentioning(str(tmpdir / "codequest-run-"))) < 2 and time.monotonic() < deadline:
+            while (
+                len(mentioning(str(tmpdir / "codequest-run-"))) < 2 and time.monotonic() < deadline
+            ):
                 time.sleep(0.2)
         else:
             # Stop it as soon as it has started a grading process (the fork server or a
@@ -165,18 +182,27 @@ def test_an_interrupted_codequest_grade_leaves_no_process_and_no_directory(
     tmp_path, busy_cpus, signum, when
 ):
     challenge = write_challenge(
-        tmp_path / "challenges", "answer", starter="def answer():\n    return 0\n",
-        tests=SLOW_TESTS, extra_toml="timeout_s = 120\nrun_timeout_s = 300\n",
+        tmp_path / "challenges",
+        "answer",
+        starter="def answer():\n    return 0\n",
+        tests=SLOW_TESTS,
+        extra_toml="timeout_s = 120\nrun_timeout_s = 300\n",
     )
     nb = tmp_path / "answer.ipynb"
     nb.write_text(json.dumps(answer_notebook(42)))
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmpdir),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmpdir),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "codequest_jupyter.cli", "grade", str(challenge), str(nb)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         # Mid-grading: the test is sleeping in the kernel. Probing: the sandbox's
@@ -248,10 +274,18 @@ def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, 
     tmpdir.mkdir()
     bystander = tmpdir / "codequest-run-1-someone-else"
     bystander.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmpdir),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-c", OWNER], env=env, stdout=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmpdir),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", OWNER],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         fork_pid, made = proc.stdout.readline().split()
         assert Path(made).is_dir() and Path(made).parent == tmpdir

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from procs import alive
+
 from codequest_jupyter.grading import bwrap, sandbox
 from codequest_jupyter.grading.forkserver import ForkServer, forkable, launcher_args
 from codequest_jupyter.grading.kernel import start_kernel
@@ -51,9 +51,15 @@ def test_the_privilege_check_refuses_a_process_that_could_regain_privileges():
     """The check a forked kernel makes after the user switch can fail: here (no
     ``no_new_privs``; as root, a full bounding set) it stops the process."""
     proc = subprocess.run(
-        [sys.executable, "-c",
-         "from codequest_jupyter.grading import nsenter\nnsenter.check_unprivileged()\nprint('went on')"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from codequest_jupyter.grading import nsenter\nnsenter.check_unprivileged()\nprint('went on')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode != 0 and "went on" not in proc.stdout
     assert "kept privileges" in proc.stderr and "NoNewPrivs" in proc.stderr
@@ -102,7 +108,10 @@ async def test_killing_the_keeper_ends_the_whole_sandbox(fork_server):
     kernel = await start_kernel(SandboxPolicy(mode="bwrap"), warm=False, fork_server=fork_server)
     spec = kernel.sandbox
     try:
-        await _output(kernel, "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n")
+        await _output(
+            kernel,
+            "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n",
+        )
         assert len(_marked(spec.marker)) >= 3  # keeper, kernel, sleep
         assert _mentioning(str(kernel.run_dir))  # bwrap, its placeholder
         os.kill(kernel.pid, signal.SIGKILL)  # the keeper: the process the server started
@@ -269,7 +278,7 @@ async def main():
 asyncio.run(main())
 '''
 
-MAKE_UNPRIVILEGED = r'''
+MAKE_UNPRIVILEGED = r"""
 set -e
 # The interpreter may live under a home directory other users cannot enter (a pyenv
 # under /root): cover that directory with a traversable tmpfs and bind back what the
@@ -284,7 +293,7 @@ for dir in $CQ_BIND; do
     mkdir -p "$dir" && mount --bind "$save" "$dir" && umount "$save"
 done
 exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-'''
+"""
 
 
 def _unreadable_tops(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -309,7 +318,9 @@ def test_an_unprivileged_server_forks_kernels_into_their_sandbox(tmp_path):
     a forked kernel enters all of them and ends with no capability left."""
     if not (shutil.which("unshare") and shutil.which("setpriv")):
         pytest.fail("util-linux's unshare and setpriv are needed (scripts/system-deps.sh)")
-    needed = sorted({sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))})
+    needed = sorted(
+        {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    )
     cover, bind = _unreadable_tops(needed)
     save = tmp_path / "save"
     save.mkdir()
@@ -321,21 +332,41 @@ def test_an_unprivileged_server_forks_kernels_into_their_sandbox(tmp_path):
     (hidden / "secret.txt").chmod(0o644)
     tmp_path.chmod(0o755)
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-        "TMPDIR": "/tmp", "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-        "CQ_BIND": " ".join(bind), "CQ_COVER": " ".join(cover), "CQ_SAVE": str(save),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "TMPDIR": "/tmp",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "CQ_BIND": " ".join(bind),
+        "CQ_COVER": " ".join(cover),
+        "CQ_SAVE": str(save),
     }
     try:
         proc = subprocess.run(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", MAKE_UNPRIVILEGED,
-             "cq", sys.executable, "-c", UNPRIVILEGED_SERVER, str(hidden)],
-            env=env, capture_output=True, text=True, timeout=240, check=False,
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                MAKE_UNPRIVILEGED,
+                "cq",
+                sys.executable,
+                "-c",
+                UNPRIVILEGED_SERVER,
+                str(hidden),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
         )
     finally:
         shutil.rmtree(hidden)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    report = json.loads(lines[-1][len("REPORT "):])
+    report = json.loads(lines[-1][len("REPORT ") :])
     assert report["plan"] == "own" and report["forked"] is True
     assert report["uid"] == 65534 and report["ppid"] == 0
     assert report["caps"] == ["0000000000000000"] * 5 and report["nnp"] == "1"

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from challenge_factory import make_challenge, notebook
 from procs import alive
+
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings
 from codequest_jupyter.grading.pool import KernelPool
@@ -290,7 +290,9 @@ async def test_grader_with_a_pool_grades_like_a_cold_start(runs_dir, tmp_path):
         assert await grader.pool.wait_ready(1)
         again = await grader.grade(ch, solution, mode="submit")
         assert grader.pool.stats["pooled"] == 2
-    async with Grader(GradingSettings(sandbox="rlimits", pool_size=0, kernel_start="exec")) as grader:
+    async with Grader(
+        GradingSettings(sandbox="rlimits", pool_size=0, kernel_start="exec")
+    ) as grader:
         cold = await grader.grade(ch, solution, mode="submit")
         assert grader.pool.stats["cold"] == 1
     for result in (pooled, again, cold):
@@ -346,8 +348,12 @@ async def test_closing_while_kernels_start_leaves_nothing(make_pool, runs_dir, a
 def test_run_dirs_of_servers_that_are_gone_are_swept(runs_dir):
     """A server killed outright leaves its kernels' run directories; the next grader's
     start removes them, and nothing of a live process or anything recent."""
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(gone.stdout)
     old = time.time() - 7200
 

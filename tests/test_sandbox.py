@@ -74,7 +74,10 @@ def test_mount_plan_leaves_out_what_needs_no_mount(tmp_path):
     inner_link.symlink_to(inner)
     plan = bwrap.mount_plan(
         ["/", secret, str(tmp_path / "missing"), str(tmp_path / "usr/lib/python/db.sqlite")],
-        [visible, inner, str(link), str(inner_link)], [], private=(), special=(),
+        [visible, inner, str(link), str(inner_link)],
+        [],
+        private=(),
+        special=(),
     )
     ops = {path: op for op, path in plan}
     # Only exposed paths are there: a hidden path outside them needs no mount, "/" is
@@ -83,8 +86,11 @@ def test_mount_plan_leaves_out_what_needs_no_mount(tmp_path):
     # stays a link (to its exposed target), one inside an exposure is there already.
     assert ops == {
         **{str(Path(*tmp_path.parts[: i + 1])): "dir" for i in range(1, len(tmp_path.parts))},
-        str(tmp_path / "usr"): "dir", str(tmp_path / "usr/lib"): "dir",
-        visible: "ro", str(link): "link", str(tmp_path / "usr/lib/python/db.sqlite"): "null",
+        str(tmp_path / "usr"): "dir",
+        str(tmp_path / "usr/lib"): "dir",
+        visible: "ro",
+        str(link): "link",
+        str(tmp_path / "usr/lib/python/db.sqlite"): "null",
     }
 
 
@@ -100,21 +106,46 @@ def test_mount_plan_private_tmp_swallows_what_is_inside_it(tmp_path):
 
 def test_command_shows_an_allow_list_and_only_the_run_dir_writable(tmp_path):
     run = str(tmp_path)
-    argv = bwrap.command(["python", "-c", "pass"], bwrap="/usr/bin/bwrap", run_dir=run,
-                         expose=[sys.prefix], bwrap_version=(0, 8, 0))
+    argv = bwrap.command(
+        ["python", "-c", "pass"],
+        bwrap="/usr/bin/bwrap",
+        run_dir=run,
+        expose=[sys.prefix],
+        bwrap_version=(0, 8, 0),
+    )
     # SIGINT reaches the kernel, not bwrap: it is ignored across the exec into bwrap.
     assert argv[:3] == ["/bin/sh", "-c", 'trap "" INT; exec "$@"']
     joined = " ".join(argv)
-    for flag in ("--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
-                 "--ro-bind /usr /usr", "--dev /dev", "--proc /proc", f"--bind {run} {run}",
-                 "--ro-bind /etc/passwd /etc/passwd", f"--chdir {run}", "--perms 1777 --size"):
+    for flag in (
+        "--die-with-parent",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--ro-bind /usr /usr",
+        "--dev /dev",
+        "--proc /proc",
+        f"--bind {run} {run}",
+        "--ro-bind /etc/passwd /etc/passwd",
+        f"--chdir {run}",
+        "--perms 1777 --size",
+    ):
         assert flag in joined, flag
     # The machine's root is not shown, nor anything of /etc, /var or /opt unlisted.
     assert "--ro-bind / /" not in joined
     binds = [argv[i + 1] for i, a in enumerate(argv) if a in ("--ro-bind", "--bind")]
     for path in binds:
-        assert path.startswith(("/usr", "/etc/", run, os.path.realpath(sys.prefix),
-                                os.path.realpath(sys.base_prefix), "/bin", "/lib", "/sbin")), path
+        assert path.startswith(
+            (
+                "/usr",
+                "/etc/",
+                run,
+                os.path.realpath(sys.prefix),
+                os.path.realpath(sys.base_prefix),
+                "/bin",
+                "/lib",
+                "/sbin",
+            )
+        ), path
         assert not path.startswith(("/etc/ssl/private", "/etc/shadow", "/var", "/opt")), path
     assert argv[-4:] == ["--", "python", "-c", "pass"]
     old = bwrap.command(["true"], bwrap="bwrap", run_dir=run, bwrap_version=(0, 4, 1))
@@ -123,8 +154,16 @@ def test_command_shows_an_allow_list_and_only_the_run_dir_writable(tmp_path):
 
 @pytest.mark.parametrize(
     ("mode", "code", "decoded"),
-    [("bwrap", 139, -11), ("bwrap", 137, -9), ("bwrap", 152, -24), ("bwrap", 3, 3),
-     ("bwrap", -9, -9), ("bwrap", None, None), ("rlimits", 139, 139), ("none", -11, -11)],
+    [
+        ("bwrap", 139, -11),
+        ("bwrap", 137, -9),
+        ("bwrap", 152, -24),
+        ("bwrap", 3, 3),
+        ("bwrap", -9, -9),
+        ("bwrap", None, None),
+        ("rlimits", 139, 139),
+        ("none", -11, -11),
+    ],
 )
 def test_exit_codes_are_decoded_for_bwrap_only(mode, code, decoded):
     assert LaunchSpec([], {}, Path("/"), mode=mode).decode_exit(code) == decoded
@@ -140,17 +179,33 @@ def test_unknown_modes_are_refused(mode):
 
 
 def test_kernel_env_is_built_from_scratch(monkeypatch, tmp_path):
-    for key, value in {"JUPYTERHUB_API_TOKEN": "tok", "DATABASE_URL": "postgresql://u:p@h/d",
-                       "PGPASSWORD": "pw", "JPY_SESSION_NAME": "x", "PYTHONPATH": "/evil",
-                       "LD_PRELOAD": "/evil.so", "LANG": "C.UTF-8"}.items():
+    for key, value in {
+        "JUPYTERHUB_API_TOKEN": "tok",
+        "DATABASE_URL": "postgresql://u:p@h/d",
+        "PGPASSWORD": "pw",
+        "JPY_SESSION_NAME": "x",
+        "PYTHONPATH": "/evil",
+        "LD_PRELOAD": "/evil.so",
+        "LANG": "C.UTF-8",
+    }.items():
         monkeypatch.setenv(key, value)
     policy = SandboxPolicy(extra_env={"MY_SETTING": "1"})
     env = sandbox.kernel_env(policy, tmp_path, marker="abc")
     allowed = set(sandbox._PASSED_ENV) | {
-        "HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE",
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "MPLBACKEND", "MALLOC_ARENA_MAX",
-        "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-        "PYDEVD_DISABLE_FILE_VALIDATION", sandbox.MARKER_ENV, "MY_SETTING",
+        "HOME",
+        "TMPDIR",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONNOUSERSITE",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+        "MPLBACKEND",
+        "MALLOC_ARENA_MAX",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "PYDEVD_DISABLE_FILE_VALIDATION",
+        sandbox.MARKER_ENV,
+        "MY_SETTING",
     }
     assert set(env) <= allowed
     assert env["HOME"] == env["TMPDIR"] == str(tmp_path)
@@ -166,8 +221,10 @@ def test_auto_falls_back_to_rlimits_without_bwrap_and_says_so(caplog):
     with caplog.at_level(logging.INFO, logger="codequest_jupyter.grading.sandbox"):
         plan = sandbox.resolve(policy)
     assert plan.mode == "rlimits"
-    assert any("bubblewrap sandbox unavailable" in r.getMessage() and "not installed" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "bubblewrap sandbox unavailable" in r.getMessage() and "not installed" in r.getMessage()
+        for r in caplog.records
+    )
     assert any("grading sandbox: resource limits" in r.getMessage() for r in caplog.records)
 
 
@@ -268,7 +325,7 @@ async def _run(kernel, code: str, timeout: float = 30) -> str:
     return "".join(out)
 
 
-PROBE = textwrap.dedent('''
+PROBE = textwrap.dedent("""
     import json, os, resource, socket
     def attempt(fn):
         try:
@@ -304,7 +361,7 @@ PROBE = textwrap.dedent('''
                  if line.startswith(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"))],
     }
     print(json.dumps(report, default=str))
-''')
+""")
 
 
 @needs_bwrap
@@ -319,12 +376,28 @@ async def test_bwrap_kernel_is_confined(start, tmp_path, monkeypatch):
     home_secret = Path(tempfile.mkstemp(prefix=".codequest-test-", dir=Path.home())[1])
     kernel = await start(SandboxPolicy(mode="bwrap", hide_paths=(str(hidden),)))
     # Directories nobody listed anywhere: not there at all in the sandbox.
-    unlisted = [p for p in ("/opt", "/var", "/srv", "/mnt", "/home", "/media", "/boot",
-                            str(REPO / "tests"), str(REPO.parent)) if os.path.isdir(p)]
+    unlisted = [
+        p
+        for p in (
+            "/opt",
+            "/var",
+            "/srv",
+            "/mnt",
+            "/home",
+            "/media",
+            "/boot",
+            str(REPO / "tests"),
+            str(REPO.parent),
+        )
+        if os.path.isdir(p)
+    ]
     try:
-        text = await _run(kernel, f"HIDDEN = {str(hidden)!r}\nPORT = {port}\n"
-                          f"SERVER_HOME = {str(Path.home())!r}\nUNLISTED = {unlisted!r}\n"
-                          f"PACKAGE_PARENT = {str(REPO)!r}\n" + PROBE)
+        text = await _run(
+            kernel,
+            f"HIDDEN = {str(hidden)!r}\nPORT = {port}\n"
+            f"SERVER_HOME = {str(Path.home())!r}\nUNLISTED = {unlisted!r}\n"
+            f"PACKAGE_PARENT = {str(REPO)!r}\n" + PROBE,
+        )
         report = json.loads(text.strip().splitlines()[-1])
         spec = kernel.sandbox
         run_dir = Path(kernel.run_dir).resolve()
@@ -347,8 +420,13 @@ async def test_bwrap_kernel_is_confined(start, tmp_path, monkeypatch):
     assert report["hidden"][0] == "refused"
     assert home_secret.name not in str(report["home"])
     # The root holds the system, the exposed installation, /tmp, /dev and /proc only.
-    exposed = [*bwrap.system_paths(), *sandbox._exposed_paths(SandboxPolicy(mode="bwrap")),
-               "/dev", "/proc", "/tmp"]
+    exposed = [
+        *bwrap.system_paths(),
+        *sandbox._exposed_paths(SandboxPolicy(mode="bwrap")),
+        "/dev",
+        "/proc",
+        "/tmp",
+    ]
     tops = {Path(p).parts[1] for p in exposed if len(Path(p).parts) > 1}
     assert set(report["root"]) == tops, report["root"]
     assert set(report["etc"]) <= {Path(p).parts[2] for p in exposed if p.startswith("/etc/")}
@@ -383,7 +461,7 @@ async def test_interrupt_reaches_the_sandboxed_kernel(start):
         await kernel.dispose()
 
 
-DESCRIPTORS = textwrap.dedent('''
+DESCRIPTORS = textwrap.dedent("""
     import json, os
     targets = []
     for fd in os.listdir("/proc/self/fd"):
@@ -392,7 +470,7 @@ DESCRIPTORS = textwrap.dedent('''
         except OSError:
             pass
     print(json.dumps({"targets": targets, "root": os.stat("/").st_ino, "cwd": os.getcwd()}))
-''')
+""")
 
 
 @pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits"])
@@ -427,7 +505,7 @@ def _processes_mentioning(marker: str) -> list[int]:
     return pids
 
 
-SERVER = textwrap.dedent('''
+SERVER = textwrap.dedent("""
     import asyncio, sys, time
     from pathlib import Path
     from codequest_jupyter.grading.forkserver import ForkServer
@@ -447,7 +525,7 @@ SERVER = textwrap.dedent('''
         print(kernel.run_dir, kernel.sandbox.marker, flush=True)
         time.sleep(600)
     asyncio.run(main())
-''')
+""")
 
 
 @pytest.mark.parametrize("method", ["exec", "fork"])
@@ -455,8 +533,9 @@ SERVER = textwrap.dedent('''
 def test_kernel_goes_away_with_a_dead_server(mode, method, tmp_path):
     """A server killed with -9 cleans nothing up: its kernels must still die on their own."""
     env = dict(os.environ, TMPDIR=str(tmp_path))
-    server = subprocess.Popen([sys.executable, "-c", SERVER, mode, method],
-                              stdout=subprocess.PIPE, env=env, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, mode, method], stdout=subprocess.PIPE, env=env, text=True
+    )
 
     def kernel_alive() -> list[int]:
         """The kernel's interpreter (forked or not) and the sandbox around it. (Without a
@@ -501,7 +580,9 @@ async def test_dispose_kills_what_the_kernel_left_running(mode, start):
     kernel = await start(SandboxPolicy(mode=mode))
     spec = kernel.sandbox
     try:
-        await _run(kernel, textwrap.dedent('''
+        await _run(
+            kernel,
+            textwrap.dedent("""
             import os, subprocess, time
             subprocess.Popen(['sleep', '600'], start_new_session=True)
             if os.fork() == 0:
@@ -510,7 +591,8 @@ async def test_dispose_kills_what_the_kernel_left_running(mode, start):
                     time.sleep(600)
                 os._exit(0)
             time.sleep(0.3)
-        '''))
+        """),
+        )
         assert len(spec.leftovers()) >= 3  # the kernel, sleep, the daemon
     finally:
         await kernel.dispose()
@@ -528,7 +610,9 @@ async def test_each_kernel_has_its_own_uid_and_gives_it_back(start):
     try:
         uids = {first.sandbox.uid, second.sandbox.uid}
         assert len(uids) == 2 and 0 not in uids
-        assert (first.run_dir.stat().st_uid, first.workdir.stat().st_uid) == (first.sandbox.uid,) * 2
+        assert (first.run_dir.stat().st_uid, first.workdir.stat().st_uid) == (
+            first.sandbox.uid,
+        ) * 2
         assert oct(first.run_dir.stat().st_mode & 0o777) == "0o700"
     finally:
         await first.dispose()
@@ -540,7 +624,9 @@ async def test_each_kernel_has_its_own_uid_and_gives_it_back(start):
 async def test_kernel_output_stays_out_of_the_servers_log(mode, start, capfd):
     kernel = await start(SandboxPolicy(mode=mode))
     try:
-        await _run(kernel, textwrap.dedent('''
+        await _run(
+            kernel,
+            textwrap.dedent("""
             import os, sys
             os.write(1, b"FLOOD-OUT\\n")
             os.write(2, b"FLOOD-ERR\\n")
@@ -549,7 +635,8 @@ async def test_kernel_output_stays_out_of_the_servers_log(mode, start, capfd):
                 os.write(2, b"FLOOD-CHILD\\n")
                 os._exit(0)
             os.wait()
-        '''))
+        """),
+        )
         log = (kernel.run_dir / "kernel.log").read_text()
     finally:
         await kernel.dispose()

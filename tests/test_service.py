@@ -509,7 +509,9 @@ async def test_a_locked_database_delays_the_result_but_loses_nothing(catalog, st
 
     service = make_service(catalog, store)
     grader = service.grader
-    queued = await service.submit("alice", "answer", {"mode": "run", "notebook": answer_notebook(42)})
+    queued = await service.submit(
+        "alice", "answer", {"mode": "run", "notebook": answer_notebook(42)}
+    )
     sid = queued["id"]
     await until(lambda: grader.active == 1)
     # Another writer holds the database for longer than the store's busy timeout (5 s):

@@ -606,9 +606,16 @@ def test_cut_output_and_cell_error_kinds_round_trip(store: SubmissionStore) -> N
     sid = store.create_submission(result.to_json())
     store.mark_running(sid)
     result.tests = [
-        Outcome(id="tests/test_it.py::test_a", name="test_a", hidden=False, status="passed",
-                points=1, max_points=1, output="x" * 10 + "\n… output truncated (5 more characters)",
-                output_truncated=True)
+        Outcome(
+            id="tests/test_it.py::test_a",
+            name="test_a",
+            hidden=False,
+            status="passed",
+            points=1,
+            max_points=1,
+            output="x" * 10 + "\n… output truncated (5 more characters)",
+            output_truncated=True,
+        )
     ]
     result.cell_errors = [
         CellError(2, "TimeoutError", "Cell 3 ran longer than 5 s and was stopped.", kind="timeout"),

@@ -44,7 +44,11 @@ def test_upgrade_from_0002_keeps_rows_and_adds_late_and_history(db_url: str) -> 
                   "challenge_version": "v2"}  # fmt: skip
         assert store.replace_result(final["id"], better, "job1") == final
         [kept] = store.result_history(final["id"])
-        assert (kept["challenge_version"], kept["points"], kept["regrade_id"]) == ("v1", 2.0, "job1")
+        assert (kept["challenge_version"], kept["points"], kept["regrade_id"]) == (
+            "v1",
+            2.0,
+            "job1",
+        )
         assert store.get_result(final["id"])["challenge_version"] == "v2"
         assert store.progress("alice")["two-sum"]["completed_at"] is not None
 
@@ -120,8 +124,14 @@ async def test_a_regrade_never_queues_ahead_of_learners(tmp_path: Path) -> None:
         slots = asyncio.Semaphore(1)
         job = RegradeJob(challenge="adder")
         regrade = asyncio.ensure_future(
-            run_regrade(AsyncSubmissionStore(store), SlowGrader(), challenge, job,
-                        concurrency=1, slots=slots)
+            run_regrade(
+                AsyncSubmissionStore(store),
+                SlowGrader(),
+                challenge,
+                job,
+                concurrency=1,
+                slots=slots,
+            )
         )
         while job.done == 0:
             await asyncio.sleep(0.01)

@@ -66,10 +66,6 @@ def test_follow_falls_back_to_polling_when_the_stream_breaks(widget_server):
     client = CodeQuestClient(widget_server.url, widget_server.token, stream_timeout=0.3)
     accepted = client.submit("slow", "run", path=relpath)
     seen: list[str] = []
-    final = client.follow(
-        accepted["id"], lambda kind, data: seen.append(kind), poll_s=0.2
-    )
+    final = client.follow(accepted["id"], lambda kind, data: seen.append(kind), poll_s=0.2)
     assert final is not None and final["status"] == "passed" and final["score"] == 2
-    assert (
-        seen[-1] == "result" and seen.count("result") >= 2
-    )  # polled snapshots, then the end
+    assert seen[-1] == "result" and seen.count("result") >= 2  # polled snapshots, then the end

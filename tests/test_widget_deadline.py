@@ -54,8 +54,13 @@ def test_words_at_a_fixed_time_in_the_kernels_time_zone(paris):
     assert format_moment(NOW + dt.timedelta(days=6), NOW) == "Mon 15:00 CET"
     assert format_moment(NOW + dt.timedelta(days=14), NOW) == "15 Dec 15:00 CET"
 
-    soon = {"due": iso(NOW + dt.timedelta(hours=2, minutes=13)), "late": "penalty",
-            "late_penalty": 0.2, "max_submissions": 10, "submissions_used": 3}
+    soon = {
+        "due": iso(NOW + dt.timedelta(hours=2, minutes=13)),
+        "late": "penalty",
+        "late_penalty": 0.2,
+        "max_submissions": 10,
+        "submissions_used": 3,
+    }
     assert facts(soon, NOW) == [
         ("Due today 17:13 CET · 2 h 13 min left", "idle"),
         ("Late submissions lose 20%", "idle"),
@@ -106,12 +111,21 @@ def deadline_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("widget-deadlines")
     challenges = home / "challenges"
     now = dt.datetime.now(UTC)
-    make_challenge(challenges, "limited", toml_extra=(
-        f"max_submissions = 2\ndue = {iso(now + dt.timedelta(days=20))}\nlate = 0.2"))
-    make_challenge(challenges, "closed", toml_extra=(
-        f'due = {iso(now - dt.timedelta(hours=1))}\nlate = "reject"'))
-    make_challenge(challenges, "penalised", toml_extra=(
-        f"due = {iso(now - dt.timedelta(hours=1))}\nlate = 0.2"))
+    make_challenge(
+        challenges,
+        "limited",
+        toml_extra=(f"max_submissions = 2\ndue = {iso(now + dt.timedelta(days=20))}\nlate = 0.2"),
+    )
+    make_challenge(
+        challenges,
+        "closed",
+        toml_extra=(f'due = {iso(now - dt.timedelta(hours=1))}\nlate = "reject"'),
+    )
+    make_challenge(
+        challenges,
+        "penalised",
+        toml_extra=(f"due = {iso(now - dt.timedelta(hours=1))}\nlate = 0.2"),
+    )
     srv = JupyterServer(home, challenges)
     yield srv
     srv.stop()
@@ -175,9 +189,13 @@ def test_local_panel_before_opens_turns_both_buttons_off(tmp_path):
     challenges = tmp_path / "challenges"
     now = dt.datetime.now(UTC)
     opens, due = now + dt.timedelta(days=2), now + dt.timedelta(days=9)
-    make_challenge(challenges, toml_extra=f'opens = {iso(opens)}\ndue = {iso(due)}\nlate = "reject"')
+    make_challenge(
+        challenges, toml_extra=f'opens = {iso(opens)}\ndue = {iso(due)}\nlate = "reject"'
+    )
     nb = write_nb(tmp_path / "work" / "adder.ipynb", SOLUTION)
-    panel = TestsPanel(notebook=nb, local=True, challenge_dirs=[challenges], grading_settings=RLIMITS)
+    panel = TestsPanel(
+        notebook=nb, local=True, challenge_dirs=[challenges], grading_settings=RLIMITS
+    )
     try:
         assert panel.run_button.disabled and panel.submit_button.disabled
         assert "Opens " in panel.schedule.value and " · in 1 day 23 h" in panel.schedule.value

@@ -32,13 +32,10 @@ def test_challenge_is_told_from_metadata_workspace_folder_or_file_name(tmp_path)
         {"id": "fizzbuzz-2", "notebook": "fizzbuzz.ipynb"},
     ]
     assert infer_challenge("codequest/two-sum/two_sum.ipynb", listing) == "two-sum"
-    assert (
-        infer_challenge("codequest/two-sum/two_sum-Copy1.ipynb", listing) == "two-sum"
-    )
+    assert infer_challenge("codequest/two-sum/two_sum-Copy1.ipynb", listing) == "two-sum"
     assert infer_challenge("elsewhere/two_sum.ipynb", listing) == "two-sum"
     assert (
-        infer_challenge("x.ipynb", listing, {"codequest": {"challenge": "fizzbuzz"}})
-        == "fizzbuzz"
+        infer_challenge("x.ipynb", listing, {"codequest": {"challenge": "fizzbuzz"}}) == "fizzbuzz"
     )
     with pytest.raises(ChallengeUnknown, match="Several challenges"):
         infer_challenge("elsewhere/fizzbuzz.ipynb", listing)
@@ -53,10 +50,7 @@ def test_challenge_is_told_from_metadata_workspace_folder_or_file_name(tmp_path)
     # jupyter_server's JPY_SESSION_NAME, VS Code's __vsc_ipynb_file__; missing files skipped.
     assert notebook_path_hint({}, {"JPY_SESSION_NAME": str(nb)}) == nb
     assert notebook_path_hint({"__vsc_ipynb_file__": str(nb)}, {}) == nb
-    assert (
-        notebook_path_hint({}, {"JPY_SESSION_NAME": str(tmp_path / "gone.ipynb")})
-        is None
-    )
+    assert notebook_path_hint({}, {"JPY_SESSION_NAME": str(tmp_path / "gone.ipynb")}) is None
 
 
 def test_servers_from_runtime_files_and_jupyterhub(tmp_path):
@@ -76,9 +70,7 @@ def test_servers_from_runtime_files_and_jupyterhub(tmp_path):
     servers = running_servers(str(tmp_path), env=env)
     assert servers == [
         ServerInfo("http://localhost:8888/", "t", "/srv"),
-        ServerInfo(
-            "http://127.0.0.1:8890/user/alice/", "hub-token", None, "JupyterHub"
-        ),
+        ServerInfo("http://127.0.0.1:8890/user/alice/", "hub-token", None, "JupyterHub"),
     ]
     assert hub_server_url({"JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:9000"}) == (
         "http://127.0.0.1:9000/"

@@ -110,9 +110,7 @@ async def test_view_model_follows_a_real_grading(grader, tmp_path):
 
 async def test_view_model_error_banner_names_the_cell(grader, tmp_path):
     broken = notebook("import math\n", "def add(a, b)\n    return a + b\n")
-    state, _snapshots, result = await graded_state(
-        grader, make_challenge(tmp_path), broken, "run"
-    )
+    state, _snapshots, result = await graded_state(grader, make_challenge(tmp_path), broken, "run")
     assert result["status"] == "error" and state.status == "error"
     banner = state.banner()
     assert banner is not None and banner.kind == "syntax"
@@ -157,18 +155,35 @@ def test_cell_timeouts_and_cut_output_are_warnings_beside_the_verdict():
     state = RunState(mode="submit")
     state.submitted("s1")
     test = {
-        "id": "tests/test_a.py::test_a", "name": "test_a", "hidden": False, "status": "passed",
-        "points": 1, "max_points": 1, "output": "x" * 10 + "\n… output truncated (90 more characters)",
+        "id": "tests/test_a.py::test_a",
+        "name": "test_a",
+        "hidden": False,
+        "status": "passed",
+        "points": 1,
+        "max_points": 1,
+        "output": "x" * 10 + "\n… output truncated (90 more characters)",
         "output_truncated": True,
     }
     state.apply(
         "result",
         {
-            "status": "passed", "score": 1, "total": 1, "points": 1, "max_points": 1,
-            "duration_ms": 300, "error": None, "tests": [test], "output_truncated": True,
+            "status": "passed",
+            "score": 1,
+            "total": 1,
+            "points": 1,
+            "max_points": 1,
+            "duration_ms": 300,
+            "error": None,
+            "tests": [test],
+            "output_truncated": True,
             "cell_errors": [
-                {"cell": 2, "ename": "TimeoutError", "kind": "timeout",
-                 "evalue": "Cell 3 ran longer than 5 s and was stopped.", "traceback": None},
+                {
+                    "cell": 2,
+                    "ename": "TimeoutError",
+                    "kind": "timeout",
+                    "evalue": "Cell 3 ran longer than 5 s and was stopped.",
+                    "traceback": None,
+                },
                 # Stored before cell errors had a kind: an exception.
                 {"cell": 4, "ename": "ValueError", "evalue": "bad", "traceback": None},
             ],
@@ -182,5 +197,7 @@ def test_cell_timeouts_and_cut_output_are_warnings_beside_the_verdict():
     assert "Some output was cut at its limit" in html
     row = TestRow.from_json(test)
     assert row.output_truncated and "Output (cut at the limit" in row_html(row)
-    assert "cut at the limit" not in row_html(TestRow.from_json({**test, "output_truncated": False}))
+    assert "cut at the limit" not in row_html(
+        TestRow.from_json({**test, "output_truncated": False})
+    )
     assert "Some output was cut" not in banner_html(None, [], False)

@@ -69,9 +69,7 @@ def test_local_panel_runs_tests_end_to_end(tmp_path):
     rows = [w.value for w in panel.rows.children]
     assert len(rows) == 2  # "Run tests": the public tests only
     assert "✓" in rows[0] and "test_small_numbers" in rows[0] and "passed" in rows[0]
-    assert (
-        "✗" in rows[1] and "test_negative_numbers" in rows[1] and "<details" in rows[1]
-    )
+    assert "✗" in rows[1] and "test_negative_numbers" in rows[1] and "<details" in rows[1]
     assert "Expected" in rows[1] and "Actual" in rows[1]
     assert re.search(r"1/2 passed · 1/2 points · [\d.]+ s", panel.summary.value)
     assert (panel.progress.value, panel.progress.max, panel.progress.bar_style) == (
@@ -82,10 +80,7 @@ def test_local_panel_runs_tests_end_to_end(tmp_path):
     assert "2 of 2 tests" in panel.progress_label.value
     assert not panel.run_button.disabled
     assert panel.result["status"] == "failed" and panel.result["mode"] == "run"
-    assert (
-        "failed" in panel.history.value
-        and "not saved to your history" in panel.history.value
-    )
+    assert "failed" in panel.history.value and "not saved to your history" in panel.history.value
 
     # Fix the notebook, save, submit: hidden tests too, all green.
     write_nb(nb, SOLUTION)
@@ -104,9 +99,7 @@ def test_local_panel_runs_tests_end_to_end(tmp_path):
 
 
 def test_panel_escapes_a_malicious_test_name_in_widget_values(tmp_path):
-    challenge = make_challenge(
-        tmp_path / "c", tests=XSS_TESTS, hidden={}, toml_extra=XSS_HINT
-    )
+    challenge = make_challenge(tmp_path / "c", tests=XSS_TESTS, hidden={}, toml_extra=XSS_HINT)
     nb = write_nb(tmp_path / "adder.ipynb", SOLUTION)
     panel = TestsPanel(str(challenge), notebook=nb, grading_settings=RLIMITS)
     assert panel.backend.kind == "local"  # a challenge directory is graded here
@@ -125,9 +118,7 @@ def test_panel_escapes_a_malicious_test_name_in_widget_values(tmp_path):
     ]
     values = [w.value for w in html_widgets]
     assert panel.result["tests"][0]["name"] == f"test_named[{XSS}]"
-    assert any(
-        ESCAPED in v for v in panel.rows.children[0].value.split("</summary>")[:1]
-    )
+    assert any(ESCAPED in v for v in panel.rows.children[0].value.split("</summary>")[:1])
     assert ESCAPED in panel.hints.value
     for value in values:
         assert "<img" not in value, value
@@ -168,9 +159,7 @@ def test_panel_finds_the_server_and_its_submissions_are_stored(widget_server):
     panel = TestsPanel(notebook=path, runtime_dir=str(widget_server.runtime))
     assert panel.backend.kind == "server" and panel.backend.challenge_id == "adder"
     assert panel.backend.connection.notebook_relpath == relpath
-    assert (
-        "saved to your history" in panel.header.value and relpath in panel.header.value
-    )
+    assert "saved to your history" in panel.header.value and relpath in panel.header.value
     panel.submit_button.click()
     assert panel.wait(120)
     result = panel.result
@@ -207,9 +196,7 @@ def test_the_server_session_of_this_kernel_names_the_notebook(widget_server):
         assert conn is not None and conn.notebook_relpath == relpath
         assert conn.notebook_path == widget_server.root / relpath
         other = connect(None, [info], kid="not-this-kernel", env={})
-        assert (
-            other is not None and other.notebook_relpath is None
-        )  # the workspace copy
+        assert other is not None and other.notebook_relpath is None  # the workspace copy
     finally:
         client.request("DELETE", f"api/sessions/{session['id']}", api=False)
 
@@ -218,12 +205,10 @@ def test_panel_sends_the_notebook_when_the_server_cannot_see_it(widget_server, t
     outside = write_nb(tmp_path / "mine" / "adder.ipynb", SOLUTION)
     info = ServerInfo(widget_server.url, widget_server.token, str(widget_server.root))
     conn = connect(outside, [info], env={})
-    assert (
-        conn is not None
-        and conn.notebook_relpath is None
-        and conn.notebook_path == outside
+    assert conn is not None and conn.notebook_relpath is None and conn.notebook_path == outside
+    panel = TestsPanel(
+        "adder", notebook=outside, server=widget_server.url, token=widget_server.token
     )
-    panel = TestsPanel("adder", notebook=outside, server=widget_server.url, token=widget_server.token)
     panel.run_tests()
     assert panel.wait(120)
     assert panel.result["status"] == "passed"
@@ -287,9 +272,7 @@ def test_panel_inside_a_real_kernel_finds_everything_by_itself(widget_server, tm
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        pytest.fail(
-            "the notebook did not finish in 300 s:\n" + out.decode(errors="replace")
-        )
+        pytest.fail("the notebook did not finish in 300 s:\n" + out.decode(errors="replace"))
     assert proc.returncode == 0, out.decode(errors="replace")
     import nbformat  # joins the multi-line strings of the file format back up
 
@@ -304,18 +287,8 @@ def test_panel_inside_a_real_kernel_finds_everything_by_itself(widget_server, tm
     ]
     assert snapshot["history"][0][:2] == ["submit", "passed"]
     # The panel was displayed as a widget, and the frontend side holds the final state.
-    assert any(
-        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs
-    )
-    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"][
-        "state"
-    ]
-    values = [
-        m["state"].get("value")
-        for m in state.values()
-        if m["model_name"] == "HTMLModel"
-    ]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    values = [m["state"].get("value") for m in state.values() if m["model_name"] == "HTMLModel"]
     assert any(isinstance(v, str) and "All tests passed" in v for v in values)
-    assert (
-        sum(1 for v in values if isinstance(v, str) and "test_large_numbers" in v) == 1
-    )
+    assert sum(1 for v in values if isinstance(v, str) and "test_large_numbers" in v) == 1

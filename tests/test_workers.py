@@ -24,6 +24,7 @@ from challenge_factory import make_challenge, notebook
 
 from codequest_jupyter.challenges import ChallengeCatalog
 from codequest_jupyter.grading import Grader, GradingSettings
+from codequest_jupyter.service import EventChannel
 from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
 from codequest_jupyter.worker.events import (
     Decoder,
@@ -32,7 +33,6 @@ from codequest_jupyter.worker.events import (
     encode,
 )
 from codequest_jupyter.worker.queue import JobQueue, conninfo, ensure_schema
-from codequest_jupyter.service import EventChannel
 from codequest_jupyter.worker.queued import NO_WORKER, QueuedSubmissionService, catch_up
 
 pytest_plugins = ("pg_fixture",)
@@ -184,9 +184,11 @@ def test_event_encoding_splits_and_joins_large_events() -> None:
     # Parts of two events interleaved (two workers publishing at once) still join.
     other = encode("s2", "test", {"output": "y" * 30_000})
     got = []
-    for a, b in zip(parts, other):
+    for a, b in zip(parts, other, strict=False):
         got += [decoder.feed(a), decoder.feed(b)]
-    got += [decoder.feed(p) for p in parts[len(other):]] + [decoder.feed(p) for p in other[len(parts):]]
+    got += [decoder.feed(p) for p in parts[len(other) :]] + [
+        decoder.feed(p) for p in other[len(parts) :]
+    ]
     complete = [g for g in got if g is not None]
     assert ("s1", "test", data) in complete
     assert ("s2", "test", {"output": "y" * 30_000}) in complete
@@ -367,7 +369,7 @@ async def test_a_worker_killed_mid_grading_is_taken_over_with_one_result(
         first.kill()
 
         done = await asyncio.wait_for(asyncio.gather(*followers.values()), SETTLE_S)
-        for submission, events in zip((one, two), done):
+        for submission, events in zip((one, two), done, strict=True):
             kinds = [kind for kind, _ in events]
             assert kinds.count("result") == 1, kinds
             stored = await service.result(submission["user"], submission["id"])
@@ -442,8 +444,14 @@ async def test_a_submission_whose_workers_keep_dying_ends_with_an_error(
 
     store = AsyncSubmissionStore(SubmissionStore(db_url))
     sid = new_submission_id()
-    result = GradeResult(id=sid, challenge="adder", challenge_version="1", user="ada",
-                         mode="submit", submitted_at=utc_now_iso()).to_json()
+    result = GradeResult(
+        id=sid,
+        challenge="adder",
+        challenge_version="1",
+        user="ada",
+        mode="submit",
+        submitted_at=utc_now_iso(),
+    ).to_json()
     await store.create_submission(result, code={"notebook": RIGHT, "files": {}})
     worker = GradingWorker(
         db_url=db_url, catalog=ChallengeCatalog([str(library)]), store=store,
@@ -475,7 +483,9 @@ async def test_a_submission_whose_workers_keep_dying_ends_with_an_error(
 
 
 def test_db_upgrade_creates_the_job_queue_once_and_prints_no_password(db_url: str) -> None:
-    url = db_url.replace("postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:s3cret-pw@")
+    url = db_url.replace(
+        "postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:s3cret-pw@"
+    )
     assert "s3cret-pw" in url  # trust authentication ignores it; it must not be printed
     outputs = []
     for _ in range(2):

@@ -148,9 +148,7 @@ class JupyterServer:
         stop_process(self.proc, 30)
 
 
-def open_workspace(
-    server: JupyterServer, cid: str, nb: dict[str, Any]
-) -> tuple[str, Path]:
+def open_workspace(server: JupyterServer, cid: str, nb: dict[str, Any]) -> tuple[str, Path]:
     reply = server.client().request("POST", f"challenges/{cid}/workspace", {})
     path = server.root / reply["path"]
     write_nb(path, nb)  # the learner edits and saves

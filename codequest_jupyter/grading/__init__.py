@@ -8,8 +8,8 @@ in :class:`~.run.GradingRun` and reports through the same events.
 
 from .engine import Grader, GradingSettings, check_files, populate_workdir
 from .kernel import KernelStartError
-from .pool import KernelPool
 from .notebook import SubmissionInvalid, code_cells, notebook_from_code, parse_notebook
+from .pool import KernelPool
 
 __all__ = [
     "Grader",

@@ -36,7 +36,17 @@ _IGNORE_SIGINT = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "codequest-sandbox"
 
 # Directories that commonly hold other users' files, secrets or service sockets:
 # hidden wherever an exposed directory contains them (say an installation under /).
-_DEFAULT_HIDDEN = ("/home", "/root", "/run", "/var/run", "/var/lib", "/var/tmp", "/srv", "/mnt", "/media")
+_DEFAULT_HIDDEN = (
+    "/home",
+    "/root",
+    "/run",
+    "/var/run",
+    "/var/lib",
+    "/var/tmp",
+    "/srv",
+    "/mnt",
+    "/media",
+)
 
 # The system every program runs on: the dynamic loader, the C library and the shared
 # libraries Python and its extension modules link against, /bin/sh. On merged-/usr
@@ -50,13 +60,29 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # /etc/ssl/private), MIME types (mimetypes), Debian's per-version Python config and
 # sitecustomize, and the alternatives' links (a BLAS or LAPACK chosen through them).
 ETC_PATHS = (
-    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-    "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
-    "/etc/hosts", "/etc/host.conf", "/etc/services", "/etc/protocols", "/etc/networks",
-    "/etc/localtime", "/etc/timezone", "/etc/locale.alias", "/etc/locale.conf",
-    "/etc/ssl/certs", "/etc/ssl/openssl.cnf", "/etc/ca-certificates",
-    "/etc/pki/tls/certs", "/etc/pki/ca-trust", "/etc/mime.types",
-    "/etc/python3", "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/services",
+    "/etc/protocols",
+    "/etc/networks",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/locale.alias",
+    "/etc/locale.conf",
+    "/etc/ssl/certs",
+    "/etc/ssl/openssl.cnf",
+    "/etc/ca-certificates",
+    "/etc/pki/tls/certs",
+    "/etc/pki/ca-trust",
+    "/etc/mime.types",
+    "/etc/python3",
+    "/etc/alternatives",
 )
 
 
@@ -163,8 +189,10 @@ def mount_plan(
     for path in filter(None, map(_real, hide)):
         # Only what an exposure would show needs covering; an exposure of the very
         # same path (or of one inside it) is brought back on top.
-        if path != "/" and path not in exposed and any(
-            _inside(path, e) and path != e for e in exposed
+        if (
+            path != "/"
+            and path not in exposed
+            and any(_inside(path, e) and path != e for e in exposed)
         ):
             hidden.append(path)
     for path in hidden:
@@ -172,7 +200,8 @@ def mount_plan(
     for path in exposed:
         # Inside another exposure with nothing hidden in between: visible already.
         covered = any(
-            _inside(path, e) and path != e
+            _inside(path, e)
+            and path != e
             and not any(_inside(path, h) and _inside(h, e) and h != e for h in hidden)
             for e in exposed
         )
@@ -260,7 +289,7 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], list[str]] | None:
     if list(argv[:n]) != _IGNORE_SIGINT or "--" not in argv[n:]:
         return None
     end = list(argv).index("--", n)
-    options, inner = list(argv[n:end]), list(argv[end + 1:])
+    options, inner = list(argv[n:end]), list(argv[end + 1 :])
     if len(options) < 2 or "--die-with-parent" not in options or not inner:
         return None
     return options, inner

@@ -31,7 +31,7 @@ def _client_class() -> type:
     class Client(NotebookClient):
         codequest_run: GradingRun
 
-        def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
+        def output(self, outs, msg, display_id, cell_index):
             run = self.codequest_run
             content = msg.get("content", {})
             data = content.get("data") if isinstance(content, dict) else None

@@ -64,5 +64,5 @@ class EventStream:
                 outcome = self._listener(kind, data)  # type: ignore[misc]
                 if inspect.isawaitable(outcome):
                     await outcome
-            except Exception:  # noqa: BLE001 - a listener's fault must not stop grading
+            except Exception:
                 log.exception("grading event listener failed")

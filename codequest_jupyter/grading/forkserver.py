@@ -88,8 +88,8 @@ def forkable(cmd: list[str]) -> bool:
 
 def _preload() -> None:
     """Import and initialise what every kernel needs, once, before any fork."""
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp
     import ipykernel.zmqshell  # noqa: F401
 
     from . import harness, launcher, nsenter  # noqa: F401
@@ -116,7 +116,9 @@ def _preload() -> None:
     if threading.active_count() != 1:
         # fork() copies only the calling thread: a lock held by another one would stay
         # locked in every child.
-        raise RuntimeError(f"the fork server has {threading.active_count()} threads after preloading")
+        raise RuntimeError(
+            f"the fork server has {threading.active_count()} threads after preloading"
+        )
 
 
 def _become_subreaper() -> None:
@@ -250,7 +252,7 @@ def serve() -> None:
     def send(message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode()
         while data:
-            data = data[os.write(cmd_out, data):]
+            data = data[os.write(cmd_out, data) :]
 
     _preload()
     _become_subreaper()
@@ -361,7 +363,7 @@ def _exiting(pid: int) -> bool:
             stat = f.read()
     except OSError:
         return True
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     # state, ppid, pgrp, session, tty_nr, tpgid, flags: PF_EXITING is 0x4.
     return fields[0] in ("Z", "X", "x") or bool(int(fields[6]) & 0x4)
 
@@ -464,14 +466,14 @@ class ForkServer:
         else:
             env = {"PATH": os.environ.get("PATH", ""), "HOME": self._home, "TMPDIR": self._home}
         env[MARKER_ENV] = _PLACEHOLDER
-        env[RUN_DIRS_ENV] = os.path.join(
-            tempfile.gettempdir(), f"codequest-run-{os.getpid()}-"
-        )
+        env[RUN_DIRS_ENV] = os.path.join(tempfile.gettempdir(), f"codequest-run-{os.getpid()}-")
         self._ready = loop.create_future()
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 # -c, not -m: the package imports this module, and runpy warns about that.
-                sys.executable, "-c", f"from {__name__} import serve; serve()",
+                sys.executable,
+                "-c",
+                f"from {__name__} import serve; serve()",
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 env=env,

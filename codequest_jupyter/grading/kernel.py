@@ -158,7 +158,11 @@ class GradingKernel:
     """One started kernel, its client, and the run directory it owns."""
 
     def __init__(
-        self, km: AsyncKernelManager, run_dir: Path, workdir: Path, sandbox: LaunchSpec | None = None
+        self,
+        km: AsyncKernelManager,
+        run_dir: Path,
+        workdir: Path,
+        sandbox: LaunchSpec | None = None,
     ):
         self.km = km
         self.kc: AsyncKernelClient | None = None

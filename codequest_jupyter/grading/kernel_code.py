@@ -54,8 +54,7 @@ def prepare_code(workdir: str, memory_mb: int, budget_s: float) -> str:
         "_cq_sys.dont_write_bytecode = True\n"
         "del _cq_os, _cq_sys\n"
         # Plain tracebacks: quicker to format and easier to read than IPython's context.
-        "get_ipython().InteractiveTB.set_mode('Plain')\n"
-        + run_limits_code(memory_mb, budget_s, 64)
+        "get_ipython().InteractiveTB.set_mode('Plain')\n" + run_limits_code(memory_mb, budget_s, 64)
     )
 
 

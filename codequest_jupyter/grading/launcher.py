@@ -36,8 +36,10 @@ import sys
 
 # Run by path, Python puts this file's directory first on sys.path: the kernel must not
 # import the grading modules (or anything shadowing a library) from there.
-if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(
-    os.path.abspath(__file__)
+if (
+    __name__ == "__main__"
+    and sys.path
+    and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__))
 ):
     del sys.path[0]
 
@@ -131,8 +133,9 @@ def prctl(option, arg=0):
     try:
         import ctypes
 
-        return libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                            ctypes.c_ulong(0))
+        return libc().prctl(
+            option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
+        )
     except (OSError, AttributeError, ImportError):
         return -1
 

@@ -99,8 +99,7 @@ def budget_used_up(budget_s: float, *, during: str, cell: int | None) -> GradeEr
 def budget_message(what: str, budget_s: float) -> str:
     """``what`` ("Stopped", "Not run") because the run's budget ran out."""
     return (
-        f"{what}: the run used up its time budget of {budget_s:g} s "
-        "(earlier code ran out of time)."
+        f"{what}: the run used up its time budget of {budget_s:g} s (earlier code ran out of time)."
     )
 
 

@@ -39,7 +39,9 @@ def parse_notebook(data: Any) -> dict[str, Any]:
         if not isinstance(cell, dict):
             raise SubmissionInvalid(f"cell {i + 1} is not a JSON object")
         if cell.get("cell_type") not in ("code", "markdown", "raw"):
-            raise SubmissionInvalid(f"cell {i + 1} has an unknown cell_type {cell.get('cell_type')!r}")
+            raise SubmissionInvalid(
+                f"cell {i + 1} has an unknown cell_type {cell.get('cell_type')!r}"
+            )
         source = cell.get("source", "")
         if not isinstance(source, str) and not (
             isinstance(source, list) and all(isinstance(s, str) for s in source)
@@ -71,7 +73,13 @@ def notebook_from_code(source: str, *, language: str = "python") -> dict[str, An
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": language}
         },
         "cells": [
-            {"cell_type": "code", "id": "solution", "metadata": {}, "source": source,
-             "outputs": [], "execution_count": None}
+            {
+                "cell_type": "code",
+                "id": "solution",
+                "metadata": {},
+                "source": source,
+                "outputs": [],
+                "execution_count": None,
+            }
         ],
     }

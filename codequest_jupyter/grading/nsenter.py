@@ -137,10 +137,14 @@ def start(bwrap_argv: list[str], env: dict[str, str], timeout: float = 30) -> Sa
     try:
         proc = subprocess.Popen(
             [*bwrap_argv, "--info-fd", str(info_w), "--", *HOLDER],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(info_w,), env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            pass_fds=(info_w,),
+            env=env,
             # Out of the kernel's process group: an interrupt meant for the kernel
             # must not reach bwrap. It dies with its parent (this keeper) instead.
-            start_new_session=True, preexec_fn=die_with_keeper,
+            start_new_session=True,
+            preexec_fn=die_with_keeper,
         )
     except OSError as exc:
         os.close(info_r)
@@ -314,8 +318,11 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 def drop_capabilities() -> None:

@@ -86,7 +86,9 @@ class KernelPool:
         starter: Starter | None = None,
     ):
         if refill not in REFILL_POLICIES:
-            raise ValueError(f"pool refill must be one of {', '.join(REFILL_POLICIES)}, not {refill!r}")
+            raise ValueError(
+                f"pool refill must be one of {', '.join(REFILL_POLICIES)}, not {refill!r}"
+            )
         if start_method not in START_METHODS:
             raise ValueError(
                 f"kernel start method must be one of {', '.join(START_METHODS)}, not {start_method!r}"
@@ -226,7 +228,9 @@ class KernelPool:
         if self._starter is not None:
             return await self._starter(self.policy, startup_timeout=self.startup_timeout)
         kernel = await start_kernel(
-            self.policy, startup_timeout=self.startup_timeout, warm=warm,
+            self.policy,
+            startup_timeout=self.startup_timeout,
+            warm=warm,
             fork_server=self.fork_server,
         )
         if kernel.forked:
@@ -330,7 +334,9 @@ class KernelPool:
                 )
         if not self._fork_wanted or self._closed:
             return
-        if self._fork_task is not None or (self._fork_server is not None and self._fork_server.alive):
+        if self._fork_task is not None or (
+            self._fork_server is not None and self._fork_server.alive
+        ):
             return
         if time.monotonic() < self._fork_retry_at:
             return
@@ -405,8 +411,11 @@ class KernelPool:
                 raise
             if reason is not None:
                 # Not a passing failure: this platform cannot enter its sandboxes.
-                log.warning("grading kernels are started as processes of their own: a "
-                            "kernel forked into its sandbox failed (%s)", reason)
+                log.warning(
+                    "grading kernels are started as processes of their own: a "
+                    "kernel forked into its sandbox failed (%s)",
+                    reason,
+                )
                 self._fork_wanted = False
                 await server.close()
                 return

@@ -29,9 +29,10 @@ def process_tree(pid: int) -> list[int]:
     while todo and len(tree) < 10_000:
         current = todo.pop()
         tree.append(current)
-        with contextlib.suppress(OSError, ValueError), open(
-            f"/proc/{current}/task/{current}/children", encoding="ascii"
-        ) as fh:
+        with (
+            contextlib.suppress(OSError, ValueError),
+            open(f"/proc/{current}/task/{current}/children", encoding="ascii") as fh,
+        ):
             todo.extend(int(p) for p in fh.read().split())
     return tree
 

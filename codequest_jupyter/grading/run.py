@@ -151,7 +151,7 @@ class GradingRun:
             duration_ms=int((time.monotonic() - attempt.current_started) * 1000),
             max_points=float(info.get("max_points", 1.0)),
         )
-        self.tests[tid] = self._learner_view(test)
+        self.tests[tid] = test
         attempt.current = None
         attempt.stopped = True
         self.events.emit("test", self.tests[tid].to_json())
@@ -242,7 +242,9 @@ class GradingRun:
                 # all the same. Only when they then cannot run at all does it become the
                 # run's error (see assemble), as the likeliest reason.
                 cell_error, problem = messages.cell_failure(
-                    index, reply, cell_limit=self.attempt.last_cell_limit,
+                    index,
+                    reply,
+                    cell_limit=self.attempt.last_cell_limit,
                     memory_mb=self.limits.memory_mb,
                 )
                 self.result.cell_errors.append(cell_error)
@@ -332,7 +334,8 @@ class GradingRun:
             overdue = now - attempt.current_started > limit + grace
             if current is not None and attempt.test_phase and overdue:
                 self.stop_test(
-                    current, "timeout",
+                    current,
+                    "timeout",
                     messages.test_timeout(limit, self.limits.timeout_s, self.budget_s),
                 )
                 attempt.killed_by_us = True
@@ -403,7 +406,7 @@ class GradingRun:
                 max_points=float(info.get("max_points", 1.0)),
                 message=reason,
             )
-            tests.append(self._learner_view(test))
+            tests.append(test)
         self.result.tests = tests
 
 
@@ -416,7 +419,11 @@ def _static_list(sources: dict[str, str]) -> list[dict[str, Any]]:
             continue
         for nodeid, test_name, points in static_tests_from_source(source, rel):
             out.append(
-                {"id": nodeid, "name": test_name, "hidden": rel.startswith("hidden/"),
-                 "max_points": points}
+                {
+                    "id": nodeid,
+                    "name": test_name,
+                    "hidden": rel.startswith("hidden/"),
+                    "max_points": points,
+                }
             )
     return out

@@ -80,7 +80,7 @@ def sweep_run_dirs(min_age_s: float = 3600) -> int:
     removed = 0
     now = time.time()
     for path in Path(tempfile.gettempdir()).glob(f"{RUN_DIR_PREFIX}*-*"):
-        owner = path.name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
+        owner = path.name[len(RUN_DIR_PREFIX) :].split("-", 1)[0]
         if not owner.isdigit() or pid_exists(int(owner)):
             continue
         try:

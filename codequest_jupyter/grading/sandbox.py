@@ -112,8 +112,15 @@ class SandboxPolicy:
         object.__setattr__(self, "expose_paths", tuple(str(p) for p in self.expose_paths))
 
     def _key(self) -> tuple:
-        return (self.mode, self.user, self.uid_range, self.hide_paths, self.expose_paths,
-                self.bwrap_path, tuple(sorted(self.extra_env.items())))
+        return (
+            self.mode,
+            self.user,
+            self.uid_range,
+            self.hide_paths,
+            self.expose_paths,
+            self.bwrap_path,
+            tuple(sorted(self.extra_env.items())),
+        )
 
 
 # -- what a policy comes to on this machine --------------------------------------------
@@ -192,16 +199,23 @@ def _resolve(policy: SandboxPolicy) -> SandboxPlan:
         else:
             version = _bwrap.version(path)
             plan = SandboxPlan(
-                "bwrap", strategy, fixed_uid, fixed_gid, path, version,
-                hide=tuple(_hidden_paths(policy)), expose=tuple(_exposed_paths(policy)),
+                "bwrap",
+                strategy,
+                fixed_uid,
+                fixed_gid,
+                path,
+                version,
+                hide=tuple(_hidden_paths(policy)),
+                expose=tuple(_exposed_paths(policy)),
             )
             reason = _probe(policy, plan)
             if reason is None:
                 return plan
         if policy.mode == "bwrap":
             raise SandboxUnavailable(f"the bwrap sandbox cannot be used: {reason}")
-        log.warning("bubblewrap sandbox unavailable (%s); grading kernels get resource "
-                    "limits only", reason)
+        log.warning(
+            "bubblewrap sandbox unavailable (%s); grading kernels get resource limits only", reason
+        )
     plan = SandboxPlan("rlimits", strategy, fixed_uid, fixed_gid)
     if strategy != "own":
         reason = _probe(policy, plan)
@@ -210,7 +224,8 @@ def _resolve(policy: SandboxPolicy) -> SandboxPlan:
             # /root): without a mount namespace to show it, kernels must stay root.
             log.warning(
                 "grading kernels cannot run as an unprivileged user (%s); they run as "
-                "root with resource limits only, and RLIMIT_NPROC does not bind root", reason
+                "root with resource limits only, and RLIMIT_NPROC does not bind root",
+                reason,
             )
             plan = SandboxPlan("rlimits", "own", note="could not drop root: " + reason)
     return plan
@@ -219,15 +234,19 @@ def _resolve(policy: SandboxPolicy) -> SandboxPlan:
 def _uid_strategy(policy: SandboxPolicy) -> tuple[str, int | None, int | None]:
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         if policy.user is not None:
-            log.warning("sandbox user %r ignored: only a server running as root can "
-                        "switch users", policy.user)
+            log.warning(
+                "sandbox user %r ignored: only a server running as root can switch users",
+                policy.user,
+            )
         return "own", None, None
     if policy.user is None:
         return "per-kernel", None, None
     import pwd
 
     try:
-        entry = pwd.getpwuid(policy.user) if isinstance(policy.user, int) else pwd.getpwnam(policy.user)
+        entry = (
+            pwd.getpwuid(policy.user) if isinstance(policy.user, int) else pwd.getpwnam(policy.user)
+        )
         uid, gid = entry.pw_uid, entry.pw_gid
     except KeyError:
         if isinstance(policy.user, int) or str(policy.user).isdigit():
@@ -258,14 +277,25 @@ def _exposed_paths(policy: SandboxPolicy) -> list[str]:
     harness from (the checkout also holds the challenges, tests, data, ``.git``).
     """
     package = Path(__file__).resolve().parents[1]
-    paths = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
-             os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
-             str(package)}
+    paths = {
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(sys.executable),
+        os.path.dirname(os.path.realpath(sys.executable)),
+        str(package),
+    }
     env = kernel_env(policy, Path("/"))
     try:
         out = subprocess.run(
             [sys.executable, "-c", "import sys, json; print(json.dumps(sys.path))"],
-            env=env, cwd="/", capture_output=True, text=True, timeout=60, check=True,
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
             preexec_fn=die_with_parent(),
         ).stdout
         entries = [p for p in json.loads(out) if p and p != "/"]
@@ -274,7 +304,10 @@ def _exposed_paths(policy: SandboxPolicy) -> list[str]:
         entries = [p for p in sys.path if p and os.path.isabs(p)]
     for entry in entries:
         real = os.path.realpath(entry)
-        if real == str(package.parent) and Path(real).name not in ("site-packages", "dist-packages"):
+        if real == str(package.parent) and Path(real).name not in (
+            "site-packages",
+            "dist-packages",
+        ):
             continue  # the checkout: its package alone is exposed (above)
         paths.add(entry)
     return sorted(paths) + list(policy.expose_paths)
@@ -321,13 +354,22 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
         spec = _spec(policy, plan, run_dir, workdir, inner_args=["--probe"])
         started = time.perf_counter()
         proc = subprocess.run(
-            spec.argv, env=spec.env, cwd=str(spec.cwd), capture_output=True, text=True,
-            timeout=PROBE_TIMEOUT_S, check=False, preexec_fn=die_with_parent(),
+            spec.argv,
+            env=spec.env,
+            cwd=str(spec.cwd),
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+            preexec_fn=die_with_parent(),
         )
         reason = probe_outcome(spec, spec.decode_exit(proc.returncode), proc.stderr)
         if reason is None:
-            log.debug("sandbox probe (%s) passed in %.0f ms", plan.mode,
-                      (time.perf_counter() - started) * 1000)
+            log.debug(
+                "sandbox probe (%s) passed in %.0f ms",
+                plan.mode,
+                (time.perf_counter() - started) * 1000,
+            )
         return reason
     except (OSError, subprocess.SubprocessError, ValueError, SandboxUnavailable) as exc:
         return f"probe failed: {exc}"
@@ -516,9 +558,15 @@ def _kill_all_of_uid(uid: int, gid: int | None) -> None:
     kill = shutil.which("kill") or "/bin/kill"
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(
-            [kill, "-KILL", "-1"], user=uid, group=gid if gid is not None else uid,
-            extra_groups=[], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            timeout=5, check=False, env={"PATH": "/usr/bin:/bin"},
+            [kill, "-KILL", "-1"],
+            user=uid,
+            group=gid if gid is not None else uid,
+            extra_groups=[],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=5,
+            check=False,
+            env={"PATH": "/usr/bin:/bin"},
         )
 
 
@@ -572,8 +620,16 @@ def _spec(
     elif plan.uid_strategy == "fixed":
         uid, gid = plan.fixed_uid, plan.fixed_gid
     marker = os.urandom(8).hex()
-    spec = LaunchSpec(argv=[], env={}, cwd=run_dir, mode=plan.mode, uid=uid, gid=gid,
-                      exclusive_uid=exclusive, marker=marker)
+    spec = LaunchSpec(
+        argv=[],
+        env={},
+        cwd=run_dir,
+        mode=plan.mode,
+        uid=uid,
+        gid=gid,
+        exclusive_uid=exclusive,
+        marker=marker,
+    )
     try:
         if uid is not None:
             os.chmod(run_dir, 0o700)
@@ -602,14 +658,25 @@ def _spec(
             # (it would exit at once); bwrap --die-with-parent does that job instead.
             config["set_env"] = {"JPY_PARENT_PID": "1"}
         inner = [sys.executable, str(LAUNCHER), json.dumps(config)]
-        inner += inner_args if inner_args is not None else [
-            "-f", "{connection_file}", "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True",
-            "--IPythonKernel.compiler_class=IPython.core.compilerop.CachingCompiler",
-        ]
+        inner += (
+            inner_args
+            if inner_args is not None
+            else [
+                "-f",
+                "{connection_file}",
+                "--HistoryManager.enabled=False",
+                "--IPKernelApp.quiet=True",
+                "--IPythonKernel.compiler_class=IPython.core.compilerop.CachingCompiler",
+            ]
+        )
         if plan.mode == "bwrap":
             argv = _bwrap.command(
-                inner, bwrap=plan.bwrap or "bwrap", run_dir=str(run_dir), hide=plan.hide,
-                expose=plan.expose, tmp_size_mb=policy.tmp_size_mb,
+                inner,
+                bwrap=plan.bwrap or "bwrap",
+                run_dir=str(run_dir),
+                hide=plan.hide,
+                expose=plan.expose,
+                tmp_size_mb=policy.tmp_size_mb,
                 bwrap_version=plan.bwrap_version,
             )
         else:

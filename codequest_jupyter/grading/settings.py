@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .sandbox import SandboxPolicy
 
+
 @dataclass
 class GradingSettings:
     """How the engine runs kernels (the server exposes these as traitlets)."""
@@ -50,4 +51,3 @@ class GradingSettings:
             hide_paths=tuple(self.hide_paths),
             expose_paths=tuple(self.expose_paths),
         )
-

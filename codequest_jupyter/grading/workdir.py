@@ -16,6 +16,7 @@ from ..challenges import Challenge
 from ..paths import UnsafePath, safe_relpath
 from .notebook import SubmissionInvalid
 
+
 def check_files(files: Any) -> dict[str, str]:
     """Learner files as ``{safe relative path: text}``, or ``SubmissionInvalid``."""
     if files is None:
@@ -51,7 +52,6 @@ def populate_workdir(
     nb_path = workdir / challenge.notebook
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     nb_path.write_text(json.dumps(notebook), encoding="utf-8")
-
 
 
 def code_cell(source: str, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -302,13 +302,24 @@ class OpenAPIHandler(RemoteHandler):
 
 
 REMOTE_HANDLERS = route_table(
-    info=InfoHandler, challenges=ChallengesHandler, challenge=ChallengeHandler,
-    workspace=WorkspaceHandler, reset=ResetHandler,
-    challenge_submissions=ChallengeSubmissionsHandler, submissions=AllSubmissionsHandler,
-    submission=SubmissionHandler, events=EventsHandler, code=SubmissionCodeHandler,
-    restore=RestoreHandler, openapi=OpenAPIHandler,
+    info=InfoHandler,
+    challenges=ChallengesHandler,
+    challenge=ChallengeHandler,
+    workspace=WorkspaceHandler,
+    reset=ResetHandler,
+    challenge_submissions=ChallengeSubmissionsHandler,
+    submissions=AllSubmissionsHandler,
+    submission=SubmissionHandler,
+    events=EventsHandler,
+    code=SubmissionCodeHandler,
+    restore=RestoreHandler,
+    openapi=OpenAPIHandler,
     extra=instructor_routes(
-        results=ResultHistoryRelay, stats=ChallengeStatsRelay, matrix=ClassMatrixRelay,
-        gradebook=GradebookRelay, regrades=RegradesRelay, regrade=RegradeRelay,
+        results=ResultHistoryRelay,
+        stats=ChallengeStatsRelay,
+        matrix=ClassMatrixRelay,
+        gradebook=GradebookRelay,
+        regrades=RegradesRelay,
+        regrade=RegradeRelay,
     ),
 )

@@ -71,9 +71,7 @@ class ServiceWorkspace(WorkspaceManager):
         )
 
     async def restore(self, challenge: Challenge, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        raise InvalidRequest(
-            "The grading service has no workspace: restore from your own server"
-        )
+        raise InvalidRequest("The grading service has no workspace: restore from your own server")
 
 
 class CodeQuestService(CodeQuestApp):

@@ -28,6 +28,7 @@ import struct
 import sys
 import traceback
 from functools import partial
+from typing import Any
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
@@ -37,11 +38,31 @@ SMALL_INT = 1 << 53
 
 _BINOPS = {
     name: getattr(operator, name)
-    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
-                 "and_", "or_", "xor", "lshift", "rshift")
+    for name in (
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "matmul",
+        "and_",
+        "or_",
+        "xor",
+        "lshift",
+        "rshift",
+    )
 }
-_UNOPS = {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs,
-          "invert": operator.invert, "int": int, "float": float, "index": operator.index}
+_UNOPS: dict[str, Any] = {
+    "neg": operator.neg,
+    "pos": operator.pos,
+    "abs": operator.abs,
+    "invert": operator.invert,
+    "int": int,
+    "float": float,
+    "index": operator.index,
+}
 
 
 class _Capture(io.TextIOBase):
@@ -73,7 +94,7 @@ class _Capture(io.TextIOBase):
 class JudgeObject:
     """An object of the judge's (a callback, a mock) handed to learner code."""
 
-    __slots__ = ("_agent", "_jid", "__weakref__")
+    __slots__ = ("__weakref__", "_agent", "_jid")
 
     def __init__(self, agent, jid):
         self._agent = agent
@@ -132,14 +153,23 @@ class Agent:
         return hid
 
     def type_info(self, cls):
-        if getattr(cls, "__module__", None) == "builtins" and getattr(builtins, cls.__name__, None) is cls:
-            return {"~": "bt", "n": cls.__name__}
-        info = {"~": "h", "k": "type", "v": self.handle(cls), "n": str(cls.__name__),
-                "q": str(getattr(cls, "__qualname__", cls.__name__)),
-                "m": str(getattr(cls, "__module__", "") or "")}
+        name = cls.__name__
+        if getattr(cls, "__module__", None) == "builtins" and getattr(builtins, name, None) is cls:
+            return {"~": "bt", "n": name}
+        info = {
+            "~": "h",
+            "k": "type",
+            "v": self.handle(cls),
+            "n": str(cls.__name__),
+            "q": str(getattr(cls, "__qualname__", cls.__name__)),
+            "m": str(getattr(cls, "__module__", "") or ""),
+        }
         if issubclass(cls, BaseException):
-            base = next(b for b in cls.__mro__ if getattr(builtins, b.__name__, None) is b)
-            info["e"] = base.__name__
+            for base in cls.__mro__:  # the nearest built-in base (BaseException at worst)
+                name = base.__name__
+                if getattr(builtins, name, None) is base:
+                    info["e"] = name
+                    break
         else:
             info["b"] = [self.type_info(b) for b in cls.__bases__ if b is not object]
         return info
@@ -174,12 +204,28 @@ class Agent:
             return self.type_info(value)
         np = sys.modules.get("numpy")
         if np is not None and not force_handle:
-            if isinstance(value, np.ndarray) and not value.dtype.hasobject and value.dtype.fields is None:
+            if (
+                isinstance(value, np.ndarray)
+                and not value.dtype.hasobject
+                and value.dtype.fields is None
+            ):
                 arr = np.ascontiguousarray(np.asarray(value))
-                return {"~": "nd", "dt": arr.dtype.str, "sh": list(arr.shape),
-                        "v": base64.b64encode(arr.tobytes()).decode()}
-            if isinstance(value, np.generic) and not value.dtype.hasobject and value.dtype.fields is None:
-                return {"~": "ns", "dt": value.dtype.str, "v": base64.b64encode(value.tobytes()).decode()}
+                return {
+                    "~": "nd",
+                    "dt": arr.dtype.str,
+                    "sh": list(arr.shape),
+                    "v": base64.b64encode(arr.tobytes()).decode(),
+                }
+            if (
+                isinstance(value, np.generic)
+                and not value.dtype.hasobject
+                and value.dtype.fields is None
+            ):
+                return {
+                    "~": "ns",
+                    "dt": value.dtype.str,
+                    "v": base64.b64encode(value.tobytes()).decode(),
+                }
         if not force_handle:
             plain = _builtin_value(value)
             if plain is not _NOT_BUILTIN:
@@ -196,7 +242,8 @@ class Agent:
             return [*map(self.dec, tree)]
         if not isinstance(tree, dict):
             return tree
-        tag, v = tree.get("~"), tree.get("v")
+        tag = tree.get("~")
+        v: Any = tree.get("v")
         if tag == "h":
             return self.objs[v]
         if tag == "j":
@@ -244,16 +291,24 @@ class Agent:
             args = self.enc(tuple(exc.args))
         except BaseException:  # noqa: BLE001
             args = {"~": "t", "v": [text]}
-        frames = traceback.extract_tb(exc.__traceback__)
         # The agent's own frames say nothing to the learner.
-        frames = [f for f in frames if f.filename != "<codequest-judge-agent>"]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename != "<codequest-judge-agent>"
+        ]
         tb = "".join(traceback.format_list(frames[-20:]))
-        return {"c": self.type_info(type(exc)), "a": args, "s": text[:4000], "tb": tb[-8000:],
-                "h": self.handle(exc)}
+        return {
+            "c": self.type_info(type(exc)),
+            "a": args,
+            "s": text[:4000],
+            "tb": tb[-8000:],
+            "h": self.handle(exc),
+        }
 
     def run(self, message):
         op = message.get("op")
-        obj = self.objs.get(message.get("h"))
+        obj: Any = self.objs.get(message.get("h"))
         dec = self.dec
         if op == "import":
             import importlib
@@ -311,7 +366,9 @@ class Agent:
             suppress = type(obj).__exit__(obj, type(exc) if exc is not None else None, exc, None)
             return bool(suppress), False
         if op == "binop":
-            left, right = (obj, dec(message["x"])) if not message.get("r") else (dec(message["x"]), obj)
+            left, right = (
+                (obj, dec(message["x"])) if not message.get("r") else (dec(message["x"]), obj)
+            )
             return _BINOPS[message["n"]](left, right), False
         if op == "unop":
             return _UNOPS[message["n"]](obj), False
@@ -407,7 +464,10 @@ def _builtin_value(value):
     if isinstance(value, (bytes, bytearray)):
         return bytes(memoryview(value))
     if isinstance(value, complex):
-        return complex(float.__float__(complex.real.__get__(value)), float.__float__(complex.imag.__get__(value)))
+        return complex(
+            float.__float__(complex.real.__get__(value)),
+            float.__float__(complex.imag.__get__(value)),
+        )
     if isinstance(value, list):
         return list(list.__iter__(value))
     if isinstance(value, tuple):

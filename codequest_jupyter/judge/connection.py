@@ -60,11 +60,12 @@ class Connection:
     def __init__(
         self,
         sock,
-        limits: Limits = Limits(),
+        limits: Limits | None = None,
         notify: Callable[[str], None] | None = None,
         grace_s: float = 2.0,
         default_timeout_s: float = 30.0,
     ):
+        limits = limits or Limits()
         self.frames = FrameSocket(sock, limits)
         self.limits = limits
         self.notify = notify or (lambda _what: None)
@@ -173,9 +174,13 @@ class Connection:
         try:
             return Decoder(self.limits, self._proxy, self._judge_object).decode(tree)
         except ValueTooLarge as exc:
-            raise ReplyRejected(f"what the learner's code returned is too large to copy: {exc}") from None
+            raise ReplyRejected(
+                f"what the learner's code returned is too large to copy: {exc}"
+            ) from None
         except WireError as exc:
-            raise ReplyRejected(f"what the learner's code returned cannot be copied: {exc}") from None
+            raise ReplyRejected(
+                f"what the learner's code returned cannot be copied: {exc}"
+            ) from None
 
     def _output(self, frame: dict[str, Any]) -> None:
         out = frame.get("out")
@@ -202,7 +207,9 @@ class Connection:
                 frame = self.frames.recv(deadline)
             except FrameTimeout:
                 self.notify("kill")
-                self._lost("the learner's kernel was stopped: a call did not end within its time limit")
+                self._lost(
+                    "the learner's kernel was stopped: a call did not end within its time limit"
+                )
                 return False
             except WireError:
                 self._lost("the learner's kernel was stopped after a call it did not finish")
@@ -249,19 +256,28 @@ class Connection:
     def _serve_callback(self, frame: dict[str, Any]) -> None:
         self._output(frame)
         cid = frame.get("cb")
-        target = self._judge_objs.get(frame.get("j"))
+        target = self._judge_objs.get(frame.get("j"))  # type: ignore[arg-type]
         try:
             args = self._decode(frame.get("a"))
             kwargs = self._decode(frame.get("k"))
-            if target is None or type(args) is not list or type(kwargs) is not dict or \
-                    any(type(k) is not str for k in kwargs):
+            if (
+                target is None
+                or type(args) is not list
+                or type(kwargs) is not dict
+                or any(type(k) is not str for k in kwargs)
+            ):
                 raise TypeError("a malformed call of an object of the judge's")
             result = target(*args, **kwargs)
             reply = {"re": cid, "ok": self.encode(result)}
         except Exception as exc:  # noqa: BLE001 - the learner's code gets the exception
-            reply = {"re": cid, "exc": {"n": _builtin_base(type(exc)).__name__, "s": str(exc)[:2000]}}
+            reply = {
+                "re": cid,
+                "exc": {"n": _builtin_base(type(exc)).__name__, "s": str(exc)[:2000]},
+            }
         except BaseException:
-            self._send({"re": cid, "exc": {"n": "RuntimeError", "s": "the judge stopped this call"}})
+            self._send(
+                {"re": cid, "exc": {"n": "RuntimeError", "s": "the judge stopped this call"}}
+            )
             raise
         self._send(reply)
 
@@ -292,9 +308,10 @@ class Connection:
             module = self._module_proxies.get(hid)
             if module is None:
                 module = self._module_proxies[hid] = RemoteModule(
-                    self, hid, str(tree.get("n") or "learner module"))
+                    self, hid, str(tree.get("n") or "learner module")
+                )
             return module
-        cls = RemoteObject
+        cls: type = RemoteObject
         desc = tree.get("c")
         if type(desc) is dict and desc.get("~") == "h":
             cls = self.judge_class(desc)
@@ -320,8 +337,11 @@ class Connection:
         if cls is not None:
             return cls
         name = _identifier(desc.get("n"), "LearnerClass")
-        namespace = {"__module__": _text(desc.get("m"), "learner"),
-                     "__qualname__": _text(desc.get("q"), name), "_cq_type_hid": hid}
+        namespace = {
+            "__module__": _text(desc.get("m"), "learner"),
+            "__qualname__": _text(desc.get("q"), name),
+            "_cq_type_hid": hid,
+        }
         if desc.get("e") is not None:
             base = getattr(builtins, str(desc["e"]), None)
             if not (isinstance(base, type) and issubclass(base, BaseException)):
@@ -359,7 +379,7 @@ class Connection:
             cls = LearnerKeyboardInterrupt
         if type(args) is not tuple:
             args = (message,)
-        exc = _instantiate(cls, args, message)
+        exc: Any = _instantiate(cls, args, message)
         if getattr(cls, "_cq_type_hid", None) is not None:
             exc._cq_str = message
             exc._cq_conn = self

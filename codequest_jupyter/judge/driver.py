@@ -72,14 +72,18 @@ class JudgeRun:
         """The result of the test whose id ends with ``suffix`` (tests use this)."""
         found = [t for t in self.tests if t["id"].endswith(suffix)]
         if len(found) != 1:
-            raise KeyError(f"{suffix!r} matches {len(found)} results: {[t['id'] for t in self.tests]}")
+            raise KeyError(
+                f"{suffix!r} matches {len(found)} results: {[t['id'] for t in self.tests]}"
+            )
         return found[0]
 
 
 def agent_code(path: str, module: str, output_limit: int) -> str:
     """The execute request that starts the agent: no name is left in the namespace."""
     return (
-        "(lambda _ns: (exec(compile(" + repr(AGENT_SOURCE) + ", '<codequest-judge-agent>', 'exec'), _ns),"
+        "(lambda _ns: (exec(compile("
+        + repr(AGENT_SOURCE)
+        + ", '<codequest-judge-agent>', 'exec'), _ns),"
         f" _ns['serve']({path!r}, {module!r}, {int(output_limit)})))"
         "({'__name__': '__codequest_judge_agent__'})\n"
     )
@@ -99,8 +103,9 @@ def judge_spec(policy: SandboxPolicy, run_dir: Path, config: dict[str, Any]) -> 
     kernel would be (a uid of its own on a root server; bwrap where kernels get it)."""
     workdir = run_dir / "work"
     workdir.mkdir(exist_ok=True)
-    return _spec(policy, resolve(policy), run_dir, workdir,
-                 inner_args=["--judge", json.dumps(config)])
+    return _spec(
+        policy, resolve(policy), run_dir, workdir, inner_args=["--judge", json.dumps(config)]
+    )
 
 
 def _check_isolation(kernel: LaunchSpec | None, judge: LaunchSpec | None) -> None:
@@ -126,8 +131,9 @@ def _peer_uid(sock: socket.socket) -> int | None:
     return struct.unpack("3i", creds)[1]
 
 
-async def _connect_agent(kernel: GradingKernel, module: str, output_limit: int,
-                         timeout: float) -> socket.socket:
+async def _connect_agent(
+    kernel: GradingKernel, module: str, output_limit: int, timeout: float
+) -> socket.socket:
     """Start the agent in ``kernel`` and accept its connection."""
     path = kernel.run_dir / SOCKET_NAME
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -135,22 +141,26 @@ async def _connect_agent(kernel: GradingKernel, module: str, output_limit: int,
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         listener.bind(str(path))
-        uid = kernel.sandbox.uid if kernel.sandbox is not None else None
-        if uid is not None:
-            gid = kernel.sandbox.gid if kernel.sandbox.gid is not None else uid
+        spec = kernel.sandbox
+        uid = spec.uid if spec is not None else None
+        if spec is not None and uid is not None:
+            gid = spec.gid if spec.gid is not None else uid
             os.chown(path, uid, gid)
         listener.listen(1)
         listener.setblocking(False)
+        assert kernel.kc is not None
         kernel.kc.execute(agent_code(str(path), module, output_limit), store_history=False)
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout
         while True:
             try:
-                conn, _ = await asyncio.wait_for(loop.sock_accept(listener),
-                                                 max(0.01, deadline - time.monotonic()))
+                conn, _ = await asyncio.wait_for(
+                    loop.sock_accept(listener), max(0.01, deadline - time.monotonic())
+                )
             except asyncio.TimeoutError:
-                raise JudgeError("the learner's kernel did not start the judge's agent "
-                                 f"within {timeout:g} s") from None
+                raise JudgeError(
+                    f"the learner's kernel did not start the judge's agent within {timeout:g} s"
+                ) from None
             if uid is None or _peer_uid(conn) == uid:
                 return conn
             conn.close()  # not the kernel's: nobody else may speak for it
@@ -165,8 +175,9 @@ class JudgeProcess:
     its start-up (the sandbox, Python, pytest's imports) can overlap the notebook's
     run; ``judge(kernel)`` then hands it the agent's connection and relays its events."""
 
-    def __init__(self, policy: SandboxPolicy, module: str, files: dict[str, str],
-                 options: dict[str, Any]):
+    def __init__(
+        self, policy: SandboxPolicy, module: str, files: dict[str, str], options: dict[str, Any]
+    ):
         self.policy = policy
         self.module = module
         self.files = files
@@ -177,30 +188,53 @@ class JudgeProcess:
         self._ours: socket.socket | None = None
 
     @classmethod
-    async def start(cls, policy: SandboxPolicy, module: str, files: dict[str, str], *,
-                    timeout_s: float = 10.0, output_limit: int = 65536, grace_s: float = 2.0,
-                    max_reply_mb: int = 32, modules: tuple[str, ...] = ()) -> JudgeProcess:
+    async def start(
+        cls,
+        policy: SandboxPolicy,
+        module: str,
+        files: dict[str, str],
+        *,
+        timeout_s: float = 10.0,
+        output_limit: int = 65536,
+        grace_s: float = 2.0,
+        max_reply_mb: int = 32,
+        modules: tuple[str, ...] = (),
+    ) -> JudgeProcess:
         """Write the tests where only the judge can read them and start the judge.
 
         Tests importing ``module``, or one of ``modules`` (the learner's own ``.py``
         files, say a starter ``grid.py``), get it from the kernel."""
-        options = {"timeout_s": timeout_s, "output_limit": output_limit, "grace_s": grace_s,
-                   "max_reply_mb": max_reply_mb}
+        options = {
+            "timeout_s": timeout_s,
+            "output_limit": output_limit,
+            "grace_s": grace_s,
+            "max_reply_mb": max_reply_mb,
+        }
         judge = cls(policy, module, files, options)
         judge.run_dir = new_run_dir()
         ours, theirs = socket.socketpair()
         judge._ours = ours
         try:
             await asyncio.to_thread(write_suite, judge.run_dir / "suite", files)
-            config = {"control_fd": theirs.fileno(), "suite_dir": str(judge.run_dir / "suite"),
-                      "modules": [module, *modules], "hidden_prefix": "hidden", **options}
+            config = {
+                "control_fd": theirs.fileno(),
+                "suite_dir": str(judge.run_dir / "suite"),
+                "modules": [module, *modules],
+                "hidden_prefix": "hidden",
+                **options,
+            }
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
             track_spec(judge.run_dir, judge.spec)
             judge.process = await asyncio.create_subprocess_exec(
-                *judge.spec.argv, env=judge.spec.env, cwd=str(judge.spec.cwd),
-                pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                preexec_fn=die_with_parent(), start_new_session=True,
+                *judge.spec.argv,
+                env=judge.spec.env,
+                cwd=str(judge.spec.cwd),
+                pass_fds=(theirs.fileno(),),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                preexec_fn=die_with_parent(),
+                start_new_session=True,
             )
         except BaseException:
             await judge.close()
@@ -213,9 +247,15 @@ class JudgeProcess:
     def uid(self) -> int | None:
         return self.spec.uid if self.spec is not None else None
 
-    async def judge(self, kernel: GradingKernel, *, budget_s: float = 60.0,
-                    start_timeout_s: float = 60.0, on_event: Any = None,
-                    run: JudgeRun | None = None) -> JudgeRun:
+    async def judge(
+        self,
+        kernel: GradingKernel,
+        *,
+        budget_s: float = 60.0,
+        start_timeout_s: float = 60.0,
+        on_event: Any = None,
+        run: JudgeRun | None = None,
+    ) -> JudgeRun:
         """Connect the agent in ``kernel`` (which has run the notebook) to this judge and
         relay the judge's events until it is done or ``budget_s`` has passed."""
         run = run if run is not None else JudgeRun()
@@ -225,8 +265,9 @@ class JudgeProcess:
         agent: socket.socket | None = None
         try:
             _check_isolation(kernel.sandbox, self.spec)
-            agent = await _connect_agent(kernel, self.module, self.options["output_limit"],
-                                         start_timeout_s)
+            agent = await _connect_agent(
+                kernel, self.module, self.options["output_limit"], start_timeout_s
+            )
             # The judge holds it from now on; the server keeps no way into the channel.
             socket.send_fds(self._ours, [b"agent"], [agent.fileno()])
             agent.close()
@@ -238,7 +279,9 @@ class JudgeProcess:
                 await kernel.kill()
                 run.kernel_killed = True
             if run.done is None and run.error is None:
-                run.error = "the judge ended without a result" + _log_tail(self.run_dir)
+                run.error = "the judge ended without a result" + (
+                    _log_tail(self.run_dir) if self.run_dir is not None else ""
+                )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.process.wait(), 5)
         except (JudgeError, OSError) as exc:
@@ -289,15 +332,23 @@ async def run_judge(
     ``on_event`` (the judge's uid and pid are set before the first event)."""
     run = run if run is not None else JudgeRun()
     try:
-        judge = await JudgeProcess.start(policy, module, files, timeout_s=timeout_s,
-                                         output_limit=output_limit, grace_s=grace_s,
-                                         max_reply_mb=max_reply_mb, modules=tuple(modules))
+        judge = await JudgeProcess.start(
+            policy,
+            module,
+            files,
+            timeout_s=timeout_s,
+            output_limit=output_limit,
+            grace_s=grace_s,
+            max_reply_mb=max_reply_mb,
+            modules=tuple(modules),
+        )
     except Exception as exc:  # noqa: BLE001 - the run has no verdicts, and says why
         run.error = f"the judge could not start: {exc}"
         return run
     try:
-        return await judge.judge(kernel, budget_s=budget_s, start_timeout_s=start_timeout_s,
-                                 on_event=on_event, run=run)
+        return await judge.judge(
+            kernel, budget_s=budget_s, start_timeout_s=start_timeout_s, on_event=on_event, run=run
+        )
     finally:
         await judge.close()
 

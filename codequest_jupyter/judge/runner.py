@@ -34,10 +34,31 @@ from typing import Any
 PR_SET_DUMPABLE = 4
 
 PYTEST_OPTIONS = (
-    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:nose",
-    "-p", "no:doctest", "-p", "no:legacypath", "-p", "no:unraisableexception",
-    "-p", "no:junitxml", "-p", "no:setuponly", "-p", "no:setupplan",
-    "--capture=sys", "--import-mode=importlib", "--tb=short", "-q", "--color=no",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:stepwise",
+    "-p",
+    "no:pastebin",
+    "-p",
+    "no:nose",
+    "-p",
+    "no:doctest",
+    "-p",
+    "no:legacypath",
+    "-p",
+    "no:unraisableexception",
+    "-p",
+    "no:junitxml",
+    "-p",
+    "no:setuponly",
+    "-p",
+    "no:setupplan",
+    "--capture=sys",
+    "--import-mode=importlib",
+    "--tb=short",
+    "-q",
+    "--color=no",
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -92,21 +113,40 @@ class Recorder:
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
-            self.collected.append({"id": report.nodeid, "name": os.path.basename(report.nodeid),
-                                   "hidden": self._hidden(report.nodeid), "max_points": 1.0,
-                                   "_error": _crash_message(report)})
+            self.collected.append(
+                {
+                    "id": report.nodeid,
+                    "name": os.path.basename(report.nodeid),
+                    "hidden": self._hidden(report.nodeid),
+                    "max_points": 1.0,
+                    "_error": _crash_message(report),
+                }
+            )
 
     def pytest_collection_finish(self, session: Any) -> None:
         for item in session.items:
-            self.collected.append({"id": item.nodeid, "name": _display_name(item),
-                                   "hidden": self._hidden(item.nodeid), "max_points": _points(item)})
-        self.control.emit("collected", {
-            "total": len(self.collected),
-            "tests": [{k: v for k, v in t.items() if not k.startswith("_")} for t in self.collected],
-        })
+            self.collected.append(
+                {
+                    "id": item.nodeid,
+                    "name": _display_name(item),
+                    "hidden": self._hidden(item.nodeid),
+                    "max_points": _points(item),
+                }
+            )
+        self.control.emit(
+            "collected",
+            {
+                "total": len(self.collected),
+                "tests": [
+                    {k: v for k, v in t.items() if not k.startswith("_")} for t in self.collected
+                ],
+            },
+        )
         for t in self.collected:
             if "_error" in t:
-                self._emit(t["id"], t["name"], t["hidden"], "error", t["max_points"], message=t["_error"])
+                self._emit(
+                    t["id"], t["name"], t["hidden"], "error", t["max_points"], message=t["_error"]
+                )
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.current = nodeid
@@ -138,7 +178,9 @@ class Recorder:
         output = None
         if reports:
             last = reports[-1]
-            parts = [s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s]
+            parts = [
+                s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s
+            ]
             output = _cap("".join(parts), self.output_limit) if parts else None
         expected = actual = traceback = None
         if failing is not None:
@@ -152,25 +194,45 @@ class Recorder:
                 actual, expected = compared
             if failing.longrepr:
                 traceback = _cap(self._clean(str(failing.longrepr)), 8000)
-        self._emit(nodeid, name, self._hidden(nodeid), status, max_points,
-                   duration_ms=int((time.perf_counter() - self.started.get(nodeid, time.perf_counter())) * 1000),
-                   message=message, expected=expected, actual=actual, output=output,
-                   traceback=traceback)
+        self._emit(
+            nodeid,
+            name,
+            self._hidden(nodeid),
+            status,
+            max_points,
+            duration_ms=int(
+                (time.perf_counter() - self.started.get(nodeid, time.perf_counter())) * 1000
+            ),
+            message=message,
+            expected=expected,
+            actual=actual,
+            output=output,
+            traceback=traceback,
+        )
         self.current = None
 
     def _clean(self, text: str) -> str:
         text = _ANSI.sub("", text)
         return text.replace(self.suite_dir + os.sep, "")
 
-    def _emit(self, nodeid: str, name: str, hidden: bool, status: str, max_points: float,
-              **fields: Any) -> None:
+    def _emit(
+        self, nodeid: str, name: str, hidden: bool, status: str, max_points: float, **fields: Any
+    ) -> None:
         message = fields.pop("message", None)
-        self.control.emit("test", {
-            "id": nodeid, "name": name, "hidden": hidden, "status": status,
-            "message": _cap(_ANSI.sub("", message), 2000) if message else None,
-            "points": max_points if status == "passed" else 0, "max_points": max_points,
-            "duration_ms": fields.pop("duration_ms", 0), **fields,
-        })
+        self.control.emit(
+            "test",
+            {
+                "id": nodeid,
+                "name": name,
+                "hidden": hidden,
+                "status": status,
+                "message": _cap(_ANSI.sub("", message), 2000) if message else None,
+                "points": max_points if status == "passed" else 0,
+                "max_points": max_points,
+                "duration_ms": fields.pop("duration_ms", 0),
+                **fields,
+            },
+        )
 
 
 def _kind_hooks() -> Any:
@@ -216,7 +278,11 @@ def _crash_message(report: Any) -> str:
 
 def _skip_reason(report: Any) -> str | None:
     if hasattr(report, "wasxfail"):
-        return f"Expected to fail (xfail): {report.wasxfail}" if report.wasxfail else "Expected to fail (xfail)."
+        return (
+            f"Expected to fail (xfail): {report.wasxfail}"
+            if report.wasxfail
+            else "Expected to fail (xfail)."
+        )
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2])
@@ -254,8 +320,8 @@ def main(config: dict[str, Any]) -> int:
     control_sock = socket.socket(fileno=int(config["control_fd"]))
     control = Control(control_sock)
     # What every run needs, imported while the kernel may still run the notebook.
-    import _pytest.assertion.rewrite  # noqa: F401
-    import _pytest.python  # noqa: F401
+    import _pytest.assertion.rewrite
+    import _pytest.python
     import _pytest.unittest  # noqa: F401
     import pytest
 
@@ -266,7 +332,9 @@ def main(config: dict[str, Any]) -> int:
     # The driver hands over the connection to the agent once the kernel has one.
     _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
     if not fds:
-        control.emit("done", {"exit_code": -1, "error": "no connection to the kernel was handed over"})
+        control.emit(
+            "done", {"exit_code": -1, "error": "no connection to the kernel was handed over"}
+        )
         return 3
     agent = socket.socket(fileno=fds[0])
     conn = Connection(
@@ -288,13 +356,21 @@ def main(config: dict[str, Any]) -> int:
     report = io.StringIO()
     try:
         with contextlib.redirect_stdout(report):
-            code = int(pytest.main([suite, "--rootdir", suite, "-c", ini, *PYTEST_OPTIONS],
-                                   plugins=[recorder, _kind_hooks()]))
-    except BaseException as exc:  # noqa: BLE001 - report, never leave the driver waiting
+            code = int(
+                pytest.main(
+                    [suite, "--rootdir", suite, "-c", ini, *PYTEST_OPTIONS],
+                    plugins=[recorder, _kind_hooks()],
+                )
+            )
+    except BaseException as exc:
         control.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
         raise
-    done = {"exit_code": code, "calls": conn.calls,
-            "duration_ms": int((time.perf_counter() - started) * 1000), "kernel_gone": conn.gone}
+    done = {
+        "exit_code": code,
+        "calls": conn.calls,
+        "duration_ms": int((time.perf_counter() - started) * 1000),
+        "kernel_gone": conn.gone,
+    }
     if code not in (0, 1, 5):
         # pytest itself could not run (interrupted, an internal or usage error).
         done["error"] = _cap(_ANSI.sub("", report.getvalue()[-4000:]), 4000)

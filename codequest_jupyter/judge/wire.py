@@ -177,13 +177,13 @@ class Decoder:
     def _count(self, n: int = 1) -> None:
         self._items += n
         if self._items > self.limits.max_items:
-            raise ValueTooLarge(
-                f"the value has more than {self.limits.max_items:,} elements"
-            )
+            raise ValueTooLarge(f"the value has more than {self.limits.max_items:,} elements")
 
     def _dec(self, tree: Any, depth: int) -> Any:
         if depth > self.limits.max_depth:
-            raise ValueTooLarge(f"the value is nested more than {self.limits.max_depth} levels deep")
+            raise ValueTooLarge(
+                f"the value is nested more than {self.limits.max_depth} levels deep"
+            )
         self._count()
         t = type(tree)
         if tree is None or t is bool or t is str or t is float:
@@ -218,7 +218,9 @@ class Decoder:
             if len(parts) != 2:
                 raise WireError("malformed complex")
             re_, im = (self._dec(p, d) for p in parts)
-            if type(re_) is not float and type(re_) is not int or type(im) is not float and type(im) is not int:
+            if (type(re_) is not float and type(re_) is not int) or (
+                type(im) is not float and type(im) is not int
+            ):
                 raise WireError("malformed complex")
             return complex(re_, im)
         if tag == "i":
@@ -275,7 +277,9 @@ def _numpy(tag: str, tree: dict[str, Any]) -> Any:
     try:
         import numpy as np
     except ImportError:
-        raise WireError("the kernel sent a numpy value but numpy is not installed in the judge") from None
+        raise WireError(
+            "the kernel sent a numpy value but numpy is not installed in the judge"
+        ) from None
     dt = tree.get("dt")
     if type(dt) is not str or not _DTYPE.match(dt):
         raise WireError(f"unsupported numpy dtype {dt!r}")
@@ -288,7 +292,11 @@ def _numpy(tag: str, tree: dict[str, Any]) -> Any:
             raise WireError("malformed numpy scalar")
         return np.frombuffer(data, dtype=dtype)[0]
     shape = tree.get("sh")
-    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+    if (
+        type(shape) is not list
+        or len(shape) > 32
+        or any(type(n) is not int or n < 0 for n in shape)
+    ):
         raise WireError("malformed numpy shape")
     count = 1
     for n in shape:
@@ -324,21 +332,40 @@ def encode(value: Any, ref: Callable[[Any], dict[str, Any]], depth: int = 0) -> 
             pairs.append([encode(k, ref, d), encode(x, ref, d)])
         return {"~": "d", "v": pairs}
     if t is set or t is frozenset:
-        return {"~": "s" if t is set else "fs", "v": [*map(partial(encode, ref=ref, depth=d), value)]}
+        return {
+            "~": "s" if t is set else "fs",
+            "v": [*map(partial(encode, ref=ref, depth=d), value)],
+        }
     if t is bytes or t is bytearray:
         return {"~": "b" if t is bytes else "ba", "v": base64.b64encode(value).decode()}
     if t is complex:
         return {"~": "c", "v": [encode(value.real, ref), encode(value.imag, ref)]}
-    if isinstance(value, type) and value.__module__ == "builtins" and getattr(builtins, value.__name__, None) is value:
-        return {"~": "bt", "n": value.__name__}
+    if (
+        isinstance(value, type)
+        and value.__module__ == "builtins"
+        and getattr(builtins, name := value.__name__, None) is value
+    ):
+        return {"~": "bt", "n": name}
     np = _numpy_module()
-    if np is not None and isinstance(value, (np.ndarray, np.generic)) and not value.dtype.hasobject \
-            and value.dtype.fields is None:
+    if (
+        np is not None
+        and isinstance(value, (np.ndarray, np.generic))
+        and not value.dtype.hasobject
+        and value.dtype.fields is None
+    ):
         if isinstance(value, np.generic):
-            return {"~": "ns", "dt": value.dtype.str, "v": base64.b64encode(value.tobytes()).decode()}
+            return {
+                "~": "ns",
+                "dt": value.dtype.str,
+                "v": base64.b64encode(value.tobytes()).decode(),
+            }
         arr = np.ascontiguousarray(value)
-        return {"~": "nd", "dt": arr.dtype.str, "sh": list(arr.shape),
-                "v": base64.b64encode(arr.tobytes()).decode()}
+        return {
+            "~": "nd",
+            "dt": arr.dtype.str,
+            "sh": list(arr.shape),
+            "v": base64.b64encode(arr.tobytes()).decode(),
+        }
     return ref(value)
 
 

@@ -44,8 +44,14 @@ class InstructorQueries:
 
     @staticmethod
     def _count_submits(session: Session, user: str, challenge: str) -> int:
-        query = select(func.count()).select_from(Submission).where(
-            Submission.user == user, Submission.challenge == challenge, Submission.mode == "submit"
+        query = (
+            select(func.count())
+            .select_from(Submission)
+            .where(
+                Submission.user == user,
+                Submission.challenge == challenge,
+                Submission.mode == "submit",
+            )
         )
         return int(session.execute(query).scalar_one())
 
@@ -79,9 +85,7 @@ class InstructorQueries:
                 Submission.late,
             )
             .where(Submission.mode == "submit", Submission.status.in_(sorted(FINAL_STATUSES)))
-            .order_by(
-                Submission.user, Submission.challenge, Submission.submitted_at, Submission.pk
-            )
+            .order_by(Submission.user, Submission.challenge, Submission.submitted_at, Submission.pk)
         )
         if challenges is not None:
             wanted = [c for c in challenges if valid_name(c)]
@@ -149,8 +153,7 @@ class InstructorQueries:
                 newest[r.user] = r  # ordered oldest first: the last one wins
             rows = sorted(newest.values(), key=lambda r: (r.submitted_at, r.pk))
         return [
-            {"id": r.id, "user": r.user, "submitted_at": format_time(r.submitted_at)}
-            for r in rows
+            {"id": r.id, "user": r.user, "submitted_at": format_time(r.submitted_at)} for r in rows
         ]
 
     def replace_result(

@@ -345,9 +345,7 @@ class SubmissionStore(InstructorQueries):
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             # Create the row if missing without racing a concurrent creator.
             session.execute(
-                insert(Progress)
-                .values(username=user, challenge=challenge)
-                .on_conflict_do_nothing()
+                insert(Progress).values(username=user, challenge=challenge).on_conflict_do_nothing()
             )
             return session.execute(
                 select(Progress).filter_by(**keys).with_for_update()

@@ -94,9 +94,7 @@ class ServerBackend:
 
     kind = "server"
 
-    def __init__(
-        self, connection: Connection, challenge_id: str, detail: dict[str, Any]
-    ):
+    def __init__(self, connection: Connection, challenge_id: str, detail: dict[str, Any]):
         self.connection = connection
         self.client = connection.client
         self.challenge_id = challenge_id
@@ -122,16 +120,12 @@ class ServerBackend:
         user = f" as {self.connection.user}" if self.connection.user else ""
         return f"Graded by the CodeQuest server at {self.client.url}{user}; saved to your history."
 
-    def run(
-        self, mode: str, state: RunState, changed: Changed, stop: threading.Event
-    ) -> None:
+    def run(self, mode: str, state: RunState, changed: Changed, stop: threading.Event) -> None:
         """Submit and follow one grading (blocking: call it on a worker thread)."""
         conn = self.connection
         try:
             if conn.notebook_relpath is not None:
-                accepted = self.client.submit(
-                    self.challenge_id, mode, path=conn.notebook_relpath
-                )
+                accepted = self.client.submit(self.challenge_id, mode, path=conn.notebook_relpath)
             elif conn.notebook_path is not None:
                 # The server cannot see this file: send its saved content.
                 notebook, files = _read_for_upload(conn.notebook_path, self._detail)
@@ -171,16 +165,12 @@ class ServerBackend:
     def hints(self) -> Hints:
         self._detail = self.client.challenge(self.challenge_id)
         return Hints(
-            unlocked=tuple(
-                str(h.get("text", "")) for h in self._detail.get("hints", [])
-            ),
+            unlocked=tuple(str(h.get("text", "")) for h in self._detail.get("hints", [])),
             locked=int(self._detail.get("locked_hints") or 0),
         )
 
 
-def _read_for_upload(
-    path: Path, detail: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
+def _read_for_upload(path: Path, detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The saved notebook and the unlocked starter files beside it, for the request body
     (``detail`` is the challenge's ``GET challenges/{id}`` reply: its files and locks)."""
     notebook = read_saved_notebook(path)
@@ -192,11 +182,7 @@ def _read_for_upload(
     files: dict[str, str] = {}
     for entry in detail.get("files") or []:
         target = path.parent / entry
-        found = (
-            sorted(p for p in target.rglob("*") if p.is_file())
-            if target.is_dir()
-            else [target]
-        )
+        found = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
         for file in found:
             rel = file.relative_to(path.parent).as_posix()
             if is_locked(rel) or "__pycache__" in file.parts:
@@ -244,17 +230,13 @@ class LocalBackend:
         from .. import grading  # noqa: F401
 
     def describe(self) -> str:
-        return (
-            "Graded locally, not saved to your history (no CodeQuest server was found)."
-        )
+        return "Graded locally, not saved to your history (no CodeQuest server was found)."
 
     def schedule(self, refresh: bool = False) -> dict[str, Any]:
         """The challenge's deadlines; submissions are not counted locally."""
         return {**self.challenge.schedule.to_json(), "submissions_used": None}
 
-    def run(
-        self, mode: str, state: RunState, changed: Changed, stop: threading.Event
-    ) -> None:
+    def run(self, mode: str, state: RunState, changed: Changed, stop: threading.Event) -> None:
         """Grade once on this (worker) thread, with an event loop of its own."""
         if self.notebook_path is None:
             state.fail(
@@ -354,28 +336,20 @@ def challenge_dirs_from(value: Any, env: Mapping[str, str]) -> list[Path]:
     dirs: list[Path] = []
     if value:
         dirs.extend(
-            Path(v).expanduser()
-            for v in ([value] if isinstance(value, (str, Path)) else value)
+            Path(v).expanduser() for v in ([value] if isinstance(value, (str, Path)) else value)
         )
     dirs.extend(
-        Path(v).expanduser()
-        for v in env.get(CHALLENGE_DIRS_ENV, "").split(os.pathsep)
-        if v
+        Path(v).expanduser() for v in env.get(CHALLENGE_DIRS_ENV, "").split(os.pathsep) if v
     )
     dirs.append(bundled_challenges_dir())
     return dirs
 
 
-def local_challenge(
-    challenge: str | None, notebook: Path | None, dirs: list[Path]
-) -> Challenge:
+def local_challenge(challenge: str | None, notebook: Path | None, dirs: list[Path]) -> Challenge:
     """The challenge to grade against locally: a challenge directory given by path, the
     challenge directory the notebook sits in, or one found in ``dirs``."""
     try:
-        if (
-            challenge is not None
-            and (Path(challenge).expanduser() / "challenge.toml").is_file()
-        ):
+        if challenge is not None and (Path(challenge).expanduser() / "challenge.toml").is_file():
             return load_challenge(Path(challenge).expanduser())
         if notebook is not None and (notebook.parent / "challenge.toml").is_file():
             own = load_challenge(notebook.parent)
@@ -387,9 +361,7 @@ def local_challenge(
     if challenge is None:
         listing = [{"id": c.id, "notebook": c.notebook} for c in catalog]
         try:
-            challenge = infer_challenge(
-                notebook, listing, read_notebook_metadata(notebook)
-            )
+            challenge = infer_challenge(notebook, listing, read_notebook_metadata(notebook))
         except ChallengeUnknown as exc:
             raise PanelSetupError(str(exc)) from None
     if challenge not in catalog:
@@ -420,16 +392,9 @@ def open_backend(
     locally otherwise; ``True`` always grades locally; ``False`` requires a server.
     """
     env = os.environ if env is None else env
-    nb_path = (
-        Path(notebook).expanduser().resolve()
-        if notebook
-        else notebook_path_hint(env=env)
-    )
+    nb_path = Path(notebook).expanduser().resolve() if notebook else notebook_path_hint(env=env)
     challenge = str(challenge) if challenge is not None else None
-    is_dir = (
-        challenge is not None
-        and (Path(challenge).expanduser() / "challenge.toml").is_file()
-    )
+    is_dir = challenge is not None and (Path(challenge).expanduser() / "challenge.toml").is_file()
     if local is not True and not is_dir:
         if server:
             known = {s.url.rstrip("/"): s for s in running_servers(runtime_dir, env)}
@@ -445,9 +410,7 @@ def open_backend(
         else:
             servers = running_servers(runtime_dir, env)
             if token:
-                servers = [
-                    ServerInfo(s.url, token, s.root_dir, s.source) for s in servers
-                ]
+                servers = [ServerInfo(s.url, token, s.root_dir, s.source) for s in servers]
         conn = connect(nb_path, servers, kid=kernel_id(), env=env)
         if conn is not None:
             backend = _server_backend(conn, challenge, nb_path, local)
@@ -474,16 +437,12 @@ def _server_backend(
         if challenge is None:
             listing = conn.client.challenges()
             where = conn.notebook_relpath or conn.notebook_path or nb_path
-            challenge = infer_challenge(
-                where, listing, read_notebook_metadata(conn.notebook_path)
-            )
+            challenge = infer_challenge(where, listing, read_notebook_metadata(conn.notebook_path))
         detail = conn.client.challenge(challenge)
     except ChallengeUnknown as exc:
         raise PanelSetupError(str(exc)) from None
     except ApiError as exc:
         if exc.status == 404 and local is None:
             return None
-        raise PanelSetupError(
-            f"The CodeQuest server at {conn.client.url}: {exc.message}"
-        ) from None
+        raise PanelSetupError(f"The CodeQuest server at {conn.client.url}: {exc.message}") from None
     return ServerBackend(conn, challenge, detail)

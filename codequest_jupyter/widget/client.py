@@ -135,18 +135,14 @@ class CodeQuestClient:
             data = json.dumps(body).encode("utf-8")
         elif method != "GET":
             data = b""
-        request = urllib.request.Request(
-            url, data=data, method=method, headers=self._headers()
-        )
+        request = urllib.request.Request(url, data=data, method=method, headers=self._headers())
         try:
             return self._opener.open(request, timeout=timeout)
         except urllib.error.HTTPError as err:
             raise ApiError(err.code, _error_message(err)) from None
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
-            raise ApiError(
-                0, f"Could not reach the server at {self.url}: {reason}"
-            ) from None
+            raise ApiError(0, f"Could not reach the server at {self.url}: {reason}") from None
 
     def request(
         self,
@@ -160,9 +156,7 @@ class CodeQuestClient:
         """One JSON request to ``path`` under the CodeQuest API (or the server root)."""
         url = (self.api_url if api else self.url) + path
         if params:
-            url += "?" + urllib.parse.urlencode(
-                {k: v for k, v in params.items() if v is not None}
-            )
+            url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         with self._open(method, url, body, self.timeout) as response:
             text = response.read().decode("utf-8")
         try:
@@ -206,9 +200,7 @@ class CodeQuestClient:
         """The result JSON; while grading, with the tests finished so far."""
         return self.request("GET", f"submissions/{_q(submission_id)}")
 
-    def history(
-        self, challenge_id: str, limit: int = 5, offset: int = 0
-    ) -> dict[str, Any]:
+    def history(self, challenge_id: str, limit: int = 5, offset: int = 0) -> dict[str, Any]:
         """``{"submissions": [summary, ...], "total": N}``, newest first."""
         return self.request(
             "GET",
@@ -225,9 +217,7 @@ class CodeQuestClient:
         url = self.api_url + f"submissions/{_q(submission_id)}/events"
         response = self._open("GET", url, None, self.stream_timeout)
         with response:
-            lines = (
-                raw.decode("utf-8", "replace") for raw in iter(response.readline, b"")
-            )
+            lines = (raw.decode("utf-8", "replace") for raw in iter(response.readline, b""))
             for event in parse_sse(lines):
                 yield event
                 if event[0] == "result":

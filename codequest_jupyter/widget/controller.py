@@ -144,15 +144,13 @@ class PanelController:
             self.history = self.backend.history(self.history_limit)
             self.history_error = None
         except Exception as exc:  # noqa: BLE001 - a worker thread reports, never dies silently
-            self.history_error = (
-                f"The history could not be loaded: {getattr(exc, 'message', exc)}"
-            )
+            self.history_error = f"The history could not be loaded: {getattr(exc, 'message', exc)}"
         self._notify("history")
 
     def _load_schedule(self) -> None:
         try:
             self.schedule = self.backend.schedule(refresh=True)
-        except Exception:  # noqa: BLE001 - the last known schedule stays shown
+        except Exception:
             log.warning("CodeQuest panel: could not reload the schedule", exc_info=True)
         self._notify("schedule")
 
@@ -164,9 +162,7 @@ class PanelController:
                 self.hints = self.backend.hints()
                 self.hints_error = None
             except Exception as exc:  # noqa: BLE001 - a worker thread reports, never dies silently
-                self.hints_error = (
-                    f"The hints could not be loaded: {getattr(exc, 'message', exc)}"
-                )
+                self.hints_error = f"The hints could not be loaded: {getattr(exc, 'message', exc)}"
             self._notify("hints")
 
         self._spawn("hints", work)

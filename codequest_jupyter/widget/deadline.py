@@ -17,9 +17,7 @@ from typing import Any
 
 from .model import format_points
 
-SCHEDULE_KEYS = (
-    "opens", "due", "late", "late_penalty", "max_submissions", "submissions_used"
-)
+SCHEDULE_KEYS = ("opens", "due", "late", "late_penalty", "max_submissions", "submissions_used")
 
 
 def _time(value: Any) -> _dt.datetime | None:
@@ -113,7 +111,7 @@ def attempts_text(schedule: dict[str, Any]) -> str | None:
 
 def used_up(schedule: dict[str, Any]) -> bool:
     limit, used = schedule.get("max_submissions"), schedule.get("submissions_used")
-    return bool(limit) and used is not None and int(used) >= int(limit)
+    return limit is not None and used is not None and int(used) >= int(limit) > 0
 
 
 def facts(schedule: dict[str, Any], now: _dt.datetime | None = None) -> list[tuple[str, str]]:
@@ -160,8 +158,7 @@ def blocked(schedule: dict[str, Any], mode: str, now: _dt.datetime | None = None
         return None
     if state == "closed":
         return (
-            "The due time has passed and late submissions are not accepted. "
-            "Run tests still works."
+            "The due time has passed and late submissions are not accepted. Run tests still works."
         )
     if used_up(schedule):
         limit = int(schedule["max_submissions"])

@@ -180,9 +180,7 @@ def hub_server_url(env: Mapping[str, str]) -> str | None:
         port = f":{parts.port}" if parts.port else ""
         parts = parts._replace(netloc=f"127.0.0.1{port}")
     path = parts.path or env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-    return urllib.parse.urlunsplit(
-        parts._replace(path=path if path.endswith("/") else path + "/")
-    )
+    return urllib.parse.urlunsplit(parts._replace(path=path if path.endswith("/") else path + "/"))
 
 
 def running_servers(
@@ -272,10 +270,7 @@ def connect(
     env = os.environ if env is None else env
 
     def order(server: ServerInfo) -> tuple[int, int]:
-        inside = (
-            notebook is not None
-            and relative_to_root(notebook, server.root_dir) is not None
-        )
+        inside = notebook is not None and relative_to_root(notebook, server.root_dir) is not None
         return (0 if inside else 1, -len(server.root_dir or ""))
 
     fallback: Connection | None = None

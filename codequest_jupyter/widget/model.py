@@ -188,9 +188,7 @@ class Banner:
     kind: str
     title: str
     message: str
-    cell: int | None = (
-        None  # index into the notebook's cells (0-based), as in the result JSON
-    )
+    cell: int | None = None  # index into the notebook's cells (0-based), as in the result JSON
     traceback: str | None = None
 
     @property
@@ -216,9 +214,7 @@ class RunState:
     total: int | None = None
     result: dict[str, Any] | None = None
     failure: str | None = None
-    lock: threading.RLock = field(
-        default_factory=threading.RLock, repr=False, compare=False
-    )
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # -- feeding ----------------------------------------------------------------
 

@@ -51,13 +51,9 @@ def _label(text: str) -> str:
 # -- header -------------------------------------------------------------------------
 
 
-def header_html(
-    title: str, difficulty: str, what: str, where: str, saved_at: str | None
-) -> str:
+def header_html(title: str, difficulty: str, what: str, where: str, saved_at: str | None) -> str:
     """The challenge's title, what is graded and where the results go."""
-    level = (
-        f' <span style="color:{MUTED}">· {esc(difficulty)}</span>' if difficulty else ""
-    )
+    level = f' <span style="color:{MUTED}">· {esc(difficulty)}</span>' if difficulty else ""
     saved = f" (saved {esc(saved_at)})" if saved_at else ""
     return (
         f'<div style="{FONT}"><div style="font-size:15px;font-weight:600">{esc(title)}{level}</div>'
@@ -127,7 +123,9 @@ def details_html(row: TestRow) -> str:
             f'<div style="flex:1;min-width:0">{_label("Actual")}{_pre(row.actual)}</div></div>'
         )
     if row.output:
-        label = "Output (cut at the limit: the end is left out)" if row.output_truncated else "Output"
+        label = (
+            "Output (cut at the limit: the end is left out)" if row.output_truncated else "Output"
+        )
         parts.append(_label(label) + _pre(row.output))
     if row.traceback:
         parts.append(
@@ -165,10 +163,7 @@ def summary_html(state: RunState | None) -> str:
 def _cell_note(error: dict) -> str:
     cell = int(error.get("cell", 0)) + 1
     if error.get("kind") == "timeout":
-        return (
-            f"<li>Cell {cell} took too long and was interrupted: {esc(error.get('evalue'))}"
-            "</li>"
-        )
+        return f"<li>Cell {cell} took too long and was interrupted: {esc(error.get('evalue'))}</li>"
     return f"<li>Cell {cell} raised {esc(error.get('ename'))}: {esc(error.get('evalue'))}</li>"
 
 
@@ -180,9 +175,7 @@ def banner_html(
     parts: list[str] = []
     if banner is not None:
         where = (
-            f' <span style="font-weight:400">({esc(banner.where)})</span>'
-            if banner.where
-            else ""
+            f' <span style="font-weight:400">({esc(banner.where)})</span>' if banner.where else ""
         )
         trace = (
             f'<details><summary style="cursor:pointer;font-size:11px">Details</summary>'
@@ -239,13 +232,9 @@ def hints_html(hints: Hints | None, error: str | None = None) -> str:
         return f'<div style="{FONT};color:{TONES["warn"]}">{esc(error)}</div>'
     if hints is None:
         return ""
-    items = "".join(
-        f'<li style="white-space:pre-wrap">{esc(text)}</li>' for text in hints.unlocked
-    )
+    items = "".join(f'<li style="white-space:pre-wrap">{esc(text)}</li>' for text in hints.unlocked)
     body = (
-        f'<ul style="margin:2px 0">{items}</ul>'
-        if items
-        else "<div>No hints unlocked yet.</div>"
+        f'<ul style="margin:2px 0">{items}</ul>' if items else "<div>No hints unlocked yet.</div>"
     )
     more = ""
     if hints.locked:

@@ -73,9 +73,7 @@ class TestsPanel(widgets.VBox):
             # The grader runs this cell too: stay inert there (and never submit).
             super().__init__(
                 children=[
-                    widgets.HTML(
-                        "<i>The Tests panel is off while the notebook is graded.</i>"
-                    )
+                    widgets.HTML("<i>The Tests panel is off while the notebook is graded.</i>")
                 ],
                 **kwargs,
             )
@@ -133,9 +131,7 @@ class TestsPanel(widgets.VBox):
 
         kwargs.setdefault(
             "layout",
-            widgets.Layout(
-                border="1px solid var(--jp-border-color2, #d0d7de)", padding="6px 10px"
-            ),
+            widgets.Layout(border="1px solid var(--jp-border-color2, #d0d7de)", padding="6px 10px"),
         )
         super().__init__(
             children=[
@@ -159,9 +155,7 @@ class TestsPanel(widgets.VBox):
         controller.warm_up()
         self._clock_stop = threading.Event()
         if any(controller.schedule.get(k) for k in ("opens", "due")):
-            threading.Thread(
-                target=self._tick, name="codequest-clock", daemon=True
-            ).start()
+            threading.Thread(target=self._tick, name="codequest-clock", daemon=True).start()
 
     # -- actions ------------------------------------------------------------------
 
@@ -176,9 +170,7 @@ class TestsPanel(widgets.VBox):
 
     @property
     def _controller(self) -> PanelController:
-        assert self.controller is not None, (
-            "an inactive panel (inside a grading kernel)"
-        )
+        assert self.controller is not None, "an inactive panel (inside a grading kernel)"
         return self.controller
 
     def run_tests(self) -> None:
@@ -254,9 +246,7 @@ class TestsPanel(widgets.VBox):
 
     def _tick(self) -> None:
         """Renew the time left each minute (and at opens/due) until the panel closes."""
-        while not self._clock_stop.wait(
-            deadline.seconds_to_next_change(self._controller.schedule)
-        ):
+        while not self._clock_stop.wait(deadline.seconds_to_next_change(self._controller.schedule)):
             with self._draw_lock:
                 self._draw_schedule()
 

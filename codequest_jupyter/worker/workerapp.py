@@ -48,13 +48,9 @@ class CodeQuestWorker(Application):
     description = __doc__
     version = __version__
 
-    config_file = Unicode(
-        "", config=True, help="The configuration file (the service's, usually)."
-    )
+    config_file = Unicode("", config=True, help="The configuration file (the service's, usually).")
     challenge_dirs = List(Unicode(), config=True, help="Directories holding challenges.")
-    db_url = Unicode(
-        "", config=True, help="The store's PostgreSQL URL (postgresql+psycopg://...)."
-    )
+    db_url = Unicode("", config=True, help="The store's PostgreSQL URL (postgresql+psycopg://...).")
     sandbox = Unicode("bwrap", config=True, help="How grading kernels are confined.")
     grader_pool_size = Integer(2, config=True, help="Warm kernels kept ready.")
     grading_concurrency = Integer(2, config=True, help="Submissions graded at once.")
@@ -81,7 +77,10 @@ class CodeQuestWorker(Application):
         "with an error saying so (a submission that kills its workers).",
     )
 
-    aliases = {"config": "CodeQuestWorker.config_file", "log-level": "Application.log_level"}
+    aliases = {  # noqa: RUF012 (traitlets reads it as the class attribute it is)
+        "config": "CodeQuestWorker.config_file",
+        "log-level": "Application.log_level",
+    }
 
     def initialize(self, argv: Any = None) -> None:
         self.parse_command_line(argv)

@@ -24,7 +24,10 @@ c.JupyterHub.services.append(
         "info": {"description": "CodeQuest grading service"},
         "url": f"http://127.0.0.1:{service_port}",
         "command": [
-            python, "-m", "codequest_jupyter", "service",
+            python,
+            "-m",
+            "codequest_jupyter",
+            "service",
             f"--config={service_dir}/codequest_service_config.py",
         ],
         "user": service_user,

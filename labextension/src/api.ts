@@ -77,7 +77,10 @@ export class CodeQuestClient implements ICodeQuestClient {
   }
 
   reset(challengeId: string): Promise<IRestoreResponse> {
-    return this._post<IRestoreResponse>(`challenges/${enc(challengeId)}/reset`, {});
+    return this._post<IRestoreResponse>(
+      `challenges/${enc(challengeId)}/reset`,
+      {}
+    );
   }
 
   eventsUrl(sid: string): string {
@@ -100,7 +103,12 @@ export class CodeQuestClient implements ICodeQuestClient {
   }
 
   private _get<T>(endPoint: string): Promise<T> {
-    return requestAPI<T>(endPoint, { method: 'GET' }, this._settings, this._clock);
+    return requestAPI<T>(
+      endPoint,
+      { method: 'GET' },
+      this._settings,
+      this._clock
+    );
   }
 
   private _post<T>(endPoint: string, body: unknown): Promise<T> {

@@ -144,10 +144,7 @@ export function progressText(
 }
 
 /** Words for an error kind that stopped the tests. */
-export function errorKindTitle(
-  kind: string,
-  trans: TranslationBundle
-): string {
+export function errorKindTitle(kind: string, trans: TranslationBundle): string {
   switch (kind) {
     case 'syntax':
       return trans.__('Your notebook has a syntax error');

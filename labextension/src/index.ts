@@ -161,7 +161,10 @@ function activate(
           return;
         }
         try {
-          await contents.get(panel.context.path, { type: 'notebook', content: true });
+          await contents.get(panel.context.path, {
+            type: 'notebook',
+            content: true
+          });
         } catch (error) {
           if (!settled) {
             settled = true;
@@ -185,8 +188,7 @@ function activate(
     let handle: PanelHandle | null;
     if (outcome === true) {
       const metadata = panel.context.model.metadata as
-        | { [key: string]: unknown }
-        | undefined;
+        { [key: string]: unknown } | undefined;
       const id = challengeIdOf(panel.context.path, metadata);
       handle = id ? new PanelHandle(panel, id, app) : null;
     } else {
@@ -213,14 +215,16 @@ function activate(
   };
 
   /** The notebook a command acts on: the one named in args, else the current one. */
-  const targetPanel = (args: { notebookId?: unknown }): NotebookPanel | null => {
+  const targetPanel = (args: {
+    notebookId?: unknown;
+  }): NotebookPanel | null => {
     if (typeof args.notebookId === 'string') {
       return tracker.find(panel => panel.id === args.notebookId) ?? null;
     }
     return tracker.currentWidget;
   };
   const knownHandle = (panel: NotebookPanel | null): PanelHandle | null =>
-    panel ? handles.get(panel) ?? null : null;
+    panel ? (handles.get(panel) ?? null) : null;
 
   const followCurrent = async () => {
     const panel = tracker.currentWidget;
@@ -283,7 +287,8 @@ function activate(
     model,
     translator,
     rendermime,
-    onOpenChallenge: id => void commands.execute(CommandIDs.openChallenge, { id }),
+    onOpenChallenge: id =>
+      void commands.execute(CommandIDs.openChallenge, { id }),
     onBrowse: () => shell.activateById(WidgetIDs.browser),
     shortcuts: () => ({
       run: shortcutOf(CommandIDs.runTests),
@@ -375,7 +380,9 @@ function activate(
     caption: trans.__('Reveal the next unlocked hint of this challenge'),
     isEnabled: () => {
       const session = model.session;
-      return !!session?.detail && session.hintsShown < session.detail.hints.length;
+      return (
+        !!session?.detail && session.hintsShown < session.detail.hints.length
+      );
     },
     execute: () => {
       const session = model.session;

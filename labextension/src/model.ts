@@ -59,7 +59,9 @@ export interface IModelHost {
     accept: string;
   }): Promise<boolean>;
   /** The contents API's checkpoints of a file. */
-  listCheckpoints(path: string): Promise<{ id: string; last_modified: string }[]>;
+  listCheckpoints(
+    path: string
+  ): Promise<{ id: string; last_modified: string }[]>;
   restoreCheckpoint(path: string, checkpointId: string): Promise<void>;
   /** Translated strings for dialogs. */
   __(msgid: string, ...args: string[]): string;

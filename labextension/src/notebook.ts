@@ -18,10 +18,12 @@ export function challengeIdOf(
   metadata?: { [key: string]: unknown } | null
 ): string | null {
   const codequest = metadata?.codequest as
-    | { challenge?: unknown }
-    | undefined
-    | null;
-  if (codequest && typeof codequest.challenge === 'string' && codequest.challenge) {
+    { challenge?: unknown } | undefined | null;
+  if (
+    codequest &&
+    typeof codequest.challenge === 'string' &&
+    codequest.challenge
+  ) {
     return codequest.challenge;
   }
   // Drive-prefixed paths ("RTC:codequest/...") belong to the same file.

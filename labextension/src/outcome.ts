@@ -48,7 +48,9 @@ export function orderForReading<T extends { status: TestStatus | 'pending' }>(
 ): T[] {
   return tests
     .map((test, index) => ({ test, index }))
-    .sort((a, b) => rank(a.test.status) - rank(b.test.status) || a.index - b.index)
+    .sort(
+      (a, b) => rank(a.test.status) - rank(b.test.status) || a.index - b.index
+    )
     .map(entry => entry.test);
 }
 
@@ -128,7 +130,8 @@ export function passedWithWarnings(
   const first = cellErrorSentence(errors[0], trans, timeoutSeconds);
   const more =
     errors.length > 1
-      ? ' ' + trans._n('(and %1 more cell)', '(and %1 more cells)', errors.length - 1)
+      ? ' ' +
+        trans._n('(and %1 more cell)', '(and %1 more cells)', errors.length - 1)
       : '';
   return `${trans.__('All tests passed')} · ${first}${more}`;
 }

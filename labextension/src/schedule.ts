@@ -71,7 +71,9 @@ export function formatTimeLeft(ms: number, trans: TranslationBundle): string {
   const minutes = Math.floor((value % HOUR) / MINUTE);
   if (days > 0) {
     const dayWords = trans._n('%1 day', '%1 days', days);
-    return hours > 0 ? `${dayWords} ${trans.__('%1 h', String(hours))}` : dayWords;
+    return hours > 0
+      ? `${dayWords} ${trans.__('%1 h', String(hours))}`
+      : dayWords;
   }
   if (hours > 0) {
     return minutes > 0
@@ -86,7 +88,11 @@ function pad(value: number): string {
 }
 
 function startOfDay(date: Date): number {
-  return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+  return new Date(
+    date.getFullYear(),
+    date.getMonth(),
+    date.getDate()
+  ).getTime();
 }
 
 /**
@@ -188,10 +194,16 @@ export function timeLeftText(
   const opens = parse(schedule.opens);
   const due = parse(schedule.due);
   if (state === 'upcoming' && opens) {
-    return trans.__('in %1', formatTimeLeft(opens.getTime() - now.getTime(), trans));
+    return trans.__(
+      'in %1',
+      formatTimeLeft(opens.getTime() - now.getTime(), trans)
+    );
   }
   if (state === 'open' && due) {
-    return trans.__('%1 left', formatTimeLeft(due.getTime() - now.getTime(), trans));
+    return trans.__(
+      '%1 left',
+      formatTimeLeft(due.getTime() - now.getTime(), trans)
+    );
   }
   return null;
 }
@@ -212,7 +224,10 @@ export function latePolicyText(
     return trans.__('late submissions are not accepted');
   }
   if (schedule.late === 'penalty' && schedule.late_penalty) {
-    return trans.__('late submissions lose %1', formatPercent(schedule.late_penalty));
+    return trans.__(
+      'late submissions lose %1',
+      formatPercent(schedule.late_penalty)
+    );
   }
   return trans.__('late: accepted and flagged');
 }
@@ -255,7 +270,9 @@ export function refuses(
   if (state === 'upcoming') {
     return true;
   }
-  return mode === 'submit' && (state === 'closed' || submissionsUsedUp(schedule));
+  return (
+    mode === 'submit' && (state === 'closed' || submissionsUsedUp(schedule))
+  );
 }
 
 /** Why a button is unavailable, or null when the server would accept it. */

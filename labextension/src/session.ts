@@ -32,7 +32,10 @@ export interface IUndoRestore {
 
 /** Everything the panels show about one challenge. */
 export class ChallengeSession {
-  constructor(readonly id: string, private _model: CodeQuestModel) {}
+  constructor(
+    readonly id: string,
+    private _model: CodeQuestModel
+  ) {}
 
   get changed(): ISignal<this, void> {
     return this._changed;

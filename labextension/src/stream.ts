@@ -56,8 +56,12 @@ export interface IWatch {
 }
 
 function defaultEventSource(): EventSourceFactory | null {
-  if (typeof window !== 'undefined' && typeof window.EventSource === 'function') {
-    return (url: string) => new window.EventSource(url, { withCredentials: true });
+  if (
+    typeof window !== 'undefined' &&
+    typeof window.EventSource === 'function'
+  ) {
+    return (url: string) =>
+      new window.EventSource(url, { withCredentials: true });
   }
   return null;
 }
@@ -161,9 +165,7 @@ export function watchSubmission(
       const status = errorStatus(error);
       failures += 1;
       if (status === 404 || status === 403 || failures >= maxFailures) {
-        fail(
-          errorMessage(error)
-        );
+        fail(errorMessage(error));
         return;
       }
       schedule(Math.min(interval * 2, pollMax));

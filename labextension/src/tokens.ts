@@ -26,25 +26,11 @@ export namespace CommandIDs {
 export type Difficulty = 'easy' | 'medium' | 'hard';
 export type ProgressStatus = 'not_started' | 'attempted' | 'completed';
 export type SubmissionStatus =
-  | 'queued'
-  | 'running'
-  | 'passed'
-  | 'failed'
-  | 'error';
+  'queued' | 'running' | 'passed' | 'failed' | 'error';
 export type TestStatus =
-  | 'passed'
-  | 'failed'
-  | 'error'
-  | 'timeout'
-  | 'skipped'
-  | 'not_run';
+  'passed' | 'failed' | 'error' | 'timeout' | 'skipped' | 'not_run';
 export type ErrorKind =
-  | 'syntax'
-  | 'timeout'
-  | 'memory'
-  | 'kernel_died'
-  | 'notebook'
-  | 'internal';
+  'syntax' | 'timeout' | 'memory' | 'kernel_died' | 'notebook' | 'internal';
 export type Mode = 'run' | 'submit';
 
 /** `GET info`. */

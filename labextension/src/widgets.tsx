@@ -42,7 +42,10 @@ export function createBrowserPanel(options: {
   });
   panel.addWidget(content);
   // SidePanel labels every panel's region "side panel content": name ours.
-  panel.content.node.setAttribute('aria-label', trans.__('CodeQuest challenges'));
+  panel.content.node.setAttribute(
+    'aria-label',
+    trans.__('CodeQuest challenges')
+  );
   panel.id = WidgetIDs.browser;
   panel.addClass('jp-codequest-sidepanel');
   panel.title.icon = codequestIcon;

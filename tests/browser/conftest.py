@@ -26,8 +26,10 @@ def chromium() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/system-deps.sh)")
     if not labextension_installed():
-        pytest.fail("the codequest-jupyter labextension is not installed: "
-                    "pip install -e . (or jupyter labextension develop --overwrite .)")
+        pytest.fail(
+            "the codequest-jupyter labextension is not installed: "
+            "pip install -e . (or jupyter labextension develop --overwrite .)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -86,8 +86,11 @@ class Lab:
         cells = model["content"]["cells"]
         first = next(c for c in cells if c["cell_type"] == "code")
         first["source"] = code
-        self.api("PUT", f"api/contents/{path}", {"type": "notebook", "format": "json",
-                                                  "content": model["content"]})
+        self.api(
+            "PUT",
+            f"api/contents/{path}",
+            {"type": "notebook", "format": "json", "content": model["content"]},
+        )
         return path
 
     def read_code(self, path: str) -> list[str]:
@@ -115,9 +118,9 @@ def start_lab(
     for folder in (root, config_dir / "labconfig", base / "settings", base / "workspaces"):
         folder.mkdir(parents=True, exist_ok=True)
     # No "would you like news?" pop-up over the page.
-    (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
-    ))
+    (config_dir / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
     settings: dict[str, dict[str, Any]] = {
         "ServerApp": {"jpserver_extensions": {"codequest_jupyter": codequest}},
         "CodeQuestApp": {
@@ -135,9 +138,17 @@ def start_lab(
     log = base / "lab.log"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser",
-            f"--port={port}", "--ip=127.0.0.1", f"--ServerApp.base_url={BASE_URL}",
-            f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--allow-root",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--ServerApp.base_url={BASE_URL}",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={root}",
             f"--LabApp.user_settings_dir={base / 'settings'}",
             f"--LabApp.workspaces_dir={base / 'workspaces'}",
             "--ServerApp.allow_unauthenticated_access=False",
@@ -156,7 +167,9 @@ def start_lab(
         except (urllib.error.URLError, ConnectionError, OSError):
             if process.poll() is not None or time.monotonic() > deadline:
                 stop_lab(lab)
-                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}") from None
+                raise RuntimeError(
+                    f"JupyterLab did not start:\n{log.read_text()[-3000:]}"
+                ) from None
             time.sleep(0.2)
     return lab
 

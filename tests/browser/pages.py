@@ -47,9 +47,11 @@ def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
             "els => els.map(e => [e.title, e.classList.contains('lm-mod-current')])"
         )
         shown = page.locator(PANEL).inner_text() if page.is_visible(PANEL) else "(panel hidden)"
-        raise AssertionError(f"the Tests panel did not follow {challenge}: it shows "
-                             f"{shown[:500]!r}; main-area tabs {tabs}; requests in flight: "
-                             f"{page.codequest_pending()}") from exc
+        raise AssertionError(
+            f"the Tests panel did not follow {challenge}: it shows "
+            f"{shown[:500]!r}; main-area tabs {tabs}; requests in flight: "
+            f"{page.codequest_pending()}"
+        ) from exc
 
 
 def press(page: Any, label: str) -> None:
@@ -134,9 +136,11 @@ def shot(page: Any, name: str, clip: dict | None = None) -> Path | None:
 
 def luminance(rgb: list[float]) -> float:
     """WCAG relative luminance, 0 (black) to 1 (white)."""
+
     def channel(c: float) -> float:
         c = c / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(c) for c in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -155,7 +159,13 @@ def use_theme(page: Any, theme: str) -> None:
     page.wait_for_function("(name) => document.body.dataset.jpThemeName === name", arg=theme)
 
 
-AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / "labextension"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 
 RUN_AXE = """async (selector) => {
   const results = await axe.run({include: [[selector]]}, {resultTypes: ['violations']});

@@ -12,7 +12,6 @@ out from the panel.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,8 +81,9 @@ def test_panels_have_no_serious_axe_violations_and_keep_the_focus(
     check(page, "description", found)
     # Each of our panels is a region with a name of its own (SidePanel calls them
     # all "side panel content"), with no landmark inside.
-    labels = [page.get_attribute(f"{sel} > .jp-SidePanel-content", "aria-label")
-              for sel in OURS.values()]
+    labels = [
+        page.get_attribute(f"{sel} > .jp-SidePanel-content", "aria-label") for sel in OURS.values()
+    ]
     assert len(set(labels)) == 2 and "side panel content" not in labels, labels
     assert page.locator("#codequest-tests header, #codequest-browser header").count() == 0
 
@@ -106,7 +106,8 @@ def test_panels_have_no_serious_axe_violations_and_keep_the_focus(
     page.keyboard.press("Enter")
     page.wait_for_function(
         "() => document.querySelector('.jp-codequest-panel .jp-codequest-summary-mode')"
-        "?.textContent === 'Submission'", timeout=90000
+        "?.textContent === 'Submission'",
+        timeout=90000,
     )
     assert active(page) == "Submit"
     assert latest_submission(lab, challenge)["mode"] == "submit"

@@ -47,9 +47,11 @@ def notebook(code: str | None) -> dict[str, Any]:
 def call(lab: Lab, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
-        lab.url + "codequest/api/" + path, data=data, method=method,
+        lab.url + "codequest/api/" + path,
+        data=data,
+        method=method,
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
             status, text = response.status, response.read().decode()
@@ -78,9 +80,13 @@ def class_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     shutil.copytree(CHALLENGES / "fizzbuzz", root / "fizzbuzz")
     late = shutil.copytree(CHALLENGES / "fizzbuzz", root / "fizzbuzz-late")
     yesterday = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
-    toml = (late / "challenge.toml").read_text().replace(
-        'title = "FizzBuzz, Debugged"',
-        f'title = "FizzBuzz, Late"\ndue = {yesterday:%Y-%m-%dT%H:%M:%SZ}\nlate = "accept"',
+    toml = (
+        (late / "challenge.toml")
+        .read_text()
+        .replace(
+            'title = "FizzBuzz, Debugged"',
+            f'title = "FizzBuzz, Late"\ndue = {yesterday:%Y-%m-%dT%H:%M:%SZ}\nlate = "accept"',
+        )
     )
     (late / "challenge.toml").write_text(toml)
     lab = start_lab(
@@ -90,7 +96,7 @@ def class_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             "CookieUsers": {"tokens": TOKENS, "server_user": "carol"},
             "CodeQuestApp": {"challenge_dirs": [str(root)], "instructors": ["carol"],
                              "grading_concurrency": 2},
-        },  # fmt: skip
+        },
         extra_env={"PYTHONPATH": os.pathsep.join(
             [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])},
     )  # fmt: skip

@@ -51,7 +51,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "closed": f'due = {_toml_time(now - dt.timedelta(hours=1))}\nlate = "reject"',
         "penalised": f"due = {_toml_time(now - dt.timedelta(hours=1))}\nlate = 0.2",
         "upcoming": f"opens = {_toml_time(now + dt.timedelta(days=3))}\n"
-                    f"due = {_toml_time(now + dt.timedelta(days=10))}",
+        f"due = {_toml_time(now + dt.timedelta(days=10))}",
         "limited": f"max_submissions = 2\ndue = {_toml_time(now + dt.timedelta(days=20))}",
     }
     for cid, toml in schedules.items():
@@ -107,7 +107,9 @@ def test_browser_shows_each_deadline_policy_and_count(page: Any, lab: Lab) -> No
     limited = line("limited")
     assert limited[0].startswith("due ") and limited[1:] == ["0 of 2 submissions used"], limited
     # The exact local time is in the tooltip.
-    title = page.locator("[data-challenge-id='closed'] .jp-codequest-deadline").get_attribute("title")
+    title = page.locator("[data-challenge-id='closed'] .jp-codequest-deadline").get_attribute(
+        "title"
+    )
     assert re.search(r"\d\d:\d\d", title or ""), title
 
 
@@ -131,7 +133,8 @@ def test_counter_moves_on_a_submit_and_submit_stops_at_the_limit(page: Any, lab:
     press(page, "Run tests")
     page.wait_for_function(
         "() => document.querySelector('.jp-codequest-panel .jp-codequest-summary-mode')"
-        "?.textContent === 'Test run'", timeout=90000
+        "?.textContent === 'Test run'",
+        timeout=90000,
     )
     # The browser's count followed.
     show_browser(page)

@@ -118,9 +118,7 @@ def test_submit_all_passing_celebrates_and_offers_next(page: Any, lab: Lab) -> N
 
     # The browser now shows the challenge as completed.
     show_browser(page)
-    page.wait_for_selector(
-        "[data-challenge-id='palindromes'] .jp-codequest-progress-completed"
-    )
+    page.wait_for_selector("[data-challenge-id='palindromes'] .jp-codequest-progress-completed")
 
     following = lab.api("GET", "codequest/api/challenges/palindromes")["next"]
     assert following

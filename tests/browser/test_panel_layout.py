@@ -140,7 +140,9 @@ def test_challenge_list_scrolls_to_the_focused_challenge(page: Any, lab: Lab) ->
     page.focus(".jp-codequest-browser input[type='search']")
     for _ in range(2 + len(challenges)):
         page.keyboard.press("Tab")
-    focused = page.evaluate("document.activeElement.closest('[data-challenge-id]')?.dataset.challengeId")
+    focused = page.evaluate(
+        "document.activeElement.closest('[data-challenge-id]')?.dataset.challengeId"
+    )
     assert focused == challenges[-1]["id"]
     assert in_view(page, last, BROWSER_SCROLL)
 
@@ -153,8 +155,11 @@ def test_challenge_list_scrolls_to_the_focused_challenge(page: Any, lab: Lab) ->
 
 def test_panel_follows_a_notebook_it_cannot_read(page: Any, lab: Lab) -> None:
     path = lab.workspace("two-sum")
-    lab.api("PUT", f"api/contents/{path}", {"type": "file", "format": "text",
-                                            "content": '{"cells": [ oops'})
+    lab.api(
+        "PUT",
+        f"api/contents/{path}",
+        {"type": "file", "format": "text", "content": '{"cells": [ oops'},
+    )
     open_challenge(page, lab, "fizzbuzz")
     show_browser(page)
     page.click("[data-challenge-id='two-sum'] button")
@@ -178,8 +183,12 @@ def test_panel_follows_a_notebook_it_cannot_read(page: Any, lab: Lab) -> None:
     page.click(".jp-Dialog button.jp-mod-accept")
     # The starter opens in a fresh tab and the panel follows it, readable again.
     page.wait_for_selector(f"{VISIBLE_NOTEBOOK} .jp-CodeCell")
-    page.wait_for_selector(f"{PANEL} .jp-codequest-banner:has-text('Cannot read')", state="detached")
-    assert not page.locator(f"{PANEL} .jp-codequest-actions button:text-is('Run tests')").is_disabled()
+    page.wait_for_selector(
+        f"{PANEL} .jp-codequest-banner:has-text('Cannot read')", state="detached"
+    )
+    assert not page.locator(
+        f"{PANEL} .jp-codequest-actions button:text-is('Run tests')"
+    ).is_disabled()
     assert lab.read_code(path), "the starter notebook is back"
     checkpoints = lab.api("GET", f"api/contents/{path}/checkpoints")
     assert len(checkpoints) == 1

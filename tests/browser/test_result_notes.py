@@ -29,8 +29,11 @@ def set_code_cells(lab: Lab, challenge: str, first: str, last: str) -> str:
     code = [c for c in model["content"]["cells"] if c["cell_type"] == "code"]
     code[0]["source"] = first
     code[-1]["source"] = last
-    lab.api("PUT", f"api/contents/{path}", {"type": "notebook", "format": "json",
-                                            "content": model["content"]})
+    lab.api(
+        "PUT",
+        f"api/contents/{path}",
+        {"type": "notebook", "format": "json", "content": model["content"]},
+    )
     return path
 
 
@@ -48,14 +51,17 @@ def test_a_looping_try_it_cell_is_a_warning_when_every_test_passes(page: Any, la
 
     assert summary.startswith(f"{result['total']}/{result['total']} passed")
     assert "jp-codequest-tone-pass" in page.get_attribute(
-        f"{PANEL} .jp-codequest-summary-text", "class")
+        f"{PANEL} .jp-codequest-summary-text", "class"
+    )
     # A warning, not the banner of an error that stopped the tests.
     assert page.locator(f"{PANEL} .jp-codequest-result [role='alert']").count() == 0
     warning = page.locator(f"{PANEL} .jp-codequest-cell-errors[role='status']")
     limits = lab.api("GET", "codequest/api/challenges/two-sum")["limits"]
     seconds = limits.get("cell_timeout_s") or limits["timeout_s"]
-    assert (f"All tests passed · cell {cell + 1} of the notebook timed out after "
-            f"{seconds:g} s and was interrupted") in warning.inner_text()
+    assert (
+        f"All tests passed · cell {cell + 1} of the notebook timed out after "
+        f"{seconds:g} s and was interrupted"
+    ) in warning.inner_text()
     warning.locator(f"button:text-is('cell {cell + 1}')").click()
     active = page.evaluate(
         """(s) => [...document.querySelectorAll(s + ' .jp-Notebook .jp-Cell')]
@@ -66,8 +72,10 @@ def test_a_looping_try_it_cell_is_a_warning_when_every_test_passes(page: Any, la
 
 
 def test_output_cut_at_the_cap_is_told(page: Any, lab: Lab) -> None:
-    loud = (CHALLENGES / "fizzbuzz" / "solution" / "fizzbuzz.py").read_text().replace(
-        '    """', '    print("x" * 200_000)\n    """', 1
+    loud = (
+        (CHALLENGES / "fizzbuzz" / "solution" / "fizzbuzz.py")
+        .read_text()
+        .replace('    """', '    print("x" * 200_000)\n    """', 1)
     )
     assert "200_000" in loud
     set_code_cells(lab, "fizzbuzz", loud, "")
@@ -79,10 +87,14 @@ def test_output_cut_at_the_cap_is_told(page: Any, lab: Lab) -> None:
     assert cut and result["output_truncated"] is True
     kb = lab.api("GET", "codequest/api/challenges/fizzbuzz")["limits"]["output_kb"]
     assert f"Some output was cut at {kb} kB per test." in page.inner_text(
-        f"{PANEL} .jp-codequest-summary")
+        f"{PANEL} .jp-codequest-summary"
+    )
     row = page.locator(f"{PANEL} [data-test-id='{cut[0]['id']}']")
     header = row.locator("button.jp-codequest-test-header")
     if header.get_attribute("aria-expanded") != "true":
         header.click()
-    assert row.locator(".jp-codequest-truncated").inner_text().startswith(
-        f"Output truncated at {kb} kB")
+    assert (
+        row.locator(".jp-codequest-truncated")
+        .inner_text()
+        .startswith(f"Output truncated at {kb} kB")
+    )

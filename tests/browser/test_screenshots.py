@@ -57,8 +57,12 @@ def sidebar_clip(page: Any, side: str, items: str) -> dict:
                                       .filter(b => b <= limit))""",
         box["y"] + box["height"],
     )
-    return {"x": box["x"], "y": box["y"], "width": box["width"],
-            "height": min(box["height"], bottom + 12 - box["y"])}
+    return {
+        "x": box["x"],
+        "y": box["y"],
+        "width": box["width"],
+        "height": min(box["height"], bottom + 12 - box["y"]),
+    }
 
 
 def set_cell(page: Any, code: str) -> None:
@@ -79,16 +83,15 @@ def cell_text(page: Any) -> str:
 def test_learner_journey(page: Any, lab: Lab) -> None:
     # Another challenge tried before, so the browser shows every kind of status.
     lab.workspace("palindromes")
-    tried = lab.api("POST", "codequest/api/challenges/palindromes/submissions?wait=true",
-                    {"mode": "run"})
+    tried = lab.api(
+        "POST", "codequest/api/challenges/palindromes/submissions?wait=true", {"mode": "run"}
+    )
     assert 0 < tried["score"] < tried["total"]
 
     show_browser(page)
     sidebar_width(page, "left", 330)
     page.click(".jp-codequest-browser button[aria-label='Refresh the challenge list']")
-    page.wait_for_selector(
-        "[data-challenge-id='palindromes'] .jp-codequest-progress-attempted"
-    )
+    page.wait_for_selector("[data-challenge-id='palindromes'] .jp-codequest-progress-attempted")
     open_challenge(page, lab, "fizzbuzz")
     path = "codequest/fizzbuzz/fizzbuzz.ipynb"
     kernel_idle(page)
@@ -159,7 +162,10 @@ def test_learner_journey(page: Any, lab: Lab) -> None:
     assert chart.locator("rect.jp-codequest-chart-submit").count() == 1
     assert chart.locator("text").all_text_contents()[-2:] == ["Attempt", "Tests passed"]
     assert page.locator(f"{PANEL} .jp-codequest-chart-legend").inner_text().split() == [
-        "Submit", "Run", "tests"]
+        "Submit",
+        "Run",
+        "tests",
+    ]
     shot(page, "history.png", clip=sidebar_clip(page, "right", f"{PANEL} .jp-codequest-history li"))
 
     # 4. Restore the first attempt: the wrong answer is back in the notebook.

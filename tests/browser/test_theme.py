@@ -85,9 +85,14 @@ def test_panels_follow_the_dark_theme(page: Any, lab: Lab) -> None:
     browser_item = colours(page, ".jp-codequest-challenge-title")
 
     # Dark surfaces with light text: the panel, a result row, the values, the browser.
-    for name, seen in [("panel", panel), ("heading", heading), ("result row", passed_row),
-                       ("expected", expected), ("actual", actual),
-                       ("challenge browser", browser_item)]:
+    for name, seen in [
+        ("panel", panel),
+        ("heading", heading),
+        ("result row", passed_row),
+        ("expected", expected),
+        ("actual", actual),
+        ("challenge browser", browser_item),
+    ]:
         assert luminance(seen["background"]) < 0.05, (name, seen)
         assert luminance(seen["text"]) > 0.5, (name, seen)
         assert contrast(seen["text"], seen["background"]) >= 7, (name, seen)

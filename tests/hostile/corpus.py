@@ -32,7 +32,7 @@ ADD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return 0\n"
 CHANNEL_MIME = "application/vnd.codequest.event+json"
 
-PUBLIC_TESTS = '''
+PUBLIC_TESTS = """
 import target
 from target import add
 
@@ -46,9 +46,9 @@ def test_add():
 def test_result_is_int():
     r = add(1, 1)
     assert isinstance(r, int) and r == 2
-'''
+"""
 
-UNIT_TESTS = '''
+UNIT_TESTS = """
 import unittest
 
 from target import add
@@ -57,9 +57,9 @@ from target import add
 class TestAdd(unittest.TestCase):
     def test_add_unittest(self):
         self.assertEqual(add(10, 5), 15)
-'''
+"""
 
-HIDDEN_TESTS = '''
+HIDDEN_TESTS = """
 from target import add
 
 CANARY = "@@CANARY@@"
@@ -69,7 +69,7 @@ def test_hidden_exact():
     r = add(20, 22)
     # A type check first: an object claiming to equal everything does not pass.
     assert type(r) is int and r == 42, CANARY
-'''
+"""
 
 TEST_NAMES = ("test_add", "test_result_is_int", "TestAdd.test_add_unittest", "test_hidden_exact")
 
@@ -100,10 +100,18 @@ def notebook(*sources: str) -> dict[str, Any]:
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
         "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
-             "execution_count": None, "source": textwrap.dedent(src)}
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": textwrap.dedent(src),
+            }
             for i, src in enumerate(sources)
         ],
     }
@@ -123,7 +131,7 @@ class Case:
     files: dict[str, str] | None = None
     invalid: bool = False  # grade() must refuse it with SubmissionInvalid
     status: str | tuple[str, ...] | None = None
-    error_kind: str | None | type(...) = ...  # ... = not checked; None = no error
+    error_kind: str | type(...) | None = ...  # ... = not checked; None = no error
     error_words: tuple[str, ...] = ()
     tests: dict[str, str | tuple[str, ...]] = field(default_factory=dict)  # name -> status
     score: int | None = None
@@ -142,8 +150,12 @@ class Case:
 
 
 ALL_PASS = dict.fromkeys(TEST_NAMES, "passed")
-ALL_FAIL_WRONG = {"test_add": "failed", "test_result_is_int": "failed",
-                  "TestAdd.test_add_unittest": "failed", "test_hidden_exact": "failed"}
+ALL_FAIL_WRONG = {
+    "test_add": "failed",
+    "test_result_is_int": "failed",
+    "TestAdd.test_add_unittest": "failed",
+    "test_hidden_exact": "failed",
+}
 ISOLATION = frozenset({"isolation", "unprivileged"})
 UNPRIVILEGED = frozenset({"unprivileged"})
 
@@ -215,90 +227,144 @@ def _test_flood_told(result, env, report) -> None:
 CASES: list[Case] = [
     # -- runaway code --------------------------------------------------------------------
     Case(
-        "loop_in_cell", "busy loop in a notebook cell",
+        "loop_in_cell",
+        "busy loop in a notebook cell",
         cells=(ADD, "while True:\n    pass\n"),
         # Interrupted at its limit, then the tests ran: the verdict is theirs, the cell
         # a warning beside it.
-        status="passed", error_kind=None, tests=ALL_PASS, cell_errors=("TimeoutError",),
+        status="passed",
+        error_kind=None,
+        tests=ALL_PASS,
+        cell_errors=("TimeoutError",),
         check=lambda r, e, rep: _assert_in("Cell 2 ran longer", r.cell_errors[0].evalue),
     ),
     Case(
-        "uninterruptible_loop_in_cell", "busy loop in a cell that ignores SIGINT",
-        cells=(ADD, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"),
-        status="error", error_kind="timeout",
-        tests=dict.fromkeys(TEST_NAMES, "not_run"), within_s=25,
-    ),
-    Case(
-        "stopped_kernel", "the kernel stops itself (SIGSTOP)",
-        cells=(ADD, "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n"),
-        status="error", error_kind="timeout",
-        tests=dict.fromkeys(TEST_NAMES, "not_run"), within_s=25,
-    ),
-    Case(
-        "loop_in_function", "infinite loop in the function under test",
-        cells=("def add(a, b):\n    while (a, b) == (2, 3):\n        pass\n    return a + b\n",),
-        status="failed", error_kind=None,
-        tests={"test_add": "timeout", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
-    ),
-    Case(
-        "sleep_in_function", "sleeps for an hour in the function under test",
-        cells=("import time\ndef add(a, b):\n    if (a, b) == (2, 3):\n        time.sleep(3600)\n    return a + b\n",),
-        status="failed", error_kind=None,
-        tests={"test_add": "timeout", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
-    ),
-    Case(
-        "alarm_disabled_in_function", "cancels the harness's SIGALRM timer, then loops",
+        "uninterruptible_loop_in_cell",
+        "busy loop in a cell that ignores SIGINT",
         cells=(
-            ("import signal\n"
-             "def add(a, b):\n"
-             "    if (a, b) == (2, 3):\n"
-             "        signal.setitimer(signal.ITIMER_REAL, 0)\n"
-             "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
-             "        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-             "        while True:\n"
-             "            pass\n"
-             "    return a + b\n"),
+            ADD,
+            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n",
+        ),
+        status="error",
+        error_kind="timeout",
+        tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        within_s=25,
+    ),
+    Case(
+        "stopped_kernel",
+        "the kernel stops itself (SIGSTOP)",
+        cells=(ADD, "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n"),
+        status="error",
+        error_kind="timeout",
+        tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        within_s=25,
+    ),
+    Case(
+        "loop_in_function",
+        "infinite loop in the function under test",
+        cells=("def add(a, b):\n    while (a, b) == (2, 3):\n        pass\n    return a + b\n",),
+        status="failed",
+        error_kind=None,
+        tests={
+            "test_add": "timeout",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "passed",
+        },
+    ),
+    Case(
+        "sleep_in_function",
+        "sleeps for an hour in the function under test",
+        cells=(
+            "import time\ndef add(a, b):\n    if (a, b) == (2, 3):\n        time.sleep(3600)\n    return a + b\n",
+        ),
+        status="failed",
+        error_kind=None,
+        tests={
+            "test_add": "timeout",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "passed",
+        },
+    ),
+    Case(
+        "alarm_disabled_in_function",
+        "cancels the harness's SIGALRM timer, then loops",
+        cells=(
+            (
+                "import signal\n"
+                "def add(a, b):\n"
+                "    if (a, b) == (2, 3):\n"
+                "        signal.setitimer(signal.ITIMER_REAL, 0)\n"
+                "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                "        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                "        while True:\n"
+                "            pass\n"
+                "    return a + b\n"
+            ),
         ),
         # Only killing the kernel stops it (2 s + 2 s grace): the other tests run in a
         # fresh kernel, within what is left of the run's 10 s budget. On a machine
         # whose cores are saturated, an exec'd kernel's start may not leave them that.
-        status="failed", error_kind=None,
-        tests={"test_add": "timeout", "test_result_is_int": ("passed", "not_run"),
-               "TestAdd.test_add_unittest": ("passed", "not_run"),
-               "test_hidden_exact": ("passed", "not_run")},
+        status="failed",
+        error_kind=None,
+        tests={
+            "test_add": "timeout",
+            "test_result_is_int": ("passed", "not_run"),
+            "TestAdd.test_add_unittest": ("passed", "not_run"),
+            "test_hidden_exact": ("passed", "not_run"),
+        },
         check=lambda r, e, rep: _not_run_for_the_budget(r),
     ),
     Case(
-        "recursion_in_cell", "unbounded recursion in a cell",
+        "recursion_in_cell",
+        "unbounded recursion in a cell",
         cells=(ADD, "def f(n):\n    return f(n + 1)\nf(0)\n"),
-        status="passed", error_kind=None, tests=ALL_PASS, cell_errors=("RecursionError",),
+        status="passed",
+        error_kind=None,
+        tests=ALL_PASS,
+        cell_errors=("RecursionError",),
     ),
     Case(
-        "c_stack_overflow", "recursion limit lifted, then C-level recursion (comparing deep lists)",
-        cells=(ADD, ("import sys\nsys.setrecursionlimit(10**8)\nx, y = [], []\nfor _ in range(200_000):\n"
-                    "    x, y = [x], [y]\n"), "x == y\n"),
+        "c_stack_overflow",
+        "recursion limit lifted, then C-level recursion (comparing deep lists)",
+        cells=(
+            ADD,
+            (
+                "import sys\nsys.setrecursionlimit(10**8)\nx, y = [], []\nfor _ in range(200_000):\n"
+                "    x, y = [x], [y]\n"
+            ),
+            "x == y\n",
+        ),
         # The comparison in cell 3 crashes the kernel. On a saturated machine, building
         # the lists may pass cell 2's time limit first: then they may be too shallow to
         # crash anything, and the tests run.
-        status=("error", "passed"), error_kind=("kernel_died", None),
+        status=("error", "passed"),
+        error_kind=("kernel_died", None),
         check=lambda r, e, rep: _crashed_or_cell_2_timed_out(r),
     ),
     Case(
-        "segfault", "dereferences NULL through ctypes",
+        "segfault",
+        "dereferences NULL through ctypes",
         cells=(ADD, "import ctypes\nctypes.string_at(0)\n"),
-        status="error", error_kind="kernel_died", error_words=("segmentation fault", "cell 2"),
+        status="error",
+        error_kind="kernel_died",
+        error_words=("segmentation fault", "cell 2"),
         tests=dict.fromkeys(TEST_NAMES, "not_run"),
     ),
     Case(
-        "memory_bomb_cell", "allocates 8 GB at once",
+        "memory_bomb_cell",
+        "allocates 8 GB at once",
         cells=(ADD, "x = bytearray(8 * 1024**3)\n"),
-        status="passed", error_kind=None, tests=ALL_PASS, cell_errors=("MemoryError",),
+        status="passed",
+        error_kind=None,
+        tests=ALL_PASS,
+        cell_errors=("MemoryError",),
         check=lambda r, e, rep: _assert_in("256 MB", r.cell_errors[0].evalue),
     ),
     Case(
-        "memory_bomb_gradual", "grows a list until memory runs out, keeps it",
+        "memory_bomb_gradual",
+        "grows a list until memory runs out, keeps it",
         cells=(ADD, "hog = []\nwhile True:\n    hog.append(bytearray(1024 * 1024))\n"),
         # The notebook keeps every byte it could get. Whether what the last failed
         # allocation left is enough to run the tests depends on where it stopped (a
@@ -308,157 +374,281 @@ CASES: list[Case] = [
         # time limit may come first: then the result names the cell and that limit. A
         # kernel left without memory may also garble a message (a bad signature): it
         # is stopped as dead, and the result says so.
-        status=("error", "failed", "passed"), error_kind=("memory", "timeout", "kernel_died", None),
+        status=("error", "failed", "passed"),
+        error_kind=("memory", "timeout", "kernel_died", None),
         check=lambda r, e, rep: _assert_one_in(
-            ("Cell 2 ran out of memory (the limit is 256 MB)", "Cell 2 ran longer than",
-             "sent a message that could not be read"),
+            (
+                "Cell 2 ran out of memory (the limit is 256 MB)",
+                "Cell 2 ran longer than",
+                "sent a message that could not be read",
+            ),
             r.error.message if r.error else r.cell_errors[0].evalue,
         ),
     ),
     Case(
-        "memory_bomb_in_function", "the function under test allocates 8 GB",
-        cells=(("def add(a, b):\n    if (a, b) == (2, 3):\n        return len(bytearray(8 * 1024**3))\n"
-               "    return a + b\n"),),
-        status="failed", error_kind=None,
-        tests={"test_add": "error", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
+        "memory_bomb_in_function",
+        "the function under test allocates 8 GB",
+        cells=(
+            (
+                "def add(a, b):\n    if (a, b) == (2, 3):\n        return len(bytearray(8 * 1024**3))\n"
+                "    return a + b\n"
+            ),
+        ),
+        status="failed",
+        error_kind=None,
+        tests={
+            "test_add": "error",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "passed",
+        },
         check=lambda r, e, rep: _assert_in("memory", r.tests[0].message.lower()),
     ),
     Case(
-        "fork_bomb", "forks without end",
-        cells=(ADD, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"),
+        "fork_bomb",
+        "forks without end",
+        cells=(
+            ADD,
+            "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+        ),
         # Interrupted at the cell's limit; whether the kernel can still run the tests
         # then depends on the moment (the process limit may leave it no thread to spare):
         # either way the result names the timed-out cell and nothing is left running.
-        status=("error", "failed", "passed"), error_kind=("timeout", "notebook", None),
+        status=("error", "failed", "passed"),
+        error_kind=("timeout", "notebook", None),
         check=lambda r, e, rep: _assert_in(
             "Cell 2", r.error.message if r.error else r.cell_errors[0].evalue
         ),
-        within_s=30, needs=UNPRIVILEGED,
-    ),
-    Case(
-        "orphans", "leaves a session leader, a double-forked daemon and a thread running",
-        cells=(
-            ADD,
-            ("import os, subprocess, threading, time\n"
-             "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
-             "if os.fork() == 0:\n"
-             "    os.setsid()\n"
-             "    if os.fork() == 0:\n"
-             "        time.sleep(600)\n"
-             "    os._exit(0)\n"
-             "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"),
-        ),
-        status="passed", error_kind=None, tests=ALL_PASS, needs=UNPRIVILEGED,
-    ),
-    Case(
-        "thread_bomb", "starts threads until none can start",
-        cells=(ADD, ("import threading, time\nts = []\nwhile True:\n"
-                    "    t = threading.Thread(target=time.sleep, args=(600,), daemon=True)\n"
-                    "    t.start()\n    ts.append(t)\n")),
-        status="passed", tests=ALL_PASS, cell_errors=("RuntimeError",), within_s=30,
+        within_s=30,
         needs=UNPRIVILEGED,
     ),
     Case(
-        "open_files_exhausted", "opens files until the descriptor limit, keeps them",
+        "orphans",
+        "leaves a session leader, a double-forked daemon and a thread running",
+        cells=(
+            ADD,
+            (
+                "import os, subprocess, threading, time\n"
+                "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+                "if os.fork() == 0:\n"
+                "    os.setsid()\n"
+                "    if os.fork() == 0:\n"
+                "        time.sleep(600)\n"
+                "    os._exit(0)\n"
+                "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+            ),
+        ),
+        status="passed",
+        error_kind=None,
+        tests=ALL_PASS,
+        needs=UNPRIVILEGED,
+    ),
+    Case(
+        "thread_bomb",
+        "starts threads until none can start",
+        cells=(
+            ADD,
+            (
+                "import threading, time\nts = []\nwhile True:\n"
+                "    t = threading.Thread(target=time.sleep, args=(600,), daemon=True)\n"
+                "    t.start()\n    ts.append(t)\n"
+            ),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        cell_errors=("RuntimeError",),
+        within_s=30,
+        needs=UNPRIVILEGED,
+    ),
+    Case(
+        "open_files_exhausted",
+        "opens files until the descriptor limit, keeps them",
         cells=(ADD, "fs = []\nwhile True:\n    fs.append(open('/dev/null'))\n"),
         # It keeps every descriptor: the tests cannot even be written out. On a slow
         # machine the kernel, out of descriptors, may not even finish reporting the
         # cell's OSError within its time limit: then the cell is reported as timed out.
-        status="error", error_kind=("notebook", "timeout"),
-        tests=dict.fromkeys(TEST_NAMES, "not_run"), cell_errors=(("OSError", "TimeoutError"),),
+        status="error",
+        error_kind=("notebook", "timeout"),
+        tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        cell_errors=(("OSError", "TimeoutError"),),
     ),
     Case(
-        "file_too_large", "writes a 100 MB file",
-        cells=(ADD, ("with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n"
-                    "        fh.write(b'x' * 1024 * 1024)\n")),
+        "file_too_large",
+        "writes a 100 MB file",
+        cells=(
+            ADD,
+            (
+                "with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n"
+                "        fh.write(b'x' * 1024 * 1024)\n"
+            ),
+        ),
         # Stopped at the 64 MB file-size limit; on a busy machine, writing that much
         # may take past the cell's 2 s limit first.
-        status="passed", tests=ALL_PASS, cell_errors=(("OSError", "TimeoutError"),),
+        status="passed",
+        tests=ALL_PASS,
+        cell_errors=(("OSError", "TimeoutError"),),
     ),
     Case(
-        "fill_tmp", "fills /tmp with 16 MB files",
-        cells=(ADD, ("import os\nREPORT = 'wrote 0 files'\ntry:\n    for i in range(40):\n"
-                    "        with open(f'/tmp/fill{i}', 'wb') as fh:\n"
-                    "            fh.write(b'x' * 16 * 1024 * 1024)\n"
-                    "        REPORT = f'wrote {i + 1} files'\n"
-                    "except OSError as exc:\n    REPORT = f'stopped at file {i}: {exc.strerror}'\n")),
+        "fill_tmp",
+        "fills /tmp with 16 MB files",
+        cells=(
+            ADD,
+            (
+                "import os\nREPORT = 'wrote 0 files'\ntry:\n    for i in range(40):\n"
+                "        with open(f'/tmp/fill{i}', 'wb') as fh:\n"
+                "            fh.write(b'x' * 16 * 1024 * 1024)\n"
+                "        REPORT = f'wrote {i + 1} files'\n"
+                "except OSError as exc:\n    REPORT = f'stopped at file {i}: {exc.strerror}'\n"
+            ),
+        ),
         # /tmp holds 64 MB: the fifth file cannot be written. On a busy machine writing
         # that much may take past the cell's 2 s limit first: then it wrote fewer.
-        status="passed", tests=ALL_PASS, needs=ISOLATION,
+        status="passed",
+        tests=ALL_PASS,
+        needs=ISOLATION,
         check=lambda r, e, rep: _tmp_stayed_small(r, rep),
     ),
     # -- output floods ---------------------------------------------------------------------
     Case(
-        "output_flood_cell", "prints 100 MB in a cell",
-        cells=(ADD, ("import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(100 * 1024):\n"
-                    "    sys.stdout.write(line)\n")),
+        "output_flood_cell",
+        "prints 100 MB in a cell",
+        cells=(
+            ADD,
+            (
+                "import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(100 * 1024):\n"
+                "    sys.stdout.write(line)\n"
+            ),
+        ),
         # Writing 100 MB through the kernel takes about a second on an idle machine and
         # may pass the cell's 2 s limit on a busy one: then the cell is interrupted (a
         # timeout cell error), the tests run all the same; either way the result is
         # small and tells that the notebook's output was cut.
-        status="passed", error_kind=None, tests=ALL_PASS, within_s=60,
+        status="passed",
+        error_kind=None,
+        tests=ALL_PASS,
+        within_s=60,
         check=lambda r, e, rep: _cell_flood_told(r, e, rep),
     ),
     Case(
-        "output_flood_in_test", "the function under test prints 20 MB",
-        cells=(("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
-               "        sys.stdout.write(('y' * 999 + '\\n') * 20 * 1024)\n    return a + b\n"),),
-        status="passed", tests=ALL_PASS, check=lambda r, e, rep: _test_flood_told(r, e, rep),
+        "output_flood_in_test",
+        "the function under test prints 20 MB",
+        cells=(
+            (
+                "import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
+                "        sys.stdout.write(('y' * 999 + '\\n') * 20 * 1024)\n    return a + b\n"
+            ),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        check=lambda r, e, rep: _test_flood_told(r, e, rep),
     ),
     # -- ending the kernel ---------------------------------------------------------------
     Case(
-        "sys_exit_cell", "sys.exit() in a cell",
+        "sys_exit_cell",
+        "sys.exit() in a cell",
         cells=(ADD, "import sys\nsys.exit(3)\n"),
-        status="passed", tests=ALL_PASS, cell_errors=("SystemExit",),
+        status="passed",
+        tests=ALL_PASS,
+        cell_errors=("SystemExit",),
     ),
     Case(
-        "sys_exit_in_function", "sys.exit() in the function under test",
-        cells=(("import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n        sys.exit(1)\n"
-               "    return a + b\n"),),
+        "sys_exit_in_function",
+        "sys.exit() in the function under test",
+        cells=(
+            (
+                "import sys\ndef add(a, b):\n    if (a, b) == (2, 3):\n        sys.exit(1)\n"
+                "    return a + b\n"
+            ),
+        ),
         status="failed",
-        tests={"test_add": ("failed", "error"), "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
+        tests={
+            "test_add": ("failed", "error"),
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "passed",
+        },
     ),
     Case(
-        "os_exit_cell", "os._exit() in a cell",
+        "os_exit_cell",
+        "os._exit() in a cell",
         cells=(ADD, "import os\nos._exit(0)\n"),
-        status="error", error_kind="kernel_died", error_words=("exit code 0",),
+        status="error",
+        error_kind="kernel_died",
+        error_words=("exit code 0",),
         tests=dict.fromkeys(TEST_NAMES, "not_run"),
     ),
     Case(
-        "os_exit_in_function", "os._exit() in the function under test",
-        cells=(("import os\ndef add(a, b):\n    if (a, b) == (2, 3):\n        os._exit(7)\n"
-               "    return a + b\n"),),
-        status="failed", error_kind="kernel_died", error_words=("exit code 7",),
-        tests={"test_add": "error", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "passed"},
+        "os_exit_in_function",
+        "os._exit() in the function under test",
+        cells=(
+            (
+                "import os\ndef add(a, b):\n    if (a, b) == (2, 3):\n        os._exit(7)\n"
+                "    return a + b\n"
+            ),
+        ),
+        status="failed",
+        error_kind="kernel_died",
+        error_words=("exit code 7",),
+        tests={
+            "test_add": "error",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "passed",
+        },
     ),
     Case(
-        "kill_parent", "kills its parent process (the server, without a sandbox)",
-        cells=(ADD, ("import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
-                    "    REPORT = 'sent'\nexcept OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n")),
-        status=("passed", "error"), check=_parent_out_of_reach, needs=UNPRIVILEGED,
+        "kill_parent",
+        "kills its parent process (the server, without a sandbox)",
+        cells=(
+            ADD,
+            (
+                "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                "    REPORT = 'sent'\nexcept OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n"
+            ),
+        ),
+        status=("passed", "error"),
+        check=_parent_out_of_reach,
+        needs=UNPRIVILEGED,
     ),
     Case(
-        "kill_everything", "kill(-1, SIGKILL): every process it may signal",
-        cells=(ADD, ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\n    REPORT = 'sent'\n"
-                    "except OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n")),
-        status="passed", tests=ALL_PASS, needs=UNPRIVILEGED,
+        "kill_everything",
+        "kill(-1, SIGKILL): every process it may signal",
+        cells=(
+            ADD,
+            (
+                "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\n    REPORT = 'sent'\n"
+                "except OSError as exc:\n    REPORT = f'refused: {exc.strerror}'\n"
+            ),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        needs=UNPRIVILEGED,
     ),
     Case(
-        "become_root", "tries to regain root (setuid, setgid)",
-        cells=(ADD, ("import os\nout = []\nfor call in (lambda: os.setuid(0), lambda: os.setgid(0),\n"
-                    "             lambda: os.setgroups([0])):\n"
-                    "    try:\n        call()\n        out.append('ALLOWED')\n"
-                    "    except OSError as exc:\n        out.append(exc.strerror)\n"
-                    "REPORT = f'uid={os.getuid()} ' + ','.join(out)\n")),
-        status="passed", tests=ALL_PASS, report_lacks=("ALLOWED", "uid=0 "), needs=UNPRIVILEGED,
+        "become_root",
+        "tries to regain root (setuid, setgid)",
+        cells=(
+            ADD,
+            (
+                "import os\nout = []\nfor call in (lambda: os.setuid(0), lambda: os.setgid(0),\n"
+                "             lambda: os.setgroups([0])):\n"
+                "    try:\n        call()\n        out.append('ALLOWED')\n"
+                "    except OSError as exc:\n        out.append(exc.strerror)\n"
+                "REPORT = f'uid={os.getuid()} ' + ','.join(out)\n"
+            ),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_lacks=("ALLOWED", "uid=0 "),
+        needs=UNPRIVILEGED,
     ),
     # -- secrets out of reach --------------------------------------------------------------
     Case(
-        "hidden_tests_on_disk", "searches the filesystem for the hidden tests",
-        cells=(ADD, textwrap.dedent('''
+        "hidden_tests_on_disk",
+        "searches the filesystem for the hidden tests",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import os, time
             found = []
             def look(path):
@@ -488,12 +678,19 @@ CASES: list[Case] = [
                         for f in files:
                             look(os.path.join(root, f))
             REPORT = f'{len(found)} found: ' + ' | '.join(found)
-        ''')),
-        status="passed", tests=ALL_PASS, report_has=("0 found",), needs=ISOLATION,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_has=("0 found",),
+        needs=ISOLATION,
     ),
     Case(
-        "hidden_tests_watched_by_a_thread", "a background thread watches for test files while the tests run",
-        cells=(ADD, textwrap.dedent('''
+        "hidden_tests_watched_by_a_thread",
+        "a background thread watches for test files while the tests run",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import glob, os, threading
             REPORT = []
             run_dir = os.path.dirname(os.getcwd())
@@ -507,14 +704,18 @@ CASES: list[Case] = [
                         except OSError:
                             pass
             threading.Thread(target=watch, daemon=True).start()
-        ''')),
-        status="passed", tests=ALL_PASS,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
         limitation="a thread started by the notebook runs on during the tests and may read "
-                   "hidden test files in the instant between their writing and removal",
+        "hidden test files in the instant between their writing and removal",
     ),
     Case(
-        "hidden_tests_introspected", "the function under test reads the loaded hidden test modules",
-        cells=(textwrap.dedent('''
+        "hidden_tests_introspected",
+        "the function under test reads the loaded hidden test modules",
+        cells=(
+            textwrap.dedent("""
             import sys, linecache
             def add(a, b):
                 if (a, b) == (2, 3):
@@ -526,14 +727,21 @@ CASES: list[Case] = [
                         if 'hidden' in name:
                             print('LEAK', name, getattr(mod, 'CANARY', None))
                 return a + b
-        '''),),
+        """),
+        ),
         # Public tests run before the hidden tests are written or imported: the scan
         # runs, and finds nothing.
-        status="passed", tests=ALL_PASS, report_has=("SCANNED",), report_lacks=("LEAK",),
+        status="passed",
+        tests=ALL_PASS,
+        report_has=("SCANNED",),
+        report_lacks=("LEAK",),
     ),
     Case(
-        "database_and_workspaces", "reads the database and another user's workspace",
-        cells=(ADD, textwrap.dedent('''
+        "database_and_workspaces",
+        "reads the database and another user's workspace",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import os, sqlite3
             out = []
             for path in ('@@DB@@', '@@OTHER@@/notebook.ipynb', '@@POLICY_HIDDEN@@/secret.txt'):
@@ -554,13 +762,19 @@ CASES: list[Case] = [
             except sqlite3.Error as exc:
                 out.append(f'db: {exc}')
             REPORT = ' | '.join(out)
-        ''')),
-        status="passed", tests=ALL_PASS, report_lacks=("READ", "LIST", "DB "), needs=ISOLATION,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_lacks=("READ", "LIST", "DB "),
+        needs=ISOLATION,
     ),
     Case(
         "unlisted_directories",
         "reads and lists directories nobody exposed or hid: /opt, /srv, /var/log, the checkout's siblings",
-        cells=(ADD, textwrap.dedent('''
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import os
             out = []
             for path in @@UNLISTED@@:
@@ -576,19 +790,28 @@ CASES: list[Case] = [
                 except OSError as exc:
                     out.append(exc.strerror)
             REPORT = ' | '.join(out)
-        ''')),
-        status="passed", tests=ALL_PASS, report_lacks=("SECRET-READ", ".codequest-hostile-"),
-        report_has=("No such file or directory",), needs=ISOLATION,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_lacks=("SECRET-READ", ".codequest-hostile-"),
+        report_has=("No such file or directory",),
+        needs=ISOLATION,
     ),
     Case(
-        "environment_secrets", "looks for tokens and passwords in its environment",
+        "environment_secrets",
+        "looks for tokens and passwords in its environment",
         cells=(ADD, "import os\nREPORT = sorted(os.environ.items())\n"),
-        status="passed", tests=ALL_PASS,
+        status="passed",
+        tests=ALL_PASS,
         check=lambda r, e, rep: e.assert_no_server_secrets(rep),
     ),
     Case(
-        "server_process_secrets", "reads other processes' environment, command line and Jupyter's runtime files",
-        cells=(ADD, textwrap.dedent('''
+        "server_process_secrets",
+        "reads other processes' environment, command line and Jupyter's runtime files",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import os
             out = []
             for pid in os.listdir('/proc'):
@@ -607,14 +830,20 @@ CASES: list[Case] = [
                 except OSError:
                     pass
             REPORT = ' | '.join(out)
-        ''')),
-        status="passed", tests=ALL_PASS, needs=ISOLATION,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        needs=ISOLATION,
         check=lambda r, e, rep: e.assert_no_server_secrets(rep),
     ),
     # -- network -----------------------------------------------------------------------------
     Case(
-        "connect_loopback", "connects to a port the host listens on (127.0.0.1) and resolves a name",
-        cells=(ADD, textwrap.dedent('''
+        "connect_loopback",
+        "connects to a port the host listens on (127.0.0.1) and resolves a name",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import socket
             out = []
             for host in ('127.0.0.1', 'localhost'):
@@ -629,32 +858,55 @@ CASES: list[Case] = [
             except OSError as exc:
                 out.append(f'dns: {type(exc).__name__}')
             REPORT = ' | '.join(out)
-        ''')),
-        status="passed", tests=ALL_PASS, report_lacks=("CONNECTED", "RESOLVED"),
-        needs=ISOLATION, check=_no_connection,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_lacks=("CONNECTED", "RESOLVED"),
+        needs=ISOLATION,
+        check=_no_connection,
     ),
     Case(
-        "bind_and_listen", "binds a port on all interfaces and lists the network interfaces",
-        cells=(ADD, textwrap.dedent('''
+        "bind_and_listen",
+        "binds a port on all interfaces and lists the network interfaces",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import socket
             s = socket.socket()
             s.bind(('0.0.0.0', 0))
             s.listen()
             REPORT = f'interfaces={[n for _, n in socket.if_nameindex()]}'
-        ''')),
-        status="passed", tests=ALL_PASS, report_has=("interfaces=['lo']",), needs=ISOLATION,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_has=("interfaces=['lo']",),
+        needs=ISOLATION,
     ),
     Case(
-        "unix_socket", "connects to a unix socket the host listens on",
-        cells=(ADD, ("import socket\ntry:\n    s = socket.socket(socket.AF_UNIX)\n"
-                    "    s.connect('@@UNIX@@')\n    REPORT = 'CONNECTED'\n"
-                    "except OSError as exc:\n    REPORT = type(exc).__name__\n")),
-        status="passed", tests=ALL_PASS, report_lacks=("CONNECTED",), needs=ISOLATION,
+        "unix_socket",
+        "connects to a unix socket the host listens on",
+        cells=(
+            ADD,
+            (
+                "import socket\ntry:\n    s = socket.socket(socket.AF_UNIX)\n"
+                "    s.connect('@@UNIX@@')\n    REPORT = 'CONNECTED'\n"
+                "except OSError as exc:\n    REPORT = type(exc).__name__\n"
+            ),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_lacks=("CONNECTED",),
+        needs=ISOLATION,
     ),
     # -- the filesystem --------------------------------------------------------------------
     Case(
-        "write_outside", "writes to /etc, /usr, the challenge, the repository and a host directory",
-        cells=(ADD, textwrap.dedent('''
+        "write_outside",
+        "writes to /etc, /usr, the challenge, the repository and a host directory",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import os
             out = []
             for path in ('/etc/codequest-pwned', '/usr/codequest-pwned', '@@CHALLENGE@@/pwned',
@@ -666,12 +918,19 @@ CASES: list[Case] = [
                 except OSError as exc:
                     out.append(f'{path}: {exc.strerror}')
             REPORT = ' | '.join(out)
-        ''')),
-        status="passed", tests=ALL_PASS, needs=ISOLATION, check=_host_untouched,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        needs=ISOLATION,
+        check=_host_untouched,
     ),
     Case(
-        "delete_host_files", "deletes the challenge, the repository's files and /usr",
-        cells=(ADD, textwrap.dedent('''
+        "delete_host_files",
+        "deletes the challenge, the repository's files and /usr",
+        cells=(
+            ADD,
+            textwrap.dedent("""
             import os, shutil
             out = []
             for call in (lambda: shutil.rmtree('@@CHALLENGE@@'), lambda: os.remove('@@REPO@@/README.md'),
@@ -682,35 +941,58 @@ CASES: list[Case] = [
                 except OSError as exc:
                     out.append(exc.strerror)
             REPORT = ' | '.join(out)
-        ''')),
-        status="passed", tests=ALL_PASS, report_lacks=("DELETED",), needs=ISOLATION,
+        """),
+        ),
+        status="passed",
+        tests=ALL_PASS,
+        report_lacks=("DELETED",),
+        needs=ISOLATION,
         check=_host_untouched,
     ),
     Case(
-        "delete_own_files", "deletes its work directory, run directory and kernel sockets",
-        cells=(ADD, "import os, shutil\nshutil.rmtree(os.path.dirname(os.getcwd()), ignore_errors=True)\n"),
-        status="error", error_kind="notebook", tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        "delete_own_files",
+        "deletes its work directory, run directory and kernel sockets",
+        cells=(
+            ADD,
+            "import os, shutil\nshutil.rmtree(os.path.dirname(os.getcwd()), ignore_errors=True)\n",
+        ),
+        status="error",
+        error_kind="notebook",
+        tests=dict.fromkeys(TEST_NAMES, "not_run"),
     ),
     Case(
-        "lock_run_dir", "makes its run directory unreadable",
+        "lock_run_dir",
+        "makes its run directory unreadable",
         cells=(ADD, "import os\nos.chmod(os.path.dirname(os.getcwd()), 0)\nos.chmod('.', 0)\n"),
-        status="error", error_kind="notebook", error_words=("Permission denied",),
-        tests=dict.fromkeys(TEST_NAMES, "not_run"), needs=UNPRIVILEGED,
+        status="error",
+        error_kind="notebook",
+        error_words=("Permission denied",),
+        tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        needs=UNPRIVILEGED,
     ),
     # -- forged results --------------------------------------------------------------------
     Case(
-        "forged_print", "prints result JSON claiming every test passed",
-        cells=(WRONG, textwrap.dedent('''
+        "forged_print",
+        "prints result JSON claiming every test passed",
+        cells=(
+            WRONG,
+            textwrap.dedent("""
             import json
             for name in ('test_add', 'test_result_is_int', 'test_hidden_exact'):
                 print(json.dumps({"id": name, "name": name, "status": "passed", "points": 1}))
             print(json.dumps({"status": "passed", "score": 4, "total": 4}))
-        ''')),
-        status="failed", score=0, tests=ALL_FAIL_WRONG,
+        """),
+        ),
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
     ),
     Case(
-        "forged_channel_in_cell", "displays unsigned events on the result channel from a cell",
-        cells=(WRONG, textwrap.dedent('''
+        "forged_channel_in_cell",
+        "displays unsigned events on the result channel from a cell",
+        cells=(
+            WRONG,
+            textwrap.dedent("""
             import json
             from IPython.display import display
             ids = ['tests/test_public.py::test_add', 'tests/test_public.py::test_result_is_int',
@@ -719,12 +1001,17 @@ CASES: list[Case] = [
                 body = json.dumps({"kind": "test", "data": {"id": tid, "name": tid, "status": "passed",
                                    "points": 1, "max_points": 1, "hidden": False}})
                 display({"@@MIME@@": {"body": body, "sig": "0" * 64}}, raw=True)
-        ''')),
-        status="failed", score=0, tests=ALL_FAIL_WRONG,
+        """),
+        ),
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
     ),
     Case(
-        "forged_channel_in_test", "the function under test displays unsigned 'passed' events while the tests run",
-        cells=(textwrap.dedent('''
+        "forged_channel_in_test",
+        "the function under test displays unsigned 'passed' events while the tests run",
+        cells=(
+            textwrap.dedent("""
             import json, hashlib, hmac
             from IPython.display import display
             ids = ['tests/test_public.py::test_add', 'tests/test_public.py::test_result_is_int',
@@ -736,68 +1023,114 @@ CASES: list[Case] = [
                     sig = hmac.new(b"guess", body.encode(), hashlib.sha256).hexdigest()
                     display({"@@MIME@@": {"body": body, "sig": sig}}, raw=True)
                 return 0
-        '''),),
-        status="failed", score=0, tests=ALL_FAIL_WRONG,
+        """),
+        ),
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
     ),
     Case(
-        "forged_listing_and_done", "announces an empty test listing and the end of the run",
-        cells=(WRONG, textwrap.dedent('''
+        "forged_listing_and_done",
+        "announces an empty test listing and the end of the run",
+        cells=(
+            WRONG,
+            textwrap.dedent("""
             import json
             from IPython.display import display
             for kind, data in (("collected", {"total": 0, "tests": []}), ("done", {"exit_code": 0})):
                 display({"@@MIME@@": {"body": json.dumps({"kind": kind, "data": data}), "sig": "f" * 64}}, raw=True)
-        ''')),
-        status="failed", score=0, tests=ALL_FAIL_WRONG,
+        """),
+        ),
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
     ),
     Case(
-        "shadow_files", "sends conftest.py, pytest.py, hmac.py and target.py files of its own",
+        "shadow_files",
+        "sends conftest.py, pytest.py, hmac.py and target.py files of its own",
         cells=(WRONG,),
         files={
             "conftest.py": "import pytest\n@pytest.hookimpl(tryfirst=True)\n"
-                           "def pytest_runtest_call(item):\n    return True\n",
+            "def pytest_runtest_call(item):\n    return True\n",
             "pytest.py": "def main(*a, **k):\n    return 0\n",
             "hmac.py": "def new(*a, **k):\n    raise SystemExit\n",
             "target.py": ADD,
             "tests/test_public.py": "def test_add():\n    pass\n",
         },
-        status="failed", score=0, tests=ALL_FAIL_WRONG,
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
     ),
     # -- tampering with the test machinery in the kernel -----------------------------------
     Case(
-        "patch_pytest_main", "replaces pytest.main",
+        "patch_pytest_main",
+        "replaces pytest.main",
         cells=(ADD, "import pytest\npytest.main = lambda *a, **k: 0\n"),
-        status="failed", score=0, tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        status="failed",
+        score=0,
+        tests=dict.fromkeys(TEST_NAMES, "not_run"),
     ),
     Case(
-        "patch_pytest_runtest", "makes pytest's test items do nothing",
-        cells=(WRONG, "import _pytest.python\n_pytest.python.Function.runtest = lambda self: None\n"),
-        status="failed", score=3,
-        tests={"test_add": "passed", "test_result_is_int": "passed",
-               "TestAdd.test_add_unittest": "failed", "test_hidden_exact": "passed"},
+        "patch_pytest_runtest",
+        "makes pytest's test items do nothing",
+        cells=(
+            WRONG,
+            "import _pytest.python\n_pytest.python.Function.runtest = lambda self: None\n",
+        ),
+        status="failed",
+        score=3,
+        tests={
+            "test_add": "passed",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "failed",
+            "test_hidden_exact": "passed",
+        },
         limitation="learner code shares the kernel with pytest and may replace its internals",
     ),
     Case(
-        "patch_unittest_assert", "replaces unittest's assertEqual",
-        cells=(WRONG, "import unittest\nunittest.TestCase.assertEqual = lambda self, a, b, msg=None: None\n"),
-        status="failed", score=1,
-        tests={"test_add": "failed", "test_result_is_int": "failed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "failed"},
+        "patch_unittest_assert",
+        "replaces unittest's assertEqual",
+        cells=(
+            WRONG,
+            "import unittest\nunittest.TestCase.assertEqual = lambda self, a, b, msg=None: None\n",
+        ),
+        status="failed",
+        score=1,
+        tests={
+            "test_add": "failed",
+            "test_result_is_int": "failed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "failed",
+        },
         limitation="a test that trusts unittest's assertions is fooled when they are replaced",
     ),
     Case(
-        "always_equal", "returns an object whose __eq__ is always true",
-        cells=(("class Anything:\n    def __eq__(self, other):\n        return True\n"
-               "    __hash__ = object.__hash__\n"
-               "def add(a, b):\n    return Anything()\n"),),
-        status="failed", score=2,
-        tests={"test_add": "passed", "test_result_is_int": "failed",
-               "TestAdd.test_add_unittest": "passed", "test_hidden_exact": "failed"},
+        "always_equal",
+        "returns an object whose __eq__ is always true",
+        cells=(
+            (
+                "class Anything:\n    def __eq__(self, other):\n        return True\n"
+                "    __hash__ = object.__hash__\n"
+                "def add(a, b):\n    return Anything()\n"
+            ),
+        ),
+        status="failed",
+        score=2,
+        tests={
+            "test_add": "passed",
+            "test_result_is_int": "failed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "failed",
+        },
         limitation="a test comparing with plain == is fooled; tests that check the type first "
-                   "(test_result_is_int, the hidden test) are not",
+        "(test_result_is_int, the hidden test) are not",
     ),
     Case(
-        "steal_secret", "captures the run's secret through hmac.new and re-signs results as passed",
-        cells=(WRONG, textwrap.dedent('''
+        "steal_secret",
+        "captures the run's secret through hmac.new and re-signs results as passed",
+        cells=(
+            WRONG,
+            textwrap.dedent("""
             import hmac, hashlib, json
             from IPython import get_ipython
             _real_new, _key = hmac.new, []
@@ -819,32 +1152,56 @@ CASES: list[Case] = [
                         data = {"@@MIME@@": msg}
                 return _real_publish(data, *args, **kwargs)
             pub.publish = publish
-        ''')),
-        status="passed", score=4, tests=ALL_PASS,
+        """),
+        ),
+        status="passed",
+        score=4,
+        tests=ALL_PASS,
         limitation="the secret authenticates results against forged output, not against "
-                   "code that takes over the kernel process the harness runs in",
+        "code that takes over the kernel process the harness runs in",
     ),
     # -- malformed submissions -------------------------------------------------------------
     Case("not_json", "a notebook that is not JSON", raw=b"{not json", invalid=True),
-    Case("cells_not_a_list", "cells is an object", raw={"nbformat": 4, "cells": {"0": {}}}, invalid=True),
-    Case("nbformat_3", "an nbformat 3 notebook", raw={"nbformat": 3, "worksheets": []}, invalid=True),
-    Case("source_not_text", "a cell source that is a number",
-         raw={"nbformat": 4, "cells": [{"cell_type": "code", "source": 42}]}, invalid=True),
-    Case("deeply_nested", "JSON nested 100,000 levels deep",
-         raw=b'{"nbformat": 4, "cells": [], "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-         invalid=True),
     Case(
-        "nul_in_source", "a NUL byte in a cell's source",
+        "cells_not_a_list",
+        "cells is an object",
+        raw={"nbformat": 4, "cells": {"0": {}}},
+        invalid=True,
+    ),
+    Case(
+        "nbformat_3", "an nbformat 3 notebook", raw={"nbformat": 3, "worksheets": []}, invalid=True
+    ),
+    Case(
+        "source_not_text",
+        "a cell source that is a number",
+        raw={"nbformat": 4, "cells": [{"cell_type": "code", "source": 42}]},
+        invalid=True,
+    ),
+    Case(
+        "deeply_nested",
+        "JSON nested 100,000 levels deep",
+        raw=b'{"nbformat": 4, "cells": [], "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        invalid=True,
+    ),
+    Case(
+        "nul_in_source",
+        "a NUL byte in a cell's source",
         # A cell error beside the tests' verdict: they all pass.
-        cells=(ADD, "x = 1\x00\n"), status="passed", error_kind=None, tests=ALL_PASS,
+        cells=(ADD, "x = 1\x00\n"),
+        status="passed",
+        error_kind=None,
+        tests=ALL_PASS,
         cell_errors=("SyntaxError",),
     ),
     Case(
-        "huge_notebook", "400 cells and a 1 MB string literal",
+        "huge_notebook",
+        "400 cells and a 1 MB string literal",
         cells=(ADD, "BIG = '" + "z" * 1_000_000 + "'\n", *(f"x{i} = {i}\n" for i in range(400))),
         # About 4 s at a load of 10 on two cores; on a saturated machine the 400 cells
         # may leave the run's 10 s budget too little for every test: those are not run.
-        status=("passed", "failed"), error_kind=None, within_s=40,
+        status=("passed", "failed"),
+        error_kind=None,
+        within_s=40,
         tests=dict.fromkeys(TEST_NAMES, ("passed", "not_run")),
         check=lambda r, e, rep: _not_run_for_the_budget(r),
     ),

@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hubcase import make_library  # noqa: E402
-from hubenv import HubEnv, start_hub  # noqa: E402
+from hubcase import make_library
+from hubenv import HubEnv, start_hub
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from challenge_factory import make_challenge, notebook  # noqa: E402
-from hubenv import HubEnv  # noqa: E402
+from challenge_factory import make_challenge, notebook
+from hubenv import HubEnv
 
 SECRET = f"hidden-marker-{secrets.token_hex(8)}"  # in the hidden test and the solution only
 CID = "hub-adder"

@@ -46,7 +46,9 @@ def test_submission_through_the_learners_server_is_graded_by_the_service(
 
     # The untouched starter, graded from the workspace on disk (sent in the request).
     status, result, _ = hub.request(
-        "POST", base + f"challenges/{CID}/submissions?wait=true", learner["token"],
+        "POST",
+        base + f"challenges/{CID}/submissions?wait=true",
+        learner["token"],
         {"mode": "submit"},
     )
     assert status == 200, (result, hub.log_tail())
@@ -147,7 +149,6 @@ def test_events_are_streamed_through_the_learners_server_as_tests_finish(
     assert arrived["result"] - arrived["test_quick"] >= 3.0, arrived
 
 
-
 def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
     hub: HubEnv, learner: dict[str, str]
 ) -> None:
@@ -199,11 +200,8 @@ def test_service_down_says_grading_is_unavailable_and_keeps_the_work(
             break
         time.sleep(1)
     assert regraded["status"] == "passed" and regraded["score"] == 2, regraded
-    _, history, _ = hub.request(
-        "GET", base + f"challenges/{SLOW}/submissions", learner["token"]
-    )
+    _, history, _ = hub.request("GET", base + f"challenges/{SLOW}/submissions", learner["token"])
     assert [s["id"] for s in history["submissions"]].count(cut["id"]) == 1
-
 
 
 def test_a_revoked_server_token_says_sign_in_again_and_keeps_the_work(hub: HubEnv) -> None:

@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import textwrap
-import urllib.error
 from pathlib import Path
 
 import pytest
@@ -122,9 +121,7 @@ def test_a_learners_own_config_changes_no_grade_identity_or_role(hub: HubEnv) ->
 
     # The victim's history holds none of it.
     instructor = hub.token_for(hub.instructor)
-    status, everyone, _ = hub.request(
-        "GET", SERVICE_API + f"submissions?user={victim}", instructor
-    )
+    status, everyone, _ = hub.request("GET", SERVICE_API + f"submissions?user={victim}", instructor)
     assert status == 200 and result["id"] not in {s["id"] for s in everyone["submissions"]}
 
 
@@ -236,11 +233,9 @@ def test_a_learner_can_read_no_hidden_test_solution_or_db_credential(
     assert SECRET in control.stdout
 
 
-
 def test_a_browser_signs_in_to_the_service_through_the_hubs_oauth(
     hub: HubEnv, learner: dict[str, str]
 ) -> None:
-    import urllib.error
     import urllib.request
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -284,8 +279,11 @@ def test_a_browser_session_signs_in_at_the_hub_and_reaches_the_service(hub: HubE
     assert xsrf, form[:2000]
     fields = {"username": name, "password": "codequest-test", "_xsrf": xsrf.group(1)}
     next_url = urllib.parse.quote("/services/codequest/codequest/")
-    with browser.open(hub.url + f"hub/login?next={next_url}",
-                      data=urllib.parse.urlencode(fields).encode(), timeout=120) as reply:
+    with browser.open(
+        hub.url + f"hub/login?next={next_url}",
+        data=urllib.parse.urlencode(fields).encode(),
+        timeout=120,
+    ) as reply:
         page, landed = reply.read().decode(), reply.geturl()  # fmt: skip
     assert landed.split("?")[0].endswith("/services/codequest/codequest/"), landed
     assert f"Signed in as <b>{name}</b> (learner)" in page
@@ -306,4 +304,3 @@ def test_a_browser_session_signs_in_at_the_hub_and_reaches_the_service(hub: HubE
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read().decode()
     assert status == 403 and "_xsrf" in body, body
-

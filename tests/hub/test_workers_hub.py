@@ -39,7 +39,7 @@ def hub_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
 
 def start_worker(hub: HubEnv) -> subprocess.Popen[bytes]:
     sdir = hub.service_dir
-    log = open(hub.base / "worker.log", "wb")  # noqa: SIM115 - the process holds it
+    log = open(hub.base / "worker.log", "wb")
     return subprocess.Popen(
         [
             "runuser", "-u", hub.service_user, "--", "env",

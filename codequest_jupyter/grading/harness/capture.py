@@ -80,4 +80,3 @@ def _install_capped_capture(budget):
         )
 
     capture._get_multicapture = multicapture
-

@@ -43,4 +43,3 @@ class _Channel:
                 self._stream.flush()
             except Exception:  # noqa: BLE001 - delivery is best effort
                 pass
-

@@ -52,8 +52,12 @@ def _static_tests(path, relpath):
 
 
 def _static_tests_from_source_files(files):
-    return [t for rel, src in files.items() for t in _static_tests_from_source(src, rel)
-            if os.path.basename(rel).startswith("test_") or rel.endswith("_test.py")]
+    return [
+        t
+        for rel, src in files.items()
+        for t in _static_tests_from_source(src, rel)
+        if os.path.basename(rel).startswith("test_") or rel.endswith("_test.py")
+    ]
 
 
 def _static_tests_from_source(source, relpath):
@@ -77,14 +81,20 @@ def _static_tests_from_source(source, relpath):
 
     out = []
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+            "test"
+        ):
             out.append((f"{relpath}::{node.name}", node.name, points_of(node)))
         elif isinstance(node, ast.ClassDef):
             cls_points = points_of(node)
             for sub in node.body:
-                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith("test"):
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith(
+                    "test"
+                ):
                     pts = points_of(sub) if sub.decorator_list else cls_points
-                    out.append((f"{relpath}::{node.name}::{sub.name}", f"{node.name}.{sub.name}", pts))
+                    out.append(
+                        (f"{relpath}::{node.name}::{sub.name}", f"{node.name}.{sub.name}", pts)
+                    )
     return out
 
 
@@ -105,12 +115,9 @@ def _points(item):
     return 1.0
 
 
-
 def _write_files(root, files):
     for rel, source in files.items():
         path = os.path.join(root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(source)
-
-

@@ -14,7 +14,7 @@ import threading
 import time
 
 if __name__ != "__codequest_harness__":  # on the host; in the kernel the files share one namespace
-    from .capture import _OutputBudget, _cap, _safe_repr, _truncated_note
+    from .capture import _cap, _OutputBudget, _safe_repr, _truncated_note
     from .collect import _display_name, _points, _static_tests
     from .verdicts import (
         _ANSI,
@@ -31,8 +31,17 @@ if __name__ != "__codequest_harness__":  # on the host; in the kernel the files 
 class _Recorder:
     """A pytest plugin that turns test outcomes into result events."""
 
-    def __init__(self, channel, suite_dir, hidden_prefix, timeout_s, output_limit,
-                 deadline=None, budget_s=None, min_share_s=0.2):
+    def __init__(
+        self,
+        channel,
+        suite_dir,
+        hidden_prefix,
+        timeout_s,
+        output_limit,
+        deadline=None,
+        budget_s=None,
+        min_share_s=0.2,
+    ):
         self.channel = channel
         self.budget = _OutputBudget(output_limit)
         # The run's time budget: its end on the wall clock, its length (for messages).
@@ -64,21 +73,34 @@ class _Recorder:
             message = _crash_message(report)
             for nodeid, name, points in _static_tests(path, report.nodeid):
                 self.collected.append(
-                    {"id": nodeid, "name": name, "hidden": self._hidden(nodeid),
-                     "max_points": points, "_error": message}
+                    {
+                        "id": nodeid,
+                        "name": name,
+                        "hidden": self._hidden(nodeid),
+                        "max_points": points,
+                        "_error": message,
+                    }
                 )
             if not _static_tests(path, report.nodeid):
                 self.collected.append(
-                    {"id": report.nodeid, "name": os.path.basename(report.nodeid),
-                     "hidden": self._hidden(report.nodeid), "max_points": 1.0,
-                     "_error": message}
+                    {
+                        "id": report.nodeid,
+                        "name": os.path.basename(report.nodeid),
+                        "hidden": self._hidden(report.nodeid),
+                        "max_points": 1.0,
+                        "_error": message,
+                    }
                 )
 
     def pytest_collection_finish(self, session):
         for item in session.items:
             self.collected.append(
-                {"id": item.nodeid, "name": _display_name(item),
-                 "hidden": self._hidden(item.nodeid), "max_points": _points(item)}
+                {
+                    "id": item.nodeid,
+                    "name": _display_name(item),
+                    "hidden": self._hidden(item.nodeid),
+                    "max_points": _points(item),
+                }
             )
         # Hidden sources leave the disk once imported; tracebacks read the cached lines.
         hidden_root = os.path.join(self.suite_dir, self.hidden_prefix)
@@ -95,13 +117,22 @@ class _Recorder:
             shutil.rmtree(hidden_root, ignore_errors=True)
         self.channel.emit(
             "collected",
-            {"total": len(self.collected),
-             "tests": [{k: v for k, v in t.items() if not k.startswith("_")} for t in self.collected]},
+            {
+                "total": len(self.collected),
+                "tests": [
+                    {k: v for k, v in t.items() if not k.startswith("_")} for t in self.collected
+                ],
+            },
         )
         for t in self.collected:
             if "_error" in t:
                 self._emit_result(
-                    t["id"], t["name"], t["hidden"], "error", t["max_points"], 0,
+                    t["id"],
+                    t["name"],
+                    t["hidden"],
+                    "error",
+                    t["max_points"],
+                    0,
                     message=t["_error"],
                 )
 
@@ -152,10 +183,14 @@ class _Recorder:
         """Report a test the run has no time left for, without running it."""
         budget = f" of {self.budget_s:g} s" if self.budget_s else ""
         self._emit_result(
-            item.nodeid, _display_name(item), self._hidden(item.nodeid), "not_run",
-            _points(item), 0,
+            item.nodeid,
+            _display_name(item),
+            self._hidden(item.nodeid),
+            "not_run",
+            _points(item),
+            0,
             message=f"Not run: the run used up its time budget{budget} "
-                    "(earlier code ran out of time).",
+            "(earlier code ran out of time).",
         )
 
     def _guarded(self, item, phase):
@@ -187,7 +222,9 @@ class _Recorder:
 
     def pytest_runtest_logfinish(self, nodeid, location):
         reports = self.reports.pop(nodeid, [])
-        duration_ms = int((time.perf_counter() - self.started.get(nodeid, time.perf_counter())) * 1000)
+        duration_ms = int(
+            (time.perf_counter() - self.started.get(nodeid, time.perf_counter())) * 1000
+        )
         info = next((t for t in self.collected if t["id"] == nodeid), None)
         name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
         hidden = self._hidden(nodeid)
@@ -207,7 +244,9 @@ class _Recorder:
         truncated = self.budget.dropped > 0
         if reports:
             last = reports[-1]
-            parts = [s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s]
+            parts = [
+                s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s
+            ]
             if parts:
                 output = "".join(parts)
                 dropped = self.budget.dropped + max(len(output) - self.output_limit, 0)
@@ -219,7 +258,12 @@ class _Recorder:
             kind = getattr(failing, "_codequest_kind", None) or _kind_from_text(failing)
             if failing.when != "call" and kind == "failed":
                 kind = "error"
-            status = {"failed": "failed", "timeout": "timeout", "memory": "error", "error": "error"}[kind]
+            status = {
+                "failed": "failed",
+                "timeout": "timeout",
+                "memory": "error",
+                "error": "error",
+            }[kind]
             message = _crash_message(failing)
             if kind == "timeout":
                 self.timed_out = True
@@ -234,9 +278,19 @@ class _Recorder:
             traceback = _cap(self._clean(str(failing.longrepr)), 8000) if failing.longrepr else None
         points = max_points if status == "passed" else 0
         self._emit_result(
-            nodeid, name, hidden, status, max_points, points, duration_ms=duration_ms,
-            message=message, expected=expected, actual=actual, output=output,
-            traceback=traceback, output_truncated=truncated,
+            nodeid,
+            name,
+            hidden,
+            status,
+            max_points,
+            points,
+            duration_ms=duration_ms,
+            message=message,
+            expected=expected,
+            actual=actual,
+            output=output,
+            traceback=traceback,
+            output_truncated=truncated,
         )
         self.current = None
 
@@ -247,18 +301,42 @@ class _Recorder:
             text = text.replace(prefix, "")
         return text
 
-    def _emit_result(self, nodeid, name, hidden, status, max_points, points, duration_ms=0,
-                     message=None, expected=None, actual=None, output=None, traceback=None,
-                     output_truncated=False):
+    def _emit_result(
+        self,
+        nodeid,
+        name,
+        hidden,
+        status,
+        max_points,
+        points,
+        duration_ms=0,
+        message=None,
+        expected=None,
+        actual=None,
+        output=None,
+        traceback=None,
+        output_truncated=False,
+    ):
         if nodeid in self.emitted:
             return
         self.emitted.add(nodeid)
         self.channel.emit(
             "test",
-            {"id": nodeid, "name": name, "hidden": hidden, "status": status,
-             "message": _cap(_ANSI.sub("", message), 2000) if message else None, "expected": expected, "actual": actual,
-             "duration_ms": duration_ms, "points": points, "max_points": max_points,
-             "output": output, "traceback": traceback, "output_truncated": output_truncated},
+            {
+                "id": nodeid,
+                "name": name,
+                "hidden": hidden,
+                "status": status,
+                "message": _cap(_ANSI.sub("", message), 2000) if message else None,
+                "expected": expected,
+                "actual": actual,
+                "duration_ms": duration_ms,
+                "points": points,
+                "max_points": max_points,
+                "output": output,
+                "traceback": traceback,
+                "output_truncated": output_truncated,
+            },
         )
 
 
@@ -290,4 +368,3 @@ def _make_phase_hooks(recorder):
                 report._codequest_kind = _exception_kind(call.excinfo.value)
 
     return _PhaseTimeouts()
-

@@ -27,9 +27,28 @@ if __name__ != "__codequest_harness__":  # on the host; in the kernel the files 
 # learner's file named like one of them (pytest.py, unittest.py, hmac.py) cannot stand
 # in for it here.
 HARNESS_IMPORTS = (
-    "ast", "binascii", "contextlib", "hashlib", "hmac", "io", "json", "linecache", "re", "shutil",
-    "signal", "tempfile", "threading", "types", "unittest", "zlib", "IPython", "pytest",
-    "_pytest.python", "_pytest.unittest", "_pytest.capture", "_pytest.assertion.rewrite",
+    "ast",
+    "binascii",
+    "contextlib",
+    "hashlib",
+    "hmac",
+    "io",
+    "json",
+    "linecache",
+    "re",
+    "shutil",
+    "signal",
+    "tempfile",
+    "threading",
+    "types",
+    "unittest",
+    "zlib",
+    "IPython",
+    "pytest",
+    "_pytest.python",
+    "_pytest.unittest",
+    "_pytest.capture",
+    "_pytest.assertion.rewrite",
 )
 
 # pytest's options for a grading run: the plugins it has no use for are left out.
@@ -37,10 +56,31 @@ HARNESS_IMPORTS = (
 # costly in a kernel's heap (benchmarks/README.md), to turn unraisable exceptions into warnings
 # that grading never reports (without it they go to stderr, captured with the test).
 PYTEST_OPTIONS = (
-    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:nose",
-    "-p", "no:doctest", "-p", "no:legacypath", "-p", "no:unraisableexception",
-    "-p", "no:junitxml", "-p", "no:setuponly", "-p", "no:setupplan",
-    "--capture=sys", "--import-mode=importlib", "--tb=short", "-q", "--color=no",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:stepwise",
+    "-p",
+    "no:pastebin",
+    "-p",
+    "no:nose",
+    "-p",
+    "no:doctest",
+    "-p",
+    "no:legacypath",
+    "-p",
+    "no:unraisableexception",
+    "-p",
+    "no:junitxml",
+    "-p",
+    "no:setuponly",
+    "-p",
+    "no:setupplan",
+    "--capture=sys",
+    "--import-mode=importlib",
+    "--tb=short",
+    "-q",
+    "--color=no",
 )
 
 
@@ -108,9 +148,13 @@ def run_tests(payload):
     with open(os.path.join(suite_dir, "pytest.ini"), "w") as fh:
         fh.write("[pytest]\npython_files = test_*.py *_test.py\n")
     recorder = _Recorder(
-        channel, suite_dir, hidden_prefix,
-        payload.get("timeout_s", 10), payload.get("output_limit", 65536),
-        deadline=payload.get("deadline"), budget_s=payload.get("budget_s"),
+        channel,
+        suite_dir,
+        hidden_prefix,
+        payload.get("timeout_s", 10),
+        payload.get("output_limit", 65536),
+        deadline=payload.get("deadline"),
+        budget_s=payload.get("budget_s"),
         min_share_s=payload.get("min_share_s", 0.2),
     )
     # A test of an earlier kernel of this run timed out: the rest share what is left.
@@ -127,6 +171,7 @@ def run_tests(payload):
 
     cwd = os.getcwd()
     started = time.perf_counter()
+
     # Public tests run first, before the hidden tests exist on disk or in memory: learner
     # code they call, and whatever it prints into their visible output, cannot reach the
     # hidden tests' source. The hidden tests are written and collected once the public
@@ -145,7 +190,11 @@ def run_tests(payload):
         if phases:
             later = [write_later(files) for files in phases[1:]]
             args = write(phases[0]) + [
-                "--rootdir", suite_dir, "-c", os.path.join(suite_dir, "pytest.ini"), *PYTEST_OPTIONS,
+                "--rootdir",
+                suite_dir,
+                "-c",
+                os.path.join(suite_dir, "pytest.ini"),
+                *PYTEST_OPTIONS,
             ]
             for nodeid in payload.get("deselect", []):
                 # Tests already reported by an earlier kernel of this run.
@@ -157,7 +206,7 @@ def run_tests(payload):
             # pytest's own report is not wanted: results travel on the channel.
             with contextlib.redirect_stdout(io.StringIO()):
                 code = int(pytest.main(args, plugins=plugins))
-    except BaseException as exc:  # noqa: BLE001 - report, never hang the engine
+    except BaseException as exc:
         channel.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
         raise
     finally:
@@ -165,10 +214,8 @@ def run_tests(payload):
         shutil.rmtree(suite_dir, ignore_errors=True)
     channel.emit(
         "done",
-        {"exit_code": code,
-         "duration_ms": int((time.perf_counter() - started) * 1000)},
+        {"exit_code": code, "duration_ms": int((time.perf_counter() - started) * 1000)},
     )
-
 
 
 def warm_up():
@@ -179,11 +226,11 @@ def warm_up():
     assertion rewriting and capture once, which makes the first real session cheaper
     (figures: benchmarks/README.md). It runs no challenge or learner code.
     """
-    import IPython  # noqa: F401
-    import _pytest.assertion.rewrite  # noqa: F401
-    import _pytest.capture  # noqa: F401
-    import _pytest.python  # noqa: F401
+    import _pytest.assertion.rewrite
+    import _pytest.capture
+    import _pytest.python
     import _pytest.unittest  # noqa: F401
+    import IPython  # noqa: F401
     import pytest
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

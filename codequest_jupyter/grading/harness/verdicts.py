@@ -39,8 +39,8 @@ def _patch_unittest():
                 _unittest_compare[_unittest_current[0]] = (_safe_repr(first), _safe_repr(second))
             raise
 
-    assertEqual._codequest = True
-    unittest.TestCase.assertEqual = assertEqual
+    assertEqual._codequest = True  # type: ignore[attr-defined]
+    unittest.TestCase.assertEqual = assertEqual  # type: ignore[method-assign]
     unittest.TestCase.assertEquals = assertEqual
 
 
@@ -81,7 +81,7 @@ def _kind_from_text(report):
     if str(report.longrepr).startswith("[XPASS(strict)]"):
         return "failed"
     message = _crash_message(report)
-    if message.startswith("AssertionError") or message.startswith("assert "):
+    if message.startswith(("AssertionError", "assert ")):
         return "failed"
     return "error"
 
@@ -94,5 +94,3 @@ def _skip_reason(report):
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2])
     return None
-
-

@@ -1,6 +1,10 @@
 import React, { act } from 'react';
 
-import { ChallengeBrowser, filterChallenges, EMPTY_FILTER } from '../components/ChallengeBrowser';
+import {
+  ChallengeBrowser,
+  filterChallenges,
+  EMPTY_FILTER
+} from '../components/ChallengeBrowser';
 import {
   button,
   challenge,
@@ -46,58 +50,97 @@ describe('filterChallenges', () => {
   });
 
   it('matches every word against title, id and tags, ignoring case', () => {
-    expect(ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'HASH' }))).toEqual(['two-sum']);
-    expect(ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'maze bfs' }))).toEqual(['maze-runner']);
-    expect(ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'maze loops' }))).toEqual([]);
-    expect(ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'coin-change' }))).toEqual(['coin-change']);
+    expect(
+      ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'HASH' }))
+    ).toEqual(['two-sum']);
+    expect(
+      ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'maze bfs' }))
+    ).toEqual(['maze-runner']);
+    expect(
+      ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'maze loops' }))
+    ).toEqual([]);
+    expect(
+      ids(
+        filterChallenges(CHALLENGES, { ...EMPTY_FILTER, text: 'coin-change' })
+      )
+    ).toEqual(['coin-change']);
   });
 
   it('filters by difficulty and status together', () => {
-    expect(ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, difficulty: 'easy' }))).toEqual([
-      'two-sum',
-      'fizzbuzz'
-    ]);
     expect(
-      ids(filterChallenges(CHALLENGES, { text: '', difficulty: 'easy', status: 'not_started' }))
+      ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, difficulty: 'easy' }))
+    ).toEqual(['two-sum', 'fizzbuzz']);
+    expect(
+      ids(
+        filterChallenges(CHALLENGES, {
+          text: '',
+          difficulty: 'easy',
+          status: 'not_started'
+        })
+      )
     ).toEqual(['two-sum']);
-    expect(ids(filterChallenges(CHALLENGES, { ...EMPTY_FILTER, status: 'attempted' }))).toEqual([
-      'maze-runner'
-    ]);
+    expect(
+      ids(
+        filterChallenges(CHALLENGES, { ...EMPTY_FILTER, status: 'attempted' })
+      )
+    ).toEqual(['maze-runner']);
   });
 });
 
 async function renderBrowser(onOpen = jest.fn().mockResolvedValue(undefined)) {
-  const client = fakeClient({ listChallenges: jest.fn().mockResolvedValue(CHALLENGES) });
+  const client = fakeClient({
+    listChallenges: jest.fn().mockResolvedValue(CHALLENGES)
+  });
   const model = makeModel(client);
   await model.checkServer();
-  const view = await render(<ChallengeBrowser model={model} onOpen={onOpen} trans={trans} />);
+  const view = await render(
+    <ChallengeBrowser model={model} onOpen={onOpen} trans={trans} />
+  );
   await flush();
   return { ...view, client, model, onOpen };
 }
 
 function shownIds(container: HTMLElement): string[] {
-  return Array.from(container.querySelectorAll('[data-challenge-id]')).map(
-    li => li.getAttribute('data-challenge-id')!
+  return Array.from(container.querySelectorAll('[data-challenge-id]')).map(li =>
+    li.getAttribute('data-challenge-id')!
   );
 }
 
 describe('ChallengeBrowser', () => {
   it('lists each challenge with difficulty, time, tags and status', async () => {
     const { container } = await renderBrowser();
-    expect(shownIds(container)).toEqual(['two-sum', 'maze-runner', 'fizzbuzz', 'coin-change']);
-    const maze = container.querySelector('[data-challenge-id="maze-runner"]')!;
-    expect(maze.querySelector('.jp-codequest-challenge-title')!.textContent).toBe('Maze Runner');
-    expect(maze.querySelector('.jp-codequest-difficulty')!.textContent).toBe('Hard');
-    expect(maze.querySelector('.jp-codequest-minutes')!.textContent).toBe('15 min');
-    expect(Array.from(maze.querySelectorAll('.jp-codequest-tag')).map(t => t.textContent)).toEqual([
-      'graphs',
-      'bfs'
+    expect(shownIds(container)).toEqual([
+      'two-sum',
+      'maze-runner',
+      'fizzbuzz',
+      'coin-change'
     ]);
-    expect(maze.querySelector('.jp-codequest-progress-badge')!.textContent).toContain('Best 2/5');
+    const maze = container.querySelector('[data-challenge-id="maze-runner"]')!;
+    expect(
+      maze.querySelector('.jp-codequest-challenge-title')!.textContent
+    ).toBe('Maze Runner');
+    expect(maze.querySelector('.jp-codequest-difficulty')!.textContent).toBe(
+      'Hard'
+    );
+    expect(maze.querySelector('.jp-codequest-minutes')!.textContent).toBe(
+      '15 min'
+    );
+    expect(
+      Array.from(maze.querySelectorAll('.jp-codequest-tag')).map(
+        t => t.textContent
+      )
+    ).toEqual(['graphs', 'bfs']);
+    expect(
+      maze.querySelector('.jp-codequest-progress-badge')!.textContent
+    ).toContain('Best 2/5');
     const fizz = container.querySelector('[data-challenge-id="fizzbuzz"]')!;
-    expect(fizz.querySelector('.jp-codequest-progress-completed')!.textContent).toContain('Completed');
+    expect(
+      fizz.querySelector('.jp-codequest-progress-completed')!.textContent
+    ).toContain('Completed');
     const two = container.querySelector('[data-challenge-id="two-sum"]')!;
-    expect(two.querySelector('.jp-codequest-progress-not_started')!.textContent).toContain('Not started');
+    expect(
+      two.querySelector('.jp-codequest-progress-not_started')!.textContent
+    ).toContain('Not started');
     expect(container.querySelector('.jp-codequest-count')!.textContent).toBe(
       '4 of 4 challenges · 1 completed'
     );
@@ -105,41 +148,63 @@ describe('ChallengeBrowser', () => {
 
   it('filters by text, difficulty and status from the controls', async () => {
     const { container } = await renderBrowser();
-    await changeValue(container.querySelector('input[type="search"]'), 'programming');
+    await changeValue(
+      container.querySelector('input[type="search"]'),
+      'programming'
+    );
     expect(shownIds(container)).toEqual(['coin-change']);
     await changeValue(container.querySelector('input[type="search"]'), '');
-    await changeValue(container.querySelector('select[aria-label="Difficulty"]'), 'easy');
+    await changeValue(
+      container.querySelector('select[aria-label="Difficulty"]'),
+      'easy'
+    );
     expect(shownIds(container)).toEqual(['two-sum', 'fizzbuzz']);
-    await changeValue(container.querySelector('select[aria-label="Status"]'), 'completed');
+    await changeValue(
+      container.querySelector('select[aria-label="Status"]'),
+      'completed'
+    );
     expect(shownIds(container)).toEqual(['fizzbuzz']);
-    await changeValue(container.querySelector('select[aria-label="Difficulty"]'), 'hard');
+    await changeValue(
+      container.querySelector('select[aria-label="Difficulty"]'),
+      'hard'
+    );
     expect(shownIds(container)).toEqual([]);
     expect(container.textContent).toContain('No challenge matches the filter.');
   });
 
   it('opens a challenge when it is clicked', async () => {
     const { container, onOpen } = await renderBrowser();
-    await click(container.querySelector('[data-challenge-id="coin-change"] button'));
+    await click(
+      container.querySelector('[data-challenge-id="coin-change"] button')
+    );
     expect(onOpen).toHaveBeenCalledWith('coin-change');
   });
 
   it('shows why opening failed', async () => {
-    const { container } = await renderBrowser(jest.fn().mockRejectedValue(new Error('disk full')));
-    await click(container.querySelector('[data-challenge-id="two-sum"] button'));
+    const { container } = await renderBrowser(
+      jest.fn().mockRejectedValue(new Error('disk full'))
+    );
+    await click(
+      container.querySelector('[data-challenge-id="two-sum"] button')
+    );
     await flush();
-    expect(container.textContent).toContain('Could not open the challenge: disk full');
+    expect(container.textContent).toContain(
+      'Could not open the challenge: disk full'
+    );
   });
 
   it('reloads the list when a submission is graded', async () => {
     const { client, model } = await renderBrowser();
     expect(client.listChallenges).toHaveBeenCalledTimes(1);
-    await act(async () => model.notifySubmissionFinished("two-sum", {} as any));
+    await act(async () => model.notifySubmissionFinished('two-sum', {} as any));
     await flush();
     expect(client.listChallenges).toHaveBeenCalledTimes(2);
   });
 
   it('explains a missing server extension instead of listing', async () => {
-    const client = fakeClient({ info: jest.fn().mockRejectedValue(httpError(404, 'Not Found')) });
+    const client = fakeClient({
+      info: jest.fn().mockRejectedValue(httpError(404, 'Not Found'))
+    });
     const model = makeModel(client);
     await model.checkServer();
     const { container } = await render(
@@ -150,7 +215,12 @@ describe('ChallengeBrowser', () => {
     );
     expect(client.listChallenges).not.toHaveBeenCalled();
     // Installing it and retrying brings the list.
-    client.info.mockResolvedValue({ version: '0.1.0', api_version: 1, user: 'a', instructor: false });
+    client.info.mockResolvedValue({
+      version: '0.1.0',
+      api_version: 1,
+      user: 'a',
+      instructor: false
+    });
     await click(button(container, 'Try again'));
     await flush();
     expect(client.listChallenges).toHaveBeenCalled();
@@ -158,7 +228,12 @@ describe('ChallengeBrowser', () => {
 
   it('explains an API version mismatch', async () => {
     const client = fakeClient({
-      info: jest.fn().mockResolvedValue({ version: '9.0.0', api_version: 2, user: 'a', instructor: false })
+      info: jest.fn().mockResolvedValue({
+        version: '9.0.0',
+        api_version: 2,
+        user: 'a',
+        instructor: false
+      })
     });
     const model = makeModel(client);
     await model.checkServer();
@@ -175,7 +250,9 @@ describe('ChallengeBrowser', () => {
     const client = fakeClient({
       listChallenges: jest
         .fn()
-        .mockResolvedValue([challenge('x', '<img src=x onerror=alert(1)>', 'easy', ['<b>t</b>'])])
+        .mockResolvedValue([
+          challenge('x', '<img src=x onerror=alert(1)>', 'easy', ['<b>t</b>'])
+        ])
     });
     const model = makeModel(client);
     await model.checkServer();

@@ -9,7 +9,12 @@ import { Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { AttemptsView } from '../instructor/AttemptsView';
-import { failureSpec, perDaySpec, scoreSpec, VEGALITE_MIME } from '../instructor/charts';
+import {
+  failureSpec,
+  perDaySpec,
+  scoreSpec,
+  VEGALITE_MIME
+} from '../instructor/charts';
 import { ChallengeView } from '../instructor/ChallengeView';
 import { ClassMatrix } from '../instructor/ClassMatrix';
 import { Dashboard } from '../instructor/Dashboard';
@@ -29,7 +34,18 @@ import type {
   IInstructorClient,
   IRegradeJob
 } from '../instructor/types';
-import { button, changeValue, click, flush, gradeResult, render, summary, testResult, trans, waitFor } from './utils';
+import {
+  button,
+  changeValue,
+  click,
+  flush,
+  gradeResult,
+  render,
+  summary,
+  testResult,
+  trans,
+  waitFor
+} from './utils';
 
 function cell(
   learner: string,
@@ -109,8 +125,18 @@ const names = (view: Partial<IMatrixView>) =>
 describe('the class matrix rows', () => {
   it('sorts by learner, a challenge column, the total and the last activity', () => {
     expect(names({})).toEqual(['alice', 'bob', 'Carla', 'dan']);
-    expect(names({ sort: 'fizz', descending: true })).toEqual(['alice', 'bob', 'dan', 'Carla']);
-    expect(names({ sort: 'total', descending: true })).toEqual(['alice', 'Carla', 'bob', 'dan']);
+    expect(names({ sort: 'fizz', descending: true })).toEqual([
+      'alice',
+      'bob',
+      'dan',
+      'Carla'
+    ]);
+    expect(names({ sort: 'total', descending: true })).toEqual([
+      'alice',
+      'Carla',
+      'bob',
+      'dan'
+    ]);
     expect(names({ sort: 'last', descending: true })[0]).toBe('alice');
   });
 
@@ -121,7 +147,10 @@ describe('the class matrix rows', () => {
     expect(names({ filter: 'late' })).toEqual(['bob']);
     expect(names({ filter: 'missing' })).toEqual(['bob', 'Carla', 'dan']);
     // One challenge's column: the filters look at that column only.
-    expect(names({ challenge: 'sum', filter: 'missing' })).toEqual(['bob', 'dan']);
+    expect(names({ challenge: 'sum', filter: 'missing' })).toEqual([
+      'bob',
+      'dan'
+    ]);
   });
 
   it('toggles the direction on the same column and starts figures biggest first', () => {
@@ -145,7 +174,9 @@ describe('attempts as text and their diff', () => {
     files: { 'helper.py': 'A = 1\n' }
   });
   const newer = codeText({
-    notebook: { cells: [{ cell_type: 'code', source: 'def f(x):\n    return x + 1' }] },
+    notebook: {
+      cells: [{ cell_type: 'code', source: 'def f(x):\n    return x + 1' }]
+    },
     files: { 'helper.py': 'A = 1\n' }
   });
 
@@ -169,12 +200,19 @@ describe('attempts as text and their diff', () => {
 
 describe('the Vega-Lite specs', () => {
   it('carry the statistics as data', () => {
-    expect((scoreSpec(STATS).data as any).values.map((v: any) => v.learners)).toEqual([1, 2]);
-    const failures = (failureSpec(STATS).data as any).values;
-    expect(failures.map((v: any) => v.test)).toEqual(['test_a', 'test_big (hidden)']);
+    expect(
+      (scoreSpec(STATS, trans).data as any).values.map((v: any) => v.learners)
+    ).toEqual([1, 2]);
+    const failures = (failureSpec(STATS, trans).data as any).values;
+    expect(failures.map((v: any) => v.test)).toEqual([
+      'test_a',
+      'test_big (hidden)'
+    ]);
     expect(failures[1].rate).toBeCloseTo(4 / 6);
-    expect((perDaySpec(STATS).data as any).values).toEqual(STATS.submissions_per_day);
-    expect(String(scoreSpec(STATS).$schema)).toContain('vega-lite/v5');
+    expect((perDaySpec(STATS, trans).data as any).values).toEqual(
+      STATS.submissions_per_day
+    );
+    expect(String(scoreSpec(STATS, trans).$schema)).toContain('vega-lite/v5');
   });
 });
 
@@ -193,13 +231,17 @@ function fakeInstructorClient(): FakeInstructor {
     finished_at: null,
     error: null
   };
-  const sub = (id: string, at: string, points: number) => summary(id, at, points, 3);
+  const sub = (id: string, at: string, points: number) =>
+    summary(id, at, points, 3);
   return {
     info: jest.fn(),
     classMatrix: jest.fn().mockResolvedValue(MATRIX),
     challengeStats: jest.fn().mockResolvedValue(STATS),
     learnerSubmissions: jest.fn().mockResolvedValue({
-      submissions: [sub('s2', '2026-11-30T11:00:00Z', 3), sub('s1', '2026-11-30T10:00:00Z', 1)],
+      submissions: [
+        sub('s2', '2026-11-30T11:00:00Z', 3),
+        sub('s1', '2026-11-30T10:00:00Z', 1)
+      ],
       total: 2
     }),
     result: jest.fn(async (sid: string) =>
@@ -217,7 +259,9 @@ function fakeInstructorClient(): FakeInstructor {
     ),
     code: jest.fn(async (sid: string) => ({
       notebook: {
-        cells: [{ cell_type: 'code', source: sid === 's1' ? 'x = 1\n' : 'x = 2\n' }]
+        cells: [
+          { cell_type: 'code', source: sid === 's1' ? 'x = 1\n' : 'x = 2\n' }
+        ]
       },
       files: {}
     })),
@@ -225,7 +269,12 @@ function fakeInstructorClient(): FakeInstructor {
     regrade: jest
       .fn()
       .mockResolvedValueOnce({ ...running, done: 2 })
-      .mockResolvedValue({ ...running, done: 3, changed: 1, status: 'finished' }),
+      .mockResolvedValue({
+        ...running,
+        done: 3,
+        changed: 1,
+        status: 'finished'
+      }),
     gradebook: jest.fn().mockResolvedValue('learner,challenge\n')
   };
 }
@@ -238,7 +287,10 @@ function fakeRendermime(drawn: unknown[]): IRenderMimeRegistry {
       const widget = new Widget();
       (widget as any).renderModel = async (model: any) => {
         drawn.push(model.data[VEGALITE_MIME]);
-        const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+        const svg = document.createElementNS(
+          'http://www.w3.org/2000/svg',
+          'svg'
+        );
         widget.node.appendChild(svg);
       };
       return widget;
@@ -278,6 +330,7 @@ describe('the dashboard model', () => {
     // Showing the compared attempt swaps the two: a diff stays on screen.
     await model.select('s1', 'selected');
     expect([model.selected, model.compared]).toEqual(['s1', 's2']);
+    model.dispose();
   });
 
   it('follows a regrade to its end, then reloads the matrix', async () => {
@@ -290,10 +343,14 @@ describe('the dashboard model', () => {
       }
     });
     const job = await model.regrade({ challenge: 'fizz', latest: true });
-    expect(client.startRegrade).toHaveBeenCalledWith({ challenge: 'fizz', latest: true });
+    expect(client.startRegrade).toHaveBeenCalledWith({
+      challenge: 'fizz',
+      latest: true
+    });
     expect(job?.status).toBe('finished');
     expect(seen).toEqual(expect.arrayContaining(['0/3', '2/3', '3/3']));
     expect(client.classMatrix).toHaveBeenCalled();
+    model.dispose();
   });
 });
 
@@ -306,27 +363,40 @@ describe('the dashboard components', () => {
       <Dashboard model={model} rendermime={fakeRendermime([])} trans={trans} />
     );
     const rows = () =>
-      Array.from(container.querySelectorAll('tbody tr')).map(r => r.getAttribute('data-learner'));
+      Array.from(container.querySelectorAll('tbody tr')).map(r =>
+        r.getAttribute('data-learner')
+      );
     expect(rows()).toEqual(['alice', 'bob', 'Carla', 'dan']);
     await click(container.querySelector('[data-sort-key="total"]'));
     expect(rows()).toEqual(['alice', 'Carla', 'bob', 'dan']);
-    const header = container.querySelector('[data-sort-key="total"]')!.closest('th')!;
+    const header = container
+      .querySelector('[data-sort-key="total"]')!
+      .closest('th')!;
     expect(header.getAttribute('aria-sort')).toBe('descending');
     await changeValue(container.querySelector('input[type="search"]'), 'da');
     expect(rows()).toEqual(['dan']);
     expect(container.textContent).toContain('1 of 4 learners shown');
 
     await click(button(container, 'dan'));
-    await waitFor(() => expect(container.querySelector('.jp-codequest-attempt-diff')).not.toBeNull());
-    expect(container.querySelector('[role="tab"][aria-selected="true"]')!.textContent).toBe(
-      'Attempts: dan'
+    await waitFor(() =>
+      expect(
+        container.querySelector('.jp-codequest-attempt-diff')
+      ).not.toBeNull()
     );
+    expect(
+      container.querySelector('[role="tab"][aria-selected="true"]')!.textContent
+    ).toBe('Attempts: dan');
     const diff = container.querySelector('.jp-codequest-attempt-diff')!;
     expect(diff.querySelector('del')!.textContent).toBe('- x = 1');
     expect(diff.querySelector('ins')!.textContent).toBe('+ x = 2');
     // Hidden tests' details are shown to instructors.
     expect(container.textContent).toContain('assert 10 == 11');
-    expect(container.querySelector('.jp-codequest-attempt-results .jp-codequest-tag')!.textContent).toBe('hidden');
+    expect(
+      container.querySelector(
+        '.jp-codequest-attempt-results .jp-codequest-tag'
+      )!.textContent
+    ).toBe('hidden');
+    model.dispose();
   });
 
   it('draws the charts through the Vega-Lite renderer, with the data as tables', async () => {
@@ -336,23 +406,38 @@ describe('the dashboard components', () => {
     await model.openChallenge('fizz');
     const drawn: unknown[] = [];
     const { container } = await render(
-      <ChallengeView model={model} rendermime={fakeRendermime(drawn)} trans={trans} />
+      <ChallengeView
+        model={model}
+        rendermime={fakeRendermime(drawn)}
+        trans={trans}
+      />
     );
     await flush();
     expect(drawn).toHaveLength(3);
-    expect(container.querySelectorAll('.jp-codequest-chart svg')).toHaveLength(3);
+    expect(container.querySelectorAll('.jp-codequest-chart svg')).toHaveLength(
+      3
+    );
     const failures = container.querySelector('.jp-codequest-failures tbody')!;
     // Worst first, its most common message listed.
-    expect(failures.querySelector('tr')!.getAttribute('data-test-id')).toBe('hidden/t.py::test_big');
+    expect(failures.querySelector('tr')!.getAttribute('data-test-id')).toBe(
+      'hidden/t.py::test_big'
+    );
     expect(failures.textContent).toContain('67% (4 of 6)');
     expect(failures.textContent).toContain('assert 10 == 11 ×3');
 
     await click(button(container, 'Regrade latest per learner'));
-    await waitFor(() =>
-      expect(container.querySelector('.jp-codequest-regrade-status')!.textContent).toBe(
-        'Regrade done: 3 of 3 regraded, 1 changed'
-      ), 5000);
-    expect(client.startRegrade).toHaveBeenCalledWith({ challenge: 'fizz', latest: true });
+    await waitFor(
+      () =>
+        expect(
+          container.querySelector('.jp-codequest-regrade-status')!.textContent
+        ).toBe('Regrade done: 3 of 3 regraded, 1 changed'),
+      5000
+    );
+    expect(client.startRegrade).toHaveBeenCalledWith({
+      challenge: 'fizz',
+      latest: true
+    });
+    model.dispose();
   }, 20000);
 
   it('regrades one learner only once one is chosen', async () => {
@@ -361,13 +446,25 @@ describe('the dashboard components', () => {
     await model.refresh();
     await model.openChallenge('fizz');
     const { container } = await render(
-      <ChallengeView model={model} rendermime={fakeRendermime([])} trans={trans} />
+      <ChallengeView
+        model={model}
+        rendermime={fakeRendermime([])}
+        trans={trans}
+      />
     );
     const one = button(container, "Regrade this learner's");
     expect(one.disabled).toBe(true);
-    await changeValue(container.querySelector('.jp-codequest-regrade-learner'), 'bob');
+    await changeValue(
+      container.querySelector('.jp-codequest-regrade-learner'),
+      'bob'
+    );
     await click(one);
-    expect(client.startRegrade).toHaveBeenCalledWith({ challenge: 'fizz', learner: 'bob' });
+    expect(client.startRegrade).toHaveBeenCalledWith({
+      challenge: 'fizz',
+      learner: 'bob'
+    });
+    model.dispose();
+    model.dispose();
   });
 
   it('says when a learner has no attempts at the chosen challenge', async () => {
@@ -376,16 +473,24 @@ describe('the dashboard components', () => {
     const model = new DashboardModel({ client, pollMs: 0 });
     await model.refresh();
     await model.openLearner('Carla', 'fizz');
-    const { container } = await render(<AttemptsView model={model} trans={trans} />);
+    const { container } = await render(
+      <AttemptsView model={model} trans={trans} />
+    );
     expect(container.textContent).toContain('No submissions of fizz by Carla.');
+    model.dispose();
   });
 
   it('shows the error of a failed matrix fetch', async () => {
     const client = fakeInstructorClient();
-    client.classMatrix.mockRejectedValue(new Error('Only instructors can do this'));
+    client.classMatrix.mockRejectedValue(
+      new Error('Only instructors can do this')
+    );
     const model = new DashboardModel({ client, pollMs: 0 });
     await model.refresh();
-    const { container } = await render(<ClassMatrix model={model} trans={trans} />);
+    const { container } = await render(
+      <ClassMatrix model={model} trans={trans} />
+    );
     expect(container.textContent).toBe('Only instructors can do this');
+    model.dispose();
   });
 });

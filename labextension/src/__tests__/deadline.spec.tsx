@@ -47,7 +47,10 @@ function rendermime() {
 beforeEach(() => {
   FakeEventSource.instances = [];
   // Timers and Date are fake; promises and React's microtasks are real.
-  jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+  jest.useFakeTimers({
+    now: NOW,
+    doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate']
+  });
 });
 
 afterEach(() => {
@@ -64,7 +67,9 @@ async function panel(details: IChallengeDetail[], serverBehindMs = 0) {
     getChallenge,
     serverNow: () => new Date(Date.now() - serverBehindMs)
   });
-  const model = makeModel(client, undefined, { eventSource: url => new FakeEventSource(url) });
+  const model = makeModel(client, undefined, {
+    eventSource: url => new FakeEventSource(url)
+  });
   await model.checkServer();
   const notebook = fakeNotebook();
   model.setCurrent(notebook);
@@ -78,8 +83,11 @@ async function panel(details: IChallengeDetail[], serverBehindMs = 0) {
     />
   );
   await flush();
-  const schedule = () => view.container.querySelector('.jp-codequest-schedule')?.textContent ?? null;
-  const reason = () => view.container.querySelector('.jp-codequest-blocked-reason')?.textContent ?? null;
+  const schedule = () =>
+    view.container.querySelector('.jp-codequest-schedule')?.textContent ?? null;
+  const reason = () =>
+    view.container.querySelector('.jp-codequest-blocked-reason')?.textContent ??
+    null;
   return { ...view, client, model, schedule, reason };
 }
 
@@ -109,7 +117,9 @@ describe('the Tests panel header', () => {
     expect(schedule()).toContain('Late submissions lose 20%');
     expect(schedule()).toContain('3 of 10 submissions used');
     expect(reason()).toBeNull();
-    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
 
     await advance(MIN);
     expect(schedule()).toContain('2 h 12 min left');
@@ -120,14 +130,18 @@ describe('the Tests panel header', () => {
     expect(schedule()).toContain('Was due today 17:13');
     expect(schedule()).not.toContain('left');
     // Late work with a penalty is still taken.
-    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
   });
 
   it('shows nothing of a schedule for a challenge without one', async () => {
     const { schedule, reason, container } = await panel([detail()]);
     expect(schedule()).toBeNull();
     expect(reason()).toBeNull();
-    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
   });
 
   it('turns Submit off with its reason when the due time passes and late work is refused', async () => {
@@ -140,17 +154,24 @@ describe('the Tests panel header', () => {
     expect(schedule()).toContain('Late submissions are not accepted');
     const submit = button(container, 'Submit');
     expect(submit.getAttribute('aria-disabled')).toBe('true');
-    expect(submit.getAttribute('aria-describedby')).toBe('jp-codequest-blocked-reason');
+    expect(submit.getAttribute('aria-describedby')).toBe(
+      'jp-codequest-blocked-reason'
+    );
     expect(reason()).toBe(
       'The due time has passed and late submissions are not accepted. Run tests still works.'
     );
     await click(submit);
     expect(client.submit).not.toHaveBeenCalled();
     // Run tests stays available.
-    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
     await click(button(container, 'Run tests'));
     await flush();
-    expect(client.submit).toHaveBeenCalledWith('two-sum', expect.objectContaining({ mode: 'run' }));
+    expect(client.submit).toHaveBeenCalledWith(
+      'two-sum',
+      expect.objectContaining({ mode: 'run' })
+    );
   });
 
   it("goes by the server's clock, not the browser's", async () => {
@@ -161,22 +182,31 @@ describe('the Tests panel header', () => {
     );
     expect(schedule()).toContain('Due today 14:59 · 1 min left');
     expect(reason()).toBeNull();
-    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
     await advance(2 * MIN);
     expect(schedule()).toContain('Closed: was due today 14:59');
-    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('true');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe(
+      'true'
+    );
   });
 
   it('turns both buttons off before the challenge opens', async () => {
     const { container, client, schedule, reason } = await panel([
-      detail({ opens: new Date(2026, 11, 2, 9, 0).toISOString(), due: new Date(2026, 11, 9, 17, 0).toISOString() })
+      detail({
+        opens: new Date(2026, 11, 2, 9, 0).toISOString(),
+        due: new Date(2026, 11, 9, 17, 0).toISOString()
+      })
     ]);
     expect(schedule()).toContain('Opens tomorrow 09:00 · in 18 h');
     expect(reason()).toBe(
       'This challenge opens tomorrow 09:00; nothing can be run or submitted before then.'
     );
     for (const label of ['Run tests', 'Submit']) {
-      expect(button(container, label).getAttribute('aria-disabled')).toBe('true');
+      expect(button(container, label).getAttribute('aria-disabled')).toBe(
+        'true'
+      );
       await click(button(container, label));
     }
     expect(client.submit).not.toHaveBeenCalled();
@@ -191,7 +221,10 @@ describe('the Tests panel header', () => {
     expect(schedule()).toContain('1 of 2 submissions used');
     await click(button(container, 'Submit'));
     await flush();
-    expect(client.submit).toHaveBeenCalledWith('two-sum', expect.objectContaining({ mode: 'submit' }));
+    expect(client.submit).toHaveBeenCalledWith(
+      'two-sum',
+      expect.objectContaining({ mode: 'submit' })
+    );
     // Still grading, and the count is already the server's new one.
     expect(FakeEventSource.instances).toHaveLength(1);
     expect(schedule()).toContain('2 of 2 submissions used');
@@ -203,8 +236,12 @@ describe('the Tests panel header', () => {
     });
     await flush();
     expect(reason()).toBe('All 2 submissions are used. Run tests still works.');
-    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe('true');
-    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Submit').getAttribute('aria-disabled')).toBe(
+      'true'
+    );
+    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
     // A Submit from elsewhere (the notebook toolbar, a shortcut) is not sent either.
     expect(model.session!.refuses('submit')).toBe(true);
     await act(async () => {
@@ -219,10 +256,14 @@ describe('the Tests panel header', () => {
       detail({ ...limited, submissions_used: 1 }),
       detail({ ...limited, submissions_used: 2 })
     ]);
-    client.submit.mockRejectedValueOnce(httpError(403, 'All 2 submissions of this challenge are used'));
+    client.submit.mockRejectedValueOnce(
+      httpError(403, 'All 2 submissions of this challenge are used')
+    );
     await click(button(container, 'Submit'));
     await flush();
-    expect(container.textContent).toContain('All 2 submissions of this challenge are used');
+    expect(container.textContent).toContain(
+      'All 2 submissions of this challenge are used'
+    );
     expect(schedule()).toContain('2 of 2 submissions used');
     expect(reason()).toBe('All 2 submissions are used. Run tests still works.');
   });
@@ -230,24 +271,37 @@ describe('the Tests panel header', () => {
 
 describe('a late result', () => {
   it('says late and what the penalty took', async () => {
-    const result = gradeResult([testResult('t::a', 'passed', { points: 8, max_points: 8 })], {
-      mode: 'submit',
-      late: true,
-      penalty: 0.2,
-      raw_points: 8,
-      points: 6.4
-    });
-    const { container } = await render(<ResultView result={result} trans={trans} />);
+    const result = gradeResult(
+      [testResult('t::a', 'passed', { points: 8, max_points: 8 })],
+      {
+        mode: 'submit',
+        late: true,
+        penalty: 0.2,
+        raw_points: 8,
+        points: 6.4
+      }
+    );
+    const { container } = await render(
+      <ResultView result={result} trans={trans} />
+    );
     const note = container.querySelector('.jp-codequest-late-note')!;
     expect(note.textContent).toBe(
       'late Submitted after the due time: 8 points earned, 6.4 counted after the 20% penalty.'
     );
-    expect(container.querySelector('.jp-codequest-summary-text')!.textContent).toContain('6.4/8 points');
+    expect(
+      container.querySelector('.jp-codequest-summary-text')!.textContent
+    ).toContain('6.4/8 points');
   });
 
   it('shows no late note on time', async () => {
-    const result = gradeResult([testResult('t::a', 'passed')], { mode: 'submit', late: false, penalty: 0 });
-    const { container } = await render(<ResultView result={result} trans={trans} />);
+    const result = gradeResult([testResult('t::a', 'passed')], {
+      mode: 'submit',
+      late: false,
+      penalty: 0
+    });
+    const { container } = await render(
+      <ResultView result={result} trans={trans} />
+    );
     expect(container.querySelector('.jp-codequest-late-note')).toBeNull();
   });
 });
@@ -259,10 +313,18 @@ describe('the history', () => {
       { ...summary('s1', at(-HOUR), 1, 3), late: false }
     ];
     const { container } = await render(
-      <HistoryList entries={entries} selectedId={null} onSelect={jest.fn()} now={NOW} trans={trans} />
+      <HistoryList
+        entries={entries}
+        selectedId={null}
+        onSelect={jest.fn()}
+        now={NOW}
+        trans={trans}
+      />
     );
     const late = (id: string) =>
-      container.querySelector(`[data-submission-id="${id}"] .jp-codequest-late-badge`)?.textContent?.trim();
+      container
+        .querySelector(`[data-submission-id="${id}"] .jp-codequest-late-badge`)
+        ?.textContent?.trim();
     expect(late('s2')).toBe('late');
     expect(late('s1')).toBeUndefined();
   });
@@ -270,11 +332,24 @@ describe('the history', () => {
 
 describe('the challenge browser', () => {
   it('gives each challenge its deadline, late policy and count', async () => {
-    const weekday = new Date(2026, 11, 7, 9, 0).toLocaleString(undefined, { weekday: 'short' });
+    const weekday = new Date(2026, 11, 7, 9, 0).toLocaleString(undefined, {
+      weekday: 'short'
+    });
     const list = [
-      { ...challenge('soon', 'Soon', 'easy', []), due: at(2 * HOUR + 13 * MIN), late: 'accept' },
-      { ...challenge('tomorrow', 'Tomorrow', 'easy', []), due: new Date(2026, 11, 2, 17, 0).toISOString() },
-      { ...challenge('shut', 'Shut', 'easy', []), due: at(-HOUR), late: 'reject' },
+      {
+        ...challenge('soon', 'Soon', 'easy', []),
+        due: at(2 * HOUR + 13 * MIN),
+        late: 'accept'
+      },
+      {
+        ...challenge('tomorrow', 'Tomorrow', 'easy', []),
+        due: new Date(2026, 11, 2, 17, 0).toISOString()
+      },
+      {
+        ...challenge('shut', 'Shut', 'easy', []),
+        due: at(-HOUR),
+        late: 'reject'
+      },
       {
         ...challenge('penalised', 'Penalised', 'easy', []),
         due: at(-HOUR),
@@ -283,28 +358,47 @@ describe('the challenge browser', () => {
         max_submissions: 10,
         submissions_used: 3
       },
-      { ...challenge('flagged', 'Flagged', 'easy', []), due: at(-HOUR), late: 'accept' },
-      { ...challenge('later', 'Later', 'easy', []), opens: new Date(2026, 11, 7, 9, 0).toISOString() },
+      {
+        ...challenge('flagged', 'Flagged', 'easy', []),
+        due: at(-HOUR),
+        late: 'accept'
+      },
+      {
+        ...challenge('later', 'Later', 'easy', []),
+        opens: new Date(2026, 11, 7, 9, 0).toISOString()
+      },
       challenge('free', 'Free', 'easy', [])
     ];
-    const client = fakeClient({ listChallenges: jest.fn().mockResolvedValue(list) });
+    const client = fakeClient({
+      listChallenges: jest.fn().mockResolvedValue(list)
+    });
     const model = makeModel(client);
     await model.checkServer();
-    const { container } = await render(<ChallengeBrowser model={model} onOpen={jest.fn()} trans={trans} />);
+    const { container } = await render(
+      <ChallengeBrowser model={model} onOpen={jest.fn()} trans={trans} />
+    );
     await flush();
     const line = (id: string) =>
       Array.from(
-        container.querySelectorAll(`[data-challenge-id="${id}"] .jp-codequest-schedule-line > span`)
+        container.querySelectorAll(
+          `[data-challenge-id="${id}"] .jp-codequest-schedule-line > span`
+        )
       ).map(span => span.textContent);
     expect(line('soon')).toEqual(['due in 2 h 13 min']);
     expect(line('tomorrow')).toEqual(['due tomorrow 17:00']);
-    expect(line('shut')).toEqual(['closed', 'late submissions are not accepted']);
+    expect(line('shut')).toEqual([
+      'closed',
+      'late submissions are not accepted'
+    ]);
     expect(line('penalised')).toEqual([
       'was due today 14:00',
       'late submissions lose 20%',
       '3 of 10 submissions used'
     ]);
-    expect(line('flagged')).toEqual(['was due today 14:00', 'late: accepted and flagged']);
+    expect(line('flagged')).toEqual([
+      'was due today 14:00',
+      'late: accepted and flagged'
+    ]);
     expect(line('later')).toEqual([`opens ${weekday} 09:00`]);
     expect(line('free')).toEqual([]);
 

@@ -1,18 +1,35 @@
-import { formatDuration, formatPoints, formatWhen, progressText } from '../format';
+import {
+  formatDuration,
+  formatPoints,
+  formatWhen,
+  progressText
+} from '../format';
 import { trans } from './utils';
 
 describe('formatWhen', () => {
   const now = new Date(2026, 10, 24, 18, 0, 0);
 
   it('says today and yesterday in local time', () => {
-    expect(formatWhen(new Date(2026, 10, 24, 14, 32).toISOString(), trans, now)).toBe('today 14:32');
-    expect(formatWhen(new Date(2026, 10, 23, 9, 5).toISOString(), trans, now)).toBe('yesterday 09:05');
+    expect(
+      formatWhen(new Date(2026, 10, 24, 14, 32).toISOString(), trans, now)
+    ).toBe('today 14:32');
+    expect(
+      formatWhen(new Date(2026, 10, 23, 9, 5).toISOString(), trans, now)
+    ).toBe('yesterday 09:05');
   });
 
   it('gives the date for older submissions, with the year when it differs', () => {
-    const older = formatWhen(new Date(2026, 2, 3, 8, 0).toISOString(), trans, now);
+    const older = formatWhen(
+      new Date(2026, 2, 3, 8, 0).toISOString(),
+      trans,
+      now
+    );
     expect(older).toMatch(/^3 \S+ 08:00$/);
-    const lastYear = formatWhen(new Date(2025, 2, 3, 8, 0).toISOString(), trans, now);
+    const lastYear = formatWhen(
+      new Date(2025, 2, 3, 8, 0).toISOString(),
+      trans,
+      now
+    );
     expect(lastYear).toMatch(/^3 \S+ 2025 08:00$/);
   });
 
@@ -37,13 +54,27 @@ describe('progressText', () => {
   it('words each status', () => {
     expect(progressText(undefined, trans)).toBe('Not started');
     expect(
-      progressText({ status: 'attempted', attempts: 2, best_score: 1, best_total: 4 }, trans)
+      progressText(
+        { status: 'attempted', attempts: 2, best_score: 1, best_total: 4 },
+        trans
+      )
     ).toBe('Best 1/4');
     expect(
-      progressText({ status: 'attempted', attempts: 1, best_score: null, best_total: null }, trans)
+      progressText(
+        {
+          status: 'attempted',
+          attempts: 1,
+          best_score: null,
+          best_total: null
+        },
+        trans
+      )
     ).toBe('Attempted');
     expect(
-      progressText({ status: 'completed', attempts: 1, best_score: 4, best_total: 4 }, trans)
+      progressText(
+        { status: 'completed', attempts: 1, best_score: 4, best_total: 4 },
+        trans
+      )
     ).toBe('Completed');
   });
 });

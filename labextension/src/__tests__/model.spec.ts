@@ -4,7 +4,9 @@ import { fakeClient, fakeNotebook, httpError, makeModel } from './utils';
 describe('challengeIdOf', () => {
   it('reads the challenge from the workspace path', () => {
     expect(challengeIdOf('codequest/two-sum/two_sum.ipynb')).toBe('two-sum');
-    expect(challengeIdOf('RTC:codequest/two-sum/two_sum.ipynb')).toBe('two-sum');
+    expect(challengeIdOf('RTC:codequest/two-sum/two_sum.ipynb')).toBe(
+      'two-sum'
+    );
   });
 
   it('ignores notebooks elsewhere', () => {
@@ -15,11 +17,17 @@ describe('challengeIdOf', () => {
   });
 
   it('prefers the notebook metadata', () => {
-    expect(challengeIdOf('anywhere.ipynb', { codequest: { challenge: 'fizzbuzz' } })).toBe('fizzbuzz');
-    expect(challengeIdOf('codequest/two-sum/x.ipynb', { codequest: { challenge: 'fizzbuzz' } })).toBe(
-      'fizzbuzz'
-    );
-    expect(challengeIdOf('anywhere.ipynb', { codequest: { challenge: 7 } })).toBeNull();
+    expect(
+      challengeIdOf('anywhere.ipynb', { codequest: { challenge: 'fizzbuzz' } })
+    ).toBe('fizzbuzz');
+    expect(
+      challengeIdOf('codequest/two-sum/x.ipynb', {
+        codequest: { challenge: 'fizzbuzz' }
+      })
+    ).toBe('fizzbuzz');
+    expect(
+      challengeIdOf('anywhere.ipynb', { codequest: { challenge: 7 } })
+    ).toBeNull();
   });
 });
 
@@ -29,21 +37,44 @@ describe('CodeQuestModel', () => {
     const state = await model.checkServer();
     expect(state).toEqual({
       state: 'ok',
-      info: { version: '0.1.0', api_version: 1, user: 'alice', instructor: false }
+      info: {
+        version: '0.1.0',
+        api_version: 1,
+        user: 'alice',
+        instructor: false
+      }
     });
   });
 
   it('tells a missing extension from an unreachable server', async () => {
-    const missing = makeModel(fakeClient({ info: jest.fn().mockRejectedValue(httpError(404, 'Not Found')) }));
+    const missing = makeModel(
+      fakeClient({
+        info: jest.fn().mockRejectedValue(httpError(404, 'Not Found'))
+      })
+    );
     expect((await missing.checkServer()).state).toBe('missing');
-    const down = makeModel(fakeClient({ info: jest.fn().mockRejectedValue(new Error('Failed to fetch')) }));
-    expect(await down.checkServer()).toEqual({ state: 'unreachable', message: 'Failed to fetch' });
-    const broken = makeModel(fakeClient({ info: jest.fn().mockRejectedValue(httpError(500, 'boom')) }));
-    expect(await broken.checkServer()).toEqual({ state: 'unreachable', message: 'boom' });
+    const down = makeModel(
+      fakeClient({
+        info: jest.fn().mockRejectedValue(new Error('Failed to fetch'))
+      })
+    );
+    expect(await down.checkServer()).toEqual({
+      state: 'unreachable',
+      message: 'Failed to fetch'
+    });
+    const broken = makeModel(
+      fakeClient({ info: jest.fn().mockRejectedValue(httpError(500, 'boom')) })
+    );
+    expect(await broken.checkServer()).toEqual({
+      state: 'unreachable',
+      message: 'boom'
+    });
   });
 
   it('loads a challenge once, when its notebook first becomes current', async () => {
-    const client = fakeClient({ getChallenge: jest.fn().mockResolvedValue({ hints: [] }) });
+    const client = fakeClient({
+      getChallenge: jest.fn().mockResolvedValue({ hints: [] })
+    });
     const model = makeModel(client);
     const a = fakeNotebook('two-sum');
     const b = fakeNotebook('fizzbuzz');
@@ -51,7 +82,10 @@ describe('CodeQuestModel', () => {
     model.setCurrent(b);
     model.setCurrent(a);
     await Promise.resolve();
-    expect(client.getChallenge.mock.calls.map(c => c[0])).toEqual(['two-sum', 'fizzbuzz']);
+    expect(client.getChallenge.mock.calls.map(c => c[0])).toEqual([
+      'two-sum',
+      'fizzbuzz'
+    ]);
     expect(model.session!.id).toBe('two-sum');
     model.setCurrent(null);
     expect(model.session).toBeNull();
@@ -61,7 +95,9 @@ describe('CodeQuestModel', () => {
     let accept: (value: any) => void = () => undefined;
     const client = fakeClient({
       submit: jest.fn(() => new Promise<any>(resolve => (accept = resolve))),
-      getSubmission: jest.fn().mockResolvedValue({ status: 'passed', tests: [], score: 0, total: 0 })
+      getSubmission: jest
+        .fn()
+        .mockResolvedValue({ status: 'passed', tests: [], score: 0, total: 0 })
     });
     const model = makeModel(client, undefined, { eventSource: null });
     const notebook = fakeNotebook();

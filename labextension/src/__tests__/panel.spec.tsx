@@ -54,7 +54,9 @@ async function setup(
   const model = makeModel(
     client,
     host,
-    options.stream === false ? { eventSource: null } : { eventSource: url => new FakeEventSource(url) }
+    options.stream === false
+      ? { eventSource: null }
+      : { eventSource: url => new FakeEventSource(url) }
   );
   await model.checkServer();
   const notebook = fakeNotebook();
@@ -71,7 +73,15 @@ async function setup(
     />
   );
   await flush();
-  return { ...view, client, host, model, notebook, onOpenChallenge, rendermime };
+  return {
+    ...view,
+    client,
+    host,
+    model,
+    notebook,
+    onOpenChallenge,
+    rendermime
+  };
 }
 
 function rowStatus(container: HTMLElement, id: string): string | null {
@@ -79,12 +89,17 @@ function rowStatus(container: HTMLElement, id: string): string | null {
   if (!row) {
     return null;
   }
-  const cls = Array.from(row.classList).find(c => c.startsWith('jp-codequest-test-') && c !== 'jp-codequest-test');
+  const cls = Array.from(row.classList).find(
+    c => c.startsWith('jp-codequest-test-') && c !== 'jp-codequest-test'
+  );
   return cls ? cls.replace('jp-codequest-test-', '') : null;
 }
 
 function progressLabel(container: HTMLElement): string | undefined {
-  return container.querySelector('.jp-codequest-progress-label')?.textContent ?? undefined;
+  return (
+    container.querySelector('.jp-codequest-progress-label')?.textContent ??
+    undefined
+  );
 }
 
 beforeEach(() => {
@@ -97,7 +112,13 @@ describe('TestsPanel', () => {
     await model.checkServer();
     const onBrowse = jest.fn();
     const { container } = await render(
-      <TestsPanel model={model} rendermime={fakeRendermime()} trans={trans} onOpenChallenge={jest.fn()} onBrowse={onBrowse} />
+      <TestsPanel
+        model={model}
+        rendermime={fakeRendermime()}
+        trans={trans}
+        onOpenChallenge={jest.fn()}
+        onBrowse={onBrowse}
+      />
     );
     expect(container.textContent).toContain('Open a challenge notebook');
     await click(button(container, 'Browse challenges'));
@@ -107,11 +128,14 @@ describe('TestsPanel', () => {
   it('shows the public tests before any run', async () => {
     const { container } = await setup();
     expect(container.querySelector('h2')!.textContent).toBe('Two Sum');
-    expect(Array.from(container.querySelectorAll('.jp-codequest-test-name')).map(n => n.textContent)).toEqual([
-      'test_basic',
-      'test_empty'
-    ]);
-    expect(container.textContent).toContain('Submit also runs 1 hidden test file.');
+    expect(
+      Array.from(container.querySelectorAll('.jp-codequest-test-name')).map(
+        n => n.textContent
+      )
+    ).toEqual(['test_basic', 'test_empty']);
+    expect(container.textContent).toContain(
+      'Submit also runs 1 hidden test file.'
+    );
   });
 
   it('saves, submits, and fills in each row as its result streams in', async () => {
@@ -123,49 +147,92 @@ describe('TestsPanel', () => {
       mode: 'run',
       path: 'codequest/two-sum/two_sum.ipynb'
     });
-    expect(notebook.save.mock.invocationCallOrder[0]).toBeLessThan(client.submit.mock.invocationCallOrder[0]);
+    expect(notebook.save.mock.invocationCallOrder[0]).toBeLessThan(
+      client.submit.mock.invocationCallOrder[0]
+    );
     const es = FakeEventSource.instances[0];
     expect(es.url).toContain('submissions/sub1/events');
     // aria-disabled, so the pressed button keeps the focus.
-    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('true');
+    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe(
+      'true'
+    );
     expect(progressLabel(container)).toBe('Running your notebook…');
 
-    const ids = ['tests/t.py::test_a', 'tests/t.py::test_b', 'tests/t.py::test_c'];
+    const ids = [
+      'tests/t.py::test_a',
+      'tests/t.py::test_b',
+      'tests/t.py::test_c'
+    ];
     await flushAct(() =>
       es.emit('collected', {
         total: 3,
-        tests: ids.map(id => ({ id, name: id.split('::')[1], hidden: false, max_points: 1 }))
+        tests: ids.map(id => ({
+          id,
+          name: id.split('::')[1],
+          hidden: false,
+          max_points: 1
+        }))
       })
     );
     expect(progressLabel(container)).toBe('0 of 3 tests');
-    expect(ids.map(id => rowStatus(container, id))).toEqual(['pending', 'pending', 'pending']);
+    expect(ids.map(id => rowStatus(container, id))).toEqual([
+      'pending',
+      'pending',
+      'pending'
+    ]);
     const bar = container.querySelector('[role="progressbar"]')!;
     expect(bar.getAttribute('aria-valuenow')).toBe('0');
     expect(bar.getAttribute('aria-valuemax')).toBe('3');
 
-    await flushAct(() => es.emit('test', testResult(ids[1], 'failed', { message: 'assert 1 == 2' })));
+    await flushAct(() =>
+      es.emit(
+        'test',
+        testResult(ids[1], 'failed', { message: 'assert 1 == 2' })
+      )
+    );
     expect(progressLabel(container)).toBe('1 of 3 tests');
-    expect(ids.map(id => rowStatus(container, id))).toEqual(['pending', 'failed', 'pending']);
+    expect(ids.map(id => rowStatus(container, id))).toEqual([
+      'pending',
+      'failed',
+      'pending'
+    ]);
     expect(bar.getAttribute('aria-valuenow')).toBe('1');
 
     await flushAct(() => es.emit('test', testResult(ids[0], 'passed')));
     expect(progressLabel(container)).toBe('2 of 3 tests');
-    expect(ids.map(id => rowStatus(container, id))).toEqual(['passed', 'failed', 'pending']);
+    expect(ids.map(id => rowStatus(container, id))).toEqual([
+      'passed',
+      'failed',
+      'pending'
+    ]);
 
     const final = gradeResult(
-      [testResult(ids[0], 'passed'), testResult(ids[1], 'failed'), testResult(ids[2], 'passed')],
+      [
+        testResult(ids[0], 'passed'),
+        testResult(ids[1], 'failed'),
+        testResult(ids[2], 'passed')
+      ],
       { duration_ms: 412 }
     );
-    client.listSubmissions.mockResolvedValue({ submissions: [summary('sub1', final.submitted_at, 2, 3)], total: 1 });
+    client.listSubmissions.mockResolvedValue({
+      submissions: [summary('sub1', final.submitted_at, 2, 3)],
+      total: 1
+    });
     await flushAct(() => es.emit('result', final));
     await flush();
     expect(container.querySelector('.jp-codequest-progress')).toBeNull();
-    expect(container.querySelector('.jp-codequest-summary')!.textContent).toContain(
-      '2/3 passed · 2/3 points · 0.4 s'
-    );
-    expect(ids.map(id => rowStatus(container, id))).toEqual(['passed', 'failed', 'passed']);
+    expect(
+      container.querySelector('.jp-codequest-summary')!.textContent
+    ).toContain('2/3 passed · 2/3 points · 0.4 s');
+    expect(ids.map(id => rowStatus(container, id))).toEqual([
+      'passed',
+      'failed',
+      'passed'
+    ]);
     expect(container.textContent).not.toContain('Challenge completed');
-    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe('false');
+    expect(button(container, 'Run tests').getAttribute('aria-disabled')).toBe(
+      'false'
+    );
     // The history and the challenge (progress, hints) are reloaded.
     expect(client.listSubmissions).toHaveBeenCalledTimes(2);
     expect(client.getChallenge).toHaveBeenCalledTimes(2);
@@ -173,17 +240,36 @@ describe('TestsPanel', () => {
   });
 
   it('celebrates a passing submission and offers the next challenge', async () => {
-    const { container, client, onOpenChallenge, model } = await setup({ stream: false });
-    const final = gradeResult([testResult('tests/t.py::a', 'passed'), testResult('hidden/h.py::b', 'passed')], {
-      mode: 'submit'
+    const { container, client, onOpenChallenge, model } = await setup({
+      stream: false
     });
+    const final = gradeResult(
+      [
+        testResult('tests/t.py::a', 'passed'),
+        testResult('hidden/h.py::b', 'passed')
+      ],
+      {
+        mode: 'submit'
+      }
+    );
     client.getSubmission.mockResolvedValue(final);
     expect(model.settings.confetti).toBe(true);
     await click(button(container, 'Submit'));
-    await waitFor(() => expect(container.textContent).toContain('Challenge completed'));
-    expect(client.submit).toHaveBeenCalledWith('two-sum', { mode: 'submit', path: 'codequest/two-sum/two_sum.ipynb' });
-    expect(container.querySelectorAll('.jp-codequest-confetti-piece').length).toBeGreaterThan(10);
-    expect(container.querySelector('[data-test-id="hidden/h.py::b"] .jp-codequest-badge')!.textContent).toBe('hidden');
+    await waitFor(() =>
+      expect(container.textContent).toContain('Challenge completed')
+    );
+    expect(client.submit).toHaveBeenCalledWith('two-sum', {
+      mode: 'submit',
+      path: 'codequest/two-sum/two_sum.ipynb'
+    });
+    expect(
+      container.querySelectorAll('.jp-codequest-confetti-piece').length
+    ).toBeGreaterThan(10);
+    expect(
+      container.querySelector(
+        '[data-test-id="hidden/h.py::b"] .jp-codequest-badge'
+      )!.textContent
+    ).toBe('hidden');
     await click(button(container, 'Next challenge'));
     expect(onOpenChallenge).toHaveBeenCalledWith('balanced-brackets');
     await click(button(container, 'Dismiss'));
@@ -193,34 +279,51 @@ describe('TestsPanel', () => {
   it('leaves the confetti out when the setting is off', async () => {
     const { container, client, model } = await setup({ stream: false });
     await flushAct(() => model.updateSettings({ confetti: false }));
-    client.getSubmission.mockResolvedValue(gradeResult([testResult('tests/t.py::a', 'passed')], { mode: 'submit' }));
+    client.getSubmission.mockResolvedValue(
+      gradeResult([testResult('tests/t.py::a', 'passed')], { mode: 'submit' })
+    );
     await click(button(container, 'Submit'));
-    await waitFor(() => expect(container.textContent).toContain('Challenge completed'));
+    await waitFor(() =>
+      expect(container.textContent).toContain('Challenge completed')
+    );
     expect(container.querySelector('.jp-codequest-confetti')).toBeNull();
   });
 
   it('does not celebrate a passing test run', async () => {
     const { container, client } = await setup({ stream: false });
-    client.getSubmission.mockResolvedValue(gradeResult([testResult('tests/t.py::a', 'passed')], { mode: 'run' }));
+    client.getSubmission.mockResolvedValue(
+      gradeResult([testResult('tests/t.py::a', 'passed')], { mode: 'run' })
+    );
     await click(button(container, 'Run tests'));
-    await waitFor(() => expect(container.querySelector('.jp-codequest-summary')).not.toBeNull());
+    await waitFor(() =>
+      expect(container.querySelector('.jp-codequest-summary')).not.toBeNull()
+    );
     expect(container.textContent).not.toContain('Challenge completed');
   });
 
   it('sends the editor copy without saving when auto-save is off', async () => {
-    const { container, client, notebook, model } = await setup({ stream: false });
+    const { container, client, notebook, model } = await setup({
+      stream: false
+    });
     await flushAct(() => model.updateSettings({ autoSave: false }));
-    client.getSubmission.mockResolvedValue(gradeResult([testResult('tests/t.py::a', 'passed')]));
+    client.getSubmission.mockResolvedValue(
+      gradeResult([testResult('tests/t.py::a', 'passed')])
+    );
     await click(button(container, 'Run tests'));
     await flush();
     expect(notebook.save).not.toHaveBeenCalled();
-    expect(client.submit).toHaveBeenCalledWith('two-sum', { mode: 'run', notebook: { cells: [], nbformat: 4 } });
+    expect(client.submit).toHaveBeenCalledWith('two-sum', {
+      mode: 'run',
+      notebook: { cells: [], nbformat: 4 }
+    });
   });
 
   it('says why the tests could not start', async () => {
     const client = fakeClient({
       getChallenge: jest.fn().mockResolvedValue(detail()),
-      submit: jest.fn().mockRejectedValue(new Error('Too many submissions; wait 5 s'))
+      submit: jest
+        .fn()
+        .mockRejectedValue(new Error('Too many submissions; wait 5 s'))
     });
     const { container } = await setup({ client });
     await click(button(container, 'Run tests'));
@@ -238,12 +341,20 @@ describe('TestsPanel', () => {
         status: 'error',
         total: 0,
         score: 0,
-        error: { kind: 'timeout', message: 'Cell 5 ran longer than 10 s.', cell: 4 }
+        error: {
+          kind: 'timeout',
+          message: 'Cell 5 ran longer than 10 s.',
+          cell: 4
+        }
       })
     );
     await click(button(container, 'Run tests'));
-    await waitFor(() => expect(container.querySelector('[role="alert"]')).not.toBeNull());
-    expect(container.querySelector('[role="alert"]')!.textContent).toContain('Your code took too long');
+    await waitFor(() =>
+      expect(container.querySelector('[role="alert"]')).not.toBeNull()
+    );
+    expect(container.querySelector('[role="alert"]')!.textContent).toContain(
+      'Your code took too long'
+    );
     await click(button(container, 'cell 5'));
     expect(notebook.activateCell).toHaveBeenCalledWith(4);
   });
@@ -251,10 +362,14 @@ describe('TestsPanel', () => {
   it('shows unlocked hints on request and counts the locked ones', async () => {
     const { container } = await setup();
     expect(container.textContent).not.toContain('Use a dict.');
-    expect(container.textContent).toContain('2 more hints unlock after more attempts.');
+    expect(container.textContent).toContain(
+      '2 more hints unlock after more attempts.'
+    );
     await click(button(container, 'Show hint'));
     // Markdown through rendermime, untrusted (sanitized), not raw text.
-    expect(container.querySelector('.jp-codequest-hint')!.textContent).toBe('rendered:Use a dict.');
+    expect(container.querySelector('.jp-codequest-hint')!.textContent).toBe(
+      'rendered:Use a dict.'
+    );
     // Only one hint is unlocked: no button for another.
     expect(() => button(container, 'Show another hint')).toThrow();
   });
@@ -271,16 +386,24 @@ describe('TestsPanel', () => {
     expect(container.querySelector('.jp-codequest-markdown')!.textContent).toBe(
       'rendered:# Two Sum\n\nFind two numbers.'
     );
-    expect(container.querySelector('.jp-codequest-test-source summary')!.textContent).toBe('tests/test_two_sum.py');
+    expect(
+      container.querySelector('.jp-codequest-test-source summary')!.textContent
+    ).toBe('tests/test_two_sum.py');
   });
 
   it('moves between tabs with the arrow keys', async () => {
     const { container } = await setup();
-    const tests = container.querySelector('#jp-codequest-tab-tests') as HTMLButtonElement;
+    const tests = container.querySelector(
+      '#jp-codequest-tab-tests'
+    ) as HTMLButtonElement;
     await flushAct(() =>
-      tests.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }))
+      tests.dispatchEvent(
+        new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true })
+      )
     );
-    const description = container.querySelector('#jp-codequest-tab-description')!;
+    const description = container.querySelector(
+      '#jp-codequest-tab-description'
+    )!;
     expect(description.getAttribute('aria-selected')).toBe('true');
     expect(document.activeElement).toBe(description);
   });
@@ -288,7 +411,8 @@ describe('TestsPanel', () => {
 
 describe('History', () => {
   const now = new Date();
-  const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60000).toISOString();
+  const at = (minutesAgo: number) =>
+    new Date(now.getTime() - minutesAgo * 60000).toISOString();
   const entries = [
     summary('s3', at(1), 4, 4, 'passed'),
     summary('s2', at(10), 2, 4, 'failed'),
@@ -298,12 +422,23 @@ describe('History', () => {
   async function history(host = fakeHost()) {
     const client = fakeClient({
       getChallenge: jest.fn().mockResolvedValue(detail()),
-      listSubmissions: jest.fn().mockResolvedValue({ submissions: entries, total: 3 }),
+      listSubmissions: jest
+        .fn()
+        .mockResolvedValue({ submissions: entries, total: 3 }),
       getSubmission: jest.fn().mockResolvedValue(
-        gradeResult([testResult('tests/t.py::a', 'passed'), testResult('tests/t.py::b', 'failed', { expected: '1', actual: '2' })], {
-          id: 's2',
-          mode: 'submit'
-        })
+        gradeResult(
+          [
+            testResult('tests/t.py::a', 'passed'),
+            testResult('tests/t.py::b', 'failed', {
+              expected: '1',
+              actual: '2'
+            })
+          ],
+          {
+            id: 's2',
+            mode: 'submit'
+          }
+        )
       ),
       restore: jest.fn().mockResolvedValue({
         path: 'codequest/two-sum/two_sum.ipynb',
@@ -318,14 +453,32 @@ describe('History', () => {
   it('lists submissions newest first with status, score and duration', async () => {
     const { container, client } = await history();
     expect(client.listSubmissions).toHaveBeenCalledWith('two-sum', 50, 0);
-    const items = Array.from(container.querySelectorAll('[data-submission-id]'));
-    expect(items.map(i => i.getAttribute('data-submission-id'))).toEqual(['s3', 's2', 's1']);
-    expect(items[0].querySelector('.jp-codequest-status')!.textContent).toBe('✓');
-    expect(items[1].querySelector('.jp-codequest-status')!.textContent).toBe('✗');
-    expect(items[2].querySelector('.jp-codequest-status')!.textContent).toBe('⚠');
-    expect(items[1].querySelector('.jp-codequest-history-score')!.textContent).toBe('2/4');
-    expect(items[1].querySelector('.jp-codequest-history-duration')!.textContent).toBe('1.5 s');
-    expect(items[0].querySelector('.jp-codequest-history-when')!.textContent).toMatch(/^(today|yesterday) \d\d:\d\d$/);
+    const items = Array.from(
+      container.querySelectorAll('[data-submission-id]')
+    );
+    expect(items.map(i => i.getAttribute('data-submission-id'))).toEqual([
+      's3',
+      's2',
+      's1'
+    ]);
+    expect(items[0].querySelector('.jp-codequest-status')!.textContent).toBe(
+      '✓'
+    );
+    expect(items[1].querySelector('.jp-codequest-status')!.textContent).toBe(
+      '✗'
+    );
+    expect(items[2].querySelector('.jp-codequest-status')!.textContent).toBe(
+      '⚠'
+    );
+    expect(
+      items[1].querySelector('.jp-codequest-history-score')!.textContent
+    ).toBe('2/4');
+    expect(
+      items[1].querySelector('.jp-codequest-history-duration')!.textContent
+    ).toBe('1.5 s');
+    expect(
+      items[0].querySelector('.jp-codequest-history-when')!.textContent
+    ).toMatch(/^(today|yesterday) \d\d:\d\d$/);
   });
 
   it('charts the score over attempts, oldest first', async () => {
@@ -334,8 +487,14 @@ describe('History', () => {
     expect(chart.getAttribute('aria-label')).toBe(
       'Share of tests passed by attempt: 0 test runs, 3 submissions'
     );
-    const points = Array.from(chart.querySelectorAll('.jp-codequest-chart-point'));
-    expect(points.map(p => p.getAttribute('data-score'))).toEqual(['0/0', '2/4', '4/4']);
+    const points = Array.from(
+      chart.querySelectorAll('.jp-codequest-chart-point')
+    );
+    expect(points.map(p => p.getAttribute('data-score'))).toEqual([
+      '0/0',
+      '2/4',
+      '4/4'
+    ]);
     // Submissions are squares (x, y: the corner 4 px off the centre).
     const xs = points.map(p => Number(p.getAttribute('x')));
     const ys = points.map(p => Number(p.getAttribute('y')));
@@ -344,7 +503,9 @@ describe('History', () => {
     // Higher scores sit higher (smaller y).
     expect(ys[2]).toBeLessThan(ys[1]);
     expect(ys[1]).toBeLessThan(ys[0]);
-    expect(chart.querySelector('polyline')!.getAttribute('points')!.split(' ')).toHaveLength(3);
+    expect(
+      chart.querySelector('polyline')!.getAttribute('points')!.split(' ')
+    ).toHaveLength(3);
   });
 
   it('shows a selected submission in full', async () => {
@@ -352,12 +513,23 @@ describe('History', () => {
     await click(container.querySelector('[data-submission-id="s2"] button'));
     await flush();
     expect(client.getSubmission).toHaveBeenCalledWith('s2');
-    expect(container.querySelector('.jp-codequest-summary')!.textContent).toContain('1/2 passed');
+    expect(
+      container.querySelector('.jp-codequest-summary')!.textContent
+    ).toContain('1/2 passed');
     // The failure comes first and is open already.
-    const rows = Array.from(container.querySelectorAll('.jp-codequest-selected [data-test-id]'));
-    expect(rows.map(r => r.getAttribute('data-test-id'))).toEqual(['tests/t.py::b', 'tests/t.py::a']);
-    expect(container.querySelector('.jp-codequest-expected')!.textContent).toBe('1');
-    await click(container.querySelector('[data-test-id="tests/t.py::b"] button'));
+    const rows = Array.from(
+      container.querySelectorAll('.jp-codequest-selected [data-test-id]')
+    );
+    expect(rows.map(r => r.getAttribute('data-test-id'))).toEqual([
+      'tests/t.py::b',
+      'tests/t.py::a'
+    ]);
+    expect(container.querySelector('.jp-codequest-expected')!.textContent).toBe(
+      '1'
+    );
+    await click(
+      container.querySelector('[data-test-id="tests/t.py::b"] button')
+    );
     expect(container.querySelector('.jp-codequest-expected')).toBeNull();
     await click(button(container, '← All submissions'));
     expect(container.querySelectorAll('[data-submission-id]')).toHaveLength(3);
@@ -374,14 +546,25 @@ describe('History', () => {
     expect(notebook.save).toHaveBeenCalled();
     expect(client.restore).toHaveBeenCalledWith('s2');
     expect(notebook.revert).toHaveBeenCalledTimes(1);
-    expect(notebook.save.mock.invocationCallOrder[0]).toBeLessThan(client.restore.mock.invocationCallOrder[0]);
-    expect(client.restore.mock.invocationCallOrder[0]).toBeLessThan(notebook.revert.mock.invocationCallOrder[0]);
-    expect(container.textContent).toContain('Restored the submission into codequest/two-sum/two_sum.ipynb.');
+    expect(notebook.save.mock.invocationCallOrder[0]).toBeLessThan(
+      client.restore.mock.invocationCallOrder[0]
+    );
+    expect(client.restore.mock.invocationCallOrder[0]).toBeLessThan(
+      notebook.revert.mock.invocationCallOrder[0]
+    );
+    expect(container.textContent).toContain(
+      'Restored the submission into codequest/two-sum/two_sum.ipynb.'
+    );
 
-    host.listCheckpoints.mockResolvedValue([{ id: 'checkpoint', last_modified: '2026-11-24T14:40:00.000Z' }]);
+    host.listCheckpoints.mockResolvedValue([
+      { id: 'checkpoint', last_modified: '2026-11-24T14:40:00.000Z' }
+    ]);
     await click(button(container, 'Undo restore'));
     await flush();
-    expect(host.restoreCheckpoint).toHaveBeenCalledWith('codequest/two-sum/two_sum.ipynb', 'checkpoint');
+    expect(host.restoreCheckpoint).toHaveBeenCalledWith(
+      'codequest/two-sum/two_sum.ipynb',
+      'checkpoint'
+    );
     expect(notebook.revert).toHaveBeenCalledTimes(2);
     expect(container.textContent).toContain('Undid the restore');
     expect(() => button(container, 'Undo restore')).toThrow();
@@ -405,12 +588,16 @@ describe('History', () => {
     await flush();
     await click(button(container, 'Restore'));
     await flush();
-    host.listCheckpoints.mockResolvedValue([{ id: 'checkpoint', last_modified: '2026-11-24T15:00:00Z' }]);
+    host.listCheckpoints.mockResolvedValue([
+      { id: 'checkpoint', last_modified: '2026-11-24T15:00:00Z' }
+    ]);
     await click(button(container, 'Undo restore'));
     await flush();
     expect(host.restoreCheckpoint).not.toHaveBeenCalled();
     expect(notebook.revert).toHaveBeenCalledTimes(1);
-    expect(container.textContent).toContain('a later save replaced its checkpoint');
+    expect(container.textContent).toContain(
+      'a later save replaced its checkpoint'
+    );
   });
 });
 

@@ -1,6 +1,11 @@
 import React from 'react';
 
-import { ResultView, Summary, TestName, TestRow } from '../components/TestResults';
+import {
+  ResultView,
+  Summary,
+  TestName,
+  TestRow
+} from '../components/TestResults';
 import { summaryText } from '../format';
 import { click, gradeResult, render, testResult, trans } from './utils';
 
@@ -19,11 +24,18 @@ describe('summary', () => {
   });
 
   it('renders the summary with the outcome tone', async () => {
-    const result = gradeResult([testResult('tests/t.py::a', 'passed'), testResult('tests/t.py::b', 'failed')]);
-    const { container } = await render(<Summary result={result} trans={trans} />);
+    const result = gradeResult([
+      testResult('tests/t.py::a', 'passed'),
+      testResult('tests/t.py::b', 'failed')
+    ]);
+    const { container } = await render(
+      <Summary result={result} trans={trans} />
+    );
     const node = container.querySelector('.jp-codequest-summary')!;
     expect(node.textContent).toContain('1/2 passed · 1/2 points · 0.4 s');
-    expect(node.querySelector('.jp-codequest-summary-text')!.classList).toContain('jp-codequest-tone-fail');
+    expect(
+      node.querySelector('.jp-codequest-summary-text')!.classList
+    ).toContain('jp-codequest-tone-fail');
   });
 });
 
@@ -32,12 +44,18 @@ describe('TestRow', () => {
     const result = gradeResult([
       testResult('tests/t.py::ok', 'passed'),
       testResult('tests/t.py::bad', 'failed', { message: 'assert 1 == 2' }),
-      testResult('tests/t.py::slow', 'timeout', { message: 'took more than 10 s' }),
+      testResult('tests/t.py::slow', 'timeout', {
+        message: 'took more than 10 s'
+      }),
       testResult('tests/t.py::boom', 'error', { message: 'NameError' })
     ]);
-    const { container } = await render(<ResultView result={result} trans={trans} />);
+    const { container } = await render(
+      <ResultView result={result} trans={trans} />
+    );
     const glyph = (id: string) =>
-      container.querySelector(`[data-test-id="tests/t.py::${id}"] .jp-codequest-status`)!;
+      container.querySelector(
+        `[data-test-id="tests/t.py::${id}"] .jp-codequest-status`
+      )!;
     expect(glyph('ok').textContent).toBe('✓');
     expect(glyph('ok').classList).toContain('jp-codequest-tone-pass');
     expect(glyph('ok').getAttribute('aria-label')).toBe('passed');
@@ -61,14 +79,24 @@ describe('TestRow', () => {
     expect(container.querySelector('.jp-codequest-diff')).toBeNull();
     await click(header);
     expect(header.getAttribute('aria-expanded')).toBe('true');
-    const sides = container.querySelectorAll('.jp-codequest-diff .jp-codequest-diff-side');
+    const sides = container.querySelectorAll(
+      '.jp-codequest-diff .jp-codequest-diff-side'
+    );
     expect(sides).toHaveLength(2);
-    expect(sides[0].querySelector('.jp-codequest-diff-label')!.textContent).toBe('Expected');
+    expect(
+      sides[0].querySelector('.jp-codequest-diff-label')!.textContent
+    ).toBe('Expected');
     expect(sides[0].querySelector('pre')!.textContent).toBe('5');
-    expect(sides[1].querySelector('.jp-codequest-diff-label')!.textContent).toBe('Actual');
+    expect(
+      sides[1].querySelector('.jp-codequest-diff-label')!.textContent
+    ).toBe('Actual');
     expect(sides[1].querySelector('pre')!.textContent).toBe('7');
-    expect(container.querySelector('.jp-codequest-message')!.textContent).toBe('assert 7 == 5');
-    expect(container.querySelector('.jp-codequest-output')!.textContent).toBe('debug print');
+    expect(container.querySelector('.jp-codequest-message')!.textContent).toBe(
+      'assert 7 == 5'
+    );
+    expect(container.querySelector('.jp-codequest-output')!.textContent).toBe(
+      'debug print'
+    );
     await click(header);
     expect(container.querySelector('.jp-codequest-diff')).toBeNull();
   });
@@ -81,13 +109,21 @@ describe('TestRow', () => {
       actual: `<script>window.pwned = 1</script>`,
       output: '<b onmouseover=alert(1)>bold</b>'
     });
-    const { container } = await render(<TestRow row={row} trans={trans} defaultExpanded />);
+    const { container } = await render(
+      <TestRow row={row} trans={trans} defaultExpanded />
+    );
     expect(container.querySelector('img')).toBeNull();
     expect(container.querySelector('script')).toBeNull();
     expect(container.querySelector('b')).toBeNull();
-    expect(container.querySelector('.jp-codequest-test-name')!.textContent).toBe(XSS);
-    expect(container.querySelector('.jp-codequest-message')!.textContent).toBe(XSS);
-    expect(container.querySelector('.jp-codequest-expected')!.textContent).toBe(XSS);
+    expect(
+      container.querySelector('.jp-codequest-test-name')!.textContent
+    ).toBe(XSS);
+    expect(container.querySelector('.jp-codequest-message')!.textContent).toBe(
+      XSS
+    );
+    expect(container.querySelector('.jp-codequest-expected')!.textContent).toBe(
+      XSS
+    );
     expect(container.querySelector('.jp-codequest-output')!.textContent).toBe(
       '<b onmouseover=alert(1)>bold</b>'
     );
@@ -97,13 +133,19 @@ describe('TestRow', () => {
   it('marks hidden tests and explains their missing details', async () => {
     const row = testResult('hidden/test_x.py::test_big', 'failed');
     const { container } = await render(<TestRow row={row} trans={trans} />);
-    expect(container.querySelector('.jp-codequest-badge')!.textContent).toBe('hidden');
+    expect(container.querySelector('.jp-codequest-badge')!.textContent).toBe(
+      'hidden'
+    );
     await click(container.querySelector('button.jp-codequest-test-header'));
-    expect(container.textContent).toContain('The details of hidden tests are not shown.');
+    expect(container.textContent).toContain(
+      'The details of hidden tests are not shown.'
+    );
   });
 
   it('keeps a name on one line with the full name as its title', async () => {
-    const { container } = await render(<TestName name="Sentences.test_ignores_spaces" />);
+    const { container } = await render(
+      <TestName name="Sentences.test_ignores_spaces" />
+    );
     const name = container.querySelector('.jp-codequest-test-name')!;
     expect(name.getAttribute('title')).toBe('Sentences.test_ignores_spaces');
     expect(name.querySelectorAll('wbr')).toHaveLength(0);
@@ -111,7 +153,9 @@ describe('TestRow', () => {
   });
 
   it('lets a full name wrap after underscores and dots, keeping its text', async () => {
-    const { container } = await render(<TestName name="Sentences.test_ignores_spaces" full />);
+    const { container } = await render(
+      <TestName name="Sentences.test_ignores_spaces" full />
+    );
     const name = container.querySelector('.jp-codequest-test-name')!;
     expect(name.textContent).toBe('Sentences.test_ignores_spaces');
     expect(name.querySelectorAll('wbr')).toHaveLength(3);
@@ -120,10 +164,21 @@ describe('TestRow', () => {
 
   it('shows a pending row without points or an expander', async () => {
     const { container } = await render(
-      <TestRow row={{ id: 'a', name: 'test_a', hidden: false, status: 'pending', max_points: 2 }} trans={trans} />
+      <TestRow
+        row={{
+          id: 'a',
+          name: 'test_a',
+          hidden: false,
+          status: 'pending',
+          max_points: 2
+        }}
+        trans={trans}
+      />
     );
     expect(container.querySelector('button')).toBeNull();
-    expect(container.querySelector('.jp-codequest-status')!.textContent).toBe('…');
+    expect(container.querySelector('.jp-codequest-status')!.textContent).toBe(
+      '…'
+    );
     expect(container.querySelector('.jp-codequest-test-points')).toBeNull();
   });
 });
@@ -135,14 +190,20 @@ describe('ResultView', () => {
       status: 'error',
       score: 0,
       total: 0,
-      error: { kind: 'syntax', message: 'Syntax error in cell 3: invalid syntax', cell: 2 }
+      error: {
+        kind: 'syntax',
+        message: 'Syntax error in cell 3: invalid syntax',
+        cell: 2
+      }
     });
     const { container } = await render(
       <ResultView result={result} onJumpToCell={onJump} trans={trans} />
     );
     const banner = container.querySelector('[role="alert"]')!;
     expect(banner.textContent).toContain('Your notebook has a syntax error');
-    expect(banner.textContent).toContain('Syntax error in cell 3: invalid syntax');
+    expect(banner.textContent).toContain(
+      'Syntax error in cell 3: invalid syntax'
+    );
     const link = banner.querySelector('button.jp-codequest-link')!;
     expect(link.textContent).toBe('cell 3');
     await click(link);
@@ -152,13 +213,17 @@ describe('ResultView', () => {
   it('lists cells that raised, each a link', async () => {
     const onJump = jest.fn();
     const result = gradeResult([testResult('tests/t.py::a', 'failed')], {
-      cell_errors: [{ cell: 4, ename: 'ZeroDivisionError', evalue: 'division by zero' }]
+      cell_errors: [
+        { cell: 4, ename: 'ZeroDivisionError', evalue: 'division by zero' }
+      ]
     });
     const { container } = await render(
       <ResultView result={result} onJumpToCell={onJump} trans={trans} />
     );
     const errors = container.querySelector('.jp-codequest-cell-errors')!;
-    expect(errors.textContent).toContain('A cell raised an error while your notebook ran');
+    expect(errors.textContent).toContain(
+      'A cell raised an error while your notebook ran'
+    );
     expect(errors.textContent).toContain('ZeroDivisionError: division by zero');
     await click(errors.querySelector('button'));
     expect(onJump).toHaveBeenCalledWith(4);

@@ -1,5 +1,12 @@
 import { watchSubmission } from '../stream';
-import { fakeClient, FakeEventSource, gradeResult, httpError, testResult, waitFor } from './utils';
+import {
+  fakeClient,
+  FakeEventSource,
+  gradeResult,
+  httpError,
+  testResult,
+  waitFor
+} from './utils';
 
 function handlers() {
   return {
@@ -29,7 +36,10 @@ describe('watchSubmission', () => {
     es.emit('collected', { total: 2, tests: [] });
     es.emit('test', testResult('tests/t.py::a', 'passed'));
     es.emit('test', testResult('tests/t.py::a', 'passed')); // a replay: reported once
-    const final = gradeResult([testResult('tests/t.py::a', 'passed'), testResult('tests/t.py::b', 'failed')]);
+    const final = gradeResult([
+      testResult('tests/t.py::a', 'passed'),
+      testResult('tests/t.py::b', 'failed')
+    ]);
     es.emit('result', final);
     expect(h.collected).toHaveBeenCalledWith({ total: 2, tests: [] });
     expect(h.test).toHaveBeenCalledTimes(1);
@@ -42,10 +52,18 @@ describe('watchSubmission', () => {
   it('passes on a later announcement that lists more tests, once', () => {
     const client = fakeClient();
     const h = handlers();
-    watchSubmission(client, 'abc', h, { ...FAST, eventSource: url => new FakeEventSource(url) });
+    watchSubmission(client, 'abc', h, {
+      ...FAST,
+      eventSource: url => new FakeEventSource(url)
+    });
     const es = FakeEventSource.instances[0];
     const a = { id: 'tests/t.py::a', name: 'a', hidden: false, max_points: 1 };
-    const secret = { id: 'hidden/t.py::h', name: 'h', hidden: true, max_points: 2 };
+    const secret = {
+      id: 'hidden/t.py::h',
+      name: 'h',
+      hidden: true,
+      max_points: 2
+    };
     es.emit('collected', { total: 1, tests: [a] });
     es.emit('test', testResult('tests/t.py::a', 'passed'));
     // The hidden tests are announced when their turn comes.
@@ -57,23 +75,40 @@ describe('watchSubmission', () => {
   });
 
   it('falls back to polling when the stream fails', async () => {
-    const final = gradeResult([testResult('tests/t.py::a', 'passed'), testResult('tests/t.py::b', 'passed')]);
+    const final = gradeResult([
+      testResult('tests/t.py::a', 'passed'),
+      testResult('tests/t.py::b', 'passed')
+    ]);
     const client = fakeClient({
       getSubmission: jest
         .fn()
-        .mockResolvedValueOnce({ ...final, status: 'running', tests: [final.tests![0], final.tests![1]].slice(0, 1) })
-        .mockResolvedValueOnce({ ...final, status: 'running', tests: final.tests })
+        .mockResolvedValueOnce({
+          ...final,
+          status: 'running',
+          tests: [final.tests![0], final.tests![1]].slice(0, 1)
+        })
+        .mockResolvedValueOnce({
+          ...final,
+          status: 'running',
+          tests: final.tests
+        })
         .mockResolvedValue(final)
     });
     const h = handlers();
-    watchSubmission(client, 'abc', h, { ...FAST, eventSource: url => new FakeEventSource(url) });
+    watchSubmission(client, 'abc', h, {
+      ...FAST,
+      eventSource: url => new FakeEventSource(url)
+    });
     const es = FakeEventSource.instances[0];
     es.emit('test', testResult('tests/t.py::a', 'passed'));
     es.fail();
     expect(es.closed).toBe(true);
     await waitFor(() => expect(h.result).toHaveBeenCalledWith(final));
     // Test a came by stream, b by polling: each once.
-    expect(h.test.mock.calls.map(c => c[0].id)).toEqual(['tests/t.py::a', 'tests/t.py::b']);
+    expect(h.test.mock.calls.map(c => c[0].id)).toEqual([
+      'tests/t.py::a',
+      'tests/t.py::b'
+    ]);
     expect(h.failed).not.toHaveBeenCalled();
   });
 
@@ -93,11 +128,15 @@ describe('watchSubmission', () => {
 
   it('gives up when the submission is gone', async () => {
     const client = fakeClient({
-      getSubmission: jest.fn().mockRejectedValue(httpError(404, 'No submission abc'))
+      getSubmission: jest
+        .fn()
+        .mockRejectedValue(httpError(404, 'No submission abc'))
     });
     const h = handlers();
     watchSubmission(client, 'abc', h, { ...FAST, eventSource: null });
-    await waitFor(() => expect(h.failed).toHaveBeenCalledWith('No submission abc'));
+    await waitFor(() =>
+      expect(h.failed).toHaveBeenCalledWith('No submission abc')
+    );
     expect(h.result).not.toHaveBeenCalled();
   });
 
@@ -119,7 +158,10 @@ describe('watchSubmission', () => {
   it('stops calling back once disposed', async () => {
     const client = fakeClient();
     const h = handlers();
-    const watch = watchSubmission(client, 'abc', h, { ...FAST, eventSource: url => new FakeEventSource(url) });
+    const watch = watchSubmission(client, 'abc', h, {
+      ...FAST,
+      eventSource: url => new FakeEventSource(url)
+    });
     const es = FakeEventSource.instances[0];
     watch.dispose();
     es.emit('test', testResult('tests/t.py::a', 'passed'));

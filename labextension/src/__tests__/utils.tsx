@@ -46,7 +46,9 @@ export function httpError(status: number, message: string): Error {
 export type FakeClient = jest.Mocked<ICodeQuestClient>;
 
 /** An API client whose every method is a jest mock. */
-export function fakeClient(overrides: Partial<ICodeQuestClient> = {}): FakeClient {
+export function fakeClient(
+  overrides: Partial<ICodeQuestClient> = {}
+): FakeClient {
   const client: FakeClient = {
     info: jest.fn().mockResolvedValue({
       version: '0.1.0',
@@ -62,7 +64,9 @@ export function fakeClient(overrides: Partial<ICodeQuestClient> = {}): FakeClien
     listSubmissions: jest.fn().mockResolvedValue({ submissions: [], total: 0 }),
     restore: jest.fn(),
     reset: jest.fn(),
-    eventsUrl: jest.fn((sid: string) => `/codequest/api/submissions/${sid}/events`)
+    eventsUrl: jest.fn(
+      (sid: string) => `/codequest/api/submissions/${sid}/events`
+    )
   };
   Object.assign(client, overrides);
   return client;
@@ -86,7 +90,12 @@ export function makeModel(
   return new CodeQuestModel({
     client,
     host,
-    watch: { pollInterval: 5, maxPollInterval: 10, guardInterval: 60000, ...watch }
+    watch: {
+      pollInterval: 5,
+      maxPollInterval: 10,
+      guardInterval: 60000,
+      ...watch
+    }
   });
 }
 
@@ -244,7 +253,9 @@ export function button(container: Element, text: string): HTMLButtonElement {
   );
   if (!found) {
     throw new Error(
-      `no button "${text}" among: ${Array.from(container.querySelectorAll('button'))
+      `no button "${text}" among: ${Array.from(
+        container.querySelectorAll('button')
+      )
         .map(b => JSON.stringify(b.textContent))
         .join(', ')}`
     );

@@ -37,7 +37,10 @@ export function filterChallenges(
 ): IChallengeSummary[] {
   const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
   return challenges.filter(challenge => {
-    if (filter.difficulty !== 'all' && challenge.difficulty !== filter.difficulty) {
+    if (
+      filter.difficulty !== 'all' &&
+      challenge.difficulty !== filter.difficulty
+    ) {
       return false;
     }
     const status = challenge.progress?.status ?? 'not_started';
@@ -91,7 +94,9 @@ function ChallengeItem(props: {
         aria-busy={props.opening || undefined}
       >
         <span className="jp-codequest-challenge-top">
-          <span className="jp-codequest-challenge-title">{challenge.title}</span>
+          <span className="jp-codequest-challenge-title">
+            {challenge.title}
+          </span>
           <StatusBadge challenge={challenge} trans={trans} />
         </span>
         <span className="jp-codequest-challenge-meta">
@@ -275,14 +280,20 @@ export function ChallengeBrowser(props: {
             </div>
           </div>
           {loadError && (
-            <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
+            <div
+              className="jp-codequest-banner jp-codequest-tone-warn"
+              role="alert"
+            >
               <div className="jp-codequest-banner-message">
                 {trans.__('Could not load the challenges: %1', loadError)}
               </div>
             </div>
           )}
           {openError && (
-            <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
+            <div
+              className="jp-codequest-banner jp-codequest-tone-warn"
+              role="alert"
+            >
               <div className="jp-codequest-banner-message">
                 {trans.__('Could not open the challenge: %1', openError)}
               </div>
@@ -293,7 +304,10 @@ export function ChallengeBrowser(props: {
           )}
           {challenges !== null && (
             <>
-              <div className="jp-codequest-muted jp-codequest-count" aria-live="polite">
+              <div
+                className="jp-codequest-muted jp-codequest-count"
+                aria-live="polite"
+              >
                 {trans.__(
                   '%1 of %2 challenges · %3 completed',
                   String(visible.length),

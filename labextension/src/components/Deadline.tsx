@@ -31,7 +31,10 @@ export function useScheduleClock(
 ): Date {
   const local = useNow(() => {
     const now = serverNow();
-    return Math.min(60000, ...schedules.map(schedule => nextTick(schedule, now)));
+    return Math.min(
+      60000,
+      ...schedules.map(schedule => nextTick(schedule, now))
+    );
   });
   // Read the server's time on every render (the clock's tick is one of them).
   void local;
@@ -52,7 +55,9 @@ export function DeadlineLine(props: {
   const state = windowState(schedule, now);
   const deadline = deadlineText(schedule, trans, now);
   const policy =
-    state === 'late' || state === 'closed' ? latePolicyText(schedule, trans) : null;
+    state === 'late' || state === 'closed'
+      ? latePolicyText(schedule, trans)
+      : null;
   const attempts = attemptsText(schedule, trans);
   if (!deadline && !attempts) {
     return null;
@@ -120,14 +125,22 @@ export function ScheduleFacts(props: {
       aria-label={trans.__('Deadline and submissions')}
     >
       {state === 'upcoming' && opens && (
-        <div className="jp-codequest-schedule-opens" title={formatFullMoment(schedule.opens)}>
+        <div
+          className="jp-codequest-schedule-opens"
+          title={formatFullMoment(schedule.opens)}
+        >
           {trans.__('Opens %1', formatMoment(opens, trans, now))}
           {left && <span className="jp-codequest-time-left"> · {left}</span>}
         </div>
       )}
       {dueWords && (
-        <div className="jp-codequest-schedule-due" title={formatFullMoment(schedule.due)}>
-          <span className={`jp-codequest-deadline jp-codequest-deadline-${state}`}>
+        <div
+          className="jp-codequest-schedule-due"
+          title={formatFullMoment(schedule.due)}
+        >
+          <span
+            className={`jp-codequest-deadline jp-codequest-deadline-${state}`}
+          >
             {dueWords}
           </span>
           {state === 'open' && left && (

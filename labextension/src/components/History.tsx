@@ -225,7 +225,9 @@ export function HistoryList(props: {
   if (props.entries.length === 0) {
     return (
       <div className="jp-codequest-muted">
-        {trans.__('No submissions yet. Run the tests or submit to see them here.')}
+        {trans.__(
+          'No submissions yet. Run the tests or submit to see them here.'
+        )}
       </div>
     );
   }

@@ -36,7 +36,9 @@ export function HistoryTab(props: {
       backButton.current?.focus();
     } else if (id === null && lastSelected.current !== null && lost()) {
       const previous = lastSelected.current;
-      const items = root.current?.querySelectorAll<HTMLElement>('[data-submission-id]');
+      const items = root.current?.querySelectorAll<HTMLElement>(
+        '[data-submission-id]'
+      );
       Array.from(items ?? [])
         .find(item => item.dataset.submissionId === previous)
         ?.querySelector('button')
@@ -69,9 +71,15 @@ export function HistoryTab(props: {
         </button>
       )}
       {session.historyError && (
-        <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
+        <div
+          className="jp-codequest-banner jp-codequest-tone-warn"
+          role="alert"
+        >
           <div className="jp-codequest-banner-message">
-            {trans.__('Could not load your submissions: %1', session.historyError)}
+            {trans.__(
+              'Could not load your submissions: %1',
+              session.historyError
+            )}
           </div>
         </div>
       )}
@@ -92,9 +100,13 @@ export function HistoryTab(props: {
               // aria-disabled, not disabled: a disabled button drops the focus.
               aria-disabled={busy || !selected.result}
               onClick={() =>
-                !busy && selected.result && void session.restore(selected.id, notebook)
+                !busy &&
+                selected.result &&
+                void session.restore(selected.id, notebook)
               }
-              title={trans.__('Put this submission’s code back into the notebook')}
+              title={trans.__(
+                'Put this submission’s code back into the notebook'
+              )}
             >
               {session.busy === 'restore'
                 ? trans.__('Restoring…')
@@ -102,8 +114,13 @@ export function HistoryTab(props: {
             </button>
           </div>
           {selected.error && (
-            <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
-              <div className="jp-codequest-banner-message">{selected.error}</div>
+            <div
+              className="jp-codequest-banner jp-codequest-tone-warn"
+              role="alert"
+            >
+              <div className="jp-codequest-banner-message">
+                {selected.error}
+              </div>
             </div>
           )}
           {!selected.result && !selected.error && (
@@ -112,8 +129,14 @@ export function HistoryTab(props: {
           {selected.result && (
             <div className="jp-codequest-muted">
               {selected.result.mode === 'submit'
-                ? trans.__('Submitted %1', formatWhen(selected.result.submitted_at, trans))
-                : trans.__('Tests run %1', formatWhen(selected.result.submitted_at, trans))}
+                ? trans.__(
+                    'Submitted %1',
+                    formatWhen(selected.result.submitted_at, trans)
+                  )
+                : trans.__(
+                    'Tests run %1',
+                    formatWhen(selected.result.submitted_at, trans)
+                  )}
             </div>
           )}
           {selected.result && (
@@ -147,7 +170,9 @@ export function HistoryTab(props: {
             </div>
           )}
           <div className="jp-codequest-start-over">
-            <div className="jp-codequest-section-title">{trans.__('Start over')}</div>
+            <div className="jp-codequest-section-title">
+              {trans.__('Start over')}
+            </div>
             <p className="jp-codequest-muted">
               {trans.__(
                 'Put the starter notebook and files of this challenge back. Your current version is kept as a checkpoint, so the reset can be undone.'

@@ -17,13 +17,17 @@ export function Pre(props: {
   useLayoutEffect(() => {
     const el = node.current;
     if (el) {
-      setScrolls(el.scrollHeight > el.clientHeight || el.scrollWidth > el.clientWidth);
+      setScrolls(
+        el.scrollHeight > el.clientHeight || el.scrollWidth > el.clientWidth
+      );
     }
   }, [props.children, props.className]);
   return (
     <pre
       ref={node}
-      className={'jp-codequest-pre' + (props.className ? ` ${props.className}` : '')}
+      className={
+        'jp-codequest-pre' + (props.className ? ` ${props.className}` : '')
+      }
       tabIndex={scrolls ? 0 : undefined}
       role={scrolls ? 'region' : undefined}
       aria-label={scrolls ? props.label : undefined}

@@ -32,7 +32,9 @@ export function Summary(props: {
   return (
     <div className="jp-codequest-summary" role="status">
       <span className="jp-codequest-summary-mode">
-        {result.mode === 'submit' ? trans.__('Submission') : trans.__('Test run')}
+        {result.mode === 'submit'
+          ? trans.__('Submission')
+          : trans.__('Test run')}
       </span>
       <span className={`jp-codequest-summary-text jp-codequest-tone-${tone}`}>
         {summaryText(result, trans)}

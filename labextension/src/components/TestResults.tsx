@@ -214,7 +214,11 @@ export function CellErrors(props: {
       </div>
       <ul>
         {errors.map((err, index) => {
-          const sentence = cellErrorSentence(err, trans, props.timeoutSeconds ?? null);
+          const sentence = cellErrorSentence(
+            err,
+            trans,
+            props.timeoutSeconds ?? null
+          );
           const cellWords = trans.__('cell %1', String(err.cell + 1));
           // "cell 3" becomes the link, the rest of the sentence plain text.
           const rest = sentence.startsWith(cellWords)
@@ -225,7 +229,11 @@ export function CellErrors(props: {
               key={`${err.cell}-${index}`}
               className={`jp-codequest-cell-error jp-codequest-cell-error-${cellErrorKind(err)}`}
             >
-              <CellLink cell={err.cell} onJump={props.onJumpToCell} trans={trans} />
+              <CellLink
+                cell={err.cell}
+                onJump={props.onJumpToCell}
+                trans={trans}
+              />
               <span className="jp-codequest-cell-error-text">{rest}</span>
             </li>
           );
@@ -247,7 +255,10 @@ export function ExpectedActual(props: {
         <div className="jp-codequest-diff-label">
           {props.trans.__('Expected')}
         </div>
-        <Pre className="jp-codequest-expected" label={props.trans.__('Expected')}>
+        <Pre
+          className="jp-codequest-expected"
+          label={props.trans.__('Expected')}
+        >
           {props.expected}
         </Pre>
       </div>
@@ -455,7 +466,12 @@ export function ResultView(props: {
         onJumpToCell={props.onJumpToCell}
         trans={trans}
       />
-      <TestList rows={result.tests ?? []} ordered outputCapKb={cap} trans={trans} />
+      <TestList
+        rows={result.tests ?? []}
+        ordered
+        outputCapKb={cap}
+        trans={trans}
+      />
     </div>
   );
 }

@@ -190,7 +190,10 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
     ? trans.__('Run the public tests (%1)', props.shortcuts.run)
     : trans.__('Run the public tests');
   const submitTitle = props.shortcuts?.submit
-    ? trans.__('Run all tests, hidden ones included, and record the result (%1)', props.shortcuts.submit)
+    ? trans.__(
+        'Run all tests, hidden ones included, and record the result (%1)',
+        props.shortcuts.submit
+      )
     : trans.__('Run all tests, hidden ones included, and record the result');
 
   return (
@@ -214,13 +217,19 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
             </span>
           </div>
         )}
-        <div className="jp-codequest-muted jp-codequest-path" title={notebook.path}>
+        <div
+          className="jp-codequest-muted jp-codequest-path"
+          title={notebook.path}
+        >
           {notebook.path}
         </div>
         {detail && <ScheduleFacts schedule={detail} now={now} trans={trans} />}
       </div>
       {notebook.readError && (
-        <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
+        <div
+          className="jp-codequest-banner jp-codequest-tone-warn"
+          role="alert"
+        >
           <div className="jp-codequest-banner-title">
             {trans.__(
               'Cannot read the notebook of %1',
@@ -238,14 +247,19 @@ export function TestsPanel(props: ITestsPanelProps): JSX.Element {
             type="button"
             className="jp-mod-styled jp-codequest-button"
             aria-disabled={session.busy !== null}
-            onClick={() => session.busy === null && void session.reset(notebook)}
+            onClick={() =>
+              session.busy === null && void session.reset(notebook)
+            }
           >
             {trans.__('Reset to starter')}
           </button>
         </div>
       )}
       {session.detailError && (
-        <div className="jp-codequest-banner jp-codequest-tone-warn" role="alert">
+        <div
+          className="jp-codequest-banner jp-codequest-tone-warn"
+          role="alert"
+        >
           <div className="jp-codequest-banner-message">
             {trans.__('Could not load the challenge: %1', session.detailError)}
           </div>

@@ -141,8 +141,14 @@ export function TestsTab(props: {
       <>
         <div className="jp-codequest-muted jp-codequest-last-result">
           {last.mode === 'submit'
-            ? trans.__('Your last submission, %1', formatWhen(last.submitted_at, trans))
-            : trans.__('Your last test run, %1', formatWhen(last.submitted_at, trans))}
+            ? trans.__(
+                'Your last submission, %1',
+                formatWhen(last.submitted_at, trans)
+              )
+            : trans.__(
+                'Your last test run, %1',
+                formatWhen(last.submitted_at, trans)
+              )}
         </div>
         <ResultView
           result={last}

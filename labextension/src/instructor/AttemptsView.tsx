@@ -23,7 +23,10 @@ function attemptLabel(
   return trans.__('#%1 — %2', count - index, formatTime(submittedAt));
 }
 
-function TestRow(props: { test: ITestResult; trans: TranslationBundle }): JSX.Element {
+function TestRow(props: {
+  test: ITestResult;
+  trans: TranslationBundle;
+}): JSX.Element {
   const { test, trans } = props;
   const passed = test.status === 'passed';
   const details: [string, string | null | undefined][] = [
@@ -40,7 +43,9 @@ function TestRow(props: { test: ITestResult; trans: TranslationBundle }): JSX.El
           {passed ? '✓' : '✗'} {test.status}
         </span>{' '}
         <strong>{test.name}</strong>
-        {test.hidden && <span className="jp-codequest-tag">{trans.__('hidden')}</span>}{' '}
+        {test.hidden && (
+          <span className="jp-codequest-tag">{trans.__('hidden')}</span>
+        )}{' '}
         <span className="jp-codequest-muted">
           {trans.__(
             '%1 / %2 points',
@@ -67,18 +72,26 @@ function AttemptDetail(props: {
 }): JSX.Element {
   const { attempt, trans } = props;
   if (!attempt) {
-    return <p className="jp-codequest-muted">{trans.__('Loading the attempt…')}</p>;
+    return (
+      <p className="jp-codequest-muted">{trans.__('Loading the attempt…')}</p>
+    );
   }
   const { result, code } = attempt;
   return (
     <div className="jp-codequest-side-by-side">
-      <section aria-label={trans.__('Code')} className="jp-codequest-attempt-code">
+      <section
+        aria-label={trans.__('Code')}
+        className="jp-codequest-attempt-code"
+      >
         <h4>{trans.__('Code')}</h4>
         <pre className="jp-codequest-pre" tabIndex={0}>
           {code || trans.__('(no code stored)')}
         </pre>
       </section>
-      <section aria-label={trans.__('Results')} className="jp-codequest-attempt-results">
+      <section
+        aria-label={trans.__('Results')}
+        className="jp-codequest-attempt-results"
+      >
         <h4>
           {trans.__(
             'Results: %1, %2 / %3 points',
@@ -115,15 +128,24 @@ function AttemptDiff(props: {
       aria-labelledby="jp-codequest-attempt-diff-heading"
     >
       <h4 id="jp-codequest-attempt-diff-heading">
-        {trans.__('Difference: %1 lines added, %2 removed', diff.added, diff.removed)}
+        {trans.__(
+          'Difference: %1 lines added, %2 removed',
+          diff.added,
+          diff.removed
+        )}
       </h4>
       {diff.hunks.length === 0 ? (
         <p>{trans.__('The two attempts have the same code.')}</p>
       ) : (
-        <pre className="jp-codequest-pre jp-codequest-attempt-diff-text" tabIndex={0}>
+        <pre
+          className="jp-codequest-pre jp-codequest-attempt-diff-text"
+          tabIndex={0}
+        >
           {diff.hunks.map((hunk, h) => (
             <React.Fragment key={h}>
-              <span className="jp-codequest-attempt-diff-hunk">{hunk.header + '\n'}</span>
+              <span className="jp-codequest-attempt-diff-hunk">
+                {hunk.header + '\n'}
+              </span>
               {hunk.lines.map((line, i) => (
                 <span
                   key={i}
@@ -175,7 +197,9 @@ export function AttemptsView(props: {
             void model.openLearner(event.target.value, model.learnerChallenge)
           }
         >
-          {!model.learner && <option value="">{trans.__('Choose a learner…')}</option>}
+          {!model.learner && (
+            <option value="">{trans.__('Choose a learner…')}</option>
+          )}
           {learners.map(l => (
             <option key={l} value={l}>
               {l}
@@ -186,7 +210,9 @@ export function AttemptsView(props: {
           className="jp-codequest-select"
           aria-label={trans.__('Challenge')}
           value={model.learnerChallenge}
-          onChange={event => void model.openLearner(model.learner, event.target.value)}
+          onChange={event =>
+            void model.openLearner(model.learner, event.target.value)
+          }
         >
           {challenges.map(c => (
             <option key={c} value={c}>
@@ -202,7 +228,11 @@ export function AttemptsView(props: {
       )}
       {model.learner && attempts.length === 0 && !model.attemptsError && (
         <p className="jp-codequest-muted">
-          {trans.__('No submissions of %1 by %2.', model.learnerChallenge, model.learner)}
+          {trans.__(
+            'No submissions of %1 by %2.',
+            model.learnerChallenge,
+            model.learner
+          )}
         </p>
       )}
       {attempts.length > 0 && (
@@ -225,13 +255,20 @@ export function AttemptsView(props: {
             </thead>
             <tbody>
               {attempts.map((a, i) => {
-                const name = attemptLabel(i, attempts.length, a.submitted_at, trans);
+                const name = attemptLabel(
+                  i,
+                  attempts.length,
+                  a.submitted_at,
+                  trans
+                );
                 return (
                   <tr key={a.id} data-submission-id={a.id}>
                     <th scope="row">
                       {name}
                       {(a as { late?: boolean }).late && (
-                        <span className="jp-codequest-late">{trans.__('late')}</span>
+                        <span className="jp-codequest-late">
+                          {trans.__('late')}
+                        </span>
                       )}
                     </th>
                     <td>

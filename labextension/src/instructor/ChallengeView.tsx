@@ -27,17 +27,21 @@ function Charts(props: {
   const { stats, rendermime, trans } = props;
   const specs = useMemo(
     () => ({
-      score: scoreSpec(stats),
-      failures: failureSpec(stats),
-      perDay: perDaySpec(stats)
+      score: scoreSpec(stats, trans),
+      failures: failureSpec(stats, trans),
+      perDay: perDaySpec(stats, trans)
     }),
-    [stats]
+    [stats, trans]
   );
-  const worst = [...stats.tests].sort((a, b) => b.failure_rate - a.failure_rate);
+  const worst = [...stats.tests].sort(
+    (a, b) => b.failure_rate - a.failure_rate
+  );
   return (
     <div className="jp-codequest-charts">
       <section aria-labelledby="jp-codequest-score-heading">
-        <h3 id="jp-codequest-score-heading">{trans.__('Score distribution')}</h3>
+        <h3 id="jp-codequest-score-heading">
+          {trans.__('Score distribution')}
+        </h3>
         <VegaChart
           rendermime={rendermime}
           spec={specs.score}
@@ -78,7 +82,9 @@ function Charts(props: {
           trans={trans}
         />
         <table className="jp-codequest-table jp-codequest-data-table jp-codequest-failures">
-          <caption>{trans.__('Failure rate per test, the worst first')}</caption>
+          <caption>
+            {trans.__('Failure rate per test, the worst first')}
+          </caption>
           <thead>
             <tr>
               <th scope="col">{trans.__('Test')}</th>
@@ -92,7 +98,9 @@ function Charts(props: {
                 <th scope="row">
                   {test.name}
                   {test.hidden && (
-                    <span className="jp-codequest-tag">{trans.__('hidden')}</span>
+                    <span className="jp-codequest-tag">
+                      {trans.__('hidden')}
+                    </span>
                   )}
                 </th>
                 <td className="jp-codequest-number">
@@ -114,7 +122,9 @@ function Charts(props: {
                       ))}
                     </ul>
                   ) : (
-                    <span className="jp-codequest-muted">{trans.__('none')}</span>
+                    <span className="jp-codequest-muted">
+                      {trans.__('none')}
+                    </span>
                   )}
                 </td>
               </tr>
@@ -123,7 +133,9 @@ function Charts(props: {
         </table>
       </section>
       <section aria-labelledby="jp-codequest-days-heading">
-        <h3 id="jp-codequest-days-heading">{trans.__('Submissions over time')}</h3>
+        <h3 id="jp-codequest-days-heading">
+          {trans.__('Submissions over time')}
+        </h3>
         <VegaChart
           rendermime={rendermime}
           spec={specs.perDay}
@@ -222,17 +234,21 @@ export function RegradeControls(props: {
             value={job.status === 'running' ? job.done : Math.max(job.total, 1)}
             aria-label={trans.__('Regrade progress')}
           />
-          <span role="status" aria-live="polite" className="jp-codequest-regrade-status">
+          <span
+            role="status"
+            aria-live="polite"
+            className="jp-codequest-regrade-status"
+          >
             {job.status === 'running'
               ? trans.__('Regrading: %1 of %2 done', job.done, job.total)
               : job.status === 'finished'
-              ? trans.__(
-                  'Regrade done: %1 of %2 regraded, %3 changed',
-                  job.done,
-                  job.total,
-                  job.changed
-                )
-              : trans.__('Regrade failed: %1', job.error ?? '')}
+                ? trans.__(
+                    'Regrade done: %1 of %2 regraded, %3 changed',
+                    job.done,
+                    job.total,
+                    job.changed
+                  )
+                : trans.__('Regrade failed: %1', job.error ?? '')}
           </span>
         </div>
       )}
@@ -263,7 +279,9 @@ export function ChallengeView(props: {
           value={model.challenge}
           onChange={event => void model.openChallenge(event.target.value)}
         >
-          {!model.challenge && <option value="">{trans.__('Choose a challenge…')}</option>}
+          {!model.challenge && (
+            <option value="">{trans.__('Choose a challenge…')}</option>
+          )}
           {challenges.map(c => (
             <option key={c} value={c}>
               {c}
@@ -293,7 +311,11 @@ export function ChallengeView(props: {
               stats.statuses.error ?? 0
             )}
           </p>
-          <RegradeControls model={model} challenge={stats.challenge} trans={trans} />
+          <RegradeControls
+            model={model}
+            challenge={stats.challenge}
+            trans={trans}
+          />
           <Charts stats={stats} rendermime={rendermime} trans={trans} />
         </>
       )}

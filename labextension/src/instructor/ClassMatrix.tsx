@@ -80,7 +80,10 @@ function Cell(props: {
   }
   const tone = cell.passed ? 'pass' : 'fail';
   return (
-    <td className={`jp-codequest-cell jp-codequest-cell-${tone}`} data-challenge={challenge}>
+    <td
+      className={`jp-codequest-cell jp-codequest-cell-${tone}`}
+      data-challenge={challenge}
+    >
       <button
         type="button"
         className="jp-codequest-cell-button"

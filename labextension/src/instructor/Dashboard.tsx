@@ -74,9 +74,17 @@ export function Dashboard(props: {
   ];
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
   const choose = (tab: DashboardTab) => {
-    if (tab === 'challenge' && !model.challenge && model.matrix?.challenges[0]) {
+    if (
+      tab === 'challenge' &&
+      !model.challenge &&
+      model.matrix?.challenges[0]
+    ) {
       void model.openChallenge(model.matrix.challenges[0]);
-    } else if (tab === 'learner' && !model.learner && model.matrix?.learners[0]) {
+    } else if (
+      tab === 'learner' &&
+      !model.learner &&
+      model.matrix?.learners[0]
+    ) {
       void model.openLearner(model.matrix.learners[0]);
     } else {
       model.setTab(tab);
@@ -84,7 +92,8 @@ export function Dashboard(props: {
   };
   const onKeyDown = (event: React.KeyboardEvent) => {
     const index = tabs.findIndex(([t]) => t === model.tab);
-    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    const step =
+      event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
     if (step) {
       event.preventDefault();
       const [next] = tabs[(index + step + tabs.length) % tabs.length];
@@ -95,7 +104,9 @@ export function Dashboard(props: {
   return (
     <div className="jp-codequest-dashboard">
       <header className="jp-codequest-dashboard-header">
-        <h2 className="jp-codequest-heading">{trans.__('CodeQuest class dashboard')}</h2>
+        <h2 className="jp-codequest-heading">
+          {trans.__('CodeQuest class dashboard')}
+        </h2>
         <div className="jp-codequest-toolbar">
           <ExportButton model={model} trans={trans} />
           <button
@@ -134,8 +145,8 @@ export function Dashboard(props: {
             {tab === 'challenge' && model.challenge
               ? `${label}: ${model.challenge}`
               : tab === 'learner' && model.learner
-              ? `${label}: ${model.learner}`
-              : label}
+                ? `${label}: ${model.learner}`
+                : label}
           </button>
         ))}
       </div>
@@ -149,7 +160,9 @@ export function Dashboard(props: {
         {model.tab === 'challenge' && (
           <ChallengeView model={model} rendermime={rendermime} trans={trans} />
         )}
-        {model.tab === 'learner' && <AttemptsView model={model} trans={trans} />}
+        {model.tab === 'learner' && (
+          <AttemptsView model={model} trans={trans} />
+        )}
       </div>
     </div>
   );

@@ -18,7 +18,9 @@ function mimeModel(spec: Record<string, unknown>): IRenderMime.IMimeModel {
     trusted: true,
     data: { [VEGALITE_MIME]: spec as any },
     // SVG (text a screen reader and a test can read), no export menu.
-    metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg', actions: false } } },
+    metadata: {
+      [VEGALITE_MIME]: { embed_options: { renderer: 'svg', actions: false } }
+    },
     setData: () => undefined
   };
 }

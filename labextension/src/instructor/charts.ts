@@ -4,6 +4,7 @@
  * dashboard also shows each chart's data as a table.
  */
 
+import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IChallengeStats } from './types';
 import { formatNumber } from './matrix';
 
@@ -26,9 +27,15 @@ function base(title: string, description: string): Spec {
 }
 
 /** Learners by best points, in the server's equal bins. */
-export function scoreSpec(stats: IChallengeStats): Spec {
+export function scoreSpec(
+  stats: IChallengeStats,
+  trans: TranslationBundle
+): Spec {
   return {
-    ...base('Score distribution', 'Learners by their best points'),
+    ...base(
+      trans.__('Score distribution'),
+      trans.__('Learners by their best points')
+    ),
     data: {
       values: stats.score_distribution.map(b => ({
         range: `${formatNumber(b.from)}–${formatNumber(b.to)}`,
@@ -42,12 +49,12 @@ export function scoreSpec(stats: IChallengeStats): Spec {
         field: 'range',
         type: 'ordinal',
         sort: { field: 'from' },
-        title: 'Best points'
+        title: trans.__('Best points')
       },
       y: {
         field: 'learners',
         type: 'quantitative',
-        title: 'Learners',
+        title: trans.__('Learners'),
         axis: { tickMinStep: 1, format: 'd' }
       }
     }
@@ -55,9 +62,15 @@ export function scoreSpec(stats: IChallengeStats): Spec {
 }
 
 /** Each test's failure rate, the worst first. */
-export function failureSpec(stats: IChallengeStats): Spec {
+export function failureSpec(
+  stats: IChallengeStats,
+  trans: TranslationBundle
+): Spec {
   return {
-    ...base('Failure rate per test', 'Share of submissions where each test failed'),
+    ...base(
+      trans.__('Failure rate per test'),
+      trans.__('Share of submissions where each test failed')
+    ),
     data: {
       values: stats.tests.map(t => ({
         test: t.hidden ? `${t.name} (hidden)` : t.name,
@@ -72,7 +85,7 @@ export function failureSpec(stats: IChallengeStats): Spec {
       x: {
         field: 'rate',
         type: 'quantitative',
-        title: 'Failure rate',
+        title: trans.__('Failure rate'),
         axis: { format: '%' },
         scale: { domain: [0, 1] }
       }
@@ -81,17 +94,25 @@ export function failureSpec(stats: IChallengeStats): Spec {
 }
 
 /** Submissions per day. */
-export function perDaySpec(stats: IChallengeStats): Spec {
+export function perDaySpec(
+  stats: IChallengeStats,
+  trans: TranslationBundle
+): Spec {
   return {
-    ...base('Submissions over time', 'Submissions per day'),
+    ...base(trans.__('Submissions over time'), trans.__('Submissions per day')),
     data: { values: stats.submissions_per_day },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      x: { field: 'day', type: 'temporal', timeUnit: 'yearmonthdate', title: 'Day' },
+      x: {
+        field: 'day',
+        type: 'temporal',
+        timeUnit: 'yearmonthdate',
+        title: trans.__('Day')
+      },
       y: {
         field: 'count',
         type: 'quantitative',
-        title: 'Submissions',
+        title: trans.__('Submissions'),
         axis: { tickMinStep: 1, format: 'd' }
       }
     }

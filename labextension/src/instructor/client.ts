@@ -67,8 +67,16 @@ export class InstructorClient implements IInstructorClient {
   }
 
   async gradebook(): Promise<string> {
-    const url = URLExt.join(this._settings.baseUrl, API_NAMESPACE, 'gradebook.csv');
-    const response = await ServerConnection.makeRequest(url, {}, this._settings);
+    const url = URLExt.join(
+      this._settings.baseUrl,
+      API_NAMESPACE,
+      'gradebook.csv'
+    );
+    const response = await ServerConnection.makeRequest(
+      url,
+      {},
+      this._settings
+    );
     const text = await response.text();
     if (!response.ok) {
       let message: string | undefined;

@@ -46,7 +46,10 @@ export function columns(matrix: IClassMatrix, view: IMatrixView): string[] {
 }
 
 /** One row per learner, for the columns shown. */
-export function buildRows(matrix: IClassMatrix, shown: string[]): ILearnerRow[] {
+export function buildRows(
+  matrix: IClassMatrix,
+  shown: string[]
+): ILearnerRow[] {
   const byLearner = new Map<string, ILearnerRow>();
   for (const learner of matrix.learners) {
     byLearner.set(learner, { learner, cells: {}, total: 0, lastActivity: '' });
@@ -71,7 +74,11 @@ export function buildRows(matrix: IClassMatrix, shown: string[]): ILearnerRow[] 
   return [...byLearner.values()];
 }
 
-function matches(row: ILearnerRow, shown: string[], filter: RowFilter): boolean {
+function matches(
+  row: ILearnerRow,
+  shown: string[],
+  filter: RowFilter
+): boolean {
   const cells = shown.map(c => row.cells[c]);
   switch (filter) {
     case 'passed':
@@ -99,11 +106,14 @@ function sortValue(row: ILearnerRow, key: SortKey): string | number {
   }
   // A challenge's column: its best points; no submission sorts below zero.
   const cell = row.cells[key];
-  return cell ? cell.best_points ?? -0.5 : -1;
+  return cell ? (cell.best_points ?? -0.5) : -1;
 }
 
 /** The rows the view shows, in its order (ties by learner name). */
-export function visibleRows(matrix: IClassMatrix, view: IMatrixView): ILearnerRow[] {
+export function visibleRows(
+  matrix: IClassMatrix,
+  view: IMatrixView
+): ILearnerRow[] {
   const shown = columns(matrix, view);
   const needle = view.search.trim().toLowerCase();
   const rows = buildRows(matrix, shown).filter(
@@ -144,5 +154,7 @@ export function pointsText(cell: IClassCell | undefined): string {
 }
 
 export function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0+$/, '');
+  return Number.isInteger(value)
+    ? String(value)
+    : value.toFixed(2).replace(/0+$/, '');
 }

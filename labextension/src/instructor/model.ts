@@ -170,7 +170,10 @@ export class DashboardModel {
   }
 
   /** Show attempt `id` in full (`which`: the main one or the compared one). */
-  async select(id: string | null, which: 'selected' | 'compared'): Promise<void> {
+  async select(
+    id: string | null,
+    which: 'selected' | 'compared'
+  ): Promise<void> {
     const other = which === 'selected' ? 'compared' : 'selected';
     if (id !== null && this[other] === id) {
       this[other] = this[which]; // picking the other side's attempt swaps the two
@@ -191,9 +194,10 @@ export class DashboardModel {
   async attempt(id: string): Promise<IAttempt> {
     let pending = this._attempts.get(id);
     if (!pending) {
-      pending = Promise.all([this.client.result(id), this.client.code(id)]).then(
-        ([result, code]) => ({ result, code: codeText(code) })
-      );
+      pending = Promise.all([
+        this.client.result(id),
+        this.client.code(id)
+      ]).then(([result, code]) => ({ result, code: codeText(code) }));
       this._attempts.set(id, pending);
       pending.catch(() => this._attempts.delete(id));
     }
@@ -204,7 +208,7 @@ export class DashboardModel {
 
   /** An attempt already fetched, else null. */
   loaded(id: string | null): IAttempt | null {
-    return id ? this._loaded.get(id) ?? null : null;
+    return id ? (this._loaded.get(id) ?? null) : null;
   }
 
   // -- regrades ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { structuredPatch } from 'diff';
 import type { ISubmissionCode } from './types';
 
 function sourceOf(source: string | string[] | undefined): string {
-  return Array.isArray(source) ? source.join('') : source ?? '';
+  return Array.isArray(source) ? source.join('') : (source ?? '');
 }
 
 /**
@@ -77,9 +77,19 @@ export function diffTexts(older: string, newer: string): IAttemptDiff {
         lines.push({ kind: 'added', text, oldLine: null, newLine: newLine++ });
       } else if (mark === '-') {
         removed += 1;
-        lines.push({ kind: 'removed', text, oldLine: oldLine++, newLine: null });
+        lines.push({
+          kind: 'removed',
+          text,
+          oldLine: oldLine++,
+          newLine: null
+        });
       } else {
-        lines.push({ kind: 'context', text, oldLine: oldLine++, newLine: newLine++ });
+        lines.push({
+          kind: 'context',
+          text,
+          oldLine: oldLine++,
+          newLine: newLine++
+        });
       }
     }
     return {

@@ -5,11 +5,7 @@
  * and the calls the dashboard makes.
  */
 
-import type {
-  IGradeResult,
-  IServerInfo,
-  ISubmissionList
-} from '../tokens';
+import type { IGradeResult, IServerInfo, ISubmissionList } from '../tokens';
 
 /** One learner × challenge cell of `GET class`. */
 export interface IClassCell {
@@ -106,7 +102,9 @@ export interface IResultHistory {
 
 /** A stored snapshot: `GET submissions/{sid}/code`. */
 export interface ISubmissionCode {
-  notebook: { cells?: { cell_type: string; source: string | string[] }[] } | null;
+  notebook: {
+    cells?: { cell_type: string; source: string | string[] }[];
+  } | null;
   files: Record<string, string>;
 }
 
