@@ -31,35 +31,14 @@ import sys
 import time
 from typing import Any
 
+# What the in-kernel harness decides, decided the same way here: the same pytest options,
+# names, points, headlines of failures and reasons of skips.
+from ..grading.harness.collect import _display_name, _points
+from ..grading.harness.runner import PYTEST_OPTIONS
+from ..grading.harness.verdicts import _crash_message, _skip_reason
+
 PR_SET_DUMPABLE = 4
 
-PYTEST_OPTIONS = (
-    "-p",
-    "no:cacheprovider",
-    "-p",
-    "no:stepwise",
-    "-p",
-    "no:pastebin",
-    "-p",
-    "no:nose",
-    "-p",
-    "no:doctest",
-    "-p",
-    "no:legacypath",
-    "-p",
-    "no:unraisableexception",
-    "-p",
-    "no:junitxml",
-    "-p",
-    "no:setuponly",
-    "-p",
-    "no:setupplan",
-    "--capture=sys",
-    "--import-mode=importlib",
-    "--tb=short",
-    "-q",
-    "--color=no",
-)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -260,48 +239,6 @@ def _kind_hooks() -> Any:
             report._cq_kind = kind
 
     return Kinds()
-
-
-def _crash_message(report: Any) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None and crash.message:
-        head = []
-        for line in crash.message.strip().splitlines():
-            if not line.strip() or "Use -v to get" in line:
-                break
-            head.append(line)
-        return "\n".join(head) or crash.message.strip()
-    lines = [ln for ln in str(report.longrepr or "").strip().splitlines() if ln.strip()]
-    errors = [ln[2:].strip() for ln in lines if ln.startswith("E ")]
-    return "\n".join(errors[:6]) if errors else (lines[-1] if lines else "failed")
-
-
-def _skip_reason(report: Any) -> str | None:
-    if hasattr(report, "wasxfail"):
-        return (
-            f"Expected to fail (xfail): {report.wasxfail}"
-            if report.wasxfail
-            else "Expected to fail (xfail)."
-        )
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return str(longrepr[2])
-    return None
-
-
-def _display_name(item: Any) -> str:
-    cls = getattr(item, "cls", None)
-    return f"{cls.__name__}.{item.name}" if cls is not None else item.name
-
-
-def _points(item: Any) -> float:
-    marker = item.get_closest_marker("points")
-    if marker is not None and marker.args:
-        try:
-            return float(marker.args[0])
-        except (TypeError, ValueError):
-            return 1.0
-    return 1.0
 
 
 def non_dumpable() -> None:
