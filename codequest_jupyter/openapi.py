@@ -356,7 +356,17 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     ),
-    "StatusEvent": _obj(["status"], {"status": STATUS}),
+    "StatusEvent": _obj(
+        ["status"],
+        {
+            "status": STATUS,
+            "message": {
+                **STR,
+                "description": "Why the submission waits, for the learner to read (while "
+                "no grading worker is running, say); the submission stays saved",
+            },
+        },
+    ),
     "ClassMatrix": _obj(
         ["learners", "challenges", "cells"],
         {
@@ -542,6 +552,8 @@ SCHEMAS: dict[str, Any] = {
 EVENT_STREAM_DOC = """Server-sent events of one grading:
 
 * `event: status` `data: {"status": "queued"|"running"}` while waiting (live streams only);
+  a `queued` status may carry a `message` for the learner (no grading worker is
+  running: the submission is saved and graded when one starts);
 * `event: collected` `data:` CollectedEvent, once the tests are known;
 * `event: test` `data:` TestResult, one per finished test, in order;
 * `event: result` `data:` Result, the final result; then the stream ends.

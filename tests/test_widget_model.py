@@ -23,6 +23,7 @@ from codequest_jupyter.widget.model import (
 from codequest_jupyter.widget.render import (
     banner_html,
     row_html,
+    summary_html,
 )
 
 
@@ -149,6 +150,37 @@ def test_view_model_polling_snapshots_and_failures():
     assert state.phase == "failed" and not state.is_active
     assert state.banner().title == "The tests could not run"
     assert state.banner().message == "Could not reach the server"
+
+
+def test_the_servers_word_on_a_waiting_submission_shows_until_grading_starts():
+    message = (
+        "No grading worker is running right now. Your submission is saved and will be "
+        "graded as soon as one starts."
+    )
+    state = RunState(mode="submit")
+    state.submitted("abc")
+    state.apply("status", {"status": "queued"})
+    assert state.progress_text() == "Waiting for a grader…" and state.waiting is None
+    state.apply("status", {"status": "queued", "message": message})
+    assert state.phase == "queued" and state.progress_text() == message
+    assert state.snapshot()["waiting"] == message
+    assert message in summary_html(state)
+    # A worker takes the job: the message goes.
+    state.apply("status", {"status": "running"})
+    assert state.waiting is None and state.progress_text() == "Running your notebook…"
+    # Waiting again (the worker died before the tests were known), then the rows come.
+    state.apply("status", {"status": "queued", "message": "<b>wait</b>"})
+    assert "&lt;b&gt;wait&lt;/b&gt;" in summary_html(state)
+    state.apply(
+        "collected",
+        {"total": 1, "tests": [{"id": "t::a", "name": "a", "hidden": False, "max_points": 1}]},
+    )
+    assert state.waiting is None and state.progress_text() == "0 of 1 test"
+    assert state.snapshot()["rows"] == [("a", "pending", False)]
+    # A message after the result changes nothing.
+    state.apply("result", {"status": "passed", "score": 1, "total": 1, "tests": []})
+    state.apply("status", {"status": "queued", "message": message})
+    assert state.phase == "done" and state.waiting is None
 
 
 def test_cell_timeouts_and_cut_output_are_warnings_beside_the_verdict():

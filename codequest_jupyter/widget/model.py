@@ -214,6 +214,9 @@ class RunState:
     total: int | None = None
     result: dict[str, Any] | None = None
     failure: str | None = None
+    #: The server's word on why the submission waits (no grading worker is running,
+    #: say), while it waits; None once grading starts.
+    waiting: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # -- feeding ----------------------------------------------------------------
@@ -237,6 +240,8 @@ class RunState:
                     "failed",
                 ):
                     self.phase = status
+                    message = data.get("message")
+                    self.waiting = str(message) if status == "queued" and message else None
             elif kind == "collected":
                 self._collected(data)
             elif kind == "test":
@@ -250,6 +255,7 @@ class RunState:
         # A result that arrived before its announcement (never expected) is kept.
         self.rows = [known.get(str(t.get("id"))) or TestRow.from_json(t) for t in tests]
         self.total = int(data.get("total", len(tests)))
+        self.waiting = None
         if self.phase in ("submitting", "queued"):
             self.phase = "running"
 
@@ -261,6 +267,7 @@ class RunState:
                 break
         else:
             self.rows.append(row)
+        self.waiting = None
         if self.phase in ("submitting", "queued"):
             self.phase = "running"
 
@@ -274,7 +281,9 @@ class RunState:
                 "queued",
             ):
                 self.phase = "running"
+                self.waiting = None
             return
+        self.waiting = None
         self.result = data
         self.submission_id = data.get("id") or self.submission_id
         tests = data.get("tests")
@@ -289,6 +298,7 @@ class RunState:
         """The run could not be submitted or followed (not a grading error)."""
         with self.lock:
             self.failure = message
+            self.waiting = None
             self.phase = "failed"
 
     # -- reading ----------------------------------------------------------------
@@ -312,6 +322,8 @@ class RunState:
         """``4 of 10 tests``, or what is happening before the tests are known."""
         with self.lock:
             if self.total is None:
+                if self.phase == "queued" and self.waiting:
+                    return self.waiting
                 return {
                     "submitting": "Submitting…",
                     "queued": "Waiting for a grader…",
@@ -374,6 +386,7 @@ class RunState:
                 "submission_id": self.submission_id,
                 "progress": self.progress(),
                 "progress_text": self.progress_text(),
+                "waiting": self.waiting,
                 "summary": self.summary(),
                 "rows": [(r.name, r.status, r.hidden) for r in self.rows],
                 "banner": None if banner is None else banner.title,

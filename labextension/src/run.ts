@@ -11,6 +11,7 @@ import {
   ICollected,
   IGradeResult,
   ISubmissionRequest,
+  IStatusEvent,
   ITestResult,
   Mode,
   TestStatus
@@ -107,6 +108,14 @@ export class SubmissionRun {
     return this._result;
   }
 
+  /**
+   * The server's word on why the submission waits to be graded (no grading
+   * worker is running, say), while it waits; `null` once grading starts.
+   */
+  get waiting(): string | null {
+    return this._waiting;
+  }
+
   /** Why the run could not be submitted or followed. */
   get error(): string | null {
     return this._error;
@@ -140,6 +149,7 @@ export class SubmissionRun {
       client,
       this._sid!,
       {
+        status: data => this._onStatus(data),
         collected: data => this._onCollected(data),
         test: data => this._onTest(data),
         result: data => this._onResult(data),
@@ -156,7 +166,17 @@ export class SubmissionRun {
     Signal.clearData(this);
   }
 
+  private _onStatus(data: IStatusEvent): void {
+    const waiting =
+      data.status === 'queued' && data.message ? data.message : null;
+    if (waiting !== this._waiting) {
+      this._waiting = waiting;
+      this._changed.emit();
+    }
+  }
+
   private _onCollected(data: ICollected): void {
+    this._waiting = null;
     this._total = data.total;
     const known = new Map(this._rows.map(row => [row.id, row]));
     this._rows = data.tests.map(
@@ -173,6 +193,7 @@ export class SubmissionRun {
   }
 
   private _onTest(data: ITestResult): void {
+    this._waiting = null;
     const index = this._rows.findIndex(row => row.id === data.id);
     const rows = this._rows.slice();
     if (index >= 0) {
@@ -185,6 +206,7 @@ export class SubmissionRun {
   }
 
   private _onResult(data: IGradeResult): void {
+    this._waiting = null;
     this._result = data;
     if (data.tests) {
       this._rows = data.tests.map(test => ({ ...test }));
@@ -195,6 +217,7 @@ export class SubmissionRun {
   }
 
   private _fail(message: string): void {
+    this._waiting = null;
     this._error = message;
     this._set('failed');
     this._finished.emit();
@@ -212,6 +235,7 @@ export class SubmissionRun {
   private _total: number | null = null;
   private _result: IGradeResult | null = null;
   private _error: string | null = null;
+  private _waiting: string | null = null;
   private _watch: IWatch | null = null;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);

@@ -13,12 +13,19 @@ import {
   ICodeQuestClient,
   ICollected,
   IGradeResult,
+  IStatusEvent,
   ITestResult,
   isFinal
 } from './tokens';
 
 /** What a watcher reports. Each callback may be called from either channel. */
 export interface ISubmissionHandlers {
+  /**
+   * The submission waits or is being graded. A poll that finds it running
+   * reports `{ status: 'running' }`, so a waiting message never outlives a
+   * stream that broke.
+   */
+  status?(data: IStatusEvent): void;
   collected(data: ICollected): void;
   test(data: ITestResult): void;
   result(data: IGradeResult): void;
@@ -111,6 +118,13 @@ export function watchSubmission(
     }
   };
 
+  const deliverStatus = (data: IStatusEvent) => {
+    if (finished || typeof data.status !== 'string') {
+      return;
+    }
+    handlers.status?.(data);
+  };
+
   const deliverCollected = (data: ICollected) => {
     if (finished || data.total <= collectedTotal) {
       return;
@@ -179,6 +193,9 @@ export function watchSubmission(
       deliverResult(data);
       return;
     }
+    if (data.status === 'running') {
+      deliverStatus({ status: 'running' });
+    }
     // A running submission may already carry the tests finished so far.
     for (const test of data.tests ?? []) {
       deliverTest(test);
@@ -222,6 +239,12 @@ export function watchSubmission(
 
   if (source) {
     const es = source;
+    es.addEventListener('status', event => {
+      const data = parse(event);
+      if (data) {
+        deliverStatus(data as IStatusEvent);
+      }
+    });
     es.addEventListener('collected', event => {
       const data = parse(event);
       if (data) {

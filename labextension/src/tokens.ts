@@ -219,6 +219,16 @@ export interface ICollected {
   tests: ICollectedTest[];
 }
 
+/**
+ * The SSE `status` event: the submission waits (`queued`) or is being graded
+ * (`running`). A `message` says why it waits, for the learner to read (no
+ * grading worker is running, say); the submission stays saved meanwhile.
+ */
+export interface IStatusEvent {
+  status: SubmissionStatus;
+  message?: string;
+}
+
 /** The body of `POST challenges/{id}/submissions`. */
 export interface ISubmissionRequest {
   mode: Mode;

@@ -239,6 +239,35 @@ describe('TestsPanel', () => {
     expect(container.textContent).toContain('History (1)');
   });
 
+  it('says why a submission waits, until its rows stream in', async () => {
+    const { container } = await setup();
+    await click(button(container, 'Run tests'));
+    await flush();
+    const es = FakeEventSource.instances[0];
+    await flushAct(() => es.emit('status', { status: 'queued' }));
+    expect(progressLabel(container)).toBe('Running your notebook…');
+    const message =
+      'No grading worker is running right now. Your submission is saved and will be graded as soon as one starts.';
+    await flushAct(() => es.emit('status', { status: 'queued', message }));
+    expect(progressLabel(container)).toBe(message);
+    const bar = container.querySelector('[role="progressbar"]')!;
+    expect(bar.getAttribute('aria-valuetext')).toBe(message);
+    // A worker starts: the message goes, then the rows come.
+    await flushAct(() => es.emit('status', { status: 'running' }));
+    expect(progressLabel(container)).toBe('Running your notebook…');
+    await flushAct(() => es.emit('status', { status: 'queued', message }));
+    const id = 'tests/t.py::test_a';
+    await flushAct(() =>
+      es.emit('collected', {
+        total: 1,
+        tests: [{ id, name: 'test_a', hidden: false, max_points: 1 }]
+      })
+    );
+    expect(progressLabel(container)).toBe('0 of 1 tests');
+    expect(container.textContent).not.toContain(message);
+    expect(rowStatus(container, id)).toBe('pending');
+  });
+
   it('celebrates a passing submission and offers the next challenge', async () => {
     const { container, client, onOpenChallenge, model } = await setup({
       stream: false

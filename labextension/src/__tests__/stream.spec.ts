@@ -10,6 +10,7 @@ import {
 
 function handlers() {
   return {
+    status: jest.fn(),
     collected: jest.fn(),
     test: jest.fn(),
     result: jest.fn(),
@@ -110,6 +111,47 @@ describe('watchSubmission', () => {
       'tests/t.py::b'
     ]);
     expect(h.failed).not.toHaveBeenCalled();
+  });
+
+  it('passes on status events, with the message of a submission that waits', () => {
+    const client = fakeClient();
+    const h = handlers();
+    watchSubmission(client, 'abc', h, {
+      ...FAST,
+      eventSource: url => new FakeEventSource(url)
+    });
+    const es = FakeEventSource.instances[0];
+    const waiting = {
+      status: 'queued',
+      message: 'No grading worker is running right now.'
+    };
+    es.emit('status', { status: 'queued' });
+    es.emit('status', waiting);
+    es.emit('status', { status: 'running' });
+    es.emit('status', { nonsense: true }); // not a status: not passed on
+    expect(h.status.mock.calls.map(c => c[0])).toEqual([
+      { status: 'queued' },
+      waiting,
+      { status: 'running' }
+    ]);
+    es.emit('result', gradeResult([testResult('tests/t.py::a', 'passed')]));
+    es.emit('status', waiting); // after the result: nothing
+    expect(h.status).toHaveBeenCalledTimes(3);
+  });
+
+  it('reports a running status when polling finds grading started', async () => {
+    const final = gradeResult([testResult('tests/t.py::a', 'passed')]);
+    const client = fakeClient({
+      getSubmission: jest
+        .fn()
+        .mockResolvedValueOnce({ ...final, status: 'queued', tests: [] })
+        .mockResolvedValueOnce({ ...final, status: 'running', tests: [] })
+        .mockResolvedValue(final)
+    });
+    const h = handlers();
+    watchSubmission(client, 'abc', h, { ...FAST, eventSource: null });
+    await waitFor(() => expect(h.result).toHaveBeenCalledWith(final));
+    expect(h.status.mock.calls.map(c => c[0])).toEqual([{ status: 'running' }]);
   });
 
   it('polls when there is no EventSource at all', async () => {

@@ -50,17 +50,24 @@ export function TestName(props: { name: string; full?: boolean }): JSX.Element {
   );
 }
 
-/** "4 of 10 tests" with a bar; indeterminate until the tests are collected. */
+/**
+ * "4 of 10 tests" with a bar; indeterminate until the tests are collected.
+ * While the submission waits to be graded, the server's `waiting` message
+ * (no grading worker is running, say) stands in for the count.
+ */
 export function ProgressBar(props: {
   phase: RunPhase;
   completed: number;
   total: number | null;
   mode: 'run' | 'submit';
+  waiting?: string | null;
   trans: TranslationBundle;
 }): JSX.Element {
   const { phase, completed, total, trans } = props;
   let label: string;
-  if (phase === 'saving') {
+  if (phase === 'grading' && total === null && props.waiting) {
+    label = props.waiting;
+  } else if (phase === 'saving') {
     label = trans.__('Saving the notebook…');
   } else if (phase === 'submitting') {
     label =

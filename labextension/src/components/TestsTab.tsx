@@ -93,6 +93,7 @@ export function TestsTab(props: {
           completed={run.completed}
           total={run.total}
           mode={run.mode}
+          waiting={run.waiting}
           trans={trans}
         />
         <TestList
