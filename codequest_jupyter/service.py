@@ -2,12 +2,16 @@
 
 ``POST .../submissions`` stores the submission as ``queued`` (with its code snapshot)
 and returns at once; a bounded pool of asyncio tasks grades it (``running``, then the
-final state). Every grading publishes its progress on an in-memory channel that any
-number of followers (server-sent-event streams, ``?wait=true`` requests) read without
-ever missing an event. After a crash, :meth:`SubmissionService.start` re-grades every
-submission left ``queued`` or ``running`` from its stored snapshot.
+final state). Every grading publishes its progress on an in-memory channel
+(:mod:`.channel`) that any number of followers (server-sent-event streams,
+``?wait=true`` requests) read without ever missing an event. After a crash,
+:meth:`SubmissionService.start` re-grades every submission left ``queued`` or
+``running`` from its stored snapshot.
 
-No tornado imports: the REST handlers are a thin layer over this module.
+No tornado imports: the REST handlers are a thin layer over this module. It runs past
+~400 lines because accepting, grading and reading a submission share one state (the
+store, the live channels, the pool of grading tasks) that the hub's queued service
+(``worker/queued.py``) specialises as one class.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -24,6 +28,7 @@ from traitlets import Set as SetTrait
 from traitlets.config import LoggingConfigurable
 
 from .challenges import Challenge, ChallengeCatalog
+from .channel import Event, EventChannel, replay_events
 from .deadlines import apply_late
 from .errors import ChallengeNotFound, InvalidRequest, NotFound, ServiceUnavailable
 from .grading import SubmissionInvalid, parse_notebook
@@ -44,8 +49,6 @@ from .store import AsyncSubmissionStore
 from .store.values import parse_time
 from .validation import operation
 from .workspace import WorkspaceManager
-
-Event = tuple[str, dict[str, Any]]
 
 SANDBOX_UNAVAILABLE = (
     "Grading is unavailable: the server cannot start its grading sandbox (an "
@@ -104,76 +107,6 @@ def check_notebook(notebook: Any) -> dict[str, Any]:
         return parse_notebook(notebook)
     except SubmissionInvalid as exc:
         raise SubmissionInvalid(f"notebook: {exc}") from None
-
-
-# -- event fan-out --------------------------------------------------------------
-
-
-class EventChannel:
-    """The events of one grading, kept in order for any number of followers.
-
-    Followers replay everything published so far, then wait for more; nothing is
-    dropped and a slow follower never slows the grading down.
-    """
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.closed = False
-        self.final: dict[str, Any] | None = None
-        self._wakeup = asyncio.Event()
-
-    def publish(self, kind: str, data: dict[str, Any]) -> None:
-        if self.closed:
-            return
-        self.events.append((kind, data))
-        if kind == "result":
-            self.final = data
-        self._wake()
-
-    def close(self) -> None:
-        self.closed = True
-        self._wake()
-
-    def _wake(self) -> None:
-        # Swap in a fresh Event so followers waiting on the old one all wake once.
-        wakeup, self._wakeup = self._wakeup, asyncio.Event()
-        wakeup.set()
-
-    def partial_tests(self) -> list[dict[str, Any]]:
-        return [data for kind, data in self.events if kind == "test"]
-
-    async def follow(self, keepalive_s: float) -> AsyncIterator[Event]:
-        """Every event from the first; ``("ping", {})`` after ``keepalive_s`` of quiet."""
-        index = 0
-        while True:
-            while index < len(self.events):
-                yield self.events[index]
-                index += 1
-            if self.closed:
-                return
-            wakeup = self._wakeup
-            try:
-                await asyncio.wait_for(wakeup.wait(), keepalive_s)
-            except asyncio.TimeoutError:
-                yield ("ping", {})
-
-    async def wait_closed(self) -> dict[str, Any] | None:
-        while not self.closed:
-            await self._wakeup.wait()
-        return self.final
-
-
-def replay_events(result: dict[str, Any]) -> list[Event]:
-    """The events of a finished grading, rebuilt from its stored result."""
-    tests = result.get("tests") or []
-    collected = {
-        "total": len(tests),
-        "tests": [
-            {"id": t["id"], "name": t["name"], "hidden": t["hidden"], "max_points": t["max_points"]}
-            for t in tests
-        ],
-    }
-    return [("collected", collected), *(("test", t) for t in tests), ("result", result)]
 
 
 def error_result(base: dict[str, Any], kind: str, message: str) -> dict[str, Any]:

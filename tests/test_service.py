@@ -16,15 +16,12 @@ from server_fixtures import ANSWER_HIDDEN, ANSWER_TESTS, answer_notebook, write_
 
 from codequest_jupyter import results
 from codequest_jupyter.challenges import ChallengeCatalog
+from codequest_jupyter.channel import replay_events
 from codequest_jupyter.errors import InvalidRequest, NotFound, RateLimited
 from codequest_jupyter.grading import SubmissionInvalid
 from codequest_jupyter.ratelimit import SlidingWindowLimiter
 from codequest_jupyter.results import GradeResult
-from codequest_jupyter.service import (
-    SubmissionRequest,
-    SubmissionService,
-    replay_events,
-)
+from codequest_jupyter.service import SubmissionRequest, SubmissionService
 from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
 from codequest_jupyter.validation import operation
 

@@ -23,8 +23,8 @@ import pytest
 from challenge_factory import make_challenge, notebook
 
 from codequest_jupyter.challenges import ChallengeCatalog
+from codequest_jupyter.channel import EventChannel
 from codequest_jupyter.grading import Grader, GradingSettings
-from codequest_jupyter.service import EventChannel
 from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
 from codequest_jupyter.worker.events import (
     Decoder,

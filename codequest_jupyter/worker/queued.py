@@ -26,8 +26,9 @@ from typing import Any
 
 from traitlets import Float, Instance, default
 
+from ..channel import EventChannel, replay_events
 from ..results import FINAL_STATUSES
-from ..service import EventChannel, SubmissionService, replay_events
+from ..service import SubmissionService
 from .events import EventListener
 from .queue import JobQueue, conninfo
 

@@ -22,8 +22,9 @@ import socket
 from typing import Any
 
 from ..challenges import ChallengeCatalog
+from ..channel import EventChannel
 from ..grading import Grader
-from ..service import EventChannel, SubmissionService
+from ..service import SubmissionService
 from ..store import AsyncSubmissionStore
 from .events import EventPublisher
 from .queue import QUEUE_NAME, TASK_NAME, conninfo, ensure_schema, make_app, retry_stalled
