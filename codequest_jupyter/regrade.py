@@ -25,7 +25,7 @@ from .challenges import Challenge
 from .deadlines import apply_late
 from .errors import NotFound
 from .grading import SubmissionInvalid
-from .results import GradeError, GradeResult, utc_now_iso
+from .results import error_result, utc_now_iso
 from .store import AsyncSubmissionStore
 from .store.values import parse_time
 
@@ -101,13 +101,6 @@ class RegradeJob:
         return data
 
 
-def _error_result(base: dict[str, Any], challenge: Challenge, kind: str, message: str) -> dict:
-    result = GradeResult.from_json({**base, "tests": [], "cell_errors": []})
-    result.challenge_version = challenge.version
-    result.error = GradeError(kind=kind, message=message)  # type: ignore[arg-type]
-    return result.finish().to_json()
-
-
 async def regrade_one(
     store: AsyncSubmissionStore, grader: Any, challenge: Challenge, sid: str, job_id: str
 ) -> RegradeItem:
@@ -128,12 +121,15 @@ async def regrade_one(
         )
         result = graded.to_json()
     except SubmissionInvalid as exc:
-        result = _error_result(stored, challenge, "notebook", str(exc))
+        result = error_result(stored, "notebook", str(exc), challenge.version)
     except asyncio.CancelledError:
         raise
     except Exception:  # noqa: BLE001 - a grading fault is this submission's error result
-        result = _error_result(
-            stored, challenge, "internal", "Grading failed because of a problem on the server."
+        result = error_result(
+            stored,
+            "internal",
+            "Grading failed because of a problem on the server.",
+            challenge.version,
         )
     at = parse_time(stored["submitted_at"], "submitted_at")
     schedule = challenge.schedule

@@ -254,3 +254,15 @@ class GradeResult:
             cell_errors=[CellError.from_json(c) for c in data.get("cell_errors") or []],
             output_truncated=bool(data.get("output_truncated", False)),
         )
+
+
+def error_result(
+    base: dict[str, Any], kind: str, message: str, challenge_version: str | None = None
+) -> dict[str, Any]:
+    """A final ``error`` result for a stored submission that could not be graded
+    (``base``: its stored result), graded by ``challenge_version`` when given."""
+    result = GradeResult.from_json({**base, "tests": [], "cell_errors": []})
+    if challenge_version is not None:
+        result.challenge_version = challenge_version
+    result.error = GradeError(kind=kind, message=message)  # type: ignore[arg-type]
+    return result.finish().to_json()

@@ -38,8 +38,8 @@ from .paths import check_learner_file, check_notebook_path, check_relpath
 from .ratelimit import SlidingWindowLimiter
 from .results import (
     FINAL_STATUSES,
-    GradeError,
     GradeResult,
+    error_result,
     learner_result,
     learner_test,
     new_submission_id,
@@ -107,13 +107,6 @@ def check_notebook(notebook: Any) -> dict[str, Any]:
         return parse_notebook(notebook)
     except SubmissionInvalid as exc:
         raise SubmissionInvalid(f"notebook: {exc}") from None
-
-
-def error_result(base: dict[str, Any], kind: str, message: str) -> dict[str, Any]:
-    """A final ``error`` result for a stored submission that could not be graded."""
-    result = GradeResult.from_json({**base, "tests": [], "cell_errors": []})
-    result.error = GradeError(kind=kind, message=message)  # type: ignore[arg-type]
-    return result.finish().to_json()
 
 
 # -- the service ----------------------------------------------------------------
