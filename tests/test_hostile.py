@@ -37,6 +37,7 @@ from codequest_jupyter.grading import (
     sandbox,
 )
 from codequest_jupyter.grading import kernel as kernel_module
+from codequest_jupyter.results import learner_result
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -305,17 +306,20 @@ def _check_outcome(case: Case, result, env: HostileEnv) -> None:
     if case.check is not None:
         case.check(result, env, report)
     # Whatever the attack, the hidden test's source and the host's secrets stay out of
-    # the result (the documented in-process leaks excepted).
-    text = json.dumps(data)
+    # the result a learner is shown (the documented in-process leaks excepted; the
+    # stored result keeps hidden tests' details for instructors).
+    shown = learner_result(data, show_hidden_details=False)
+    text = json.dumps(shown)
     for secret in env.secrets():
         if case.limitation and secret == env.canary:
             continue
         assert secret not in text, f"a secret reached the result: {secret}"
-    for test in result.tests:
-        if test.hidden:  # the learner sees a hidden test's status, nothing of its insides
-            assert (test.output, test.traceback, test.expected, test.actual) == (None,) * 4
-            if test.status == "failed":
-                assert test.message is None
+    for test in shown["tests"]:
+        if test["hidden"]:  # the learner sees a hidden test's status, nothing of its insides
+            insides = (test["output"], test["traceback"], test["expected"], test["actual"])
+            assert insides == (None,) * 4
+            if test["status"] == "failed":
+                assert test["message"] is None
 
 
 @pytest.mark.parametrize("kernel_start", KERNEL_STARTS)
