@@ -134,6 +134,7 @@ def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, gr
             os.environ["TMPDIR"] = saved
     assert server.proc is not None
     try:
+        family: set[int] = set()
         if grade_first:
             status, body = server.api(
                 "POST",
@@ -150,10 +151,12 @@ def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, gr
         else:
             # Stop it as soon as it has started a grading process (the fork server or a
             # pooled kernel), while the rest is still starting.
+            # (A sandbox probe may come and go in between: what was seen counts.)
             deadline = time.monotonic() + 60
-            while not descendants(server.proc.pid) and time.monotonic() < deadline:
+            while not family and time.monotonic() < deadline:
+                family = set(descendants(server.proc.pid))
                 time.sleep(0.02)
-        family = descendants(server.proc.pid)
+        family |= set(descendants(server.proc.pid))
         assert family, "the server started no grading process"
         server.proc.send_signal(signum)
         server.proc.wait(120)
@@ -253,13 +256,14 @@ def test_a_probe_that_times_out_leaves_no_process_and_no_directory(
 OWNER = """
 import asyncio, sys, time
 from codequest_jupyter.grading.forkserver import ForkServer
-from codequest_jupyter.grading.rundirs import new_run_dir
+from codequest_jupyter.grading.rundirs import new_run_dir, probe_dir
 
 async def main():
     server = ForkServer()
     await server.start(timeout=120)
     made = new_run_dir()  # a kernel's directory, its kernel not forked yet
-    print(server.pid, made, flush=True)
+    probing = probe_dir()  # a sandbox probe under way
+    print(server.pid, made, probing, flush=True)
     time.sleep(600)
 
 asyncio.run(main())
@@ -268,8 +272,9 @@ asyncio.run(main())
 
 def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, busy_cpus):
     """The window between making a kernel's run directory and forking its kernel (or
-    between its kernel's exit and the directory's removal): a server SIGKILLed there
-    leaves the directory to its fork server, which removes every one named after it."""
+    between its kernel's exit and the directory's removal), or a sandbox probe under
+    way: a server SIGKILLed there leaves the directories to its fork server, which
+    removes every one named after it."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     bystander = tmpdir / "codequest-run-1-someone-else"
@@ -287,8 +292,9 @@ def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, 
         start_new_session=True,
     )
     try:
-        fork_pid, made = proc.stdout.readline().split()
+        fork_pid, made, probing = proc.stdout.readline().split()
         assert Path(made).is_dir() and Path(made).parent == tmpdir
+        assert Path(probing).is_dir() and Path(probing).parent == tmpdir
         family = descendants(proc.pid)
         assert int(fork_pid) in family
         proc.kill()

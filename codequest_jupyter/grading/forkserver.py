@@ -49,6 +49,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import bwrap as _bwrap
+from .rundirs import SERVER_DIR_PREFIXES
 
 LAUNCHER_MODULE = "codequest_jupyter.grading.launcher"
 LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
@@ -345,7 +346,7 @@ def serve() -> None:
         # The server went away (killed outright, it cannot clean up any more): remove
         # the run directories of the kernels still running, and our own.
         for path in [*run_dirs.values(), parent_cwd]:
-            if os.path.basename(path).startswith(("codequest-run-", "codequest-forkserver-")):
+            if os.path.basename(path).startswith(SERVER_DIR_PREFIXES + ("codequest-forkserver-",)):
                 shutil.rmtree(path, ignore_errors=True)
         if server_run_dirs and _exiting(server_pid):
             # Killed outright, the server also left the directories it had made for a
@@ -368,14 +369,15 @@ def _exiting(pid: int) -> bool:
     return fields[0] in ("Z", "X", "x") or bool(int(fields[6]) & 0x4)
 
 
-def _remove_server_run_dirs(prefix: str) -> None:
-    folder, start = os.path.split(prefix)
-    if not start.startswith("codequest-run-"):
-        return
-    with contextlib.suppress(OSError):
-        for name in os.listdir(folder):
-            if name.startswith(start):
-                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+def _remove_server_run_dirs(prefixes: str) -> None:
+    for prefix in prefixes.splitlines():
+        folder, start = os.path.split(prefix)
+        if not start.startswith(SERVER_DIR_PREFIXES):
+            continue
+        with contextlib.suppress(OSError):
+            for name in os.listdir(folder):
+                if name.startswith(start):
+                    shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
 
 
 # -- the server's side ----------------------------------------------------------------
@@ -466,7 +468,10 @@ class ForkServer:
         else:
             env = {"PATH": os.environ.get("PATH", ""), "HOME": self._home, "TMPDIR": self._home}
         env[MARKER_ENV] = _PLACEHOLDER
-        env[RUN_DIRS_ENV] = os.path.join(tempfile.gettempdir(), f"codequest-run-{os.getpid()}-")
+        env[RUN_DIRS_ENV] = "\n".join(
+            os.path.join(tempfile.gettempdir(), f"{start}{os.getpid()}-")
+            for start in SERVER_DIR_PREFIXES
+        )
         self._ready = loop.create_future()
         try:
             self._proc = await asyncio.create_subprocess_exec(

@@ -14,7 +14,6 @@ import collections
 import contextlib
 import logging
 import shutil
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from .bwrap import split_command
 from .forkserver import ForkServer, ForkServerError, forkable
 from .kernel import GradingKernel, KernelStartError, start_kernel
-from .rundirs import track_fork_server
+from .rundirs import probe_dir, track_fork_server
 from .sandbox import (
     SandboxPolicy,
     SandboxUnavailable,
@@ -343,7 +342,7 @@ class KernelPool:
         self._fork_task = asyncio.get_running_loop().create_task(self._run_fork_server())
 
     def _command_forkable(self) -> bool:
-        run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
+        run_dir = probe_dir()
         workdir = run_dir / "work"
         workdir.mkdir()
         spec = None
@@ -361,7 +360,7 @@ class KernelPool:
 
     async def _check_sandboxed_fork(self, server: ForkServer) -> str | None:
         """Fork one probe into its sandbox (when kernels have one); None if that worked."""
-        run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
+        run_dir = probe_dir()
         workdir = run_dir / "work"
         workdir.mkdir()
         spec = process = None

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .sandbox import LaunchSpec
 
 RUN_DIR_PREFIX = "codequest-run-"
+# Directories a server makes named after its pid: its kernels' run directories and its
+# sandbox probes'. The fork server of a server killed outright removes them.
+SERVER_DIR_PREFIXES = (RUN_DIR_PREFIX, "codequest-probe-")
 
 # What this process has running or on disk for kernels, for the last-resort clean-up at
 # exit: a server whose event loop ends without its clean-up (Jupyter Server on SIGINT
@@ -61,6 +64,12 @@ def new_run_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
     _live_dirs[path] = None
     return path
+
+
+def probe_dir() -> Path:
+    """A new directory for a sandbox probe, named after this process (as run directories
+    are) so that the fork server of a server killed in the middle of a probe removes it."""
+    return Path(tempfile.mkdtemp(prefix=f"codequest-probe-{os.getpid()}-"))
 
 
 def remove_run_dir(path: Path) -> None:

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bwrap as _bwrap
+from .rundirs import probe_dir
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ def _sweep_stale_probes(max_age_s: float = 3600) -> None:
 def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
     """Start the launcher the way a kernel starts, up to importing ipykernel; None if fine."""
     _sweep_stale_probes()
-    run_dir = Path(tempfile.mkdtemp(prefix="codequest-probe-"))
+    run_dir = probe_dir()
     workdir = run_dir / "work"
     workdir.mkdir()
     spec = None
