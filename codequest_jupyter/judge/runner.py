@@ -35,7 +35,7 @@ from typing import Any
 # names, points, headlines of failures and reasons of skips.
 from ..grading.harness.collect import _display_name, _points
 from ..grading.harness.runner import PYTEST_OPTIONS
-from ..grading.harness.verdicts import _crash_message, _skip_reason
+from ..grading.harness.verdicts import _crash_message, _outcome
 
 PR_SET_DUMPABLE = 4
 
@@ -146,14 +146,7 @@ class Recorder:
         info = next((t for t in self.collected if t["id"] == nodeid), None)
         name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
         max_points = info["max_points"] if info else 1.0
-        status, message, failing = "passed", None, None
-        for rep in reports:
-            if rep.skipped:
-                status, message = "skipped", _skip_reason(rep)
-                break
-            if rep.failed:
-                failing = rep
-                break
+        status, message, failing = _outcome(reports)
         output = None
         if reports:
             last = reports[-1]

@@ -22,7 +22,7 @@ if __name__ != "__codequest_harness__":  # on the host; in the kernel the files 
         _crash_message,
         _exception_kind,
         _kind_from_text,
-        _skip_reason,
+        _outcome,
         _unittest_compare,
         _unittest_current,
     )
@@ -229,17 +229,7 @@ class _Recorder:
         name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
         hidden = self._hidden(nodeid)
         max_points = info["max_points"] if info else 1.0
-        status, message, failing = "passed", None, None
-        for rep in reports:
-            # pytest's own outcome: an xfail test that failed as expected is skipped
-            # (no points: it checks nothing the learner's code must do), one that passed
-            # is passed, or failed when the mark is strict.
-            if rep.skipped:
-                status, message = "skipped", _skip_reason(rep)
-                break
-            if rep.failed:
-                failing = rep
-                break
+        status, message, failing = _outcome(reports)
         output = None
         truncated = self.budget.dropped > 0
         if reports:
