@@ -1,6 +1,8 @@
 /**
  * The CodeQuest JupyterLab plugin: wires the challenge browser, the Tests
- * panel, the notebook toolbar buttons and the commands to one model.
+ * panel, the notebook toolbar buttons and the commands to one model. Each of
+ * those lives in a module of its own: `panels.ts` (which open notebooks are
+ * challenge notebooks), `commands.ts`, `toolbar.ts` and `settings.ts`.
  */
 
 import {
@@ -9,101 +11,22 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, showDialog, Dialog } from '@jupyterlab/apputils';
-import { DocumentRegistry } from '@jupyterlab/docregistry';
-import {
-  INotebookModel,
-  INotebookTracker,
-  NotebookPanel
-} from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import {
-  CommandToolbarButton,
-  checkIcon,
-  runIcon
-} from '@jupyterlab/ui-components';
-import { CommandRegistry } from '@lumino/commands';
-import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import { CodeQuestClient } from './api';
-import { errorMessage } from './errors';
-import {
-  CodeQuestModel,
-  DEFAULT_SETTINGS,
-  ICodeQuestSettings,
-  IModelHost
-} from './model';
+import { addCommands, refreshCommands, shortcutOf } from './commands';
+import { CodeQuestModel, IModelHost } from './model';
 import { instructorPlugin } from './instructor/plugin';
-import { challengeIdOf, INotebookHandle } from './notebook';
-import { CommandIDs, Mode } from './tokens';
+import { ChallengeNotebooks } from './panels';
+import { followSettings } from './settings';
+import { addToolbarButtons } from './toolbar';
+import { CommandIDs } from './tokens';
 import { createBrowserPanel, createTestsPanel, WidgetIDs } from './widgets';
 
 const PLUGIN_ID = 'codequest-jupyter:plugin';
-
-/** An open NotebookPanel seen through the panels' interface. */
-class PanelHandle implements INotebookHandle {
-  constructor(
-    readonly panel: NotebookPanel,
-    readonly challengeId: string,
-    private _app: JupyterFrontEnd,
-    readonly readError: string | null = null
-  ) {}
-
-  get id(): string {
-    return this.panel.id;
-  }
-
-  get path(): string {
-    return this.panel.context.path;
-  }
-
-  get dirty(): boolean {
-    return !!this.panel.context.model?.dirty;
-  }
-
-  get disposed() {
-    return this.panel.disposed;
-  }
-
-  save(): Promise<void> {
-    return this.panel.context.save();
-  }
-
-  async revert(): Promise<void> {
-    if (!this.readError) {
-      return this.panel.context.revert();
-    }
-    // A notebook that never loaded cannot be reverted (its context never gets
-    // ready): open the file afresh in a new widget instead.
-    const path = this.panel.context.path;
-    this.panel.context.model.dirty = false;
-    this.panel.dispose();
-    await this._app.commands.execute('docmanager:open', {
-      path,
-      factory: 'Notebook'
-    });
-  }
-
-  toJSON(): unknown {
-    return this.panel.context.model.toJSON();
-  }
-
-  activateCell(index: number): void {
-    if (this.panel.isDisposed) {
-      return;
-    }
-    const notebook = this.panel.content;
-    this._app.shell.activateById(this.panel.id);
-    if (index < 0 || index >= notebook.widgets.length) {
-      return;
-    }
-    notebook.activeCellIndex = index;
-    notebook.mode = 'command';
-    void notebook.scrollToCell(notebook.widgets[index], 'center');
-    notebook.activate();
-  }
-}
 
 function activate(
   app: JupyterFrontEnd,
@@ -139,120 +62,17 @@ function activate(
   };
   const client = new CodeQuestClient(app.serviceManager.serverSettings);
   const model = new CodeQuestModel({ client, host });
+  const notebooks = new ChallengeNotebooks(app, tracker, trans);
 
-  // One handle per open challenge notebook, so the model sees stable objects.
-  const handles = new WeakMap<NotebookPanel, PanelHandle | null>();
-  const resolving = new WeakMap<NotebookPanel, Promise<PanelHandle | null>>();
-
-  /**
-   * Resolves true once the notebook is loaded, or with the reason it cannot
-   * be: a file that is not valid JSON never makes the context ready, so after
-   * a while the server is asked why.
-   */
-  const loaded = (panel: NotebookPanel): Promise<true | string> =>
-    new Promise(resolve => {
-      let settled = false;
-      void panel.context.ready.then(() => {
-        settled = true;
-        resolve(true);
-      });
-      const probe = async () => {
-        if (settled || panel.isDisposed) {
-          return;
-        }
-        try {
-          await contents.get(panel.context.path, {
-            type: 'notebook',
-            content: true
-          });
-        } catch (error) {
-          if (!settled) {
-            settled = true;
-            // The server's message names its own absolute path: say what is wrong.
-            const message = errorMessage(error);
-            resolve(
-              /not appear to be JSON|NotJSONError/.test(message)
-                ? trans.__('it is not valid JSON')
-                : message
-            );
-          }
-        }
-      };
-      setTimeout(() => void probe(), 1500);
-    });
-
-  const resolveHandle = async (
-    panel: NotebookPanel
-  ): Promise<PanelHandle | null> => {
-    const outcome = await loaded(panel);
-    let handle: PanelHandle | null;
-    if (outcome === true) {
-      const metadata = panel.context.model.metadata as
-        { [key: string]: unknown } | undefined;
-      const id = challengeIdOf(panel.context.path, metadata);
-      handle = id ? new PanelHandle(panel, id, app) : null;
-    } else {
-      // Unreadable: the workspace path still names the challenge.
-      const id = challengeIdOf(panel.context.path);
-      handle = id ? new PanelHandle(panel, id, app, outcome) : null;
-    }
-    handles.set(panel, handle);
-    return handle;
-  };
-
-  const handleFor = (
-    panel: NotebookPanel | null
-  ): Promise<PanelHandle | null> => {
-    if (!panel || panel.isDisposed) {
-      return Promise.resolve(null);
-    }
-    let handle = resolving.get(panel);
-    if (!handle) {
-      handle = resolveHandle(panel);
-      resolving.set(panel, handle);
-    }
-    return handle;
-  };
-
-  /** The notebook a command acts on: the one named in args, else the current one. */
-  const targetPanel = (args: {
-    notebookId?: unknown;
-  }): NotebookPanel | null => {
-    if (typeof args.notebookId === 'string') {
-      return tracker.find(panel => panel.id === args.notebookId) ?? null;
-    }
-    return tracker.currentWidget;
-  };
-  const knownHandle = (panel: NotebookPanel | null): PanelHandle | null =>
-    panel ? (handles.get(panel) ?? null) : null;
-
+  /** The Tests panel follows the current notebook if it is a challenge's. */
   const followCurrent = async () => {
     const panel = tracker.currentWidget;
-    const handle = await handleFor(panel);
+    const handle = await notebooks.handleFor(panel);
     // Another notebook may have become current while this one loaded.
     if (tracker.currentWidget === panel) {
       model.setCurrent(handle);
     }
-    notifyCommands();
-  };
-
-  const notifyCommands = () => {
-    for (const id of [
-      CommandIDs.runTests,
-      CommandIDs.submit,
-      CommandIDs.showHint,
-      CommandIDs.nextChallenge,
-      CommandIDs.resetToStarter
-    ]) {
-      commands.notifyCommandChanged(id);
-    }
-  };
-
-  const shortcutOf = (command: string): string | undefined => {
-    const binding = commands.keyBindings.find(b => b.command === command);
-    return binding
-      ? binding.keys.map(k => CommandRegistry.formatKeystroke(k)).join(', ')
-      : undefined;
+    refreshCommands(commands);
   };
 
   const revealTests = (returnTo?: NotebookPanel | null) => {
@@ -291,8 +111,8 @@ function activate(
       void commands.execute(CommandIDs.openChallenge, { id }),
     onBrowse: () => shell.activateById(WidgetIDs.browser),
     shortcuts: () => ({
-      run: shortcutOf(CommandIDs.runTests),
-      submit: shortcutOf(CommandIDs.submit)
+      run: shortcutOf(commands, CommandIDs.runTests),
+      submit: shortcutOf(commands, CommandIDs.submit)
     })
   });
   shell.add(browser, 'left', { rank: 650 });
@@ -302,220 +122,25 @@ function activate(
     restorer.add(testsPanel, WidgetIDs.tests);
   }
 
-  const runIn = async (mode: Mode, panel: NotebookPanel | null) => {
-    const handle = await handleFor(panel);
-    if (!handle) {
-      return;
-    }
-    if (model.settings.revealPanelOnRun) {
-      revealTests(panel);
-    }
-    await model.sessionFor(handle.challengeId).start(mode, handle);
-  };
-
-  const canRun = (args: { notebookId?: unknown }, mode: Mode) => {
-    const handle = knownHandle(targetPanel(args));
-    const session = handle ? model.sessionFor(handle.challengeId) : null;
-    return (
-      !!session &&
-      model.server.state === 'ok' &&
-      !session.isRunning &&
-      !session.refuses(mode)
-    );
-  };
-  const isChallenge = (args: { notebookId?: unknown }) =>
-    !!knownHandle(targetPanel(args));
-
-  commands.addCommand(CommandIDs.runTests, {
-    label: trans.__('Run tests'),
-    caption: trans.__('Run the public tests of this challenge'),
-    icon: args => (args.toolbar ? runIcon : undefined),
-    isEnabled: args => canRun(args, 'run'),
-    isVisible: args => !args.toolbar || isChallenge(args),
-    execute: args => runIn('run', targetPanel(args))
+  addCommands({
+    app,
+    model,
+    notebooks,
+    trans,
+    palette,
+    openChallenge,
+    revealTests
   });
-  commands.addCommand(CommandIDs.submit, {
-    label: trans.__('Submit'),
-    caption: trans.__(
-      'Run all tests of this challenge, hidden ones included, and record the result'
-    ),
-    icon: args => (args.toolbar ? checkIcon : undefined),
-    isEnabled: args => canRun(args, 'submit'),
-    isVisible: args => !args.toolbar || isChallenge(args),
-    execute: args => runIn('submit', targetPanel(args))
-  });
-  commands.addCommand(CommandIDs.openBrowser, {
-    label: trans.__('Browse Challenges'),
-    caption: trans.__('Show the CodeQuest challenge browser'),
-    execute: () => shell.activateById(WidgetIDs.browser)
-  });
-  commands.addCommand(CommandIDs.openTestsPanel, {
-    label: trans.__('Show Challenge Tests Panel'),
-    execute: () => shell.activateById(WidgetIDs.tests)
-  });
-  commands.addCommand(CommandIDs.openChallenge, {
-    label: args =>
-      args.id
-        ? trans.__('Open Challenge %1', String(args.id))
-        : trans.__('Open Challenge'),
-    execute: async args => {
-      const id = args.id as string | undefined;
-      if (!id) {
-        shell.activateById(WidgetIDs.browser);
-        return;
-      }
-      try {
-        await openChallenge(id);
-      } catch (error) {
-        void showDialog({
-          title: trans.__('Could not open the challenge'),
-          body: error instanceof Error ? error.message : String(error),
-          buttons: [Dialog.okButton()]
-        });
-      }
+  addToolbarButtons(app, notebooks, panel => {
+    if (tracker.currentWidget === panel) {
+      void followCurrent();
     }
   });
-  commands.addCommand(CommandIDs.showHint, {
-    label: trans.__('Show Hint'),
-    caption: trans.__('Reveal the next unlocked hint of this challenge'),
-    isEnabled: () => {
-      const session = model.session;
-      return (
-        !!session?.detail && session.hintsShown < session.detail.hints.length
-      );
-    },
-    execute: () => {
-      const session = model.session;
-      if (session) {
-        session.showHint();
-        session.setTab('tests');
-        revealTests(tracker.currentWidget);
-      }
-    }
-  });
-  commands.addCommand(CommandIDs.nextChallenge, {
-    label: trans.__('Next Challenge'),
-    isEnabled: () => !!model.session?.detail?.next,
-    execute: () => {
-      const next = model.session?.detail?.next;
-      if (next) {
-        return commands.execute(CommandIDs.openChallenge, { id: next });
-      }
-    }
-  });
-  commands.addCommand(CommandIDs.resetToStarter, {
-    label: trans.__('Reset Challenge to Starter'),
-    caption: trans.__(
-      'Put the starter notebook and files of this challenge back (undoable)'
-    ),
-    isEnabled: () => !!model.current && model.server.state === 'ok',
-    execute: async () => {
-      const notebook = model.current;
-      const session = model.session;
-      if (notebook && session) {
-        session.setTab('history');
-        revealTests(tracker.currentWidget);
-        await session.reset(notebook);
-      }
-    }
-  });
-  commands.addCommand(CommandIDs.refresh, {
-    label: trans.__('Refresh Challenges'),
-    execute: () => model.refresh()
-  });
-
-  if (palette) {
-    const category = trans.__('CodeQuest');
-    for (const command of [
-      CommandIDs.runTests,
-      CommandIDs.submit,
-      CommandIDs.showHint,
-      CommandIDs.nextChallenge,
-      CommandIDs.openBrowser,
-      CommandIDs.openTestsPanel,
-      CommandIDs.resetToStarter,
-      CommandIDs.refresh
-    ]) {
-      palette.addItem({ command, category });
-    }
-  }
-
-  // Run tests / Submit in the toolbar of challenge notebooks only.
-  app.docRegistry.addWidgetExtension('Notebook', {
-    createNew(
-      panel: NotebookPanel,
-      context: DocumentRegistry.IContext<INotebookModel>
-    ): IDisposable {
-      const added: CommandToolbarButton[] = [];
-      void context.ready.then(async () => {
-        const handle = await handleFor(panel);
-        if (!handle || panel.isDisposed) {
-          return;
-        }
-        const buttons: [string, string][] = [
-          ['codequest-run-tests', CommandIDs.runTests],
-          ['codequest-submit', CommandIDs.submit]
-        ];
-        for (const [name, id] of buttons) {
-          const button = new CommandToolbarButton({
-            commands,
-            id,
-            args: { notebookId: panel.id, toolbar: true }
-          });
-          button.addClass('jp-codequest-toolbar-button');
-          if (!panel.toolbar.insertBefore('spacer', name, button)) {
-            panel.toolbar.addItem(name, button);
-          }
-          added.push(button);
-        }
-        if (tracker.currentWidget === panel) {
-          void followCurrent();
-        }
-      });
-      return new DisposableDelegate(() => {
-        for (const button of added) {
-          button.dispose();
-        }
-      });
-    }
-  });
-
   tracker.currentChanged.connect(() => void followCurrent());
-  model.changed.connect(notifyCommands);
-  // Run tests / Submit are disabled while that challenge is being graded,
-  // whichever button started it.
-  const running = new Set<string>();
-  model.sessionChanged.connect((_, session) => {
-    if (running.has(session.id) !== session.isRunning) {
-      if (session.isRunning) {
-        running.add(session.id);
-      } else {
-        running.delete(session.id);
-      }
-      notifyCommands();
-    }
-  });
   void followCurrent();
 
   if (settingRegistry) {
-    const apply = (settings: ISettingRegistry.ISettings) => {
-      const composite = settings.composite as Partial<ICodeQuestSettings>;
-      model.updateSettings({
-        autoSave: composite.autoSave ?? DEFAULT_SETTINGS.autoSave,
-        confetti: composite.confetti ?? DEFAULT_SETTINGS.confetti,
-        revealPanelOnRun:
-          composite.revealPanelOnRun ?? DEFAULT_SETTINGS.revealPanelOnRun
-      });
-    };
-    settingRegistry
-      .load(PLUGIN_ID)
-      .then(settings => {
-        apply(settings);
-        settings.changed.connect(apply);
-      })
-      .catch(reason => {
-        console.error('codequest: could not load settings', reason);
-      });
+    void followSettings(settingRegistry, PLUGIN_ID, model);
   }
 
   void model.checkServer().then(state => {
