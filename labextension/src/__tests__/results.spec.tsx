@@ -1,11 +1,8 @@
 import React from 'react';
 
-import {
-  ResultView,
-  Summary,
-  TestName,
-  TestRow
-} from '../components/TestResults';
+import { Summary } from '../components/Summary';
+import { ResultView } from '../components/TestResults';
+import { hasDetails, TestName, TestRow } from '../components/TestRow';
 import { summaryText } from '../format';
 import { click, gradeResult, render, testResult, trans } from './utils';
 
@@ -180,6 +177,29 @@ describe('TestRow', () => {
       '…'
     );
     expect(container.querySelector('.jp-codequest-test-points')).toBeNull();
+  });
+});
+
+describe('hasDetails', () => {
+  it('is false for a row with nothing to show when expanded', () => {
+    expect(hasDetails(testResult('tests/t.py::a', 'passed'))).toBe(false);
+    expect(
+      hasDetails(testResult('hidden/t.py::a', 'failed', { message: '' }))
+    ).toBe(false);
+  });
+
+  it('counts a message, either side of a diff, output and a cut output', () => {
+    for (const extra of [
+      { message: 'assert 1 == 2' },
+      { expected: '' },
+      { actual: '3' },
+      { output: 'printed' },
+      { output_truncated: true }
+    ]) {
+      expect(hasDetails(testResult('tests/t.py::a', 'failed', extra))).toBe(
+        true
+      );
+    }
   });
 });
 

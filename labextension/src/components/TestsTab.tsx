@@ -15,7 +15,8 @@ import { outputCapKb } from '../outcome';
 import type { ChallengeSession } from '../session';
 import { Celebration } from './Celebration';
 import { MarkdownView } from './Markdown';
-import { ProgressBar, ResultView, TestList, TestName } from './TestResults';
+import { ProgressBar, ResultView } from './TestResults';
+import { TestList, TestName } from './TestRow';
 
 function Hints(props: {
   session: ChallengeSession;
