@@ -23,7 +23,8 @@ import {
 } from './tokens';
 
 export { ChallengeSession } from './session';
-export type { IUndoRestore, PanelTab } from './session';
+export type { IUndoRestore } from './restore';
+export type { PanelTab } from './session';
 
 /** User settings that change what the panels do (schema/plugin.json). */
 export interface ICodeQuestSettings {

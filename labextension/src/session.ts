@@ -1,7 +1,8 @@
 /**
- * One challenge as the panels show it: its detail, runs, history, hints,
- * restores and resets. Sessions are made and held by {@link CodeQuestModel},
- * which gives them the API client, the dialogs and the settings.
+ * One challenge as the panels show it: its detail, runs, history and hints,
+ * and its notebook's restores and resets (`restore.ts`). Sessions are made
+ * and held by {@link CodeQuestModel}, which gives them the API client, the
+ * dialogs and the settings.
  */
 
 import { ISignal, Signal } from '@lumino/signaling';
@@ -10,32 +11,31 @@ import { errorMessage } from './errors';
 import type { CodeQuestModel } from './model';
 import { INotebookHandle } from './notebook';
 import { SubmissionRun } from './run';
+import { IUndoRestore, NotebookRestores } from './restore';
 import { refuses } from './schedule';
 import {
   IChallengeDetail,
   IGradeResult,
   isFinal,
-  IRestoreResponse,
   ISubmissionSummary,
   Mode
 } from './tokens';
 
 export type PanelTab = 'tests' | 'description' | 'history';
 
-/** What an "Undo restore" (or undoing a reset) needs. */
-export interface IUndoRestore {
-  path: string;
-  /** The restored submission; `null` for a reset to the starter. */
-  submissionId: string | null;
-  checkpoint: NonNullable<IRestoreResponse['checkpoint']>;
-}
-
 /** Everything the panels show about one challenge. */
 export class ChallengeSession {
   constructor(
     readonly id: string,
     private _model: CodeQuestModel
-  ) {}
+  ) {
+    this._restores = new NotebookRestores({
+      challengeId: id,
+      client: _model.client,
+      host: _model.host,
+      changed: () => this._emit()
+    });
+  }
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -66,17 +66,27 @@ export class ChallengeSession {
     result: IGradeResult | null;
     error: string | null;
   } | null = null;
-  undo: IUndoRestore | null = null;
-  /** A restore, a reset or an undo is under way. */
-  busy: 'restore' | 'reset' | 'undo' | null = null;
-  /** The outcome of the last restore or undo, for the learner to read. */
-  notice: { text: string; tone: 'info' | 'error' } | null = null;
   /** Unlocked hints revealed so far (hints show on request only). */
   hintsShown = 0;
   tab: PanelTab = 'tests';
 
   get isRunning(): boolean {
     return !!this.run && this.run.isActive;
+  }
+
+  /** What "Undo restore" (or "Undo reset") would bring back. */
+  get undo(): IUndoRestore | null {
+    return this._restores.undo;
+  }
+
+  /** A restore, a reset or an undo is under way. */
+  get busy(): NotebookRestores['busy'] {
+    return this._restores.busy;
+  }
+
+  /** The outcome of the last restore, reset or undo, for the learner to read. */
+  get notice(): NotebookRestores['notice'] {
+    return this._restores.notice;
   }
 
   /**
@@ -253,148 +263,21 @@ export class ChallengeSession {
    * The server keeps the current file as a checkpoint, which "Undo restore"
    * brings back.
    */
-  async restore(sid: string, notebook: INotebookHandle): Promise<boolean> {
-    const host = this._model.host;
-    return this._replace(
-      'restore',
-      notebook,
-      {
-        title: host.__('Restore this submission?'),
-        body: host.__(
-          'The notebook %1 will be replaced by the code of this submission. Your current version is kept as a checkpoint, so you can undo the restore.',
-          notebook.path
-        ),
-        accept: host.__('Restore')
-      },
-      () => this._model.client.restore(sid),
-      sid
-    );
+  restore(sid: string, notebook: INotebookHandle): Promise<boolean> {
+    return this._restores.restore(sid, notebook);
   }
 
   /**
    * Put the challenge's starter notebook (and starter files) back, after
    * asking; undone like a restore.
    */
-  async reset(notebook: INotebookHandle): Promise<boolean> {
-    const host = this._model.host;
-    return this._replace(
-      'reset',
-      notebook,
-      {
-        title: host.__('Reset to the starter?'),
-        body: host.__(
-          'The notebook %1 and the challenge’s starter files will be replaced by the starter versions. Your current version is kept as a checkpoint, so you can undo the reset.',
-          notebook.path
-        ),
-        accept: host.__('Reset')
-      },
-      () => this._model.client.reset(this.id),
-      null
-    );
+  reset(notebook: INotebookHandle): Promise<boolean> {
+    return this._restores.reset(notebook);
   }
 
-  private async _replace(
-    what: 'restore' | 'reset',
-    notebook: INotebookHandle,
-    question: { title: string; body: string; accept: string },
-    request: () => Promise<IRestoreResponse>,
-    submissionId: string | null
-  ): Promise<boolean> {
-    const host = this._model.host;
-    if (!(await host.confirm(question))) {
-      return false;
-    }
-    this.busy = what;
-    this.notice = null;
-    this._emit();
-    try {
-      // Save first so the checkpoint holds what the learner sees now (a
-      // notebook that could not be read has nothing to save).
-      if (!notebook.readError) {
-        await notebook.save();
-      }
-      const response = await request();
-      await notebook.revert();
-      this.undo = response.checkpoint
-        ? {
-            path: response.path || notebook.path,
-            submissionId,
-            checkpoint: response.checkpoint
-          }
-        : null;
-      this.notice = {
-        text:
-          what === 'restore'
-            ? host.__('Restored the submission into %1.', notebook.path)
-            : host.__('Reset %1 to the starter.', notebook.path),
-        tone: 'info'
-      };
-      return true;
-    } catch (error) {
-      this.notice = {
-        text:
-          what === 'restore'
-            ? host.__('Could not restore: %1', errorMessage(error))
-            : host.__('Could not reset: %1', errorMessage(error)),
-        tone: 'error'
-      };
-      return false;
-    } finally {
-      this.busy = null;
-      this._emit();
-    }
-  }
-
-  /** Bring back the notebook as it was before the last restore. */
-  async undoRestore(notebook: INotebookHandle): Promise<boolean> {
-    const undo = this.undo;
-    if (!undo) {
-      return false;
-    }
-    const host = this._model.host;
-    this.busy = 'undo';
-    this.notice = null;
-    this._emit();
-    try {
-      // A later "Save and checkpoint" replaces the checkpoint: never restore
-      // a checkpoint that is not the one the restore made.
-      const checkpoints = await host.listCheckpoints(undo.path);
-      const same = checkpoints.find(
-        c =>
-          c.id === undo.checkpoint.id &&
-          sameInstant(c.last_modified, undo.checkpoint.last_modified)
-      );
-      if (!same) {
-        this.undo = null;
-        this.notice = {
-          text: host.__(
-            'The version from before the restore is gone: a later save replaced its checkpoint.'
-          ),
-          tone: 'error'
-        };
-        return false;
-      }
-      await host.restoreCheckpoint(undo.path, undo.checkpoint.id);
-      await notebook.revert();
-      this.undo = null;
-      this.notice = {
-        text:
-          undo.submissionId === null
-            ? host.__('Undid the reset: your previous version is back.')
-            : host.__('Undid the restore: your previous version is back.'),
-        tone: 'info'
-      };
-      return true;
-    } catch (error) {
-      this.notice = {
-        text: host.__('Could not undo the restore: %1', errorMessage(error)),
-        tone: 'error'
-      };
-      return false;
-    } finally {
-      this.busy = null;
-      this._emit();
-    }
+  /** Bring back the notebook as it was before the last restore or reset. */
+  undoRestore(notebook: INotebookHandle): Promise<boolean> {
+    return this._restores.undoRestore(notebook);
   }
 
   dispose(): void {
@@ -409,10 +292,5 @@ export class ChallengeSession {
 
   private _changed = new Signal<this, void>(this);
   private _loadStarted = false;
-}
-
-function sameInstant(a: string, b: string): boolean {
-  const ta = Date.parse(a);
-  const tb = Date.parse(b);
-  return isNaN(ta) || isNaN(tb) ? a === b : ta === tb;
+  private _restores: NotebookRestores;
 }
