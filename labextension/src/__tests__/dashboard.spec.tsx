@@ -1,7 +1,7 @@
 /**
- * The instructors' dashboard: the matrix's rows, search, filters and sort;
- * the attempts' text and diff; the Vega-Lite specs; the model's polling,
- * attempts and regrade progress; and the components over a fake client.
+ * The instructors' dashboard: the model's polling, attempts and regrade
+ * progress, and the components over a fake client (the pure parts are
+ * `dashboardData.spec.ts`).
  */
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -9,275 +9,21 @@ import { Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { AttemptsView } from '../instructor/AttemptsView';
-import {
-  failureSpec,
-  perDaySpec,
-  scoreSpec,
-  VEGALITE_MIME
-} from '../instructor/charts';
+import { VEGALITE_MIME } from '../instructor/charts';
 import { ChallengeView } from '../instructor/ChallengeView';
 import { ClassMatrix } from '../instructor/ClassMatrix';
 import { Dashboard } from '../instructor/Dashboard';
-import {
-  DEFAULT_VIEW,
-  IMatrixView,
-  pointsText,
-  toggleSort,
-  visibleRows
-} from '../instructor/matrix';
 import { DashboardModel } from '../instructor/model';
-import { codeText, diffTexts } from '../instructor/snapshot';
-import type {
-  IChallengeStats,
-  IClassCell,
-  IClassMatrix,
-  IInstructorClient,
-  IRegradeJob
-} from '../instructor/types';
+import { fakeInstructorClient } from './dashboardFixtures';
 import {
   button,
   changeValue,
   click,
   flush,
-  gradeResult,
   render,
-  summary,
-  testResult,
   trans,
   waitFor
 } from './utils';
-
-function cell(
-  learner: string,
-  challenge: string,
-  best: number | null,
-  extra: Partial<IClassCell> = {}
-): IClassCell {
-  return {
-    learner,
-    challenge,
-    best_points: best,
-    last_points: best ?? 0,
-    max_points: 3,
-    attempts: 1,
-    first_passed_at: best === 3 ? '2026-11-30T10:00:00Z' : null,
-    late: false,
-    passed: best === 3,
-    last_submitted_at: '2026-11-30T10:00:00Z',
-    ...extra
-  };
-}
-
-const MATRIX: IClassMatrix = {
-  learners: ['alice', 'bob', 'Carla', 'dan'],
-  challenges: ['fizz', 'sum'],
-  cells: [
-    cell('alice', 'fizz', 3, { attempts: 2 }),
-    cell('alice', 'sum', 1, { last_submitted_at: '2026-11-30T12:00:00Z' }),
-    cell('bob', 'fizz', 2, { late: true }),
-    cell('Carla', 'sum', 3),
-    cell('dan', 'fizz', null, { attempts: 3 })
-  ]
-};
-
-const STATS: IChallengeStats = {
-  challenge: 'fizz',
-  submissions: 6,
-  learners: 3,
-  statuses: { passed: 1, failed: 4, error: 1 },
-  max_points: 3,
-  score_distribution: [
-    { from: 0, to: 1.5, learners: 1 },
-    { from: 1.5, to: 3, learners: 2 }
-  ],
-  tests: [
-    {
-      id: 'tests/t.py::test_a',
-      name: 'test_a',
-      hidden: false,
-      runs: 6,
-      failures: 1,
-      failure_rate: 1 / 6,
-      common_failures: [{ message: 'assert 1 == 2', count: 1 }]
-    },
-    {
-      id: 'hidden/t.py::test_big',
-      name: 'test_big',
-      hidden: true,
-      runs: 6,
-      failures: 4,
-      failure_rate: 4 / 6,
-      common_failures: [
-        { message: 'assert 10 == 11', count: 3 },
-        { message: 'timeout', count: 1 }
-      ]
-    }
-  ],
-  submissions_per_day: [
-    { day: '2026-11-29', count: 2 },
-    { day: '2026-11-30', count: 4 }
-  ]
-};
-
-const names = (view: Partial<IMatrixView>) =>
-  visibleRows(MATRIX, { ...DEFAULT_VIEW, ...view }).map(r => r.learner);
-
-describe('the class matrix rows', () => {
-  it('sorts by learner, a challenge column, the total and the last activity', () => {
-    expect(names({})).toEqual(['alice', 'bob', 'Carla', 'dan']);
-    expect(names({ sort: 'fizz', descending: true })).toEqual([
-      'alice',
-      'bob',
-      'dan',
-      'Carla'
-    ]);
-    expect(names({ sort: 'total', descending: true })).toEqual([
-      'alice',
-      'Carla',
-      'bob',
-      'dan'
-    ]);
-    expect(names({ sort: 'last', descending: true })[0]).toBe('alice');
-  });
-
-  it('searches names and filters passed, not passed, late and missing work', () => {
-    expect(names({ search: 'CAR' })).toEqual(['Carla']);
-    expect(names({ filter: 'passed' })).toEqual(['alice', 'Carla']);
-    expect(names({ filter: 'unpassed' })).toEqual(['alice', 'bob', 'dan']);
-    expect(names({ filter: 'late' })).toEqual(['bob']);
-    expect(names({ filter: 'missing' })).toEqual(['bob', 'Carla', 'dan']);
-    // One challenge's column: the filters look at that column only.
-    expect(names({ challenge: 'sum', filter: 'missing' })).toEqual([
-      'bob',
-      'dan'
-    ]);
-  });
-
-  it('toggles the direction on the same column and starts figures biggest first', () => {
-    let view = toggleSort(DEFAULT_VIEW, 'learner');
-    expect([view.sort, view.descending]).toEqual(['learner', true]);
-    view = toggleSort(view, 'fizz');
-    expect([view.sort, view.descending]).toEqual(['fizz', true]);
-    expect(pointsText(MATRIX.cells[4])).toBe('– / 3');
-    expect(pointsText(cell('x', 'y', 2.5))).toBe('2.5 / 3');
-  });
-});
-
-describe('attempts as text and their diff', () => {
-  const older = codeText({
-    notebook: {
-      cells: [
-        { cell_type: 'markdown', source: '# Title' },
-        { cell_type: 'code', source: ['def f(x):\n', '    return x\n'] }
-      ]
-    },
-    files: { 'helper.py': 'A = 1\n' }
-  });
-  const newer = codeText({
-    notebook: {
-      cells: [{ cell_type: 'code', source: 'def f(x):\n    return x + 1' }]
-    },
-    files: { 'helper.py': 'A = 1\n' }
-  });
-
-  it('lists code cells and files under their own headers', () => {
-    expect(older).toBe(
-      '# In [1]\ndef f(x):\n    return x\n\n# File: helper.py\nA = 1\n'
-    );
-  });
-
-  it('computes added and removed lines with their line numbers', () => {
-    const diff = diffTexts(older, newer);
-    expect([diff.added, diff.removed]).toEqual([1, 1]);
-    const changed = diff.hunks[0].lines.filter(l => l.kind !== 'context');
-    expect(changed).toEqual([
-      { kind: 'removed', text: '    return x', oldLine: 3, newLine: null },
-      { kind: 'added', text: '    return x + 1', oldLine: null, newLine: 3 }
-    ]);
-    expect(diffTexts(older, older).hunks).toEqual([]);
-  });
-});
-
-describe('the Vega-Lite specs', () => {
-  it('carry the statistics as data', () => {
-    expect(
-      (scoreSpec(STATS, trans).data as any).values.map((v: any) => v.learners)
-    ).toEqual([1, 2]);
-    const failures = (failureSpec(STATS, trans).data as any).values;
-    expect(failures.map((v: any) => v.test)).toEqual([
-      'test_a',
-      'test_big (hidden)'
-    ]);
-    expect(failures[1].rate).toBeCloseTo(4 / 6);
-    expect((perDaySpec(STATS, trans).data as any).values).toEqual(
-      STATS.submissions_per_day
-    );
-    expect(String(scoreSpec(STATS, trans).$schema)).toContain('vega-lite/v5');
-  });
-});
-
-type FakeInstructor = jest.Mocked<IInstructorClient>;
-
-function fakeInstructorClient(): FakeInstructor {
-  const running: IRegradeJob = {
-    id: 'job1',
-    challenge: 'fizz',
-    challenge_version: 'v2',
-    status: 'running',
-    total: 3,
-    done: 0,
-    changed: 0,
-    started_at: '2026-11-30T10:00:00Z',
-    finished_at: null,
-    error: null
-  };
-  const sub = (id: string, at: string, points: number) =>
-    summary(id, at, points, 3);
-  return {
-    info: jest.fn(),
-    classMatrix: jest.fn().mockResolvedValue(MATRIX),
-    challengeStats: jest.fn().mockResolvedValue(STATS),
-    learnerSubmissions: jest.fn().mockResolvedValue({
-      submissions: [
-        sub('s2', '2026-11-30T11:00:00Z', 3),
-        sub('s1', '2026-11-30T10:00:00Z', 1)
-      ],
-      total: 2
-    }),
-    result: jest.fn(async (sid: string) =>
-      gradeResult(
-        [
-          testResult('tests/t.py::test_a', 'passed'),
-          testResult('hidden/t.py::test_big', 'failed', {
-            message: 'assert 10 == 11',
-            expected: '11',
-            actual: '10'
-          })
-        ],
-        { id: sid, mode: 'submit' }
-      )
-    ),
-    code: jest.fn(async (sid: string) => ({
-      notebook: {
-        cells: [
-          { cell_type: 'code', source: sid === 's1' ? 'x = 1\n' : 'x = 2\n' }
-        ]
-      },
-      files: {}
-    })),
-    startRegrade: jest.fn().mockResolvedValue(running),
-    regrade: jest
-      .fn()
-      .mockResolvedValueOnce({ ...running, done: 2 })
-      .mockResolvedValue({
-        ...running,
-        done: 3,
-        changed: 1,
-        status: 'finished'
-      }),
-    gradebook: jest.fn().mockResolvedValue('learner,challenge\n')
-  };
-}
 
 /** A rendermime registry whose Vega-Lite renderer records what it drew. */
 function fakeRendermime(drawn: unknown[]): IRenderMimeRegistry {
