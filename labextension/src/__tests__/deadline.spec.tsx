@@ -1,3 +1,10 @@
+/**
+ * Deadlines, late work and submission counts wherever the learner meets
+ * them: the Tests panel's header and buttons, a late result, the history and
+ * the challenge browser. One job over ~400 lines: every view's specs run on
+ * the same fake clock and local time, set up once here.
+ */
+
 import { Widget } from '@lumino/widgets';
 import React, { act } from 'react';
 
