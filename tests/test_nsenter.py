@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from procs import alive
 
-from codequest_jupyter.grading import bwrap, sandbox
+from codequest_jupyter.grading import bwrap, launchspec, procfs, sandbox
 from codequest_jupyter.grading.forkserver import ForkServer, forkable, launcher_args
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.pool import KernelPool
@@ -68,7 +68,7 @@ def test_the_privilege_check_refuses_a_process_that_could_regain_privileges():
 @pytest.fixture
 async def fork_server():
     policy = SandboxPolicy(mode="bwrap")
-    server = ForkServer(env_for=lambda home: sandbox.kernel_env(policy, Path(home)))
+    server = ForkServer(env_for=lambda home: launchspec.kernel_env(policy, Path(home)))
     await server.start()
     yield server
     await server.close()
@@ -88,7 +88,7 @@ async def _output(kernel, code: str) -> str:
 
 
 def _marked(marker: str) -> list[int]:
-    return sandbox.processes_with_marker(marker)
+    return procfs.processes_with_marker(marker)
 
 
 def _mentioning(text: str) -> list[int]:
@@ -226,7 +226,8 @@ import asyncio, json, sys
 from pathlib import Path
 from codequest_jupyter.grading.forkserver import ForkServer
 from codequest_jupyter.grading.kernel import start_kernel
-from codequest_jupyter.grading.sandbox import SandboxPolicy, kernel_env, resolve
+from codequest_jupyter.grading.launchspec import kernel_env
+from codequest_jupyter.grading.sandbox import SandboxPolicy, resolve
 
 CODE = """
 import json, os, socket

@@ -53,7 +53,7 @@ from .rundirs import SERVER_DIR_PREFIXES
 
 LAUNCHER_MODULE = "codequest_jupyter.grading.launcher"
 LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
-# Must match codequest_jupyter.grading.sandbox.MARKER_ENV; a marker is 16 hex digits.
+# Must match codequest_jupyter.grading.procfs.MARKER_ENV; a marker is 16 hex digits.
 MARKER_ENV = "CODEQUEST_KERNEL"
 # Where the server makes its kernels' run directories, and their name's start (see
 # rundirs.new_run_dir): what a fork server whose server was killed outright removes.

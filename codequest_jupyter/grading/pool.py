@@ -21,15 +21,10 @@ from pathlib import Path
 from .bwrap import split_command
 from .forkserver import ForkServer, ForkServerError, forkable
 from .kernel import GradingKernel, KernelStartError, start_kernel
+from .launchspec import kernel_env
+from .policy import SandboxPolicy, SandboxUnavailable
 from .rundirs import probe_dir, track_fork_server
-from .sandbox import (
-    SandboxPolicy,
-    SandboxUnavailable,
-    kernel_env,
-    launch_spec,
-    probe_outcome,
-    probe_spec,
-)
+from .sandbox import launch_spec, probe_outcome, probe_spec
 
 log = logging.getLogger(__name__)
 
