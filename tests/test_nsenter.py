@@ -18,7 +18,8 @@ import pytest
 from procs import alive
 
 from codequest_jupyter.grading import bwrap, launchspec, procfs, sandbox
-from codequest_jupyter.grading.forkserver import ForkServer, forkable, launcher_args
+from codequest_jupyter.grading.forkclient import ForkServer
+from codequest_jupyter.grading.forkserver import forkable, launcher_args
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.pool import KernelPool
 from codequest_jupyter.grading.sandbox import SandboxPolicy
@@ -224,7 +225,7 @@ async def test_closing_while_the_first_kernel_enters_its_sandbox_leaves_nothing(
 UNPRIVILEGED_SERVER = '''
 import asyncio, json, sys
 from pathlib import Path
-from codequest_jupyter.grading.forkserver import ForkServer
+from codequest_jupyter.grading.forkclient import ForkServer
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.launchspec import kernel_env
 from codequest_jupyter.grading.sandbox import SandboxPolicy, resolve

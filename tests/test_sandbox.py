@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from codequest_jupyter.grading import bwrap, launchspec, procfs, sandbox
-from codequest_jupyter.grading.forkserver import ForkServer
+from codequest_jupyter.grading.forkclient import ForkServer
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.sandbox import (
     LaunchSpec,
@@ -508,7 +508,7 @@ def _processes_mentioning(marker: str) -> list[int]:
 SERVER = textwrap.dedent("""
     import asyncio, sys, time
     from pathlib import Path
-    from codequest_jupyter.grading.forkserver import ForkServer
+    from codequest_jupyter.grading.forkclient import ForkServer
     from codequest_jupyter.grading.kernel import start_kernel
     from codequest_jupyter.grading.launchspec import kernel_env
     from codequest_jupyter.grading.sandbox import SandboxPolicy

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from .bwrap import split_command
-from .forkserver import ForkServer, ForkServerError, forkable
+from .forkclient import ForkServer, ForkServerError
+from .forkserver import forkable
 from .kernel import GradingKernel, KernelStartError, start_kernel
 from .launchspec import kernel_env
 from .policy import SandboxPolicy, SandboxUnavailable

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .procfs import pid_exists
 
 if TYPE_CHECKING:
-    from .forkserver import ForkServer
+    from .forkclient import ForkServer
     from .launchspec import LaunchSpec
 
 RUN_DIR_PREFIX = "codequest-run-"
