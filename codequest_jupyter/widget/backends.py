@@ -40,7 +40,8 @@ from .discovery import (
     read_notebook_metadata,
     running_servers,
 )
-from .model import Hints, HistoryEntry, RunState
+from .history import Hints, HistoryEntry
+from .model import RunState
 
 Changed = Callable[[], None]
 CHALLENGE_DIRS_ENV = "CODEQUEST_CHALLENGE_DIRS"
