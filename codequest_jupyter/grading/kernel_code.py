@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from . import harness
+from .launchspec import MiB
 
 HARNESS_DIR = Path(harness.__file__).parent
 # The namespace the harness runs in (its files test for it: see the harness package).
 HARNESS_NAME = "__codequest_harness__"
-
-MiB = 1024 * 1024
 
 
 @functools.cache
