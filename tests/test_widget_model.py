@@ -1,5 +1,5 @@
-"""The Tests panel's view-model (``widget/model.py``): figures in words, and a
-RunState fed by real gradings on real kernels."""
+"""The Tests panel's view-model (``widget/model.py``, ``wording.py``): figures in words,
+and a RunState fed by real gradings on real kernels."""
 
 from __future__ import annotations
 
