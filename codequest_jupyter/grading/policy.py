@@ -2,7 +2,7 @@
 
 :class:`SandboxPolicy` is the administrator's request (mode, limits, user, paths);
 :class:`SandboxPlan` is that request resolved on this machine by :func:`.sandbox.resolve`.
-Plain data: nothing here starts a process or reads the machine.
+Plain data: nothing here starts a process or probes the machine.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """What the grading machinery reads of live processes in ``/proc`` (Linux).
 
-Whether a pid is alive, a process's descendants, its memory. Elsewhere these degrade
-to what can be told without ``/proc``.
+Whether a pid is alive, a process's descendants, its memory, and which live processes
+belong to one kernel (by its uid or by the marker in its environment). Elsewhere these
+degrade to what can be told without ``/proc``.
 """
 
 from __future__ import annotations
