@@ -6,7 +6,11 @@ response it receives against this document.
 
 It runs past ~400 lines because it is the API document written as data (the schemas,
 then every path and its operations), read top to bottom like the contract it is;
-split across modules, a schema and the operations that use it would drift apart.
+split across modules, a schema and the operations that use it would drift apart. It
+is not a YAML or JSON file shipped beside the code because its enums are the
+vocabularies defined once in Python (statuses, modes, error kinds, difficulties,
+reserved paths): a data file would spell them a second time. The code in it has one
+job, building that document.
 """
 
 from __future__ import annotations

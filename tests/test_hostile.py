@@ -34,6 +34,7 @@ from codequest_jupyter.grading import (
     Grader,
     GradingSettings,
     SubmissionInvalid,
+    procfs,
     sandbox,
 )
 from codequest_jupyter.grading import kernel as kernel_module
@@ -229,7 +230,7 @@ def kernel_leftovers(specs: list[sandbox.LaunchSpec]) -> list[int]:
     found: set[int] = set()
     for spec in specs:
         found.update(spec.leftovers())
-        found.update(sandbox.processes_with_marker(spec.marker))
+        found.update(procfs.processes_with_marker(spec.marker))
     return sorted(found)
 
 
@@ -375,7 +376,7 @@ def _python_kernels(specs: list[sandbox.LaunchSpec]) -> list[int]:
     exe = os.path.realpath(sys.executable)
     pythons = set()
     for spec in specs:
-        for pid in sandbox.processes_with_marker(spec.marker):
+        for pid in procfs.processes_with_marker(spec.marker):
             try:
                 if os.path.realpath(f"/proc/{pid}/exe") == exe:
                     pythons.add(pid)

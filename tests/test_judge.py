@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from codequest_jupyter.grading.kernel import start_kernel
-from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy, processes_of_uid
+from codequest_jupyter.grading.procfs import processes_of_uid
+from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy
 from codequest_jupyter.judge import agent as agent_module
 from codequest_jupyter.judge import run_judge
 from codequest_jupyter.judge.connection import Connection

@@ -255,7 +255,7 @@ def test_a_probe_that_times_out_leaves_no_process_and_no_directory(
 
 OWNER = """
 import asyncio, sys, time
-from codequest_jupyter.grading.forkserver import ForkServer
+from codequest_jupyter.grading.forkclient import ForkServer
 from codequest_jupyter.grading.rundirs import new_run_dir, probe_dir
 
 async def main():

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from procs import alive
 
-from codequest_jupyter.grading import bwrap, sandbox
-from codequest_jupyter.grading.forkserver import ForkServer, forkable, launcher_args
+from codequest_jupyter.grading import bwrap, launchspec, procfs, sandbox
+from codequest_jupyter.grading.forkclient import ForkServer
+from codequest_jupyter.grading.forkserver import forkable, launcher_args
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.pool import KernelPool
 from codequest_jupyter.grading.sandbox import SandboxPolicy
@@ -68,7 +69,7 @@ def test_the_privilege_check_refuses_a_process_that_could_regain_privileges():
 @pytest.fixture
 async def fork_server():
     policy = SandboxPolicy(mode="bwrap")
-    server = ForkServer(env_for=lambda home: sandbox.kernel_env(policy, Path(home)))
+    server = ForkServer(env_for=lambda home: launchspec.kernel_env(policy, Path(home)))
     await server.start()
     yield server
     await server.close()
@@ -88,7 +89,7 @@ async def _output(kernel, code: str) -> str:
 
 
 def _marked(marker: str) -> list[int]:
-    return sandbox.processes_with_marker(marker)
+    return procfs.processes_with_marker(marker)
 
 
 def _mentioning(text: str) -> list[int]:
@@ -224,9 +225,10 @@ async def test_closing_while_the_first_kernel_enters_its_sandbox_leaves_nothing(
 UNPRIVILEGED_SERVER = '''
 import asyncio, json, sys
 from pathlib import Path
-from codequest_jupyter.grading.forkserver import ForkServer
+from codequest_jupyter.grading.forkclient import ForkServer
 from codequest_jupyter.grading.kernel import start_kernel
-from codequest_jupyter.grading.sandbox import SandboxPolicy, kernel_env, resolve
+from codequest_jupyter.grading.launchspec import kernel_env
+from codequest_jupyter.grading.sandbox import SandboxPolicy, resolve
 
 CODE = """
 import json, os, socket

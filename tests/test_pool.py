@@ -72,8 +72,8 @@ async def make_pool(runs_dir):
     make.track = track
     yield make
     for pool in pools:
-        if pool._fork_server is not None and pool._fork_server.pid:
-            pids.append(pool._fork_server.pid)
+        if pool._forks.latest is not None and pool._forks.latest.pid:
+            pids.append(pool._forks.latest.pid)
         pids.extend(k.pid for k in pool._ready if k.pid)
         await pool.close()
     await until(lambda: not any(alive(p) for p in pids), 10, "kernel processes to end")
@@ -337,7 +337,7 @@ async def test_closing_while_kernels_start_leaves_nothing(make_pool, runs_dir, a
     pool = make_pool(2, start_method="fork")
     pool.start()
     await asyncio.sleep(after)
-    server = pool._fork_server
+    server = pool._forks.latest
     await pool.close()
     # The fixture checks that no run directory is left; the fork server must be gone too.
     if server is not None and server.pid:

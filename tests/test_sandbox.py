@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from codequest_jupyter.grading import bwrap, sandbox
-from codequest_jupyter.grading.forkserver import ForkServer
+from codequest_jupyter.grading import bwrap, launchspec, procfs, sandbox
+from codequest_jupyter.grading.forkclient import ForkServer
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.sandbox import (
     LaunchSpec,
@@ -190,8 +190,8 @@ def test_kernel_env_is_built_from_scratch(monkeypatch, tmp_path):
     }.items():
         monkeypatch.setenv(key, value)
     policy = SandboxPolicy(extra_env={"MY_SETTING": "1"})
-    env = sandbox.kernel_env(policy, tmp_path, marker="abc")
-    allowed = set(sandbox._PASSED_ENV) | {
+    env = launchspec.kernel_env(policy, tmp_path, marker="abc")
+    allowed = set(launchspec._PASSED_ENV) | {
         "HOME",
         "TMPDIR",
         "PYTHONDONTWRITEBYTECODE",
@@ -204,12 +204,12 @@ def test_kernel_env_is_built_from_scratch(monkeypatch, tmp_path):
         "MKL_NUM_THREADS",
         "NUMEXPR_NUM_THREADS",
         "PYDEVD_DISABLE_FILE_VALIDATION",
-        sandbox.MARKER_ENV,
+        procfs.MARKER_ENV,
         "MY_SETTING",
     }
     assert set(env) <= allowed
     assert env["HOME"] == env["TMPDIR"] == str(tmp_path)
-    assert env[sandbox.MARKER_ENV] == "abc" and env["MY_SETTING"] == "1"
+    assert env[procfs.MARKER_ENV] == "abc" and env["MY_SETTING"] == "1"
     assert env["LANG"] == "C.UTF-8"  # locale variables pass
     for secret in ("tok", "postgresql://u:p@h/d", "pw", "/evil", "/evil.so"):
         assert secret not in env.values()
@@ -261,7 +261,7 @@ def test_auto_uses_bwrap_where_it_is_installed():
 
 
 def test_uids_are_never_shared_by_live_kernels():
-    pool = sandbox._UidPool()
+    pool = launchspec._UidPool()
     uids = {pool.acquire(2_000_000_000, 5) for _ in range(5)}
     assert len(uids) == 5
     with pytest.raises(SandboxUnavailable):
@@ -298,7 +298,7 @@ async def start(request):
     async def starting(policy: SandboxPolicy):
         server = None
         if request.param == "fork":
-            server = ForkServer(env_for=lambda home: sandbox.kernel_env(policy, Path(home)))
+            server = ForkServer(env_for=lambda home: launchspec.kernel_env(policy, Path(home)))
             servers.append(server)
             await server.start()
         kernel = await start_kernel(policy, warm=False, fork_server=server)
@@ -508,9 +508,10 @@ def _processes_mentioning(marker: str) -> list[int]:
 SERVER = textwrap.dedent("""
     import asyncio, sys, time
     from pathlib import Path
-    from codequest_jupyter.grading.forkserver import ForkServer
+    from codequest_jupyter.grading.forkclient import ForkServer
     from codequest_jupyter.grading.kernel import start_kernel
-    from codequest_jupyter.grading.sandbox import SandboxPolicy, kernel_env
+    from codequest_jupyter.grading.launchspec import kernel_env
+    from codequest_jupyter.grading.sandbox import SandboxPolicy
     async def main():
         policy = SandboxPolicy(mode=sys.argv[1])
         server = None
@@ -541,13 +542,13 @@ def test_kernel_goes_away_with_a_dead_server(mode, method, tmp_path):
         """The kernel's interpreter (forked or not) and the sandbox around it. (Without a
         pid namespace, a session leader the learner started outlives a killed server.)"""
         exe = os.path.realpath(sys.executable)
-        pythons = [p for p in sandbox.processes_with_marker(marker) if _exe(p) == exe]
+        pythons = [p for p in procfs.processes_with_marker(marker) if _exe(p) == exe]
         return _processes_mentioning(run_dir) + pythons
 
     try:
         run_dir, marker = server.stdout.readline().split()
         assert run_dir.startswith(str(tmp_path)), run_dir
-        assert sandbox.processes_with_marker(marker)
+        assert procfs.processes_with_marker(marker)
         server.kill()
         server.wait()
         deadline = time.monotonic() + 10
@@ -596,7 +597,7 @@ async def test_dispose_kills_what_the_kernel_left_running(mode, start):
         assert len(spec.leftovers()) >= 3  # the kernel, sleep, the daemon
     finally:
         await kernel.dispose()
-    assert spec.leftovers() == [] and sandbox.processes_with_marker(spec.marker) == []
+    assert spec.leftovers() == [] and procfs.processes_with_marker(spec.marker) == []
     assert not Path(kernel.run_dir).exists()
 
 
@@ -617,7 +618,7 @@ async def test_each_kernel_has_its_own_uid_and_gives_it_back(start):
     finally:
         await first.dispose()
         await second.dispose()
-    assert not (uids & sandbox._uids._used)
+    assert not (uids & launchspec._uids._used)
 
 
 @pytest.mark.parametrize("mode", [pytest.param("bwrap", marks=needs_bwrap), "rlimits", "none"])

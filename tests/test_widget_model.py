@@ -1,5 +1,5 @@
-"""The Tests panel's view-model (``widget/model.py``): figures in words, and a
-RunState fed by real gradings on real kernels."""
+"""The Tests panel's view-model (``widget/model.py``, ``wording.py``): figures in words,
+and a RunState fed by real gradings on real kernels."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from widget_helpers import (
 from codequest_jupyter.widget.model import (
     RunState,
     TestRow,
-    format_duration,
-    format_points,
-    format_when,
-    summary_text,
 )
 from codequest_jupyter.widget.render import (
     banner_html,
     row_html,
     summary_html,
+)
+from codequest_jupyter.widget.wording import (
+    format_duration,
+    format_points,
+    format_when,
+    summary_text,
 )
 
 

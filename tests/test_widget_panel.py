@@ -1,5 +1,5 @@
-"""The Tests panel itself (``widget/view.py``, ``controller.py``, ``backends.py``),
-as a learner's notebook uses it: graded locally, through a real ``jupyter server``,
+"""The Tests panel itself (``widget/view.py``, ``controller.py``, ``backends.py``,
+``choose.py``), as a learner's notebook uses it: graded locally, through a real ``jupyter server``,
 and inside a real kernel (through nbclient)."""
 
 from __future__ import annotations

@@ -30,10 +30,13 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.provisioning import LocalProvisioner
 
 from .bwrap import split_command
-from .forkserver import ForkedProcess, ForkServer, ForkServerError, forkable
+from .forkclient import ForkedProcess, ForkServer, ForkServerError
+from .forkserver import forkable
+from .launchspec import LaunchSpec, die_with_parent
+from .policy import SandboxPolicy
 from .procfs import process_mb, process_tree
 from .rundirs import new_run_dir, remove_run_dir, track_spec
-from .sandbox import LaunchSpec, SandboxPolicy, die_with_parent, launch_spec
+from .sandbox import launch_spec
 
 log = logging.getLogger(__name__)
 

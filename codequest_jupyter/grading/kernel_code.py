@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import harness
-from .sandbox import run_limits_code
+from .launchspec import MiB
 
 HARNESS_DIR = Path(harness.__file__).parent
 # The namespace the harness runs in (its files test for it: see the harness package).
@@ -68,3 +68,41 @@ def tests_code(payload: dict[str, Any]) -> str:
         "'_CODES': __import__('marshal').loads(__import__('zlib').decompress("
         f"__import__('binascii').a2b_base64({harness_code()!r})))}})"
     )
+
+
+def run_limits_code(memory_mb: int, cpu_budget_s: float, file_size_mb: int) -> str:
+    """Python run in the kernel, before learner code, lowering its limits for this run.
+
+    The address-space limit is what the kernel already maps plus the challenge's
+    ``memory_mb``, so the learner gets the memory the challenge promises on top of the
+    interpreter itself.
+    """
+    return f"""
+def _codequest_limits():
+    import resource
+    size_kb = 0
+    with open('/proc/self/status') as fh:
+        for line in fh:
+            if line.startswith('VmSize:'):
+                size_kb = int(line.split()[1])
+    want = size_kb * 1024 + {int(memory_mb)} * {MiB}
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or want < hard:
+        resource.setrlimit(resource.RLIMIT_AS, (want, want))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(used.ru_utime + used.ru_stime + {float(cpu_budget_s)!r}) + 1
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard == resource.RLIM_INFINITY or cpu < hard:
+        # SIGXCPU at the soft limit (reported as too much CPU), SIGKILL at the hard one.
+        top = cpu + 2 if hard == resource.RLIM_INFINITY else min(cpu + 2, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, top))
+    fsize = {int(file_size_mb)} * {MiB}
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if hard == resource.RLIM_INFINITY or fsize < hard:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+try:
+    _codequest_limits()
+except (ImportError, OSError, ValueError):
+    pass
+del _codequest_limits
+"""

@@ -1,10 +1,10 @@
-"""A pool of pre-started, never-used grading kernels, and the fork server it runs.
+"""A pool of pre-started, never-used grading kernels.
 
 The pool only hides the start-up cost: a kernel in the pool has run nothing but the
-harness's warm-up (imports and one throwaway pytest session on a fixed test). It starts
-the fork server kernels are forked from (see :mod:`.forkserver`), checks once that a
-kernel forked into its sandbox works on this machine (else kernels are exec'd), and
-restarts the fork server when it dies.
+harness's warm-up (imports and one throwaway pytest session on a fixed test). The fork
+server its kernels are forked from (see :mod:`.forkserver`) is kept by a
+:class:`~.forkkeeper.ForkServerKeeper`: started, checked once on this machine, and
+restarted when it dies.
 """
 
 from __future__ import annotations
@@ -13,23 +13,13 @@ import asyncio
 import collections
 import contextlib
 import logging
-import shutil
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
-from .bwrap import split_command
-from .forkserver import ForkServer, ForkServerError, forkable
+from .forkclient import ForkServer
+from .forkkeeper import ForkServerKeeper
 from .kernel import GradingKernel, KernelStartError, start_kernel
-from .rundirs import probe_dir, track_fork_server
-from .sandbox import (
-    SandboxPolicy,
-    SandboxUnavailable,
-    kernel_env,
-    launch_spec,
-    probe_outcome,
-    probe_spec,
-)
+from .policy import SandboxPolicy
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +101,7 @@ class KernelPool:
         self._failures = 0
         self._retry_at = 0.0
         self._idle_estimate = 0.0
-        self._fork_server: ForkServer | None = None
-        self._fork_task: asyncio.Task | None = None
-        self._fork_failures = 0
-        self._fork_retry_at = 0.0
-        # Decided on first need (it asks the sandbox for a kernel command): None = not yet.
-        self._fork_wanted: bool | None = False if start_method == "exec" else None
-        self._probe: asyncio.Future | None = None
+        self._forks = ForkServerKeeper(policy, start_method, startup_timeout, self._wake)
         self.stats = {"pooled": 0, "cold": 0, "start_failures": 0, "forked": 0, "dead_skipped": 0}
 
     # -- state -------------------------------------------------------------------------
@@ -132,8 +116,7 @@ class KernelPool:
     @property
     def fork_server(self) -> ForkServer | None:
         """The running fork server, if kernels are being forked."""
-        server = self._fork_server
-        return server if server is not None and server.alive else None
+        return self._forks.server
 
     def idle_memory_mb(self) -> float:
         """What the idle kernels hold together, as last measured."""
@@ -143,11 +126,11 @@ class KernelPool:
         """Wait until it is known whether kernels are forked and, if so, the fork server
         is up (needs ``start()``); True when kernels are forked."""
         deadline = time.monotonic() + timeout
-        while self._fork_wanted is None or (self._fork_wanted and self.fork_server is None):
+        while self._forks.wanted is None or (self._forks.wanted and self.fork_server is None):
             if time.monotonic() > deadline or self._closed or self._refill_task is None:
                 return False
             await asyncio.sleep(0.02)
-        return bool(self._fork_wanted)
+        return bool(self._forks.wanted)
 
     async def wait_ready(self, count: int | None = None, timeout: float = 60) -> bool:
         """Wait until ``count`` (default: ``size``) kernels are ready; False on timeout."""
@@ -165,33 +148,29 @@ class KernelPool:
         if self._closed or self._refill_task is not None:
             return
         self._wakeup = asyncio.Event()
-        if self.size or self._fork_wanted is not False:
+        if self.size or self._forks.wanted is not False:
             self._refill_task = asyncio.get_running_loop().create_task(self._refill_loop())
 
     async def close(self) -> None:
         """Stop refilling; kill idle kernels and the fork server (with what it forked)."""
         self._closed = True
+        self._forks.closed = True
         if self._wakeup is not None:
             self._wakeup.set()
-        tasks = [t for t in (self._refill_task, self._fork_task, *self._starting) if t is not None]
+        tasks = [t for t in (self._refill_task, self._forks.task, *self._starting) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._refill_task = self._fork_task = None
-        if self._probe is not None:
-            # Its thread cannot be cancelled; it removes what it made once it is done.
-            with contextlib.suppress(Exception):
-                await self._probe
+        self._refill_task = self._forks.task = None
+        await self._forks.wait_probe()
         kernels = list(self._ready)
         self._ready.clear()
         await asyncio.gather(*(k.dispose() for k in kernels), return_exceptions=True)
         if self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
-        server, self._fork_server = self._fork_server, None
-        if server is not None:
-            await server.close()
+        await self._forks.close_server()
 
     # -- handing out -------------------------------------------------------------------
     async def acquire(self) -> GradingKernel:
@@ -266,11 +245,11 @@ class KernelPool:
         while not self._closed:
             self._wakeup.clear()
             self._drop_stale()
-            await self._ensure_fork_server()
+            await self._forks.ensure()
             now = time.monotonic()
             # While the fork server starts (it will take a second), starting kernels
             # the slow way would only slow it down.
-            holding = self._fork_task is not None
+            holding = self._forks.task is not None
             if now >= self._retry_at and not holding:
                 for _ in range(self._wanted()):
                     task = asyncio.get_running_loop().create_task(self._start_pooled())
@@ -281,8 +260,8 @@ class KernelPool:
                 waits.append(self._retry_at - now)
             if self._ready:
                 waits.append(min(k.started_at for k in self._ready) + self.max_age_s - now)
-            if self._fork_wanted and self.fork_server is None and self._fork_task is None:
-                waits.append(self._fork_retry_at - now)
+            if self._forks.wanted and self.fork_server is None and self._forks.task is None:
+                waits.append(self._forks.retry_at - now)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.05, min(waits)))
 
@@ -318,108 +297,3 @@ class KernelPool:
         for kernel in [k for k in self._ready if now - k.started_at > self.max_age_s]:
             self._ready.remove(kernel)
             self._dispose_later(kernel)
-
-    # -- the fork server ---------------------------------------------------------------
-    async def _ensure_fork_server(self) -> None:
-        """Start (or restart) the fork server in the background when kernels are forked."""
-        if self._fork_wanted is None:
-            if self._probe is None:
-                self._probe = asyncio.ensure_future(asyncio.to_thread(self._command_forkable))
-            self._fork_wanted = await asyncio.shield(self._probe)
-            if not self._fork_wanted:
-                (log.warning if self.start_method == "fork" else log.info)(
-                    "grading kernels are started as processes of their own: the sandbox's "
-                    "kernel command cannot be forked"
-                )
-        if not self._fork_wanted or self._closed:
-            return
-        if self._fork_task is not None or (
-            self._fork_server is not None and self._fork_server.alive
-        ):
-            return
-        if time.monotonic() < self._fork_retry_at:
-            return
-        self._fork_task = asyncio.get_running_loop().create_task(self._run_fork_server())
-
-    def _command_forkable(self) -> bool:
-        run_dir = probe_dir()
-        workdir = run_dir / "work"
-        workdir.mkdir()
-        spec = None
-        try:
-            spec = launch_spec(self.policy, run_dir, workdir)
-            return forkable(spec.argv)
-        except Exception as exc:  # noqa: BLE001 - then exec it is, and starts report why
-            log.warning("grading kernel pool: could not tell the kernel command (%s)", exc)
-            return False
-        finally:
-            if spec is not None:
-                with contextlib.suppress(Exception):
-                    spec.release()
-            shutil.rmtree(run_dir, ignore_errors=True)
-
-    async def _check_sandboxed_fork(self, server: ForkServer) -> str | None:
-        """Fork one probe into its sandbox (when kernels have one); None if that worked."""
-        run_dir = probe_dir()
-        workdir = run_dir / "work"
-        workdir.mkdir()
-        spec = process = None
-        try:
-            spec = await asyncio.to_thread(probe_spec, self.policy, run_dir, workdir)
-            if split_command(spec.argv) is None:
-                return None
-            process = await server.spawn(spec.argv, spec.env, str(spec.cwd))
-            code = await asyncio.wait_for(process.wait_async(), self.startup_timeout)
-            return await asyncio.to_thread(probe_outcome, spec, spec.decode_exit(code))
-        except (asyncio.TimeoutError, ForkServerError, OSError, SandboxUnavailable) as exc:
-            return f"{type(exc).__name__}: {exc}"
-        finally:
-            if process is not None and process.poll() is None:
-                # Timed out or cancelled (the pool closes): the probe must not go on
-                # into a directory removed under it.
-                with contextlib.suppress(Exception):
-                    process.kill()
-                    await asyncio.wait_for(process.wait_async(), 5)
-            if spec is not None:
-                await asyncio.to_thread(spec.release)
-            await asyncio.to_thread(shutil.rmtree, run_dir, True)
-
-    async def _run_fork_server(self) -> None:
-        old, self._fork_server = self._fork_server, None
-        try:
-            if old is not None:
-                await old.close()
-            server = ForkServer(
-                env_for=lambda home: kernel_env(self.policy, Path(home)), on_exit=self._wake
-            )
-            track_fork_server(server)
-            try:
-                await server.start(timeout=self.startup_timeout)
-            except ForkServerError as exc:
-                self._fork_failures += 1
-                self._fork_retry_at = time.monotonic() + min(60.0, 2.0 * 2**self._fork_failures)
-                log.warning("grading kernels are started with exec for now: %s", exc)
-                return
-            if self._closed:
-                await server.close()
-                return
-            try:
-                reason = await self._check_sandboxed_fork(server)
-            except BaseException:
-                await server.close()  # cancelled: the pool is closing
-                raise
-            if reason is not None:
-                # Not a passing failure: this platform cannot enter its sandboxes.
-                log.warning(
-                    "grading kernels are started as processes of their own: a "
-                    "kernel forked into its sandbox failed (%s)",
-                    reason,
-                )
-                self._fork_wanted = False
-                await server.close()
-                return
-            self._fork_failures = 0
-            self._fork_server = server
-        finally:
-            self._fork_task = None
-            self._wake()

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from .procfs import pid_exists
 
 if TYPE_CHECKING:
-    from .forkserver import ForkServer
-    from .sandbox import LaunchSpec
+    from .forkclient import ForkServer
+    from .launchspec import LaunchSpec
 
 RUN_DIR_PREFIX = "codequest-run-"
 # Directories a server makes named after its pid: its kernels' run directories and its

@@ -24,6 +24,10 @@ its own uid from ``uid_range`` (so ``RLIMIT_NPROC`` counts that kernel's process
 only, kernels cannot signal or read each other, and everything a kernel left running
 is killed by uid when it is disposed of). The kernel's environment is built from
 scratch: nothing of the server's (tokens, passwords, database URLs) reaches it.
+
+:func:`resolve` decides what a policy (:mod:`.policy`) comes to here, probing once per
+policy and process; :func:`launch_spec` gives one kernel's confined command
+(:mod:`.launchspec`).
 """
 
 from __future__ import annotations
@@ -32,128 +36,39 @@ import contextlib
 import json
 import logging
 import os
-import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bwrap as _bwrap
+from .launchspec import LaunchSpec, build_spec, die_with_parent, kernel_env
+from .policy import SandboxPlan, SandboxPolicy, SandboxUnavailable
 from .rundirs import probe_dir
+
+# What the server, the worker and the judge import from here.
+__all__ = [
+    "LaunchSpec",
+    "SandboxPolicy",
+    "SandboxUnavailable",
+    "die_with_parent",
+    "forget_probes",
+    "launch_spec",
+    "probe_outcome",
+    "probe_spec",
+    "resolve",
+]
 
 log = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
-
-SANDBOX_MODES = ("auto", "bwrap", "rlimits", "none")
-
-# Variables a Python kernel needs; everything else of the server's is left out.
-_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
-
-# The variable that marks every process of one kernel (to find leftovers without a pid
-# namespace or a uid of their own).
-MARKER_ENV = "CODEQUEST_KERNEL"
-
-PR_SET_PDEATHSIG = 1
+# The judge builds its own process's command from a plan (``judge.driver``).
+_spec = build_spec
 
 # How long the one-time probe (a kernel start-up, 0.4 s on an idle machine) may take.
 PROBE_TIMEOUT_S = 120.0
-
-LAUNCHER = Path(__file__).with_name("launcher.py")
-
-
-class SandboxUnavailable(RuntimeError):
-    """The sandbox the policy asks for cannot be had on this machine."""
-
-
-@dataclass(frozen=True)
-class SandboxPolicy:
-    """Limits and isolation every grading kernel gets, whatever the challenge asks for.
-
-    ``max_memory_mb`` and ``max_cpu_s`` cap a pooled kernel before it knows its
-    challenge; the run then lowers them to the challenge's own limits (a process may
-    always lower its limits, never raise a hard one).
-
-    ``user`` (root servers only): ``None`` gives each kernel a uid of its own from
-    ``uid_range`` (``(first, count)``; uids without a passwd entry are fine); a name or
-    number runs every kernel as that user instead (then kernels share one process
-    count and can signal each other outside a pid namespace). A bwrap sandbox shows only
-    an allow-list: ``expose_paths`` are more directories the kernel may read;
-    ``hide_paths`` are directories to keep from it wherever an exposed one contains
-    them (the server's root directory, the database's directory, challenge
-    directories).
-    """
-
-    mode: str = "auto"
-    max_memory_mb: int = 2048
-    max_cpu_s: int = 600
-    processes: int = 256
-    file_size_mb: int = 64
-    open_files: int = 256
-    tmp_size_mb: int = 64
-    extra_env: dict[str, str] = field(default_factory=dict)
-    user: str | int | None = None
-    uid_range: tuple[int, int] = (1_900_000_000, 1_000_000)
-    hide_paths: tuple[str, ...] = ()
-    expose_paths: tuple[str, ...] = ()
-    bwrap_path: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.mode not in SANDBOX_MODES:
-            raise ValueError(
-                f"sandbox mode must be one of {', '.join(SANDBOX_MODES)}, not {self.mode!r}"
-            )
-        object.__setattr__(self, "hide_paths", tuple(str(p) for p in self.hide_paths))
-        object.__setattr__(self, "expose_paths", tuple(str(p) for p in self.expose_paths))
-
-    def _key(self) -> tuple:
-        return (
-            self.mode,
-            self.user,
-            self.uid_range,
-            self.hide_paths,
-            self.expose_paths,
-            self.bwrap_path,
-            tuple(sorted(self.extra_env.items())),
-        )
-
-
-# -- what a policy comes to on this machine --------------------------------------------
-
-
-@dataclass(frozen=True)
-class SandboxPlan:
-    """A policy resolved on this machine (probed once per process)."""
-
-    mode: str  # bwrap | rlimits | none
-    uid_strategy: str  # "per-kernel" | "fixed" | "own"
-    fixed_uid: int | None = None
-    fixed_gid: int | None = None
-    bwrap: str | None = None
-    bwrap_version: tuple[int, ...] = ()
-    hide: tuple[str, ...] = ()
-    expose: tuple[str, ...] = ()
-    note: str = ""
-
-    def describe(self) -> str:
-        who = {
-            "per-kernel": "each kernel as its own unprivileged uid",
-            "fixed": f"kernels as uid {self.fixed_uid}",
-            "own": "kernels as the server's user" + (" (root!)" if os.geteuid() == 0 else ""),
-        }[self.uid_strategy]
-        what = {
-            "bwrap": "bubblewrap (no network, read-only filesystem, private /tmp, own pid namespace)"
-            " and resource limits",
-            "rlimits": "resource limits only",
-            "none": "no confinement",
-        }[self.mode]
-        return f"{what}; {who}" + (f"; {self.note}" if self.note else "")
 
 
 _plans: dict[tuple, SandboxPlan] = {}
@@ -314,27 +229,6 @@ def _exposed_paths(policy: SandboxPolicy) -> list[str]:
     return sorted(paths) + list(policy.expose_paths)
 
 
-def die_with_parent() -> Callable[[], None]:
-    """A ``preexec_fn`` for a sandbox's process: it is killed when the thread that
-    starts it ends (Linux), and exits at once if that happened before it could ask.
-
-    bwrap's own ``--die-with-parent`` is asked for only once bwrap runs: a server (or
-    ``codequest grade``) stopped in between would leave bwrap and the kernel running,
-    re-parented to init. The setting survives the exec into bwrap.
-    """
-    from .launcher import libc, prctl
-
-    libc()  # loaded now, not in the child
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return preexec
-
-
 def _sweep_stale_probes(max_age_s: float = 3600) -> None:
     """Remove probe directories left by processes killed in the middle of a probe."""
     now = time.time()
@@ -352,7 +246,7 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
     workdir.mkdir()
     spec = None
     try:
-        spec = _spec(policy, plan, run_dir, workdir, inner_args=["--probe"])
+        spec = build_spec(policy, plan, run_dir, workdir, inner_args=["--probe"])
         started = time.perf_counter()
         proc = subprocess.run(
             spec.argv,
@@ -382,7 +276,7 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
 
 def probe_spec(policy: SandboxPolicy, run_dir: Path, workdir: Path) -> LaunchSpec:
     """A kernel command that only proves a kernel could start (``launcher.py --probe``)."""
-    return _spec(policy, resolve(policy), run_dir, workdir, inner_args=["--probe"])
+    return build_spec(policy, resolve(policy), run_dir, workdir, inner_args=["--probe"])
 
 
 def probe_outcome(spec: LaunchSpec, code: int | None, stderr: str = "") -> str | None:
@@ -402,327 +296,10 @@ def probe_outcome(spec: LaunchSpec, code: int | None, stderr: str = "") -> str |
     return None
 
 
-# -- uids ------------------------------------------------------------------------------
-
-
-class _UidPool:
-    """Per-kernel uids: random in the range, never two live kernels on one uid."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._used: set[int] = set()
-
-    def acquire(self, first: int, count: int) -> int:
-        busy = _uids_with_processes()
-        with self._lock:
-            for _ in range(1000):
-                uid = first + random.randrange(count)
-                if uid not in self._used and uid not in busy:
-                    self._used.add(uid)
-                    return uid
-        raise SandboxUnavailable("no free uid left in the sandbox uid range")
-
-    def release(self, uid: int) -> None:
-        with self._lock:
-            self._used.discard(uid)
-
-
-_uids = _UidPool()
-
-
-def _proc_pids() -> list[int]:
-    try:
-        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
-    except OSError:
-        return []
-
-
-def _uids_with_processes() -> set[int]:
-    out = set()
-    for pid in _proc_pids():
-        with contextlib.suppress(OSError):
-            out.add(os.stat(f"/proc/{pid}").st_uid)
-    return out
-
-
-def processes_of_uid(uid: int) -> list[int]:
-    """Pids of live processes whose real uid is ``uid``."""
-    pids = []
-    for pid in _proc_pids():
-        try:
-            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(pid)
-                        break
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
-
-
-def processes_with_marker(marker: str) -> list[int]:
-    """Pids of live processes whose environment holds this kernel's marker."""
-    needle = f"{MARKER_ENV}={marker}".encode()
-    me = os.getpid()
-    pids = []
-    for pid in _proc_pids():
-        if pid == me:
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                if needle in fh.read().split(b"\0"):
-                    pids.append(pid)
-        except OSError:
-            continue
-    return pids
-
-
-# -- one kernel ------------------------------------------------------------------------
-
-
-@dataclass
-class LaunchSpec:
-    """The kernel's argv (with ``{connection_file}``), environment, working dir and user.
-
-    ``release()`` must be called once the kernel is gone (it kills whatever the kernel
-    left running and returns its uid); ``hand_over()`` gives the kernel's user files the
-    server wrote into its work directory.
-    """
-
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    transport: str = "ipc"
-    mode: str = "none"
-    uid: int | None = None
-    gid: int | None = None
-    exclusive_uid: bool = False
-    marker: str = ""
-    _released: bool = field(default=False, repr=False)
-
-    def decode_exit(self, code: int | None) -> int | None:
-        """The kernel's own exit status (negative: killed by that signal)."""
-        return _bwrap.decode_exit(code) if self.mode == "bwrap" else code
-
-    def hand_over(self, path: Path) -> None:
-        """Make ``path`` and everything under it the kernel user's (no-op without one)."""
-        if self.uid is None:
-            return
-        uid, gid = self.uid, self.uid if self.gid is None else self.gid
-        # lchown, never following links: nothing under path may redirect a chown.
-        os.chown(path, uid, gid, follow_symlinks=False)
-        for root, dirs, files in os.walk(path):
-            for name in dirs + files:
-                with contextlib.suppress(FileNotFoundError):
-                    os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
-
-    def release(self) -> None:
-        """Kill every process the kernel left behind and free its uid (idempotent)."""
-        if self._released:
-            return
-        self._released = True
-        try:
-            self.reap()
-        finally:
-            if self.exclusive_uid and self.uid is not None:
-                _uids.release(self.uid)
-
-    def leftovers(self) -> list[int]:
-        """Pids of this kernel's processes still alive."""
-        if self.exclusive_uid and self.uid is not None:
-            return processes_of_uid(self.uid)
-        if self.marker:
-            return processes_with_marker(self.marker)
-        return []
-
-    def reap(self, timeout: float = 5.0) -> list[int]:
-        """Kill this kernel's processes until none is left; the pids that would not die."""
-        deadline = time.monotonic() + timeout
-        while True:
-            pids = self.leftovers()
-            if not pids:
-                return []
-            if self.exclusive_uid and self.uid is not None:
-                _kill_all_of_uid(self.uid, self.gid)
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            if time.monotonic() > deadline:
-                log.warning("grading kernel processes would not die: %s", pids)
-                return pids
-            time.sleep(0.01)
-
-
-def _kill_all_of_uid(uid: int, gid: int | None) -> None:
-    """``kill(-1, SIGKILL)`` as ``uid``: every process of that uid at once (fork bombs)."""
-    kill = shutil.which("kill") or "/bin/kill"
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        subprocess.run(
-            [kill, "-KILL", "-1"],
-            user=uid,
-            group=gid if gid is not None else uid,
-            extra_groups=[],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=5,
-            check=False,
-            env={"PATH": "/usr/bin:/bin"},
-        )
-
-
-def kernel_env(policy: SandboxPolicy, home: Path, marker: str | None = None) -> dict[str, str]:
-    """The kernel's whole environment: a few locale variables, ours, the policy's extras."""
-    env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
-    env.update(
-        {
-            "HOME": str(home),
-            "TMPDIR": str(home),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONNOUSERSITE": "1",
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "MPLBACKEND": "Agg",
-            "MALLOC_ARENA_MAX": "2",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        }
-    )
-    if marker:
-        env[MARKER_ENV] = marker
-    env.update(policy.extra_env)
-    return env
-
-
 def launch_spec(policy: SandboxPolicy, run_dir: Path, workdir: Path) -> LaunchSpec:
     """The command that starts a confined kernel for a run living in ``run_dir``.
 
     Blocking (the first call per policy probes the platform; a root server chowns the
     run directory): call it from a worker thread in async code.
     """
-    return _spec(policy, resolve(policy), run_dir, workdir)
-
-
-def _spec(
-    policy: SandboxPolicy,
-    plan: SandboxPlan,
-    run_dir: Path,
-    workdir: Path,
-    inner_args: list[str] | None = None,
-) -> LaunchSpec:
-    uid = gid = None
-    exclusive = False
-    if plan.uid_strategy == "per-kernel":
-        first, count = policy.uid_range
-        uid = gid = _uids.acquire(first, count)
-        exclusive = True
-    elif plan.uid_strategy == "fixed":
-        uid, gid = plan.fixed_uid, plan.fixed_gid
-    marker = os.urandom(8).hex()
-    spec = LaunchSpec(
-        argv=[],
-        env={},
-        cwd=run_dir,
-        mode=plan.mode,
-        uid=uid,
-        gid=gid,
-        exclusive_uid=exclusive,
-        marker=marker,
-    )
-    try:
-        if uid is not None:
-            os.chmod(run_dir, 0o700)
-            spec.hand_over(run_dir)
-        config: dict = {"limits": {}, "uid": uid, "gid": gid}
-        if plan.mode != "none":
-            config["limits"] = {
-                # The pooled kernel's ceiling; the run lowers it to the challenge's limit.
-                "address_space": (policy.max_memory_mb + 512) * MiB,
-                "cpu_s": policy.max_cpu_s,
-                "processes": policy.processes,
-                "file_size": policy.file_size_mb * MiB,
-                "open_files": policy.open_files,
-                "core": 0,
-            }
-            # Without a user namespace or a uid of its own, RLIMIT_NPROC counts every
-            # process of the server's user: allow the kernel that many more.
-            own_count = plan.uid_strategy == "own" and plan.mode == "rlimits" and os.geteuid() != 0
-            config["nproc_relative"] = own_count
-            config["no_new_privs"] = plan.mode == "rlimits"
-        # The kernel's own stdout/stderr (forked children, fd-level writes) stay out of
-        # the server's log.
-        config["log_file"] = str(run_dir / "kernel.log")
-        if plan.mode == "bwrap":
-            # In a pid namespace the parent is pid 1; "1" stops ipykernel polling it
-            # (it would exit at once); bwrap --die-with-parent does that job instead.
-            config["set_env"] = {"JPY_PARENT_PID": "1"}
-        inner = [sys.executable, str(LAUNCHER), json.dumps(config)]
-        inner += (
-            inner_args
-            if inner_args is not None
-            else [
-                "-f",
-                "{connection_file}",
-                "--HistoryManager.enabled=False",
-                "--IPKernelApp.quiet=True",
-                "--IPythonKernel.compiler_class=IPython.core.compilerop.CachingCompiler",
-            ]
-        )
-        if plan.mode == "bwrap":
-            argv = _bwrap.command(
-                inner,
-                bwrap=plan.bwrap or "bwrap",
-                run_dir=str(run_dir),
-                hide=plan.hide,
-                expose=plan.expose,
-                tmp_size_mb=policy.tmp_size_mb,
-                bwrap_version=plan.bwrap_version,
-            )
-        else:
-            argv = inner
-        spec.argv = argv
-        spec.env = kernel_env(policy, workdir, marker)
-    except BaseException:
-        spec.release()
-        raise
-    return spec
-
-
-def run_limits_code(memory_mb: int, cpu_budget_s: float, file_size_mb: int) -> str:
-    """Python run in the kernel, before learner code, lowering its limits for this run.
-
-    The address-space limit is what the kernel already maps plus the challenge's
-    ``memory_mb``, so the learner gets the memory the challenge promises on top of the
-    interpreter itself.
-    """
-    return f"""
-def _codequest_limits():
-    import resource
-    size_kb = 0
-    with open('/proc/self/status') as fh:
-        for line in fh:
-            if line.startswith('VmSize:'):
-                size_kb = int(line.split()[1])
-    want = size_kb * 1024 + {int(memory_mb)} * {MiB}
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or want < hard:
-        resource.setrlimit(resource.RLIMIT_AS, (want, want))
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = int(used.ru_utime + used.ru_stime + {float(cpu_budget_s)!r}) + 1
-    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard == resource.RLIM_INFINITY or cpu < hard:
-        # SIGXCPU at the soft limit (reported as too much CPU), SIGKILL at the hard one.
-        top = cpu + 2 if hard == resource.RLIM_INFINITY else min(cpu + 2, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, top))
-    fsize = {int(file_size_mb)} * {MiB}
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    if hard == resource.RLIM_INFINITY or fsize < hard:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-try:
-    _codequest_limits()
-except (ImportError, OSError, ValueError):
-    pass
-del _codequest_limits
-"""
+    return build_spec(policy, resolve(policy), run_dir, workdir)

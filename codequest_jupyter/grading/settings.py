@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .sandbox import SandboxPolicy
+from .policy import SandboxPolicy
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """``SubmissionStore``: every submission's result JSON and code snapshot, and progress.
 
+This module opens the database and writes (a submission's life, and the progress it
+earns); the reads are the :mod:`.reads` mixin, the instructors' side :mod:`.instructor`.
+
 Each method runs in one short session of its own, so one store object is shared by
 all threads (the server's worker threads, the grader's callbacks). Write methods on
 SQLite take the write lock when their transaction begins (``BEGIN IMMEDIATE``) and
@@ -20,7 +23,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from alembic.util.exc import CommandError
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -34,43 +37,19 @@ from .engine import WRITE_OPTION, is_memory_sqlite, make_engine
 from .instructor import InstructorQueries
 from .migrate import upgrade_engine
 from .models import Progress, Submission
+from .reads import SubmissionReads
 from .values import (
     clean_json,
-    format_time,
-    page_bounds,
     parse_time,
     require_id,
     require_name,
     result_figures,
-    summary_of,
     utc_now,
     valid_id,
-    valid_name,
 )
 
 #: Error kinds of the result JSON contract (``error.kind``).
 ERROR_KINDS = frozenset(ERROR_KIND_WORDS)
-
-# The same text as the partial index's WHERE clause: a planner uses a partial
-# index only when it can see the query implies it, which bound parameters hide.
-_UNFINISHED = text("submissions.status IN ('queued', 'running')")
-
-_SUMMARY_COLUMNS = (
-    Submission.id,
-    Submission.challenge,
-    Submission.challenge_version,
-    Submission.user,
-    Submission.mode,
-    Submission.submitted_at,
-    Submission.status,
-    Submission.score,
-    Submission.total,
-    Submission.points,
-    Submission.max_points,
-    Submission.duration_ms,
-    Submission.error,
-    Submission.late,
-)
 
 
 class StoreError(Exception):
@@ -85,7 +64,7 @@ class SubmissionExists(StoreError, ValueError):
     """A submission with this id is stored already."""
 
 
-class SubmissionStore(InstructorQueries):
+class SubmissionStore(SubmissionReads, InstructorQueries):
     """The submissions database (SQLite file or PostgreSQL), migrated on start.
 
     Parameters
@@ -385,135 +364,3 @@ class SubmissionStore(InstructorQueries):
             progress.runs += 1
         if progress.last_submitted_at is None or row.submitted_at > progress.last_submitted_at:
             progress.last_submitted_at = row.submitted_at
-
-    # -- reads ----------------------------------------------------------------
-
-    def get_result(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
-        """The result JSON of a submission; None if unknown or (with ``user``) not theirs."""
-        if not valid_id(sid) or (user is not None and not valid_name(user)):
-            return None
-        query = select(Submission.result).where(Submission.id == sid)
-        if user is not None:
-            query = query.where(Submission.user == user)
-        with self._reading() as session:
-            return session.execute(query).scalar_one_or_none()
-
-    def get_code(self, sid: str, user: str | None = None) -> dict[str, Any] | None:
-        """The code snapshot ``{"notebook", "files"}``; None if unknown or not ``user``'s."""
-        if not valid_id(sid) or (user is not None and not valid_name(user)):
-            return None
-        query = select(Submission.code).where(Submission.id == sid)
-        if user is not None:
-            query = query.where(Submission.user == user)
-        with self._reading() as session:
-            found = session.execute(query).one_or_none()
-        if found is None:
-            return None
-        code = found[0] or {}
-        return {"notebook": code.get("notebook"), "files": code.get("files") or {}}
-
-    def list_submissions(
-        self, user: str, challenge: str | None = None, limit: int = 20, offset: int = 0
-    ) -> tuple[list[dict[str, Any]], int]:
-        """A learner's submissions, newest first, as summaries; and how many there are.
-
-        A summary is the result JSON without ``tests``, ``cell_errors`` and
-        ``output_truncated`` (the details of one result).
-        """
-        if not valid_name(user) or (challenge is not None and not valid_name(challenge)):
-            return [], 0
-        filters = [Submission.user == user]
-        if challenge is not None:
-            filters.append(Submission.challenge == challenge)
-        return self._page(filters, limit, offset)
-
-    def list_all(
-        self,
-        challenge: str | None = None,
-        user: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Everyone's submissions (for instructors), newest first; and how many there are."""
-        if (challenge is not None and not valid_name(challenge)) or (
-            user is not None and not valid_name(user)
-        ):
-            return [], 0
-        filters = []
-        if challenge is not None:
-            filters.append(Submission.challenge == challenge)
-        if user is not None:
-            filters.append(Submission.user == user)
-        return self._page(filters, limit, offset)
-
-    def _page(
-        self, filters: list[Any], limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        limit, offset = page_bounds(limit, offset)
-        query: Select[Any] = (
-            select(*_SUMMARY_COLUMNS)
-            .where(*filters)
-            .order_by(Submission.submitted_at.desc(), Submission.pk.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        count = select(func.count()).select_from(Submission).where(*filters)
-        with self._reading() as session:
-            rows = session.execute(query).all() if limit else []
-            total = session.execute(count).scalar_one()
-        return [summary_of(row) for row in rows], total
-
-    def progress(self, user: str) -> dict[str, dict[str, Any]]:
-        """A learner's progress: challenge id -> attempts, best score, completion, ...
-
-        ``attempts``/``failed_attempts`` count "submit" submissions, ``runs`` count
-        "run" ones; ``best_*`` and ``max_points`` are from the best graded submit
-        (None before one); ``completed_at`` is when the first passing submit was
-        made (None until then).
-        """
-        if not valid_name(user):
-            return {}
-        with self._reading() as session:
-            rows = session.execute(select(Progress).where(Progress.user == user)).scalars()
-            return {
-                p.challenge: {
-                    "attempts": p.attempts,
-                    "failed_attempts": p.failed_attempts,
-                    "runs": p.runs,
-                    "best_score": p.best_score,
-                    "best_total": p.best_total,
-                    "best_points": p.best_points,
-                    "max_points": p.max_points,
-                    "completed_at": format_time(p.completed_at),
-                    "last_submitted_at": format_time(p.last_submitted_at),
-                }
-                for p in rows
-            }
-
-    def unfinished(self) -> list[dict[str, Any]]:
-        """Submissions still queued or running, oldest first (to recover after a restart)."""
-        query = (
-            select(
-                Submission.id,
-                Submission.user,
-                Submission.challenge,
-                Submission.mode,
-                Submission.status,
-                Submission.submitted_at,
-            )
-            .where(_UNFINISHED)
-            .order_by(Submission.submitted_at, Submission.pk)
-        )
-        with self._reading() as session:
-            rows = session.execute(query).all()
-        return [
-            {
-                "id": r.id,
-                "user": r.user,
-                "challenge": r.challenge,
-                "mode": r.mode,
-                "status": r.status,
-                "submitted_at": format_time(r.submitted_at),
-            }
-            for r in rows
-        ]

@@ -7,7 +7,9 @@
 
 Modules: :mod:`.client` (the REST and event-stream client), :mod:`.discovery`
 (finding the notebook, the server and the challenge), :mod:`.model` (the state of a
-run, pure Python), :mod:`.backends` (grading through the server or locally),
+run, pure Python), :mod:`.wording` and :mod:`.history` (what it says, earlier
+submissions and hints), :mod:`.backends` (grading through the server or locally),
+:mod:`.choose` (which of the two a panel gets), :mod:`.deadline` (the schedule's words),
 :mod:`.controller` (worker threads), :mod:`.render` (escaped HTML) and :mod:`.view`
 (the ipywidgets). Only :mod:`.view` imports ipywidgets, and only when ``TestsPanel``
 is first used.

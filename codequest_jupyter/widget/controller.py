@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .model import Hints, HistoryEntry, RunState
+from .history import Hints, HistoryEntry
+from .model import RunState
 
 log = logging.getLogger(__name__)
 Listener = Callable[[str], None]  # called with "run", "history", "hints" or "schedule"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from .model import format_points
+from .wording import format_points
 
 SCHEDULE_KEYS = ("opens", "due", "late", "late_penalty", "max_submissions", "submissions_used")
 

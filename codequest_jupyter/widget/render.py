@@ -13,7 +13,9 @@ import html
 from collections.abc import Sequence
 
 from .deadline import late_result_text
-from .model import Banner, Hints, HistoryEntry, RunState, TestRow, status_label
+from .history import Hints, HistoryEntry
+from .model import Banner, RunState, TestRow
+from .wording import status_label
 
 FONT = "font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.45"
 MONO = (

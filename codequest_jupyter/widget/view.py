@@ -18,7 +18,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from . import deadline, render
-from .backends import LocalBackend, ServerBackend, open_backend
+from .backends import LocalBackend, ServerBackend
+from .choose import open_backend
 from .controller import PanelController
 from .discovery import in_grading_kernel
 

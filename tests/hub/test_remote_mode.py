@@ -96,7 +96,7 @@ def test_submission_through_the_learners_server_is_graded_by_the_service(
 
 PANEL = r"""
 import json, sys, threading
-from codequest_jupyter.widget.backends import open_backend
+from codequest_jupyter.widget.choose import open_backend
 from codequest_jupyter.widget.model import RunState
 url, token, notebook = json.load(sys.stdin)
 backend = open_backend(None, notebook=notebook, server=url, token=token, local=False)
