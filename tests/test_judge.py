@@ -91,6 +91,42 @@ def test_decoder_bounds_depth_and_count():
     assert len(_decode(list(range(999)), max_items=1000)) == 999
 
 
+def test_pandas_values_cross_by_value_and_only_with_known_dtypes():
+    pd = pytest.importorskip("pandas")
+    from codequest_jupyter.judge.wire import encode
+
+    frame = pd.DataFrame(
+        {"word": ["b", "a"], "n": [2, 1], "x": [0.5, None], "o": [None, (1, 2)]},
+        index=pd.Index(["k", "l"], name="key"),
+    )
+    frame["i"] = pd.array([1, None], dtype="Int64")
+    grouped = frame.groupby(["word", "n"])[["x"]].sum()
+    for value in (frame, frame["word"], frame.columns, grouped, pd.Series([], dtype=float)):
+        tree = json.loads(json.dumps(encode(value, lambda o: {"~": "h", "v": 1})))
+        copy = _decode(tree)
+        assert type(copy) is type(value)
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(copy, value)
+        elif isinstance(value, pd.Series):
+            pd.testing.assert_series_equal(copy, value)
+        else:
+            pd.testing.assert_index_equal(copy, value)
+    # A dtype the wire does not know is refused, not looked up.
+    bad = {"~": "ps", "v": {"~": "pv", "dt": "category", "v": ["a"]}, "ix": {}, "n": None}
+    with pytest.raises(WireError, match="unsupported pandas dtype"):
+        _decode(bad)
+    short = {
+        "~": "ps",
+        "v": {"~": "pv", "dt": "object", "v": ["a"]},
+        "ix": {"~": "pr", "v": [0, 5, 1], "n": None},
+        "n": None,
+    }
+    with pytest.raises(WireError, match="malformed"):
+        _decode(short)
+    # What the wire does not carry (a categorical) goes as a reference.
+    assert encode(pd.Series(["a"], dtype="category"), lambda o: "ref") == "ref"
+
+
 def test_an_oversized_frame_is_refused_and_the_stream_stays_in_step():
     a, b = socket.socketpair()
     frames = FrameSocket(b, Limits(max_frame_bytes=1000))

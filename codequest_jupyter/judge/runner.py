@@ -35,7 +35,7 @@ from typing import Any
 # names, points, headlines of failures and reasons of skips.
 from ..grading.harness.collect import _display_name, _points
 from ..grading.harness.runner import PYTEST_OPTIONS
-from ..grading.harness.verdicts import _crash_message, _outcome
+from ..grading.harness.verdicts import _crash_message, _kind_from_text, _outcome
 
 PR_SET_DUMPABLE = 4
 
@@ -156,7 +156,7 @@ class Recorder:
             output = _cap("".join(parts), self.output_limit) if parts else None
         expected = actual = traceback = None
         if failing is not None:
-            kind = getattr(failing, "_cq_kind", None) or "error"
+            kind = getattr(failing, "_cq_kind", None) or _kind_from_text(failing)
             if failing.when != "call" and kind == "failed":
                 kind = "error"
             status = kind
@@ -165,7 +165,11 @@ class Recorder:
             if compared is not None and kind == "failed":
                 actual, expected = compared
             if failing.longrepr:
-                traceback = _cap(self._clean(str(failing.longrepr)), 8000)
+                text = self._clean(str(failing.longrepr))
+                learner_tb = getattr(failing, "_cq_learner_tb", None)
+                if learner_tb:
+                    text += "\n\nRaised in the learner's code:\n" + learner_tb
+                traceback = _cap(text, 8000)
         self._emit(
             nodeid,
             name,
@@ -230,6 +234,9 @@ def _kind_hooks() -> Any:
             else:
                 kind = "error"
             report._cq_kind = kind
+            learner_tb = getattr(exc, "_cq_learner_tb", None)
+            if type(learner_tb) is str:
+                report._cq_learner_tb = learner_tb
 
     return Kinds()
 
