@@ -682,9 +682,11 @@ async def test_the_kernel_cannot_signal_the_judge():
     assert run.test("test_b_end")["message"].startswith(
         "ProcessLookupError: [Errno 3] No such process"
     )
-    assert (
-        "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["message"]
-    )  # the learner's traceback
+    # The learner's traceback is in the test's traceback, never in the exception's
+    # message (pytest.raises(match=) would see it there).
+    assert "os.kill(-1, signal.SIGKILL)" not in run.test("test_b_end")["message"]
+    assert "Raised in the learner's code:" in run.test("test_b_end")["traceback"]
+    assert "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["traceback"]
 
 
 HANGING_NOTEBOOK = """
