@@ -95,11 +95,12 @@ def judge_advice(status: str, message: str | None) -> str:
             "which the judge does not decide; compare a value (len(x) == 0, "
             f"x.attr == ...) instead, {_KERNEL_INSTEAD}"
         )
-    if "JudgeObject" in text:
+    if "may only call this object" in text or "JudgeObject" in text:
         return (
-            "learner code uses an object the test handed it (a mock_open handle, a file, a "
-            "StringIO) as more than a function, and may only call the test's objects; "
-            f"patch with a function returning data instead, {_KERNEL_INSTEAD}"
+            "learner code uses an object the test handed it (a path, a real file) as more "
+            "than a function: in the judge only in-memory files (StringIO, BytesIO, "
+            "mock_open) and mocks may be; hand learner code data or a StringIO instead, "
+            + _KERNEL_INSTEAD
         )
     if "FileNotFoundError" in text or "No such file" in text:
         return (

@@ -477,6 +477,73 @@ async def test_ordinary_tests_work_through_the_proxy():
     assert run.done["exit_code"] == 1
 
 
+JUDGE_OBJECTS_NOTEBOOK = """
+def peek(obj):
+    out = []
+    for attempt in (lambda: obj.read_text(), lambda: obj.parent, lambda: obj._mock_children):
+        try:
+            out.append(repr(attempt()))
+        except Exception as exc:
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def reconfigure(spy):
+    try:
+        spy.configure_mock(**{"assert_not_called": lambda: None})
+    except AttributeError:
+        return "AttributeError"
+    return "reconfigured"
+
+
+def read_all(fh):
+    with fh as f:
+        return [line.strip() for line in f]
+"""
+
+JUDGE_OBJECTS_TESTS = """
+import io
+from unittest import mock
+
+from target import peek, read_all, reconfigure
+
+
+def test_a_path_of_the_judges_stays_opaque(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the judge's own file")
+    seen = peek(secret)
+    assert seen[0].startswith("TypeError: learner code may only call this object")
+    assert seen[1].startswith("TypeError: learner code may only call this object")
+    assert seen[2].startswith("AttributeError")
+    assert "judge's own file" not in repr(seen)
+
+
+def test_a_mock_serves_public_attributes_only():
+    spy = mock.MagicMock()
+    assert peek(spy)[2].startswith("AttributeError")
+    assert reconfigure(spy) == "AttributeError"
+    spy.assert_not_called()
+    spy.read_text.assert_called_once_with()
+
+
+def test_in_memory_files_and_mock_open_are_files():
+    assert read_all(io.StringIO("a\\nb\\n")) == ["a", "b"]
+    assert read_all(mock.mock_open(read_data="x\\ny\\n")()) == ["x", "y"]
+"""
+
+
+async def test_learner_code_uses_objects_of_the_judges_only_as_files_mocks_or_callables():
+    run, _kernel = await judged(JUDGE_OBJECTS_NOTEBOOK, {"test_objs.py": JUDGE_OBJECTS_TESTS})
+    assert statuses(run) == dict.fromkeys(
+        (
+            "test_a_path_of_the_judges_stays_opaque",
+            "test_a_mock_serves_public_attributes_only",
+            "test_in_memory_files_and_mock_open_are_files",
+        ),
+        "passed",
+    ), [(t["id"], t["message"]) for t in run.tests]
+
+
 TAMPERING_NOTEBOOK = '''
 import builtins, hashlib, hmac, json, os, socket, struct, sys, unittest
 

@@ -94,7 +94,11 @@ class _Capture(io.TextIOBase):
 
 
 class JudgeObject:
-    """An object of the judge's (a callback, a mock) handed to learner code."""
+    """An object of the judge's (a callback, a mock) handed to learner code.
+
+    Learner code may call it; and use it as a file, an iterator or a context manager
+    (a mock_open handle, a StringIO, a mock): the judge decides which objects of its
+    own allow more than a call."""
 
     __slots__ = ("__weakref__", "_agent", "_jid")
 
@@ -104,6 +108,34 @@ class JudgeObject:
 
     def __call__(self, *args, **kwargs):
         return self._agent.callback(self._jid, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._agent.callback(self._jid, (), {}, o="getattr", n=name)
+
+    def __iter__(self):
+        return self._agent.callback(self._jid, (), {}, o="iter")
+
+    def __next__(self):
+        return self._agent.callback(self._jid, (), {}, o="next")
+
+    def __enter__(self):
+        return self._agent.callback(self._jid, (), {}, o="enter")
+
+    def __exit__(self, exc_type, exc, tb):
+        fields = {}
+        if exc is not None:
+            name = "Exception"
+            for base in type(exc).__mro__:
+                if getattr(builtins, base.__name__, None) is base:
+                    name = base.__name__
+                    break
+            try:
+                fields = {"xn": name, "xs": str(exc)[:2000]}
+            except Exception:  # noqa: BLE001 - a learner exception whose str() fails
+                fields = {"xn": name, "xs": ""}
+        return self._agent.callback(self._jid, (), {}, o="exit", **fields) is True
 
     def __repr__(self):
         return f"<judge object {self._jid}>"
@@ -439,11 +471,13 @@ class Agent:
         self.output_size = 0
         self.output_dropped = 0
 
-    def callback(self, jid, args, kwargs):
-        """Call a judge object: ask the judge, answer its requests until it replies."""
+    def callback(self, jid, args, kwargs, **op):
+        """Call a judge object (or, with ``o``, another operation on it): ask the judge,
+        answer its requests until it replies."""
         self.callbacks += 1
         cid = -self.callbacks
         message = {"cb": cid, "j": jid, "a": self.enc(list(args)), "k": self.enc(dict(kwargs))}
+        message.update(op)
         self.flush_output(message)
         self.send(message)
         while True:

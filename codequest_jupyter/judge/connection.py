@@ -25,7 +25,7 @@ import sys
 import time
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .proxy import (
@@ -54,6 +54,55 @@ from .wire import (
     WireError,
     encode,
 )
+
+
+def _served_types() -> tuple[type, ...]:
+    import io
+    from unittest import mock
+
+    return (io.StringIO, io.BytesIO, mock.NonCallableMock)
+
+
+def _judge_op(target: Any, op: Any, frame: dict[str, Any]) -> Any:
+    """An operation learner code asks of an object of the judge's a test handed it.
+
+    Calling it is always allowed (a callback). Used as a file (a ``mock_open`` handle,
+    a StringIO), an iterator or a context manager, only an in-memory file or a mock
+    answers, and only public attributes: objects that could reach the judge's files or
+    modules (a path, a real file, a module, a function's globals) stay opaque."""
+    if op == "next":
+        if not isinstance(target, Iterator):
+            raise TypeError(f"'{type(target).__name__}' object is not an iterator")
+        return next(target)
+    if not isinstance(target, _served_types()):
+        raise TypeError(
+            f"learner code may only call this object of the test's "
+            f"({type(target).__name__}), not use it as a {_OP_NAMES.get(op, 'value')}"
+        )
+    if op == "getattr":
+        name = frame.get("n")
+        if type(name) is not str or name.startswith("_") or name in _MOCK_MUTATORS:
+            # Nor may learner code reconfigure a test's mock (replace the assertion
+            # methods or counters the test reads afterwards).
+            raise AttributeError(str(name)[:200])
+        return getattr(target, name)
+    if op == "iter":
+        return iter(target)
+    if op == "enter":
+        return type(target).__enter__(target)
+    if op == "exit":
+        exc = None
+        if frame.get("xn") is not None:
+            cls = getattr(builtins, str(frame["xn"]), None)
+            if not (isinstance(cls, type) and issubclass(cls, Exception)):
+                cls = Exception
+            exc = cls(_text(frame.get("xs"), ""))
+        return bool(type(target).__exit__(target, type(exc) if exc else None, exc, None))
+    raise TypeError(f"an unknown operation on an object of the judge's: {str(op)[:50]}")
+
+
+_MOCK_MUTATORS = frozenset({"configure_mock", "attach_mock", "mock_add_spec", "reset_mock"})
+_OP_NAMES = {"getattr": "file or object", "iter": "iterable", "enter": "context manager"}
 
 
 class Connection:
@@ -292,7 +341,8 @@ class Connection:
                 or any(type(k) is not str for k in kwargs)
             ):
                 raise TypeError("a malformed call of an object of the judge's")
-            result = target(*args, **kwargs)
+            op = frame.get("o")
+            result = target(*args, **kwargs) if op is None else _judge_op(target, op, frame)
             reply = {"re": cid, "ok": self.encode(result)}
         except Exception as exc:  # noqa: BLE001 - the learner's code gets the exception
             reply = {
