@@ -108,15 +108,16 @@ def judge_advice(status: str, message: str | None) -> str:
             "directory: they are in the judge's file system; give learner code the data "
             f"or use files the challenge ships, {_KERNEL_INSTEAD}"
         )
-    if status == "failed" and "==" in text:
+    if "compare by identity in the judge" in text:
         return (
             "a test comparing learner objects with == relies on the learner class's "
             "__eq__, which the judge does not run; compare attributes instead, " + _KERNEL_INSTEAD
         )
     return (
-        "the test relies on sharing the learner's process (a learner object's own "
-        "methods, the environment, logging or file descriptors), which the judge does "
-        f"not; {_KERNEL_INSTEAD}"
+        "the test relies on sharing the learner's process, which the judge does not: "
+        'patching a module where it is defined (mock.patch("random.choice") acts on '
+        "the judge's random; patch mod.random.choice), monkeypatch.setenv, caplog or "
+        f"capfd on learner code; {_KERNEL_INSTEAD}"
     )
 
 

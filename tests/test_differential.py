@@ -58,6 +58,12 @@ JUDGE_DIFFERENCES = {
         "== of two learner objects is decided in the judge (identity), never by the "
         "learner class's __eq__",
     ),
+    _OBJECTS + "test_random_patched_where_it_is_defined": (
+        "failed",
+        None,
+        "mock.patch(\"random.choice\") patches the judge's random module; the learner's "
+        "is another (patch textkit.random.choice)",
+    ),
     _OBJECTS + "test_truth_of_a_learner_object": (
         "error",
         "error",
@@ -272,6 +278,8 @@ def test_the_judge_and_plain_pytest_agree_but_for_the_documented_differences(gra
         )
     truth = next(t for t in run.tests if t["id"].endswith("test_truth_of_a_learner_object"))
     assert "not decided in the judge" in truth["message"]
+    eq = next(t for t in run.tests if t["id"].endswith("test_learner_objects_compared_with_eq"))
+    assert "compare by identity in the judge" in eq["message"]
     assert [t["id"] for t in run.tests if t["hidden"]] == [
         t for t in statuses if t.startswith("hidden/")
     ]

@@ -153,6 +153,7 @@ class Agent:
         self.output = []
         self.output_size = 0
         self.output_dropped = 0
+        self.warnings = []
 
     # -- frames ------------------------------------------------------------------------
     def send(self, message):
@@ -438,25 +439,27 @@ class Agent:
             return {"re": message["id"], "err": "this object is no longer known to the kernel"}
         saved = sys.stdout, sys.stderr, builtins.input
         sys.stdout, sys.stderr = _Capture(self, 1), _Capture(self, 2)
-        # input() is the judge's (a test's mock.patch("builtins.input") reaches it), and
-        # warnings go to the judge, whose filters and pytest.warns decide what they do.
+        # input() is the judge's (a test's mock.patch("builtins.input") reaches it).
         builtins.input = self.judge_input
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    value, force = self.run(message)
-                    reply = {"re": message["id"], "ok": self.enc(value, force_handle=force)}
-                except _Stop as stop:
-                    reply = {"re": message["id"], "stop": self.enc(stop.value)}
-                except BaseException as exc:  # noqa: BLE001 - learner exceptions go to the judge
-                    reply = {"re": message["id"], "exc": self.exc_info(exc)}
+            try:
+                value, force = self.run(message)
+                reply = {"re": message["id"], "ok": self.enc(value, force_handle=force)}
+            except _Stop as stop:
+                reply = {"re": message["id"], "stop": self.enc(stop.value)}
+            except BaseException as exc:  # noqa: BLE001 - learner exceptions go to the judge
+                reply = {"re": message["id"], "exc": self.exc_info(exc)}
         finally:
             sys.stdout, sys.stderr, builtins.input = saved
-        if caught:
-            reply["w"] = [_warning_info(w) for w in caught[:100]]
+        if self.warnings:
+            reply["w"], self.warnings = self.warnings, []
         self.flush_output(reply)
         return reply
+
+    def show_warning(self, message, category, filename, lineno, file=None, line=None):
+        """warnings.showwarning while the agent serves: kept for the next reply."""
+        if len(self.warnings) < 100:
+            self.warnings.append(_warning_info(message, category, filename, lineno))
 
     def judge_input(self, prompt=""):
         """input() while the judge's tests run: the judge's builtins.input answers."""
@@ -496,6 +499,10 @@ class Agent:
             return self.dec(frame.get("ok"))
 
     def serve(self):
+        # Every warning learner code issues from now on goes to the judge (whose own
+        # filters and pytest.warns decide), once per issue, as under pytest.
+        warnings.simplefilter("always")
+        warnings.showwarning = self.show_warning
         while True:
             try:
                 message = self.recv()
@@ -626,18 +633,22 @@ def _decode_pandas(tag, tree, dec):
     return frame
 
 
-def _warning_info(w):
+def _warning_info(message, category, filename, lineno):
     """A warning learner code issued, as data: its nearest built-in category."""
     name = "UserWarning"
-    for base in getattr(w.category, "__mro__", ()):
+    for base in getattr(category, "__mro__", ()):
         if getattr(builtins, base.__name__, None) is base:
             name = base.__name__
             break
     try:
-        text = str(w.message)
+        text = str(message)
     except BaseException:  # noqa: BLE001
         text = "<a warning whose message could not be read>"
-    return [name, text[:2000], str(w.filename)[:500], int(w.lineno or 0)]
+    try:
+        where = int(lineno or 0)
+    except BaseException:  # noqa: BLE001
+        where = 0
+    return [name, text[:2000], str(filename)[:500], where]
 
 
 def register_module(name):

@@ -42,6 +42,14 @@ PR_SET_DUMPABLE = 4
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+# Said after a failed == between two learner objects (to learners and, through
+# codequest validate, to authors).
+LEARNER_EQ_NOTE = (
+    " (two learner objects compare by identity in the judge: their class's __eq__ does "
+    "not run; compare their attributes)"
+)
+
+
 class Control:
     """JSON lines to the driver."""
 
@@ -82,6 +90,7 @@ class Recorder:
         self.reports: dict[str, list[Any]] = {}
         self.started: dict[str, float] = {}
         self.compare: dict[str, tuple[str, str]] = {}
+        self.compared_learner_objects: set[str] = set()
         self.current: str | None = None
 
     def _hidden(self, nodeid: str) -> bool:
@@ -136,6 +145,10 @@ class Recorder:
     def pytest_assertrepr_compare(self, config: Any, op: str, left: Any, right: Any) -> None:
         if self.current is not None and op == "==":
             self.compare[self.current] = (_safe_repr(left), _safe_repr(right))
+            from .proxy import RemoteObject
+
+            if isinstance(left, RemoteObject) and isinstance(right, RemoteObject):
+                self.compared_learner_objects.add(self.current)
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         self.reports.setdefault(report.nodeid, []).append(report)
@@ -164,6 +177,8 @@ class Recorder:
             compared = self.compare.pop(nodeid, None)
             if compared is not None and kind == "failed":
                 actual, expected = compared
+            if nodeid in self.compared_learner_objects and kind == "failed":
+                message = (message or "")[:1500] + LEARNER_EQ_NOTE
             if failing.longrepr:
                 text = self._clean(str(failing.longrepr))
                 learner_tb = getattr(failing, "_cq_learner_tb", None)
@@ -186,6 +201,7 @@ class Recorder:
             traceback=traceback,
         )
         self.current = None
+        self.compared_learner_objects.discard(nodeid)
 
     def _clean(self, text: str) -> str:
         text = _ANSI.sub("", text)

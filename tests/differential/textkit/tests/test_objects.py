@@ -2,9 +2,11 @@
 instances and their attributes, methods, iteration and generators, context managers,
 learner exceptions, callbacks, patching, approx, numpy and pandas values.
 
-The last two tests rely on what a test cannot have when it runs outside the learner's
-process (the judge): a learner class's own ``__eq__``, the truth of a learner object.
-tests/test_differential.py records them as the judge's expected differences.
+The last three tests rely on what a test cannot have when it runs outside the
+learner's process (the judge): a learner class's own ``__eq__``, the truth of a
+learner object, one module object shared by the test and learner code (patching
+``random`` where it is defined). tests/test_differential.py records them as the
+judge's expected differences.
 """
 
 from unittest import mock
@@ -260,3 +262,8 @@ def test_learner_objects_compared_with_eq():
 
 def test_truth_of_a_learner_object():
     assert not Stack()
+
+
+def test_random_patched_where_it_is_defined():
+    with mock.patch("random.choice", return_value="patched"):
+        assert textkit.pick(["a", "b"]) == "patched"
