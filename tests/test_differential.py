@@ -69,11 +69,6 @@ JUDGE_DIFFERENCES = {
         "error",
         "the truth of a learner object is not decided in the judge (a TypeError)",
     ),
-    _PATCHING + "test_environment": (
-        "failed",
-        "failed",
-        "monkeypatch.setenv sets the judge's environment, not the kernel's",
-    ),
     _PATCHING + "test_capfd": (
         "failed",
         None,  # the wrong answer prints through sys.stdout, which the judge does see

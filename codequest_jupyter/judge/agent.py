@@ -24,6 +24,7 @@ import builtins
 import io
 import json
 import operator
+import os
 import socket
 import struct
 import sys
@@ -154,6 +155,7 @@ class Agent:
         self.output_size = 0
         self.output_dropped = 0
         self.warnings = []
+        self.env_saved = {}
 
     # -- frames ------------------------------------------------------------------------
     def send(self, message):
@@ -435,6 +437,8 @@ class Agent:
             obj = self.objs.pop(hid, None)
             if obj is not None:
                 self.ids.pop(id(obj), None)
+        if message.get("env"):
+            self.apply_env(message["env"])
         if "h" in message and message["h"] not in self.objs:
             return {"re": message["id"], "err": "this object is no longer known to the kernel"}
         saved = sys.stdout, sys.stderr, builtins.input
@@ -455,6 +459,24 @@ class Agent:
             reply["w"], self.warnings = self.warnings, []
         self.flush_output(reply)
         return reply
+
+    def apply_env(self, changes):
+        """The judge's tests changed its environment (monkeypatch.setenv): do the same
+        here, and put back the kernel's own value when the judge's is restored."""
+        for item in changes:
+            key, how = item[0], item[1]
+            if key not in self.env_saved:
+                self.env_saved[key] = os.environ.get(key)
+            if how == "s":
+                os.environ[key] = item[2]
+            elif how == "d":
+                os.environ.pop(key, None)
+            else:
+                old = self.env_saved.pop(key)
+                if old is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = old
 
     def show_warning(self, message, category, filename, lineno, file=None, line=None):
         """warnings.showwarning while the agent serves: kept for the next reply."""

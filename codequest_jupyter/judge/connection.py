@@ -20,6 +20,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import itertools
+import os
 import secrets
 import sys
 import time
@@ -135,6 +136,9 @@ class Connection:
         self._judge_objs: dict[int, Any] = {}
         self._judge_ids: dict[int, int] = {}
         self.calls = 0
+        self._env_base: dict[Any, Any] | None = None
+        self._env_seen: dict[Any, Any] = {}
+        self._env_state: dict[str, tuple[str, ...]] = {}
 
     # -- requests ----------------------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Any:
@@ -147,6 +151,9 @@ class Connection:
         message = {"op": op, "id": seq, "nc": nonce, **fields}
         if self._released:
             message["rel"], self._released = self._released, []
+        env = self._environment_changes()
+        if env:
+            message["env"] = env
         self.calls += 1
         self._send(message)
         finished = False
@@ -165,6 +172,41 @@ class Connection:
                 # A BaseException of the judge's (pytest's own, a timeout in a callback)
                 # left the call running in the kernel: its reply is still to come.
                 self._abandoned.add(seq)
+
+    def _environment_changes(self) -> list[list[str]] | None:
+        """What tests changed in the judge's environment (monkeypatch.setenv, delenv)
+        since the last request, for the kernel to do the same: ``[name, "s", value]``
+        (set), ``[name, "d"]`` (unset), ``[name, "r"]`` (back to the kernel's own).
+        Compared against the environment at the first request; pytest's own variables
+        (PYTEST_CURRENT_TEST names the running test, hidden ones too) never go."""
+        data = getattr(os.environ, "_data", None)
+        if not isinstance(data, dict):
+            return None
+        if self._env_base is None:
+            self._env_base = dict(data)
+            self._env_seen = dict(data)
+            return None
+        if data == self._env_seen:
+            return None
+        self._env_seen = dict(data)
+        changes = []
+        changed_before = {os.fsencode(name) for name in self._env_state}
+        for key in sorted(set(data) | set(self._env_base) | changed_before):
+            name = os.fsdecode(key)
+            if name.startswith("PYTEST_"):
+                continue
+            now = data.get(key)
+            state: tuple[str, ...]
+            if now == self._env_base.get(key):
+                state = ("r",)
+            elif now is None:
+                state = ("d",)
+            else:
+                state = ("s", os.fsdecode(now))
+            if self._env_state.get(name, ("r",)) != state:
+                self._env_state[name] = state
+                changes.append([name, *state])
+        return changes or None
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
