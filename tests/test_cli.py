@@ -227,6 +227,13 @@ def test_validate_names_a_test_that_cannot_work_in_the_judge(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     row = next(x for x in proc.stdout.splitlines() if x.startswith("points-kernel"))
     assert row.split()[6:8] == ["yes", "kernel"]  # stable, judge
+    # Where no judge can be kept out of a kernel's reach (no sandbox at all), validate
+    # says so and judges nothing: a note, not a problem.
+    proc = codequest("validate", "--sandbox", "none", str(points))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = next(x for x in proc.stdout.splitlines() if x.startswith("points "))
+    assert row.split()[6:8] == ["yes", "n/a"]
+    assert "points: note: the judge could not run here: " in proc.stdout
 
 
 def test_db_upgrade_never_prints_the_password(tmp_path):
