@@ -658,9 +658,11 @@ def _decode_pandas(tag, tree, dec):
 def _warning_info(message, category, filename, lineno):
     """A warning learner code issued, as data: its nearest built-in category."""
     name = "UserWarning"
-    for base in getattr(category, "__mro__", ()):
-        if getattr(builtins, base.__name__, None) is base:
-            name = base.__name__
+    mro: Any = getattr(category, "__mro__", ())
+    for base in mro:
+        base_name = base.__name__
+        if getattr(builtins, base_name, None) is base:
+            name = base_name
             break
     try:
         text = str(message)

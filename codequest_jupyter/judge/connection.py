@@ -64,13 +64,14 @@ def _served_types() -> tuple[type, ...]:
     return (io.StringIO, io.BytesIO, mock.NonCallableMock)
 
 
-def _judge_op(target: Any, op: Any, frame: dict[str, Any]) -> Any:
+def _judge_op(obj: Any, op: Any, frame: dict[str, Any]) -> Any:
     """An operation learner code asks of an object of the judge's a test handed it.
 
     Calling it is always allowed (a callback). Used as a file (a ``mock_open`` handle,
     a StringIO), an iterator or a context manager, only an in-memory file or a mock
     answers, and only public attributes: objects that could reach the judge's files or
     modules (a path, a real file, a module, a function's globals) stay opaque."""
+    target: Any = obj
     if op == "next":
         if not isinstance(target, Iterator):
             raise TypeError(f"'{type(target).__name__}' object is not an iterator")
@@ -87,10 +88,11 @@ def _judge_op(target: Any, op: Any, frame: dict[str, Any]) -> Any:
             # methods or counters the test reads afterwards).
             raise AttributeError(str(name)[:200])
         return getattr(target, name)
+    served: Any = target  # (isinstance narrowed target to the served types' union)
     if op == "iter":
-        return iter(target)
+        return iter(served)
     if op == "enter":
-        return type(target).__enter__(target)
+        return type(served).__enter__(served)
     if op == "exit":
         exc = None
         if frame.get("xn") is not None:
@@ -98,7 +100,7 @@ def _judge_op(target: Any, op: Any, frame: dict[str, Any]) -> Any:
             if not (isinstance(cls, type) and issubclass(cls, Exception)):
                 cls = Exception
             exc = cls(_text(frame.get("xs"), ""))
-        return bool(type(target).__exit__(target, type(exc) if exc else None, exc, None))
+        return bool(type(served).__exit__(served, type(exc) if exc else None, exc, None))
     raise TypeError(f"an unknown operation on an object of the judge's: {str(op)[:50]}")
 
 
