@@ -8,7 +8,7 @@ gradings here reveal hidden details, whatever ``show_hidden_details`` says.
 And the solution's tests get the same verdicts in the judge (tests in a process of
 their own, :mod:`.judge`) as in the kernel: a test that relies on sharing the
 learner's process (a learner class's ``__eq__``, the truth of a learner object, files
-the test made, logging) is named with the reason and what to do,
+the test made) is named with the reason and what to do,
 when the challenge is written rather than when learners submit. A challenge whose
 ``challenge.toml`` says ``isolation = "kernel"`` is graded in the kernel and skips
 this check.
@@ -116,8 +116,8 @@ def judge_advice(status: str, message: str | None) -> str:
     return (
         "the test relies on sharing the learner's process, which the judge does not: "
         'patching a module where it is defined (mock.patch("random.choice") acts on '
-        "the judge's random; patch mod.random.choice), caplog or capfd on learner code; "
-        + _KERNEL_INSTEAD
+        "the judge's random; patch mod.random.choice), capfd on learner code writing to "
+        "file descriptors itself; " + _KERNEL_INSTEAD
     )
 
 

@@ -89,7 +89,7 @@ plain pytest's on all but the tests it lists with their reason. ``codequest vali
 runs each challenge's reference solution in both modes (:mod:`.standalone` runs the
 judge outside the engine) and names any test whose verdict differs (a test relying on
 a learner object's ``__eq__``, on the truth of a learner object, on files the test
-made, on the kernel's logging, or on handing learner code objects of
+made, or on handing learner code objects of
 the judge's that are neither data nor callable).
 """
 

@@ -156,6 +156,8 @@ class Agent:
         self.output_dropped = 0
         self.warnings = []
         self.env_saved = {}
+        self.records = []
+        self.levels_saved = {}
 
     # -- frames ------------------------------------------------------------------------
     def send(self, message):
@@ -439,6 +441,8 @@ class Agent:
                 self.ids.pop(id(obj), None)
         if message.get("env"):
             self.apply_env(message["env"])
+        if message.get("lv"):
+            self.apply_levels(message["lv"])
         if "h" in message and message["h"] not in self.objs:
             return {"re": message["id"], "err": "this object is no longer known to the kernel"}
         saved = sys.stdout, sys.stderr, builtins.input
@@ -457,8 +461,21 @@ class Agent:
             sys.stdout, sys.stderr, builtins.input = saved
         if self.warnings:
             reply["w"], self.warnings = self.warnings, []
+        if self.records:
+            reply["lg"], self.records = self.records, []
         self.flush_output(reply)
         return reply
+
+    def apply_levels(self, changes):
+        """The judge's tests set a logger's level (caplog.set_level, at_level): set it
+        here too, and put back the kernel's own when the judge's is restored."""
+        import logging
+
+        for name, how, level in changes:
+            logger = logging.getLogger(name if name != "root" else None)
+            if name not in self.levels_saved:
+                self.levels_saved[name] = logger.level
+            logger.setLevel(level if how == "s" else self.levels_saved.pop(name))
 
     def apply_env(self, changes):
         """The judge's tests changed its environment (monkeypatch.setenv): do the same
@@ -522,9 +539,14 @@ class Agent:
 
     def serve(self):
         # Every warning learner code issues from now on goes to the judge (whose own
-        # filters and pytest.warns decide), once per issue, as under pytest.
+        # filters and pytest.warns decide), once per issue, as under pytest; so does
+        # every log record that reaches the root logger (for caplog and pytest's log
+        # capture; as under pytest, nothing falls through to logging's last resort).
         warnings.simplefilter("always")
         warnings.showwarning = self.show_warning
+        import logging
+
+        logging.getLogger().addHandler(_LogForward(self))
         while True:
             try:
                 message = self.recv()
@@ -653,6 +675,32 @@ def _decode_pandas(tag, tree, dec):
     frame.index = index
     frame.columns = dec(tree["c"])
     return frame
+
+
+def _LogForward(agent):
+    """A logging handler keeping records, as data, for the next reply."""
+    import logging
+
+    class LogForward(logging.Handler):
+        def emit(self, record):
+            if len(agent.records) >= 200:
+                return
+            try:
+                text = record.getMessage()
+            except Exception:  # noqa: BLE001 - a learner message that does not format
+                text = str(record.msg)
+            agent.records.append(
+                [
+                    str(record.name)[:200],
+                    int(record.levelno),
+                    text[:4000],
+                    str(record.pathname)[:500],
+                    int(record.lineno or 0),
+                    str(record.funcName)[:200],
+                ]
+            )
+
+    return LogForward(0)
 
 
 def _warning_info(message, category, filename, lineno):

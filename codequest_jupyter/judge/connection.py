@@ -20,6 +20,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import itertools
+import logging
 import os
 import secrets
 import sys
@@ -141,6 +142,8 @@ class Connection:
         self._env_base: dict[Any, Any] | None = None
         self._env_seen: dict[Any, Any] = {}
         self._env_state: dict[str, tuple[str, ...]] = {}
+        # Logger levels tests set in the judge, for the kernel (see track_logger_levels).
+        self.level_changes: dict[str, tuple[str, int]] = {}
 
     # -- requests ----------------------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Any:
@@ -156,6 +159,9 @@ class Connection:
         env = self._environment_changes()
         if env:
             message["env"] = env
+        if self.level_changes:
+            message["lv"] = [[n, *state] for n, state in self.level_changes.items()]
+            self.level_changes = {}
         self.calls += 1
         self._send(message)
         finished = False
@@ -253,6 +259,7 @@ class Connection:
                 continue
             self._output(frame)
             self._warnings(frame)
+            self._log_records(frame)
             return self._result(frame)
 
     def _result(self, frame: dict[str, Any]) -> Any:
@@ -307,6 +314,51 @@ class Connection:
                 _text(filename, "<learner code>"),
                 lineno if type(lineno) is int else 0,
             )
+
+    def _log_records(self, frame: dict[str, Any]) -> None:
+        """Log records learner code emitted during the call, handled again by the
+        judge's loggers (caplog and pytest's log capture see them)."""
+        records = frame.get("lg")
+        if type(records) is not list:
+            return
+        for item in records[:200]:
+            if type(item) is not list or len(item) != 6:
+                continue
+            name, level, text, path, lineno, func = item
+            if type(level) is not int or type(lineno) is not int:
+                continue
+            name = _text(name, "learner")[:200]
+            logger = logging.getLogger(name if name != "root" else None)
+            if logger.isEnabledFor(level):
+                logger.handle(
+                    logger.makeRecord(
+                        name,
+                        level,
+                        _text(path, "<learner code>"),
+                        lineno,
+                        _text(text, ""),
+                        (),
+                        None,
+                        _text(func, "<learner code>"),
+                    )
+                )
+
+    def track_logger_levels(self) -> None:
+        """Have every logger level set in the judge from now on (caplog.set_level and
+        at_level, a test's own setLevel) set in the kernel before the next call, and
+        the kernel's own put back when the judge's is."""
+        original_set_level = logging.Logger.setLevel
+        originals: dict[str, int] = {}
+
+        def set_level(logger: logging.Logger, level: Any) -> None:
+            name = logger.name
+            if name not in originals:
+                originals[name] = logger.level
+            original_set_level(logger, level)
+            now = logger.level
+            self.level_changes[name] = ("r", 0) if now == originals[name] else ("s", now)
+
+        logging.Logger.setLevel = set_level  # type: ignore[method-assign,assignment]
 
     def _stuck(self, seq: int) -> None:
         """The call ``seq`` is past its deadline: interrupt, else kill the kernel."""

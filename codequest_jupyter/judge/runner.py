@@ -298,6 +298,7 @@ def main(config: dict[str, Any]) -> int:
         default_timeout_s=float(config.get("timeout_s", 10)),
     )
     RemoteImporter(conn, set(config["modules"])).install()
+    conn.track_logger_levels()
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ["PY_COLORS"] = "0"

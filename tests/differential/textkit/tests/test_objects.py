@@ -256,6 +256,14 @@ def test_pandas_index_returned():
     pd.testing.assert_index_equal(textkit.vocabulary("b a b"), pd.Index(["a", "b"]))
 
 
+def test_caplog_sees_records_at_the_level_the_test_set(caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="textkit")
+    textkit.log_event("boot")
+    assert len(caplog.records) == 1 and "event: boot" in caplog.text
+
+
 def test_learner_objects_compared_with_eq():
     assert Stack(["a"]) == Stack(["a"])
 
