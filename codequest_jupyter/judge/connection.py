@@ -13,6 +13,13 @@ runner). Past it, the driver is asked to interrupt the kernel and the call fails
 :class:`.proxy.CallTimeout`; if the kernel's reply does not come within ``grace_s``
 the driver is asked to kill it, and every later call fails as
 :class:`.proxy.KernelGone`, as does every call once the kernel has died.
+
+What else travels with a call is handled here too, in both directions: warnings and
+log records learner code emitted (issued again in the judge, so ``pytest.warns`` and
+``caplog`` see them), and changes tests made to the judge's environment and logger
+levels (carried with the next request, for the kernel to follow). That makes this
+module longer than most (some 560 lines): it is the judge's half of everything the
+agent's one file does.
 """
 
 from __future__ import annotations

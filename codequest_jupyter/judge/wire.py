@@ -32,6 +32,9 @@ builds built-in values, numpy arrays from raw bytes (never of object dtype), pan
 objects from those (dtypes from a fixed list, object columns holding only decoded
 values), and asks its ``handles`` for proxies. It is bounded in nesting depth, number of values and
 frame size; a value beyond a bound is :class:`ValueTooLarge`.
+
+One module for the format both ways (some 530 lines, pandas the longest part), so
+that the decoder's rules and the encoder they answer are read side by side.
 """
 
 from __future__ import annotations
