@@ -4,6 +4,14 @@ For every challenge: the format loads, the reference solution passes every test,
 untouched starter fails at least one, and two gradings of the solution agree. The
 author sees why a test failed, hidden tests included (message, expected, actual):
 gradings here reveal hidden details, whatever ``show_hidden_details`` says.
+
+And the solution's tests get the same verdicts in the judge (tests in a process of
+their own, :mod:`.judge`) as in the kernel: a test that relies on sharing the
+learner's process (a learner class's ``__eq__``, the truth of a learner object, files
+the test made) is named with the reason and what to do,
+when the challenge is written rather than when learners submit. A challenge whose
+``challenge.toml`` says ``isolation = "kernel"`` is graded in the kernel and skips
+this check.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .challenges import Challenge, ChallengeError, discover, load_challenge
+from .challenges import Challenge, ChallengeError, discover, load_challenge, tomllib
 from .grading import Grader, GradingSettings, notebook_from_code, parse_notebook
 
 
@@ -27,8 +35,10 @@ class ChallengeReport:
     solution: str = "-"
     starter: str = "-"
     stable: str = "-"
+    judge: str = "-"
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +70,97 @@ def solution_submission(challenge: Challenge) -> tuple[dict[str, Any], dict[str,
         if rel != used and not rel.endswith(".ipynb")
     }
     return nb, files
+
+
+def isolation_of(path: Path) -> str:
+    """The challenge's ``isolation`` ("judge", the default, or "kernel"), read from its
+    challenge.toml as written."""
+    try:
+        meta = tomllib.loads((path / "challenge.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "judge"
+    value = meta.get("isolation", "judge")
+    return value if value in ("judge", "kernel") else "judge"
+
+
+_KERNEL_INSTEAD = 'or set isolation = "kernel" in challenge.toml'
+
+
+def judge_advice(status: str, message: str | None) -> str:
+    """Why a test that passes in the kernel does not in the judge, and what to do."""
+    text = message or ""
+    if "not decided in the judge" in text:
+        return (
+            "the test relies on the truth of a learner object (assert obj, if obj:), "
+            "which the judge does not decide; compare a value (len(x) == 0, "
+            f"x.attr == ...) instead, {_KERNEL_INSTEAD}"
+        )
+    if "may only call this object" in text or "JudgeObject" in text:
+        return (
+            "learner code uses an object the test handed it (a path, a real file) as more "
+            "than a function: in the judge only in-memory files (StringIO, BytesIO, "
+            "mock_open) and mocks may be; hand learner code data or a StringIO instead, "
+            + _KERNEL_INSTEAD
+        )
+    if "FileNotFoundError" in text or "No such file" in text:
+        return (
+            "learner code cannot see files the test made (tmp_path) or the test's working "
+            "directory: they are in the judge's file system; give learner code the data "
+            f"or use files the challenge ships, {_KERNEL_INSTEAD}"
+        )
+    if "compare by identity in the judge" in text:
+        return (
+            "a test comparing learner objects with == relies on the learner class's "
+            "__eq__, which the judge does not run; compare attributes instead, " + _KERNEL_INSTEAD
+        )
+    return (
+        "the test relies on sharing the learner's process, which the judge does not: "
+        'patching a module where it is defined (mock.patch("random.choice") acts on '
+        "the judge's random; patch mod.random.choice), capfd on learner code writing to "
+        "file descriptors itself; " + _KERNEL_INSTEAD
+    )
+
+
+def _judge_differences(kernel: Any, judged: Any) -> list[str]:
+    """One line per test whose verdict in the judge differs from the kernel's."""
+    judge = {t["id"]: t for t in judged.tests}
+    lines = []
+    for test in kernel.tests:
+        other = judge.get(test.id)
+        if other is None:
+            lines.append(f"{test.id}: {test.status} in the kernel, not run in the judge")
+            continue
+        if other["status"] == test.status:
+            continue
+        message = _short(other.get("message"), 100)
+        lines.append(
+            f"{test.id}: {test.status} in the kernel, {other['status']} in the judge"
+            + (f": {message}" if message else "")
+            + f" — {judge_advice(other['status'], other.get('message'))}"
+        )
+    for tid in judge.keys() - {t.id for t in kernel.tests}:
+        lines.append(f"{tid}: not run in the kernel, {judge[tid]['status']} in the judge")
+    return lines
+
+
+async def _check_judge(
+    grader: Grader, challenge: Challenge, notebook: Any, files: Any, first: Any, report: Any
+) -> None:
+    from .judge.standalone import judge_notebook
+
+    if isolation_of(challenge.path) == "kernel":
+        report.judge = "kernel"
+        return
+    judged = await judge_notebook(challenge, notebook, files, grader.settings.policy())
+    if judged.error is not None and not judged.tests:
+        report.judge = "n/a"
+        report.notes.append(f"the judge could not run here: {_short(judged.error, 200)}")
+        return
+    lines = _judge_differences(first, judged)
+    report.judge = "same" if not lines else f"{len(lines)} differ"
+    report.problems.extend(
+        "in the judge (the default isolation) a test's verdict differs: " + line for line in lines
+    )
 
 
 def _outcome(result: Any) -> str:
@@ -109,6 +210,7 @@ async def validate_challenge(grader: Grader, path: Path) -> ChallengeReport:
         report.problems.append(
             "the solution does not pass every test: " + (_failures(first) or "no tests ran")
         )
+    await _check_judge(grader, challenge, notebook, files, first, report)
     starter = await grader.grade(challenge, None, None, "submit", user="validate")
     report.starter = _outcome(starter)
     if starter.status == "passed":
@@ -139,7 +241,7 @@ async def validate_all(
 
 
 def format_table(reports: list[ChallengeReport]) -> str:
-    header = ("challenge", "format", "solution", "starter", "stable", "time", "result")
+    header = ("challenge", "format", "solution", "starter", "stable", "judge", "time", "result")
     rows = [
         (
             r.id,
@@ -147,6 +249,7 @@ def format_table(reports: list[ChallengeReport]) -> str:
             r.solution,
             r.starter,
             r.stable,
+            r.judge,
             f"{r.seconds:.1f}s",
             "ok" if r.ok else "PROBLEM",
         )
@@ -160,4 +263,6 @@ def format_table(reports: list[ChallengeReport]) -> str:
     for r in reports:
         for problem in r.problems:
             lines.append(f"  {r.id}: {problem}")
+        for note in r.notes:
+            lines.append(f"  {r.id}: note: {note}")
     return "\n".join(lines)

@@ -174,6 +174,68 @@ def test_validate_shows_the_author_why_a_hidden_test_failed(tmp_path):
     assert "expected 1000000000001, actual 0" in line
 
 
+POINTS_SOLUTION = """
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __eq__(self, other):
+        return (self.x, self.y) == (other.x, other.y)
+
+
+def add(a, b):
+    return Point(a.x + b.x, a.y + b.y)
+"""
+
+POINTS_TESTS = {
+    "test_points.py": """
+    from adder import Point, add
+
+    def test_add_by_attributes():
+        total = add(Point(1, 2), Point(3, 4))
+        assert (total.x, total.y) == (4, 6)
+
+    def test_add_by_eq():
+        assert add(Point(1, 2), Point(3, 4)) == Point(4, 6)
+    """
+}
+
+
+def test_validate_names_a_test_that_cannot_work_in_the_judge(tmp_path):
+    points = make_challenge(
+        tmp_path, "points", tests=POINTS_TESTS, hidden={}, solution=POINTS_SOLUTION
+    )
+    proc = codequest("validate", str(points))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "1 differ" in proc.stdout
+    line = next(x for x in proc.stdout.splitlines() if "test_add_by_eq" in x)
+    assert "tests/test_points.py::test_add_by_eq: passed in the kernel, failed in the judge" in line
+    assert "failed in the judge: assert " in line  # the judge's failure, then the advice
+    assert "relies on the learner class's __eq__, which the judge does not run" in line
+    assert 'isolation = "kernel"' in line
+    assert "test_add_by_attributes" not in proc.stdout
+    # Graded in the kernel, the same challenge is valid: the judge is not asked.
+    kernel = make_challenge(
+        tmp_path,
+        "points-kernel",
+        tests=POINTS_TESTS,
+        hidden={},
+        solution=POINTS_SOLUTION,
+        toml_extra='isolation = "kernel"',
+    )
+    proc = codequest("validate", str(kernel))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = next(x for x in proc.stdout.splitlines() if x.startswith("points-kernel"))
+    assert row.split()[6:8] == ["yes", "kernel"]  # stable, judge
+    # Where no judge can be kept out of a kernel's reach (no sandbox at all), validate
+    # says so and judges nothing: a note, not a problem.
+    proc = codequest("validate", "--sandbox", "none", str(points))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = next(x for x in proc.stdout.splitlines() if x.startswith("points "))
+    assert row.split()[6:8] == ["yes", "n/a"]
+    assert "points: note: the judge could not run here: " in proc.stdout
+
+
 def test_db_upgrade_never_prints_the_password(tmp_path):
     url = "postgresql+psycopg://teacher:s3cret-pw@127.0.0.1:1/codequest"
     proc = codequest("db", "upgrade", "--url", url)

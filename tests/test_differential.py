@@ -11,6 +11,15 @@ plain ``python -m pytest`` in a subprocess on the same code saved as ``textkit.p
 whose verdicts ``tests/differential/verdicts.py`` writes in the result JSON's words
 (its docstring gives the mapping). They must agree on every test id, and on what each
 public test printed.
+
+A third grader is the judge (``codequest_jupyter/judge/``): the same cells in a kernel,
+the tests in a process of their own, learner code reached through a proxy. Its
+``tests/test_objects.py`` and ``hidden/test_objects_unit.py`` add what crossing that
+boundary asks for (learner classes, instances, iteration, context managers, learner
+exceptions, callbacks, patching, numpy and pandas values). It agrees with plain pytest
+on every test but those in ``JUDGE_DIFFERENCES``: tests relying on what a test cannot
+have outside the learner's process, each with the reason (``codequest validate`` names
+such tests to authors).
 """
 
 from __future__ import annotations
@@ -28,9 +37,51 @@ import pytest
 
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.grading import Grader, GradingSettings
+from codequest_jupyter.grading.sandbox import SandboxPolicy
+from codequest_jupyter.judge.standalone import judge_notebook
 
 HERE = Path(__file__).parent / "differential"
 CHALLENGE = HERE / "textkit"
+
+
+_OBJECTS = "tests/test_objects.py::"
+_PATCHING = "tests/test_patching.py::"
+_FILES = (
+    "a file the test made (tmp_path) is in the judge's file system, which the kernel cannot see"
+)
+# test id -> (the judge's verdict on the solution, on the wrong answer (None: plain
+# pytest's), why).
+JUDGE_DIFFERENCES = {
+    _OBJECTS + "test_learner_objects_compared_with_eq": (
+        "failed",
+        "failed",
+        "== of two learner objects is decided in the judge (identity), never by the "
+        "learner class's __eq__",
+    ),
+    _OBJECTS + "test_random_patched_where_it_is_defined": (
+        "failed",
+        None,
+        "mock.patch(\"random.choice\") patches the judge's random module; the learner's "
+        "is another (patch textkit.random.choice)",
+    ),
+    _OBJECTS + "test_truth_of_a_learner_object": (
+        "error",
+        "error",
+        "the truth of a learner object is not decided in the judge (a TypeError)",
+    ),
+    _PATCHING + "test_capfd": (
+        "failed",
+        None,  # the wrong answer prints through sys.stdout, which the judge does see
+        "capfd reads the judge's file descriptors; learner code writes to the kernel's",
+    ),
+    _PATCHING + "test_tmp_path_real_file": ("error", "error", _FILES),
+    _PATCHING + "test_tmp_path_written": ("error", "error", _FILES),
+    _PATCHING + "test_chdir": (
+        "error",
+        "error",
+        "monkeypatch.chdir moves the judge, not the kernel; " + _FILES,
+    ),
+}
 
 
 def cells_of(path: Path) -> list[str]:
@@ -169,3 +220,64 @@ def test_the_corpus_tells_right_from_wrong(graded):
     bad = Counter(t.status for t in wrong.tests)
     assert bad["failed"] >= 20 and bad["error"] >= 3, bad
     assert right.error is None and wrong.error is None
+
+
+@pytest.fixture(scope="module")
+def judged(graded):
+    """The judge's verdicts (JudgeRun) on the right and the wrong solution."""
+    import asyncio
+
+    challenge = load_challenge(CHALLENGE)
+
+    async def runs():
+        return {
+            which: await judge_notebook(
+                challenge, notebook_of(CHALLENGE / which / "textkit.py"), {}, SandboxPolicy()
+            )
+            for which in ("solution", "wrong")
+        }
+
+    return asyncio.run(runs())
+
+
+@pytest.mark.parametrize("which", ["solution", "wrong"])
+def test_the_judge_and_plain_pytest_agree_but_for_the_documented_differences(graded, judged, which):
+    run = judged[which]
+    assert run.error is None, run.error
+    _, plain = graded[which]
+    judge = {t["id"]: t["status"] for t in run.tests}
+    statuses = {nodeid: v["status"] for nodeid, v in plain.items()}
+    print(
+        f"\n{which}: {len(judge)} tests; judge {dict(Counter(judge.values()))}, "
+        f"plain pytest {dict(Counter(statuses.values()))}; {run.done['calls']} calls "
+        f"across the boundary in {run.done['duration_ms']} ms"
+    )
+    assert len(judge) >= 60 and sorted(judge) == sorted(statuses)
+    column = 0 if which == "solution" else 1
+    expected = {
+        tid: (JUDGE_DIFFERENCES.get(tid, (None, None))[column] or status)
+        for tid, status in statuses.items()
+    }
+    disagree = {tid: (judge[tid], expected[tid]) for tid in judge if judge[tid] != expected[tid]}
+    assert disagree == {}, disagree
+    # Each documented difference is one on the right solution (plain pytest passes it),
+    # and the judge says why in the test's message.
+    if which == "solution":
+        assert {tid: statuses[tid] for tid in JUDGE_DIFFERENCES} == dict.fromkeys(
+            JUDGE_DIFFERENCES, "passed"
+        )
+    truth = next(t for t in run.tests if t["id"].endswith("test_truth_of_a_learner_object"))
+    assert "not decided in the judge" in truth["message"]
+    eq = next(t for t in run.tests if t["id"].endswith("test_learner_objects_compared_with_eq"))
+    assert "compare by identity in the judge" in eq["message"]
+    assert [t["id"] for t in run.tests if t["hidden"]] == [
+        t for t in statuses if t.startswith("hidden/")
+    ]
+
+
+@pytest.mark.parametrize("which", ["solution", "wrong"])
+def test_the_judge_and_plain_pytest_agree_on_what_public_tests_printed(graded, judged, which):
+    _, plain = graded[which]
+    for test in judged[which].tests:
+        if not test["hidden"] and test["id"] not in JUDGE_DIFFERENCES:
+            assert test["output"] == plain[test["id"]]["output"], test["id"]

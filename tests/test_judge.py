@@ -92,6 +92,42 @@ def test_decoder_bounds_depth_and_count():
     assert len(_decode(list(range(999)), max_items=1000)) == 999
 
 
+def test_pandas_values_cross_by_value_and_only_with_known_dtypes():
+    pd = pytest.importorskip("pandas")
+    from codequest_jupyter.judge.wire import encode
+
+    frame = pd.DataFrame(
+        {"word": ["b", "a"], "n": [2, 1], "x": [0.5, None], "o": [None, (1, 2)]},
+        index=pd.Index(["k", "l"], name="key"),
+    )
+    frame["i"] = pd.array([1, None], dtype="Int64")
+    grouped = frame.groupby(["word", "n"])[["x"]].sum()
+    for value in (frame, frame["word"], frame.columns, grouped, pd.Series([], dtype=float)):
+        tree = json.loads(json.dumps(encode(value, lambda o: {"~": "h", "v": 1})))
+        copy = _decode(tree)
+        assert type(copy) is type(value)
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(copy, value)
+        elif isinstance(value, pd.Series):
+            pd.testing.assert_series_equal(copy, value)
+        else:
+            pd.testing.assert_index_equal(copy, value)
+    # A dtype the wire does not know is refused, not looked up.
+    bad = {"~": "ps", "v": {"~": "pv", "dt": "category", "v": ["a"]}, "ix": {}, "n": None}
+    with pytest.raises(WireError, match="unsupported pandas dtype"):
+        _decode(bad)
+    short = {
+        "~": "ps",
+        "v": {"~": "pv", "dt": "object", "v": ["a"]},
+        "ix": {"~": "pr", "v": [0, 5, 1], "n": None},
+        "n": None,
+    }
+    with pytest.raises(WireError, match="malformed"):
+        _decode(short)
+    # What the wire does not carry (a categorical) goes as a reference.
+    assert encode(pd.Series(["a"], dtype="category"), lambda o: "ref") == "ref"
+
+
 def test_an_oversized_frame_is_refused_and_the_stream_stays_in_step():
     a, b = socket.socketpair()
     frames = FrameSocket(b, Limits(max_frame_bytes=1000))
@@ -442,6 +478,73 @@ async def test_ordinary_tests_work_through_the_proxy():
     assert run.done["exit_code"] == 1
 
 
+JUDGE_OBJECTS_NOTEBOOK = """
+def peek(obj):
+    out = []
+    for attempt in (lambda: obj.read_text(), lambda: obj.parent, lambda: obj._mock_children):
+        try:
+            out.append(repr(attempt()))
+        except Exception as exc:
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def reconfigure(spy):
+    try:
+        spy.configure_mock(**{"assert_not_called": lambda: None})
+    except AttributeError:
+        return "AttributeError"
+    return "reconfigured"
+
+
+def read_all(fh):
+    with fh as f:
+        return [line.strip() for line in f]
+"""
+
+JUDGE_OBJECTS_TESTS = """
+import io
+from unittest import mock
+
+from target import peek, read_all, reconfigure
+
+
+def test_a_path_of_the_judges_stays_opaque(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the judge's own file")
+    seen = peek(secret)
+    assert seen[0].startswith("TypeError: learner code may only call this object")
+    assert seen[1].startswith("TypeError: learner code may only call this object")
+    assert seen[2].startswith("AttributeError")
+    assert "judge's own file" not in repr(seen)
+
+
+def test_a_mock_serves_public_attributes_only():
+    spy = mock.MagicMock()
+    assert peek(spy)[2].startswith("AttributeError")
+    assert reconfigure(spy) == "AttributeError"
+    spy.assert_not_called()
+    spy.read_text.assert_called_once_with()
+
+
+def test_in_memory_files_and_mock_open_are_files():
+    assert read_all(io.StringIO("a\\nb\\n")) == ["a", "b"]
+    assert read_all(mock.mock_open(read_data="x\\ny\\n")()) == ["x", "y"]
+"""
+
+
+async def test_learner_code_uses_objects_of_the_judges_only_as_files_mocks_or_callables():
+    run, _kernel = await judged(JUDGE_OBJECTS_NOTEBOOK, {"test_objs.py": JUDGE_OBJECTS_TESTS})
+    assert statuses(run) == dict.fromkeys(
+        (
+            "test_a_path_of_the_judges_stays_opaque",
+            "test_a_mock_serves_public_attributes_only",
+            "test_in_memory_files_and_mock_open_are_files",
+        ),
+        "passed",
+    ), [(t["id"], t["message"]) for t in run.tests]
+
+
 TAMPERING_NOTEBOOK = '''
 import builtins, hashlib, hmac, json, os, socket, struct, sys, unittest
 
@@ -647,9 +750,11 @@ async def test_the_kernel_cannot_signal_the_judge():
     assert run.test("test_b_end")["message"].startswith(
         "ProcessLookupError: [Errno 3] No such process"
     )
-    assert (
-        "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["message"]
-    )  # the learner's traceback
+    # The learner's traceback is in the test's traceback, never in the exception's
+    # message (pytest.raises(match=) would see it there).
+    assert "os.kill(-1, signal.SIGKILL)" not in run.test("test_b_end")["message"]
+    assert "Raised in the learner's code:" in run.test("test_b_end")["traceback"]
+    assert "os.kill(-1, signal.SIGKILL)" in run.test("test_b_end")["traceback"]
 
 
 HANGING_NOTEBOOK = """

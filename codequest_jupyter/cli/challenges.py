@@ -21,7 +21,9 @@ def add_parsers(sub: Any) -> None:
         "validate",
         help="check challenges: format, solution, starter",
         description="For every challenge: the format loads, the reference solution passes "
-        "every test, the untouched starter fails at least one, and two runs agree. "
+        "every test, the untouched starter fails at least one, two runs agree, and "
+        "the solution's tests get the same verdicts in the judge as in the kernel "
+        '(unless challenge.toml says isolation = "kernel"). '
         "Without DIR, checks the challenges bundled with CodeQuest.",
     )
     validate.add_argument(

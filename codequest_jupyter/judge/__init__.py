@@ -16,8 +16,8 @@ Three parts, three processes:
 * :mod:`.runner` is the judge: pytest, in a process started through the grading
   launcher (``launcher.py --judge``). ``import two_sum`` in a test gives a
   :class:`.proxy.RemoteModule` (:mod:`.proxy`), and every value from the kernel goes
-  through the restricted decoder of :mod:`.wire`: built-in values and numpy arrays
-  by copy (a subclass of a built-in type as its plain built-in value), learner
+  through the restricted decoder of :mod:`.wire`: built-in values, numpy arrays
+  and pandas DataFrames, Series and Index by copy (a subclass of a built-in type as its plain built-in value), learner
   classes as classes of the judge's, learner exceptions as the nearest built-in
   exception type, anything else a proxy whose equality, hashing, ordering and truth
   are the judge's. Callbacks (a function or a ``mock`` a test hands to learner code)
@@ -84,10 +84,13 @@ once the bundled challenges and the compatibility corpus pass in it):
 
 All eleven bundled challenges already get, test for test, the in-kernel grader's
 verdicts in the judge, on their reference solutions and on their untouched starters
-(``tests/test_judge.py``). ``codequest validate`` should then run each challenge's reference solution in both
-modes and name any test whose verdict differs (a test relying on a learner object's
-``__eq__``, on the truth of a learner object, or on passing the judge's files or
-objects that are neither data nor callable to learner code).
+(``tests/test_judge.py``), and the compatibility corpus (``tests/test_differential.py``)
+plain pytest's on all but the tests it lists with their reason. ``codequest validate``
+runs each challenge's reference solution in both modes (:mod:`.standalone` runs the
+judge outside the engine) and names any test whose verdict differs (a test relying on
+a learner object's ``__eq__``, on the truth of a learner object, on files the test
+made, or on handing learner code objects of
+the judge's that are neither data nor callable).
 """
 
 from .driver import JudgeError, JudgeProcess, JudgeRun, run_judge

@@ -15,7 +15,8 @@ value, read through the base type's own slots so no learner method runs), everyt
 else stays here and is sent as a handle.
 
 This file must stay self-contained: the kernel runs it as a whole, it does not import it
-(which is also why it holds its own half of the wire format, a little over 400 lines).
+(which is also why it holds its own half of the wire format, numpy and pandas
+included, and is some 750 lines long).
 """
 
 import base64
@@ -23,10 +24,12 @@ import builtins
 import io
 import json
 import operator
+import os
 import socket
 import struct
 import sys
 import traceback
+import warnings
 from functools import partial
 from typing import Any
 
@@ -92,7 +95,11 @@ class _Capture(io.TextIOBase):
 
 
 class JudgeObject:
-    """An object of the judge's (a callback, a mock) handed to learner code."""
+    """An object of the judge's (a callback, a mock) handed to learner code.
+
+    Learner code may call it; and use it as a file, an iterator or a context manager
+    (a mock_open handle, a StringIO, a mock): the judge decides which objects of its
+    own allow more than a call."""
 
     __slots__ = ("__weakref__", "_agent", "_jid")
 
@@ -102,6 +109,34 @@ class JudgeObject:
 
     def __call__(self, *args, **kwargs):
         return self._agent.callback(self._jid, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._agent.callback(self._jid, (), {}, o="getattr", n=name)
+
+    def __iter__(self):
+        return self._agent.callback(self._jid, (), {}, o="iter")
+
+    def __next__(self):
+        return self._agent.callback(self._jid, (), {}, o="next")
+
+    def __enter__(self):
+        return self._agent.callback(self._jid, (), {}, o="enter")
+
+    def __exit__(self, exc_type, exc, tb):
+        fields = {}
+        if exc is not None:
+            name = "Exception"
+            for base in type(exc).__mro__:
+                if getattr(builtins, base.__name__, None) is base:
+                    name = base.__name__
+                    break
+            try:
+                fields = {"xn": name, "xs": str(exc)[:2000]}
+            except Exception:  # noqa: BLE001 - a learner exception whose str() fails
+                fields = {"xn": name, "xs": ""}
+        return self._agent.callback(self._jid, (), {}, o="exit", **fields) is True
 
     def __repr__(self):
         return f"<judge object {self._jid}>"
@@ -119,6 +154,10 @@ class Agent:
         self.output = []
         self.output_size = 0
         self.output_dropped = 0
+        self.warnings = []
+        self.env_saved = {}
+        self.records = []
+        self.levels_saved = {}
 
     # -- frames ------------------------------------------------------------------------
     def send(self, message):
@@ -226,6 +265,15 @@ class Agent:
                     "dt": value.dtype.str,
                     "v": base64.b64encode(value.tobytes()).decode(),
                 }
+        pd = sys.modules.get("pandas")
+        if (
+            pd is not None
+            and not force_handle
+            and isinstance(value, (pd.DataFrame, pd.Series, pd.Index))
+        ):
+            tree = _encode_pandas(value, partial(self.enc, depth=d), pd)
+            if tree is not None:
+                return tree
         if not force_handle:
             plain = _builtin_value(value)
             if plain is not _NOT_BUILTIN:
@@ -279,6 +327,8 @@ class Agent:
 
             arr = np.frombuffer(base64.b64decode(v), dtype=np.dtype(tree["dt"]))
             return arr.reshape(tree["sh"]).copy() if tag == "nd" else arr[0]
+        if tag in ("pv", "pi", "pr", "pm", "ps", "pf"):
+            return _decode_pandas(tag, tree, self.dec)
         raise ValueError(f"unknown tag {tag!r}")
 
     # -- requests ----------------------------------------------------------------------
@@ -359,10 +409,15 @@ class Agent:
         if op == "exit":
             exc = None
             if message.get("xn") is not None:
-                cls = getattr(builtins, message["xn"], None)
+                cls = self.objs.get(message.get("xh"))
+                if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+                    cls = getattr(builtins, message["xn"], None)
                 if not (isinstance(cls, type) and issubclass(cls, BaseException)):
                     cls = Exception
-                exc = cls(message.get("xs", ""))
+                try:
+                    exc = cls(message.get("xs", ""))
+                except Exception:  # noqa: BLE001 - a learner class with another signature
+                    exc = getattr(builtins, message["xn"], Exception)(message.get("xs", ""))
             suppress = type(obj).__exit__(obj, type(exc) if exc is not None else None, exc, None)
             return bool(suppress), False
         if op == "binop":
@@ -384,10 +439,16 @@ class Agent:
             obj = self.objs.pop(hid, None)
             if obj is not None:
                 self.ids.pop(id(obj), None)
+        if message.get("env"):
+            self.apply_env(message["env"])
+        if message.get("lv"):
+            self.apply_levels(message["lv"])
         if "h" in message and message["h"] not in self.objs:
             return {"re": message["id"], "err": "this object is no longer known to the kernel"}
-        saved = sys.stdout, sys.stderr
+        saved = sys.stdout, sys.stderr, builtins.input
         sys.stdout, sys.stderr = _Capture(self, 1), _Capture(self, 2)
+        # input() is the judge's (a test's mock.patch("builtins.input") reaches it).
+        builtins.input = self.judge_input
         try:
             try:
                 value, force = self.run(message)
@@ -397,9 +458,51 @@ class Agent:
             except BaseException as exc:  # noqa: BLE001 - learner exceptions go to the judge
                 reply = {"re": message["id"], "exc": self.exc_info(exc)}
         finally:
-            sys.stdout, sys.stderr = saved
+            sys.stdout, sys.stderr, builtins.input = saved
+        if self.warnings:
+            reply["w"], self.warnings = self.warnings, []
+        if self.records:
+            reply["lg"], self.records = self.records, []
         self.flush_output(reply)
         return reply
+
+    def apply_levels(self, changes):
+        """The judge's tests set a logger's level (caplog.set_level, at_level): set it
+        here too, and put back the kernel's own when the judge's is restored."""
+        import logging
+
+        for name, how, level in changes:
+            logger = logging.getLogger(name if name != "root" else None)
+            if name not in self.levels_saved:
+                self.levels_saved[name] = logger.level
+            logger.setLevel(level if how == "s" else self.levels_saved.pop(name))
+
+    def apply_env(self, changes):
+        """The judge's tests changed its environment (monkeypatch.setenv): do the same
+        here, and put back the kernel's own value when the judge's is restored."""
+        for item in changes:
+            key, how = item[0], item[1]
+            if key not in self.env_saved:
+                self.env_saved[key] = os.environ.get(key)
+            if how == "s":
+                os.environ[key] = item[2]
+            elif how == "d":
+                os.environ.pop(key, None)
+            else:
+                old = self.env_saved.pop(key)
+                if old is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = old
+
+    def show_warning(self, message, category, filename, lineno, file=None, line=None):
+        """warnings.showwarning while the agent serves: kept for the next reply."""
+        if len(self.warnings) < 100:
+            self.warnings.append(_warning_info(message, category, filename, lineno))
+
+    def judge_input(self, prompt=""):
+        """input() while the judge's tests run: the judge's builtins.input answers."""
+        return self.callback(0, (str(prompt),), {})
 
     def flush_output(self, message):
         if self.output:
@@ -410,11 +513,13 @@ class Agent:
         self.output_size = 0
         self.output_dropped = 0
 
-    def callback(self, jid, args, kwargs):
-        """Call a judge object: ask the judge, answer its requests until it replies."""
+    def callback(self, jid, args, kwargs, **op):
+        """Call a judge object (or, with ``o``, another operation on it): ask the judge,
+        answer its requests until it replies."""
         self.callbacks += 1
         cid = -self.callbacks
         message = {"cb": cid, "j": jid, "a": self.enc(list(args)), "k": self.enc(dict(kwargs))}
+        message.update(op)
         self.flush_output(message)
         self.send(message)
         while True:
@@ -433,6 +538,15 @@ class Agent:
             return self.dec(frame.get("ok"))
 
     def serve(self):
+        # Every warning learner code issues from now on goes to the judge (whose own
+        # filters and pytest.warns decide), once per issue, as under pytest; so does
+        # every log record that reaches the root logger (for caplog and pytest's log
+        # capture; as under pytest, nothing falls through to logging's last resort).
+        warnings.simplefilter("always")
+        warnings.showwarning = self.show_warning
+        import logging
+
+        logging.getLogger().addHandler(_LogForward(self))
         while True:
             try:
                 message = self.recv()
@@ -479,6 +593,134 @@ def _builtin_value(value):
     if isinstance(value, set):
         return set(set.__iter__(value))
     return _NOT_BUILTIN
+
+
+_PANDAS_DTYPES = frozenset(
+    {"object", "str", "string", "boolean", "Float32", "Float64"}
+    | {f"{s}Int{n}" for s in ("", "U") for n in (8, 16, 32, 64)}
+)
+
+
+def _encode_pandas(value, enc, pd):
+    """A DataFrame, Series or Index as a wire tree, or None (then a handle): the
+    judge's wire.encode_pandas, repeated here (this file imports nothing of ours)."""
+    import numpy as np
+
+    def values(arr):
+        dtype = arr.dtype
+        if isinstance(dtype, np.dtype) and not dtype.hasobject and dtype.fields is None:
+            return enc(np.ascontiguousarray(arr.to_numpy()))
+        name = str(dtype)
+        if name not in _PANDAS_DTYPES:
+            return None
+        items = arr.to_numpy(dtype=object)
+        if name != "object":
+            items = [None if pd.isna(x) else x for x in items]
+        return {"~": "pv", "dt": name, "v": [enc(x) for x in items]}
+
+    def index(ix):
+        if isinstance(ix, pd.RangeIndex):
+            return {"~": "pr", "v": [ix.start, ix.stop, ix.step], "n": enc(ix.name)}
+        if isinstance(ix, pd.MultiIndex):
+            return {"~": "pm", "v": enc(list(ix)), "n": enc(list(ix.names))}
+        v = values(ix)
+        return None if v is None else {"~": "pi", "v": v, "n": enc(ix.name)}
+
+    if isinstance(value, pd.Index):
+        return index(value)
+    if isinstance(value, pd.Series):
+        v, ix = values(value), index(value.index)
+        if v is None or ix is None:
+            return None
+        return {"~": "ps", "v": v, "ix": ix, "n": enc(value.name)}
+    cols = [values(value.iloc[:, i]) for i in range(value.shape[1])]
+    labels, ix = index(value.columns), index(value.index)
+    if labels is None or ix is None or any(c is None for c in cols):
+        return None
+    return {"~": "pf", "v": cols, "c": labels, "ix": ix}
+
+
+def _decode_pandas(tag, tree, dec):
+    """A pandas value the judge sent (a test's DataFrame passed to learner code)."""
+    import numpy as np
+    import pandas as pd
+
+    if tag == "pv":
+        items = [dec(x) for x in tree["v"]]
+        if tree["dt"] == "object":
+            arr = np.empty(len(items), dtype=object)
+            for i, item in enumerate(items):
+                arr[i] = item
+            return arr
+        return pd.array(items, dtype=tree["dt"])
+    if tag == "pr":
+        return pd.RangeIndex(*tree["v"], name=dec(tree.get("n")))
+    if tag == "pm":
+        names, tuples = dec(tree["n"]), dec(tree["v"])
+        if not tuples:
+            return pd.MultiIndex.from_arrays([[] for _ in names], names=names)
+        return pd.MultiIndex.from_tuples(tuples, names=names)
+    if tag == "pi":
+        v = dec(tree["v"])
+        return pd.Index(v, dtype=v.dtype, name=dec(tree.get("n")))
+    if tag == "ps":
+        v = dec(tree["v"])
+        return pd.Series(v, index=dec(tree["ix"]), dtype=v.dtype, name=dec(tree.get("n")))
+    columns = [dec(c) for c in tree["v"]]
+    index = dec(tree["ix"])
+    frame = pd.DataFrame(
+        {i: pd.Series(c, dtype=c.dtype) for i, c in enumerate(columns)},
+        index=pd.RangeIndex(len(index)),
+    )
+    frame.index = index
+    frame.columns = dec(tree["c"])
+    return frame
+
+
+def _LogForward(agent):
+    """A logging handler keeping records, as data, for the next reply."""
+    import logging
+
+    class LogForward(logging.Handler):
+        def emit(self, record):
+            if len(agent.records) >= 200:
+                return
+            try:
+                text = record.getMessage()
+            except Exception:  # noqa: BLE001 - a learner message that does not format
+                text = str(record.msg)
+            agent.records.append(
+                [
+                    str(record.name)[:200],
+                    int(record.levelno),
+                    text[:4000],
+                    str(record.pathname)[:500],
+                    int(record.lineno or 0),
+                    str(record.funcName)[:200],
+                ]
+            )
+
+    return LogForward(0)
+
+
+def _warning_info(message, category, filename, lineno):
+    """A warning learner code issued, as data: its nearest built-in category."""
+    name = "UserWarning"
+    mro: Any = getattr(category, "__mro__", ())
+    for base in mro:
+        base_name = base.__name__
+        if getattr(builtins, base_name, None) is base:
+            name = base_name
+            break
+    try:
+        text = str(message)
+    except BaseException:  # noqa: BLE001
+        text = "<a warning whose message could not be read>"
+    try:
+        where = int(lineno or 0)
+    except BaseException:  # noqa: BLE001
+        where = 0
+    return [name, text[:2000], str(filename)[:500], where]
 
 
 def register_module(name):

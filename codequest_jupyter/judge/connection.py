@@ -13,17 +13,28 @@ runner). Past it, the driver is asked to interrupt the kernel and the call fails
 :class:`.proxy.CallTimeout`; if the kernel's reply does not come within ``grace_s``
 the driver is asked to kill it, and every later call fails as
 :class:`.proxy.KernelGone`, as does every call once the kernel has died.
+
+What else travels with a call is handled here too, in both directions: warnings and
+log records learner code emitted (issued again in the judge, so ``pytest.warns`` and
+``caplog`` see them), and changes tests made to the judge's environment and logger
+levels (carried with the next request, for the kernel to follow). That makes this
+module longer than most (some 560 lines): it is the judge's half of everything the
+agent's one file does.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import itertools
+import logging
+import os
 import secrets
 import sys
 import time
+import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .proxy import (
@@ -52,6 +63,57 @@ from .wire import (
     WireError,
     encode,
 )
+
+
+def _served_types() -> tuple[type, ...]:
+    import io
+    from unittest import mock
+
+    return (io.StringIO, io.BytesIO, mock.NonCallableMock)
+
+
+def _judge_op(obj: Any, op: Any, frame: dict[str, Any]) -> Any:
+    """An operation learner code asks of an object of the judge's a test handed it.
+
+    Calling it is always allowed (a callback). Used as a file (a ``mock_open`` handle,
+    a StringIO), an iterator or a context manager, only an in-memory file or a mock
+    answers, and only public attributes: objects that could reach the judge's files or
+    modules (a path, a real file, a module, a function's globals) stay opaque."""
+    target: Any = obj
+    if op == "next":
+        if not isinstance(target, Iterator):
+            raise TypeError(f"'{type(target).__name__}' object is not an iterator")
+        return next(target)
+    if not isinstance(target, _served_types()):
+        raise TypeError(
+            f"learner code may only call this object of the test's "
+            f"({type(target).__name__}), not use it as a {_OP_NAMES.get(op, 'value')}"
+        )
+    if op == "getattr":
+        name = frame.get("n")
+        if type(name) is not str or name.startswith("_") or name in _MOCK_MUTATORS:
+            # Nor may learner code reconfigure a test's mock (replace the assertion
+            # methods or counters the test reads afterwards).
+            raise AttributeError(str(name)[:200])
+        return getattr(target, name)
+    served: Any = target  # (isinstance narrowed target to the served types' union)
+    if op == "iter":
+        return iter(served)
+    if op == "enter":
+        return type(served).__enter__(served)
+    if op == "exit":
+        exc = None
+        if frame.get("xn") is not None:
+            cls = getattr(builtins, str(frame["xn"]), None)
+            if not (isinstance(cls, type) and issubclass(cls, Exception)):
+                cls = Exception
+            exc = cls(_text(frame.get("xs"), ""))
+        return bool(type(served).__exit__(served, type(exc) if exc else None, exc, None))
+    raise TypeError(f"an unknown operation on an object of the judge's: {str(op)[:50]}")
+
+
+_MOCK_MUTATORS = frozenset({"configure_mock", "attach_mock", "mock_add_spec", "reset_mock"})
+_OP_NAMES = {"getattr": "file or object", "iter": "iterable", "enter": "context manager"}
 
 
 class Connection:
@@ -84,6 +146,11 @@ class Connection:
         self._judge_objs: dict[int, Any] = {}
         self._judge_ids: dict[int, int] = {}
         self.calls = 0
+        self._env_base: dict[Any, Any] | None = None
+        self._env_seen: dict[Any, Any] = {}
+        self._env_state: dict[str, tuple[str, ...]] = {}
+        # Logger levels tests set in the judge, for the kernel (see track_logger_levels).
+        self.level_changes: dict[str, tuple[str, int]] = {}
 
     # -- requests ----------------------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Any:
@@ -96,6 +163,12 @@ class Connection:
         message = {"op": op, "id": seq, "nc": nonce, **fields}
         if self._released:
             message["rel"], self._released = self._released, []
+        env = self._environment_changes()
+        if env:
+            message["env"] = env
+        if self.level_changes:
+            message["lv"] = [[n, *state] for n, state in self.level_changes.items()]
+            self.level_changes = {}
         self.calls += 1
         self._send(message)
         finished = False
@@ -114,6 +187,41 @@ class Connection:
                 # A BaseException of the judge's (pytest's own, a timeout in a callback)
                 # left the call running in the kernel: its reply is still to come.
                 self._abandoned.add(seq)
+
+    def _environment_changes(self) -> list[list[str]] | None:
+        """What tests changed in the judge's environment (monkeypatch.setenv, delenv)
+        since the last request, for the kernel to do the same: ``[name, "s", value]``
+        (set), ``[name, "d"]`` (unset), ``[name, "r"]`` (back to the kernel's own).
+        Compared against the environment at the first request; pytest's own variables
+        (PYTEST_CURRENT_TEST names the running test, hidden ones too) never go."""
+        data = getattr(os.environ, "_data", None)
+        if not isinstance(data, dict):
+            return None
+        if self._env_base is None:
+            self._env_base = dict(data)
+            self._env_seen = dict(data)
+            return None
+        if data == self._env_seen:
+            return None
+        self._env_seen = dict(data)
+        changes = []
+        changed_before = {os.fsencode(name) for name in self._env_state}
+        for key in sorted(set(data) | set(self._env_base) | changed_before):
+            name = os.fsdecode(key)
+            if name.startswith("PYTEST_"):
+                continue
+            now = data.get(key)
+            state: tuple[str, ...]
+            if now == self._env_base.get(key):
+                state = ("r",)
+            elif now is None:
+                state = ("d",)
+            else:
+                state = ("s", os.fsdecode(now))
+            if self._env_state.get(name, ("r",)) != state:
+                self._env_state[name] = state
+                changes.append([name, *state])
+        return changes or None
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
@@ -157,6 +265,8 @@ class Connection:
                 # whose nonce nobody could know before it was asked.
                 continue
             self._output(frame)
+            self._warnings(frame)
+            self._log_records(frame)
             return self._result(frame)
 
     def _result(self, frame: dict[str, Any]) -> Any:
@@ -191,6 +301,71 @@ class Connection:
         dropped = frame.get("dropped")
         if type(dropped) is int and dropped > 0:
             sys.stdout.write(f"\n… output truncated ({dropped:,} more characters)\n")
+
+    def _warnings(self, frame: dict[str, Any]) -> None:
+        """Warnings learner code issued during the call, issued again in the judge (so
+        pytest.warns and the test's warning filters see them), as built-in categories."""
+        issued = frame.get("w")
+        if type(issued) is not list:
+            return
+        for item in issued[:100]:
+            if type(item) is not list or len(item) != 4:
+                continue
+            name, text, filename, lineno = item
+            category = getattr(builtins, name, None) if type(name) is str else None
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category = UserWarning
+            warnings.warn_explicit(
+                _text(text, ""),
+                category,
+                _text(filename, "<learner code>"),
+                lineno if type(lineno) is int else 0,
+            )
+
+    def _log_records(self, frame: dict[str, Any]) -> None:
+        """Log records learner code emitted during the call, handled again by the
+        judge's loggers (caplog and pytest's log capture see them)."""
+        records = frame.get("lg")
+        if type(records) is not list:
+            return
+        for item in records[:200]:
+            if type(item) is not list or len(item) != 6:
+                continue
+            name, level, text, path, lineno, func = item
+            if type(level) is not int or type(lineno) is not int:
+                continue
+            name = _text(name, "learner")[:200]
+            logger = logging.getLogger(name if name != "root" else None)
+            if logger.isEnabledFor(level):
+                logger.handle(
+                    logger.makeRecord(
+                        name,
+                        level,
+                        _text(path, "<learner code>"),
+                        lineno,
+                        _text(text, ""),
+                        (),
+                        None,
+                        _text(func, "<learner code>"),
+                    )
+                )
+
+    def track_logger_levels(self) -> None:
+        """Have every logger level set in the judge from now on (caplog.set_level and
+        at_level, a test's own setLevel) set in the kernel before the next call, and
+        the kernel's own put back when the judge's is."""
+        original_set_level = logging.Logger.setLevel
+        originals: dict[str, int] = {}
+
+        def set_level(logger: logging.Logger, level: Any) -> None:
+            name = logger.name
+            if name not in originals:
+                originals[name] = logger.level
+            original_set_level(logger, level)
+            now = logger.level
+            self.level_changes[name] = ("r", 0) if now == originals[name] else ("s", now)
+
+        logging.Logger.setLevel = set_level  # type: ignore[method-assign,assignment]
 
     def _stuck(self, seq: int) -> None:
         """The call ``seq`` is past its deadline: interrupt, else kill the kernel."""
@@ -256,7 +431,9 @@ class Connection:
     def _serve_callback(self, frame: dict[str, Any]) -> None:
         self._output(frame)
         cid = frame.get("cb")
-        target = self._judge_objs.get(frame.get("j"))  # type: ignore[arg-type]
+        jid = frame.get("j")
+        # 0: the judge's builtins.input, looked up now (a test may have patched it).
+        target = builtins.input if jid == 0 else self._judge_objs.get(jid)  # type: ignore[arg-type]
         try:
             args = self._decode(frame.get("a"))
             kwargs = self._decode(frame.get("k"))
@@ -267,7 +444,8 @@ class Connection:
                 or any(type(k) is not str for k in kwargs)
             ):
                 raise TypeError("a malformed call of an object of the judge's")
-            result = target(*args, **kwargs)
+            op = frame.get("o")
+            result = target(*args, **kwargs) if op is None else _judge_op(target, op, frame)
             reply = {"re": cid, "ok": self.encode(result)}
         except Exception as exc:  # noqa: BLE001 - the learner's code gets the exception
             reply = {
@@ -386,5 +564,8 @@ class Connection:
             exc._cq_hid = info.get("h") if type(info.get("h")) is int else None
         tb = _text(info.get("tb"), "")
         if tb:
-            exc.add_note("Raised in the learner's code:\n" + tb.rstrip())
+            # Kept beside the exception, not as a note: pytest.raises(match=) reads
+            # notes too, and the learner's traceback is no part of the message.
+            with contextlib.suppress(Exception):
+                object.__setattr__(exc, "_cq_learner_tb", tb.rstrip())
         return exc

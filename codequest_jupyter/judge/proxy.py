@@ -185,6 +185,9 @@ class RemoteObject:
         fields: dict[str, Any] = {}
         if exc is not None:
             fields = {"xn": _builtin_base(type(exc)).__name__, "xs": str(exc)[:2000]}
+            learner_class = getattr(type(exc), "_cq_type_hid", None)
+            if type(learner_class) is int:
+                fields["xh"] = learner_class  # a learner exception class: the kernel's own
         return _call(self, "exit", **fields) is True
 
     # The judge's own equality, hashing, ordering and truth (never learner code's).

@@ -35,11 +35,19 @@ from typing import Any
 # names, points, headlines of failures and reasons of skips.
 from ..grading.harness.collect import _display_name, _points
 from ..grading.harness.runner import PYTEST_OPTIONS
-from ..grading.harness.verdicts import _crash_message, _outcome
+from ..grading.harness.verdicts import _crash_message, _kind_from_text, _outcome
 
 PR_SET_DUMPABLE = 4
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+# Said after a failed == between two learner objects (to learners and, through
+# codequest validate, to authors).
+LEARNER_EQ_NOTE = (
+    " (two learner objects compare by identity in the judge: their class's __eq__ does "
+    "not run; compare their attributes)"
+)
 
 
 class Control:
@@ -82,6 +90,7 @@ class Recorder:
         self.reports: dict[str, list[Any]] = {}
         self.started: dict[str, float] = {}
         self.compare: dict[str, tuple[str, str]] = {}
+        self.compared_learner_objects: set[str] = set()
         self.current: str | None = None
 
     def _hidden(self, nodeid: str) -> bool:
@@ -136,6 +145,10 @@ class Recorder:
     def pytest_assertrepr_compare(self, config: Any, op: str, left: Any, right: Any) -> None:
         if self.current is not None and op == "==":
             self.compare[self.current] = (_safe_repr(left), _safe_repr(right))
+            from .proxy import RemoteObject
+
+            if isinstance(left, RemoteObject) and isinstance(right, RemoteObject):
+                self.compared_learner_objects.add(self.current)
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         self.reports.setdefault(report.nodeid, []).append(report)
@@ -156,7 +169,7 @@ class Recorder:
             output = _cap("".join(parts), self.output_limit) if parts else None
         expected = actual = traceback = None
         if failing is not None:
-            kind = getattr(failing, "_cq_kind", None) or "error"
+            kind = getattr(failing, "_cq_kind", None) or _kind_from_text(failing)
             if failing.when != "call" and kind == "failed":
                 kind = "error"
             status = kind
@@ -164,8 +177,14 @@ class Recorder:
             compared = self.compare.pop(nodeid, None)
             if compared is not None and kind == "failed":
                 actual, expected = compared
+            if nodeid in self.compared_learner_objects and kind == "failed":
+                message = (message or "")[:1500] + LEARNER_EQ_NOTE
             if failing.longrepr:
-                traceback = _cap(self._clean(str(failing.longrepr)), 8000)
+                text = self._clean(str(failing.longrepr))
+                learner_tb = getattr(failing, "_cq_learner_tb", None)
+                if learner_tb:
+                    text += "\n\nRaised in the learner's code:\n" + learner_tb
+                traceback = _cap(text, 8000)
         self._emit(
             nodeid,
             name,
@@ -182,6 +201,7 @@ class Recorder:
             traceback=traceback,
         )
         self.current = None
+        self.compared_learner_objects.discard(nodeid)
 
     def _clean(self, text: str) -> str:
         text = _ANSI.sub("", text)
@@ -230,6 +250,9 @@ def _kind_hooks() -> Any:
             else:
                 kind = "error"
             report._cq_kind = kind
+            learner_tb = getattr(exc, "_cq_learner_tb", None)
+            if type(learner_tb) is str:
+                report._cq_learner_tb = learner_tb
 
     return Kinds()
 
@@ -275,6 +298,7 @@ def main(config: dict[str, Any]) -> int:
         default_timeout_s=float(config.get("timeout_s", 10)),
     )
     RemoteImporter(conn, set(config["modules"])).install()
+    conn.track_logger_levels()
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ["PY_COLORS"] = "0"

@@ -12,6 +12,15 @@ as themselves, lists as arrays, and everything else as an object tagged by ``"~"
 ``f``      a float that is not finite (``"nan"``, ``"inf"``, ``"-inf"``)
 ``nd``     a numpy array: ``dt`` (a plain dtype string), ``sh`` (shape), ``v`` (bytes)
 ``ns``     a numpy scalar: ``dt``, ``v``
+``pi``     a pandas Index: ``v`` (values), ``n`` (name); ``pr`` a RangeIndex
+           (``v``: start, stop, step); ``pm`` a MultiIndex (``v``: its tuples, ``n``:
+           its names)
+``ps``     a pandas Series: ``v`` (values), ``ix`` (index), ``n`` (name)
+``pf``     a pandas DataFrame: ``v`` (one values tree per column), ``c`` (columns),
+           ``ix`` (index)
+``pv``     the values of a pandas column or index whose dtype is no plain numpy one:
+           ``dt`` (``object`` or a named extension dtype such as ``str``, ``string``,
+           ``Int64``, ``boolean``), ``v`` (its elements, missing ones ``null``)
 ``bt``     a built-in type, by name (``int``, ``ValueError``)
 ``h``      a handle: an object that stays in the kernel (``k``: ``module``, ``type``
            or ``obj``; a type carries its name and bases, an instance its type)
@@ -19,9 +28,13 @@ as themselves, lists as arrays, and everything else as an object tagged by ``"~"
 =========  =========================================================================
 
 Decoding never runs code named by the data (no pickle, no ``eval``, no import): it
-builds built-in values, numpy arrays from raw bytes (never of object dtype), and asks
-its ``handles`` for proxies. It is bounded in nesting depth, number of values and
+builds built-in values, numpy arrays from raw bytes (never of object dtype), pandas
+objects from those (dtypes from a fixed list, object columns holding only decoded
+values), and asks its ``handles`` for proxies. It is bounded in nesting depth, number of values and
 frame size; a value beyond a bound is :class:`ValueTooLarge`.
+
+One module for the format both ways (some 530 lines, pandas the longest part), so
+that the decoder's rules and the encoder they answer are read side by side.
 """
 
 from __future__ import annotations
@@ -239,6 +252,8 @@ class Decoder:
             return obj
         if tag in ("nd", "ns"):
             return _numpy(tag, tree)
+        if tag in _PANDAS_TAGS:
+            return _pandas(tag, tree, partial(self._dec, depth=d))
         if tag == "h":
             if type(v) is not int:
                 raise WireError("malformed handle")
@@ -306,6 +321,98 @@ def _numpy(tag: str, tree: dict[str, Any]) -> Any:
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
+# The dtypes of pandas values sent as elements (``pv``): object, and extension dtypes
+# rebuilt by name from plain elements. Anything else (categorical, time zones, periods,
+# intervals, sparse) stays in the kernel as a proxy.
+PANDAS_DTYPES = frozenset(
+    {"object", "str", "string", "boolean", "Float32", "Float64"}
+    | {f"{s}Int{n}" for s in ("", "U") for n in (8, 16, 32, 64)}
+)
+_PANDAS_TAGS = frozenset({"pi", "pr", "pm", "ps", "pf", "pv"})
+
+
+def _pandas(tag: str, tree: dict[str, Any], dec: Callable[[Any], Any]) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise WireError(
+            "the kernel sent a pandas value but pandas is not installed in the judge"
+        ) from None
+    np = __import__("numpy")
+    try:
+        if tag == "pv":
+            dt = tree.get("dt")
+            if dt not in PANDAS_DTYPES:
+                raise WireError(f"unsupported pandas dtype {dt!r}")
+            items = [dec(x) for x in _list(tree.get("v"))]
+            if dt == "object":
+                arr = np.empty(len(items), dtype=object)
+                for i, item in enumerate(items):
+                    arr[i] = item
+                return arr
+            return pd.array(items, dtype=dt)
+        if tag == "pr":
+            bounds = _list(tree.get("v"))
+            if len(bounds) != 3 or any(type(b) is not int for b in bounds) or bounds[2] == 0:
+                raise WireError("malformed RangeIndex")
+            return pd.RangeIndex(*bounds, name=_hashable(dec(tree.get("n"))))
+        if tag == "pm":
+            names = dec(tree.get("n"))
+            tuples = dec(tree.get("v"))
+            if type(names) is not list or type(tuples) is not list:
+                raise WireError("malformed MultiIndex")
+            if any(type(t) is not tuple or len(t) != len(names) for t in tuples):
+                raise WireError("malformed MultiIndex")
+            if not tuples:
+                return pd.MultiIndex.from_arrays([[] for _ in names], names=names)
+            return pd.MultiIndex.from_tuples(tuples, names=[_hashable(n) for n in names])
+        # Every constructor is given the dtype: pandas would infer another for an
+        # object column of strings.
+        if tag == "pi":
+            v = _column(dec(tree.get("v")))
+            return pd.Index(v, dtype=v.dtype, name=_hashable(dec(tree.get("n"))))
+        if tag == "ps":
+            v = _column(dec(tree.get("v")))
+            index = _index(dec(tree.get("ix")))
+            if len(index) != len(v):
+                raise WireError("malformed Series")
+            return pd.Series(v, index=index, dtype=v.dtype, name=_hashable(dec(tree.get("n"))))
+        # "pf"
+        columns = [_column(dec(c)) for c in _list(tree.get("v"))]
+        labels = _index(dec(tree.get("c")))
+        index = _index(dec(tree.get("ix")))
+        if len(labels) != len(columns) or any(len(c) != len(index) for c in columns):
+            raise WireError("malformed DataFrame")
+        frame = pd.DataFrame(
+            {i: pd.Series(c, dtype=c.dtype) for i, c in enumerate(columns)},
+            index=pd.RangeIndex(len(index)),
+        )
+        frame.index = index
+        frame.columns = labels
+        return frame
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, WireError):
+            raise
+        raise WireError(f"malformed pandas value ({type(exc).__name__})") from None
+
+
+def _column(values: Any) -> Any:
+    np = __import__("numpy")
+    pd = __import__("pandas")
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return values
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        return values
+    raise WireError("malformed pandas values")
+
+
+def _index(value: Any) -> Any:
+    pd = __import__("pandas")
+    if not isinstance(value, pd.Index):
+        raise WireError("malformed pandas index")
+    return value
+
+
 # -- encoding (judge values to the kernel) -----------------------------------------------
 
 
@@ -366,7 +473,57 @@ def encode(value: Any, ref: Callable[[Any], dict[str, Any]], depth: int = 0) -> 
             "sh": list(arr.shape),
             "v": base64.b64encode(arr.tobytes()).decode(),
         }
+    pd = _pandas_module()
+    if pd is not None and isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
+        tree = encode_pandas(value, partial(encode, ref=ref, depth=d), pd)
+        if tree is not None:
+            return tree
     return ref(value)
+
+
+def encode_pandas(value: Any, enc: Callable[[Any], Any], pd: Any) -> Any:
+    """A pandas DataFrame, Series or Index as a wire tree (None: not one the wire
+    carries; it goes as a reference). The agent holds the same function."""
+    np = __import__("numpy")
+
+    def values(arr: Any) -> Any:
+        dtype = arr.dtype
+        if isinstance(dtype, np.dtype) and not dtype.hasobject and dtype.fields is None:
+            return enc(np.ascontiguousarray(arr.to_numpy()))
+        name = str(dtype)
+        if name not in PANDAS_DTYPES:
+            return None
+        items = arr.to_numpy(dtype=object)
+        if name != "object":
+            items = [None if pd.isna(x) else x for x in items]
+        return {"~": "pv", "dt": name, "v": [enc(x) for x in items]}
+
+    def index(ix: Any) -> Any:
+        if isinstance(ix, pd.RangeIndex):
+            return {"~": "pr", "v": [ix.start, ix.stop, ix.step], "n": enc(ix.name)}
+        if isinstance(ix, pd.MultiIndex):
+            return {"~": "pm", "v": enc(list(ix)), "n": enc(list(ix.names))}
+        v = values(ix)
+        return None if v is None else {"~": "pi", "v": v, "n": enc(ix.name)}
+
+    if isinstance(value, pd.Index):
+        return index(value)
+    if isinstance(value, pd.Series):
+        v, ix = values(value), index(value.index)
+        if v is None or ix is None:
+            return None
+        return {"~": "ps", "v": v, "ix": ix, "n": enc(value.name)}
+    cols = [values(value.iloc[:, i]) for i in range(value.shape[1])]
+    labels, ix = index(value.columns), index(value.index)
+    if labels is None or ix is None or any(c is None for c in cols):
+        return None
+    return {"~": "pf", "v": cols, "c": labels, "ix": ix}
+
+
+def _pandas_module() -> Any:
+    import sys
+
+    return sys.modules.get("pandas")
 
 
 def _numpy_module() -> Any:

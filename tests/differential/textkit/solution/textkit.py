@@ -129,5 +129,155 @@ def ratio(a, b):
 
 
 # %%
+import numpy as np
+import pandas as pd
+
+
+class TextError(ValueError):
+    """A text the kit cannot work with."""
+
+
+class Stack:
+    def __init__(self, items=()):
+        self.items = list(items)
+
+    def push(self, item):
+        self.items.append(item)
+        return len(self.items)
+
+    def pop(self):
+        if not self.items:
+            raise TextError("pop from an empty stack")
+        return self.items.pop()
+
+    @property
+    def size(self):
+        return len(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items[::-1])
+
+    def __contains__(self, item):
+        return item in self.items
+
+    def __eq__(self, other):
+        return isinstance(other, Stack) and self.items == other.items
+
+    def __repr__(self):
+        return f"Stack({self.items!r})"
+
+
+class Document:
+    def __init__(self, title, words=()):
+        self.title = title
+        self.words = list(words)
+        self.meta = {"length": len(self.words)}
+
+    def summary(self):
+        print(f"{self.title}: {len(self.words)} words")
+        return self.title.upper()
+
+    @classmethod
+    def from_text(cls, title, text):
+        return cls(title, text.split())
+
+    @staticmethod
+    def tokenize(text):
+        return text.lower().split()
+
+
+class Recorder:
+    def __init__(self):
+        self.entries = []
+        self.open = False
+
+    def __enter__(self):
+        self.open = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.open = False
+        self.entries.append("closed")
+        return exc_type is not None and issubclass(exc_type, TextError)
+
+    def write(self, text):
+        if not self.open:
+            raise TextError("the recorder is closed")
+        self.entries.append(text)
+
+
+def chunks(words, size):
+    for start in range(0, len(words), size):
+        yield words[start : start + size]
+
+
+def transform(words, fn):
+    return [fn(word) for word in words]
+
+
+def count_if(words, predicate):
+    return sum(1 for word in words if predicate(word))
+
+
+def safe_apply(fn, value, default=None):
+    try:
+        return fn(value)
+    except ValueError:
+        return default
+
+
+def pick(words):
+    return random.choice(words)
+
+
+def read_words(path):
+    with open(path, encoding="utf-8") as fh:
+        return fh.read().split()
+
+
+def confirm():
+    return input("Sure? [y/n] ").strip().lower() == "y"
+
+
+def word_stats(text):
+    words = text.split()
+    return {"mean": sum(map(len, words)) / len(words), "longest": max(map(len, words))}
+
+
+def lengths_array(words):
+    return np.array([len(w) for w in words])
+
+
+def normalize(values):
+    values = np.asarray(values, dtype=float)
+    return values / values.sum()
+
+
+def dot(a, b):
+    return np.dot(a, b)
+
+
+def word_frame(text):
+    counts = pd.Series(text.split()).value_counts()
+    frame = pd.DataFrame({"word": counts.index.tolist(), "count": counts.tolist()})
+    return frame.sort_values(["count", "word"], ascending=[False, True], ignore_index=True)
+
+
+def word_lengths(words):
+    return pd.Series([len(w) for w in words], index=words, name="length")
+
+
+def top_words(frame, n):
+    return frame.sort_values("count", ascending=False).head(n).reset_index(drop=True)
+
+
+def vocabulary(text):
+    return pd.Index(sorted(set(text.split())))
+
+
+# %%
 # Try it
 print(shout("hello"), word_count("a b c"), fib(10))

@@ -114,5 +114,146 @@ def ratio(a, b):
 
 
 # %%
+import numpy as np
+import pandas as pd
+
+
+class TextError(ValueError):
+    """A text the kit cannot work with."""
+
+
+class Stack:
+    def __init__(self, items=()):
+        self.items = list(items)
+
+    def push(self, item):
+        self.items.append(item)
+        return len(self.items)
+
+    def pop(self):
+        return self.items.pop()  # IndexError on an empty stack
+
+    @property
+    def size(self):
+        return len(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)  # bottom-up
+
+    def __contains__(self, item):
+        return item in self.items
+
+    def __eq__(self, other):
+        return isinstance(other, Stack) and self.items == other.items
+
+    def __repr__(self):
+        return f"<Stack of {len(self.items)}>"
+
+
+class Document:
+    def __init__(self, title, words=()):
+        self.title = title
+        self.words = words  # keeps the caller's sequence
+        self.meta = {}
+
+    def summary(self):
+        print(f"{self.title}")
+        return self.title
+
+    @classmethod
+    def from_text(cls, title, text):
+        return cls(title, text.split(" "))
+
+    @staticmethod
+    def tokenize(text):
+        return text.split()
+
+
+class Recorder:
+    def __init__(self):
+        self.entries = []
+        self.open = False
+
+    def __enter__(self):
+        self.open = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.entries.append("closed")  # stays open, suppresses nothing
+        return False
+
+    def write(self, text):
+        self.entries.append(text)
+
+
+def chunks(words, size):
+    for start in range(0, len(words) - size + 1, size):  # drops a short last chunk
+        yield words[start : start + size]
+
+
+def transform(words, fn):
+    return [fn(word) for word in words if word]
+
+
+def count_if(words, predicate):
+    return sum(1 for word in words if predicate(word)) + 0 * len(words[:1])
+
+
+def safe_apply(fn, value, default=None):
+    return fn(value)  # lets the callback's error through
+
+
+def pick(words):
+    return words[0]
+
+
+def read_words(path):
+    with open(path, encoding="utf-8") as fh:
+        return fh.read().split(" ")
+
+
+def confirm():
+    return input("Sure? [y/n] ") == "y"
+
+
+def word_stats(text):
+    words = text.split()
+    return {"mean": len(text) / len(words), "longest": max(map(len, words))}
+
+
+def lengths_array(words):
+    return [len(w) for w in words]
+
+
+def normalize(values):
+    values = np.asarray(values, dtype=float)
+    return values / values.max()
+
+
+def dot(a, b):
+    return float(sum(a * b))
+
+
+def word_frame(text):
+    counts = pd.Series(text.split()).value_counts(sort=False)
+    return pd.DataFrame({"word": counts.index.tolist(), "count": counts.tolist()})
+
+
+def word_lengths(words):
+    return pd.Series([len(w) for w in words], index=words)
+
+
+def top_words(frame, n):
+    return frame.head(n)
+
+
+def vocabulary(text):
+    return pd.Index(text.split())
+
+
+# %%
 # Try it
 print(shout("hello"), word_count("a b c"), fib(10))
