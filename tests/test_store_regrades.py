@@ -140,3 +140,33 @@ async def test_a_regrade_never_queues_ahead_of_learners(tmp_path: Path) -> None:
         await regrade
     assert job.status == "finished" and job.done == job.total == 20
     assert done_when_served <= 3
+
+
+def test_one_regrade_replaces_a_result_once_and_reports_what_it_did(db_url: str) -> None:
+    """A regrade job run twice (its worker killed after storing) stores one result;
+    its progress is read back from the database by any process."""
+    from codequest_jupyter.store import AlreadyRegraded
+
+    with SubmissionStore(db_url) as store:
+        one = submit(store, 1, 3, challenge="adder", at=1)
+        two = submit(store, 3, 3, challenge="adder", at=2)
+        assert not store.regraded(one, "r1")
+        first = {**store.get_result(one), "score": 3, "points": 3.0, "status": "passed",
+                 "challenge_version": "v2"}  # fmt: skip
+        store.replace_result(one, first, "r1")
+        assert store.regraded(one, "r1") and not store.regraded(two, "r1")
+        again = {**first, "score": 0, "points": 0.0, "status": "failed"}
+        with pytest.raises(AlreadyRegraded):
+            store.replace_result(one, again, "r1")
+        assert store.get_result(one)["score"] == 3
+        assert len(store.result_history(one)) == 1
+        # A later regrade replaces it again; r1's "new" is what r1 stored, not the current.
+        store.replace_result(one, again, "r2")
+        [item] = store.regrade_items("r1", [two, one, "not-an-id!"])
+        assert item["id"] == one and item["user"] == store.get_result(one)["user"]
+        assert (item["old"]["score"], item["old"]["status"]) == (1, "failed")
+        assert (item["new"]["score"], item["new"]["status"]) == (3, "passed")
+        assert item["new"]["challenge_version"] == "v2"
+        [later] = store.regrade_items("r2", [one])
+        assert (later["old"]["score"], later["new"]["score"]) == (3, 0)
+        assert store.regrade_items("r3", [one, two]) == []

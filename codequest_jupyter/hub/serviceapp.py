@@ -95,7 +95,7 @@ class CodeQuestService(CodeQuestApp):
         config=True,
         help="Where submissions are graded: 'service' (in this process, with its kernel "
         "pool) or 'workers' (queued in PostgreSQL for `codequest worker` processes, any "
-        "number, on any machine; instructors' regrades still run here).",
+        "number, on any machine; instructors' regrades too).",
     )
     stalled_worker_s = Float(
         30.0,
@@ -149,7 +149,7 @@ class CodeQuestService(CodeQuestApp):
     def initialize_settings(self) -> None:
         self.single_user = False
         if self.grading == "workers":
-            self.grader_pool_size = 0  # its grader only regrades: no idle kernels
+            self.grader_pool_size = 0  # the workers grade and regrade: no idle kernels
         super().initialize_settings()
         if self.grading == "workers":
             self._use_workers()

@@ -165,6 +165,11 @@ class InstructorQueries:
         graded it), the submission row takes the new result and its figures, and the
         learner's progress on the challenge is recomputed. Returns the old result JSON.
         Raises ``SubmissionNotFound`` and ``ValueError`` like ``finish``.
+
+        One regrade replaces a result once: with a ``regrade_id`` that already
+        replaced this submission's result (its job ran twice: a worker killed after
+        storing, or only slow), raises ``AlreadyRegraded`` and changes nothing. The
+        check runs under the submission row's lock, so two concurrent runs store one.
         """
         if not isinstance(result, dict):
             raise ValueError("result must be a JSON object")
@@ -177,6 +182,10 @@ class InstructorQueries:
             row = self._locked_row(session, sid)
             if row.status not in FINAL_STATUSES:
                 raise ValueError(f"submission {sid!r} is still {row.status}; regrade it later")
+            if regrade_id is not None and self._regraded_by(session, sid, regrade_id):
+                from .store import AlreadyRegraded
+
+                raise AlreadyRegraded(f"regrade {regrade_id} replaced {sid!r} already")
             for key in ("id", "user", "challenge", "mode"):
                 if key in result and result[key] != getattr(row, key):
                     raise ValueError(f"result {key} does not match submission {sid!r}")
@@ -212,6 +221,66 @@ class InstructorQueries:
             session.flush()
             self._recompute_progress(session, row.user, row.challenge)
         return old
+
+    @staticmethod
+    def _regraded_by(session: Session, sid: str, regrade_id: str) -> bool:
+        query = select(ResultHistory.pk).where(
+            ResultHistory.submission_id == sid, ResultHistory.regrade_id == regrade_id
+        )
+        return session.execute(query.limit(1)).first() is not None
+
+    def regraded(self, sid: str, regrade_id: str) -> bool:
+        """Whether regrade ``regrade_id`` replaced this submission's result already."""
+        with self._reading() as session:
+            return self._regraded_by(session, sid, regrade_id)
+
+    def regrade_items(self, regrade_id: str, sids: Iterable[str]) -> list[dict[str, Any]]:
+        """What regrade ``regrade_id`` did to those of ``sids`` it replaced, in ``sids`` order.
+
+        Per submission: ``old`` (the figures of the result it replaced, from
+        ``result_history``) and ``new`` (the result that replaced it: the next
+        replaced result of that submission if a later regrade replaced it too, else
+        the current one). Read from the database, so any process can report the
+        progress of a regrade run by others (the grading workers).
+        """
+        wanted = [sid for sid in dict.fromkeys(sids) if valid_id(sid)]
+        if not wanted:
+            return []
+        with self._reading() as session:
+            history = list(
+                session.execute(
+                    select(ResultHistory)
+                    .where(ResultHistory.submission_id.in_(wanted))
+                    .order_by(ResultHistory.pk)
+                ).scalars()
+            )
+            mine = {h.submission_id: h for h in history if h.regrade_id == regrade_id}
+            if not mine:
+                return []
+            rows = {
+                r.id: r
+                for r in session.execute(
+                    select(Submission).where(Submission.id.in_(list(mine)))
+                ).scalars()
+            }
+        items = []
+        for sid in wanted:
+            old = mine.get(sid)
+            row = rows.get(sid)
+            if old is None or row is None:
+                continue
+            later = [h for h in history if h.submission_id == sid and h.pk > old.pk]
+            new: Any = later[0] if later else row
+            items.append(
+                {
+                    "id": sid,
+                    "user": row.user,
+                    "submitted_at": format_time(row.submitted_at),
+                    "old": _figures(old),
+                    "new": _figures(new),
+                }
+            )
+        return items
 
     def _recompute_progress(self, session: Session, user: str, challenge: str) -> None:
         """Rebuild a progress row from the learner's finished submissions."""
@@ -257,3 +326,15 @@ class InstructorQueries:
                 }
                 for h in session.execute(query).scalars()
             ]
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    """A result's figures as a regrade compares them, from a submission or history row."""
+    return {
+        "status": row.status,
+        "score": row.score,
+        "total": row.total,
+        "points": row.points,
+        "max_points": row.max_points,
+        "challenge_version": row.challenge_version,
+    }

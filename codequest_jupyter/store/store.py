@@ -85,6 +85,10 @@ class SubmissionExists(StoreError, ValueError):
     """A submission with this id is stored already."""
 
 
+class AlreadyRegraded(StoreError):
+    """This regrade replaced the submission's result already (a job run twice)."""
+
+
 class SubmissionStore(InstructorQueries):
     """The submissions database (SQLite file or PostgreSQL), migrated on start.
 

@@ -15,7 +15,13 @@ a followed submission whose result notification was missed (the listener was
 reconnecting) is closed from the store. While no worker is alive, followers are told
 that the submission waits for one, which is not an error.
 
-Instructors' regrades still run in this process, on its own grader.
+Instructors' regrades go to the workers too: one job per selected submission
+(:meth:`QueuedSubmissionService.start_regrade`). Their progress is read from the
+database (the results they replaced, the jobs that failed), so it is the same
+whichever worker regrades and after a worker is killed. What the regrade covers
+(its selection) is kept in this process's memory: after a restart of the service
+its jobs still run to the end, but its progress page is gone (the regraded results
+and the old ones beside them are in the store, as always).
 """
 
 from __future__ import annotations
@@ -24,11 +30,14 @@ import asyncio
 import time
 from typing import Any
 
+import anyio
 from traitlets import Float, Instance, default
 
 from ..channel import EventChannel, replay_events
-from ..results import FINAL_STATUSES
+from ..regrade import RegradeItem, RegradeJob
+from ..results import FINAL_STATUSES, utc_now_iso
 from ..service import SubmissionService
+from ..validation import operation
 from .events import EventListener
 from .queue import JobQueue, conninfo
 
@@ -163,6 +172,74 @@ class QueuedSubmissionService(SubmissionService):
                 if channel.final is None:
                     catch_up(channel, stored)
                 self._close(sid, channel)
+
+    # -- regrades -------------------------------------------------------------------
+
+    async def start_regrade(self, body: Any) -> dict[str, Any]:
+        """Queue a regrade for the workers, one job per selected submission; its JSON."""
+        await self.start()
+        body = operation("startRegrade").check_body(body)
+        # Against the challenge as it is on disk now; each worker reloads its library
+        # when it has an older version.
+        await anyio.to_thread.run_sync(self.catalog.reload)
+        challenge = self.catalog.get(body["challenge"])
+        job = RegradeJob(
+            challenge=challenge.id,
+            user=body.get("learner") or None,
+            latest=bool(body.get("latest", False)),
+        )
+        job.challenge_version = challenge.version
+        selection = await self.store.regrade_selection(
+            challenge.id, user=job.user, latest=job.latest
+        )
+        job.submissions = [row["id"] for row in selection]
+        job.total = len(job.submissions)
+        self.regrades.add(job)
+        queued = 0
+        try:
+            for sid in job.submissions:
+                await self.queue.defer_regrade(sid, job.id, challenge.id, challenge.version)
+                queued += 1
+        except Exception as exc:  # noqa: BLE001 - the database went away meanwhile
+            self.log.error("CodeQuest: regrade %s: queueing failed: %s", job.id, exc)
+            job.error = (
+                f"Only {queued} of {job.total} submissions could be queued for regrading "
+                "(the database did not answer); start the regrade again for the rest."
+            )
+            job.submissions = job.submissions[:queued]
+            job.total = queued
+        self.log.info(
+            "CodeQuest: regrade %s of %s: %d submissions queued for the grading workers",
+            job.id,
+            challenge.id,
+            queued,
+        )
+        await self._refresh_regrade(job)
+        return job.to_json(with_items=False)
+
+    async def regrade(self, job_id: str) -> dict[str, Any]:
+        """A queued regrade's progress, read from the store and the job queue."""
+        job = self.regrades.get(job_id)
+        if job.status == "running":
+            await self._refresh_regrade(job)
+        return job.to_json()
+
+    async def _refresh_regrade(self, job: RegradeJob) -> None:
+        items = await self.store.regrade_items(job.id, job.submissions)
+        states = await self.queue.regrade_jobs(job.id) if job.submissions else {}
+        job.items = [RegradeItem(**item) for item in items]
+        job.failed = sum(states.get(state, 0) for state in ("failed", "cancelled", "aborted"))
+        job.done = min(job.total, len(job.items) + job.failed)
+        if job.done < job.total:
+            return
+        job.status = "finished"
+        job.finished_at = utc_now_iso()
+        if job.failed:
+            failed = (
+                f"{job.failed} submission(s) could not be regraded (their results are "
+                "unchanged; the grading workers' logs say why)."
+            )
+            job.error = f"{job.error} {failed}" if job.error else failed
 
     # -- the sweep ----------------------------------------------------------------
 
