@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 TASK_NAME = "codequest.grade"
 #: The procrastinate task name of one submission's regrading.
 REGRADE_TASK = "codequest.regrade"
+#: The periodic task that removes old finished jobs (procrastinate's builtin one).
+CLEANUP_TASK = "codequest.remove_old_jobs"
 #: The tasks a stalled worker's jobs of are handed back to the queue.
 TASKS = (TASK_NAME, REGRADE_TASK)
 #: The queue grading jobs go to.

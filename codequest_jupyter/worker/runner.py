@@ -14,7 +14,12 @@ result current, keeping the old one: the store takes one regrade result per
 submission and regrade, so a job run twice stores one.
 
 Besides grading, every worker hands the jobs of workers that stopped sending
-heartbeats back to the queue (every ``heartbeat_s``).
+heartbeats back to the queue (every ``heartbeat_s``), and the workers together
+remove finished jobs older than ``job_retention_hours`` from the queue's tables
+(procrastinate's builtin ``remove_old_jobs`` as a periodic task on ``cleanup_cron``;
+procrastinate defers each run once whatever the number of workers). A job that
+succeeded is deleted as it ends; this removes the failed, cancelled and aborted
+ones (and any succeeded job a worker kept), so the table does not grow forever.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from ..service import SubmissionService
 from ..store import AlreadyRegraded, AsyncSubmissionStore
 from .events import EventPublisher
 from .queue import (
+    CLEANUP_TASK,
     QUEUE_NAME,
     REGRADE_TASK,
     TASK_NAME,
@@ -91,6 +97,8 @@ class GradingWorker:
         name: str | None = None,
         logger: logging.Logger | None = None,
         max_attempts: int = 3,
+        job_retention_hours: int = 7 * 24,
+        cleanup_cron: str = "17 * * * *",
     ) -> None:
         self.db_url = db_url
         self.log = logger or log
@@ -110,6 +118,13 @@ class GradingWorker:
         self.app = make_app(db_url, max_size=self.concurrency + 3)
         self.app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=True)(self.grade_job)
         self.app.task(name=REGRADE_TASK, queue=QUEUE_NAME, pass_context=True)(self.regrade_job)
+        self.job_retention_hours = job_retention_hours
+        if job_retention_hours > 0:
+            self.app.periodic(cron=cleanup_cron, periodic_id="codequest")(
+                self.app.task(name=CLEANUP_TASK, queue=QUEUE_NAME, pass_context=True)(
+                    self.remove_old_jobs
+                )
+            )
         self.graded = 0
         self.regraded = 0
         self._stop = asyncio.Event()
@@ -199,6 +214,22 @@ class GradingWorker:
             await self.store.replace_result(sid, result, regrade)
         except AlreadyRegraded:
             pass
+
+    async def remove_old_jobs(self, context: Any, timestamp: int) -> None:
+        """The periodic task: remove jobs finished more than ``job_retention_hours`` ago."""
+        from procrastinate import builtin_tasks
+
+        await builtin_tasks.remove_old_jobs(
+            context,
+            max_hours=self.job_retention_hours,
+            remove_failed=True,
+            remove_cancelled=True,
+            remove_aborted=True,
+        )
+        self.log.info(
+            "CodeQuest worker: removed the queue's jobs finished over %d hours ago",
+            self.job_retention_hours,
+        )
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Grade until :meth:`stop` (or SIGINT/SIGTERM with ``install_signal_handlers``).
