@@ -82,7 +82,7 @@ class CodeQuestWorker(Application):
 
     @validate("job_cleanup_cron")
     def _valid_cron(self, proposal: Any) -> str:
-        from croniter import croniter
+        from croniter import croniter  # type: ignore[import-untyped]  # procrastinate's
 
         if not croniter.is_valid(proposal["value"]):
             raise TraitError(f"job_cleanup_cron: {proposal['value']!r} is not a cron expression")
