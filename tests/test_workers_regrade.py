@@ -142,3 +142,46 @@ async def test_a_regrade_of_a_challenge_missing_on_the_workers_reports_the_failu
         assert (await service.result("ada", submitted["id"]))["status"] == "passed"
     finally:
         await service.stop()
+
+
+async def test_a_regrades_progress_survives_a_restart_of_the_service(
+    db_url: str, library: Path, workers: Any
+) -> None:
+    """The service stopped right after queueing a regrade: its jobs run on, and a
+    new service process reports the regrade to the end."""
+    service = await make_service(db_url, library)
+    restarted = None
+    try:
+        workers("w1")  # one at a time: two 4-second regradings take a while
+        submitted = [
+            await service.submit(user, "slow", {"notebook": RIGHT}) for user in ("ada", "bob")
+        ]
+        await asyncio.wait_for(
+            asyncio.gather(*(collect(service, s["user"], s["id"]) for s in submitted)), SETTLE_S
+        )
+        started = await service.start_regrade({"challenge": "slow", "latest": True})
+        assert started["total"] == 2
+        await service.stop()
+
+        restarted = await make_service(db_url, library)
+        first = await restarted.regrade(started["id"])
+        assert (first["challenge"], first["latest"], first["total"]) == ("slow", True, 2)
+        assert first["started_at"] == started["started_at"]
+
+        async def finished() -> bool:
+            return (await restarted.regrade(started["id"]))["status"] == "finished"
+
+        await until(finished, SETTLE_S, "the regrade to finish")
+        job = await restarted.regrade(started["id"])
+        assert (job["done"], job["total"], job["changed"], job["failed"]) == (2, 2, 0, 0), job
+        assert [item["id"] for item in job["items"]] == [s["id"] for s in submitted]
+        assert all(item["new"]["status"] == "passed" for item in job["items"])
+        # Once finished, what any later process reads is the same.
+        await restarted.stop()
+        restarted = await make_service(db_url, library)
+        again = await restarted.regrade(started["id"])
+        assert again == job
+    finally:
+        await service.stop()
+        if restarted is not None:
+            await restarted.stop()

@@ -16,8 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..results import FINAL_STATUSES
-from .models import ResultHistory, Submission
-from .values import clean_json, format_time, result_figures, utc_now, valid_id, valid_name
+from .models import Regrade, ResultHistory, Submission
+from .values import (
+    clean_json,
+    format_time,
+    parse_time,
+    result_figures,
+    utc_now,
+    valid_id,
+    valid_name,
+)
 
 if TYPE_CHECKING:
     from .models import Progress as _Progress
@@ -281,6 +289,58 @@ class InstructorQueries:
                 }
             )
         return items
+
+    def save_regrade(self, regrade: dict[str, Any]) -> None:
+        """Store (or update) a queued regrade: ``id``, ``challenge``,
+        ``challenge_version``, ``user``, ``latest``, ``submissions``, ``status``,
+        ``failed``, ``error``, ``started_at``, ``finished_at`` (ISO times)."""
+        rid = regrade["id"]
+        if not valid_id(rid):
+            raise ValueError(f"not a regrade id: {rid!r}")
+        finished = regrade.get("finished_at")
+        values = {
+            "challenge": str(regrade["challenge"]),
+            "challenge_version": str(regrade.get("challenge_version") or "")[:128],
+            "user": regrade.get("user") or None,
+            "latest": bool(regrade.get("latest")),
+            "submissions": [str(sid) for sid in regrade.get("submissions") or []],
+            "status": str(regrade["status"]),
+            "failed": int(regrade.get("failed") or 0),
+            "error": regrade.get("error") or None,
+            "started_at": parse_time(regrade["started_at"], "started_at"),
+            "finished_at": parse_time(finished, "finished_at") if finished else None,
+        }
+        with self._writing() as session:
+            row = session.execute(select(Regrade).where(Regrade.id == rid)).scalar_one_or_none()
+            if row is None:
+                session.add(Regrade(id=rid, **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    def get_regrade(self, regrade_id: str) -> dict[str, Any] | None:
+        """A regrade stored by :meth:`save_regrade`, or None."""
+        if not valid_id(regrade_id):
+            return None
+        with self._reading() as session:
+            row = session.execute(
+                select(Regrade).where(Regrade.id == regrade_id)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return {
+                "id": row.id,
+                "challenge": row.challenge,
+                "challenge_version": row.challenge_version,
+                "user": row.user,
+                "latest": row.latest,
+                "submissions": list(row.submissions or []),
+                "status": row.status,
+                "failed": row.failed,
+                "error": row.error,
+                "started_at": format_time(row.started_at),
+                "finished_at": format_time(row.finished_at) if row.finished_at else None,
+            }
 
     def _recompute_progress(self, session: Session, user: str, challenge: str) -> None:
         """Rebuild a progress row from the learner's finished submissions."""

@@ -16,12 +16,10 @@ reconnecting) is closed from the store. While no worker is alive, followers are 
 that the submission waits for one, which is not an error.
 
 Instructors' regrades go to the workers too: one job per selected submission
-(:meth:`QueuedSubmissionService.start_regrade`). Their progress is read from the
-database (the results they replaced, the jobs that failed), so it is the same
-whichever worker regrades and after a worker is killed. What the regrade covers
-(its selection) is kept in this process's memory: after a restart of the service
-its jobs still run to the end, but its progress page is gone (the regraded results
-and the old ones beside them are in the store, as always).
+(:meth:`QueuedSubmissionService.start_regrade`). What a regrade covers is stored
+(table ``regrades``) and its progress is read from the database (the results it
+replaced, the jobs that failed), so it is the same whichever worker regrades, after
+a worker is killed, and from a restarted service.
 """
 
 from __future__ import annotations
@@ -195,6 +193,7 @@ class QueuedSubmissionService(SubmissionService):
         job.submissions = [row["id"] for row in selection]
         job.total = len(job.submissions)
         self.regrades.add(job)
+        await self.store.save_regrade(_record(job))
         queued = 0
         try:
             for sid in job.submissions:
@@ -208,6 +207,7 @@ class QueuedSubmissionService(SubmissionService):
             )
             job.submissions = job.submissions[:queued]
             job.total = queued
+            await self.store.save_regrade(_record(job))
         self.log.info(
             "CodeQuest: regrade %s of %s: %d submissions queued for the grading workers",
             job.id,
@@ -219,18 +219,27 @@ class QueuedSubmissionService(SubmissionService):
 
     async def regrade(self, job_id: str) -> dict[str, Any]:
         """A queued regrade's progress, read from the store and the job queue."""
-        job = self.regrades.get(job_id)
-        if job.status == "running":
+        job = self.regrades.jobs.get(job_id)
+        if job is None:  # started before a restart, or by another service process
+            record = await self.store.get_regrade(job_id)
+            if record is None:
+                return self.regrades.get(job_id).to_json()  # NotFound
+            job = _job(record)
+            await self._refresh_regrade(job)
+            self.regrades.add(job)
+        elif job.status == "running":
             await self._refresh_regrade(job)
         return job.to_json()
 
     async def _refresh_regrade(self, job: RegradeJob) -> None:
+        """Read the progress from the database; store the end once it is reached."""
         items = await self.store.regrade_items(job.id, job.submissions)
         states = await self.queue.regrade_jobs(job.id) if job.submissions else {}
         job.items = [RegradeItem(**item) for item in items]
-        job.failed = sum(states.get(state, 0) for state in ("failed", "cancelled", "aborted"))
+        if job.status == "running":  # a finished one keeps its count (old jobs go)
+            job.failed = sum(states.get(state, 0) for state in ("failed", "cancelled", "aborted"))
         job.done = min(job.total, len(job.items) + job.failed)
-        if job.done < job.total:
+        if job.done < job.total or job.status != "running":
             return
         job.status = "finished"
         job.finished_at = utc_now_iso()
@@ -240,6 +249,7 @@ class QueuedSubmissionService(SubmissionService):
                 "unchanged; the grading workers' logs say why)."
             )
             job.error = f"{job.error} {failed}" if job.error else failed
+        await self.store.save_regrade(_record(job))
 
     # -- the sweep ----------------------------------------------------------------
 
@@ -291,6 +301,21 @@ def catch_up(channel: EventChannel, stored: dict[str, Any]) -> None:
         if data.get("id") not in seen:
             channel.publish(kind, data)
     channel.publish(*result)
+
+
+_RECORDED = ("id", "challenge", "challenge_version", "user", "latest", "submissions", "status",
+             "failed", "error", "started_at", "finished_at")  # fmt: skip
+
+
+def _record(job: RegradeJob) -> dict[str, Any]:
+    """What the store keeps of a queued regrade (its progress is read, not stored)."""
+    return {key: getattr(job, key) for key in _RECORDED}
+
+
+def _job(record: dict[str, Any]) -> RegradeJob:
+    job = RegradeJob(**{key: record[key] for key in _RECORDED})
+    job.total = len(job.submissions)
+    return job
 
 
 def _epoch(iso: str | None) -> float:
