@@ -18,6 +18,7 @@ the CodeQuest API only, no other server extension and none of Jupyter's own serv
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -45,6 +46,15 @@ class ServiceServerApp(ServerApp):
     # None of the contents, kernels, terminals, sessions... handlers: only the
     # extension's (and the hub's OAuth callback, from the identity provider).
     default_services = ("auth",)  # type: ignore[assignment]  # a shorter tuple
+
+    def init_signal(self) -> None:
+        """SIGINT stops the service as SIGTERM does (what JupyterHub does for single-user
+        servers): JupyterHub stops a managed service with SIGINT, which without a
+        terminal became a KeyboardInterrupt that left the event loop without stopping
+        the service, whose process then lingered until the hub's SIGTERM (10 s on; the
+        hub stops its proxy only after its services)."""
+        super().init_signal()
+        signal.signal(signal.SIGINT, self._signal_stop)
 
     def init_server_extensions(self) -> None:
         # Whatever a configuration file enables, the service loads only itself.
