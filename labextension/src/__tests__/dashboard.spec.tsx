@@ -273,6 +273,9 @@ function fakeInstructorClient(): FakeInstructor {
         ...running,
         done: 3,
         changed: 1,
+        failed: 1,
+        error:
+          '1 submission(s) could not be regraded (their results are unchanged)',
         status: 'finished'
       }),
     gradebook: jest.fn().mockResolvedValue('learner,challenge\n')
@@ -430,7 +433,10 @@ describe('the dashboard components', () => {
       () =>
         expect(
           container.querySelector('.jp-codequest-regrade-status')!.textContent
-        ).toBe('Regrade done: 3 of 3 regraded, 1 changed'),
+        ).toBe(
+          'Regrade done: 2 of 3 regraded, 1 changed. 1 submission(s) could ' +
+            'not be regraded (their results are unchanged)'
+        ),
       5000
     );
     expect(client.startRegrade).toHaveBeenCalledWith({
