@@ -234,9 +234,9 @@ class QueuedSubmissionService(SubmissionService):
     async def _refresh_regrade(self, job: RegradeJob) -> None:
         """Read the progress from the database; store the end once it is reached."""
         items = await self.store.regrade_items(job.id, job.submissions)
-        states = await self.queue.regrade_jobs(job.id) if job.submissions else {}
         job.items = [RegradeItem(**item) for item in items]
-        if job.status == "running":  # a finished one keeps its count (old jobs go)
+        if job.status == "running" and job.submissions:  # a finished one keeps its count
+            states = await self.queue.regrade_jobs(job.id)
             job.failed = sum(states.get(state, 0) for state in ("failed", "cancelled", "aborted"))
         job.done = min(job.total, len(job.items) + job.failed)
         if job.done < job.total or job.status != "running":
