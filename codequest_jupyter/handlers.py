@@ -373,7 +373,7 @@ class RegradeHandler(InstructorHandler):
     @authorized
     async def get(self, job_id: str) -> None:
         self.require_instructor()
-        self.reply(self.service.regrade(job_id))
+        self.reply(await self.service.regrade(job_id))
 
 
 class ResultHistoryHandler(InstructorHandler):

@@ -85,7 +85,7 @@ class InstructorActions(LoggingConfigurable):
         )
         return job.to_json(with_items=False)
 
-    def regrade(self, job_id: str) -> dict[str, Any]:
+    async def regrade(self, job_id: str) -> dict[str, Any]:
         """A regrade's progress (``done`` of ``total``) and, once finished, old vs new."""
         return self.regrades.get(job_id).to_json()
 

@@ -503,6 +503,11 @@ SCHEMAS: dict[str, Any] = {
             "total": INT,
             "done": INT,
             "changed": INT,
+            "failed": {
+                **INT,
+                "description": "Submissions whose regrading failed outright, their results "
+                "left unchanged (counted in done; a hub's grading workers only)",
+            },
             "started_at": TIMESTAMP,
             "finished_at": OPT_STR,
             "error": OPT_STR,

@@ -7,9 +7,12 @@ submission's current one while the store keeps the old one beside it
 result in their history. Lateness is judged again against the challenge's schedule
 as it is now, from the time the submission was made.
 
-Used by ``codequest regrade`` (its own grader) and by the instructors' REST endpoint
+Used by ``codequest regrade`` (its own grader), by the instructors' REST endpoint
 (:class:`RegradeJobs`, the server's grader, sharing its grading slots so learners'
-submissions keep their turn). No tornado imports.
+submissions keep their turn) and, on a hub whose service queues gradings, by the
+grading workers (one job per submission, see :mod:`.worker.queued`). A regrade
+replaces a submission's result at most once, however often its job runs. No
+tornado imports.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from .deadlines import apply_late
 from .errors import NotFound
 from .grading import SubmissionInvalid
 from .results import error_result, utc_now_iso
-from .store import AsyncSubmissionStore
+from .store import AlreadyRegraded, AsyncSubmissionStore
 from .store.values import parse_time
 
 #: The figures of a result an old-versus-new comparison shows.
@@ -80,6 +83,10 @@ class RegradeJob:
     error: str | None = None
     items: list[RegradeItem] = field(default_factory=list)
     elapsed_s: float = 0.0
+    #: The selection's submission ids (a queued regrade reads its progress by them).
+    submissions: list[str] = field(default_factory=list)
+    #: Submissions whose regrading failed outright (their result left as it was).
+    failed: int = 0
 
     def to_json(self, with_items: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -92,6 +99,7 @@ class RegradeJob:
             "total": self.total,
             "done": self.done,
             "changed": sum(1 for i in self.items if i.changed),
+            "failed": self.failed,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "error": self.error,
@@ -103,8 +111,14 @@ class RegradeJob:
 
 async def regrade_one(
     store: AsyncSubmissionStore, grader: Any, challenge: Challenge, sid: str, job_id: str
-) -> RegradeItem:
-    """Grade one stored submission again and make the new result its current one."""
+) -> RegradeItem | None:
+    """Grade one stored submission again and make the new result its current one.
+
+    None when regrade ``job_id`` replaced this submission's result already (its job
+    is run again after a worker stopped): the submission keeps that one result.
+    """
+    if await store.regraded(sid, job_id):
+        return None
     stored = await store.get_result(sid)
     code = await store.get_code(sid)
     if stored is None or code is None:
@@ -135,7 +149,10 @@ async def regrade_one(
     schedule = challenge.schedule
     result = apply_late(result, schedule.is_late(at), schedule.penalty_at(at))
     result["regraded_at"] = utc_now_iso()
-    old = await store.replace_result(sid, result, job_id)
+    try:
+        old = await store.replace_result(sid, result, job_id)
+    except AlreadyRegraded:
+        return None
     return RegradeItem(
         id=sid,
         user=stored["user"],
@@ -175,8 +192,10 @@ async def run_regrade(
         for row in pending:
             async with gate:
                 item = await regrade_one(store, grader, challenge, row["id"], job.id)
-            job.items.append(item)
             job.done += 1
+            if item is None:  # a selection lists each submission once: never here
+                continue
+            job.items.append(item)
             if on_item is not None:
                 on_item(job, item)
 
@@ -216,13 +235,7 @@ class RegradeJobs:
         concurrency: int,
         log: Any = None,
     ) -> RegradeJob:
-        job = RegradeJob(challenge=challenge.id, user=user, latest=latest)
-        self.jobs[job.id] = job
-        while len(self.jobs) > self.keep:  # forget the oldest finished ones
-            oldest = next((j for j in self.jobs.values() if j.status != "running"), None)
-            if oldest is None:
-                break
-            del self.jobs[oldest.id]
+        job = self.add(RegradeJob(challenge=challenge.id, user=user, latest=latest))
 
         async def work() -> None:
             try:
@@ -236,6 +249,16 @@ class RegradeJobs:
         task = asyncio.ensure_future(work())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return job
+
+    def add(self, job: RegradeJob) -> RegradeJob:
+        """Keep ``job`` (run elsewhere) for lookups, forgetting the oldest finished ones."""
+        self.jobs[job.id] = job
+        while len(self.jobs) > self.keep:
+            oldest = next((j for j in self.jobs.values() if j.status != "running"), None)
+            if oldest is None:
+                break
+            del self.jobs[oldest.id]
         return job
 
     def get(self, job_id: str) -> RegradeJob:

@@ -1,5 +1,5 @@
-"""The store's instructor side on SQLite and PostgreSQL: migration 0003, the quota,
-gradebook rows, replacing a result while keeping the old one."""
+"""The store's instructor side on SQLite and PostgreSQL: migrations 0003 and 0004, the
+quota, gradebook rows, replacing a result while keeping the old one, queued regrades."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_upgrade_from_0002_keeps_rows_and_adds_late_and_history(db_url: str) -> 
     finally:
         engine.dispose()
     with SubmissionStore(db_url) as store:
-        assert current_revision(store.engine) == head_revision() == "0003_regrades"
+        assert current_revision(store.engine) == head_revision() == "0004_regrade_jobs"
         assert store.get_result(final["id"]) == final
         [row] = store.finished_submits()
         assert row["late"] is False and row["points"] == 2.0
@@ -140,3 +140,53 @@ async def test_a_regrade_never_queues_ahead_of_learners(tmp_path: Path) -> None:
         await regrade
     assert job.status == "finished" and job.done == job.total == 20
     assert done_when_served <= 3
+
+
+def test_one_regrade_replaces_a_result_once_and_reports_what_it_did(db_url: str) -> None:
+    """A regrade job run twice (its worker killed after storing) stores one result;
+    its progress is read back from the database by any process."""
+    from codequest_jupyter.store import AlreadyRegraded
+
+    with SubmissionStore(db_url) as store:
+        one = submit(store, 1, 3, challenge="adder", at=1)
+        two = submit(store, 3, 3, challenge="adder", at=2)
+        assert not store.regraded(one, "r1")
+        first = {**store.get_result(one), "score": 3, "points": 3.0, "status": "passed",
+                 "challenge_version": "v2"}  # fmt: skip
+        store.replace_result(one, first, "r1")
+        assert store.regraded(one, "r1") and not store.regraded(two, "r1")
+        again = {**first, "score": 0, "points": 0.0, "status": "failed"}
+        with pytest.raises(AlreadyRegraded):
+            store.replace_result(one, again, "r1")
+        assert store.get_result(one)["score"] == 3
+        assert len(store.result_history(one)) == 1
+        # A later regrade replaces it again; r1's "new" is what r1 stored, not the current.
+        store.replace_result(one, again, "r2")
+        [item] = store.regrade_items("r1", [two, one, "not-an-id!"])
+        assert item["id"] == one and item["user"] == store.get_result(one)["user"]
+        assert (item["old"]["score"], item["old"]["status"]) == (1, "failed")
+        assert (item["new"]["score"], item["new"]["status"]) == (3, "passed")
+        assert item["new"]["challenge_version"] == "v2"
+        [later] = store.regrade_items("r2", [one])
+        assert (later["old"]["score"], later["new"]["score"]) == (3, 0)
+        assert store.regrade_items("r3", [one, two]) == []
+
+
+def test_a_queued_regrade_is_stored_and_read_back_by_any_process(db_url: str) -> None:
+    record = {
+        "id": "a" * 32, "challenge": "adder", "challenge_version": "v2", "user": "ada",
+        "latest": True, "submissions": ["s1", "s2"], "status": "running", "failed": 0,
+        "error": None, "started_at": "2026-12-01T10:00:00Z", "finished_at": None,
+    }  # fmt: skip
+    with SubmissionStore(db_url) as store:
+        assert store.get_regrade(record["id"]) is None
+        assert store.get_regrade("not an id!") is None
+        store.save_regrade(record)
+    with SubmissionStore(db_url) as store:  # another process: a restarted service
+        assert store.get_regrade(record["id"]) == record
+        done = {**record, "status": "finished", "failed": 1, "error": "1 could not",
+                "finished_at": "2026-12-01T10:05:00Z"}  # fmt: skip
+        store.save_regrade(done)
+        assert store.get_regrade(record["id"]) == done
+        with pytest.raises(ValueError):
+            store.save_regrade({**record, "id": "../x"})

@@ -73,7 +73,9 @@ def library(tmp_path: Path) -> Path:
 class WorkerProcess:
     """A ``codequest worker`` subprocess with its own config and log file."""
 
-    def __init__(self, tmp_path: Path, name: str, db_url: str, library: Path) -> None:
+    def __init__(
+        self, tmp_path: Path, name: str, db_url: str, library: Path, extra: str = ""
+    ) -> None:
         self.dir = tmp_path / name
         self.dir.mkdir()
         self.config = self.dir / "codequest_service_config.py"
@@ -89,6 +91,7 @@ class WorkerProcess:
                 c.CodeQuestWorker.stalled_worker_s = 5.0
                 """
             )
+            + textwrap.dedent(extra)
         )
         self.log_path = self.dir / "worker.log"
         env = {
@@ -130,8 +133,8 @@ class WorkerProcess:
 def workers(tmp_path: Path, db_url: str, library: Path) -> Any:
     started: list[WorkerProcess] = []
 
-    def start(name: str) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, name, db_url, library)
+    def start(name: str, extra: str = "") -> WorkerProcess:
+        worker = WorkerProcess(tmp_path, name, db_url, library, extra)
         started.append(worker)
         return worker
 

@@ -18,6 +18,7 @@ the CodeQuest API only, no other server extension and none of Jupyter's own serv
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -45,6 +46,15 @@ class ServiceServerApp(ServerApp):
     # None of the contents, kernels, terminals, sessions... handlers: only the
     # extension's (and the hub's OAuth callback, from the identity provider).
     default_services = ("auth",)  # type: ignore[assignment]  # a shorter tuple
+
+    def init_signal(self) -> None:
+        """SIGINT stops the service as SIGTERM does (what JupyterHub does for single-user
+        servers): JupyterHub stops a managed service with SIGINT, which without a
+        terminal became a KeyboardInterrupt that left the event loop without stopping
+        the service, whose process then lingered until the hub's SIGTERM (10 s on; the
+        hub stops its proxy only after its services)."""
+        super().init_signal()
+        signal.signal(signal.SIGINT, self._signal_stop)
 
     def init_server_extensions(self) -> None:
         # Whatever a configuration file enables, the service loads only itself.
@@ -95,7 +105,7 @@ class CodeQuestService(CodeQuestApp):
         config=True,
         help="Where submissions are graded: 'service' (in this process, with its kernel "
         "pool) or 'workers' (queued in PostgreSQL for `codequest worker` processes, any "
-        "number, on any machine; instructors' regrades still run here).",
+        "number, on any machine; instructors' regrades too).",
     )
     stalled_worker_s = Float(
         30.0,
@@ -149,7 +159,7 @@ class CodeQuestService(CodeQuestApp):
     def initialize_settings(self) -> None:
         self.single_user = False
         if self.grading == "workers":
-            self.grader_pool_size = 0  # its grader only regrades: no idle kernels
+            self.grader_pool_size = 0  # the workers grade and regrade: no idle kernels
         super().initialize_settings()
         if self.grading == "workers":
             self._use_workers()

@@ -14,6 +14,7 @@ from .engine import display_url
 from .migrate import current_revision, head_revision, upgrade
 from .store import (
     ERROR_KINDS,
+    AlreadyRegraded,
     StoreError,
     SubmissionExists,
     SubmissionNotFound,
@@ -24,6 +25,7 @@ from .values import MAX_PAGE_SIZE
 __all__ = [
     "ERROR_KINDS",
     "MAX_PAGE_SIZE",
+    "AlreadyRegraded",
     "AsyncSubmissionStore",
     "StoreError",
     "SubmissionExists",

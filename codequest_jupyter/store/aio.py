@@ -96,6 +96,18 @@ class AsyncSubmissionStore:
     ) -> dict[str, Any]:
         return await self._run(self.sync.replace_result, sid, result, regrade_id)
 
+    async def regraded(self, sid: str, regrade_id: str) -> bool:
+        return await self._run(self.sync.regraded, sid, regrade_id)
+
+    async def regrade_items(self, regrade_id: str, sids: Any) -> list[dict[str, Any]]:
+        return await self._run(self.sync.regrade_items, regrade_id, list(sids))
+
+    async def save_regrade(self, regrade: dict[str, Any]) -> None:
+        await self._run(self.sync.save_regrade, regrade)
+
+    async def get_regrade(self, regrade_id: str) -> dict[str, Any] | None:
+        return await self._run(self.sync.get_regrade, regrade_id)
+
     async def result_history(self, sid: str) -> list[dict[str, Any]]:
         return await self._run(self.sync.result_history, sid)
 

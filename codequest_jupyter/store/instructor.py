@@ -16,8 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..results import FINAL_STATUSES
-from .models import ResultHistory, Submission
-from .values import clean_json, format_time, result_figures, utc_now, valid_id, valid_name
+from .models import Regrade, ResultHistory, Submission
+from .values import (
+    clean_json,
+    format_time,
+    parse_time,
+    result_figures,
+    utc_now,
+    valid_id,
+    valid_name,
+)
 
 if TYPE_CHECKING:
     from .models import Progress as _Progress
@@ -165,6 +173,11 @@ class InstructorQueries:
         graded it), the submission row takes the new result and its figures, and the
         learner's progress on the challenge is recomputed. Returns the old result JSON.
         Raises ``SubmissionNotFound`` and ``ValueError`` like ``finish``.
+
+        One regrade replaces a result once: with a ``regrade_id`` that already
+        replaced this submission's result (its job ran twice: a worker killed after
+        storing, or only slow), raises ``AlreadyRegraded`` and changes nothing. The
+        check runs under the submission row's lock, so two concurrent runs store one.
         """
         if not isinstance(result, dict):
             raise ValueError("result must be a JSON object")
@@ -177,6 +190,10 @@ class InstructorQueries:
             row = self._locked_row(session, sid)
             if row.status not in FINAL_STATUSES:
                 raise ValueError(f"submission {sid!r} is still {row.status}; regrade it later")
+            if regrade_id is not None and self._regraded_by(session, sid, regrade_id):
+                from .store import AlreadyRegraded
+
+                raise AlreadyRegraded(f"regrade {regrade_id} replaced {sid!r} already")
             for key in ("id", "user", "challenge", "mode"):
                 if key in result and result[key] != getattr(row, key):
                     raise ValueError(f"result {key} does not match submission {sid!r}")
@@ -212,6 +229,118 @@ class InstructorQueries:
             session.flush()
             self._recompute_progress(session, row.user, row.challenge)
         return old
+
+    @staticmethod
+    def _regraded_by(session: Session, sid: str, regrade_id: str) -> bool:
+        query = select(ResultHistory.pk).where(
+            ResultHistory.submission_id == sid, ResultHistory.regrade_id == regrade_id
+        )
+        return session.execute(query.limit(1)).first() is not None
+
+    def regraded(self, sid: str, regrade_id: str) -> bool:
+        """Whether regrade ``regrade_id`` replaced this submission's result already."""
+        with self._reading() as session:
+            return self._regraded_by(session, sid, regrade_id)
+
+    def regrade_items(self, regrade_id: str, sids: Iterable[str]) -> list[dict[str, Any]]:
+        """What regrade ``regrade_id`` did to those of ``sids`` it replaced, in ``sids`` order.
+
+        Per submission: ``old`` (the figures of the result it replaced, from
+        ``result_history``) and ``new`` (the result that replaced it: the next
+        replaced result of that submission if a later regrade replaced it too, else
+        the current one). Read from the database, so any process can report the
+        progress of a regrade run by others (the grading workers).
+        """
+        wanted = [sid for sid in dict.fromkeys(sids) if valid_id(sid)]
+        if not wanted:
+            return []
+        with self._reading() as session:
+            history = list(
+                session.execute(
+                    select(ResultHistory)
+                    .where(ResultHistory.submission_id.in_(wanted))
+                    .order_by(ResultHistory.pk)
+                ).scalars()
+            )
+            mine = {h.submission_id: h for h in history if h.regrade_id == regrade_id}
+            if not mine:
+                return []
+            rows = {
+                r.id: r
+                for r in session.execute(
+                    select(Submission).where(Submission.id.in_(list(mine)))
+                ).scalars()
+            }
+        items = []
+        for sid in wanted:
+            old = mine.get(sid)
+            row = rows.get(sid)
+            if old is None or row is None:
+                continue
+            later = [h for h in history if h.submission_id == sid and h.pk > old.pk]
+            new: Any = later[0] if later else row
+            items.append(
+                {
+                    "id": sid,
+                    "user": row.user,
+                    "submitted_at": format_time(row.submitted_at),
+                    "old": _figures(old),
+                    "new": _figures(new),
+                }
+            )
+        return items
+
+    def save_regrade(self, regrade: dict[str, Any]) -> None:
+        """Store (or update) a queued regrade: ``id``, ``challenge``,
+        ``challenge_version``, ``user``, ``latest``, ``submissions``, ``status``,
+        ``failed``, ``error``, ``started_at``, ``finished_at`` (ISO times)."""
+        rid = regrade["id"]
+        if not valid_id(rid):
+            raise ValueError(f"not a regrade id: {rid!r}")
+        finished = regrade.get("finished_at")
+        values = {
+            "challenge": str(regrade["challenge"]),
+            "challenge_version": str(regrade.get("challenge_version") or "")[:128],
+            "user": regrade.get("user") or None,
+            "latest": bool(regrade.get("latest")),
+            "submissions": [str(sid) for sid in regrade.get("submissions") or []],
+            "status": str(regrade["status"]),
+            "failed": int(regrade.get("failed") or 0),
+            "error": regrade.get("error") or None,
+            "started_at": parse_time(regrade["started_at"], "started_at"),
+            "finished_at": parse_time(finished, "finished_at") if finished else None,
+        }
+        with self._writing() as session:
+            row = session.execute(select(Regrade).where(Regrade.id == rid)).scalar_one_or_none()
+            if row is None:
+                session.add(Regrade(id=rid, **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    def get_regrade(self, regrade_id: str) -> dict[str, Any] | None:
+        """A regrade stored by :meth:`save_regrade`, or None."""
+        if not valid_id(regrade_id):
+            return None
+        with self._reading() as session:
+            row = session.execute(
+                select(Regrade).where(Regrade.id == regrade_id)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return {
+                "id": row.id,
+                "challenge": row.challenge,
+                "challenge_version": row.challenge_version,
+                "user": row.user,
+                "latest": row.latest,
+                "submissions": list(row.submissions or []),
+                "status": row.status,
+                "failed": row.failed,
+                "error": row.error,
+                "started_at": format_time(row.started_at),
+                "finished_at": format_time(row.finished_at) if row.finished_at else None,
+            }
 
     def _recompute_progress(self, session: Session, user: str, challenge: str) -> None:
         """Rebuild a progress row from the learner's finished submissions."""
@@ -257,3 +386,15 @@ class InstructorQueries:
                 }
                 for h in session.execute(query).scalars()
             ]
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    """A result's figures as a regrade compares them, from a submission or history row."""
+    return {
+        "status": row.status,
+        "score": row.score,
+        "total": row.total,
+        "points": row.points,
+        "max_points": row.max_points,
+        "challenge_version": row.challenge_version,
+    }

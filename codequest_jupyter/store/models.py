@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     text,
 )
@@ -156,6 +157,31 @@ class ResultHistory(Base):
     replaced_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime())
     regrade_id: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class Regrade(Base):
+    """An instructor's regrade queued for the grading workers: what it covers.
+
+    Its progress is read from ``result_history`` (the results it replaced) and the
+    job queue; this row lets any service process, a restarted one included, say
+    what the regrade covers and how it ended.
+    """
+
+    __tablename__ = "regrades"
+
+    pk: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    challenge: Mapped[str] = mapped_column(String(255))
+    challenge_version: Mapped[str] = mapped_column(String(128), default="")
+    user: Mapped[str | None] = mapped_column("username", String(255))
+    latest: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The selected submissions' ids, oldest first.
+    submissions: Mapped[list[str]] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(16))
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Progress(Base):

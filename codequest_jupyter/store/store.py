@@ -64,6 +64,10 @@ class SubmissionExists(StoreError, ValueError):
     """A submission with this id is stored already."""
 
 
+class AlreadyRegraded(StoreError):
+    """This regrade replaced the submission's result already (a job run twice)."""
+
+
 class SubmissionStore(SubmissionReads, InstructorQueries):
     """The submissions database (SQLite file or PostgreSQL), migrated on start.
 

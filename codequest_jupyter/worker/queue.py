@@ -3,7 +3,8 @@
 One job per submission, task ``codequest.grade`` with ``{"submission": id}``, locked
 by the submission id: procrastinate never runs two jobs of one submission at once,
 so a duplicate job (deferred again by a recovery sweep, say) waits for the first and
-then finds the submission final. A worker killed outright leaves its job ``doing``
+then finds the submission final. An instructor's regrade is one job per submission,
+task ``codequest.regrade``, locked by the submission id too. A worker killed outright leaves its job ``doing``
 with a heartbeat that stops; :meth:`JobQueue.retry_stalled` hands such jobs back to
 the queue, for another worker to take over.
 
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 
 #: The procrastinate task name of a grading job.
 TASK_NAME = "codequest.grade"
+#: The procrastinate task name of one submission's regrading.
+REGRADE_TASK = "codequest.regrade"
+#: The periodic task that removes old finished jobs (procrastinate's builtin one).
+CLEANUP_TASK = "codequest.remove_old_jobs"
+#: The tasks a stalled worker's jobs of are handed back to the queue.
+TASKS = (TASK_NAME, REGRADE_TASK)
 #: The queue grading jobs go to.
 QUEUE_NAME = "codequest"
 # Any fixed 64-bit number, the same in every process (not the store's migration key).
@@ -98,6 +105,30 @@ class JobQueue:
         deferrer = self.app.configure_task(TASK_NAME, lock=sid, queue=QUEUE_NAME)
         return await deferrer.defer_async(submission=sid)
 
+    async def defer_regrade(self, sid: str, regrade: str, challenge: str, version: str) -> int:
+        """Queue the regrading of submission ``sid`` for regrade ``regrade``; the job's id.
+
+        ``version``: the challenge version the service regrades against (a worker
+        whose library is older reloads it first).
+        """
+        deferrer = self.app.configure_task(REGRADE_TASK, lock=sid, queue=QUEUE_NAME)
+        return await deferrer.defer_async(
+            submission=sid, regrade=regrade, challenge=challenge, version=version
+        )
+
+    async def regrade_jobs(self, regrade: str) -> dict[str, int]:
+        """How many of regrade ``regrade``'s jobs are in each state (todo, doing, failed...).
+
+        Succeeded jobs are deleted as they finish: the store tells what was regraded.
+        """
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs "
+            "WHERE task_name = %(task)s AND args->>'regrade' = %(regrade)s GROUP BY status",
+            task=REGRADE_TASK,
+            regrade=regrade,
+        )
+        return {row["status"]: int(row["n"]) for row in rows}
+
     async def jobless(self, sids: list[str]) -> list[str]:
         """Those of ``sids`` with no grading job waiting or running."""
         if not sids:
@@ -127,13 +158,17 @@ class JobQueue:
 
 
 async def retry_stalled(app: Any, seconds_since_heartbeat: float) -> int:
-    """Put the grading jobs of stalled workers (killed, cut off) back to ``todo``."""
+    """Put the (re)grading jobs of stalled workers (killed, cut off) back to ``todo``."""
     from procrastinate import exceptions
 
     count = 0
-    stalled = await app.job_manager.get_stalled_jobs(
-        task_name=TASK_NAME, seconds_since_heartbeat=seconds_since_heartbeat
-    )
+    stalled = [
+        job
+        for task in TASKS
+        for job in await app.job_manager.get_stalled_jobs(
+            task_name=task, seconds_since_heartbeat=seconds_since_heartbeat
+        )
+    ]
     for job in stalled:
         try:
             await app.job_manager.retry_job(job)
@@ -143,7 +178,8 @@ async def retry_stalled(app: Any, seconds_since_heartbeat: float) -> int:
             continue
         count += 1
         log.warning(
-            "grading job %s (submission %s) of a stalled worker is queued again",
+            "%s job %s (submission %s) of a stalled worker is queued again",
+            "regrading" if job.task_name == REGRADE_TASK else "grading",
             job.id,
             job.task_kwargs.get("submission"),
         )

@@ -15,7 +15,11 @@ a followed submission whose result notification was missed (the listener was
 reconnecting) is closed from the store. While no worker is alive, followers are told
 that the submission waits for one, which is not an error.
 
-Instructors' regrades still run in this process, on its own grader.
+Instructors' regrades go to the workers too: one job per selected submission
+(:meth:`QueuedSubmissionService.start_regrade`). What a regrade covers is stored
+(table ``regrades``) and its progress is read from the database (the results it
+replaced, the jobs that failed), so it is the same whichever worker regrades, after
+a worker is killed, and from a restarted service.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ import asyncio
 import time
 from typing import Any
 
+import anyio
 from traitlets import Float, Instance, default
 
 from ..channel import EventChannel, replay_events
-from ..results import FINAL_STATUSES
+from ..regrade import RegradeItem, RegradeJob
+from ..results import FINAL_STATUSES, utc_now_iso
 from ..service import SubmissionService
+from ..validation import operation
 from .events import EventListener
 from .queue import JobQueue, conninfo
 
@@ -164,6 +171,86 @@ class QueuedSubmissionService(SubmissionService):
                     catch_up(channel, stored)
                 self._close(sid, channel)
 
+    # -- regrades -------------------------------------------------------------------
+
+    async def start_regrade(self, body: Any) -> dict[str, Any]:
+        """Queue a regrade for the workers, one job per selected submission; its JSON."""
+        await self.start()
+        body = operation("startRegrade").check_body(body)
+        # Against the challenge as it is on disk now; each worker reloads its library
+        # when it has an older version.
+        await anyio.to_thread.run_sync(self.catalog.reload)
+        challenge = self.catalog.get(body["challenge"])
+        job = RegradeJob(
+            challenge=challenge.id,
+            user=body.get("learner") or None,
+            latest=bool(body.get("latest", False)),
+        )
+        job.challenge_version = challenge.version
+        selection = await self.store.regrade_selection(
+            challenge.id, user=job.user, latest=job.latest
+        )
+        job.submissions = [row["id"] for row in selection]
+        job.total = len(job.submissions)
+        self.regrades.add(job)
+        await self.store.save_regrade(_record(job))
+        queued = 0
+        try:
+            for sid in job.submissions:
+                await self.queue.defer_regrade(sid, job.id, challenge.id, challenge.version)
+                queued += 1
+        except Exception as exc:  # noqa: BLE001 - the database went away meanwhile
+            self.log.error("CodeQuest: regrade %s: queueing failed: %s", job.id, exc)
+            job.error = (
+                f"Only {queued} of {job.total} submissions could be queued for regrading "
+                "(the database did not answer); start the regrade again for the rest."
+            )
+            job.submissions = job.submissions[:queued]
+            job.total = queued
+            await self.store.save_regrade(_record(job))
+        self.log.info(
+            "CodeQuest: regrade %s of %s: %d submissions queued for the grading workers",
+            job.id,
+            challenge.id,
+            queued,
+        )
+        await self._refresh_regrade(job)
+        return job.to_json(with_items=False)
+
+    async def regrade(self, job_id: str) -> dict[str, Any]:
+        """A queued regrade's progress, read from the store and the job queue."""
+        job = self.regrades.jobs.get(job_id)
+        if job is None:  # started before a restart, or by another service process
+            record = await self.store.get_regrade(job_id)
+            if record is None:
+                return self.regrades.get(job_id).to_json()  # NotFound
+            job = _job(record)
+            await self._refresh_regrade(job)
+            self.regrades.add(job)
+        elif job.status == "running":
+            await self._refresh_regrade(job)
+        return job.to_json()
+
+    async def _refresh_regrade(self, job: RegradeJob) -> None:
+        """Read the progress from the database; store the end once it is reached."""
+        items = await self.store.regrade_items(job.id, job.submissions)
+        job.items = [RegradeItem(**item) for item in items]
+        if job.status == "running" and job.submissions:  # a finished one keeps its count
+            states = await self.queue.regrade_jobs(job.id)
+            job.failed = sum(states.get(state, 0) for state in ("failed", "cancelled", "aborted"))
+        job.done = min(job.total, len(job.items) + job.failed)
+        if job.done < job.total or job.status != "running":
+            return
+        job.status = "finished"
+        job.finished_at = utc_now_iso()
+        if job.failed:
+            failed = (
+                f"{job.failed} submission(s) could not be regraded (their results are "
+                "unchanged; the grading workers' logs say why)."
+            )
+            job.error = f"{job.error} {failed}" if job.error else failed
+        await self.store.save_regrade(_record(job))
+
     # -- the sweep ----------------------------------------------------------------
 
     async def _sweep_forever(self) -> None:
@@ -214,6 +301,21 @@ def catch_up(channel: EventChannel, stored: dict[str, Any]) -> None:
         if data.get("id") not in seen:
             channel.publish(kind, data)
     channel.publish(*result)
+
+
+_RECORDED = ("id", "challenge", "challenge_version", "user", "latest", "submissions", "status",
+             "failed", "error", "started_at", "finished_at")  # fmt: skip
+
+
+def _record(job: RegradeJob) -> dict[str, Any]:
+    """What the store keeps of a queued regrade (its progress is read, not stored)."""
+    return {key: getattr(job, key) for key in _RECORDED}
+
+
+def _job(record: dict[str, Any]) -> RegradeJob:
+    job = RegradeJob(**{key: record[key] for key in _RECORDED})
+    job.total = len(job.submissions)
+    return job
 
 
 def _epoch(iso: str | None) -> float:

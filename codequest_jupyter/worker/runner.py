@@ -8,8 +8,18 @@ grades itself, publishing the events on LISTEN/NOTIFY as they happen. The store
 keeps the first final result of a submission, so a job run twice (its first worker
 was killed, or was only slow) still leaves exactly one.
 
+A regrade job grades one stored submission again against the challenge as the
+service saw it (a worker whose library is older reloads it first) and makes the new
+result current, keeping the old one: the store takes one regrade result per
+submission and regrade, so a job run twice stores one.
+
 Besides grading, every worker hands the jobs of workers that stopped sending
-heartbeats back to the queue (every ``heartbeat_s``).
+heartbeats back to the queue (every ``heartbeat_s``), and the workers together
+remove finished jobs older than ``job_retention_hours`` from the queue's tables
+(procrastinate's builtin ``remove_old_jobs`` as a periodic task on ``cleanup_cron``;
+procrastinate defers each run once whatever the number of workers). A job that
+succeeded is deleted as it ends; this removes the failed, cancelled and aborted
+ones (and any succeeded job a worker kept), so the table does not grow forever.
 """
 
 from __future__ import annotations
@@ -21,13 +31,27 @@ import signal
 import socket
 from typing import Any
 
-from ..challenges import ChallengeCatalog
+import anyio
+
+from ..challenges import Challenge, ChallengeCatalog
 from ..channel import EventChannel
+from ..errors import ChallengeNotFound
 from ..grading import Grader
+from ..regrade import regrade_one
+from ..results import error_result, utc_now_iso
 from ..service import SubmissionService
-from ..store import AsyncSubmissionStore
+from ..store import AlreadyRegraded, AsyncSubmissionStore
 from .events import EventPublisher
-from .queue import QUEUE_NAME, TASK_NAME, conninfo, ensure_schema, make_app, retry_stalled
+from .queue import (
+    CLEANUP_TASK,
+    QUEUE_NAME,
+    REGRADE_TASK,
+    TASK_NAME,
+    conninfo,
+    ensure_schema,
+    make_app,
+    retry_stalled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +97,8 @@ class GradingWorker:
         name: str | None = None,
         logger: logging.Logger | None = None,
         max_attempts: int = 3,
+        job_retention_hours: int = 7 * 24,
+        cleanup_cron: str = "17 * * * *",
     ) -> None:
         self.db_url = db_url
         self.log = logger or log
@@ -83,6 +109,7 @@ class GradingWorker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.grader = grader
         self.store = store
+        self.catalog = catalog
         # The domain's grading path, without its in-process queue (never started here).
         self.service = SubmissionService(
             catalog=catalog, grader=grader, store=store, submissions_per_minute=0, log=self.log
@@ -90,7 +117,16 @@ class GradingWorker:
         self.publisher = EventPublisher(conninfo(db_url))
         self.app = make_app(db_url, max_size=self.concurrency + 3)
         self.app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=True)(self.grade_job)
+        self.app.task(name=REGRADE_TASK, queue=QUEUE_NAME, pass_context=True)(self.regrade_job)
+        self.job_retention_hours = job_retention_hours
+        if job_retention_hours > 0:
+            self.app.periodic(cron=cleanup_cron, periodic_id="codequest")(
+                self.app.task(name=CLEANUP_TASK, queue=QUEUE_NAME, pass_context=True)(
+                    self.remove_old_jobs
+                )
+            )
         self.graded = 0
+        self.regraded = 0
         self._stop = asyncio.Event()
 
     async def grade_job(self, context: Any, submission: str) -> None:
@@ -125,6 +161,75 @@ class GradingWorker:
         if stored is not None:
             channel.publish("result", stored)
         return stored
+
+    async def regrade_job(
+        self, context: Any, submission: str, regrade: str, challenge: str, version: str
+    ) -> None:
+        """The task: regrade stored submission ``submission`` for regrade ``regrade``.
+
+        A job taken over ``max_attempts`` times stores an error result saying so as
+        the regrade's result (the old one kept beside it, as for any regrade).
+        """
+        if context.job.attempts >= self.max_attempts:
+            await self._give_up_regrade(submission, regrade, context.job.attempts, version)
+            return
+        item = await regrade_one(
+            self.store, self.grader, await self._challenge(challenge, version), submission, regrade
+        )
+        if item is not None:
+            self.regraded += 1
+
+    async def _challenge(self, challenge_id: str, version: str) -> Challenge:
+        """The challenge, reloading the library when it is older than the service's."""
+        try:
+            challenge = self.catalog.get(challenge_id)
+        except ChallengeNotFound:  # published after this worker started
+            await anyio.to_thread.run_sync(self.catalog.reload)
+            return self.catalog.get(challenge_id)
+        if version and challenge.version != version:
+            await anyio.to_thread.run_sync(self.catalog.reload)
+            challenge = self.catalog.get(challenge_id)
+            if challenge.version != version:
+                self.log.warning(
+                    "CodeQuest worker: regrading %s with version %s of its library, the "
+                    "service asked for %s (is the library the same on every machine?)",
+                    challenge_id,
+                    challenge.version,
+                    version,
+                )
+        return challenge
+
+    async def _give_up_regrade(self, sid: str, regrade: str, attempts: int, version: str) -> None:
+        stored = await self.store.get_result(sid)
+        if stored is None:
+            return
+        message = (
+            f"Regrading was interrupted {attempts} times (the grading worker stopped while "
+            "regrading this submission), so it was not regraded. Ask your instructor."
+        )
+        self.log.error("CodeQuest worker: regrade of %s interrupted %d times", sid, attempts)
+        result = error_result(stored, "internal", message, version)
+        result["regraded_at"] = utc_now_iso()
+        try:
+            await self.store.replace_result(sid, result, regrade)
+        except AlreadyRegraded:
+            pass
+
+    async def remove_old_jobs(self, context: Any, timestamp: int) -> None:
+        """The periodic task: remove jobs finished more than ``job_retention_hours`` ago."""
+        from procrastinate import builtin_tasks
+
+        await builtin_tasks.remove_old_jobs(
+            context,
+            max_hours=self.job_retention_hours,
+            remove_failed=True,
+            remove_cancelled=True,
+            remove_aborted=True,
+        )
+        self.log.info(
+            "CodeQuest worker: removed the queue's jobs finished over %d hours ago",
+            self.job_retention_hours,
+        )
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Grade until :meth:`stop` (or SIGINT/SIGTERM with ``install_signal_handlers``).
@@ -171,7 +276,12 @@ class GradingWorker:
             await self.publisher.close()
             await self.grader.close()
             await self.store.close()
-            self.log.info("CodeQuest worker %s stopped (%d graded)", self.name, self.graded)
+            self.log.info(
+                "CodeQuest worker %s stopped (%d graded, %d regraded)",
+                self.name,
+                self.graded,
+                self.regraded,
+            )
 
     def stop(self) -> None:
         self._stop.set()

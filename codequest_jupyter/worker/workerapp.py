@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
-from traitlets import Dict, Float, Integer, List, TraitError, Unicode, default
+from traitlets import Dict, Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import Application
 
 from .._version import __version__
@@ -65,6 +65,28 @@ class CodeQuestWorker(Application):
         help="Seconds without a heartbeat after which another worker takes a worker's "
         "jobs over (at least twice heartbeat_s).",
     )
+
+    job_retention_days = Float(
+        7.0,
+        config=True,
+        help="Days a finished job (failed, cancelled, aborted; succeeded ones are "
+        "deleted as they end) stays in the queue's tables before the workers remove it. "
+        "0: never remove (the tables grow with every failed job).",
+    )
+    job_cleanup_cron = Unicode(
+        "17 * * * *",
+        config=True,
+        help="When the workers remove old jobs (cron; a sixth column for seconds). One "
+        "worker runs each removal, however many there are.",
+    )
+
+    @validate("job_cleanup_cron")
+    def _valid_cron(self, proposal: Any) -> str:
+        from croniter import croniter  # type: ignore[import-untyped]  # procrastinate's
+
+        if not croniter.is_valid(proposal["value"]):
+            raise TraitError(f"job_cleanup_cron: {proposal['value']!r} is not a cron expression")
+        return str(proposal["value"])
 
     @default("log")
     def _log_default(self) -> logging.Logger:
@@ -160,6 +182,10 @@ class CodeQuestWorker(Application):
             stalled_worker_s=self.stalled_worker_s,
             max_attempts=self.max_attempts,
             logger=self.log,
+            job_retention_hours=(
+                max(1, round(self.job_retention_days * 24)) if self.job_retention_days > 0 else 0
+            ),
+            cleanup_cron=self.job_cleanup_cron,
         )
 
     def start(self) -> None:

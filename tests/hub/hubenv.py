@@ -24,6 +24,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,11 +41,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
 from pg_fixture import PostgresServer, start_postgres_server  # noqa: E402
-from procs import stop_process  # noqa: E402
+from procs import alive, stop_process  # noqa: E402
 
 DOCS = REPO / "docs" / "hub"
 PROXY = REPO / "tests" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 SHARED_VENV = REPO / ".venv-hub"
+#: How long JupyterHub may take to stop (its cleanup ends with its proxy).
+HUB_STOP_S = 90
 
 
 def free_port() -> int:
@@ -122,6 +125,7 @@ class HubEnv:
     process: subprocess.Popen[bytes] | None = None
     users: list[str] = field(default_factory=list)
     log: Path | None = None
+    proxy_api_port: int = 0
 
     # -- the hub's REST API -----------------------------------------------------
 
@@ -183,14 +187,54 @@ class HubEnv:
 
     # -- teardown ---------------------------------------------------------------
 
+    def proxy_processes(self) -> list[int]:
+        """The live configurable-http-proxy processes of this hub (by their API port).
+
+        JupyterHub starts its proxy in a session of its own: a hub killed before its
+        cleanup reached the proxy leaves it running, orphaned, on this hub's ports.
+        """
+        mark = f"--api-port {self.proxy_api_port}"
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "configurable-http-proxy" in cmdline and mark in cmdline and alive(int(entry.name)):
+                found.append(int(entry.name))
+        return found
+
     def close(self) -> None:
-        if self.process is not None:
-            stop_process(self.process, 30)
-        for name in self.users:
-            remove_user(name)
-        self.postgres.stop()
-        shutil.rmtree(self.postgres.base_dir, ignore_errors=True)
-        shutil.rmtree(self.base, ignore_errors=True)
+        """Stop the hub (it stops its service, servers and proxy), then the rest.
+
+        Raises AssertionError, once everything is down, when the hub left its proxy
+        running (it is killed then).
+        """
+        left: list[int] = []
+        tail = ""
+        try:
+            if self.process is not None:
+                # JupyterHub stops its services one by one (SIGINT, SIGTERM after 10 s,
+                # SIGKILL after 5 more), then its proxy; the servers meanwhile.
+                started = time.monotonic()
+                stop_process(self.process, HUB_STOP_S)
+                tail = self.log_tail()
+                print(f"JupyterHub stopped in {time.monotonic() - started:.1f} s "
+                      f"(exit status {self.process.returncode})")  # fmt: skip
+            if self.proxy_api_port:
+                left = self.proxy_processes()
+                for pid in left:
+                    os.kill(pid, signal.SIGKILL)
+        finally:
+            for name in self.users:
+                remove_user(name)
+            self.postgres.stop()
+            shutil.rmtree(self.postgres.base_dir, ignore_errors=True)
+            shutil.rmtree(self.base, ignore_errors=True)
+        if left:
+            raise AssertionError(f"JupyterHub left its proxy running (pids {left}):\n{tail}")
 
 
 def _secure_postgres(pg: PostgresServer, password: str) -> str:
@@ -261,6 +305,7 @@ def start_hub(challenges: Path, *, learners: int = 2, service_config: str = "") 
 
         port, hub_port, api_port, svc_port = free_port(), free_port(), free_port(), free_port()
         env.url = f"http://127.0.0.1:{port}/"
+        env.proxy_api_port = api_port
         hub_dir = base / "hub"
         hub_dir.mkdir(mode=0o700)
         config = hub_dir / "jupyterhub_config.py"

@@ -60,7 +60,11 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def browser_learner(hub: HubEnv) -> str:
     """The third learner, with JupyterLab's news pop-up turned off in their own config."""
-    name = hub.learners[2]
+    return prepare_lab_learner(hub, hub.learners[2])
+
+
+def prepare_lab_learner(hub: HubEnv, name: str) -> str:
+    """Turn JupyterLab's news pop-up off in ``name``'s own config; start their server."""
     labconfig = Path(os.path.expanduser(f"~{name}")) / ".jupyter" / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
     (labconfig / "page_config.json").write_text(json.dumps(
@@ -95,7 +99,12 @@ def rows(page: Any) -> dict[str, str]:
 def test_a_learner_signs_in_and_grades_in_jupyterlab_through_the_hub(
     hub: HubEnv, chromium: Any, browser_learner: str
 ) -> None:
-    name = browser_learner
+    grade_in_lab(hub, chromium, browser_learner)
+
+
+def grade_in_lab(hub: HubEnv, chromium: Any, name: str) -> None:
+    """The journey of the module docstring, asserted step by step (also run by
+    ``test_workers_hub.py`` on a hub whose service queues to a grading worker)."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60000)

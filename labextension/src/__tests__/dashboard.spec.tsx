@@ -176,7 +176,10 @@ describe('the dashboard components', () => {
       () =>
         expect(
           container.querySelector('.jp-codequest-regrade-status')!.textContent
-        ).toBe('Regrade done: 3 of 3 regraded, 1 changed'),
+        ).toBe(
+          'Regrade done: 2 of 3 regraded, 1 changed. 1 submission(s) could ' +
+            'not be regraded (their results are unchanged)'
+        ),
       5000
     );
     expect(client.startRegrade).toHaveBeenCalledWith({

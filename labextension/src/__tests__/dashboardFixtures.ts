@@ -143,6 +143,9 @@ export function fakeInstructorClient(): FakeInstructor {
         ...running,
         done: 3,
         changed: 1,
+        failed: 1,
+        error:
+          '1 submission(s) could not be regraded (their results are unchanged)',
         status: 'finished'
       }),
     gradebook: jest.fn().mockResolvedValue('learner,challenge\n')

@@ -242,12 +242,17 @@ export function RegradeControls(props: {
             {job.status === 'running'
               ? trans.__('Regrading: %1 of %2 done', job.done, job.total)
               : job.status === 'finished'
-                ? trans.__(
-                    'Regrade done: %1 of %2 regraded, %3 changed',
-                    job.done,
-                    job.total,
-                    job.changed
-                  )
+                ? [
+                    trans.__(
+                      'Regrade done: %1 of %2 regraded, %3 changed',
+                      job.done - (job.failed ?? 0),
+                      job.total,
+                      job.changed
+                    ),
+                    job.error
+                  ]
+                    .filter(Boolean)
+                    .join('. ')
                 : trans.__('Regrade failed: %1', job.error ?? '')}
           </span>
         </div>

@@ -71,6 +71,8 @@ export interface IRegradeJob {
   total: number;
   done: number;
   changed: number;
+  /** Regradings that failed outright (counted in done; a hub's grading workers). */
+  failed?: number;
   started_at: string;
   finished_at: string | null;
   error: string | null;
