@@ -61,6 +61,7 @@ class JudgeRun:
     done: dict[str, Any] | None = None
     error: str | None = None
     kernel_killed: bool = False
+    kernel_gone: bool = False  # the judge lost the kernel (dead, or its agent stopped)
     judge_uid: int | None = None
     judge_pid: int | None = None
 
@@ -96,6 +97,18 @@ def write_suite(suite: Path, files: dict[str, str]) -> None:
         target = suite / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source, encoding="utf-8")
+
+
+def suite_paths(files: dict[str, str], hidden_prefix: str) -> list[str]:
+    """What pytest is given, relative to the suite: the public test files' top-level
+    entries, then the hidden directory (pytest runs its arguments in this order)."""
+    entries = sorted({rel.split("/", 1)[0] for rel in files if "/" in rel})
+    entries += sorted(
+        rel
+        for rel in files
+        if "/" not in rel and (rel.startswith("test_") or rel.endswith("_test.py"))
+    )
+    return sorted(entries, key=lambda entry: entry == hidden_prefix)
 
 
 def judge_spec(policy: SandboxPolicy, run_dir: Path, config: dict[str, Any]) -> LaunchSpec:
@@ -199,11 +212,14 @@ class JudgeProcess:
         grace_s: float = 2.0,
         max_reply_mb: int = 32,
         modules: tuple[str, ...] = (),
+        deselect: tuple[str, ...] = (),
     ) -> JudgeProcess:
         """Write the tests where only the judge can read them and start the judge.
 
         Tests importing ``module``, or one of ``modules`` (the learner's own ``.py``
-        files, say a starter ``grid.py``), get it from the kernel."""
+        files, say a starter ``grid.py``), get it from the kernel. ``deselect``: test
+        ids not to run (reported by an earlier kernel of the run). The public tests run
+        before the hidden ones, as in the kernel."""
         options = {
             "timeout_s": timeout_s,
             "output_limit": output_limit,
@@ -221,6 +237,8 @@ class JudgeProcess:
                 "suite_dir": str(judge.run_dir / "suite"),
                 "modules": [module, *modules],
                 "hidden_prefix": "hidden",
+                "paths": suite_paths(files, "hidden"),
+                "deselect": list(deselect),
                 **options,
             }
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
@@ -373,6 +391,8 @@ async def _relay(sock: socket.socket, kernel: GradingKernel, run: JudgeRun, on_e
                 elif what == "kill":
                     run.kernel_killed = True
                     await kernel.kill()
+                elif what == "gone":
+                    run.kernel_gone = True
                 continue
             run.events.append(event)
             if on_event is not None:

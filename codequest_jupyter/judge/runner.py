@@ -16,7 +16,8 @@ never read as a result.
 
 ``CONFIG`` keys: ``control_fd``, ``suite_dir``, ``modules`` (the names
 tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
-of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``.
+of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``, ``paths``
+(what pytest runs, in order, relative to the suite), ``deselect`` (test ids not to run).
 """
 
 from __future__ import annotations
@@ -288,7 +289,15 @@ def main(config: dict[str, Any]) -> int:
         with contextlib.redirect_stdout(report):
             code = int(
                 pytest.main(
-                    [suite, "--rootdir", suite, "-c", ini, *PYTEST_OPTIONS],
+                    [
+                        *[os.path.join(suite, p) for p in config.get("paths") or ["."]],
+                        *[f"--deselect={nodeid}" for nodeid in config.get("deselect", [])],
+                        "--rootdir",
+                        suite,
+                        "-c",
+                        ini,
+                        *PYTEST_OPTIONS,
+                    ],
                     plugins=[recorder, _kind_hooks()],
                 )
             )
