@@ -54,6 +54,15 @@ from .wire import (
 )
 
 
+class LearnerSystemExit(Exception):
+    """Learner code called ``sys.exit()`` during a call: in the judge it must not end
+    pytest, nor stand in for pytest's own exits; it reads as the learner's SystemExit."""
+
+
+LearnerSystemExit.__name__ = LearnerSystemExit.__qualname__ = "SystemExit"
+LearnerSystemExit.__module__ = "builtins"
+
+
 class Connection:
     """Requests to the agent over one socket, with deadlines and callbacks."""
 
@@ -84,6 +93,7 @@ class Connection:
         self._judge_objs: dict[int, Any] = {}
         self._judge_ids: dict[int, int] = {}
         self.calls = 0
+        self.output_dropped = 0  # characters the kernel printed beyond its output limit
 
     # -- requests ----------------------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Any:
@@ -190,6 +200,7 @@ class Connection:
                     (sys.stderr if item[0] == 2 else sys.stdout).write(item[1])
         dropped = frame.get("dropped")
         if type(dropped) is int and dropped > 0:
+            self.output_dropped += dropped
             sys.stdout.write(f"\n… output truncated ({dropped:,} more characters)\n")
 
     def _stuck(self, seq: int) -> None:
@@ -377,6 +388,8 @@ class Connection:
             cls = Exception
         if cls is KeyboardInterrupt:
             cls = LearnerKeyboardInterrupt
+        elif cls is SystemExit:
+            cls = LearnerSystemExit
         if type(args) is not tuple:
             args = (message,)
         exc: Any = _instantiate(cls, args, message)

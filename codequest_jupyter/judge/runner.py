@@ -34,9 +34,15 @@ from typing import Any
 
 # What the in-kernel harness decides, decided the same way here: the same pytest options,
 # names, points, headlines of failures and reasons of skips.
-from ..grading.harness.collect import _display_name, _points
+from ..grading.harness.collect import _display_name, _points, _static_tests
 from ..grading.harness.runner import PYTEST_OPTIONS
-from ..grading.harness.verdicts import _crash_message, _outcome
+from ..grading.harness.verdicts import (
+    _crash_message,
+    _outcome,
+    _patch_unittest,
+    _unittest_compare,
+    _unittest_current,
+)
 
 PR_SET_DUMPABLE = 4
 
@@ -92,14 +98,23 @@ class Recorder:
         config.addinivalue_line("markers", "points(n): the points this test is worth")
 
     def pytest_collectreport(self, report: Any) -> None:
-        if report.failed:
+        if not report.failed:
+            return
+        # A file that cannot be imported: each of its tests (as read from its source)
+        # gets the error, as in the kernel; the file itself when none can be read.
+        message = _crash_message(report)
+        path = os.path.join(self.suite_dir, report.nodeid)
+        tests = _static_tests(path, report.nodeid) if report.nodeid.endswith(".py") else []
+        for nodeid, name, points in tests or [
+            (report.nodeid, os.path.basename(report.nodeid), 1.0)
+        ]:
             self.collected.append(
                 {
-                    "id": report.nodeid,
-                    "name": os.path.basename(report.nodeid),
-                    "hidden": self._hidden(report.nodeid),
-                    "max_points": 1.0,
-                    "_error": _crash_message(report),
+                    "id": nodeid,
+                    "name": name,
+                    "hidden": self._hidden(nodeid),
+                    "max_points": points,
+                    "_error": message,
                 }
             )
 
@@ -130,6 +145,8 @@ class Recorder:
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.current = nodeid
+        _unittest_current[0] = nodeid
+        self.conn.output_dropped = 0
         self.started[nodeid] = time.perf_counter()
         self.conn.deadline = time.monotonic() + self.timeout_s
         self.conn.timeout_message = f"Took longer than {self.timeout_s:g} s and was stopped."
@@ -143,18 +160,26 @@ class Recorder:
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         self.conn.deadline = None
+        _unittest_current[0] = None
+        unittest_compared = _unittest_compare.pop(nodeid, None)
         reports = self.reports.pop(nodeid, [])
         info = next((t for t in self.collected if t["id"] == nodeid), None)
         name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
         max_points = info["max_points"] if info else 1.0
         status, message, failing = _outcome(reports)
         output = None
+        dropped, self.conn.output_dropped = self.conn.output_dropped, 0
         if reports:
             last = reports[-1]
             parts = [
                 s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s
             ]
-            output = _cap("".join(parts), self.output_limit) if parts else None
+            text = "".join(parts)
+            if dropped and len(text) <= self.output_limit + 200:
+                output = text  # cut in the kernel, and told there
+            elif parts:
+                output = _cap(text, self.output_limit)
+                dropped += max(len(text) - self.output_limit, 0)
         expected = actual = traceback = None
         if failing is not None:
             kind = getattr(failing, "_cq_kind", None) or "error"
@@ -162,7 +187,7 @@ class Recorder:
                 kind = "error"
             status = kind
             message = getattr(failing, "_cq_message", None) or _crash_message(failing)
-            compared = self.compare.pop(nodeid, None)
+            compared = self.compare.pop(nodeid, None) or unittest_compared
             if compared is not None and kind == "failed":
                 actual, expected = compared
             if failing.longrepr:
@@ -180,6 +205,7 @@ class Recorder:
             expected=expected,
             actual=actual,
             output=output,
+            output_truncated=bool(dropped),
             traceback=traceback,
         )
         self.current = None
@@ -276,6 +302,8 @@ def main(config: dict[str, Any]) -> int:
         default_timeout_s=float(config.get("timeout_s", 10)),
     )
     RemoteImporter(conn, set(config["modules"])).install()
+    # A failing assertEqual keeps its actual and expected values, as in the kernel.
+    _patch_unittest()
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ["PY_COLORS"] = "0"
@@ -292,6 +320,8 @@ def main(config: dict[str, Any]) -> int:
                     [
                         *[os.path.join(suite, p) for p in config.get("paths") or ["."]],
                         *[f"--deselect={nodeid}" for nodeid in config.get("deselect", [])],
+                        # A test file that cannot be imported stops only its tests.
+                        "--continue-on-collection-errors",
                         "--rootdir",
                         suite,
                         "-c",
