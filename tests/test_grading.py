@@ -818,3 +818,42 @@ async def test_a_kernel_that_signs_with_another_key_is_stopped_not_raised(grader
     assert result.status == "error" and result.error.kind == "kernel_died"
     assert "could not be read" in result.error.message
     assert [t.status for t in result.tests] == ["not_run"] * 3
+
+
+async def test_where_the_judge_cannot_be_kept_apart_the_tests_run_in_the_kernel(
+    tmp_path, runs_dir, caplog, monkeypatch
+):
+    """Without bubblewrap and without a uid of its own per kernel (sandbox "none"
+    here), the judge would share the kernel's reach: challenges are graded in the
+    kernel instead, saying why once in the log; the verdicts are the same."""
+    from codequest_jupyter.judge import driver
+
+    def no_judge(*args, **kwargs):
+        raise AssertionError("a judge was started")
+
+    monkeypatch.setattr(driver, "judge_spec", no_judge)
+    ch = load_challenge(make_challenge(tmp_path))
+    assert ch.isolation == "judge"
+    async with Grader(GradingSettings(sandbox="none", pool_size=0)) as g:
+        with caplog.at_level("WARNING", logger="codequest_jupyter.grading.engine"):
+            assert await g.isolation(ch) == "kernel"
+            result = await g.grade(ch, WRONG, mode="submit")
+            assert await g.isolation(ch) == "kernel"
+    warnings = [
+        r.getMessage() for r in caplog.records if "inside the learner's kernel" in r.getMessage()
+    ]
+    assert len(warnings) == 1 and "bubblewrap" in warnings[0], warnings
+    assert [t.status for t in result.tests] == ["failed", "failed", "failed"]
+    assert result.error is None
+
+
+def test_the_server_setting_isolation_is_checked():
+    assert GradingSettings(isolation="kernel").isolation == "kernel"
+    with pytest.raises(ValueError, match="isolation must be one of challenge, kernel"):
+        GradingSettings(isolation="judge")
+
+
+async def test_the_server_may_grade_every_challenge_in_the_kernel(tmp_path):
+    ch = load_challenge(make_challenge(tmp_path))
+    grader = Grader(GradingSettings(isolation="kernel"))
+    assert await grader.isolation(ch) == "kernel"

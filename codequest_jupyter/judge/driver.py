@@ -162,25 +162,57 @@ async def _connect_agent(
         listener.listen(1)
         listener.setblocking(False)
         assert kernel.kc is not None
-        kernel.kc.execute(agent_code(str(path), module, output_limit), store_history=False)
+        msg_id = kernel.kc.execute(agent_code(str(path), module, output_limit), store_history=False)
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout
+        # The agent's request ends only when the judge is done with it: a reply before
+        # a connection means the agent could not start (say, the notebook locked the
+        # kernel's own run directory).
+        ended = loop.create_task(_execute_reply(kernel, msg_id))
         while True:
-            try:
-                conn, _ = await asyncio.wait_for(
-                    loop.sock_accept(listener), max(0.01, deadline - time.monotonic())
-                )
-            except asyncio.TimeoutError:
+            accept = loop.create_task(loop.sock_accept(listener))
+            done, _ = await asyncio.wait(
+                {accept, ended},
+                timeout=max(0.01, deadline - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if accept not in done:
+                accept.cancel()
+                with contextlib.suppress(BaseException):
+                    await accept
+                if ended in done:
+                    failed = ended.exception()
+                    content = (
+                        ended.result()
+                        if failed is None
+                        else {"ename": type(failed).__name__, "evalue": str(failed)}
+                    )
+                    raise JudgeError(
+                        "the judge's agent could not start in the learner's kernel: "
+                        f"{content.get('ename', 'error')}: {content.get('evalue', '')}"
+                    )
+                ended.cancel()
                 raise JudgeError(
                     f"the learner's kernel did not start the judge's agent within {timeout:g} s"
-                ) from None
+                )
+            conn, _ = accept.result()
             if uid is None or _peer_uid(conn) == uid:
+                ended.cancel()
                 return conn
             conn.close()  # not the kernel's: nobody else may speak for it
     finally:
         listener.close()
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+async def _execute_reply(kernel: GradingKernel, msg_id: str) -> dict[str, Any]:
+    """The content of the kernel's reply to the request ``msg_id``."""
+    assert kernel.kc is not None
+    while True:
+        msg = await kernel.kc.get_shell_msg()
+        if msg.get("parent_header", {}).get("msg_id") == msg_id:
+            return msg.get("content", {})
 
 
 class JudgeProcess:

@@ -974,6 +974,9 @@ CASES: list[Case] = [
         status="error",
         error_kind="notebook",
         tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        # The judge needs nothing the notebook deleted (the tests are in its own
+        # directory; the server makes the agent's socket afresh): add is right.
+        judged={"status": "passed", "error_kind": None, "tests": ALL_PASS},
     ),
     Case(
         "lock_run_dir",
