@@ -40,7 +40,7 @@ MODES = ("judge", "kernel")
 
 def p(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def grade_once(grader: Grader, challenge, notebook, files) -> float:
@@ -115,7 +115,9 @@ async def main(args: argparse.Namespace) -> None:
             f"\nBundled challenges, reference solutions, Submit, pooled kernel, sandbox "
             f"{args.sandbox}, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}"
         )
-        print(f"{'challenge':<22}{'judge p50':>10}{'p95':>8}{'kernel p50':>12}{'p95':>8}{'ratio':>7}")
+        print(
+            f"{'challenge':<22}{'judge p50':>10}{'p95':>8}{'kernel p50':>12}{'p95':>8}{'ratio':>7}"
+        )
         for cid in ids:
             j, k = times["judge"][cid], times["kernel"][cid]
             print(

@@ -815,13 +815,18 @@ def test_hidden():
 """
 
 SPY_PUBLIC = """
-from target import dump, look
+from target import look
 
 
 def test_look():
     found = look(__file__)
     assert found["read"] is None and found["read_error"] == "FileNotFoundError"
     assert found["runs"] == [found["own"]] and found["judges"] == []  # its own run directory
+"""
+
+# After the hidden test (public tests run first, then hidden files in name order).
+SPY_DUMP = """
+from target import dump
 
 
 def test_dump():
@@ -859,7 +864,11 @@ async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
 
     run, _kernel = await judged(
         SPY_NOTEBOOK,
-        {"hidden/test_hidden.py": hidden, "test_spy.py": SPY_PUBLIC},
+        {
+            "hidden/test_hidden.py": hidden,
+            "hidden/test_zz_dump.py": SPY_DUMP,
+            "test_spy.py": SPY_PUBLIC,
+        },
         run=run_holder,
         on_event=on_event,
         after=after,
