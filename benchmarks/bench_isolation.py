@@ -1,8 +1,9 @@
 """Grading in the judge beside grading in the kernel: the bundled challenges, both modes.
 
 Each bundled challenge's reference solution is graded (Submit: public and hidden tests)
-through ``Grader.grade`` with a pooled kernel (the pool refilled and ready before each
-grading, the platform's strongest sandbox), alternately with ``isolation = "judge"``
+through ``Grader.grade`` with a pooled kernel and, in the judge, a judge started
+ahead (both pools refilled and ready before each grading; the platform's strongest
+sandbox), alternately with ``isolation = "judge"``
 (the default: pytest in a judge process calling into the kernel) and ``"kernel"``
 (pytest inside the kernel). Printed: p50 and p95 per challenge and over all gradings,
 in ms, and the judge's p50 as a multiple of the kernel's (target: within 1.5x).
@@ -46,6 +47,9 @@ def p(values: list[float], q: float) -> float:
 async def grade_once(grader: Grader, challenge, notebook, files) -> float:
     if not await grader.pool.wait_ready(1, timeout=120):
         raise SystemExit("the kernel pool did not fill in 120 s")
+    if challenge.isolation == "judge" and grader.judges is not None:
+        if not await grader.judges.wait_ready(1, timeout=120):
+            raise SystemExit("no judge was started ahead in 120 s")
     started = time.perf_counter()
     result = await grader.grade(challenge, notebook, files, mode="submit")
     elapsed = (time.perf_counter() - started) * 1000

@@ -86,6 +86,7 @@ class Grader:
         self._cleanups: set[asyncio.Task] = set()
         self._policy = self.settings.policy()
         self._judge_refused: str | None = None  # why the judge cannot run here, once known
+        self.judges: Any = None  # judges started ahead of their runs (a JudgePool)
 
     async def check_sandbox(self) -> None:
         """Raise ``SandboxUnavailable`` when the configured sandbox cannot run here.
@@ -106,8 +107,10 @@ class Grader:
         await asyncio.to_thread(__import__, "nbclient")
 
     async def close(self) -> None:
-        """Stop the pool and wait until every used kernel and run directory is gone."""
+        """Stop the pools and wait until every used kernel, judge and run directory is gone."""
         await self.pool.close()
+        if self.judges is not None:
+            await self.judges.close()
         await self.settle()
 
     async def settle(self) -> None:
@@ -160,7 +163,13 @@ class Grader:
         isolation = await self.isolation(challenge)
         async with EventStream(on_event) as events:
             run = GradingRun(
-                self.settings, challenge, result, events, isolation=isolation, policy=self._policy
+                self.settings,
+                challenge,
+                result,
+                events,
+                isolation=isolation,
+                policy=self._policy,
+                judges=self.judges,
             )
             try:
                 kernel = await self.pool.acquire()
@@ -201,6 +210,14 @@ class Grader:
             except Exception:  # noqa: BLE001 - no sandbox: the kernel's start reports it
                 return "kernel"
             self._judge_refused = reason or ""
+            if not reason and self.settings.pool_size > 0:
+                from ..judge.suite import JudgePool
+
+                # As many judges ready as kernels: a pooled grading pays neither start-up.
+                self.judges = JudgePool(
+                    self._policy, self.settings.pool_size, grace_s=self.settings.grace_s
+                )
+                self.judges.fill()
             if reason:
                 self.log.warning(
                     "tests of challenges with isolation = 'judge' run inside the learner's "

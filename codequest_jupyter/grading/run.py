@@ -67,6 +67,7 @@ class GradingRun:
         *,
         isolation: str = "kernel",
         policy: SandboxPolicy | None = None,
+        judges: Any = None,
     ):
         self.settings = settings
         self.challenge = challenge
@@ -77,7 +78,11 @@ class GradingRun:
             from ..judge.suite import JudgeTests
 
             runner = JudgeTests(
-                self, policy or settings.policy(), challenge, grace_s=settings.grace_s
+                self,
+                policy or settings.policy(),
+                challenge,
+                grace_s=settings.grace_s,
+                pool=judges,
             )
         self.isolation = isolation
         self.runner: TestRunner = runner or InKernelTests(self)

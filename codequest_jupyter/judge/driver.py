@@ -252,27 +252,34 @@ class JudgeProcess:
         files, say a starter ``grid.py``), get it from the kernel. ``deselect``: test
         ids not to run (reported by an earlier kernel of the run). The public tests run
         before the hidden ones, as in the kernel."""
-        options = {
-            "timeout_s": timeout_s,
-            "output_limit": output_limit,
-            "grace_s": grace_s,
-            "max_reply_mb": max_reply_mb,
-        }
-        judge = cls(policy, module, files, options)
+        judge = await cls.prestart(policy, grace_s=grace_s, max_reply_mb=max_reply_mb)
+        try:
+            await judge.prime(
+                module,
+                files,
+                timeout_s=timeout_s,
+                output_limit=output_limit,
+                modules=modules,
+                deselect=deselect,
+            )
+        except BaseException:
+            await judge.close()
+            raise
+        return judge
+
+    @classmethod
+    async def prestart(
+        cls, policy: SandboxPolicy, *, grace_s: float = 2.0, max_reply_mb: int = 32
+    ) -> JudgeProcess:
+        """Start a judge with no tests yet (``prime`` gives it a run's): its start-up,
+        pytest's imports included, is then paid before the run (a pool of them)."""
+        options = {"grace_s": grace_s, "max_reply_mb": max_reply_mb}
+        judge = cls(policy, "", {}, options)
         judge.run_dir = new_run_dir()
         ours, theirs = socket.socketpair()
         judge._ours = ours
         try:
-            await asyncio.to_thread(write_suite, judge.run_dir / "suite", files)
-            config = {
-                "control_fd": theirs.fileno(),
-                "suite_dir": str(judge.run_dir / "suite"),
-                "modules": [module, *modules],
-                "hidden_prefix": "hidden",
-                "paths": suite_paths(files, "hidden"),
-                "deselect": list(deselect),
-                **options,
-            }
+            config = {"control_fd": theirs.fileno(), **options}
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
             track_spec(judge.run_dir, judge.spec)
             judge.process = await asyncio.create_subprocess_exec(
@@ -292,6 +299,41 @@ class JudgeProcess:
         finally:
             theirs.close()
         return judge
+
+    async def prime(
+        self,
+        module: str,
+        files: dict[str, str],
+        *,
+        timeout_s: float = 10.0,
+        output_limit: int = 65536,
+        modules: tuple[str, ...] = (),
+        deselect: tuple[str, ...] = (),
+    ) -> None:
+        """Give a started judge its run: the tests, written where only it can read them
+        (its own run directory, handed to its uid), and the run's settings."""
+        assert self.run_dir is not None and self.spec is not None and self._ours is not None
+        if self.module:
+            raise JudgeError("this judge already has its tests")
+        self.module, self.files = module, files
+        self.options.update(timeout_s=timeout_s, output_limit=output_limit)
+        suite = self.run_dir / "suite"
+        await asyncio.to_thread(write_suite, suite, files)
+        await asyncio.to_thread(self.spec.hand_over, suite)
+        setup = {
+            "suite_dir": str(suite),
+            "modules": [module, *modules],
+            "hidden_prefix": "hidden",
+            "paths": suite_paths(files, "hidden"),
+            "deselect": list(deselect),
+            "timeout_s": timeout_s,
+            "output_limit": output_limit,
+        }
+        # One short line into an empty socket buffer: it does not block.
+        self._ours.sendall((json.dumps(setup) + "\n").encode())
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
 
     @property
     def uid(self) -> int | None:

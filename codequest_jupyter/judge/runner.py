@@ -14,7 +14,9 @@ asking the driver to interrupt or kill the kernel. Standard output and error are
 launcher's log file: whatever learner output reaches them (printed outside a test) is
 never read as a result.
 
-``CONFIG`` keys: ``control_fd``, ``suite_dir``, ``modules`` (the names
+``CONFIG`` keys (all but the first few may instead come as one JSON line on
+``control_fd`` before the agent's connection, for a judge started ahead of its run):
+``control_fd``, ``grace_s``, ``max_reply_mb``, ``suite_dir``, ``modules`` (the names
 tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
 of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``, ``paths``
 (what pytest runs, in order, relative to the suite), ``deselect`` (test ids not to run).
@@ -269,6 +271,19 @@ def non_dumpable() -> None:
     prctl(PR_SET_DUMPABLE, 0)
 
 
+def _read_line(sock: socket.socket) -> dict[str, Any] | None:
+    """One JSON line from the driver, read a byte at a time (what follows it on the
+    socket, the agent's connection, is not to be consumed with it)."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        byte = sock.recv(1)
+        if not byte:
+            return None  # the driver went away before this judge was used
+        data += byte
+    value = json.loads(data)
+    return value if isinstance(value, dict) else None
+
+
 def main(config: dict[str, Any]) -> int:
     """Run the tests; the exit status is pytest's (or 3 when it could not start)."""
     non_dumpable()
@@ -286,6 +301,12 @@ def main(config: dict[str, Any]) -> int:
     from .proxy import RemoteImporter
     from .wire import Limits
 
+    if "suite_dir" not in config:
+        # Started ahead of its run (a pool): the run's settings come as one line.
+        setup = _read_line(control_sock)
+        if setup is None:
+            return 3
+        config = {**config, **setup}
     # The driver hands over the connection to the agent once the kernel has one.
     _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
     if not fds:

@@ -66,6 +66,67 @@ def judge_unavailable(policy: SandboxPolicy) -> str | None:
     )
 
 
+class JudgePool:
+    """Judges started ahead of their runs: Python, the sandbox and pytest's imports
+    paid before a run needs them (a run then only writes its tests and hands over its
+    kernel). Each serves one run, then the pool starts another."""
+
+    def __init__(self, policy: SandboxPolicy, size: int, *, grace_s: float = 2.0):
+        self.policy = policy
+        self.size = size
+        self.grace_s = grace_s
+        self.idle: list[JudgeProcess] = []
+        self._filling: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def take(self) -> JudgeProcess | None:
+        """A started judge, or None (the run starts its own); the pool refills."""
+        judge = None
+        while self.idle and judge is None:
+            candidate = self.idle.pop(0)
+            if candidate.alive():
+                judge = candidate
+            else:
+                asyncio.get_running_loop().create_task(candidate.close())
+        self.fill()
+        return judge
+
+    def fill(self) -> None:
+        if self._closed or (self._filling is not None and not self._filling.done()):
+            return
+        self._filling = asyncio.get_running_loop().create_task(self._fill())
+
+    async def _fill(self) -> None:
+        while not self._closed and len(self.idle) < self.size:
+            try:
+                judge = await JudgeProcess.prestart(self.policy, grace_s=self.grace_s)
+            except Exception as exc:  # noqa: BLE001 - runs start their own judges then
+                log.warning("could not start a judge ahead of its run: %s", exc)
+                return
+            if self._closed:
+                await judge.close()
+                return
+            self.idle.append(judge)
+
+    async def wait_ready(self, count: int = 1, timeout: float = 60) -> bool:
+        """Wait until ``count`` judges are started (benchmarks and tests)."""
+        self.fill()
+        deadline = time.monotonic() + timeout
+        while len(self.idle) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            self.fill()
+        return len(self.idle) >= count
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._filling is not None:
+            self._filling.cancel()
+            with contextlib.suppress(BaseException):
+                await self._filling
+        idle, self.idle = self.idle, []
+        await asyncio.gather(*(judge.close() for judge in idle), return_exceptions=True)
+
+
 class _Lost(Exception):
     """The judge lost the kernel during a test (see the module docstring)."""
 
@@ -85,11 +146,13 @@ class JudgeTests:
         challenge: Challenge,
         *,
         grace_s: float = 2.0,
+        pool: JudgePool | None = None,
     ):
         self.events = events
         self.policy = policy
         self.challenge = challenge
         self.grace_s = grace_s
+        self.pool = pool
         self._starting: asyncio.Task[JudgeProcess] | None = None
         self.judged: JudgeRun | None = None  # the last attempt's (tests read it)
 
@@ -107,18 +170,26 @@ class JudgeTests:
     async def begin(self, request: TestRequest, *, kernel: GradingKernel) -> None:
         """The attempt starts: start its judge in the background."""
         await self.end()
-        self._starting = asyncio.get_running_loop().create_task(
-            JudgeProcess.start(
-                self.policy,
-                request.module,
-                request.sources,
-                timeout_s=request.timeout_s,
-                output_limit=request.output_limit,
-                grace_s=self.grace_s,
-                modules=self.learner_modules(),
-                deselect=tuple(request.deselect),
+        started = self.pool.take() if self.pool is not None else None
+        self._starting = asyncio.get_running_loop().create_task(self._prime(started, request))
+
+    async def _prime(self, judge: JudgeProcess | None, request: TestRequest) -> JudgeProcess:
+        options = {
+            "timeout_s": request.timeout_s,
+            "output_limit": request.output_limit,
+            "modules": self.learner_modules(),
+            "deselect": tuple(request.deselect),
+        }
+        if judge is None:
+            return await JudgeProcess.start(
+                self.policy, request.module, request.sources, grace_s=self.grace_s, **options
             )
-        )
+        try:
+            await judge.prime(request.module, request.sources, **options)
+        except BaseException:
+            await judge.close()
+            raise
+        return judge
 
     async def end(self) -> None:
         """The attempt is over: remove its judge (processes, uid, directory)."""
