@@ -1005,3 +1005,41 @@ async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
     else:
         assert statuses(run) == {"test_add": "passed"}
         assert run.judge_uid not in (None, kernel_uid)
+
+
+async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkeypatch):
+    """With a kernel pool, judges are started ahead too (pytest imported, no tests
+    yet): a grading takes one, gives it its tests, and the pool starts another; on
+    close none is left, nor its directory."""
+    from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
+    from codequest_jupyter.grading import Grader, GradingSettings
+    from codequest_jupyter.grading.sandbox import processes_with_marker
+    from codequest_jupyter.validate import solution_submission
+
+    specs: list[LaunchSpec] = []
+    original = judge_driver.judge_spec
+
+    def recording(*args, **kwargs):
+        spec = original(*args, **kwargs)
+        specs.append(spec)
+        return spec
+
+    monkeypatch.setattr(judge_driver, "judge_spec", recording)
+    challenge = load_challenge(bundled_challenges_dir() / "fizzbuzz")
+    notebook, files = solution_submission(challenge)
+    async with Grader(GradingSettings(pool_size=1)) as grader:
+        assert await grader.isolation(challenge) == "judge"
+        assert await grader.judges.wait_ready(1, timeout=120)
+        ahead = grader.judges.idle[0]
+        assert ahead.alive() and not (ahead.run_dir / "suite").exists()  # no tests yet
+        result = await grader.grade(challenge, notebook, files, mode="submit")
+        assert result.status == "passed" and result.score == result.total == 10
+        # Used by that grading (and removed with it), then replaced.
+        assert ahead.process is None and ahead.run_dir is None
+        assert await grader.judges.wait_ready(1, timeout=120)
+        assert grader.judges.idle[0] is not ahead
+        run_dirs = [j.run_dir for j in grader.judges.idle]
+        assert len(specs) >= 2
+    for spec in specs:
+        assert spec.leftovers() == [] and processes_with_marker(spec.marker) == []
+    assert all(not path.exists() for path in run_dirs)

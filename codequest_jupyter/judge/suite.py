@@ -77,6 +77,7 @@ class JudgePool:
         self.grace_s = grace_s
         self.idle: list[JudgeProcess] = []
         self._filling: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
     def take(self) -> JudgeProcess | None:
@@ -86,8 +87,10 @@ class JudgePool:
             candidate = self.idle.pop(0)
             if candidate.alive():
                 judge = candidate
-            else:
-                asyncio.get_running_loop().create_task(candidate.close())
+            else:  # it died idle: remove what is left of it
+                task = asyncio.get_running_loop().create_task(candidate.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         self.fill()
         return judge
 
@@ -124,7 +127,9 @@ class JudgePool:
             with contextlib.suppress(BaseException):
                 await self._filling
         idle, self.idle = self.idle, []
-        await asyncio.gather(*(judge.close() for judge in idle), return_exceptions=True)
+        await asyncio.gather(
+            *(judge.close() for judge in idle), *self._closing, return_exceptions=True
+        )
 
 
 class _Lost(Exception):
