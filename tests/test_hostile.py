@@ -40,6 +40,7 @@ from codequest_jupyter.grading import (
 )
 from codequest_jupyter.grading import kernel as kernel_module
 from codequest_jupyter.judge import driver as judge_driver
+from codequest_jupyter.judge.suite import judge_unavailable
 from codequest_jupyter.results import learner_result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -357,7 +358,12 @@ async def test_hostile_notebook(
         )
     grader = await started_grader(hostile_env, kernel_start)
     challenge = dataclasses.replace(hostile_env.challenge, isolation=isolation)
-    assert await grader.isolation(challenge) == isolation
+    used = await grader.isolation(challenge)
+    if used != isolation:
+        # A platform whose sandbox cannot keep a judge apart grades in the kernel (and
+        # says why): the case must then hold as kernel mode has it.
+        assert isolation == "judge" and judge_unavailable(grader.settings.policy())
+        isolation = used
     started = time.monotonic()
     try:
         if case.invalid:
