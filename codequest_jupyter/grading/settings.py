@@ -52,8 +52,7 @@ class GradingSettings:
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATION_SETTINGS:
             raise ValueError(
-                f"isolation must be one of {', '.join(ISOLATION_SETTINGS)}, "
-                f"not {self.isolation!r}"
+                f"isolation must be one of {', '.join(ISOLATION_SETTINGS)}, not {self.isolation!r}"
             )
 
     def policy(self) -> SandboxPolicy:

@@ -179,18 +179,27 @@ class JudgeTests:
         self._starting = asyncio.get_running_loop().create_task(self._prime(started, request))
 
     async def _prime(self, judge: JudgeProcess | None, request: TestRequest) -> JudgeProcess:
-        options = {
-            "timeout_s": request.timeout_s,
-            "output_limit": request.output_limit,
-            "modules": self.learner_modules(),
-            "deselect": tuple(request.deselect),
-        }
+        modules, deselect = self.learner_modules(), tuple(request.deselect)
         if judge is None:
             return await JudgeProcess.start(
-                self.policy, request.module, request.sources, grace_s=self.grace_s, **options
+                self.policy,
+                request.module,
+                request.sources,
+                timeout_s=request.timeout_s,
+                output_limit=request.output_limit,
+                grace_s=self.grace_s,
+                modules=modules,
+                deselect=deselect,
             )
         try:
-            await judge.prime(request.module, request.sources, **options)
+            await judge.prime(
+                request.module,
+                request.sources,
+                timeout_s=request.timeout_s,
+                output_limit=request.output_limit,
+                modules=modules,
+                deselect=deselect,
+            )
         except BaseException:
             await judge.close()
             raise
