@@ -115,7 +115,9 @@ class CodeQuestApp(ExtensionApp):
     grading_options = Dict(
         config=True,
         help="Further GradingSettings fields passed to the grader as they are "
-        "(e.g. startup_timeout_s, pool_max_age_s, extra_env).",
+        "(e.g. startup_timeout_s, pool_max_age_s, extra_env; isolation: 'challenge', "
+        "each challenge's own, the judge by default, or 'kernel', every challenge's "
+        "tests inside the learner's kernel).",
     )
 
     # -- protection ------------------------------------------------------------------
@@ -283,7 +285,10 @@ class CodeQuestApp(ExtensionApp):
                 f"CodeQuestApp.default_limits/grading_options: unknown setting(s) "
                 f"{', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
-        return GradingSettings(**options)
+        try:
+            return GradingSettings(**options)
+        except ValueError as exc:
+            raise TraitError(f"CodeQuestApp.grading_options: {exc}") from None
 
     def _private_paths(self) -> list[str]:
         paths = [str(Path(d).resolve()) for d in self.challenge_dirs]

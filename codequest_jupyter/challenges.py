@@ -27,6 +27,8 @@ from .errors import ChallengeNotFound
 from .paths import UnsafePath, safe_relpath
 
 DIFFICULTIES = ("easy", "medium", "hard")
+# Where a challenge's tests run (see grading.suite and the judge package).
+ISOLATIONS = ("judge", "kernel")
 CHALLENGE_FILE = "challenge.toml"
 # Directory entries that never belong to a challenge's content.
 IGNORED_NAMES = frozenset(
@@ -96,6 +98,9 @@ class Challenge:
     hidden_tests: tuple[str, ...]
     solution: tuple[str, ...]
     schedule: Schedule = field(default_factory=Schedule)
+    # Where the tests run: "judge" (a process of their own, learner code out of reach of
+    # the verdicts) or "kernel" (inside the learner's kernel, as pytest alone would).
+    isolation: str = "judge"
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -338,6 +343,13 @@ def load_challenge(path: Path | str) -> Challenge:
         if solution_dir.is_dir()
         else ()
     )
+    isolation = meta.get("isolation", "judge")
+    _expect(
+        isolation in ISOLATIONS,
+        toml_path,
+        "isolation",
+        f"must be one of {', '.join(ISOLATIONS)} (got {isolation!r})",
+    )
     try:
         schedule = parse_schedule(meta)
     except ScheduleError as exc:
@@ -359,6 +371,7 @@ def load_challenge(path: Path | str) -> Challenge:
         "hints",
         "show_hidden_details",
         "description",
+        "isolation",
     }
     return Challenge(
         id=cid,
@@ -380,6 +393,7 @@ def load_challenge(path: Path | str) -> Challenge:
         hidden_tests=hidden_tests,
         solution=solution,
         schedule=schedule,
+        isolation=isolation,
         extra={k: v for k, v in meta.items() if k not in known},
     )
 

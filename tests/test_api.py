@@ -355,6 +355,43 @@ async def test_submit_returns_202_and_events_stream_each_test_then_the_result(ap
 
 
 @server_test
+async def test_submit_streams_the_judges_listing_of_public_and_hidden_tests(api, jp_fetch):
+    """Challenges are graded in the judge by default: it lists every test, hidden ones
+    included, before the first result (the in-kernel harness lists the hidden tests
+    only once the public ones have run), and its results stream as they come."""
+    status, body, _ = await api.post(
+        "challenges",
+        "answer",
+        "submissions",
+        body={"mode": "submit", "notebook": answer_notebook(7)},
+    )
+    assert status == 202
+    chunks: list[str] = []
+    await jp_fetch(
+        "codequest",
+        "api",
+        "submissions",
+        body["id"],
+        "events",
+        headers=auth("alice"),
+        streaming_callback=lambda chunk: chunks.append(chunk.decode()),
+        request_timeout=120,
+    )
+    events = parse_events("".join(chunks))
+    kinds = [k for k, _ in events]
+    assert kinds.count("collected") == 1
+    collected = dict(events)["collected"]
+    assert collected["total"] == 3 and [t["hidden"] for t in collected["tests"]][-1] is True
+    assert kinds.index("collected") < kinds.index("test")
+    result = events[-1][1]
+    assert result["score"] == 1 and result["total"] == 3
+    # Public tests first, as in the kernel.
+    assert [t["hidden"] for t in result["tests"]] == [False, False, True]
+    secret = result["tests"][-1]
+    assert secret["status"] == "failed" and secret["message"] is None  # redacted
+
+
+@server_test
 async def test_running_the_tests_counts_as_started(api):
     await submit_and_wait(api, mode="run", notebook=answer_notebook(1))
     _, ch, _ = await api.get("challenges", "answer")

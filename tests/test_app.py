@@ -35,3 +35,12 @@ def test_unknown_grader_settings_are_refused_by_name():
     app = CodeQuestApp(grading_options={"pool_sise": 3})
     with pytest.raises(TraitError, match="pool_sise"):
         app.grading_settings()
+
+
+def test_isolation_setting_is_passed_on_and_checked():
+    app = CodeQuestApp(grading_options={"isolation": "kernel"})
+    assert app.grading_settings().isolation == "kernel"
+    assert CodeQuestApp().grading_settings().isolation == "challenge"
+    bad = CodeQuestApp(grading_options={"isolation": "process"})
+    with pytest.raises(TraitError, match="isolation must be one of challenge, kernel"):
+        bad.grading_settings()

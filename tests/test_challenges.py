@@ -84,6 +84,8 @@ def test_version_changes_with_any_file(tmp_path):
         ('tags = "arrays"', "tags", "list of strings"),
         ('module = "not a name"', "module", "valid Python module name"),
         ('show_hidden_details = "yes"', "show_hidden_details", "true or false"),
+        ('isolation = "process"', "isolation", "one of judge, kernel (got 'process')"),
+        ("isolation = true", "isolation", "one of judge, kernel"),
     ],
 )
 def test_bad_keys_are_named(tmp_path, toml_extra, key, words):
@@ -96,6 +98,16 @@ def test_bad_keys_are_named(tmp_path, toml_extra, key, words):
         load_challenge(path)
     assert info.value.key == key
     assert "challenge.toml" in str(info.value) and words in str(info.value)
+
+
+@pytest.mark.parametrize(("line", "isolation"), [("", "judge"), ('isolation = "kernel"', "kernel")])
+def test_isolation_defaults_to_the_judge(tmp_path, line, isolation):
+    path = make_challenge(tmp_path)
+    toml = path / "challenge.toml"
+    toml.write_text(line + "\n" + toml.read_text())
+    challenge = load_challenge(path)
+    assert challenge.isolation == isolation
+    assert "isolation" not in challenge.extra
 
 
 def test_missing_pieces(tmp_path):

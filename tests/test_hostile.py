@@ -1,7 +1,8 @@
 """The hostile corpus (tests/hostile/corpus.py) graded on real, sandboxed kernels.
 
 Each case is graded through ``Grader`` with the platform's strongest sandbox
-(``auto``) against a challenge with short limits, then: the outcome the case expects;
+(``auto``) against a challenge with short limits, with the tests in a judge process
+and inside the kernel, then: the outcome the case expects;
 the hidden test's canary nowhere in the result (unless the case documents that leak);
 and nothing left behind, neither a process of the kernel nor its run directory.
 """
@@ -9,6 +10,7 @@ and nothing left behind, neither a process of the kernel nor its run directory.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -38,6 +40,8 @@ from codequest_jupyter.grading import (
     sandbox,
 )
 from codequest_jupyter.grading import kernel as kernel_module
+from codequest_jupyter.judge import driver as judge_driver
+from codequest_jupyter.judge.suite import judge_unavailable
 from codequest_jupyter.results import learner_result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -215,6 +219,8 @@ def settings(env: HostileEnv, kernel_start: str = "auto") -> GradingSettings:
 # Every case runs with kernels forked from the fork server (into their sandbox), as a
 # running server starts them, and with kernels exec'd (as when the fork server is down).
 KERNEL_STARTS = ("fork", "exec")
+# ... and with the tests in a judge process, and inside the kernel.
+ISOLATIONS = ("judge", "kernel")
 
 
 async def started_grader(env: HostileEnv, kernel_start: str) -> Grader:
@@ -261,6 +267,21 @@ def recorded_specs(monkeypatch):
 
 
 @pytest.fixture
+def judge_specs(monkeypatch):
+    """Every LaunchSpec a test's judge processes were started with."""
+    specs: list[sandbox.LaunchSpec] = []
+    original = judge_driver.judge_spec
+
+    def recording(*args, **kwargs):
+        spec = original(*args, **kwargs)
+        specs.append(spec)
+        return spec
+
+    monkeypatch.setattr(judge_driver, "judge_spec", recording)
+    return specs
+
+
+@pytest.fixture
 def runs(hostile_env, monkeypatch):
     """Run directories of this test go to an empty directory of their own."""
     path = Path(tempfile.mkdtemp(dir=hostile_env.runs))
@@ -280,7 +301,8 @@ def _status_ok(actual: str, expected) -> bool:
     return actual in expected if isinstance(expected, tuple) else actual == expected
 
 
-def _check_outcome(case: Case, result, env: HostileEnv) -> None:
+def _check_outcome(case: Case, result, env: HostileEnv, isolation: str) -> None:
+    case = case.expected(isolation)
     data = result.to_json()
     report = _report(result)
     if case.status is not None:
@@ -323,9 +345,12 @@ def _check_outcome(case: Case, result, env: HostileEnv) -> None:
                 assert test["message"] is None
 
 
+@pytest.mark.parametrize("isolation", ISOLATIONS)
 @pytest.mark.parametrize("kernel_start", KERNEL_STARTS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-async def test_hostile_notebook(case: Case, kernel_start, hostile_env, runs, recorded_specs):
+async def test_hostile_notebook(
+    case: Case, kernel_start, isolation, hostile_env, runs, recorded_specs, judge_specs
+):
     missing = set(case.needs) - capabilities(hostile_env)
     if missing:
         pytest.skip(
@@ -333,15 +358,22 @@ async def test_hostile_notebook(case: Case, kernel_start, hostile_env, runs, rec
             "cannot give: running it here could harm the machine"
         )
     grader = await started_grader(hostile_env, kernel_start)
+    challenge = dataclasses.replace(hostile_env.challenge, isolation=isolation)
+    used = await grader.isolation(challenge)
+    if used != isolation:
+        # A platform whose sandbox cannot keep a judge apart grades in the kernel (and
+        # says why): the case must then hold as kernel mode has it.
+        assert isolation == "judge" and judge_unavailable(grader.settings.policy())
+        isolation = used
     started = time.monotonic()
     try:
         if case.invalid:
             with pytest.raises(SubmissionInvalid):
-                await grader.grade(hostile_env.challenge, case.notebook(hostile_env))
+                await grader.grade(challenge, case.notebook(hostile_env))
             result = None
         else:
             result = await grader.grade(
-                hostile_env.challenge,
+                challenge,
                 case.notebook(hostile_env),
                 files={k: hostile_env.fill(v) for k, v in (case.files or {}).items()},
                 mode="submit",
@@ -351,17 +383,22 @@ async def test_hostile_notebook(case: Case, kernel_start, hostile_env, runs, rec
         # which kills whatever it forked, is closed).
         await grader.settle()
         assert kernel_leftovers(recorded_specs) == [], "processes left by a kernel"
+        assert kernel_leftovers(judge_specs) == [], "processes left by a judge"
     finally:
         await grader.close()
-    # Nothing left behind: no process of any kernel of this run, no run directory.
+    # Nothing left behind: no process of any kernel or judge of this run, no run directory.
     assert kernel_leftovers(recorded_specs) == []
+    assert kernel_leftovers(judge_specs) == []
     assert case.invalid or recorded_specs
+    # The tests ran where the challenge said (a notebook that never got to its tests
+    # may have left the judge unstarted, never the other way round).
+    assert isolation == "judge" or judge_specs == []
     assert kernel_processes(str(runs)) == []
     assert list(runs.iterdir()) == []
     if result is None:
         return
     assert elapsed < case.within_s, f"took {elapsed:.1f} s"
-    _check_outcome(case, result, hostile_env)
+    _check_outcome(case, result, hostile_env, isolation)
 
 
 def test_corpus_is_large_and_named_uniquely():

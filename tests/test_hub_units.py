@@ -8,6 +8,7 @@ tests/hub/ (test_remote_mode.py, test_trust.py).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,10 @@ def test_material_rebuilds_a_challenge_without_its_secrets(challenge, tmp_path: 
     assert copy.notebook_path.read_bytes() == challenge.notebook_path.read_bytes()
     assert not (copy.path / "hidden").exists() and not (copy.path / "solution").exists()
     assert copy.is_locked("helpers.py") and not copy.is_locked("data/in.txt")
+    # "Run tests" in a workspace grades where the hub's Submit does.
+    assert copy.isolation == challenge.isolation == "judge"
+    in_kernel = material_json(dataclasses.replace(challenge, isolation="kernel"))
+    assert challenge_from_material(in_kernel, tmp_path / "cache2").isolation == "kernel"
     # The same version again: the folder written the first time.
     again = challenge_from_material(material_json(challenge), cache)
     assert again.path == copy.path and len(list(cache.iterdir())) == 1

@@ -24,6 +24,7 @@ from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.procfs import processes_of_uid
 from codequest_jupyter.grading.sandbox import LaunchSpec, SandboxPolicy
 from codequest_jupyter.judge import agent as agent_module
+from codequest_jupyter.judge import driver as judge_driver
 from codequest_jupyter.judge import run_judge
 from codequest_jupyter.judge.connection import Connection
 from codequest_jupyter.judge.wire import Decoder, FrameSocket, Limits, ValueTooLarge, WireError
@@ -920,13 +921,18 @@ def test_hidden():
 """
 
 SPY_PUBLIC = """
-from target import dump, look
+from target import look
 
 
 def test_look():
     found = look(__file__)
     assert found["read"] is None and found["read_error"] == "FileNotFoundError"
     assert found["runs"] == [found["own"]] and found["judges"] == []  # its own run directory
+"""
+
+# After the hidden test (public tests run first, then hidden files in name order).
+SPY_DUMP = """
+from target import dump
 
 
 def test_dump():
@@ -964,7 +970,11 @@ async def test_the_judge_and_its_hidden_tests_are_out_of_the_kernels_reach():
 
     run, _kernel = await judged(
         SPY_NOTEBOOK,
-        {"hidden/test_hidden.py": hidden, "test_spy.py": SPY_PUBLIC},
+        {
+            "hidden/test_hidden.py": hidden,
+            "hidden/test_zz_dump.py": SPY_DUMP,
+            "test_spy.py": SPY_PUBLIC,
+        },
         run=run_holder,
         on_event=on_event,
         after=after,
@@ -1023,69 +1033,59 @@ BUNDLED = sorted(
 
 @pytest.mark.parametrize("variant", ["solution", "starter"])
 @pytest.mark.parametrize("challenge_id", BUNDLED)
-async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(challenge_id, variant):
+async def test_bundled_challenges_get_the_same_verdicts_in_the_judge(
+    challenge_id, variant, monkeypatch
+):
     """Every test of every bundled challenge, on its reference solution and on its
-    untouched starter: the judge's verdict is the in-kernel grader's."""
+    untouched starter, graded through the engine in the judge (the default) and in the
+    kernel: the same tests in the same order, the same verdicts and points."""
+    import dataclasses
+
     from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
-    from codequest_jupyter.grading import (
-        Grader,
-        GradingSettings,
-        code_cells,
-        parse_notebook,
-        populate_workdir,
-    )
+    from codequest_jupyter.grading import Grader, GradingSettings, parse_notebook
     from codequest_jupyter.validate import solution_submission
 
     challenge = load_challenge(bundled_challenges_dir() / challenge_id)
+    assert challenge.isolation == "judge"
     if variant == "solution":
         notebook, files = solution_submission(challenge)
     else:
         notebook, files = parse_notebook(challenge.notebook_path.read_bytes()), {}
-    async with Grader(GradingSettings(pool_size=0)) as grader:
-        in_kernel = await grader.grade(challenge, notebook, files, mode="submit")
-    expected = {t.id: t.status for t in in_kernel.tests}
+    judge_starts: list[LaunchSpec] = []
+    original = judge_driver.judge_spec
 
-    policy = SandboxPolicy()
-    kernel = await start_kernel(policy, warm=False, startup_timeout=120)
-    try:
-        populate_workdir(kernel.workdir, challenge, notebook, files)
-        kernel.hand_over(kernel.workdir)
-        workdir = str(kernel.workdir)
-        await kernel.kc.execute_interactive(
-            f"import os, sys\nos.chdir({workdir!r})\nsys.path.insert(0, {workdir!r})\ndel os, sys\n",
-            timeout=60,
-        )
-        for _index, source in code_cells(notebook):
-            await kernel.kc.execute_interactive(source, timeout=60)
-        learner_modules = tuple(
-            rel[:-3]
-            for rel in challenge.starter_relpaths()
-            if rel.endswith(".py") and "/" not in rel
-        )
-        run = await run_judge(
-            kernel,
-            policy,
-            challenge.module,
-            challenge.read_sources(challenge.test_files("submit")),
-            timeout_s=challenge.limits.timeout_s,
-            budget_s=240,
-            modules=learner_modules,
-        )
-    finally:
-        await kernel.dispose()
-    assert run.error is None, run.error
-    judged_statuses = {t["id"]: t["status"] for t in run.tests}
-    assert judged_statuses == expected, [
-        (t["id"], t["status"], t["message"])
-        for t in run.tests
-        if t["status"] != expected.get(t["id"])
+    def recording(*args, **kwargs):
+        spec = original(*args, **kwargs)
+        judge_starts.append(spec)
+        return spec
+
+    monkeypatch.setattr(judge_driver, "judge_spec", recording)
+    async with Grader(GradingSettings(pool_size=0)) as grader:
+        assert await grader.isolation(challenge) == "judge"
+        judged = await grader.grade(challenge, notebook, files, mode="submit")
+        assert len(judge_starts) == 1, "the judge did not run"
+        in_kernel_challenge = dataclasses.replace(challenge, isolation="kernel")
+        assert await grader.isolation(in_kernel_challenge) == "kernel"
+        in_kernel = await grader.grade(in_kernel_challenge, notebook, files, mode="submit")
+        assert len(judge_starts) == 1, "kernel mode started a judge"
+
+    def verdicts(result):
+        return [(t.id, t.status, t.points, t.max_points) for t in result.tests]
+
+    assert judged.error is None and in_kernel.error is None, (judged.error, in_kernel.error)
+    assert verdicts(judged) == verdicts(in_kernel), [
+        (t.id, t.status, t.message) for t in judged.tests
     ]
+    assert (judged.status, judged.score, judged.points) == (
+        in_kernel.status,
+        in_kernel.score,
+        in_kernel.points,
+    )
+    statuses = {t.status for t in judged.tests}
     if variant == "solution":
-        assert set(judged_statuses.values()) == {"passed"}
+        assert statuses == {"passed"}
     else:
-        assert (
-            "passed" not in set(judged_statuses.values()) or len(set(judged_statuses.values())) > 1
-        )
+        assert statuses != {"passed"}
 
 
 async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
@@ -1111,3 +1111,41 @@ async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
     else:
         assert statuses(run) == {"test_add": "passed"}
         assert run.judge_uid not in (None, kernel_uid)
+
+
+async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkeypatch):
+    """With a kernel pool, judges are started ahead too (pytest imported, no tests
+    yet): a grading takes one, gives it its tests, and the pool starts another; on
+    close none is left, nor its directory."""
+    from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
+    from codequest_jupyter.grading import Grader, GradingSettings
+    from codequest_jupyter.grading.sandbox import processes_with_marker
+    from codequest_jupyter.validate import solution_submission
+
+    specs: list[LaunchSpec] = []
+    original = judge_driver.judge_spec
+
+    def recording(*args, **kwargs):
+        spec = original(*args, **kwargs)
+        specs.append(spec)
+        return spec
+
+    monkeypatch.setattr(judge_driver, "judge_spec", recording)
+    challenge = load_challenge(bundled_challenges_dir() / "fizzbuzz")
+    notebook, files = solution_submission(challenge)
+    async with Grader(GradingSettings(pool_size=1)) as grader:
+        assert await grader.isolation(challenge) == "judge"
+        assert await grader.judges.wait_ready(1, timeout=120)
+        ahead = grader.judges.idle[0]
+        assert ahead.alive() and not (ahead.run_dir / "suite").exists()  # no tests yet
+        result = await grader.grade(challenge, notebook, files, mode="submit")
+        assert result.status == "passed" and result.score == result.total == 10
+        # Used by that grading (and removed with it), then replaced.
+        assert ahead.process is None and ahead.run_dir is None
+        assert await grader.judges.wait_ready(1, timeout=120)
+        assert grader.judges.idle[0] is not ahead
+        run_dirs = [j.run_dir for j in grader.judges.idle]
+        assert len(specs) >= 2
+    for spec in specs:
+        assert spec.leftovers() == [] and processes_with_marker(spec.marker) == []
+    assert all(not path.exists() for path in run_dirs)

@@ -2,9 +2,11 @@
 
 ``Grader.grade`` runs the learner's notebook cell by cell in a fresh, confined kernel
 through nbclient (errors allowed, each cell under a time limit), then runs the
-challenge's tests with pytest inside that kernel through :mod:`.harness`, and turns
-whatever happens (failing cells, syntax errors, timeouts, memory exhaustion, a dying
-kernel) into a result the learner can read. It never raises for a learner's fault.
+challenge's tests with pytest: in a judge process of their own that calls into the
+kernel (:mod:`codequest_jupyter.judge`, a challenge's ``isolation = "judge"``, the
+default), or inside that kernel through :mod:`.harness` (``isolation = "kernel"``),
+and turns whatever happens (failing cells, syntax errors, timeouts, memory exhaustion,
+a dying kernel) into a result the learner can read. It never raises for a learner's fault.
 
 The engine's modules, one job each:
 
@@ -83,6 +85,8 @@ class Grader:
         )
         self._cleanups: set[asyncio.Task] = set()
         self._policy = self.settings.policy()
+        self._judge_refused: str | None = None  # why the judge cannot run here, once known
+        self.judges: Any = None  # judges started ahead of their runs (a JudgePool)
 
     async def check_sandbox(self) -> None:
         """Raise ``SandboxUnavailable`` when the configured sandbox cannot run here.
@@ -103,8 +107,10 @@ class Grader:
         await asyncio.to_thread(__import__, "nbclient")
 
     async def close(self) -> None:
-        """Stop the pool and wait until every used kernel and run directory is gone."""
+        """Stop the pools and wait until every used kernel, judge and run directory is gone."""
         await self.pool.close()
+        if self.judges is not None:
+            await self.judges.close()
         await self.settle()
 
     async def settle(self) -> None:
@@ -154,8 +160,17 @@ class Grader:
             status="running",
         )
         started = time.perf_counter()
+        isolation = await self.isolation(challenge)
         async with EventStream(on_event) as events:
-            run = GradingRun(self.settings, challenge, result, events)
+            run = GradingRun(
+                self.settings,
+                challenge,
+                result,
+                events,
+                isolation=isolation,
+                policy=self._policy,
+                judges=self.judges,
+            )
             try:
                 kernel = await self.pool.acquire()
             except KernelStartError as exc:
@@ -180,6 +195,36 @@ class Grader:
         result.output_truncated = run.output.truncated
         result.duration_ms = int((time.perf_counter() - started) * 1000)
         return result.finish()
+
+    async def isolation(self, challenge: Challenge) -> str:
+        """Where ``challenge``'s tests run here: "judge" or "kernel" (see
+        ``GradingSettings.isolation``). Submit and Run tests alike, so the two buttons
+        never disagree."""
+        if self.settings.isolation == "kernel" or challenge.isolation == "kernel":
+            return "kernel"
+        if self._judge_refused is None:
+            from ..judge.suite import judge_unavailable
+
+            try:
+                reason = await asyncio.to_thread(judge_unavailable, self._policy)
+            except Exception:  # noqa: BLE001 - no sandbox: the kernel's start reports it
+                return "kernel"
+            self._judge_refused = reason or ""
+            if not reason and self.settings.pool_size > 0:
+                from ..judge.suite import JudgePool
+
+                # As many judges ready as kernels: a pooled grading pays neither start-up.
+                self.judges = JudgePool(
+                    self._policy, self.settings.pool_size, grace_s=self.settings.grace_s
+                )
+                self.judges.fill()
+            if reason:
+                self.log.warning(
+                    "tests of challenges with isolation = 'judge' run inside the learner's "
+                    "kernel instead: %s",
+                    reason,
+                )
+        return "kernel" if self._judge_refused else "judge"
 
     def _dispose_later(self, kernel: GradingKernel) -> None:
         """Kill and clean up a used kernel off the latency path (``close`` waits for it)."""

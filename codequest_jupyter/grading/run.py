@@ -34,6 +34,7 @@ from .harness import static_tests_from_source
 from .kernel import GradingKernel
 from .kernel_code import prepare_code
 from .notebook import cell_source, code_cells
+from .sandbox import SandboxPolicy
 from .settings import GradingSettings
 from .suite import InKernelTests, TestRequest, TestRunner
 from .workdir import code_cell, populate_workdir
@@ -63,12 +64,27 @@ class GradingRun:
         result: GradeResult,
         events: EventStream,
         runner: TestRunner | None = None,
+        *,
+        isolation: str = "kernel",
+        policy: SandboxPolicy | None = None,
+        judges: Any = None,
     ):
         self.settings = settings
         self.challenge = challenge
         self.result = result
         self.limits = challenge.limits
         self.events = events
+        if runner is None and isolation == "judge":
+            from ..judge.suite import JudgeTests
+
+            runner = JudgeTests(
+                self,
+                policy or settings.policy(),
+                challenge,
+                grace_s=settings.grace_s,
+                pool=judges,
+            )
+        self.isolation = isolation
         self.runner: TestRunner = runner or InKernelTests(self)
         self.budget_s = min(self.limits.run_timeout_s or settings.run_s, settings.max_run_s)
         self.deadline = 0.0
@@ -187,6 +203,8 @@ class GradingRun:
             code_cell("", {"codequest_timeout": None}),
         ]
         client = create_client(full, kernel, self)
+        # A runner may start a process of its own now, to overlap the notebook.
+        await self.runner.begin(self._request(sources), kernel=kernel)
         watchdog = asyncio.get_running_loop().create_task(self.watchdog(kernel))
         try:
             if await self._run_cells(client, kernel, cells, prepare) and await kernel.is_alive():
@@ -207,6 +225,7 @@ class GradingRun:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
+            await self.runner.end()
 
     def can_resume(self) -> bool:
         """Whether the tests left after a stopped test should run in a fresh kernel."""
@@ -258,17 +277,7 @@ class GradingRun:
         from nbclient.exceptions import DeadKernelError
 
         attempt = self.attempt
-        request = TestRequest(
-            module=self.challenge.module,
-            sources=sources,
-            deselect=sorted(self.tests),
-            timeout_s=self.limits.timeout_s,
-            deadline=self.deadline,
-            budget_s=self.budget_s,
-            min_share_s=MIN_SHARE_S,
-            timed_out=any(t.status == "timeout" for t in self.tests.values()),
-            output_limit=self.limits.output_kb * 1024,
-        )
+        request = self._request(sources)
         attempt.test_phase = True
         try:
             broken = await self.runner.run(
@@ -279,8 +288,23 @@ class GradingRun:
             return
         finally:
             attempt.test_phase = False
-        if broken is not None:
+        if isinstance(broken, GradeError):
+            self._set_error(broken)
+        elif broken is not None:
             self._set_error(messages.tests_broken(*broken))
+
+    def _request(self, sources: dict[str, str]) -> TestRequest:
+        return TestRequest(
+            module=self.challenge.module,
+            sources=sources,
+            deselect=sorted(self.tests),
+            timeout_s=self.limits.timeout_s,
+            deadline=self.deadline,
+            budget_s=self.budget_s,
+            min_share_s=MIN_SHARE_S,
+            timed_out=any(t.status == "timeout" for t in self.tests.values()),
+            output_limit=self.limits.output_kb * 1024,
+        )
 
     def _tests_killed(self, kernel: GradingKernel) -> None:
         """The kernel ended while the tests ran."""

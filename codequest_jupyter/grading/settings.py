@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from .policy import SandboxPolicy
 
+ISOLATION_SETTINGS = ("challenge", "kernel")
+
 
 @dataclass
 class GradingSettings:
@@ -38,8 +40,20 @@ class GradingSettings:
     # (None: a uid of their own each), directories to hide from kernels (the server's
     # root, the database's directory, challenge directories) and to show them anyway.
     sandbox_user: str | int | None = None
+    # Where tests run: "challenge" as each challenge's ``isolation`` says (a judge
+    # process by default), "kernel" inside the learner's kernel for every challenge.
+    # Where the sandbox cannot keep a judge out of the kernel's reach (no bubblewrap
+    # and no uid of its own per kernel), judged challenges are graded in the kernel,
+    # and the server logs a warning saying why.
+    isolation: str = "challenge"
     hide_paths: list[str] = field(default_factory=list)
     expose_paths: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ISOLATION_SETTINGS:
+            raise ValueError(
+                f"isolation must be one of {', '.join(ISOLATION_SETTINGS)}, not {self.isolation!r}"
+            )
 
     def policy(self) -> SandboxPolicy:
         return SandboxPolicy(

@@ -12,7 +12,9 @@ nbclient's ``DeadKernelError`` to the run, which words it.
 learner's kernel and signs its events with a per-run secret; the nbclient output hook
 hands this object every message on the result channel (:meth:`on_channel`). A runner
 that runs the tests elsewhere (a trusted judge process calling into the kernel) takes
-its place in :class:`~.run.GradingRun` and reports through the same events.
+its place in :class:`~.run.GradingRun` and reports through the same events:
+:class:`codequest_jupyter.judge.suite.JudgeTests`, for challenges graded with
+``isolation = "judge"``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..results import GradeError
 from .attempt import Attempt
 from .kernel import GradingKernel
 from .kernel_code import tests_code
@@ -58,6 +61,13 @@ class TestEvents(Protocol):
 
 
 class TestRunner(Protocol):
+    async def begin(self, request: TestRequest, *, kernel: GradingKernel) -> None:
+        """An attempt starts, before the notebook runs (a runner may start a process
+        of its own now); ``end`` follows on every path."""
+        ...
+
+    async def end(self) -> None: ...
+
     async def run(
         self,
         request: TestRequest,
@@ -66,8 +76,9 @@ class TestRunner(Protocol):
         kernel: GradingKernel,
         client: Any,
         cell: int,
-    ) -> tuple[Any, Any] | None:
-        """Run the tests; (exception name, value) when the runner itself was broken."""
+    ) -> tuple[Any, Any] | GradeError | None:
+        """Run the tests; (exception name, value) when pytest itself was broken by the
+        notebook, or the run's error when the tests could not run."""
         ...
 
 
@@ -80,6 +91,12 @@ class InKernelTests:
         self.secret = secrets.token_bytes(32)
         self.events = events
         self.forged = 0  # messages on the channel without a valid signature
+
+    async def begin(self, request: TestRequest, *, kernel: GradingKernel) -> None:
+        return None
+
+    async def end(self) -> None:
+        return None
 
     async def run(
         self,

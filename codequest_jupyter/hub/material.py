@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..challenges import Challenge, Limits
+from ..challenges import ISOLATIONS, Challenge, Limits
 from ..errors import InvalidRequest
 from ..paths import UnsafePath, safe_relpath
 
@@ -40,6 +40,7 @@ def material_json(challenge: Challenge) -> dict[str, Any]:
             "description": challenge.description,
             "show_hidden_details": challenge.show_hidden_details,
             "public_tests": list(challenge.public_tests),
+            "isolation": challenge.isolation,
         },
         "files": {rel: base64.b64encode(data).decode("ascii") for rel, data in files.items()},
     }
@@ -103,4 +104,6 @@ def challenge_from_material(data: Any, cache_root: Path) -> Challenge:
         public_tests=tuple(_relpath(f, "test") for f in meta.get("public_tests") or ()),
         hidden_tests=(),
         solution=(),
+        # "Run tests" in a hub's workspace grades where the hub's Submit does.
+        isolation=meta.get("isolation") if meta.get("isolation") in ISOLATIONS else "judge",
     )

@@ -64,33 +64,38 @@ in its own pid namespace, does not see the judge's processes at all.
 from the kernel reaches nothing, and that the kernel finds neither the judge's files
 nor, in a dump of its whole memory, a hidden test's source.
 
-**How it plugs into the engine** (next step; engine.py and harness.py are unchanged
-so far). For a challenge graded in the judge (``isolation = "judge"``, the default
-once the bundled challenges and the compatibility corpus pass in it):
+**How it plugs into the engine** (:mod:`.suite`). For a challenge graded in the
+judge (``isolation = "judge"`` in ``challenge.toml``, the default), the run's test
+runner is a :class:`.suite.JudgeTests`:
 
 1. ``JudgeProcess.start(policy, challenge.module, sources, timeout_s=...,
    output_limit=..., modules=<the learner's top-level .py files, e.g. a starter
-   grid.py>)`` when the run starts, so its start-up overlaps the notebook;
-2. the notebook's cells and the prepare cell run as today (nbclient), but no tests
-   cell: instead ``await judge.judge(kernel, budget_s=<what is left of the run's
-   budget>, on_event=run.emit_event)``;
+   grid.py>, deselect=<tests an earlier kernel reported>)`` when the attempt starts,
+   so its start-up overlaps the notebook;
+2. the notebook's cells and the prepare cell run as in kernel mode (nbclient), but
+   no tests cell: instead ``judge.judge(kernel, budget_s=<what is left of the run's
+   budget>, on_event=...)``;
 3. the judge's events have the harness's shapes (``collected``, ``test`` with the same
-   fields, ``done``), so ``_Run.on_channel``'s bookkeeping takes them as they are,
-   without the signature check (they come from the judge's socket, not IOPub);
-4. ``judge.close()`` and the kernel's disposal as after any run. A test that timed out
-   leaves the kernel interrupted or dead: for a dead one the engine may start a fresh
-   kernel, rerun the notebook and judge the tests not yet reported (deselected), as it
-   resumes in-kernel runs today.
+   fields, ``done``), so the run's bookkeeping takes them as they are, without the
+   signature check (they come from the judge's socket, not IOPub);
+4. ``judge.close()`` on every path, and the kernel's disposal as after any run. A
+   test during which the kernel died, or was killed at its time limit, leaves the
+   rest to a fresh kernel: the notebook runs again there and a fresh judge runs the
+   tests not yet reported, as the engine resumes in-kernel runs.
 
-All eleven bundled challenges already get, test for test, the in-kernel grader's
-verdicts in the judge, on their reference solutions and on their untouched starters
-(``tests/test_judge.py``), and the compatibility corpus (``tests/test_differential.py``)
-plain pytest's on all but the tests it lists with their reason. ``codequest validate``
-runs each challenge's reference solution in both modes (:mod:`.standalone` runs the
-judge outside the engine) and names any test whose verdict differs (a test relying on
-a learner object's ``__eq__``, on the truth of a learner object, on files the test
-made, or on handing learner code objects of
-the judge's that are neither data nor callable).
+Where the sandbox cannot keep a judge out of the kernel's reach (no bubblewrap and
+no uid of its own per kernel), the engine grades in the kernel instead and logs why
+(:func:`.suite.judge_unavailable`).
+
+All eleven bundled challenges get, test for test, the in-kernel grader's verdicts in
+the judge, through the engine, on their reference solutions and on their untouched
+starters (``tests/test_judge.py``), and the compatibility corpus
+(``tests/test_differential.py``) plain pytest's on all but the tests it lists with
+their reason. ``codequest validate`` runs each challenge's reference solution in both
+modes (:mod:`.standalone` runs the judge outside the engine) and names any test whose
+verdict differs (a test relying on a learner object's ``__eq__``, on the truth of a
+learner object, on files the test made, or on handing learner code objects of the
+judge's that are neither data nor callable).
 """
 
 from .driver import JudgeError, JudgeProcess, JudgeRun, run_judge

@@ -116,6 +116,15 @@ _MOCK_MUTATORS = frozenset({"configure_mock", "attach_mock", "mock_add_spec", "r
 _OP_NAMES = {"getattr": "file or object", "iter": "iterable", "enter": "context manager"}
 
 
+class LearnerSystemExit(Exception):
+    """Learner code called ``sys.exit()`` during a call: in the judge it must not end
+    pytest, nor stand in for pytest's own exits; it reads as the learner's SystemExit."""
+
+
+LearnerSystemExit.__name__ = LearnerSystemExit.__qualname__ = "SystemExit"
+LearnerSystemExit.__module__ = "builtins"
+
+
 class Connection:
     """Requests to the agent over one socket, with deadlines and callbacks."""
 
@@ -151,6 +160,7 @@ class Connection:
         self._env_state: dict[str, tuple[str, ...]] = {}
         # Logger levels tests set in the judge, for the kernel (see track_logger_levels).
         self.level_changes: dict[str, tuple[str, int]] = {}
+        self.output_dropped = 0  # characters the kernel printed beyond its output limit
 
     # -- requests ----------------------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Any:
@@ -300,6 +310,7 @@ class Connection:
                     (sys.stderr if item[0] == 2 else sys.stdout).write(item[1])
         dropped = frame.get("dropped")
         if type(dropped) is int and dropped > 0:
+            self.output_dropped += dropped
             sys.stdout.write(f"\n… output truncated ({dropped:,} more characters)\n")
 
     def _warnings(self, frame: dict[str, Any]) -> None:
@@ -555,6 +566,8 @@ class Connection:
             cls = Exception
         if cls is KeyboardInterrupt:
             cls = LearnerKeyboardInterrupt
+        elif cls is SystemExit:
+            cls = LearnerSystemExit
         if type(args) is not tuple:
             args = (message,)
         exc: Any = _instantiate(cls, args, message)

@@ -61,6 +61,7 @@ class JudgeRun:
     done: dict[str, Any] | None = None
     error: str | None = None
     kernel_killed: bool = False
+    kernel_gone: bool = False  # the judge lost the kernel (dead, or its agent stopped)
     judge_uid: int | None = None
     judge_pid: int | None = None
 
@@ -96,6 +97,18 @@ def write_suite(suite: Path, files: dict[str, str]) -> None:
         target = suite / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source, encoding="utf-8")
+
+
+def suite_paths(files: dict[str, str], hidden_prefix: str) -> list[str]:
+    """What pytest is given, relative to the suite: the public test files' top-level
+    entries, then the hidden directory (pytest runs its arguments in this order)."""
+    entries = sorted({rel.split("/", 1)[0] for rel in files if "/" in rel})
+    entries += sorted(
+        rel
+        for rel in files
+        if "/" not in rel and (rel.startswith("test_") or rel.endswith("_test.py"))
+    )
+    return sorted(entries, key=lambda entry: entry == hidden_prefix)
 
 
 def judge_spec(policy: SandboxPolicy, run_dir: Path, config: dict[str, Any]) -> LaunchSpec:
@@ -149,25 +162,57 @@ async def _connect_agent(
         listener.listen(1)
         listener.setblocking(False)
         assert kernel.kc is not None
-        kernel.kc.execute(agent_code(str(path), module, output_limit), store_history=False)
+        msg_id = kernel.kc.execute(agent_code(str(path), module, output_limit), store_history=False)
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout
+        # The agent's request ends only when the judge is done with it: a reply before
+        # a connection means the agent could not start (say, the notebook locked the
+        # kernel's own run directory).
+        ended = loop.create_task(_execute_reply(kernel, msg_id))
         while True:
-            try:
-                conn, _ = await asyncio.wait_for(
-                    loop.sock_accept(listener), max(0.01, deadline - time.monotonic())
-                )
-            except asyncio.TimeoutError:
+            accept = loop.create_task(loop.sock_accept(listener))
+            done, _ = await asyncio.wait(
+                {accept, ended},
+                timeout=max(0.01, deadline - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if accept not in done:
+                accept.cancel()
+                with contextlib.suppress(BaseException):
+                    await accept
+                if ended in done:
+                    failed = ended.exception()
+                    content = (
+                        ended.result()
+                        if failed is None
+                        else {"ename": type(failed).__name__, "evalue": str(failed)}
+                    )
+                    raise JudgeError(
+                        "the judge's agent could not start in the learner's kernel: "
+                        f"{content.get('ename', 'error')}: {content.get('evalue', '')}"
+                    )
+                ended.cancel()
                 raise JudgeError(
                     f"the learner's kernel did not start the judge's agent within {timeout:g} s"
-                ) from None
+                )
+            conn, _ = accept.result()
             if uid is None or _peer_uid(conn) == uid:
+                ended.cancel()
                 return conn
             conn.close()  # not the kernel's: nobody else may speak for it
     finally:
         listener.close()
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+async def _execute_reply(kernel: GradingKernel, msg_id: str) -> dict[str, Any]:
+    """The content of the kernel's reply to the request ``msg_id``."""
+    assert kernel.kc is not None
+    while True:
+        msg = await kernel.kc.get_shell_msg()
+        if msg.get("parent_header", {}).get("msg_id") == msg_id:
+            return msg.get("content", {})
 
 
 class JudgeProcess:
@@ -199,30 +244,42 @@ class JudgeProcess:
         grace_s: float = 2.0,
         max_reply_mb: int = 32,
         modules: tuple[str, ...] = (),
+        deselect: tuple[str, ...] = (),
     ) -> JudgeProcess:
         """Write the tests where only the judge can read them and start the judge.
 
         Tests importing ``module``, or one of ``modules`` (the learner's own ``.py``
-        files, say a starter ``grid.py``), get it from the kernel."""
-        options = {
-            "timeout_s": timeout_s,
-            "output_limit": output_limit,
-            "grace_s": grace_s,
-            "max_reply_mb": max_reply_mb,
-        }
-        judge = cls(policy, module, files, options)
+        files, say a starter ``grid.py``), get it from the kernel. ``deselect``: test
+        ids not to run (reported by an earlier kernel of the run). The public tests run
+        before the hidden ones, as in the kernel."""
+        judge = await cls.prestart(policy, grace_s=grace_s, max_reply_mb=max_reply_mb)
+        try:
+            await judge.prime(
+                module,
+                files,
+                timeout_s=timeout_s,
+                output_limit=output_limit,
+                modules=modules,
+                deselect=deselect,
+            )
+        except BaseException:
+            await judge.close()
+            raise
+        return judge
+
+    @classmethod
+    async def prestart(
+        cls, policy: SandboxPolicy, *, grace_s: float = 2.0, max_reply_mb: int = 32
+    ) -> JudgeProcess:
+        """Start a judge with no tests yet (``prime`` gives it a run's): its start-up,
+        pytest's imports included, is then paid before the run (a pool of them)."""
+        options = {"grace_s": grace_s, "max_reply_mb": max_reply_mb}
+        judge = cls(policy, "", {}, options)
         judge.run_dir = new_run_dir()
         ours, theirs = socket.socketpair()
         judge._ours = ours
         try:
-            await asyncio.to_thread(write_suite, judge.run_dir / "suite", files)
-            config = {
-                "control_fd": theirs.fileno(),
-                "suite_dir": str(judge.run_dir / "suite"),
-                "modules": [module, *modules],
-                "hidden_prefix": "hidden",
-                **options,
-            }
+            config = {"control_fd": theirs.fileno(), **options}
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
             track_spec(judge.run_dir, judge.spec)
             judge.process = await asyncio.create_subprocess_exec(
@@ -242,6 +299,41 @@ class JudgeProcess:
         finally:
             theirs.close()
         return judge
+
+    async def prime(
+        self,
+        module: str,
+        files: dict[str, str],
+        *,
+        timeout_s: float = 10.0,
+        output_limit: int = 65536,
+        modules: tuple[str, ...] = (),
+        deselect: tuple[str, ...] = (),
+    ) -> None:
+        """Give a started judge its run: the tests, written where only it can read them
+        (its own run directory, handed to its uid), and the run's settings."""
+        assert self.run_dir is not None and self.spec is not None and self._ours is not None
+        if self.module:
+            raise JudgeError("this judge already has its tests")
+        self.module, self.files = module, files
+        self.options.update(timeout_s=timeout_s, output_limit=output_limit)
+        suite = self.run_dir / "suite"
+        await asyncio.to_thread(write_suite, suite, files)
+        await asyncio.to_thread(self.spec.hand_over, suite)
+        setup = {
+            "suite_dir": str(suite),
+            "modules": [module, *modules],
+            "hidden_prefix": "hidden",
+            "paths": suite_paths(files, "hidden"),
+            "deselect": list(deselect),
+            "timeout_s": timeout_s,
+            "output_limit": output_limit,
+        }
+        # One short line into an empty socket buffer: it does not block.
+        self._ours.sendall((json.dumps(setup) + "\n").encode())
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
 
     @property
     def uid(self) -> int | None:
@@ -373,6 +465,8 @@ async def _relay(sock: socket.socket, kernel: GradingKernel, run: JudgeRun, on_e
                 elif what == "kill":
                     run.kernel_killed = True
                     await kernel.kill()
+                elif what == "gone":
+                    run.kernel_gone = True
                 continue
             run.events.append(event)
             if on_event is not None:

@@ -14,9 +14,12 @@ asking the driver to interrupt or kill the kernel. Standard output and error are
 launcher's log file: whatever learner output reaches them (printed outside a test) is
 never read as a result.
 
-``CONFIG`` keys: ``control_fd``, ``suite_dir``, ``modules`` (the names
+``CONFIG`` keys (all but the first few may instead come as one JSON line on
+``control_fd`` before the agent's connection, for a judge started ahead of its run):
+``control_fd``, ``grace_s``, ``max_reply_mb``, ``suite_dir``, ``modules`` (the names
 tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
-of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``.
+of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``, ``paths``
+(what pytest runs, in order, relative to the suite), ``deselect`` (test ids not to run).
 """
 
 from __future__ import annotations
@@ -33,9 +36,16 @@ from typing import Any
 
 # What the in-kernel harness decides, decided the same way here: the same pytest options,
 # names, points, headlines of failures and reasons of skips.
-from ..grading.harness.collect import _display_name, _points
+from ..grading.harness.collect import _display_name, _points, _static_tests
 from ..grading.harness.runner import PYTEST_OPTIONS
-from ..grading.harness.verdicts import _crash_message, _kind_from_text, _outcome
+from ..grading.harness.verdicts import (
+    _crash_message,
+    _kind_from_text,
+    _outcome,
+    _patch_unittest,
+    _unittest_compare,
+    _unittest_current,
+)
 
 PR_SET_DUMPABLE = 4
 
@@ -100,14 +110,23 @@ class Recorder:
         config.addinivalue_line("markers", "points(n): the points this test is worth")
 
     def pytest_collectreport(self, report: Any) -> None:
-        if report.failed:
+        if not report.failed:
+            return
+        # A file that cannot be imported: each of its tests (as read from its source)
+        # gets the error, as in the kernel; the file itself when none can be read.
+        message = _crash_message(report)
+        path = os.path.join(self.suite_dir, report.nodeid)
+        tests = _static_tests(path, report.nodeid) if report.nodeid.endswith(".py") else []
+        for nodeid, name, points in tests or [
+            (report.nodeid, os.path.basename(report.nodeid), 1.0)
+        ]:
             self.collected.append(
                 {
-                    "id": report.nodeid,
-                    "name": os.path.basename(report.nodeid),
-                    "hidden": self._hidden(report.nodeid),
-                    "max_points": 1.0,
-                    "_error": _crash_message(report),
+                    "id": nodeid,
+                    "name": name,
+                    "hidden": self._hidden(nodeid),
+                    "max_points": points,
+                    "_error": message,
                 }
             )
 
@@ -138,6 +157,8 @@ class Recorder:
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.current = nodeid
+        _unittest_current[0] = nodeid
+        self.conn.output_dropped = 0
         self.started[nodeid] = time.perf_counter()
         self.conn.deadline = time.monotonic() + self.timeout_s
         self.conn.timeout_message = f"Took longer than {self.timeout_s:g} s and was stopped."
@@ -155,18 +176,26 @@ class Recorder:
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         self.conn.deadline = None
+        _unittest_current[0] = None
+        unittest_compared = _unittest_compare.pop(nodeid, None)
         reports = self.reports.pop(nodeid, [])
         info = next((t for t in self.collected if t["id"] == nodeid), None)
         name = info["name"] if info else nodeid.rsplit("::", 1)[-1]
         max_points = info["max_points"] if info else 1.0
         status, message, failing = _outcome(reports)
         output = None
+        dropped, self.conn.output_dropped = self.conn.output_dropped, 0
         if reports:
             last = reports[-1]
             parts = [
                 s for s in (getattr(last, "capstdout", ""), getattr(last, "capstderr", "")) if s
             ]
-            output = _cap("".join(parts), self.output_limit) if parts else None
+            text = "".join(parts)
+            if dropped and len(text) <= self.output_limit + 200:
+                output = text  # cut in the kernel, and told there
+            elif parts:
+                output = _cap(text, self.output_limit)
+                dropped += max(len(text) - self.output_limit, 0)
         expected = actual = traceback = None
         if failing is not None:
             kind = getattr(failing, "_cq_kind", None) or _kind_from_text(failing)
@@ -174,7 +203,7 @@ class Recorder:
                 kind = "error"
             status = kind
             message = getattr(failing, "_cq_message", None) or _crash_message(failing)
-            compared = self.compare.pop(nodeid, None)
+            compared = self.compare.pop(nodeid, None) or unittest_compared
             if compared is not None and kind == "failed":
                 actual, expected = compared
             if nodeid in self.compared_learner_objects and kind == "failed":
@@ -198,6 +227,7 @@ class Recorder:
             expected=expected,
             actual=actual,
             output=output,
+            output_truncated=bool(dropped),
             traceback=traceback,
         )
         self.current = None
@@ -265,6 +295,19 @@ def non_dumpable() -> None:
     prctl(PR_SET_DUMPABLE, 0)
 
 
+def _read_line(sock: socket.socket) -> dict[str, Any] | None:
+    """One JSON line from the driver, read a byte at a time (what follows it on the
+    socket, the agent's connection, is not to be consumed with it)."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        byte = sock.recv(1)
+        if not byte:
+            return None  # the driver went away before this judge was used
+        data += byte
+    value = json.loads(data)
+    return value if isinstance(value, dict) else None
+
+
 def main(config: dict[str, Any]) -> int:
     """Run the tests; the exit status is pytest's (or 3 when it could not start)."""
     non_dumpable()
@@ -282,6 +325,12 @@ def main(config: dict[str, Any]) -> int:
     from .proxy import RemoteImporter
     from .wire import Limits
 
+    if "suite_dir" not in config:
+        # Started ahead of its run (a pool): the run's settings come as one line.
+        setup = _read_line(control_sock)
+        if setup is None:
+            return 3
+        config = {**config, **setup}
     # The driver hands over the connection to the agent once the kernel has one.
     _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
     if not fds:
@@ -299,6 +348,8 @@ def main(config: dict[str, Any]) -> int:
     )
     RemoteImporter(conn, set(config["modules"])).install()
     conn.track_logger_levels()
+    # A failing assertEqual keeps its actual and expected values, as in the kernel.
+    _patch_unittest()
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ["PY_COLORS"] = "0"
@@ -312,7 +363,17 @@ def main(config: dict[str, Any]) -> int:
         with contextlib.redirect_stdout(report):
             code = int(
                 pytest.main(
-                    [suite, "--rootdir", suite, "-c", ini, *PYTEST_OPTIONS],
+                    [
+                        *[os.path.join(suite, p) for p in config.get("paths") or ["."]],
+                        *[f"--deselect={nodeid}" for nodeid in config.get("deselect", [])],
+                        # A test file that cannot be imported stops only its tests.
+                        "--continue-on-collection-errors",
+                        "--rootdir",
+                        suite,
+                        "-c",
+                        ini,
+                        *PYTEST_OPTIONS,
+                    ],
                     plugins=[recorder, _kind_hooks()],
                 )
             )

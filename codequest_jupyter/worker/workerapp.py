@@ -151,7 +151,10 @@ class CodeQuestWorker(Application):
         unknown = sorted(set(options) - known)
         if unknown:
             raise TraitError(f"unknown grading setting(s): {', '.join(unknown)}")
-        return GradingSettings(**options)
+        try:
+            return GradingSettings(**options)
+        except ValueError as exc:
+            raise TraitError(f"grading_options: {exc}") from None
 
     def build(self) -> Any:
         """The :class:`GradingWorker`, its services built (nothing started)."""

@@ -13,13 +13,17 @@ not run as root: bwrap, or rlimits with a uid of its own). Without it the attack
 harm the machine running the tests (kill the test process, write to /etc, fork
 without limit), so the test reports it as skipped on such platforms.
 
-``limitation`` marks a documented way learner code can fool grading from inside its own
-process (docs/grading-security.md explains why it is possible and where the defense
-belongs); those cases assert that exact, honest outcome.
+Every case is graded with the tests in a judge process (``isolation = "judge"``, the
+default) and inside the learner's kernel (``isolation = "kernel"``). ``limitation``
+marks a documented way learner code can fool grading from inside its own process in
+kernel mode (SECURITY.md explains why it is possible); those cases assert that exact,
+honest outcome there, and ``judged`` gives what the judge makes of the same notebook:
+no point it did not earn.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Callable
@@ -142,6 +146,15 @@ class Case:
     needs: frozenset[str] = frozenset()
     limitation: str | None = None
     check: Check | None = None
+    # What differs when the tests run in the judge (isolation = "judge"): the fields
+    # of the expected outcome replaced there (a kernel-mode limitation the judge holds).
+    judged: dict[str, Any] = field(default_factory=dict)
+
+    def expected(self, isolation: str) -> Case:
+        """The case as graded with ``isolation`` ("judge" or "kernel")."""
+        if isolation == "judge" and self.judged:
+            return dataclasses.replace(self, **self.judged)
+        return self
 
     def notebook(self, env: Any) -> Any:
         if self.raw is not None:
@@ -710,6 +723,8 @@ CASES: list[Case] = [
         tests=ALL_PASS,
         limitation="a thread started by the notebook runs on during the tests and may read "
         "hidden test files in the instant between their writing and removal",
+        # The hidden tests are never in the kernel: nothing to find.
+        judged={"limitation": None},
     ),
     Case(
         "hidden_tests_introspected",
@@ -959,6 +974,9 @@ CASES: list[Case] = [
         status="error",
         error_kind="notebook",
         tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        # The judge needs nothing the notebook deleted (the tests are in its own
+        # directory; the server makes the agent's socket afresh): add is right.
+        judged={"status": "passed", "error_kind": None, "tests": ALL_PASS},
     ),
     Case(
         "lock_run_dir",
@@ -1069,6 +1087,8 @@ CASES: list[Case] = [
         status="failed",
         score=0,
         tests=dict.fromkeys(TEST_NAMES, "not_run"),
+        # The judge's pytest is out of the notebook's reach: a correct add passes.
+        judged={"status": "passed", "score": 4, "tests": ALL_PASS},
     ),
     Case(
         "patch_pytest_runtest",
@@ -1086,6 +1106,7 @@ CASES: list[Case] = [
             "test_hidden_exact": "passed",
         },
         limitation="learner code shares the kernel with pytest and may replace its internals",
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
     ),
     Case(
         "patch_unittest_assert",
@@ -1103,6 +1124,7 @@ CASES: list[Case] = [
             "test_hidden_exact": "failed",
         },
         limitation="a test that trusts unittest's assertions is fooled when they are replaced",
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
     ),
     Case(
         "always_equal",
@@ -1124,6 +1146,7 @@ CASES: list[Case] = [
         },
         limitation="a test comparing with plain == is fooled; tests that check the type first "
         "(test_result_is_int, the hidden test) are not",
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
     ),
     Case(
         "steal_secret",
@@ -1159,6 +1182,196 @@ CASES: list[Case] = [
         tests=ALL_PASS,
         limitation="the secret authenticates results against forged output, not against "
         "code that takes over the kernel process the harness runs in",
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
+    ),
+    Case(
+        "patch_builtins_isinstance",
+        "returns an always-equal object and makes builtins.isinstance vouch for it",
+        cells=(
+            textwrap.dedent("""
+            import builtins
+            class Anything:
+                def __eq__(self, other):
+                    return True
+                __hash__ = object.__hash__
+            _real_isinstance = builtins.isinstance
+            def _isinstance(obj, cls):
+                return True if type(obj) is Anything else _real_isinstance(obj, cls)
+            builtins.isinstance = _isinstance
+            def add(a, b):
+                return Anything()
+        """),
+        ),
+        status="failed",
+        score=3,
+        tests={
+            "test_add": "passed",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            # pytest's own report of the failure trips over the patched isinstance.
+            "test_hidden_exact": ("failed", "error"),
+        },
+        limitation="the tests' builtins are the kernel's, which learner code may replace",
+        # The patched isinstance fools the kernel's side of the boundary too (what to
+        # send back): those calls fail, and earn nothing.
+        judged={
+            "status": "failed",
+            "score": 0,
+            "tests": dict.fromkeys(TEST_NAMES, ("failed", "error")),
+            "limitation": None,
+        },
+    ),
+    Case(
+        "builtin_subclass",
+        "returns a subclass of int that equals everything where an int is expected",
+        cells=(
+            textwrap.dedent("""
+            class Liar(int):
+                def __eq__(self, other):
+                    return True
+                __hash__ = int.__hash__
+            def add(a, b):
+                return Liar(0)
+        """),
+        ),
+        status="failed",
+        score=3,
+        tests={
+            "test_add": "passed",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "failed",
+        },
+        limitation="a subclass of a built-in type passes isinstance checks and defines its "
+        "own ==; a test checking type(r) is int first is not fooled",
+        # In the judge it is the plain int it holds: 0.
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
+    ),
+    Case(
+        "always_true_bool_and_hash",
+        "returns an object whose == gives an always-true object, and whose hash is 5's",
+        cells=(
+            textwrap.dedent("""
+            class Truthy:
+                def __bool__(self):
+                    return True
+            class Anything:
+                def __eq__(self, other):
+                    return Truthy()
+                def __hash__(self):
+                    return hash(5)
+            def add(a, b):
+                return Anything()
+        """),
+        ),
+        status="failed",
+        score=2,
+        tests={
+            "test_add": "passed",
+            "test_result_is_int": "failed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "failed",
+        },
+        limitation="a test comparing with plain == is fooled by what learner code's __eq__ "
+        "and __bool__ say",
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
+    ),
+    Case(
+        "read_run_secret",
+        "the function under test finds the harness's signing key in memory and signs "
+        "'passed' for every test",
+        cells=(
+            textwrap.dedent("""
+            import gc
+            IDS = {'tests/test_public.py::test_add': 'test_add',
+                   'tests/test_public.py::test_result_is_int': 'test_result_is_int',
+                   'tests/test_unit.py::TestAdd::test_add_unittest': 'TestAdd.test_add_unittest',
+                   'hidden/test_hidden.py::test_hidden_exact': 'test_hidden_exact'}
+            def add(a, b):
+                for obj in gc.get_objects():
+                    if type(obj).__name__ == '_Channel' and hasattr(obj, '_key'):
+                        for tid, name in IDS.items():
+                            obj.emit('test', {'id': tid, 'name': name,
+                                              'status': 'passed', 'points': 1, 'max_points': 1,
+                                              'hidden': tid.startswith('hidden/')})
+                return 0
+        """),
+        ),
+        status="passed",
+        score=4,
+        tests=ALL_PASS,
+        limitation="the run's secret is in the memory of the kernel the harness runs in",
+        # In the judge there is no secret in the kernel: nothing signs for learner code.
+        judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
+    ),
+    Case(
+        "patch_display_publisher",
+        "replaces the display publisher: the harness's events are swallowed, fake "
+        "'passed' ones displayed instead",
+        cells=(
+            WRONG,
+            textwrap.dedent("""
+            import json
+            from IPython import get_ipython
+            pub = get_ipython().display_pub
+            _real = pub.publish
+            def publish(data, *args, **kwargs):
+                msg = data.get("@@MIME@@") if isinstance(data, dict) else None
+                if msg:
+                    event = json.loads(msg["body"])
+                    if event["kind"] == "test":
+                        event["data"].update(status="passed", points=1, message=None)
+                    data = {"@@MIME@@": {"body": json.dumps(event), "sig": "0" * 64}}
+                return _real(data, *args, **kwargs)
+            pub.publish = publish
+        """),
+        ),
+        status=("failed", "error"),
+        score=0,
+        judged={"status": "failed", "tests": ALL_FAIL_WRONG},
+    ),
+    Case(
+        "patch_hmac",
+        "makes hmac.compare_digest always true and displays unsigned 'passed' events",
+        cells=(
+            WRONG,
+            textwrap.dedent("""
+            import hmac, json
+            from IPython.display import display
+            hmac.compare_digest = lambda a, b: True
+            ids = ['tests/test_public.py::test_add', 'tests/test_public.py::test_result_is_int',
+                   'tests/test_unit.py::TestAdd::test_add_unittest', 'hidden/test_hidden.py::test_hidden_exact']
+            def add(a, b):
+                for tid in ids:
+                    body = json.dumps({"kind": "test", "data": {"id": tid, "name": tid, "status": "passed",
+                                       "points": 1, "max_points": 1, "hidden": False}})
+                    display({"@@MIME@@": {"body": body, "sig": "0" * 64}}, raw=True)
+                return 0
+        """),
+        ),
+        # Signatures are checked in the server, not in the kernel.
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
+    ),
+    Case(
+        "segfault_in_function",
+        "the function under test dereferences NULL through ctypes",
+        cells=(
+            (
+                "import ctypes\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
+                "        ctypes.string_at(0)\n    return a + b\n"
+            ),
+        ),
+        status="failed",
+        error_kind="kernel_died",
+        error_words=("segmentation fault",),
+        tests={
+            "test_add": "error",
+            "test_result_is_int": "passed",
+            "TestAdd.test_add_unittest": "passed",
+            "test_hidden_exact": "passed",
+        },
     ),
     # -- malformed submissions -------------------------------------------------------------
     Case("not_json", "a notebook that is not JSON", raw=b"{not json", invalid=True),

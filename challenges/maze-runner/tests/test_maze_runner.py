@@ -7,12 +7,21 @@ def path_problems(maze, path):
     if not path:
         return ["no path returned"]
     problems = []
-    if path[0] != maze.start:
-        problems.append(f"starts at {path[0]}, not at S {maze.start}")
-    if path[-1] != maze.goal:
-        problems.append(f"ends at {path[-1]}, not at G {maze.goal}")
+    start, goal = maze.start, maze.goal
+    if path[0] != start:
+        problems.append(f"starts at {path[0]}, not at S {start}")
+    if path[-1] != goal:
+        problems.append(f"ends at {path[-1]}, not at G {goal}")
+    # The maze's text, read once: each step is checked here rather than with one call
+    # of maze.neighbours() per step (thousands of calls into the learner's kernel).
+    lines = maze.lines
+
+    def is_open(cell):
+        r, c = cell
+        return 0 <= r < len(lines) and 0 <= c < len(lines[r]) and lines[r][c] != "#"
+
     for a, b in zip(path, path[1:]):
-        if b not in maze.neighbours(a):
+        if abs(a[0] - b[0]) + abs(a[1] - b[1]) != 1 or not is_open(b):
             problems.append(f"cannot step from {a} to {b}")
     return problems
 
