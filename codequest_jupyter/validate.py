@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .challenges import Challenge, ChallengeError, discover, load_challenge, tomllib
+from .challenges import Challenge, ChallengeError, discover, load_challenge
 from .grading import Grader, GradingSettings, notebook_from_code, parse_notebook
 
 
@@ -70,17 +70,6 @@ def solution_submission(challenge: Challenge) -> tuple[dict[str, Any], dict[str,
         if rel != used and not rel.endswith(".ipynb")
     }
     return nb, files
-
-
-def isolation_of(path: Path) -> str:
-    """The challenge's ``isolation`` ("judge", the default, or "kernel"), read from its
-    challenge.toml as written."""
-    try:
-        meta = tomllib.loads((path / "challenge.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return "judge"
-    value = meta.get("isolation", "judge")
-    return value if value in ("judge", "kernel") else "judge"
 
 
 _KERNEL_INSTEAD = 'or set isolation = "kernel" in challenge.toml'
@@ -148,7 +137,7 @@ async def _check_judge(
 ) -> None:
     from .judge.standalone import judge_notebook
 
-    if isolation_of(challenge.path) == "kernel":
+    if challenge.isolation == "kernel":
         report.judge = "kernel"
         return
     judged = await judge_notebook(challenge, notebook, files, grader.settings.policy())
@@ -231,7 +220,11 @@ async def validate_all(
 ) -> list[ChallengeReport]:
     dirs = discover(roots)
     limit = asyncio.Semaphore(max(1, concurrency))
-    async with Grader(GradingSettings(sandbox=sandbox, pool_size=max(1, concurrency))) as grader:
+    # The solution, the starter and the stability check are graded in the kernel; the
+    # judge then grades the solution on its own (_check_judge), so a test whose verdict
+    # depends on where it runs is named with its reason rather than only failing.
+    settings = GradingSettings(sandbox=sandbox, pool_size=max(1, concurrency), isolation="kernel")
+    async with Grader(settings) as grader:
 
         async def one(path: Path) -> ChallengeReport:
             async with limit:

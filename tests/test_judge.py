@@ -1119,7 +1119,7 @@ async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkey
     close none is left, nor its directory."""
     from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
     from codequest_jupyter.grading import Grader, GradingSettings
-    from codequest_jupyter.grading.sandbox import processes_with_marker
+    from codequest_jupyter.grading.procfs import processes_with_marker
     from codequest_jupyter.validate import solution_submission
 
     specs: list[LaunchSpec] = []
