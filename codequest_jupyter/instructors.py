@@ -1,6 +1,6 @@
 """The instructors' actions of the submission service: gradebook, analytics, regrades.
 
-A mixin of :class:`~codequest_jupyter.service.SubmissionService` (it uses the
+A mixin of :class:`~codequest_jupyter.submissions.SubmissionService` (it uses the
 service's catalog, store, grader and grading slots), kept in its own file so each
 holds one job. The REST handlers check the instructor role before calling these.
 No tornado imports.

@@ -24,9 +24,9 @@ from server_fixtures import (
 )
 from tornado import web
 
-from codequest_jupyter.handlers import HANDLERS
-from codequest_jupyter.hub.service_handlers import SERVICE_HANDLERS
 from codequest_jupyter.openapi import build_openapi
+from codequest_jupyter.server.handlers import HANDLERS
+from codequest_jupyter.service.handlers import SERVICE_HANDLERS
 
 FINAL = {"passed", "failed", "error"}
 

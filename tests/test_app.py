@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from traitlets import TraitError
 
-from codequest_jupyter.app import CodeQuestApp
+from codequest_jupyter.server.app import CodeQuestApp
 
 
 def test_kernels_are_kept_from_challenges_database_and_user_files(tmp_path):

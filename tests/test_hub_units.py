@@ -20,9 +20,9 @@ from challenge_factory import make_challenge
 
 from codequest_jupyter.challenges import load_challenge
 from codequest_jupyter.errors import InvalidRequest
-from codequest_jupyter.hub.discovery import find_service, service_url_from_model
-from codequest_jupyter.hub.material import challenge_from_material, material_json
-from codequest_jupyter.hub.remote import service_error
+from codequest_jupyter.material import challenge_from_material, material_json
+from codequest_jupyter.server.discovery import find_service, service_url_from_model
+from codequest_jupyter.server.remote import service_error
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from codequest_jupyter.errors import InvalidRequest, NotFound, RateLimited
 from codequest_jupyter.grading import SubmissionInvalid
 from codequest_jupyter.ratelimit import SlidingWindowLimiter
 from codequest_jupyter.results import GradeResult
-from codequest_jupyter.service import SubmissionRequest, SubmissionService
 from codequest_jupyter.store import AsyncSubmissionStore, SubmissionStore
+from codequest_jupyter.submissions import SubmissionRequest, SubmissionService
 from codequest_jupyter.validation import operation
 
 

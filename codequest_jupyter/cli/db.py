@@ -94,7 +94,7 @@ def _upgrade_queue(url: str, shown: str) -> None:
 
 
 def _default_db_url() -> str:
-    from ..app import CodeQuestApp
+    from ..server.app import CodeQuestApp
 
     return CodeQuestApp().db_url
 

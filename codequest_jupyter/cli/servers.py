@@ -78,7 +78,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     ``jupyter server --help-all`` lists the server's own classes only, never an
     extension's, so this is where an admin finds them.
     """
-    from ..app import CodeQuestApp
+    from ..server.app import CodeQuestApp
 
     print(
         "CodeQuest server settings: c.CodeQuestApp.NAME = VALUE in a "
@@ -92,7 +92,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 # -- service ----------------------------------------------------------------------------
 def cmd_service(args: argparse.Namespace, extra: list[str]) -> int:
     """Run the hub's grading service; options are the Jupyter server's (--config=...)."""
-    from ..hub.serviceapp import CodeQuestService
+    from ..service.app import CodeQuestService
 
     CodeQuestService.launch_instance(extra)
     return EXIT_OK

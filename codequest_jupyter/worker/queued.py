@@ -1,7 +1,7 @@
 """The submission service when grading workers grade: defer, listen, sweep.
 
 :class:`QueuedSubmissionService` accepts, stores and serves submissions exactly like
-:class:`~codequest_jupyter.service.SubmissionService`; it grades none itself. Each
+:class:`~codequest_jupyter.submissions.SubmissionService`; it grades none itself. Each
 accepted submission (stored ``queued``) becomes a procrastinate job that any
 ``codequest worker`` on the database takes. The workers' per-test events come back
 through LISTEN/NOTIFY into the same in-memory channels the event streams and
@@ -34,7 +34,7 @@ from traitlets import Float, Instance, default
 from ..channel import EventChannel, replay_events
 from ..regrade import RegradeItem, RegradeJob
 from ..results import FINAL_STATUSES, utc_now_iso
-from ..service import SubmissionService
+from ..submissions import SubmissionService
 from ..validation import operation
 from .events import EventListener
 from .queue import JobQueue, conninfo

@@ -39,8 +39,8 @@ from ..errors import ChallengeNotFound
 from ..grading import Grader
 from ..regrade import regrade_one
 from ..results import error_result, utc_now_iso
-from ..service import SubmissionService
 from ..store import AlreadyRegraded, AsyncSubmissionStore
+from ..submissions import SubmissionService
 from .events import EventPublisher
 from .queue import (
     CLEANUP_TASK,

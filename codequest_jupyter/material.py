@@ -19,9 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..challenges import ISOLATIONS, Challenge, Limits
-from ..errors import InvalidRequest
-from ..paths import UnsafePath, safe_relpath
+from .challenges import ISOLATIONS, Challenge, Limits
+from .errors import InvalidRequest
+from .paths import UnsafePath, safe_relpath
 
 
 def material_json(challenge: Challenge) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ._version import __version__
-from .errors import (
+from .._version import __version__
+from ..errors import (
     CodeQuestError,
     Forbidden,
     InvalidRequest,
@@ -28,14 +28,14 @@ from .errors import (
     PayloadTooLarge,
     RateLimited,
 )
-from .openapi import API_VERSION, build_openapi
-from .validation import ABSENT, operation
+from ..openapi import API_VERSION, build_openapi
+from ..validation import ABSENT, operation
 
 if TYPE_CHECKING:
+    from ..submissions import SubmissionService
+    from ..views import ChallengeViews
+    from ..workspace import WorkspaceManager
     from .app import CodeQuestApp
-    from .service import SubmissionService
-    from .views import ChallengeViews
-    from .workspace import WorkspaceManager
 
 AUTH_RESOURCE = "codequest"
 SIGN_IN_AGAIN = (
@@ -430,7 +430,7 @@ def route_table(
     extra: tuple[tuple[str, type], ...] = (),
 ) -> list[tuple[str, type]]:
     """The API's URL patterns, each with the handler that serves it: one table for a
-    server that grades (here) and one in remote mode (``hub.remote_handlers``);
+    server that grades (here) and one in remote mode (:mod:`.remote_handlers`);
     ``extra``: further routes (patterns under the API), before the catch-all."""
     return [
         (rf"{API}/info", info),

@@ -24,7 +24,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HT
 
 from ..challenges import Challenge
 from ..errors import CodeQuestError
-from .material import challenge_from_material
+from ..material import challenge_from_material
 
 UNAVAILABLE = (
     "Grading is unavailable: the CodeQuest service cannot be reached. Your work is "

@@ -17,9 +17,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .._version import __version__
-from ..handlers import CodeQuestHandler, instructor_routes, route_table
 from ..openapi import API_VERSION, build_openapi
 from ..paths import check_relpath
+from .handlers import CodeQuestHandler, instructor_routes, route_table
 from .remote import UNAVAILABLE, ServiceClient, ServiceError, _quote, service_error
 
 

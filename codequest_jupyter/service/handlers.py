@@ -12,11 +12,11 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from .._version import __version__
-from ..handlers import API, AUTH_RESOURCE, CodeQuestHandler
-from .material import material_json
+from ..material import material_json
+from ..server.handlers import API, AUTH_RESOURCE, CodeQuestHandler
 
 if TYPE_CHECKING:
-    from ..app import CodeQuestApp
+    from ..server.app import CodeQuestApp
 
 
 class MaterialHandler(CodeQuestHandler):

@@ -27,15 +27,15 @@ from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp
 from traitlets import Enum, Float, Unicode, default
 
-from ..app import CodeQuestApp
 from ..challenges import Challenge
 from ..errors import InvalidRequest
-from ..handlers import HANDLERS
+from ..server.app import CodeQuestApp
+from ..server.handlers import HANDLERS
 from ..workspace import WorkspaceManager
 from .auth import HubIdentityProvider, ServiceAuthorizer, hub_groups
-from .service_handlers import SERVICE_HANDLERS, SERVICE_PAGES
+from .handlers import SERVICE_HANDLERS, SERVICE_PAGES
 
-EXTENSION_PACKAGE = "codequest_jupyter.hub"
+EXTENSION_PACKAGE = "codequest_jupyter.service"
 
 
 class ServiceServerApp(ServerApp):

@@ -23,16 +23,16 @@ from sqlalchemy.engine import make_url
 from traitlets import Bool, Dict, Float, Integer, List, TraitError, Type, Unicode, default, validate
 from traitlets import Set as SetTrait
 
-from ._version import __version__
-from .challenges import ChallengeCatalog, bundled_challenges_dir, discover
-from .errors import InvalidRequest
-from .grading import Grader, GradingSettings
+from .._version import __version__
+from ..challenges import ChallengeCatalog, bundled_challenges_dir, discover
+from ..errors import InvalidRequest
+from ..grading import Grader, GradingSettings
+from ..paths import check_relpath
+from ..store import AsyncSubmissionStore, SubmissionStore, display_url
+from ..submissions import SubmissionService
+from ..views import ChallengeViews
+from ..workspace import WorkspaceManager
 from .handlers import HANDLERS
-from .paths import check_relpath
-from .service import SubmissionService
-from .store import AsyncSubmissionStore, SubmissionStore, display_url
-from .views import ChallengeViews
-from .workspace import WorkspaceManager
 
 
 class CodeQuestApp(ExtensionApp):
@@ -208,11 +208,11 @@ class CodeQuestApp(ExtensionApp):
         """Build the services once; nothing here needs the running event loop."""
         assert self.serverapp is not None
         self._route_package_logs()
-        from .hub.discovery import find_service
+        from .discovery import find_service
 
         self.remote_url = find_service(self)
         if self.remote_url:
-            from .hub.remote import setup_remote_mode
+            from .remote import setup_remote_mode
 
             setup_remote_mode(self, self.remote_url)
             return
@@ -302,7 +302,7 @@ class CodeQuestApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         if getattr(self, "remote_url", None):
-            from .hub.remote_handlers import REMOTE_HANDLERS
+            from .remote_handlers import REMOTE_HANDLERS
 
             self.handlers.extend(REMOTE_HANDLERS)
             return
@@ -341,7 +341,7 @@ class CodeQuestApp(ExtensionApp):
 
     async def _log_sandbox(self) -> None:
         """Make sure the log says how grading kernels are confined, and why, at start."""
-        from .grading.sandbox import SandboxUnavailable, resolve
+        from ..grading.sandbox import SandboxUnavailable, resolve
 
         settings = getattr(getattr(self, "grader", None), "settings", None)
         if not isinstance(settings, GradingSettings):
