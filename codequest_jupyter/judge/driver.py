@@ -23,6 +23,9 @@
    directory.
 
 The kernel is left to the caller (disposed of as after any run).
+
+It runs past ~400 lines because the five steps above share one object's state (the
+judge's process, its directory and uid, the two sockets) and are read in order.
 """
 
 from __future__ import annotations
