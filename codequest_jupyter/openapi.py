@@ -19,7 +19,7 @@ import copy
 from typing import Any
 
 from ._version import __version__
-from .challenges import DIFFICULTIES
+from .challenges import DIFFICULTIES, ISOLATIONS
 from .paths import RESERVED_FILE_ROOTS
 from .results import ERROR_KINDS, MODE_WORDS, SUBMISSION_STATUSES, TEST_STATUS_WORDS
 
@@ -318,6 +318,12 @@ SCHEMAS: dict[str, Any] = {
                 **BOOL,
                 "description": "Some output of the run (a test's or the notebook's) was "
                 "cut at its limit",
+            },
+            "isolation": {
+                "enum": [*ISOLATIONS, None],
+                "description": "Where the tests ran: judge (a process of their own that "
+                "learner code cannot reach) or kernel (inside the learner's kernel); "
+                "null for results stored before it was recorded",
             },
         },
     ),

@@ -188,6 +188,10 @@ class GradeResult:
     # limit (a test's captured output, or the notebook's).
     cell_errors: list[CellError] = field(default_factory=list)
     output_truncated: bool = False
+    # Where the tests ran: "judge" (a process of their own, the default) or "kernel"
+    # (inside the learner's kernel); None for a result graded before it was recorded,
+    # or that never reached its tests.
+    isolation: str | None = None
 
     def finish(self) -> GradeResult:
         """Compute score, totals and status from the tests and the error.
@@ -232,6 +236,7 @@ class GradeResult:
             "error": self.error.to_json() if self.error else None,
             "cell_errors": [c.to_json() for c in self.cell_errors],
             "output_truncated": self.output_truncated,
+            "isolation": self.isolation,
         }
 
     @classmethod
@@ -253,6 +258,7 @@ class GradeResult:
             error=GradeError.from_json(data.get("error")),
             cell_errors=[CellError.from_json(c) for c in data.get("cell_errors") or []],
             output_truncated=bool(data.get("output_truncated", False)),
+            isolation=data.get("isolation"),
         )
 
 

@@ -56,6 +56,10 @@ async def test_solution_passes_with_points_and_timing(grader, tmp_path):
     assert data["id"] == "s1" and data["user"] == "alice" and data["challenge"] == "adder"
     assert data["challenge_version"] == ch.version and len(ch.version) == 64
     assert data["error"] is None
+    # Where the tests ran is recorded: the judge unless the grader keeps them in the kernel.
+    assert data["isolation"] == await grader.isolation(ch)
+    if grader.settings.isolation == "kernel":
+        assert data["isolation"] == "kernel"
     assert [t["id"] for t in data["tests"]] == [
         "tests/test_add.py::test_small_numbers",
         "tests/test_add.py::test_negative_numbers",

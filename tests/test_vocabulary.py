@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codequest_jupyter import results
-from codequest_jupyter.challenges import DIFFICULTIES
+from codequest_jupyter.challenges import DIFFICULTIES, ISOLATIONS
 from codequest_jupyter.openapi import PROGRESS_STATUSES, build_openapi
 from codequest_jupyter.views import progress_view
 
@@ -49,6 +49,7 @@ VOCABULARIES = [
     ("Mode", results.MODE_WORDS, _enum(DOCUMENT, "SubmissionRequest", "mode")),
     ("Difficulty", DIFFICULTIES, _enum(DOCUMENT, "ChallengeSummary", "difficulty")),
     ("ProgressStatus", PROGRESS_STATUSES, _enum(DOCUMENT, "Progress", "status")),
+    ("Isolation", ISOLATIONS, _enum(DOCUMENT, "Result", "isolation") - {None}),
 ]
 
 

@@ -161,6 +161,7 @@ class Grader:
         )
         started = time.perf_counter()
         isolation = await self.isolation(challenge)
+        result.isolation = isolation
         async with EventStream(on_event) as events:
             run = GradingRun(
                 self.settings,

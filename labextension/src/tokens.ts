@@ -33,6 +33,9 @@ export type ErrorKind =
   'syntax' | 'timeout' | 'memory' | 'kernel_died' | 'notebook' | 'internal';
 export type Mode = 'run' | 'submit';
 
+/** Where a submission's tests ran (`challenge.toml`'s `isolation`). */
+export type Isolation = 'judge' | 'kernel';
+
 /** `GET info`. */
 export interface IServerInfo {
   version: string;
@@ -177,6 +180,8 @@ export interface IGradeResult {
   cell_errors?: ICellError[];
   /** True when some test's captured output was cut at the cap (absent: false). */
   output_truncated?: boolean;
+  /** Where the tests ran: a judge process of their own, or the learner's kernel. */
+  isolation?: Isolation | null;
   /** A submission handed in after the challenge's due time. */
   late?: boolean;
   /** The fraction of the points taken off for lateness (0 when none). */
