@@ -29,6 +29,10 @@ from codequest_jupyter.openapi import build_openapi
 EXCLUDED_CHECKS = ["positive_data_acceptance"]
 MAX_EXAMPLES = 12
 MAX_TIME_S = 50
+# Latency is the benchmarks' business, not this test's: a response may take as long as
+# the request timeout (a ``?wait=true`` submission waits for the gradings queued before
+# it, on a busy machine), and schemathesis's own response-time check is held to that.
+REQUEST_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         base,
         codequest={
             "challenge_dirs": [str(base / "challenges")],
-            "grader_pool_size": 0,
+            # A kernel and a judge started ahead keep the queue of fuzzed submissions short.
+            "grader_pool_size": 1,
             "grading_concurrency": 1,
             "single_user_name": "fuzzer",
             "instructors": ["fuzzer"],
@@ -70,7 +75,8 @@ def test_the_api_answers_every_generated_request_as_documented(server, tmp_path:
         "--max-examples", str(MAX_EXAMPLES),
         "--max-time", str(MAX_TIME_S),
         "--workers", "1",
-        "--request-timeout", "60",
+        "--request-timeout", str(REQUEST_TIMEOUT_S),
+        "--max-response-time", str(REQUEST_TIMEOUT_S),
         "--suppress-health-check", "all",
         "--no-color",
         "--report", "junit",
