@@ -51,7 +51,7 @@ validate: setup
 	$(BIN)/codequest validate challenges
 
 test-python: setup system-deps hub-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 test-js: setup
 	cd labextension && jlpm test
