@@ -197,7 +197,7 @@ def test_summary_is_the_result_without_tests(store: SubmissionStore) -> None:
     final["cell_errors"] = [{"cell": 0, "ename": "NameError", "evalue": "x", "traceback": None}]
     store.finish(sid, final)
     (summary,), total = store.list_submissions("alice")
-    details = ("tests", "cell_errors", "output_truncated")
+    details = ("tests", "cell_errors", "output_truncated", "isolation")
     expected = {k: v for k, v in final.items() if k not in details}
     expected["late"] = False  # the late flag, always in a summary
     assert total == 1 and summary == expected

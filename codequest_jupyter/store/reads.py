@@ -71,8 +71,8 @@ class SubmissionReads:
     ) -> tuple[list[dict[str, Any]], int]:
         """A learner's submissions, newest first, as summaries; and how many there are.
 
-        A summary is the result JSON without ``tests``, ``cell_errors`` and
-        ``output_truncated`` (the details of one result).
+        A summary is the result JSON without ``tests``, ``cell_errors``,
+        ``output_truncated`` and ``isolation`` (the details of one result).
         """
         if not valid_name(user) or (challenge is not None and not valid_name(challenge)):
             return [], 0
