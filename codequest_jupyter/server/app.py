@@ -12,6 +12,8 @@ import dataclasses
 import getpass
 import logging
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +338,7 @@ class CodeQuestApp(ExtensionApp):
             logging.getLogger("codequest_jupyter.grading.nbclient").setLevel(logging.CRITICAL)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        stop_on_sigint(serverapp)
         await self.service.start()
         await self._log_sandbox()
 
@@ -367,3 +370,19 @@ class CodeQuestApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """Drain the graders and close the kernel pool."""
         await self.service.stop()
+
+
+def stop_on_sigint(serverapp: Any) -> None:
+    """SIGINT stops the server as SIGTERM does, when no terminal is there to confirm.
+
+    Jupyter Server asks for confirmation on SIGINT only when it has a terminal; without
+    one (JupyterHub's spawners, systemd, a test) SIGINT stays Python's default: a
+    ``KeyboardInterrupt`` that ends the event loop without the server's clean-up (the
+    kernel pool, a remote server's material cache: left in ``/tmp``), or lands inside
+    a callback that swallows it and the server runs on. JupyterHub stops single-user
+    servers with SIGINT first.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread (an embedding test's server)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, serverapp._signal_stop)

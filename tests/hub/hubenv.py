@@ -213,6 +213,7 @@ class HubEnv:
         running (it is killed then).
         """
         left: list[int] = []
+        litter: list[str] = []
         tail = ""
         try:
             if self.process is not None:
@@ -227,6 +228,9 @@ class HubEnv:
                 left = self.proxy_processes()
                 for pid in left:
                     os.kill(pid, signal.SIGKILL)
+            litter = self.temporary_litter()
+            for path in litter:
+                shutil.rmtree(path, ignore_errors=True)
         finally:
             for name in self.users:
                 remove_user(name)
@@ -235,6 +239,27 @@ class HubEnv:
             shutil.rmtree(self.base, ignore_errors=True)
         if left:
             raise AssertionError(f"JupyterHub left its proxy running (pids {left}):\n{tail}")
+        if litter:
+            raise AssertionError(f"the hub's servers left {litter} behind once stopped:\n{tail}")
+
+    def temporary_litter(self) -> list[str]:
+        """``codequest-*`` entries in the temporary folder owned by this hub's users (the
+        service's and the learners' servers): a server stopped by the hub removes its own
+        (run directories, a remote server's material cache)."""
+        uids = set()
+        for name in self.users:
+            try:
+                uids.add(pwd.getpwnam(name).pw_uid)
+            except KeyError:
+                pass
+        found = []
+        for entry in Path(tempfile.gettempdir()).glob("codequest-*"):
+            try:
+                if entry.lstat().st_uid in uids:
+                    found.append(str(entry))
+            except OSError:
+                pass  # removed meanwhile
+        return sorted(found)
 
 
 def _secure_postgres(pg: PostgresServer, password: str) -> str:
