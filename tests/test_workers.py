@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from challenge_factory import make_challenge, notebook
+from procs import descendants
 
 from codequest_jupyter.challenges import ChallengeCatalog
 from codequest_jupyter.channel import EventChannel
@@ -33,7 +34,12 @@ from codequest_jupyter.worker.events import (
     encode,
 )
 from codequest_jupyter.worker.queue import JobQueue, conninfo, ensure_schema
-from codequest_jupyter.worker.queued import NO_WORKER, QueuedSubmissionService, catch_up
+from codequest_jupyter.worker.queued import (
+    NO_WORKER,
+    QueuedSubmissionService,
+    WorkersGrade,
+    catch_up,
+)
 
 pytest_plugins = ("pg_fixture",)
 pytestmark = pytest.mark.postgres
@@ -147,7 +153,6 @@ async def make_service(db_url: str, library: Path, **options: Any) -> QueuedSubm
     store = AsyncSubmissionStore(SubmissionStore(db_url))
     service = QueuedSubmissionService(
         catalog=ChallengeCatalog([str(library)]),
-        grader=Grader(GradingSettings(pool_size=0, sandbox="auto")),
         store=store,
         queue=JobQueue(db_url),
         submissions_per_minute=0,
@@ -174,6 +179,23 @@ async def until(predicate: Any, timeout: float, what: str) -> None:
 
 
 # -- events over NOTIFY ---------------------------------------------------------------
+
+
+async def test_a_service_whose_workers_grade_runs_no_grading_process(
+    db_url: str, library: Path
+) -> None:
+    """No kernel pool, fork server or judge: it takes submissions even where no
+    sandbox could run (the workers' machines have one)."""
+    before = set(descendants(os.getpid()))
+    service = await make_service(db_url, library)
+    try:
+        assert isinstance(service.grader, WorkersGrade)
+        queued = await service.submit("ada", "adder", {"notebook": RIGHT})
+        assert (await service.result("ada", queued["id"]))["status"] == "queued"
+        await asyncio.sleep(1.0)  # what a pool would have started by now
+        assert set(descendants(os.getpid())) - before == set()
+    finally:
+        await service.stop()
 
 
 def test_event_encoding_splits_and_joins_large_events() -> None:

@@ -158,8 +158,6 @@ class CodeQuestService(CodeQuestApp):
 
     def initialize_settings(self) -> None:
         self.single_user = False
-        if self.grading == "workers":
-            self.grader_pool_size = 0  # the workers grade and regrade: no idle kernels
         super().initialize_settings()
         if self.grading == "workers":
             self._use_workers()
@@ -188,7 +186,6 @@ class CodeQuestService(CodeQuestApp):
         self.service = QueuedSubmissionService(
             parent=self,
             catalog=self.catalog,
-            grader=self.grader,
             store=self.store,
             workspace=self.workspace,
             queue=JobQueue(self.db_url),
@@ -197,6 +194,7 @@ class CodeQuestService(CodeQuestApp):
             drain_timeout_s=self.drain_timeout_s,
             stalled_worker_s=self.stalled_worker_s,
         )
+        self.grader = self.service.grader  # the workers grade and regrade: nothing here
         self.settings["codequest_service"] = self.service
         self.log.info("CodeQuest service: submissions are graded by `codequest worker`s")
 

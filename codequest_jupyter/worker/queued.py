@@ -46,6 +46,23 @@ NO_WORKER = (
 )
 
 
+class WorkersGrade:
+    """The grader of a service whose workers grade: nothing is graded, started or
+    confined here (no kernel pool, no fork server, no judge). Whether the sandbox works
+    is each worker's business, checked and logged where it grades; a service on a
+    machine without bubblewrap (a pod without the privileges) still takes submissions.
+    """
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    async def grade(self, challenge: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("this service's submissions are graded by `codequest worker`s")
+
+
 class QueuedSubmissionService(SubmissionService):
     """A submission service whose gradings run on ``codequest worker`` processes."""
 
@@ -66,6 +83,10 @@ class QueuedSubmissionService(SubmissionService):
         help="Seconds without a heartbeat after which a worker counts as gone and its "
         "jobs go to other workers (at least the workers' heartbeat interval, twice).",
     )
+
+    @default("grader")
+    def _grader_default(self) -> WorkersGrade:
+        return WorkersGrade()
 
     @default("queue")
     def _queue_default(self) -> JobQueue:
