@@ -443,6 +443,62 @@ async def test_submissions_accepted_while_the_queue_is_unreachable_are_graded_la
         await service.stop()
 
 
+def test_a_worker_whose_sandbox_cannot_run_takes_no_job(
+    tmp_path: Path, db_url: str, library: Path
+) -> None:
+    """Every grading would end in an error charged to its learner: it exits instead,
+    saying why, and the submission stays queued for a worker that can grade it."""
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    (broken / "bwrap").write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to create a new namespace' >&2\nexit 1\n"
+    )
+    (broken / "bwrap").chmod(0o755)
+
+    async def submit() -> str:
+        service = await make_service(db_url, library)
+        try:
+            sid = str((await service.submit("ada", "adder", {"notebook": RIGHT}))["id"])
+
+            async def deferred() -> bool:
+                return await service.queue.jobless([sid]) == []
+
+            await until(deferred, SETTLE_S, "the grading job")
+            return sid
+        finally:
+            await service.stop()
+
+    sid = asyncio.run(submit())
+    config = tmp_path / "config.py"
+    config.write_text(
+        f"c.CodeQuestApp.challenge_dirs = [{str(library)!r}]\n"
+        f"c.CodeQuestApp.db_url = {db_url!r}\n"
+        "c.CodeQuestApp.sandbox = 'bwrap'\n"
+    )
+    env = {**os.environ, "PATH": f"{broken}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("config", "data", "runtime"):
+        env[f"JUPYTER_{name.upper()}_DIR"] = str(tmp_path / name)
+    done = subprocess.run(
+        [sys.executable, "-m", "codequest_jupyter", "worker", f"--config={config}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "No permissions to create a new namespace" in done.stderr
+    assert "start the worker again" in done.stderr
+
+    async def status() -> tuple[str, list[str]]:
+        store = AsyncSubmissionStore(SubmissionStore(db_url))
+        queue = JobQueue(db_url)
+        await queue.open()
+        try:
+            stored = await store.get_result(sid)
+            return stored["status"], await queue.jobless([sid])
+        finally:
+            await queue.close()
+
+    assert asyncio.run(status()) == ("queued", [])  # its job still waits
+
+
 def test_worker_command_refuses_sqlite(tmp_path: Path) -> None:
     config = tmp_path / "config.py"
     config.write_text(f"c.CodeQuestApp.db_url = 'sqlite:///{tmp_path}/x.sqlite'\n")

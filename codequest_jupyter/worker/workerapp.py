@@ -192,19 +192,18 @@ class CodeQuestWorker(Application):
         )
 
     def start(self) -> None:
+        """Grade until stopped; ``SandboxUnavailable`` before taking any job when the
+        sandbox cannot run here (every grading would end in an error charged to its
+        learner; the jobs wait for a worker that can grade them instead)."""
         worker = self.build()
         policy = worker.grader.settings.policy()
-        self._log_sandbox(policy)
+        self._check_sandbox(policy)
         asyncio.run(worker.run())
 
-    def _log_sandbox(self, policy: Any) -> None:
-        from ..grading.sandbox import SandboxUnavailable, resolve
+    def _check_sandbox(self, policy: Any) -> None:
+        from ..grading.sandbox import resolve
 
-        try:
-            plan = resolve(policy)
-        except SandboxUnavailable as exc:
-            self.log.error("CodeQuest worker: %s; gradings will fail until this is fixed", exc)
-            return
+        plan = resolve(policy)  # SandboxUnavailable says why
         (self.log.info if plan.mode == "bwrap" else self.log.warning)(
             "CodeQuest worker: grading sandbox '%s': %s", self.sandbox, plan.describe()
         )
@@ -223,5 +222,16 @@ def main(argv: list[str] | None = None) -> int:
     except TraitError as exc:
         print(f"codequest worker: {exc}", file=sys.stderr)
         return 2
-    app.start()
+    from ..grading.sandbox import SandboxUnavailable
+
+    try:
+        app.start()
+    except SandboxUnavailable as exc:
+        app.log.error("CodeQuest worker: %s; not taking grading jobs", exc)
+        print(
+            f"codequest worker: {exc}: fix it and start the worker again (submissions "
+            "wait in the queue meanwhile)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
