@@ -296,7 +296,7 @@ async def test_a_store_that_fails_to_finish_still_answers_followers(catalog, sto
             raise OSError("disk full")
 
     flaky = FailingFinish(store.sync)
-    service = make_service(catalog, flaky)
+    service = make_service(catalog, flaky, store_retry_s=1.0)  # not the 2 minutes' default
     service.grader.release()
     sid = (await service.submit("alice", "answer", {"notebook": answer_notebook(42)}))["id"]
     assert (await service.wait("alice", sid))["status"] == "passed"
