@@ -184,9 +184,13 @@ def test_a_queued_regrade_is_stored_and_read_back_by_any_process(db_url: str) ->
         store.save_regrade(record)
     with SubmissionStore(db_url) as store:  # another process: a restarted service
         assert store.get_regrade(record["id"]) == record
+        later = {**record, "id": "b" * 32, "started_at": "2026-12-01T10:01:00Z"}
+        store.save_regrade(later)
+        assert store.running_regrades() == [record, later]
         done = {**record, "status": "finished", "failed": 1, "error": "1 could not",
                 "finished_at": "2026-12-01T10:05:00Z"}  # fmt: skip
         store.save_regrade(done)
         assert store.get_regrade(record["id"]) == done
+        assert store.running_regrades() == [later]
         with pytest.raises(ValueError):
             store.save_regrade({**record, "id": "../x"})

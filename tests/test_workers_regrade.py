@@ -185,3 +185,48 @@ async def test_a_regrades_progress_survives_a_restart_of_the_service(
         await service.stop()
         if restarted is not None:
             await restarted.stop()
+
+
+async def test_a_regrade_whose_queueing_is_cut_off_is_queued_to_the_end(
+    db_url: str, library: Path, workers: Any
+) -> None:
+    """The database refuses the regrade's second job: the regrade covers every selected
+    submission all the same, and the sweep queues the one left once it answers."""
+    service = await make_service(db_url, library, requeue_after_s=1.0)
+    try:
+        workers("w1")
+        submitted = [
+            await service.submit(user, "adder", {"notebook": RIGHT}) for user in ("ada", "bob")
+        ]
+        await asyncio.wait_for(
+            asyncio.gather(*(collect(service, s["user"], s["id"]) for s in submitted)), SETTLE_S
+        )
+        original = service.queue.defer_regrade
+        calls = 0
+
+        async def cut_off(*args: Any) -> int:
+            nonlocal calls
+            calls += 1
+            if calls > 1:
+                raise ConnectionError("the database is restarting")
+            return await original(*args)
+
+        service.queue.defer_regrade = cut_off  # type: ignore[method-assign]
+        service._sweeper.cancel()  # type: ignore[union-attr]  # the test sweeps itself
+        started = await service.start_regrade({"challenge": "adder", "latest": True})
+        assert (started["total"], started["status"]) == (2, "running"), started
+        assert await service.queue_regrades_left() == 0  # started just now: left alone
+        service.queue.defer_regrade = original  # type: ignore[method-assign]
+        await asyncio.sleep(1.2)
+        assert await service.queue_regrades_left() == 1
+        assert await service.queue_regrades_left() == 0  # queued once
+
+        async def finished() -> bool:
+            return (await service.regrade(started["id"]))["status"] == "finished"
+
+        await until(finished, SETTLE_S, "the regrade to finish")
+        job = await service.regrade(started["id"])
+        assert (job["done"], job["total"], job["failed"], job["error"]) == (2, 2, 0, None), job
+        assert sorted(item["id"] for item in job["items"]) == sorted(s["id"] for s in submitted)
+    finally:
+        await service.stop()

@@ -108,6 +108,9 @@ class AsyncSubmissionStore:
     async def get_regrade(self, regrade_id: str) -> dict[str, Any] | None:
         return await self._run(self.sync.get_regrade, regrade_id)
 
+    async def running_regrades(self) -> list[dict[str, Any]]:
+        return await self._run(self.sync.running_regrades)
+
     async def result_history(self, sid: str) -> list[dict[str, Any]]:
         return await self._run(self.sync.result_history, sid)
 

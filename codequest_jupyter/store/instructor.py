@@ -326,21 +326,15 @@ class InstructorQueries:
             row = session.execute(
                 select(Regrade).where(Regrade.id == regrade_id)
             ).scalar_one_or_none()
-            if row is None:
-                return None
-            return {
-                "id": row.id,
-                "challenge": row.challenge,
-                "challenge_version": row.challenge_version,
-                "user": row.user,
-                "latest": row.latest,
-                "submissions": list(row.submissions or []),
-                "status": row.status,
-                "failed": row.failed,
-                "error": row.error,
-                "started_at": format_time(row.started_at),
-                "finished_at": format_time(row.finished_at) if row.finished_at else None,
-            }
+            return None if row is None else _regrade_json(row)
+
+    def running_regrades(self) -> list[dict[str, Any]]:
+        """The stored regrades not finished yet, oldest first (as :meth:`get_regrade`)."""
+        with self._reading() as session:
+            rows = session.execute(
+                select(Regrade).where(Regrade.status == "running").order_by(Regrade.pk)
+            ).scalars()
+            return [_regrade_json(row) for row in rows]
 
     def _recompute_progress(self, session: Session, user: str, challenge: str) -> None:
         """Rebuild a progress row from the learner's finished submissions."""
@@ -397,4 +391,20 @@ def _figures(row: Any) -> dict[str, Any]:
         "points": row.points,
         "max_points": row.max_points,
         "challenge_version": row.challenge_version,
+    }
+
+
+def _regrade_json(row: Regrade) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "challenge": row.challenge,
+        "challenge_version": row.challenge_version,
+        "user": row.user,
+        "latest": row.latest,
+        "submissions": list(row.submissions or []),
+        "status": row.status,
+        "failed": row.failed,
+        "error": row.error,
+        "started_at": format_time(row.started_at),
+        "finished_at": format_time(row.finished_at) if row.finished_at else None,
     }

@@ -129,6 +129,17 @@ class JobQueue:
         )
         return {row["status"]: int(row["n"]) for row in rows}
 
+    async def regrade_queued(self, regrade: str) -> set[str]:
+        """The submissions regrade ``regrade`` has a job for (in any state but done:
+        succeeded jobs are deleted as they finish)."""
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT DISTINCT lock FROM procrastinate_jobs "
+            "WHERE task_name = %(task)s AND args->>'regrade' = %(regrade)s",
+            task=REGRADE_TASK,
+            regrade=regrade,
+        )
+        return {row["lock"] for row in rows}
+
     async def jobless(self, sids: list[str]) -> list[str]:
         """Those of ``sids`` with no grading job waiting or running."""
         if not sids:

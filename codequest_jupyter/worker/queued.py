@@ -12,7 +12,8 @@ truthful state whatever fails: a submission with no job waiting or running (its
 deferral failed while the database was down, or a job was lost) is queued again; the
 jobs of workers that stopped sending heartbeats (killed) are handed to other workers;
 a followed submission whose result notification was missed (the listener was
-reconnecting) is closed from the store. While no worker is alive, followers are told
+reconnecting) is closed from the store; the submissions of a regrade whose queueing
+the database cut off are queued. While no worker is alive, followers are told
 that the submission waits for one, which is not an error.
 
 Instructors' regrades go to the workers too: one job per selected submission
@@ -101,6 +102,7 @@ class QueuedSubmissionService(SubmissionService):
         self._listener: EventListener | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._workers_alive: bool | None = None
+        self._queueing_regrades: set[str] = set()  # regrades whose jobs this one defers
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -216,19 +218,23 @@ class QueuedSubmissionService(SubmissionService):
         self.regrades.add(job)
         await self.store.save_regrade(_record(job))
         queued = 0
+        self._queueing_regrades.add(job.id)
         try:
             for sid in job.submissions:
                 await self.queue.defer_regrade(sid, job.id, challenge.id, challenge.version)
                 queued += 1
         except Exception as exc:  # noqa: BLE001 - the database went away meanwhile
-            self.log.error("CodeQuest: regrade %s: queueing failed: %s", job.id, exc)
-            job.error = (
-                f"Only {queued} of {job.total} submissions could be queued for regrading "
-                "(the database did not answer); start the regrade again for the rest."
+            # Stored with every selected submission: the sweep queues the rest.
+            self.log.error(
+                "CodeQuest: regrade %s: %d of %d submissions queued, the rest will be "
+                "queued once the database answers (%s)",
+                job.id,
+                queued,
+                job.total,
+                exc,
             )
-            job.submissions = job.submissions[:queued]
-            job.total = queued
-            await self.store.save_regrade(_record(job))
+        finally:
+            self._queueing_regrades.discard(job.id)
         self.log.info(
             "CodeQuest: regrade %s of %s: %d submissions queued for the grading workers",
             job.id,
@@ -237,6 +243,31 @@ class QueuedSubmissionService(SubmissionService):
         )
         await self._refresh_regrade(job)
         return job.to_json(with_items=False)
+
+    async def queue_regrades_left(self) -> int:
+        """Queue the submissions of unfinished regrades that have neither a job nor a
+        regrade result (their queueing was cut off); how many. Regrades whose queueing
+        is under way in this process, or started less than ``requeue_after_s`` ago
+        (maybe still queueing in another), are left alone."""
+        cutoff = time.time() - self.requeue_after_s
+        count = 0
+        for record in await self.store.running_regrades():
+            if record["id"] in self._queueing_regrades or _epoch(record["started_at"]) > cutoff:
+                continue
+            sids = record["submissions"]
+            regraded = {item["id"] for item in await self.store.regrade_items(record["id"], sids)}
+            queued = await self.queue.regrade_queued(record["id"])
+            for sid in sids:
+                if sid in regraded or sid in queued:
+                    continue
+                self.log.warning(
+                    "CodeQuest: regrade %s: submission %s had no job; queued", record["id"], sid
+                )
+                await self.queue.defer_regrade(
+                    sid, record["id"], record["challenge"], record["challenge_version"]
+                )
+                count += 1
+        return count
 
     async def regrade(self, job_id: str) -> dict[str, Any]:
         """A queued regrade's progress, read from the store and the job queue."""
@@ -306,6 +337,7 @@ class QueuedSubmissionService(SubmissionService):
         for sid in await self.queue.jobless([row["id"] for row in rows]):
             self.log.warning("CodeQuest: submission %s had no grading job; queued again", sid)
             self._enqueue(sid)
+        await self.queue_regrades_left()
 
 
 def catch_up(channel: EventChannel, stored: dict[str, Any]) -> None:
@@ -344,4 +376,4 @@ def _epoch(iso: str | None) -> float:
 
     if not iso:
         return 0.0
-    return parse_time(iso, "submitted_at").timestamp()
+    return parse_time(iso, "time").timestamp()
