@@ -1149,3 +1149,136 @@ async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkey
     for spec in specs:
         assert spec.leftovers() == [] and processes_with_marker(spec.marker) == []
     assert all(not path.exists() for path in run_dirs)
+
+
+# -- files the tests open themselves ------------------------------------------------------
+
+FILES_NOTEBOOK = '''
+import glob, os
+
+
+def count_words(path):
+    with open(path) as fh:
+        return len(fh.read().split())
+
+
+def look(path, needle):
+    """What this kernel can read of ``path``, and which files it can see holding ``needle``."""
+    found = {"read": None, "seen": []}
+    try:
+        with open(path) as fh:
+            found["read"] = fh.read()
+    except OSError as exc:
+        found["read"] = type(exc).__name__
+    for root in {os.getcwd(), os.path.dirname(os.getcwd()), *glob.glob("/tmp/codequest-run-*")}:
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                try:
+                    with open(os.path.join(folder, name), "rb") as fh:
+                        if needle.encode() in fh.read(2**20):
+                            found["seen"].append(os.path.join(folder, name))
+                except OSError:
+                    pass
+    return found
+'''
+
+FILES_PUBLIC = """
+import json
+from pathlib import Path
+
+from words import count_words
+
+HERE = Path(__file__).parent
+
+
+def test_a_starter_file_by_relative_path():
+    # The learner's copy of a starter file they may edit, as their code reads it.
+    with open("data/words.txt") as fh:
+        assert count_words("data/words.txt") == len(fh.read().split()) == 4
+
+
+def test_a_file_beside_the_tests():
+    cases = json.loads((HERE / "data" / "cases.json").read_text(encoding="utf-8"))
+    assert cases == {"path": "data/words.txt", "words": 4}
+    assert count_words(cases["path"]) == cases["words"]
+
+
+def test_a_binary_file_beside_the_tests():
+    assert (HERE / "data" / "blob.bin").read_bytes() == bytes(range(256))
+"""
+
+FILES_HIDDEN = """
+from pathlib import Path
+
+from words import look
+
+SECRET = Path(__file__).parent / "data" / "secret.txt"
+
+
+def test_a_hidden_data_file_is_out_of_the_learners_reach():
+    needle = SECRET.read_text(encoding="utf-8").strip()
+    assert needle.startswith("cq-secret-")
+    found = look(str(SECRET), needle)
+    assert found["read"] in ("FileNotFoundError", "PermissionError") and found["seen"] == []
+"""
+
+
+async def test_tests_open_their_data_files_in_the_judge_as_in_the_kernel(tmp_path):
+    """A test opens a starter file by a path relative to its working directory (the
+    learner's copy, as in the kernel) and files beside it (``Path(__file__).parent /
+    "data"``, text or binary); a hidden test's data file is there for the hidden test,
+    and learner code can neither open it nor find it anywhere it can read (in the
+    kernel it can: kernel mode has no such guarantee)."""
+    import dataclasses
+
+    from challenge_factory import make_challenge, notebook
+
+    from codequest_jupyter.challenges import load_challenge
+    from codequest_jupyter.grading import Grader, GradingSettings
+
+    secret = "cq-secret-" + os.urandom(8).hex()
+    path = make_challenge(
+        tmp_path, "words", module="words", tests={"test_files.py": FILES_PUBLIC},
+        hidden={"test_secret.py": FILES_HIDDEN},
+        files={"data/words.txt": "the five words are here\n"},
+    )  # fmt: skip
+    (path / "tests" / "data").mkdir()
+    (path / "tests" / "data" / "cases.json").write_text('{"path": "data/words.txt", "words": 4}')
+    (path / "tests" / "data" / "blob.bin").write_bytes(bytes(range(256)))
+    (path / "hidden" / "data").mkdir()
+    (path / "hidden" / "data" / "secret.txt").write_text(secret + "\n")
+    challenge = load_challenge(path)
+    assert challenge.test_data == (
+        "tests/data/blob.bin",
+        "tests/data/cases.json",
+        "hidden/data/secret.txt",
+    )
+    nb = notebook(FILES_NOTEBOOK)
+    edited = {"data/words.txt": "four words, edited here\n"}
+    async with Grader(GradingSettings(pool_size=0)) as grader:
+        assert await grader.isolation(challenge) == "judge"
+        judged = await grader.grade(challenge, nb, edited, mode="submit")
+        in_kernel = await grader.grade(
+            dataclasses.replace(challenge, isolation="kernel"), nb, edited, mode="submit"
+        )
+        # Run tests: the hidden tests' files are not even written.
+        run = await grader.grade(challenge, nb, edited, mode="run")
+
+    def verdicts(result):
+        return {t.name: (t.status, t.message) for t in result.tests}
+
+    public = {
+        "test_a_starter_file_by_relative_path": ("passed", None),
+        "test_a_file_beside_the_tests": ("passed", None),
+        "test_a_binary_file_beside_the_tests": ("passed", None),
+    }
+    assert judged.isolation == "judge" and judged.error is None, judged.error
+    assert verdicts(judged) == {
+        **public,
+        "test_a_hidden_data_file_is_out_of_the_learners_reach": ("passed", None),
+    }
+    assert verdicts(run) == public
+    assert in_kernel.isolation == "kernel" and in_kernel.error is None
+    kernel_verdicts = verdicts(in_kernel)
+    hidden = kernel_verdicts.pop("test_a_hidden_data_file_is_out_of_the_learners_reach")
+    assert kernel_verdicts == public and hidden[0] == "failed", hidden
