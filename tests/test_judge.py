@@ -1282,3 +1282,195 @@ async def test_tests_open_their_data_files_in_the_judge_as_in_the_kernel(tmp_pat
     kernel_verdicts = verdicts(in_kernel)
     hidden = kernel_verdicts.pop("test_a_hidden_data_file_is_out_of_the_learners_reach")
     assert kernel_verdicts == public and hidden[0] == "failed", hidden
+
+
+# -- context managers learner code enters ---------------------------------------------------
+
+WITH_NOTEBOOK = '''
+import contextlib
+
+TAGGED = []
+
+
+class Guard:
+    def __init__(self, suppress=False):
+        self.suppress = suppress
+        self.log = []
+
+    def __enter__(self):
+        self.log.append("enter")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.log.append(exc_type.__name__ if exc_type else None)
+        self.text = str(exc) if exc else None
+        return self.suppress
+
+
+@contextlib.contextmanager
+def tagged():
+    TAGGED.append("in")
+    try:
+        yield "tag"
+    except KeyError:
+        TAGGED.append("caught")
+    TAGGED.append("out")
+
+
+class Sneaky(ValueError):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = ValueError.__hash__
+
+
+def within(cm, fn, *args):
+    """Learner code using a context manager it was handed."""
+    with cm as entered:
+        return entered, fn(*args)
+
+
+def within_raising(cm, exc_type, message):
+    with cm:
+        raise exc_type(message)
+    return "after"
+
+
+def exit_by_hand(cm):
+    """What learner code may ask of a test's object beyond with: nothing else."""
+    try:
+        cm.seen
+    except Exception as exc:
+        return f"refused: {type(exc).__name__}: {exc}"
+    return "read"
+'''
+
+WITH_TESTS = """
+import contextlib
+
+import pytest
+
+import target
+from target import Guard, within, within_raising
+
+
+def test_learner_cm_entered_by_learner_code():
+    g = Guard()
+    entered, value = within(g, len, "ab")
+    assert (entered is g, value, g.log) == (True, 2, ["enter", None])
+
+
+def test_learner_cm_sees_a_callbacks_exception():
+    g = Guard()
+
+    def boom():
+        raise ValueError("from the test")
+
+    with pytest.raises(ValueError, match="from the test"):
+        within(g, boom)
+    kept = Guard(suppress=True)
+    assert within(kept, lambda: {}["k"]) is None
+    assert (g.log, kept.log) == (["enter", "ValueError"], ["enter", "KeyError"])
+
+
+def test_a_tests_exception_reaches_a_learner_cm_with_its_arguments():
+    g = Guard(suppress=True)
+    with g:
+        {}["missing"]
+    assert (g.log, g.text) == (["enter", "KeyError"], "'missing'")
+
+
+def test_learner_generator_cm_entered_by_learner_code():
+    assert within(target.tagged(), len, "abc") == ("tag", 3)
+    assert within_raising(target.tagged(), KeyError, "x") == "after"
+    assert target.TAGGED == ["in", "out", "in", "caught", "out"]
+
+
+class Recorder:
+    def __init__(self, suppress):
+        self.suppress, self.seen = suppress, []
+
+    def __enter__(self):
+        self.seen.append("enter")
+        return "entered"
+
+    def __exit__(self, exc_type, exc, tb):
+        self.seen.append((exc_type, str(exc) if exc else None))
+        return self.suppress
+
+
+def test_tests_cm_entered_by_learner_code():
+    rec = Recorder(False)
+    assert within(rec, len, "ab") == ("entered", 2)
+    assert rec.seen == ["enter", (None, None)]
+
+
+def test_tests_cm_sees_the_learners_exception_and_lets_it_through():
+    rec = Recorder(False)
+    with pytest.raises(ZeroDivisionError, match="zero"):
+        within_raising(rec, ZeroDivisionError, "zero")
+    assert rec.seen == ["enter", (ZeroDivisionError, "zero")]
+
+
+def test_tests_cm_suppresses_the_learners_exception():
+    rec = Recorder(True)
+    assert within_raising(rec, KeyError, "k") == "after"
+    assert rec.seen == ["enter", (KeyError, "'k'")]
+
+
+def test_contextlib_and_pytest_context_managers():
+    log = []
+
+    @contextlib.contextmanager
+    def watched():
+        log.append("in")
+        try:
+            yield 7
+        except LookupError as exc:
+            log.append(type(exc).__name__)
+        log.append("out")
+
+    assert within(watched(), len, "x") == (7, 1)
+    assert within_raising(watched(), IndexError, "i") == "after"
+    assert log == ["in", "out", "in", "IndexError", "out"]
+    assert within(contextlib.nullcontext(5), abs, -1) == (5, 1)
+    assert within_raising(contextlib.suppress(KeyError), KeyError, "s") == "after"
+    assert within_raising(pytest.raises(ValueError, match="v"), ValueError, "v") == "after"
+
+
+def test_a_learner_exception_reaches_the_tests_cm_as_its_builtin_type():
+    rec = Recorder(True)
+    assert within_raising(rec, target.Sneaky, "odd") == "after"
+    assert rec.seen == ["enter", (ValueError, "odd")] and type(rec.seen[1][1]) is str
+    assert rec.seen[1][0] is ValueError  # never the learner's class, nor its __eq__
+
+
+def test_a_tests_cm_is_no_more_than_a_context_manager_to_learner_code():
+    rec = Recorder(False)
+    assert target.exit_by_hand(rec).startswith("refused: TypeError: learner code may only call")
+    with pytest.raises(TypeError, match="not use it as a context manager"):
+        within(len, len, "x")  # a function of the judge's is no context manager
+"""
+
+
+async def test_context_managers_entered_by_learner_code_behave_as_under_pytest():
+    """Learner code's ``with cm:`` on a learner object a test handed it, and on a
+    context manager of the test's own (its class, contextlib's, pytest.raises): enter
+    and exit run, the exception raised in the block reaches ``__exit__`` (a learner
+    exception as its built-in type), and ``__exit__``'s answer suppresses it or not."""
+    run, _kernel = await judged(WITH_NOTEBOOK, {"test_with.py": WITH_TESTS})
+    names = (
+        "test_learner_cm_entered_by_learner_code",
+        "test_learner_cm_sees_a_callbacks_exception",
+        "test_a_tests_exception_reaches_a_learner_cm_with_its_arguments",
+        "test_learner_generator_cm_entered_by_learner_code",
+        "test_tests_cm_entered_by_learner_code",
+        "test_tests_cm_sees_the_learners_exception_and_lets_it_through",
+        "test_tests_cm_suppresses_the_learners_exception",
+        "test_contextlib_and_pytest_context_managers",
+        "test_a_learner_exception_reaches_the_tests_cm_as_its_builtin_type",
+        "test_a_tests_cm_is_no_more_than_a_context_manager_to_learner_code",
+    )
+    assert statuses(run) == dict.fromkeys(names, "passed"), [
+        (t["id"], t["message"]) for t in run.tests if t["status"] != "passed"
+    ]
