@@ -1284,6 +1284,25 @@ async def test_tests_open_their_data_files_in_the_judge_as_in_the_kernel(tmp_pat
     assert kernel_verdicts == public and hidden[0] == "failed", hidden
 
 
+async def test_the_learners_files_in_the_judges_working_directory_are_only_data():
+    """The tests' working directory in the judge holds the learner's files (as the
+    kernel's does): a test reads them, but neither pytest nor an import ever runs one
+    (a conftest.py, a module named like the standard library's)."""
+    ran = "raise SystemExit('a learner file ran in the judge')\n"
+    work = {"conftest.py": ran.encode(), "colorsys.py": ran.encode(), "data/n.txt": b"3\n"}
+    tests = {
+        "test_work.py": (
+            "import os\n\n\ndef test_reads_and_imports():\n"
+            "    assert open('data/n.txt').read() == '3\\n'\n"
+            "    assert sorted(os.listdir('.')) == ['colorsys.py', 'conftest.py', 'data']\n"
+            "    import colorsys\n\n"
+            "    assert colorsys.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)\n"
+        )
+    }
+    run, _kernel = await judged("x = 1\n", tests, work=work)
+    assert statuses(run) == {"test_reads_and_imports": "passed"}, run.tests
+
+
 # -- context managers learner code enters ---------------------------------------------------
 
 WITH_NOTEBOOK = '''
