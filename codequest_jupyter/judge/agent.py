@@ -128,7 +128,7 @@ class JudgeObject:
         return self._agent.callback(self._jid, (), {}, o="enter")
 
     def __exit__(self, exc_type, exc, tb):
-        fields = {}
+        fields: dict[str, Any] = {}
         if exc is not None:
             name = "Exception"
             for base in type(exc).__mro__:

@@ -111,6 +111,9 @@ def _judge_op(obj: Any, op: Any, frame: dict[str, Any]) -> Any:
     raise TypeError(f"an unknown operation on an object of the judge's: {str(op)[:50]}")
 
 
+_PLAIN = (str, int, bool, type(None))  # arguments an exception crossing into __exit__ keeps
+
+
 def _is_context_manager(obj: Any) -> bool:
     """Has ``obj``'s class both halves of the protocol (looked up as ``with`` does)?"""
     cls = type(obj)
@@ -133,8 +136,9 @@ def _enter_or_exit(obj: Any, op: str, frame: dict[str, Any]) -> Any:
         if not (isinstance(cls, type) and issubclass(cls, Exception)):
             cls = Exception
         args = frame.get("xa")
-        plain = type(args) is list and len(args) <= 8
-        if plain and all(type(a) in (str, int, bool, type(None)) for a in args):
+        if not isinstance(args, list):
+            args = None
+        if args is not None and len(args) <= 8 and all(type(a) in _PLAIN for a in args):
             # Its arguments when plain (KeyError("k") reads as 'k' again), else its text.
             exc = cls(*[a[:2000] if type(a) is str else a for a in args])
         else:
