@@ -105,6 +105,9 @@ class Challenge:
     # Where the tests run: "judge" (a process of their own, learner code out of reach of
     # the verdicts) or "kernel" (inside the learner's kernel, as pytest alone would).
     isolation: str = "judge"
+    # Files beside the tests other than Python (``tests/data/cases.json``,
+    # ``hidden/data/big.txt``): written next to the test files wherever they run.
+    test_data: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -117,6 +120,15 @@ class Challenge:
         if mode == "submit":
             files += list(self.hidden_tests)
         return files
+
+    def test_data_files(self, mode: str) -> dict[str, bytes]:
+        """The files beside the tests graded in ``mode`` (run|submit), relative path to
+        content: ``tests/…`` ones always, ``hidden/…`` ones with Submit's tests only."""
+        return {
+            rel: (self.path / rel).read_bytes()
+            for rel in self.test_data
+            if mode == "submit" or not rel.startswith("hidden/")
+        }
 
     def read_sources(self, relpaths: Iterable[str]) -> dict[str, str]:
         return {rel: (self.path / rel).read_text(encoding="utf-8") for rel in relpaths}
@@ -191,11 +203,15 @@ def challenge_version(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _python_files(root: Path) -> tuple[str, ...]:
+def _python_files(root: Path, python: bool = True) -> tuple[str, ...]:
+    """The ``.py`` files under ``root`` (``python=False``: every other file), relative
+    to its parent."""
     if not root.is_dir():
         return ()
     base = root.parent
-    return tuple(sorted(p.relative_to(base).as_posix() for p in _walk(root) if p.suffix == ".py"))
+    return tuple(
+        sorted(p.relative_to(base).as_posix() for p in _walk(root) if (p.suffix == ".py") == python)
+    )
 
 
 def _expect(cond: bool, path: Path, key: str, message: str) -> None:
@@ -398,6 +414,7 @@ def load_challenge(path: Path | str) -> Challenge:
         solution=solution,
         schedule=schedule,
         isolation=isolation,
+        test_data=_python_files(root / "tests", False) + _python_files(root / "hidden", False),
         extra={k: v for k, v in meta.items() if k not in known},
     )
 

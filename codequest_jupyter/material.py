@@ -30,6 +30,8 @@ def material_json(challenge: Challenge) -> dict[str, Any]:
     files.update(challenge.starter_files())
     for rel in challenge.public_tests:
         files[rel] = (challenge.path / rel).read_bytes()
+    public_data = challenge.test_data_files("run")  # the files beside the public tests
+    files.update(public_data)
     return {
         "challenge": {
             **challenge.summary_json(),
@@ -40,6 +42,7 @@ def material_json(challenge: Challenge) -> dict[str, Any]:
             "description": challenge.description,
             "show_hidden_details": challenge.show_hidden_details,
             "public_tests": list(challenge.public_tests),
+            "public_test_data": sorted(public_data),
             "isolation": challenge.isolation,
         },
         "files": {rel: base64.b64encode(data).decode("ascii") for rel, data in files.items()},
@@ -103,6 +106,7 @@ def challenge_from_material(data: Any, cache_root: Path) -> Challenge:
         version=version,
         public_tests=tuple(_relpath(f, "test") for f in meta.get("public_tests") or ()),
         hidden_tests=(),
+        test_data=tuple(_relpath(f, "test data") for f in meta.get("public_test_data") or ()),
         solution=(),
         # "Run tests" in a hub's workspace grades where the hub's Submit does.
         isolation=meta.get("isolation") if meta.get("isolation") in ISOLATIONS else "judge",

@@ -122,13 +122,15 @@ SCHEMAS: dict[str, Any] = {
             "challenge": {
                 "type": "object",
                 "description": "Metadata: id, version, notebook, "
-                "module, files, locked, limits, description, public_tests",
+                "module, files, locked, limits, description, public_tests, "
+                "public_test_data (the files beside the public tests)",
             },
             "files": {
                 "type": "object",
                 "additionalProperties": STR,
                 "description": "Relative path to base64 content: the starter notebook, the "
-                "starter files and the public tests; never hidden tests or solutions",
+                "starter files, the public tests and the files beside them; never hidden "
+                "tests or solutions",
             },
         },
     ),

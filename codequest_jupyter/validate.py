@@ -8,7 +8,7 @@ gradings here reveal hidden details, whatever ``show_hidden_details`` says.
 And the solution's tests get the same verdicts in the judge (tests in a process of
 their own, :mod:`.judge`) as in the kernel: a test that relies on sharing the
 learner's process (a learner class's ``__eq__``, the truth of a learner object, files
-the test made) is named with the reason and what to do,
+the test made or learner code wrote) is named with the reason and what to do,
 when the challenge is written rather than when learners submit. A challenge whose
 ``challenge.toml`` says ``isolation = "kernel"`` is graded in the kernel and skips
 this check.
@@ -93,9 +93,11 @@ def judge_advice(status: str, message: str | None) -> str:
         )
     if "FileNotFoundError" in text or "No such file" in text:
         return (
-            "learner code cannot see files the test made (tmp_path) or the test's working "
-            "directory: they are in the judge's file system; give learner code the data "
-            f"or use files the challenge ships, {_KERNEL_INSTEAD}"
+            "the judge and the kernel have file systems of their own: learner code cannot "
+            "see files a test makes (tmp_path), nor a test files learner code writes (the "
+            "tests find the challenge's files as in the kernel: the starter files in "
+            "their working directory, the files beside them next to them); give learner "
+            f"code the data and check what it returns, {_KERNEL_INSTEAD}"
         )
     if "compare by identity in the judge" in text:
         return (

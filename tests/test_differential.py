@@ -15,8 +15,9 @@ public test printed.
 A third grader is the judge (``codequest_jupyter/judge/``): the same cells in a kernel,
 the tests in a process of their own, learner code reached through a proxy. Its
 ``tests/test_objects.py`` and ``hidden/test_objects_unit.py`` add what crossing that
-boundary asks for (learner classes, instances, iteration, context managers, learner
-exceptions, callbacks, patching, numpy and pandas values). It agrees with plain pytest
+boundary asks for (learner classes, instances, iteration, context managers both ways,
+learner exceptions, callbacks, patching, numpy and pandas values, a file beside the
+tests). It agrees with plain pytest
 on every test but those in ``JUDGE_DIFFERENCES``: tests relying on what a test cannot
 have outside the learner's process, each with the reason (``codequest validate`` names
 such tests to authors).

@@ -66,6 +66,23 @@ def test_material_rebuilds_a_challenge_without_its_secrets(challenge, tmp_path: 
     assert again.path == copy.path and len(list(cache.iterdir())) == 1
 
 
+def test_material_carries_the_files_beside_the_public_tests_only(challenge, tmp_path) -> None:
+    (challenge.path / "tests" / "data").mkdir()
+    (challenge.path / "tests" / "data" / "cases.json").write_text("[1, 2]\n")
+    (challenge.path / "hidden" / "data").mkdir()
+    (challenge.path / "hidden" / "data" / "big.txt").write_text("secret\n")
+    challenge = load_challenge(challenge.path)
+    assert challenge.test_data == ("tests/data/cases.json", "hidden/data/big.txt")
+    material = material_json(challenge)
+    assert "tests/data/cases.json" in material["files"]
+    assert not any(rel.startswith("hidden") for rel in material["files"])
+    copy = challenge_from_material(material, tmp_path / "cache")
+    assert copy.test_data == ("tests/data/cases.json",)
+    assert copy.test_data_files("submit") == {"tests/data/cases.json": b"[1, 2]\n"}
+    assert challenge.test_data_files("run") == copy.test_data_files("run")
+    assert challenge.test_data_files("submit")["hidden/data/big.txt"] == b"secret\n"
+
+
 @pytest.mark.parametrize("bad", ["../escape.py", "/etc/passwd", "a/../../b"])
 def test_material_with_an_unsafe_path_is_refused_and_writes_nothing(
     challenge, tmp_path: Path, bad: str

@@ -1149,3 +1149,347 @@ async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkey
     for spec in specs:
         assert spec.leftovers() == [] and processes_with_marker(spec.marker) == []
     assert all(not path.exists() for path in run_dirs)
+
+
+# -- files the tests open themselves ------------------------------------------------------
+
+FILES_NOTEBOOK = '''
+import glob, os
+
+
+def count_words(path):
+    with open(path) as fh:
+        return len(fh.read().split())
+
+
+def look(path, needle):
+    """What this kernel can read of ``path``, and which files it can see holding ``needle``."""
+    found = {"read": None, "seen": []}
+    try:
+        with open(path) as fh:
+            found["read"] = fh.read()
+    except OSError as exc:
+        found["read"] = type(exc).__name__
+    for root in {os.getcwd(), os.path.dirname(os.getcwd()), *glob.glob("/tmp/codequest-run-*")}:
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                try:
+                    with open(os.path.join(folder, name), "rb") as fh:
+                        if needle.encode() in fh.read(2**20):
+                            found["seen"].append(os.path.join(folder, name))
+                except OSError:
+                    pass
+    return found
+'''
+
+FILES_PUBLIC = """
+import json
+from pathlib import Path
+
+from words import count_words
+
+HERE = Path(__file__).parent
+
+
+def test_a_starter_file_by_relative_path():
+    # The learner's copy of a starter file they may edit, as their code reads it.
+    with open("data/words.txt") as fh:
+        assert count_words("data/words.txt") == len(fh.read().split()) == 4
+
+
+def test_a_file_beside_the_tests():
+    cases = json.loads((HERE / "data" / "cases.json").read_text(encoding="utf-8"))
+    assert cases == {"path": "data/words.txt", "words": 4}
+    assert count_words(cases["path"]) == cases["words"]
+
+
+def test_a_binary_file_beside_the_tests():
+    assert (HERE / "data" / "blob.bin").read_bytes() == bytes(range(256))
+"""
+
+FILES_HIDDEN = """
+from pathlib import Path
+
+from words import look
+
+SECRET = Path(__file__).parent / "data" / "secret.txt"
+
+
+def test_a_hidden_data_file_is_out_of_the_learners_reach():
+    needle = SECRET.read_text(encoding="utf-8").strip()
+    assert needle.startswith("cq-secret-")
+    found = look(str(SECRET), needle)
+    assert found["read"] in ("FileNotFoundError", "PermissionError") and found["seen"] == []
+"""
+
+
+async def test_tests_open_their_data_files_in_the_judge_as_in_the_kernel(tmp_path):
+    """A test opens a starter file by a path relative to its working directory (the
+    learner's copy, as in the kernel) and files beside it (``Path(__file__).parent /
+    "data"``, text or binary); a hidden test's data file is there for the hidden test,
+    and learner code can neither open it nor find it anywhere it can read (in the
+    kernel it can: kernel mode has no such guarantee)."""
+    import dataclasses
+
+    from challenge_factory import make_challenge, notebook
+
+    from codequest_jupyter.challenges import load_challenge
+    from codequest_jupyter.grading import Grader, GradingSettings
+
+    secret = "cq-secret-" + os.urandom(8).hex()
+    path = make_challenge(
+        tmp_path, "words", module="words", tests={"test_files.py": FILES_PUBLIC},
+        hidden={"test_secret.py": FILES_HIDDEN},
+        files={"data/words.txt": "the five words are here\n"},
+    )  # fmt: skip
+    (path / "tests" / "data").mkdir()
+    (path / "tests" / "data" / "cases.json").write_text('{"path": "data/words.txt", "words": 4}')
+    (path / "tests" / "data" / "blob.bin").write_bytes(bytes(range(256)))
+    (path / "hidden" / "data").mkdir()
+    (path / "hidden" / "data" / "secret.txt").write_text(secret + "\n")
+    challenge = load_challenge(path)
+    assert challenge.test_data == (
+        "tests/data/blob.bin",
+        "tests/data/cases.json",
+        "hidden/data/secret.txt",
+    )
+    nb = notebook(FILES_NOTEBOOK)
+    edited = {"data/words.txt": "four words, edited here\n"}
+    async with Grader(GradingSettings(pool_size=0)) as grader:
+        assert await grader.isolation(challenge) == "judge"
+        judged = await grader.grade(challenge, nb, edited, mode="submit")
+        in_kernel = await grader.grade(
+            dataclasses.replace(challenge, isolation="kernel"), nb, edited, mode="submit"
+        )
+        # Run tests: the hidden tests' files are not even written.
+        run = await grader.grade(challenge, nb, edited, mode="run")
+
+    def verdicts(result):
+        return {t.name: (t.status, t.message) for t in result.tests}
+
+    public = {
+        "test_a_starter_file_by_relative_path": ("passed", None),
+        "test_a_file_beside_the_tests": ("passed", None),
+        "test_a_binary_file_beside_the_tests": ("passed", None),
+    }
+    assert judged.isolation == "judge" and judged.error is None, judged.error
+    assert verdicts(judged) == {
+        **public,
+        "test_a_hidden_data_file_is_out_of_the_learners_reach": ("passed", None),
+    }
+    assert verdicts(run) == public
+    assert in_kernel.isolation == "kernel" and in_kernel.error is None
+    kernel_verdicts = verdicts(in_kernel)
+    hidden = kernel_verdicts.pop("test_a_hidden_data_file_is_out_of_the_learners_reach")
+    assert kernel_verdicts == public and hidden[0] == "failed", hidden
+
+
+async def test_the_learners_files_in_the_judges_working_directory_are_only_data():
+    """The tests' working directory in the judge holds the learner's files (as the
+    kernel's does): a test reads them, but neither pytest nor an import ever runs one
+    (a conftest.py, a module named like the standard library's)."""
+    ran = "raise SystemExit('a learner file ran in the judge')\n"
+    work = {"conftest.py": ran.encode(), "colorsys.py": ran.encode(), "data/n.txt": b"3\n"}
+    tests = {
+        "test_work.py": (
+            "import os\n\n\ndef test_reads_and_imports():\n"
+            "    assert open('data/n.txt').read() == '3\\n'\n"
+            "    assert sorted(os.listdir('.')) == ['colorsys.py', 'conftest.py', 'data']\n"
+            "    import colorsys\n\n"
+            "    assert colorsys.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)\n"
+        )
+    }
+    run, _kernel = await judged("x = 1\n", tests, work=work)
+    assert statuses(run) == {"test_reads_and_imports": "passed"}, run.tests
+
+
+# -- context managers learner code enters ---------------------------------------------------
+
+WITH_NOTEBOOK = '''
+import contextlib
+
+TAGGED = []
+
+
+class Guard:
+    def __init__(self, suppress=False):
+        self.suppress = suppress
+        self.log = []
+
+    def __enter__(self):
+        self.log.append("enter")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.log.append(exc_type.__name__ if exc_type else None)
+        self.text = str(exc) if exc else None
+        return self.suppress
+
+
+@contextlib.contextmanager
+def tagged():
+    TAGGED.append("in")
+    try:
+        yield "tag"
+    except KeyError:
+        TAGGED.append("caught")
+    TAGGED.append("out")
+
+
+class Sneaky(ValueError):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = ValueError.__hash__
+
+
+def within(cm, fn, *args):
+    """Learner code using a context manager it was handed."""
+    with cm as entered:
+        return entered, fn(*args)
+
+
+def within_raising(cm, exc_type, message):
+    with cm:
+        raise exc_type(message)
+    return "after"
+
+
+def exit_by_hand(cm):
+    """What learner code may ask of a test's object beyond with: nothing else."""
+    try:
+        cm.seen
+    except Exception as exc:
+        return f"refused: {type(exc).__name__}: {exc}"
+    return "read"
+'''
+
+WITH_TESTS = """
+import contextlib
+
+import pytest
+
+import target
+from target import Guard, within, within_raising
+
+
+def test_learner_cm_entered_by_learner_code():
+    g = Guard()
+    entered, value = within(g, len, "ab")
+    assert (entered is g, value, g.log) == (True, 2, ["enter", None])
+
+
+def test_learner_cm_sees_a_callbacks_exception():
+    g = Guard()
+
+    def boom():
+        raise ValueError("from the test")
+
+    with pytest.raises(ValueError, match="from the test"):
+        within(g, boom)
+    kept = Guard(suppress=True)
+    assert within(kept, lambda: {}["k"]) is None
+    assert (g.log, kept.log) == (["enter", "ValueError"], ["enter", "KeyError"])
+
+
+def test_a_tests_exception_reaches_a_learner_cm_with_its_arguments():
+    g = Guard(suppress=True)
+    with g:
+        {}["missing"]
+    assert (g.log, g.text) == (["enter", "KeyError"], "'missing'")
+
+
+def test_learner_generator_cm_entered_by_learner_code():
+    assert within(target.tagged(), len, "abc") == ("tag", 3)
+    assert within_raising(target.tagged(), KeyError, "x") == "after"
+    assert target.TAGGED == ["in", "out", "in", "caught", "out"]
+
+
+class Recorder:
+    def __init__(self, suppress):
+        self.suppress, self.seen = suppress, []
+
+    def __enter__(self):
+        self.seen.append("enter")
+        return "entered"
+
+    def __exit__(self, exc_type, exc, tb):
+        self.seen.append((exc_type, str(exc) if exc else None))
+        return self.suppress
+
+
+def test_tests_cm_entered_by_learner_code():
+    rec = Recorder(False)
+    assert within(rec, len, "ab") == ("entered", 2)
+    assert rec.seen == ["enter", (None, None)]
+
+
+def test_tests_cm_sees_the_learners_exception_and_lets_it_through():
+    rec = Recorder(False)
+    with pytest.raises(ZeroDivisionError, match="zero"):
+        within_raising(rec, ZeroDivisionError, "zero")
+    assert rec.seen == ["enter", (ZeroDivisionError, "zero")]
+
+
+def test_tests_cm_suppresses_the_learners_exception():
+    rec = Recorder(True)
+    assert within_raising(rec, KeyError, "k") == "after"
+    assert rec.seen == ["enter", (KeyError, "'k'")]
+
+
+def test_contextlib_and_pytest_context_managers():
+    log = []
+
+    @contextlib.contextmanager
+    def watched():
+        log.append("in")
+        try:
+            yield 7
+        except LookupError as exc:
+            log.append(type(exc).__name__)
+        log.append("out")
+
+    assert within(watched(), len, "x") == (7, 1)
+    assert within_raising(watched(), IndexError, "i") == "after"
+    assert log == ["in", "out", "in", "IndexError", "out"]
+    assert within(contextlib.nullcontext(5), abs, -1) == (5, 1)
+    assert within_raising(contextlib.suppress(KeyError), KeyError, "s") == "after"
+    assert within_raising(pytest.raises(ValueError, match="v"), ValueError, "v") == "after"
+
+
+def test_a_learner_exception_reaches_the_tests_cm_as_its_builtin_type():
+    rec = Recorder(True)
+    assert within_raising(rec, target.Sneaky, "odd") == "after"
+    assert rec.seen == ["enter", (ValueError, "odd")] and type(rec.seen[1][1]) is str
+    assert rec.seen[1][0] is ValueError  # never the learner's class, nor its __eq__
+
+
+def test_a_tests_cm_is_no_more_than_a_context_manager_to_learner_code():
+    rec = Recorder(False)
+    assert target.exit_by_hand(rec).startswith("refused: TypeError: learner code may only call")
+    with pytest.raises(TypeError, match="not use it as a context manager"):
+        within(len, len, "x")  # a function of the judge's is no context manager
+"""
+
+
+async def test_context_managers_entered_by_learner_code_behave_as_under_pytest():
+    """Learner code's ``with cm:`` on a learner object a test handed it, and on a
+    context manager of the test's own (its class, contextlib's, pytest.raises): enter
+    and exit run, the exception raised in the block reaches ``__exit__`` (a learner
+    exception as its built-in type), and ``__exit__``'s answer suppresses it or not."""
+    run, _kernel = await judged(WITH_NOTEBOOK, {"test_with.py": WITH_TESTS})
+    names = (
+        "test_learner_cm_entered_by_learner_code",
+        "test_learner_cm_sees_a_callbacks_exception",
+        "test_a_tests_exception_reaches_a_learner_cm_with_its_arguments",
+        "test_learner_generator_cm_entered_by_learner_code",
+        "test_tests_cm_entered_by_learner_code",
+        "test_tests_cm_sees_the_learners_exception_and_lets_it_through",
+        "test_tests_cm_suppresses_the_learners_exception",
+        "test_contextlib_and_pytest_context_managers",
+        "test_a_learner_exception_reaches_the_tests_cm_as_its_builtin_type",
+        "test_a_tests_cm_is_no_more_than_a_context_manager_to_learner_code",
+    )
+    assert statuses(run) == dict.fromkeys(names, "passed"), [
+        (t["id"], t["message"]) for t in run.tests if t["status"] != "passed"
+    ]

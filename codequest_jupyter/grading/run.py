@@ -96,6 +96,8 @@ class GradingRun:
         self.cell_problem: GradeError | None = None
         self.output = OutputMeter(settings.output_limit_bytes)
         self._static: list[dict[str, Any]] = []
+        self._data: dict[str, bytes] = {}  # the files beside the tests
+        self._work: dict[str, bytes] = {}  # what the attempt's kernel's work dir holds
 
     # -- nbclient's hooks ----------------------------------------------------------------
     def cell_timeout(self, cell) -> float | None:
@@ -188,7 +190,10 @@ class GradingRun:
             # time: the budget starts with the notebook's first cell (see _run_cells).
             self.deadline = time.monotonic() + SETUP_S + self.budget_s
             self._static = _static_list(sources)
-        await asyncio.to_thread(populate_workdir, kernel.workdir, self.challenge, nb, files)
+            self._data = await asyncio.to_thread(self.challenge.test_data_files, self.result.mode)
+        self._work = await asyncio.to_thread(
+            populate_workdir, kernel.workdir, self.challenge, nb, files
+        )
         # A kernel running as its own user may change the files it was given.
         await asyncio.to_thread(kernel.hand_over, kernel.workdir)
         cells = code_cells(nb)
@@ -304,6 +309,8 @@ class GradingRun:
             min_share_s=MIN_SHARE_S,
             timed_out=any(t.status == "timeout" for t in self.tests.values()),
             output_limit=self.limits.output_kb * 1024,
+            data=self._data,
+            work=self._work,
         )
 
     def _tests_killed(self, kernel: GradingKernel) -> None:

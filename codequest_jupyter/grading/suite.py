@@ -19,12 +19,13 @@ its place in :class:`~.run.GradingRun` and reports through the same events:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..results import GradeError
@@ -48,6 +49,8 @@ class TestRequest:
     min_share_s: float  # no test starts within this of the deadline
     timed_out: bool  # a test of an earlier attempt ran out of time: the rest share
     output_limit: int  # bytes of captured output kept per test
+    data: dict[str, bytes] = field(default_factory=dict)  # files beside the tests
+    work: dict[str, bytes] = field(default_factory=dict)  # files of the kernel's work dir
 
 
 class TestEvents(Protocol):
@@ -113,6 +116,10 @@ class InKernelTests:
             "secret": self.secret.hex(),
             "module": request.module,
             "files": request.sources,
+            # Files beside the tests (tests/data/...), written next to them.
+            "data": {
+                rel: base64.b64encode(content).decode() for rel, content in request.data.items()
+            },
             "hidden_prefix": "hidden",
             "deselect": request.deselect,
             "timeout_s": request.timeout_s,

@@ -35,23 +35,31 @@ def check_files(files: Any) -> dict[str, str]:
     return out
 
 
-def populate_workdir(
-    workdir: Path, challenge: Challenge, notebook: dict[str, Any], files: dict[str, str]
-) -> None:
-    """The starter files, the learner's files over them (locked ones excepted), the notebook."""
-    for rel, data in challenge.starter_files().items():
-        target = workdir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+def workdir_files(
+    challenge: Challenge, notebook: dict[str, Any], files: dict[str, str]
+) -> dict[str, bytes]:
+    """What a kernel's work directory holds, relative path to content: the starter
+    files, the learner's files over them (locked ones excepted), the notebook."""
+    out = dict(challenge.starter_files())
     for rel, text in files.items():
         if challenge.is_locked(rel) or rel == challenge.notebook:
             continue
+        out[rel] = text.encode("utf-8")
+    out[challenge.notebook] = json.dumps(notebook).encode("utf-8")
+    return out
+
+
+def populate_workdir(
+    workdir: Path, challenge: Challenge, notebook: dict[str, Any], files: dict[str, str]
+) -> dict[str, bytes]:
+    """The starter files, the learner's files over them (locked ones excepted), the
+    notebook; returns what it wrote (:func:`workdir_files`)."""
+    written = workdir_files(challenge, notebook, files)
+    for rel, data in written.items():
         target = workdir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    nb_path = workdir / challenge.notebook
-    nb_path.parent.mkdir(parents=True, exist_ok=True)
-    nb_path.write_text(json.dumps(notebook), encoding="utf-8")
+        target.write_bytes(data)
+    return written
 
 
 def code_cell(source: str, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -94,7 +94,7 @@ starters (``tests/test_judge.py``), and the compatibility corpus
 their reason. ``codequest validate`` runs each challenge's reference solution in both
 modes (:mod:`.standalone` runs the judge outside the engine) and names any test whose
 verdict differs (a test relying on a learner object's ``__eq__``, on the truth of a
-learner object, on files the test made, or on handing learner code objects of the
+learner object, on files the test made or learner code wrote, or on handing learner code objects of the
 judge's that are neither data nor callable).
 """
 

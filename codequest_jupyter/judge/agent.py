@@ -39,6 +39,9 @@ MAX_FRAME = 64 * 1024 * 1024
 MAX_DEPTH = 300
 SMALL_INT = 1 << 53
 
+# Arguments of an exception raised in a judge object's with block that travel with it.
+_PLAIN_ARGS = (str, int, bool, type(None))
+
 _BINOPS = {
     name: getattr(operator, name)
     for name in (
@@ -97,9 +100,9 @@ class _Capture(io.TextIOBase):
 class JudgeObject:
     """An object of the judge's (a callback, a mock) handed to learner code.
 
-    Learner code may call it; and use it as a file, an iterator or a context manager
-    (a mock_open handle, a StringIO, a mock): the judge decides which objects of its
-    own allow more than a call."""
+    Learner code may call it; and use it as a file or an iterator (a mock_open handle,
+    a StringIO, a mock) or a context manager (the test's own, contextlib's...): the
+    judge decides which objects of its own allow more than a call."""
 
     __slots__ = ("__weakref__", "_agent", "_jid")
 
@@ -125,7 +128,7 @@ class JudgeObject:
         return self._agent.callback(self._jid, (), {}, o="enter")
 
     def __exit__(self, exc_type, exc, tb):
-        fields = {}
+        fields: dict[str, Any] = {}
         if exc is not None:
             name = "Exception"
             for base in type(exc).__mro__:
@@ -136,6 +139,10 @@ class JudgeObject:
                 fields = {"xn": name, "xs": str(exc)[:2000]}
             except Exception:  # noqa: BLE001 - a learner exception whose str() fails
                 fields = {"xn": name, "xs": ""}
+            args = exc.args if type(exc.args) is tuple else ()
+            if len(args) <= 8 and all(type(a) in _PLAIN_ARGS for a in args):
+                # Its arguments too, when plain (KeyError('k') reads as 'k' again).
+                fields["xa"] = [a[:2000] if type(a) is str else a for a in args]
         return self._agent.callback(self._jid, (), {}, o="exit", **fields) is True
 
     def __repr__(self):
@@ -414,8 +421,11 @@ class Agent:
                     cls = getattr(builtins, message["xn"], None)
                 if not (isinstance(cls, type) and issubclass(cls, BaseException)):
                     cls = Exception
+                args = message.get("xa")
+                if not (type(args) is list and all(type(a) in _PLAIN_ARGS for a in args)):
+                    args = [message.get("xs", "")]
                 try:
-                    exc = cls(message.get("xs", ""))
+                    exc = cls(*args)
                 except Exception:  # noqa: BLE001 - a learner class with another signature
                     exc = getattr(builtins, message["xn"], Exception)(message.get("xs", ""))
             suppress = type(obj).__exit__(obj, type(exc) if exc is not None else None, exc, None)

@@ -84,6 +84,13 @@ def _judge_op(obj: Any, op: Any, frame: dict[str, Any]) -> Any:
         if not isinstance(target, Iterator):
             raise TypeError(f"'{type(target).__name__}' object is not an iterator")
         return next(target)
+    if op in ("enter", "exit") and _is_context_manager(target):
+        # A context manager of the test's (its own class, contextlib's, a mock's patch)
+        # that learner code enters: as under pytest, its __enter__ and __exit__ run (in
+        # the judge: they are the test's code), __exit__ sees the exception raised in
+        # the block (as its built-in type) and what it returns decides whether the
+        # block's exception is suppressed.
+        return _enter_or_exit(target, op, frame)
     if not isinstance(target, _served_types()):
         raise TypeError(
             f"learner code may only call this object of the test's "
@@ -99,17 +106,44 @@ def _judge_op(obj: Any, op: Any, frame: dict[str, Any]) -> Any:
     served: Any = target  # (isinstance narrowed target to the served types' union)
     if op == "iter":
         return iter(served)
-    if op == "enter":
-        return type(served).__enter__(served)
-    if op == "exit":
-        exc = None
-        if frame.get("xn") is not None:
-            cls = getattr(builtins, str(frame["xn"]), None)
-            if not (isinstance(cls, type) and issubclass(cls, Exception)):
-                cls = Exception
-            exc = cls(_text(frame.get("xs"), ""))
-        return bool(type(served).__exit__(served, type(exc) if exc else None, exc, None))
+    if op in ("enter", "exit"):
+        return _enter_or_exit(served, op, frame)
     raise TypeError(f"an unknown operation on an object of the judge's: {str(op)[:50]}")
+
+
+_PLAIN = (str, int, bool, type(None))  # arguments an exception crossing into __exit__ keeps
+
+
+def _is_context_manager(obj: Any) -> bool:
+    """Has ``obj``'s class both halves of the protocol (looked up as ``with`` does)?"""
+    cls = type(obj)
+    return callable(getattr(cls, "__enter__", None)) and callable(getattr(cls, "__exit__", None))
+
+
+def _enter_or_exit(obj: Any, op: str, frame: dict[str, Any]) -> Any:
+    """``__enter__`` or ``__exit__`` of a context manager of the judge's, for learner
+    code's ``with``. The exception ``__exit__`` sees is built here, from a built-in
+    exception class's name and a message: nothing of the learner's runs in the judge."""
+    if not _is_context_manager(obj):
+        raise TypeError(
+            f"'{type(obj).__name__}' object does not support the context manager protocol"
+        )
+    if op == "enter":
+        return type(obj).__enter__(obj)
+    exc = None
+    if frame.get("xn") is not None:
+        cls = getattr(builtins, str(frame["xn"]), None)
+        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+            cls = Exception
+        args = frame.get("xa")
+        if not isinstance(args, list):
+            args = None
+        if args is not None and len(args) <= 8 and all(type(a) in _PLAIN for a in args):
+            # Its arguments when plain (KeyError("k") reads as 'k' again), else its text.
+            exc = cls(*[a[:2000] if type(a) is str else a for a in args])
+        else:
+            exc = cls(_text(frame.get("xs"), ""))
+    return bool(type(obj).__exit__(obj, type(exc) if exc else None, exc, None))
 
 
 _MOCK_MUTATORS = frozenset({"configure_mock", "attach_mock", "mock_add_spec", "reset_mock"})

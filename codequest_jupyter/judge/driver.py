@@ -93,13 +93,23 @@ def agent_code(path: str, module: str, output_limit: int) -> str:
     )
 
 
-def write_suite(suite: Path, files: dict[str, str]) -> None:
+def write_suite(suite: Path, files: dict[str, str], data: dict[str, bytes] | None = None) -> None:
+    """The test files, and the files beside them (``data``), as in the challenge."""
     suite.mkdir()
     (suite / "pytest.ini").write_text("[pytest]\npython_files = test_*.py *_test.py\n")
+    write_files(suite, data or {})
     for rel, source in files.items():
         target = suite / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source, encoding="utf-8")
+
+
+def write_files(root: Path, files: dict[str, bytes]) -> None:
+    root.mkdir(exist_ok=True)
+    for rel, content in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
 
 
 def suite_paths(files: dict[str, str], hidden_prefix: str) -> list[str]:
@@ -248,13 +258,18 @@ class JudgeProcess:
         max_reply_mb: int = 32,
         modules: tuple[str, ...] = (),
         deselect: tuple[str, ...] = (),
+        data: dict[str, bytes] | None = None,
+        work: dict[str, bytes] | None = None,
     ) -> JudgeProcess:
         """Write the tests where only the judge can read them and start the judge.
 
         Tests importing ``module``, or one of ``modules`` (the learner's own ``.py``
         files, say a starter ``grid.py``), get it from the kernel. ``deselect``: test
         ids not to run (reported by an earlier kernel of the run). The public tests run
-        before the hidden ones, as in the kernel."""
+        before the hidden ones, as in the kernel. ``data``: the files beside the tests
+        (``tests/data/cases.json``), written next to them; ``work``: the files of the
+        kernel's work directory (the starter files), the tests' working directory, so
+        a test opens ``data/words.txt`` as it would in the kernel."""
         judge = await cls.prestart(policy, grace_s=grace_s, max_reply_mb=max_reply_mb)
         try:
             await judge.prime(
@@ -264,6 +279,8 @@ class JudgeProcess:
                 output_limit=output_limit,
                 modules=modules,
                 deselect=deselect,
+                data=data,
+                work=work,
             )
         except BaseException:
             await judge.close()
@@ -312,19 +329,27 @@ class JudgeProcess:
         output_limit: int = 65536,
         modules: tuple[str, ...] = (),
         deselect: tuple[str, ...] = (),
+        data: dict[str, bytes] | None = None,
+        work: dict[str, bytes] | None = None,
     ) -> None:
-        """Give a started judge its run: the tests, written where only it can read them
-        (its own run directory, handed to its uid), and the run's settings."""
+        """Give a started judge its run: the tests and their files, written where only
+        it can read them (its own run directory, handed to its uid), and the run's
+        settings (see ``start``)."""
         assert self.run_dir is not None and self.spec is not None and self._ours is not None
         if self.module:
             raise JudgeError("this judge already has its tests")
         self.module, self.files = module, files
         self.options.update(timeout_s=timeout_s, output_limit=output_limit)
-        suite = self.run_dir / "suite"
-        await asyncio.to_thread(write_suite, suite, files)
+        suite, workdir = self.run_dir / "suite", self.run_dir / "files"
+        await asyncio.to_thread(write_suite, suite, files, data)
         await asyncio.to_thread(self.spec.hand_over, suite)
+        # The tests' working directory: neither the judge's HOME nor TMPDIR ("work"),
+        # nor a folder Python imports from.
+        await asyncio.to_thread(write_files, workdir, work or {})
+        await asyncio.to_thread(self.spec.hand_over, workdir)
         setup = {
             "suite_dir": str(suite),
+            "work_dir": str(workdir),
             "modules": [module, *modules],
             "hidden_prefix": "hidden",
             "paths": suite_paths(files, "hidden"),
@@ -420,6 +445,8 @@ async def run_judge(
     on_event: Any = None,
     run: JudgeRun | None = None,
     modules: tuple[str, ...] = (),
+    data: dict[str, bytes] | None = None,
+    work: dict[str, bytes] | None = None,
 ) -> JudgeRun:
     """Judge the learner code in ``kernel`` with the tests ``files`` ({relpath: source},
     ``hidden/…`` for hidden ones), which import it as ``module``: start a judge, judge,
@@ -436,6 +463,8 @@ async def run_judge(
             grace_s=grace_s,
             max_reply_mb=max_reply_mb,
             modules=tuple(modules),
+            data=data,
+            work=work,
         )
     except Exception as exc:  # noqa: BLE001 - the run has no verdicts, and says why
         run.error = f"the judge could not start: {exc}"

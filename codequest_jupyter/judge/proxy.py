@@ -188,6 +188,10 @@ class RemoteObject:
         fields: dict[str, Any] = {}
         if exc is not None:
             fields = {"xn": _builtin_base(type(exc)).__name__, "xs": str(exc)[:2000]}
+            args = exc.args
+            if len(args) <= 8 and all(type(a) in (str, int, bool, type(None)) for a in args):
+                # Its arguments when plain: KeyError("k") reads as 'k' in the kernel too.
+                fields["xa"] = [a[:2000] if type(a) is str else a for a in args]
             learner_class = getattr(type(exc), "_cq_type_hid", None)
             if type(learner_class) is int:
                 fields["xh"] = learner_class  # a learner exception class: the kernel's own

@@ -19,7 +19,8 @@ never read as a result.
 ``control_fd``, ``grace_s``, ``max_reply_mb``, ``suite_dir``, ``modules`` (the names
 tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
 of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``, ``paths``
-(what pytest runs, in order, relative to the suite), ``deselect`` (test ids not to run).
+(what pytest runs, in order, relative to the suite), ``deselect`` (test ids not to run),
+``work_dir`` (the tests' working directory: the files of the kernel's).
 """
 
 from __future__ import annotations
@@ -331,6 +332,10 @@ def main(config: dict[str, Any]) -> int:
         if setup is None:
             return 3
         config = {**config, **setup}
+    if config.get("work_dir"):
+        # The kernel's work directory as the run wrote it (the starter files): a test
+        # opens data/words.txt from here as it would in the kernel.
+        os.chdir(config["work_dir"])
     # The driver hands over the connection to the agent once the kernel has one.
     _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
     if not fds:

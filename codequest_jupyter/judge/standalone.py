@@ -46,7 +46,9 @@ async def judge_notebook(
     is interrupted, as in a grading."""
     kernel = await start_kernel(policy, warm=False, startup_timeout=startup_timeout_s)
     try:
-        await asyncio.to_thread(populate_workdir, kernel.workdir, challenge, notebook, files or {})
+        work = await asyncio.to_thread(
+            populate_workdir, kernel.workdir, challenge, notebook, files or {}
+        )
         await asyncio.to_thread(kernel.hand_over, kernel.workdir)
         assert kernel.kc is not None
         quiet: Any = lambda _msg: None  # noqa: E731 - outputs are not the tests' business
@@ -71,6 +73,8 @@ async def judge_notebook(
             timeout_s=challenge.limits.timeout_s,
             budget_s=budget_s,
             modules=learner_modules(challenge),
+            data=challenge.test_data_files(mode),
+            work=work,
         )
     finally:
         await kernel.dispose()

@@ -190,6 +190,8 @@ class JudgeTests:
                 grace_s=self.grace_s,
                 modules=modules,
                 deselect=deselect,
+                data=request.data,
+                work=request.work,
             )
         try:
             await judge.prime(
@@ -199,6 +201,8 @@ class JudgeTests:
                 output_limit=request.output_limit,
                 modules=modules,
                 deselect=deselect,
+                data=request.data,
+                work=request.work,
             )
         except BaseException:
             await judge.close()

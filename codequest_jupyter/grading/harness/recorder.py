@@ -6,9 +6,9 @@ Runs inside the grading kernel as part of the harness (see the package docstring
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
-import shutil
 import signal
 import threading
 import time
@@ -103,10 +103,13 @@ class _Recorder:
                 }
             )
         # Hidden sources leave the disk once imported; tracebacks read the cached lines.
+        # The files beside them (hidden/data/...) stay for the hidden tests to open.
         hidden_root = os.path.join(self.suite_dir, self.hidden_prefix)
         if os.path.isdir(hidden_root):
             for root, _dirs, files in os.walk(hidden_root):
                 for fname in files:
+                    if not fname.endswith(".py"):
+                        continue
                     full = os.path.join(root, fname)
                     try:
                         with open(full, encoding="utf-8") as fh:
@@ -114,7 +117,8 @@ class _Recorder:
                         linecache.cache[full] = (sum(map(len, lines)), None, lines, full)
                     except OSError:
                         pass
-            shutil.rmtree(hidden_root, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        os.unlink(full)
         self.channel.emit(
             "collected",
             {

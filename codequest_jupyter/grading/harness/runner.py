@@ -7,6 +7,7 @@ Runs inside the grading kernel as part of the harness (see the package docstring
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import io
 import os
@@ -126,8 +127,9 @@ def _make_phases(later, recorder):
 def run_tests(payload):
     """Run the challenge's tests on the learner's namespace; report over the channel.
 
-    ``payload`` keys: secret, module, files ({relpath: source}), hidden_prefix,
-    timeout_s, output_limit, run_dir.
+    ``payload`` keys: secret, module, files ({relpath: source}), data (the files
+    beside the tests, {relpath: base64}), hidden_prefix, timeout_s, output_limit,
+    run_dir.
     """
     import IPython
     import pytest
@@ -167,7 +169,14 @@ def run_tests(payload):
         for rel in files:
             sys.modules.pop(os.path.splitext(os.path.basename(rel))[0], None)
         _write_files(suite_dir, files)
-        return [os.path.join(suite_dir, t) for t in sorted({rel.split("/", 1)[0] for rel in files})]
+        tops = sorted({rel.split("/", 1)[0] for rel in files})
+        for rel, encoded in (payload.get("data") or {}).items():
+            if rel.split("/", 1)[0] in tops:  # the files beside this phase's tests
+                path = os.path.join(suite_dir, rel)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as fh:
+                    fh.write(binascii.a2b_base64(encoded))
+        return [os.path.join(suite_dir, t) for t in tops]
 
     cwd = os.getcwd()
     started = time.perf_counter()

@@ -209,6 +209,13 @@ class Recorder:
         self.entries.append(text)
 
 
+def guarded(cm, fn, *args):
+    """fn(*args) inside ``with cm``; None when cm suppressed its error."""
+    with cm:
+        return fn(*args)
+    return None
+
+
 def chunks(words, size):
     for start in range(0, len(words), size):
         yield words[start : start + size]

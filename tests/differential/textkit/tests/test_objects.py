@@ -9,6 +9,9 @@ learner object, one module object shared by the test and learner code (patching
 judge's expected differences.
 """
 
+import contextlib
+import json
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -146,9 +149,46 @@ def test_context_manager_lets_other_errors_through():
         raise KeyError("k")
 
 
+def test_learner_code_enters_the_tests_context_manager():
+    seen = []
+
+    @contextlib.contextmanager
+    def tracked():
+        seen.append("in")
+        yield
+        seen.append("out")
+
+    assert textkit.guarded(tracked(), len, "abc") == 3
+    assert seen == ["in", "out"]
+
+
+def test_the_tests_context_manager_sees_the_learners_error():
+    class Spy:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, exc_type, exc, tb):
+            self.seen = (exc_type, str(exc))
+            return False
+
+    spy = Spy()
+    with pytest.raises(ValueError, match="not a number"):
+        textkit.guarded(spy, textkit.parse_int, "x")
+    assert spy.seen == (ValueError, "not a number: 'x'")
+
+
+def test_the_tests_context_manager_suppresses_the_learners_error():
+    assert textkit.guarded(contextlib.suppress(ZeroDivisionError), textkit.ratio, 1, 0) is None
+
+
 def test_write_after_close_raises():
     with pytest.raises(TextError, match="closed"):
         Recorder().write("x")
+
+
+def test_expected_counts_from_a_file_beside_the_test():
+    cases = json.loads((Path(__file__).parent / "data" / "word_counts.json").read_text())
+    assert [textkit.word_count(text) for text in cases["texts"]] == cases["counts"]
 
 
 def test_callback_lambda():

@@ -189,6 +189,10 @@ class Recorder:
         self.entries.append(text)
 
 
+def guarded(cm, fn, *args):
+    return fn(*args)  # never enters cm
+
+
 def chunks(words, size):
     for start in range(0, len(words) - size + 1, size):  # drops a short last chunk
         yield words[start : start + size]
