@@ -1114,9 +1114,9 @@ async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
 
 
 async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkeypatch):
-    """With a kernel pool, judges are started ahead too (pytest imported, no tests
-    yet): a grading takes one, gives it its tests, and the pool starts another; on
-    close none is left, nor its directory."""
+    """With a kernel pool, judges are started ahead too (pytest started, no tests
+    yet): a grading takes one, gives it its tests, and the pool starts another; once
+    settled, the used one is gone, and on close none is left, nor its directory."""
     from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
     from codequest_jupyter.grading import Grader, GradingSettings
     from codequest_jupyter.grading.procfs import processes_with_marker
@@ -1137,10 +1137,13 @@ async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkey
         assert await grader.isolation(challenge) == "judge"
         assert await grader.judges.wait_ready(1, timeout=120)
         ahead = grader.judges.idle[0]
-        assert ahead.alive() and not (ahead.run_dir / "suite").exists()  # no tests yet
+        # No tests yet: pytest starts in a suite directory holding only its settings.
+        assert ahead.alive()
+        assert [p.name for p in (ahead.run_dir / "suite").iterdir()] == ["pytest.ini"]
         result = await grader.grade(challenge, notebook, files, mode="submit")
         assert result.status == "passed" and result.score == result.total == 10
-        # Used by that grading (and removed with it), then replaced.
+        # Used by that grading (and removed after it, off its latency path), then replaced.
+        await grader.settle()
         assert ahead.process is None and ahead.run_dir is None
         assert await grader.judges.wait_ready(1, timeout=120)
         assert grader.judges.idle[0] is not ahead

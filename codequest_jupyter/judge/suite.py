@@ -13,7 +13,8 @@ in a :class:`~codequest_jupyter.grading.run.GradingRun`. Per attempt (one kernel
    run's bookkeeping as they come, so streaming, points, timeouts and ``not_run``
    follow the same contract; they come from the judge's control socket, which
    learner code cannot reach, so they need no signature;
-4. :meth:`end`: the judge's processes, uid and directory are removed on every path.
+4. :meth:`end`: the judge's processes, uid and directory are removed on every path
+   (by the pool, off the latency path, when the judge came from one).
 
 A kernel lost during a test: when it died, the run is told as when it dies under the
 in-kernel harness (``DeadKernelError``: the test in progress gets the kernel's death,
@@ -88,11 +89,21 @@ class JudgePool:
             if candidate.alive():
                 judge = candidate
             else:  # it died idle: remove what is left of it
-                task = asyncio.get_running_loop().create_task(candidate.close())
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                self.close_later(candidate)
         self.fill()
         return judge
+
+    def close_later(self, judge: JudgeProcess) -> None:
+        """Remove a judge (processes, uid, directory) off the latency path: a run whose
+        verdicts are in need not wait for it; ``settle`` and ``close`` do."""
+        task = asyncio.get_running_loop().create_task(judge.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def settle(self) -> None:
+        """Wait until the judges being removed are gone."""
+        while pending := [task for task in self._closing if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def fill(self) -> None:
         if self._closed or (self._filling is not None and not self._filling.done()):
@@ -214,7 +225,10 @@ class JudgeTests:
             judge = await starting
         except BaseException:  # noqa: BLE001 - it never started: nothing to remove
             return
-        await judge.close()
+        if self.pool is not None:
+            self.pool.close_later(judge)
+        else:
+            await judge.close()
 
     async def run(
         self,
