@@ -1187,8 +1187,8 @@ async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkey
         assert await grader.isolation(challenge) == "judge"
         assert await grader.judges.wait_ready(1, timeout=120)
         ahead = grader.judges.idle[0]
-        # No tests yet: pytest starts in a suite directory holding only its settings.
-        assert ahead.alive()
+        # No tests yet: pytest is set up in a suite directory holding only its settings.
+        assert ahead.alive() and ahead.ready
         assert [p.name for p in (ahead.run_dir / "suite").iterdir()] == ["pytest.ini"]
         result = await grader.grade(challenge, notebook, files, mode="submit")
         assert result.status == "passed" and result.score == result.total == 10

@@ -18,7 +18,8 @@
    no copy;
 4. relays the judge's events (``collected``, ``test``, ``done``) to ``on_event`` and
    acts on its ``kernel`` requests: interrupt the kernel (a call past its time limit),
-   kill it (a call that would not stop, a reply that broke the protocol);
+   kill it (a call that would not stop, a reply that broke the protocol); with
+   ``done`` every verdict is in, and the judge's exit is not waited for;
 5. stops the judge at the run's budget; ``close`` removes its processes, uid and
    directory.
 
@@ -261,6 +262,27 @@ class JudgeProcess:
         self.spec: LaunchSpec | None = None
         self.process: asyncio.subprocess.Process | None = None
         self._ours: socket.socket | None = None
+        self.ready = False  # pytest is set up in it, waiting for its run
+
+    async def wait_ready(self) -> bool:
+        """Wait until the judge says pytest is set up in it (its first control line,
+        before anything else it sends); True then. A pool counts such judges ready."""
+        assert self._ours is not None
+        sock = self._ours.dup()
+        try:
+            sock.setblocking(False)
+            loop = asyncio.get_running_loop()
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = await loop.sock_recv(sock, 1)  # never past that line
+                if not chunk:
+                    return False
+                line += chunk
+        finally:
+            sock.close()
+        with contextlib.suppress(ValueError):
+            self.ready = json.loads(line).get("kind") == "ready"
+        return self.ready
 
     @classmethod
     async def start(
@@ -490,6 +512,8 @@ async def _relay(sock: socket.socket, kernel: GradingKernel, run: JudgeRun, on_e
             except ValueError:
                 continue
             kind = event.get("kind")
+            if kind == "ready":
+                continue  # pytest was set up (read here when no pool read it)
             if kind == "kernel":
                 what = event.get("data", {}).get("what")
                 if what == "interrupt":

@@ -419,8 +419,10 @@ def main(config: dict[str, Any]) -> int:
     class Handover:
         @pytest.hookimpl(tryfirst=True)
         def pytest_collection(self, session: Any) -> None:
-            # Pytest is set up: wait for the run (its tests are in the suite directory
-            # once its settings come), then for the kernel, before collecting.
+            # Pytest is set up: say so (a pool counts this judge as ready), wait for
+            # the run (its tests are in the suite directory once its settings come),
+            # then for the kernel, before collecting.
+            control.emit("ready", {})
             if not run_settings():
                 os._exit(3)
             session.config.args = [os.path.join(suite, p) for p in config.get("paths") or ["."]]

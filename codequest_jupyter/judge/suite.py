@@ -68,15 +68,19 @@ def judge_unavailable(policy: SandboxPolicy) -> str | None:
 
 
 class JudgePool:
-    """Judges started ahead of their runs: Python, the sandbox and pytest's imports
-    paid before a run needs them (a run then only writes its tests and hands over its
-    kernel). Each serves one run, then the pool starts another."""
+    """Judges started ahead of their runs: Python, the sandbox, pytest's imports and
+    its set-up (configuration, plugins, the session) paid before a run needs them (a
+    run then only writes its tests and hands over its kernel). A judge counts as ready
+    once it says pytest is set up in it. Each serves one run, then the pool starts
+    another; the used one is removed off the latency path (``settle`` waits for it)."""
 
     def __init__(self, policy: SandboxPolicy, size: int, *, grace_s: float = 2.0):
         self.policy = policy
         self.size = size
         self.grace_s = grace_s
         self.idle: list[JudgeProcess] = []
+        # Reading each idle judge's "ready" (pytest set up in it); dropped when taken.
+        self._readying: dict[JudgeProcess, asyncio.Task[bool]] = {}
         self._filling: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -84,8 +88,14 @@ class JudgePool:
     def take(self) -> JudgeProcess | None:
         """A started judge, or None (the run starts its own); the pool refills."""
         judge = None
+        # A judge with pytest set up first; else one still setting up (it goes on
+        # while the notebook runs).
+        self.idle.sort(key=lambda j: not j.ready)
         while self.idle and judge is None:
             candidate = self.idle.pop(0)
+            readying = self._readying.pop(candidate, None)
+            if readying is not None:
+                readying.cancel()  # the run's relay reads (and skips) its "ready"
             if candidate.alive():
                 judge = candidate
             else:  # it died idle: remove what is left of it
@@ -121,15 +131,21 @@ class JudgePool:
                 await judge.close()
                 return
             self.idle.append(judge)
+            self._readying[judge] = asyncio.get_running_loop().create_task(judge.wait_ready())
 
     async def wait_ready(self, count: int = 1, timeout: float = 60) -> bool:
-        """Wait until ``count`` judges are started (benchmarks and tests)."""
+        """Wait until ``count`` judges are started, pytest set up in each (benchmarks
+        and tests)."""
         self.fill()
         deadline = time.monotonic() + timeout
-        while len(self.idle) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+
+        def ready() -> int:
+            return sum(1 for judge in self.idle if judge.ready)
+
+        while ready() < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
             self.fill()
-        return len(self.idle) >= count
+        return ready() >= count
 
     async def close(self) -> None:
         self._closed = True
@@ -138,6 +154,10 @@ class JudgePool:
             with contextlib.suppress(BaseException):
                 await self._filling
         idle, self.idle = self.idle, []
+        readying, self._readying = self._readying, {}
+        for task in readying.values():
+            task.cancel()
+        await asyncio.gather(*readying.values(), return_exceptions=True)
         await asyncio.gather(
             *(judge.close() for judge in idle), *self._closing, return_exceptions=True
         )
