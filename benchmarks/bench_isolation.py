@@ -2,8 +2,8 @@
 
 Each bundled challenge's reference solution is graded (Submit: public and hidden tests)
 through ``Grader.grade`` with a pooled kernel and, in the judge, a judge started
-ahead (both pools refilled and ready before each grading; the platform's strongest
-sandbox), alternately with ``isolation = "judge"``
+ahead (both pools refilled and ready before each grading, a ready judge being one
+with pytest set up in it; the platform's strongest sandbox), alternately with ``isolation = "judge"``
 (the default: pytest in a judge process calling into the kernel) and ``"kernel"``
 (pytest inside the kernel). Printed: p50 and p95 per challenge and over all gradings,
 in ms, and the judge's p50 as a multiple of the kernel's (target: within 1.5x).

@@ -70,6 +70,8 @@ def test_decoder_builds_builtin_values_only():
         {"~": "b", "v": "not base64!"},
         {"~": "h", "v": "1"},
         ("tuple",),
+        {"~": "li", "v": base64.b64encode(b"\0" * 7).decode()},  # not whole int64s
+        {"~": "li", "v": [1, 2]},
     ],
 )
 def test_decoder_refuses_what_is_not_data(tree):
@@ -91,6 +93,54 @@ def test_decoder_bounds_depth_and_count():
     with pytest.raises(ValueTooLarge, match="elements"):
         _decode(list(range(1001)), max_items=1000)
     assert len(_decode(list(range(999)), max_items=1000)) == 999
+    packed = {"~": "li", "v": base64.b64encode(bytes(8 * 1001)).decode()}
+    with pytest.raises(ValueTooLarge, match="elements"):
+        _decode(packed, max_items=1000)
+    with pytest.raises(ValueTooLarge, match="nested more than 3 levels"):
+        _decode([[[[1, 2]]]], max_depth=3)  # a list of scalars too deep, however plain
+
+
+SCALAR_LISTS = [
+    list(range(-100, 100)),  # packed
+    [2**62, -(2**63)] * 40,  # packed: within 64 bits
+    [2**63, 1] * 40,  # beyond: item by item
+    [2**53, 5],  # short: JSON, the big one tagged
+    [True] * 100,  # bools stay bools (never packed as ints)
+    [1] * 99 + [True],
+    [1, 2.5, "s", None, False, float("inf")],
+    [[1] * 70, (2, 3), [], ("x",)],
+    [],
+]
+
+
+@pytest.mark.parametrize("value", SCALAR_LISTS)
+def test_lists_of_scalars_cross_whole_both_ways_and_exactly(value):
+    """Lists of scalars are copied at C speed (as they are, or packed when they are
+    long lists of ints) both ways, and come out exactly: the same items, of the same
+    types."""
+    from codequest_jupyter.judge.wire import encode
+
+    def same(a, b):
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, (list, tuple)):
+            return len(a) == len(b) and all(map(same, a, b))
+        return a == b or (a != a and b != b)
+
+    a, b = socket.socketpair()
+    try:
+        agent = agent_module.Agent(a)
+        # judge -> kernel: the judge encodes, the agent decodes
+        tree = json.loads(json.dumps(encode(value, lambda o: {"~": "h", "v": 1})))
+        assert same(agent.dec(tree), value)
+        # kernel -> judge: the agent encodes, the judge's restricted decoder decodes
+        tree = json.loads(json.dumps(agent.enc(value)))
+        assert same(_decode(tree), value)
+    finally:
+        a.close()
+        b.close()
+    if len(value) >= 64 and {type(x) for x in value} == {int} and value[0] < 2**63:
+        assert tree["~"] == "li"
 
 
 def test_pandas_values_cross_by_value_and_only_with_known_dtypes():
@@ -1114,9 +1164,9 @@ async def test_without_bubblewrap_the_judge_needs_a_uid_of_its_own():
 
 
 async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkeypatch):
-    """With a kernel pool, judges are started ahead too (pytest imported, no tests
-    yet): a grading takes one, gives it its tests, and the pool starts another; on
-    close none is left, nor its directory."""
+    """With a kernel pool, judges are started ahead too (pytest started, no tests
+    yet): a grading takes one, gives it its tests, and the pool starts another; once
+    settled, the used one is gone, and on close none is left, nor its directory."""
     from codequest_jupyter.challenges import bundled_challenges_dir, load_challenge
     from codequest_jupyter.grading import Grader, GradingSettings
     from codequest_jupyter.grading.procfs import processes_with_marker
@@ -1137,10 +1187,13 @@ async def test_a_pooled_grader_keeps_judges_started_ahead_and_leaves_none(monkey
         assert await grader.isolation(challenge) == "judge"
         assert await grader.judges.wait_ready(1, timeout=120)
         ahead = grader.judges.idle[0]
-        assert ahead.alive() and not (ahead.run_dir / "suite").exists()  # no tests yet
+        # No tests yet: pytest is set up in a suite directory holding only its settings.
+        assert ahead.alive() and ahead.ready
+        assert [p.name for p in (ahead.run_dir / "suite").iterdir()] == ["pytest.ini"]
         result = await grader.grade(challenge, notebook, files, mode="submit")
         assert result.status == "passed" and result.score == result.total == 10
-        # Used by that grading (and removed with it), then replaced.
+        # Used by that grading (and removed after it, off its latency path), then replaced.
+        await grader.settle()
         assert ahead.process is None and ahead.run_dir is None
         assert await grader.judges.wait_ready(1, timeout=120)
         assert grader.judges.idle[0] is not ahead

@@ -114,9 +114,11 @@ class Grader:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait until the kernels and run directories of finished gradings are gone."""
+        """Wait until the kernels, judges and run directories of finished gradings are gone."""
         while pending := [task for task in self._cleanups if not task.done()]:
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.judges is not None:
+            await self.judges.settle()
 
     async def __aenter__(self) -> Grader:
         await self.start()

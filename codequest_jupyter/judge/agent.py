@@ -23,6 +23,7 @@ import base64
 import builtins
 import io
 import json
+import math
 import operator
 import os
 import socket
@@ -30,6 +31,7 @@ import struct
 import sys
 import traceback
 import warnings
+from array import array
 from functools import partial
 from typing import Any
 
@@ -38,6 +40,40 @@ MAX_FRAME = 64 * 1024 * 1024
 # Nesting the wire carries (one Python frame per level, here and in the judge).
 MAX_DEPTH = 300
 SMALL_INT = 1 << 53
+_SCALARS = frozenset({str, bool, int, float, type(None)})
+
+
+PACK_MIN = 64
+
+
+def _fast_list(values):
+    """The wire tree of a list of scalars made at C speed, or None (wire.fast_list)."""
+    kinds = set(map(type, values))
+    if len(values) >= PACK_MIN and kinds == {int}:
+        try:
+            packed = array("q", values).tobytes()
+        except OverflowError:
+            return None
+        return {"~": "li", "v": base64.b64encode(packed).decode("ascii")}
+    return list(values) if _plain_items(values, kinds) else None
+
+
+def _plain_items(values, kinds=None):
+    """Whether every item is its own wire tree (wire.plain_items: the same test)."""
+    if kinds is None:
+        kinds = set(map(type, values))
+    if not kinds <= _SCALARS:
+        return False
+    if int in kinds:
+        ints = values if len(kinds) == 1 else [x for x in values if type(x) is int]
+        if min(ints) <= -SMALL_INT or max(ints) >= SMALL_INT:
+            return False
+    if float in kinds:
+        floats = values if len(kinds) == 1 else [x for x in values if type(x) is float]
+        if not all(map(math.isfinite, floats)):
+            return False
+    return True
+
 
 # Arguments of an exception raised in a judge object's with block that travel with it.
 _PLAIN_ARGS = (str, int, bool, type(None))
@@ -232,8 +268,11 @@ class Agent:
             return value if value - value == 0 else {"~": "f", "v": repr(value)}
         d = depth + 1
         if t is list:
-            return [*map(partial(self.enc, depth=d), value)]
+            fast = _fast_list(value) if d <= MAX_DEPTH else None
+            return fast if fast is not None else [*map(partial(self.enc, depth=d), value)]
         if t is tuple:
+            if d <= MAX_DEPTH and _plain_items(value):
+                return {"~": "t", "v": list(value)}
             return {"~": "t", "v": [*map(partial(self.enc, depth=d), value)]}
         if t is dict:
             pairs = []
@@ -294,6 +333,9 @@ class Agent:
     # -- decoding: judge arguments -----------------------------------------------------
     def dec(self, tree):
         if isinstance(tree, list):
+            # JSON parsing made it: an array of scalars is its own value.
+            if set(map(type, tree)) <= _SCALARS:
+                return tree
             return [*map(self.dec, tree)]
         if not isinstance(tree, dict):
             return tree
@@ -307,7 +349,7 @@ class Agent:
                 obj = self.judge_objs[v] = JudgeObject(self, v)
             return obj
         if tag == "t":
-            return tuple(map(self.dec, v))
+            return tuple(self.dec(v))
         if tag == "d":
             out = {}
             for k, x in v:
@@ -323,6 +365,10 @@ class Agent:
             return bytearray(base64.b64decode(v))
         if tag == "c":
             return complex(v[0], v[1])
+        if tag == "li":
+            ints = array("q")
+            ints.frombytes(base64.b64decode(v))
+            return ints.tolist()
         if tag == "i":
             return int(v, 16)
         if tag == "f":

@@ -171,7 +171,11 @@ class Connection:
         default_timeout_s: float = 30.0,
     ):
         limits = limits or Limits()
-        self.frames = FrameSocket(sock, limits)
+        # ``sock`` may be a function giving the socket when first needed: a judge
+        # starts pytest before the kernel has run the notebook, and waits for the
+        # agent's connection only at its first request (see :meth:`open`).
+        self._opener: Callable[[], Any] | None = sock if callable(sock) else None
+        self.frames: FrameSocket | None = None if callable(sock) else FrameSocket(sock, limits)
         self.limits = limits
         self.notify = notify or (lambda _what: None)
         self.grace_s = grace_s
@@ -196,8 +200,22 @@ class Connection:
         self.level_changes: dict[str, tuple[str, int]] = {}
         self.output_dropped = 0  # characters the kernel printed beyond its output limit
 
+    def open(self) -> bool:
+        """Wait for the connection to the agent if it is not here yet (False: it will
+        never come, and every request fails as :class:`.proxy.KernelGone`)."""
+        if self.frames is None and self._opener is not None:
+            opener, self._opener = self._opener, None
+            sock = opener()
+            if sock is None:
+                self.gone = "no connection to the learner's kernel was handed over"
+            else:
+                self.frames = FrameSocket(sock, self.limits)
+        return self.frames is not None
+
     # -- requests ----------------------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Any:
+        if self.frames is None:
+            self.open()
         if self.gone:
             raise KernelGone(self.gone)
         if self._abandoned:
@@ -268,6 +286,7 @@ class Connection:
         return changes or None
 
     def _send(self, message: dict[str, Any]) -> None:
+        assert self.frames is not None
         try:
             self.frames.send(message)
         except ChannelClosed as exc:
@@ -280,6 +299,7 @@ class Connection:
         return time.monotonic() + self.default_timeout_s
 
     def _recv(self, deadline: float) -> dict[str, Any]:
+        assert self.frames is not None
         try:
             return self.frames.recv(deadline)
         except FrameTimeout:
@@ -423,6 +443,7 @@ class Connection:
         they do not come. True when the connection is usable again."""
         deadline = time.monotonic() + self.grace_s
         while self._abandoned and not self.gone:
+            assert self.frames is not None  # (a call was sent)
             try:
                 frame = self.frames.recv(deadline)
             except FrameTimeout:

@@ -18,7 +18,8 @@
    no copy;
 4. relays the judge's events (``collected``, ``test``, ``done``) to ``on_event`` and
    acts on its ``kernel`` requests: interrupt the kernel (a call past its time limit),
-   kill it (a call that would not stop, a reply that broke the protocol);
+   kill it (a call that would not stop, a reply that broke the protocol); with
+   ``done`` every verdict is in, and the judge's exit is not waited for;
 5. stops the judge at the run's budget; ``close`` removes its processes, uid and
    directory.
 
@@ -31,13 +32,17 @@ judge's process, its directory and uid, the two sockets) and are read in order.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
+import functools
 import json
 import logging
+import marshal
 import os
 import socket
 import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,21 +87,34 @@ class JudgeRun:
         return found[0]
 
 
+@functools.cache
+def _agent_marshalled() -> str:
+    """The agent compiled here once, marshalled, compressed and base64-encoded: the
+    kernel (the same interpreter as this one, as for the in-kernel harness) loads the
+    code object instead of compiling 750 lines on every run (7-12 ms of each judged
+    run's hand-over; the cell is a third of the source's size too)."""
+    code = compile(AGENT_SOURCE, "<codequest-judge-agent>", "exec")
+    return binascii.b2a_base64(zlib.compress(marshal.dumps(code), 9), newline=False).decode("ascii")
+
+
 def agent_code(path: str, module: str, output_limit: int) -> str:
     """The execute request that starts the agent: no name is left in the namespace."""
     return (
-        "(lambda _ns: (exec(compile("
-        + repr(AGENT_SOURCE)
-        + ", '<codequest-judge-agent>', 'exec'), _ns),"
+        "(lambda _ns: (exec(__import__('marshal').loads(__import__('zlib').decompress("
+        f"__import__('binascii').a2b_base64({_agent_marshalled()!r}))), _ns),"
         f" _ns['serve']({path!r}, {module!r}, {int(output_limit)})))"
         "({'__name__': '__codequest_judge_agent__'})\n"
     )
 
 
-def write_suite(suite: Path, files: dict[str, str], data: dict[str, bytes] | None = None) -> None:
-    """The test files, and the files beside them (``data``), as in the challenge."""
+def make_suite(suite: Path) -> None:
+    """The judge's suite directory, its tests still to come (pytest starts in it)."""
     suite.mkdir()
     (suite / "pytest.ini").write_text("[pytest]\npython_files = test_*.py *_test.py\n")
+
+
+def write_suite(suite: Path, files: dict[str, str], data: dict[str, bytes] | None = None) -> None:
+    """The test files, and the files beside them (``data``), as in the challenge."""
     write_files(suite, data or {})
     for rel, source in files.items():
         target = suite / rel
@@ -110,6 +128,25 @@ def write_files(root: Path, files: dict[str, bytes]) -> None:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+
+
+def _make_suite(spec: LaunchSpec, suite: Path) -> None:
+    make_suite(suite)
+    spec.hand_over(suite)
+
+
+def _write_suite(
+    spec: LaunchSpec, suite: Path, files: dict[str, str], data: dict[str, bytes] | None
+) -> None:
+    write_suite(suite, files, data)
+    spec.hand_over(suite)
+
+
+def _write_work(spec: LaunchSpec, workdir: Path, files: dict[str, bytes]) -> None:
+    # The tests' working directory: neither the judge's HOME nor TMPDIR ("work"), nor
+    # a folder Python imports from.
+    write_files(workdir, files)
+    spec.hand_over(workdir)
 
 
 def suite_paths(files: dict[str, str], hidden_prefix: str) -> list[str]:
@@ -244,6 +281,27 @@ class JudgeProcess:
         self.spec: LaunchSpec | None = None
         self.process: asyncio.subprocess.Process | None = None
         self._ours: socket.socket | None = None
+        self.ready = False  # pytest is set up in it, waiting for its run
+
+    async def wait_ready(self) -> bool:
+        """Wait until the judge says pytest is set up in it (its first control line,
+        before anything else it sends); True then. A pool counts such judges ready."""
+        assert self._ours is not None
+        sock = self._ours.dup()
+        try:
+            sock.setblocking(False)
+            loop = asyncio.get_running_loop()
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = await loop.sock_recv(sock, 1)  # never past that line
+                if not chunk:
+                    return False
+                line += chunk
+        finally:
+            sock.close()
+        with contextlib.suppress(ValueError):
+            self.ready = json.loads(line).get("kind") == "ready"
+        return self.ready
 
     @classmethod
     async def start(
@@ -299,9 +357,11 @@ class JudgeProcess:
         ours, theirs = socket.socketpair()
         judge._ours = ours
         try:
-            config = {"control_fd": theirs.fileno(), **options}
+            suite = judge.run_dir / "suite"
+            config = {"control_fd": theirs.fileno(), "suite_dir": str(suite), **options}
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
             track_spec(judge.run_dir, judge.spec)
+            await asyncio.to_thread(_make_suite, judge.spec, suite)
             judge.process = await asyncio.create_subprocess_exec(
                 *judge.spec.argv,
                 env=judge.spec.env,
@@ -341,14 +401,9 @@ class JudgeProcess:
         self.module, self.files = module, files
         self.options.update(timeout_s=timeout_s, output_limit=output_limit)
         suite, workdir = self.run_dir / "suite", self.run_dir / "files"
-        await asyncio.to_thread(write_suite, suite, files, data)
-        await asyncio.to_thread(self.spec.hand_over, suite)
-        # The tests' working directory: neither the judge's HOME nor TMPDIR ("work"),
-        # nor a folder Python imports from.
-        await asyncio.to_thread(write_files, workdir, work or {})
-        await asyncio.to_thread(self.spec.hand_over, workdir)
+        await asyncio.to_thread(_write_suite, self.spec, suite, files, data)
+        await asyncio.to_thread(_write_work, self.spec, workdir, work or {})
         setup = {
-            "suite_dir": str(suite),
             "work_dir": str(workdir),
             "modules": [module, *modules],
             "hidden_prefix": "hidden",
@@ -399,11 +454,14 @@ class JudgeProcess:
                 await kernel.kill()
                 run.kernel_killed = True
             if run.done is None and run.error is None:
+                # The judge ended early: its log's last line says why once it has exited.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.process.wait(), 5)
                 run.error = "the judge ended without a result" + (
                     _log_tail(self.run_dir) if self.run_dir is not None else ""
                 )
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.process.wait(), 5)
+            # With its ``done`` in, every verdict is: the judge's interpreter shutting
+            # down (~100 ms) is not waited for; ``close`` ends it.
         except (JudgeError, OSError) as exc:
             run.error = str(exc)
         finally:
@@ -489,6 +547,8 @@ async def _relay(sock: socket.socket, kernel: GradingKernel, run: JudgeRun, on_e
             except ValueError:
                 continue
             kind = event.get("kind")
+            if kind == "ready":
+                continue  # pytest was set up (read here when no pool read it)
             if kind == "kernel":
                 what = event.get("data", {}).get("what")
                 if what == "interrupt":

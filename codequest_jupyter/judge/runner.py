@@ -14,13 +14,21 @@ asking the driver to interrupt or kill the kernel. Standard output and error are
 launcher's log file: whatever learner output reaches them (printed outside a test) is
 never read as a result.
 
-``CONFIG`` keys (all but the first few may instead come as one JSON line on
-``control_fd`` before the agent's connection, for a judge started ahead of its run):
-``control_fd``, ``grace_s``, ``max_reply_mb``, ``suite_dir``, ``modules`` (the names
-tests import from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters
-of output kept per test), ``hidden_prefix``, ``grace_s``, ``max_reply_mb``, ``paths``
-(what pytest runs, in order, relative to the suite), ``deselect`` (test ids not to run),
-``work_dir`` (the tests' working directory: the files of the kernel's).
+``CONFIG`` keys: ``control_fd``, ``grace_s``, ``max_reply_mb``, ``suite_dir`` (made by
+the driver, with its ``pytest.ini``, before the judge starts); and the run's settings,
+which may instead come as one JSON line on ``control_fd`` before the agent's
+connection (a judge started ahead of its run): ``modules`` (the names tests import
+from the kernel), ``timeout_s`` (per test), ``output_limit`` (characters of output kept
+per test), ``hidden_prefix``, ``paths`` (what pytest runs, in order, relative to the
+suite), ``deselect`` (test ids not to run), ``work_dir`` (the tests' working directory:
+the files of the kernel's).
+
+Pytest starts as soon as the judge does: it is configured, its plugins loaded and its
+session begun while the judge waits in the pool and the notebook runs; collection
+waits for the run's settings (the tests are then in the suite directory) and the
+kernel's connection (``Handover`` in :func:`main`), so a judged run pays neither
+pytest's start-up nor the judge's interpreter shutting down (the driver takes the
+verdicts at ``done`` and ends the judge off the latency path).
 """
 
 from __future__ import annotations
@@ -94,15 +102,19 @@ class Recorder:
         self.control = control
         self.conn = conn
         self.suite_dir = config["suite_dir"]
-        self.hidden_prefix = config.get("hidden_prefix", "hidden")
-        self.timeout_s = float(config.get("timeout_s", 10))
-        self.output_limit = int(config.get("output_limit", 65536))
+        self.settings(config)
         self.collected: list[dict[str, Any]] = []
         self.reports: dict[str, list[Any]] = {}
         self.started: dict[str, float] = {}
         self.compare: dict[str, tuple[str, str]] = {}
         self.compared_learner_objects: set[str] = set()
         self.current: str | None = None
+
+    def settings(self, config: dict[str, Any]) -> None:
+        """The run's settings (they come after pytest started, in a judge started ahead)."""
+        self.hidden_prefix = config.get("hidden_prefix", "hidden")
+        self.timeout_s = float(config.get("timeout_s", 10))
+        self.output_limit = int(config.get("output_limit", 65536))
 
     def _hidden(self, nodeid: str) -> bool:
         return nodeid.startswith(self.hidden_prefix + "/")
@@ -296,6 +308,31 @@ def non_dumpable() -> None:
     prctl(PR_SET_DUMPABLE, 0)
 
 
+def _rewrite_ahead(suite: str, config: Any) -> None:
+    """Rewrite the asserts of the suite's test files (and conftests) now, while the
+    kernel may still run the notebook: importing them at collection then takes the
+    code made here (pytest's own rewriting, 4-11 ms a file) instead of making it. A
+    file that cannot be read or parsed is left to pytest, which reports it as before."""
+    import fnmatch
+    from pathlib import Path
+
+    from _pytest.assertion import rewrite
+
+    original = rewrite._rewrite_test
+    patterns = config.getini("python_files") + ["conftest.py"]
+    made: dict[str, Any] = {}
+    for path in sorted(Path(suite).rglob("*.py")):
+        if any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns):
+            with contextlib.suppress(Exception):
+                made[str(path)] = original(path, config)
+
+    def rewrite_test(fn: Any, config: Any) -> Any:
+        found = made.pop(str(fn), None)
+        return found if found is not None else original(fn, config)
+
+    rewrite._rewrite_test = rewrite_test
+
+
 def _read_line(sock: socket.socket) -> dict[str, Any] | None:
     """One JSON line from the driver, read a byte at a time (what follows it on the
     socket, the agent's connection, is not to be consumed with it)."""
@@ -326,32 +363,41 @@ def main(config: dict[str, Any]) -> int:
     from .proxy import RemoteImporter
     from .wire import Limits
 
-    if "suite_dir" not in config:
-        # Started ahead of its run (a pool): the run's settings come as one line.
-        setup = _read_line(control_sock)
-        if setup is None:
-            return 3
-        config = {**config, **setup}
-    if config.get("work_dir"):
-        # The kernel's work directory as the run wrote it (the starter files): a test
-        # opens data/words.txt from here as it would in the kernel.
-        os.chdir(config["work_dir"])
-    # The driver hands over the connection to the agent once the kernel has one.
-    _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
-    if not fds:
-        control.emit(
-            "done", {"exit_code": -1, "error": "no connection to the kernel was handed over"}
-        )
-        return 3
-    agent = socket.socket(fileno=fds[0])
+    # A judge started ahead of its run (a pool) gets the run's settings as one line
+    # once it has a run; pytest starts before that (configuring it, its plugins and
+    # the session: tens of ms), and the run's tests are set in ``Handover`` below.
+    ahead = "paths" not in config
+    handed: list[float] = []
+
+    def run_settings() -> bool:
+        nonlocal ahead
+        if ahead:
+            setup = _read_line(control_sock)
+            if setup is None:
+                return False  # the driver went away before this judge was used
+            config.update(setup)
+            ahead = False
+        if config.get("work_dir") and os.getcwd() != config["work_dir"]:
+            # The kernel's work directory as the run wrote it (the starter files): a
+            # test opens data/words.txt from here as it would in the kernel.
+            os.chdir(config["work_dir"])
+        return True
+
+    def agent_connection() -> socket.socket | None:
+        # The driver hands over the connection to the agent once the kernel has run
+        # the notebook: pytest's start-up has overlapped that.
+        if not run_settings():
+            return None
+        _msg, fds, _flags, _addr = socket.recv_fds(control_sock, 64, 1)
+        handed.append(time.perf_counter())
+        return socket.socket(fileno=fds[0]) if fds else None
+
     conn = Connection(
-        agent,
+        agent_connection,
         Limits(max_frame_bytes=int(config.get("max_reply_mb", 32)) * 1024 * 1024),
         notify=lambda what: control.emit("kernel", {"what": what}),
         grace_s=float(config.get("grace_s", 2.0)),
-        default_timeout_s=float(config.get("timeout_s", 10)),
     )
-    RemoteImporter(conn, set(config["modules"])).install()
     conn.track_logger_levels()
     # A failing assertEqual keeps its actual and expected values, as in the kernel.
     _patch_unittest()
@@ -362,15 +408,45 @@ def main(config: dict[str, Any]) -> int:
     suite = config["suite_dir"]
     ini = os.path.join(suite, "pytest.ini")
     recorder = Recorder(control, conn, config)
-    started = time.perf_counter()
     report = io.StringIO()
+
+    def handed_over() -> bool:
+        """Wait for the kernel (if not yet): nothing is reported before the driver
+        has handed it over (it relays this judge's events from then on)."""
+        if conn.open():
+            return True
+        if not ahead:
+            control.emit(
+                "done", {"exit_code": -1, "error": "no connection to the kernel was handed over"}
+            )
+        return False
+
+    class Handover:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_collection(self, session: Any) -> None:
+            # Pytest is set up: say so (a pool counts this judge as ready), wait for
+            # the run (its tests are in the suite directory once its settings come),
+            # then for the kernel, before collecting.
+            control.emit("ready", {})
+            if not run_settings():
+                os._exit(3)
+            session.config.args = [os.path.join(suite, p) for p in config.get("paths") or ["."]]
+            # Read by pytest's own deselection when the tests are collected.
+            session.config.option.deselect = list(config.get("deselect") or [])
+            recorder.settings(config)
+            conn.default_timeout_s = float(config.get("timeout_s", 10))
+            # ``import <module>`` in a test gives the learner's module from the kernel.
+            RemoteImporter(conn, set(config["modules"])).install()
+            _rewrite_ahead(suite, session.config)
+            if not handed_over():
+                os._exit(3)  # the run is gone: nothing to collect for
+
     try:
         with contextlib.redirect_stdout(report):
             code = int(
                 pytest.main(
                     [
-                        *[os.path.join(suite, p) for p in config.get("paths") or ["."]],
-                        *[f"--deselect={nodeid}" for nodeid in config.get("deselect", [])],
+                        suite,  # the run's paths and deselected tests: see Handover
                         # A test file that cannot be imported stops only its tests.
                         "--continue-on-collection-errors",
                         "--rootdir",
@@ -379,12 +455,17 @@ def main(config: dict[str, Any]) -> int:
                         ini,
                         *PYTEST_OPTIONS,
                     ],
-                    plugins=[recorder, _kind_hooks()],
+                    plugins=[Handover(), recorder, _kind_hooks()],
                 )
             )
     except BaseException as exc:
-        control.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
+        with contextlib.suppress(BaseException):
+            if handed_over():
+                control.emit("done", {"exit_code": -1, "error": f"{type(exc).__name__}: {exc}"})
         raise
+    if not handed_over():  # pytest stopped before collecting (a usage error)
+        return 3
+    started = handed[0] if handed else time.perf_counter()
     done = {
         "exit_code": code,
         "calls": conn.calls,

@@ -13,7 +13,8 @@ in a :class:`~codequest_jupyter.grading.run.GradingRun`. Per attempt (one kernel
    run's bookkeeping as they come, so streaming, points, timeouts and ``not_run``
    follow the same contract; they come from the judge's control socket, which
    learner code cannot reach, so they need no signature;
-4. :meth:`end`: the judge's processes, uid and directory are removed on every path.
+4. :meth:`end`: the judge's processes, uid and directory are removed on every path
+   (by the pool, off the latency path, when the judge came from one).
 
 A kernel lost during a test: when it died, the run is told as when it dies under the
 in-kernel harness (``DeadKernelError``: the test in progress gets the kernel's death,
@@ -67,15 +68,19 @@ def judge_unavailable(policy: SandboxPolicy) -> str | None:
 
 
 class JudgePool:
-    """Judges started ahead of their runs: Python, the sandbox and pytest's imports
-    paid before a run needs them (a run then only writes its tests and hands over its
-    kernel). Each serves one run, then the pool starts another."""
+    """Judges started ahead of their runs: Python, the sandbox, pytest's imports and
+    its set-up (configuration, plugins, the session) paid before a run needs them (a
+    run then only writes its tests and hands over its kernel). A judge counts as ready
+    once it says pytest is set up in it. Each serves one run, then the pool starts
+    another; the used one is removed off the latency path (``settle`` waits for it)."""
 
     def __init__(self, policy: SandboxPolicy, size: int, *, grace_s: float = 2.0):
         self.policy = policy
         self.size = size
         self.grace_s = grace_s
         self.idle: list[JudgeProcess] = []
+        # Reading each idle judge's "ready" (pytest set up in it); dropped when taken.
+        self._readying: dict[JudgeProcess, asyncio.Task[bool]] = {}
         self._filling: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -83,16 +88,32 @@ class JudgePool:
     def take(self) -> JudgeProcess | None:
         """A started judge, or None (the run starts its own); the pool refills."""
         judge = None
+        # A judge with pytest set up first; else one still setting up (it goes on
+        # while the notebook runs).
+        self.idle.sort(key=lambda j: not j.ready)
         while self.idle and judge is None:
             candidate = self.idle.pop(0)
+            readying = self._readying.pop(candidate, None)
+            if readying is not None:
+                readying.cancel()  # the run's relay reads (and skips) its "ready"
             if candidate.alive():
                 judge = candidate
             else:  # it died idle: remove what is left of it
-                task = asyncio.get_running_loop().create_task(candidate.close())
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                self.close_later(candidate)
         self.fill()
         return judge
+
+    def close_later(self, judge: JudgeProcess) -> None:
+        """Remove a judge (processes, uid, directory) off the latency path: a run whose
+        verdicts are in need not wait for it; ``settle`` and ``close`` do."""
+        task = asyncio.get_running_loop().create_task(judge.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def settle(self) -> None:
+        """Wait until the judges being removed are gone."""
+        while pending := [task for task in self._closing if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def fill(self) -> None:
         if self._closed or (self._filling is not None and not self._filling.done()):
@@ -110,15 +131,21 @@ class JudgePool:
                 await judge.close()
                 return
             self.idle.append(judge)
+            self._readying[judge] = asyncio.get_running_loop().create_task(judge.wait_ready())
 
     async def wait_ready(self, count: int = 1, timeout: float = 60) -> bool:
-        """Wait until ``count`` judges are started (benchmarks and tests)."""
+        """Wait until ``count`` judges are started, pytest set up in each (benchmarks
+        and tests)."""
         self.fill()
         deadline = time.monotonic() + timeout
-        while len(self.idle) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+
+        def ready() -> int:
+            return sum(1 for judge in self.idle if judge.ready)
+
+        while ready() < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
             self.fill()
-        return len(self.idle) >= count
+        return ready() >= count
 
     async def close(self) -> None:
         self._closed = True
@@ -127,6 +154,10 @@ class JudgePool:
             with contextlib.suppress(BaseException):
                 await self._filling
         idle, self.idle = self.idle, []
+        readying, self._readying = self._readying, {}
+        for task in readying.values():
+            task.cancel()
+        await asyncio.gather(*readying.values(), return_exceptions=True)
         await asyncio.gather(
             *(judge.close() for judge in idle), *self._closing, return_exceptions=True
         )
@@ -218,7 +249,10 @@ class JudgeTests:
             judge = await starting
         except BaseException:  # noqa: BLE001 - it never started: nothing to remove
             return
-        await judge.close()
+        if self.pool is not None:
+            self.pool.close_later(judge)
+        else:
+            await judge.close()
 
     async def run(
         self,
