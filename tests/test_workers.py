@@ -100,8 +100,13 @@ class WorkerProcess:
             + textwrap.dedent(extra)
         )
         self.log_path = self.dir / "worker.log"
+        # Its run directories in a folder of the test's (a deep one: a judge's socket
+        # path is past the 107 bytes of a socket address), not the machine's /tmp.
+        self.tmp = self.dir / "tmp"
+        self.tmp.mkdir()
         env = {
             **os.environ,
+            "TMPDIR": str(self.tmp),
             "JUPYTER_CONFIG_DIR": str(self.dir / "config"),
             "JUPYTER_DATA_DIR": str(self.dir / "data"),
             "JUPYTER_RUNTIME_DIR": str(self.dir / "runtime"),

@@ -203,7 +203,13 @@ async def _connect_agent(
     try:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        listener.bind(str(path))
+        # Through the directory's descriptor: a socket's path is limited to 107 bytes,
+        # which a deep TMPDIR passes (the agent connects the same way).
+        folder = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+        try:
+            listener.bind(f"/proc/self/fd/{folder}/{path.name}")
+        finally:
+            os.close(folder)
         spec = kernel.sandbox
         uid = spec.uid if spec is not None else None
         if spec is not None and uid is not None:
