@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .lab import CHALLENGES, Lab
 
@@ -29,6 +30,29 @@ def show_browser(page: Any) -> None:
     page.wait_for_selector(".jp-codequest-challenge")
 
 
+TESTS_TAB = "li[data-id='codequest-tests']"
+
+
+def show_tests_panel(page: Any) -> None:
+    """Open the Tests panel by its sidebar tab, as a learner would, if it is not open.
+
+    The tab toggles: clicking it while its panel is current collapses the sidebar. Right
+    after a page load the sidebar may already show the panel (restored layout) before
+    the panel's content is rendered, so the tab's own state decides, not the content's
+    visibility; the click is repeated only while the tab is still not current.
+    """
+    page.wait_for_selector(TESTS_TAB)
+    for _ in range(3):
+        if "lm-mod-current" not in (page.get_attribute(TESTS_TAB, "class") or ""):
+            page.click(TESTS_TAB)
+        try:
+            page.wait_for_selector(PANEL, state="visible", timeout=15000)
+            return
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_selector(PANEL, state="visible", timeout=15000)
+
+
 def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
     """Open a challenge from the browser, as a learner does."""
     show_browser(page)
@@ -36,9 +60,7 @@ def open_challenge(page: Any, lab: Lab, challenge: str) -> None:
     page.wait_for_selector(f"{VISIBLE_NOTEBOOK} .jp-Notebook")
     # An earlier test may have left the right sidebar collapsed: open the Tests panel
     # the way a learner would (its tab), then wait for it to follow the new notebook.
-    page.wait_for_selector("li[data-id='codequest-tests']")
-    if not page.is_visible(PANEL):
-        page.click("li[data-id='codequest-tests']")
+    show_tests_panel(page)
     title = lab.api("GET", f"codequest/api/challenges/{challenge}")["title"]
     try:
         page.wait_for_selector(f"{PANEL} h2:text-is('{title}')", timeout=60000)

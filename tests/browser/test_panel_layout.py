@@ -22,6 +22,7 @@ from .pages import (
     open_challenge,
     press,
     show_browser,
+    show_tests_panel,
     wait_summary,
 )
 
@@ -207,8 +208,7 @@ def test_last_result_after_reload_and_reset_to_starter(page: Any, lab: Lab) -> N
     page.wait_for_timeout(1500)  # the layout is saved to the workspace shortly after changes
     page.goto(f"{url}?token=browser-test-token")
     page.wait_for_selector(f"{VISIBLE_NOTEBOOK} .jp-Notebook")
-    if not page.is_visible(PANEL):
-        page.click("li[data-id='codequest-tests']")
+    show_tests_panel(page)
     page.wait_for_selector(f"{PANEL} .jp-codequest-last-result:has-text('Your last test run')")
     assert wait_summary(page) == before
     assert page.locator(f"{PANEL} [data-test-id]").count() == len(run["tests"])
