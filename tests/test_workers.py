@@ -41,7 +41,6 @@ from codequest_jupyter.worker.queued import (
     catch_up,
 )
 
-pytest_plugins = ("pg_fixture",)
 pytestmark = pytest.mark.postgres
 
 REPO = Path(__file__).resolve().parents[1]
