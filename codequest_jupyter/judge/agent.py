@@ -16,7 +16,7 @@ else stays here and is sent as a handle.
 
 This file must stay self-contained: the kernel runs it as a whole, it does not import it
 (which is also why it holds its own half of the wire format, numpy and pandas
-included, and is some 750 lines long).
+included, and is some 850 lines long).
 """
 
 import base64

@@ -18,7 +18,7 @@ What else travels with a call is handled here too, in both directions: warnings 
 log records learner code emitted (issued again in the judge, so ``pytest.warns`` and
 ``caplog`` see them), and changes tests made to the judge's environment and logger
 levels (carried with the next request, for the kernel to follow). That makes this
-module longer than most (some 560 lines): it is the judge's half of everything the
+module longer than most (some 650 lines): it is the judge's half of everything the
 agent's one file does.
 """
 

@@ -35,7 +35,7 @@ objects from those (dtypes from a fixed list, object columns holding only decode
 values), and asks its ``handles`` for proxies. It is bounded in nesting depth, number of values and
 frame size; a value beyond a bound is :class:`ValueTooLarge`.
 
-One module for the format both ways (some 530 lines, pandas the longest part), so
+One module for the format both ways (some 620 lines, pandas the longest part), so
 that the decoder's rules and the encoder they answer are read side by side.
 """
 
