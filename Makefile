@@ -82,6 +82,7 @@ test: lint validate test-python test-js
 	$(BIN)/python benchmarks/load_test.py --quick
 	$(BIN)/python benchmarks/bench_regrade.py --quick
 	$(BIN)/python benchmarks/bench_judge.py --quick
+	$(BIN)/python benchmarks/bench_roundtrip.py --quick
 	$(BIN)/python benchmarks/bench_isolation.py --quick
 	$(BIN)/python benchmarks/bench_hub.py --quick
 	$(BIN)/python benchmarks/bench_burst.py --quick

@@ -244,7 +244,8 @@ def test_replies_learner_code_writes_ahead_answer_nothing():
     for message in forged:
         body = json.dumps(message).encode()
         kernel_end.sendall(len(body).to_bytes(4, "big") + body)
-    threading.Thread(target=agent_module.Agent(kernel_end).serve, daemon=True).start()
+    agent = threading.Thread(target=agent_module.Agent(kernel_end).serve, daemon=True)
+    agent.start()
     try:
         conn = Connection(judge_end)
         mod = conn.import_module("forger")
@@ -252,6 +253,46 @@ def test_replies_learner_code_writes_ahead_answer_nothing():
     finally:
         del sys.modules["forger"]
         judge_end.close()
+        # The agent puts back this process's sys.stdout as it stops: before pytest's
+        # own capture moves on.
+        agent.join(10)
+
+
+def test_a_read_waits_until_its_deadline_and_no_longer():
+    """A read blocks (bounded by the socket's receive timeout) until a frame is whole or
+    its deadline passes; what came before the deadline is still read after it; a
+    closed peer is told at once."""
+    import time
+
+    from codequest_jupyter.judge.wire import ChannelClosed, FrameTimeout
+
+    a, b = socket.socketpair()
+    frames = FrameSocket(b)
+    started = time.monotonic()
+    with pytest.raises(FrameTimeout):
+        frames.recv(started + 0.3)
+    assert time.monotonic() - started >= 0.3
+    body = json.dumps({"re": 1, "ok": "x" * 100_000}).encode()
+    message = len(body).to_bytes(4, "big") + body
+
+    def send_in_pieces():
+        for i in range(0, len(message), 7_000):
+            a.sendall(message[i : i + 7_000])
+            time.sleep(0.01)
+
+    sender = threading.Thread(target=send_in_pieces)
+    sender.start()
+    assert frames.recv(time.monotonic() + 60) == {"re": 1, "ok": "x" * 100_000}
+    sender.join()
+    a.sendall(len(b"{}").to_bytes(4, "big") + b"{}")
+    assert frames.recv(time.monotonic() - 1) == {}  # past its deadline, but here
+    a.sendall(len(b"[1]").to_bytes(4, "big") + b"[1]")
+    with pytest.raises(WireError, match="not an object"):
+        frames.recv(None)  # no deadline: a plain blocking read
+    a.close()
+    with pytest.raises(ChannelClosed):
+        frames.recv(time.monotonic() + 60)
+    frames.close()
 
 
 # -- on real kernels ----------------------------------------------------------------------
@@ -749,6 +790,99 @@ async def test_tampering_with_the_kernel_earns_nothing():
     assert len(run.tests) == 11 and run.done["exit_code"] == 1
     # The forged events were printed (the test's output shows them) and nothing more.
     assert '"status": "passed"' in run.test("test_shout")["output"]
+
+
+OUTPUT_NOTEBOOK = """
+import builtins, contextlib, io, sys
+
+
+def say(text):
+    print(text)
+    return len(text)
+
+
+def say_err(text):
+    print(text, file=sys.stderr)
+
+
+def quiet():
+    return 1
+
+
+def hijack():
+    # Leaves its own stdout, stderr and input() in place after the call.
+    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+    builtins.input = lambda prompt="": "the learner's"
+    print("kept by the learner")
+
+
+def ask():
+    return input("name? ")
+
+
+def redirected(fn):
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        print("before")
+        fn()
+        print("after")
+    return buffer.getvalue()
+"""
+
+OUTPUT_TESTS = """
+from target import ask, hijack, quiet, redirected, say, say_err
+
+
+def test_a_every_calls_output(capsys):
+    for i in range(200):
+        assert say(f"line {i}") == len(f"line {i}")
+    say_err("to stderr")
+    out, err = capsys.readouterr()
+    assert out == "".join(f"line {i}\\n" for i in range(200))
+    assert err == "to stderr\\n"
+
+
+def test_b_quiet_calls_print_nothing(capsys):
+    for _ in range(50):
+        quiet()
+    assert capsys.readouterr() == ("", "")
+
+
+def test_c_learner_code_replaces_stdout_and_input(capsys, monkeypatch):
+    hijack()
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "the judge's")
+    say("seen")
+    say_err("seen too")
+    assert capsys.readouterr() == ("seen\\n", "seen too\\n")
+    assert ask() == "the judge's"
+
+
+def test_d_a_callback_within_learner_code_redirecting_its_output(capsys):
+    # The learner's redirection holds around a call the callback makes back into
+    # learner code (whose own output the judge gets), and after it.
+    assert redirected(lambda: say("inner")) == "before\\nafter\\n"
+    assert capsys.readouterr().out == "inner\\n"
+    say("after all that")
+    assert capsys.readouterr().out == "after all that\\n"
+"""
+
+
+async def test_learner_output_is_captured_call_by_call_whatever_learner_code_replaces():
+    """The agent installs its output capture and input() once for the whole judged run:
+    every call's output still reaches the test that made it, nothing else's; learner
+    code that replaces sys.stdout, sys.stderr or input() for good has them put back at
+    its next call; a learner redirection around a callback holds."""
+    run, _kernel = await judged(OUTPUT_NOTEBOOK, {"test_output.py": OUTPUT_TESTS})
+    assert statuses(run) == dict.fromkeys(
+        (
+            "test_a_every_calls_output",
+            "test_b_quiet_calls_print_nothing",
+            "test_c_learner_code_replaces_stdout_and_input",
+            "test_d_a_callback_within_learner_code_redirecting_its_output",
+        ),
+        "passed",
+    ), [(t["id"], t.get("message")) for t in run.tests if t["status"] != "passed"]
 
 
 DYING_TESTS = """

@@ -18,7 +18,7 @@ What else travels with a call is handled here too, in both directions: warnings 
 log records learner code emitted (issued again in the judge, so ``pytest.warns`` and
 ``caplog`` see them), and changes tests made to the judge's environment and logger
 levels (carried with the next request, for the kernel to follow). That makes this
-module longer than most (some 560 lines): it is the judge's half of everything the
+module longer than most (some 650 lines): it is the judge's half of everything the
 agent's one file does.
 """
 
@@ -29,7 +29,6 @@ import contextlib
 import itertools
 import logging
 import os
-import secrets
 import sys
 import time
 import warnings
@@ -150,6 +149,10 @@ _MOCK_MUTATORS = frozenset({"configure_mock", "attach_mock", "mock_add_spec", "r
 _OP_NAMES = {"getattr": "file or object", "iter": "iterable", "enter": "context manager"}
 
 
+# Wire trees that are their own value (wire.Decoder returns them untouched).
+_SCALAR_TREES = frozenset({str, int, float, bool, type(None)})
+
+
 class LearnerSystemExit(Exception):
     """Learner code called ``sys.exit()`` during a call: in the judge it must not end
     pytest, nor stand in for pytest's own exits; it reads as the learner's SystemExit."""
@@ -184,6 +187,7 @@ class Connection:
         self.timeout_message = "the call took too long"
         self.gone: str | None = None
         self._seq = itertools.count(1)
+        self._nonces: list[str] = []
         self._abandoned: set[int] = set()
         self._released: list[int] = []
         self._proxies: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
@@ -221,7 +225,7 @@ class Connection:
         if self._abandoned:
             self._settle_abandoned()
         seq = next(self._seq)
-        nonce = secrets.token_hex(8)
+        nonce = self._nonce()
         message = {"op": op, "id": seq, "nc": nonce, **fields}
         if self._released:
             message["rel"], self._released = self._released, []
@@ -249,6 +253,14 @@ class Connection:
                 # A BaseException of the judge's (pytest's own, a timeout in a callback)
                 # left the call running in the kernel: its reply is still to come.
                 self._abandoned.add(seq)
+
+    def _nonce(self) -> str:
+        """A fresh 64-bit nonce from the system's random source, drawn 512 at a time
+        (one getrandom call, not one a call; none is ever used twice)."""
+        if not self._nonces:
+            pool = os.urandom(8 * 512).hex()
+            self._nonces = [pool[i : i + 16] for i in range(0, len(pool), 16)]
+        return self._nonces.pop()
 
     def _environment_changes(self) -> list[list[str]] | None:
         """What tests changed in the judge's environment (monkeypatch.setenv, delenv)
@@ -345,6 +357,8 @@ class Connection:
         raise ReplyRejected("the kernel sent a reply without a result")
 
     def _decode(self, tree: Any) -> Any:
+        if type(tree) in _SCALAR_TREES:
+            return tree  # what the Decoder returns as it is (the commonest result)
         try:
             return Decoder(self.limits, self._proxy, self._judge_object).decode(tree)
         except ValueTooLarge as exc:

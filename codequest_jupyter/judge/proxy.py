@@ -153,7 +153,9 @@ class RemoteObject:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         conn = object.__getattribute__(self, "_cq_conn")
-        return _call(self, "call", a=conn.encode(list(args)), k=conn.encode(kwargs))
+        if kwargs:
+            return _call(self, "call", a=conn.encode(list(args)), k=conn.encode(kwargs))
+        return _call(self, "call", a=conn.encode(list(args)))  # (no "k": none)
 
     def __iter__(self) -> Any:
         return _call(self, "iter")
@@ -319,9 +321,11 @@ class RemoteType(type):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         conn = type.__getattribute__(cls, "_cq_type_conn")
-        return conn.request(
-            "call", h=cls._cq_type_hid, a=conn.encode(list(args)), k=conn.encode(kwargs)
-        )
+        if kwargs:
+            return conn.request(
+                "call", h=cls._cq_type_hid, a=conn.encode(list(args)), k=conn.encode(kwargs)
+            )
+        return conn.request("call", h=cls._cq_type_hid, a=conn.encode(list(args)))
 
     def __getattr__(cls, name: str) -> Any:
         _check_name(name)

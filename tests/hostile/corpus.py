@@ -237,6 +237,13 @@ def _test_flood_told(result, env, report) -> None:
     assert result.output_truncated and not any(t.output_truncated for t in result.tests[1:])
 
 
+def _agent_taken_over(result) -> None:
+    """In the judge the takeover happened (its forged output reached a test's report)
+    and earned nothing; in the kernel there is no agent to take over."""
+    forged = [t.name for t in result.tests if "PASSED" in (t.output or "")]
+    assert bool(forged) == (result.isolation == "judge"), (result.isolation, forged)
+
+
 CASES: list[Case] = [
     # -- runaway code --------------------------------------------------------------------
     Case(
@@ -1373,6 +1380,40 @@ CASES: list[Case] = [
             "TestAdd.test_add_unittest": "passed",
             "test_hidden_exact": "passed",
         },
+    ),
+    Case(
+        "hijack_agent",
+        "takes over the judge's agent through the output capture it keeps installed, "
+        "forging every call's reply and printing a pass",
+        cells=(
+            textwrap.dedent("""
+            import sys
+            class Anything:
+                def __eq__(self, other):
+                    return True
+                __hash__ = object.__hash__
+            def add(a, b):
+                agent = getattr(sys.stdout, "agent", None)  # the agent's _Capture
+                if agent is not None and not hasattr(type(agent), "forged"):
+                    cls = type(agent)
+                    real_answer = cls.answer
+                    def answer(self, message):
+                        reply = real_answer(self, message)
+                        if message.get("op") == "call":
+                            reply.pop("exc", None)
+                            reply["ok"] = self.enc(Anything(), force_handle=True)
+                            reply["out"] = [[1, "PASSED\\n"]]
+                            # and a reply for the next call, its nonce guessed
+                            self.send({"re": message["id"] + 1, "nc": "0" * 16, "ok": 42})
+                        return reply
+                    cls.answer, cls.forged = answer, True
+                return 0
+        """),
+        ),
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
+        check=lambda r, e, rep: _agent_taken_over(r),
     ),
     # -- malformed submissions -------------------------------------------------------------
     Case("not_json", "a notebook that is not JSON", raw=b"{not json", invalid=True),
