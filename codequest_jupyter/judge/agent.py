@@ -287,6 +287,8 @@ class Agent:
             return {"~": "c", "v": [self.enc(value.real), self.enc(value.imag)]}
         if isinstance(value, type):
             return self.type_info(value)
+        if t is JudgeObject:
+            return {"~": "j", "v": object.__getattribute__(value, "_jid")}
         np = sys.modules.get("numpy")
         if np is not None and not force_handle:
             if (
@@ -375,6 +377,8 @@ class Agent:
             return float(v)
         if tag == "bt":
             return getattr(builtins, tree["n"])
+        if tag == "x":
+            return _exception(tree["n"], self.dec(v))
         if tag in ("nd", "ns"):
             import numpy as np
 
@@ -427,6 +431,8 @@ class Agent:
             return None, False
         if op == "call":
             args, kwargs = dec(message.get("a", [])), dec(message.get("k", {"~": "d", "v": []}))
+            if "m" in message:
+                message["_w"] = _watch(message, args, kwargs)
             result = obj(*args, **kwargs)
             return result, isinstance(obj, type) and not issubclass(obj, BaseException)
         if op == "callattr":
@@ -515,12 +521,28 @@ class Agent:
                 reply = {"re": message["id"], "exc": self.exc_info(exc)}
         finally:
             sys.stdout, sys.stderr, builtins.input = saved
+        if "_w" in message:
+            self.write_back(message["_w"], reply)
         if self.warnings:
             reply["w"], self.warnings = self.warnings, []
         if self.records:
             reply["lg"], self.records = self.records, []
         self.flush_output(reply)
         return reply
+
+    def write_back(self, watched, reply):
+        """The new state of each argument the call changed in place, for the judge to
+        set in the test's own object (``wb``: ``[position, tree]``, or ``[position,
+        None, why]`` when it cannot be copied)."""
+        states = []
+        for pos, value, snap in watched:
+            if _changed(value, snap):
+                try:
+                    states.append([pos, self.enc(value)])
+                except Exception as exc:  # noqa: BLE001 - e.g. a list that holds itself
+                    states.append([pos, None, f"{type(exc).__name__}: {exc}"[:500]])
+        if states:
+            reply["wb"] = states
 
     def apply_levels(self, changes):
         """The judge's tests set a logger's level (caplog.set_level, at_level): set it
@@ -590,7 +612,8 @@ class Agent:
                 cls = getattr(builtins, info.get("n", ""), None)
                 if not (isinstance(cls, type) and issubclass(cls, Exception)):
                     cls = RuntimeError
-                raise cls(info.get("s", ""))
+                args = info.get("a")
+                raise _exception(cls.__name__, args if type(args) is list else [info.get("s", "")])
             return self.dec(frame.get("ok"))
 
     def serve(self):
@@ -614,12 +637,96 @@ class Agent:
             self.send(self.answer(message))
 
 
+# Arguments whose state the judge asks back after a call (``m``), and what may hold one.
+_WATCHED = frozenset({list, dict, set, bytearray, tuple})
+
+
+def _watch(message, args, kwargs):
+    """The arguments the judge named (``m``: positions and keyword names of its
+    mutable containers), each with a snapshot of what it holds before the call."""
+    trees = message.get("a")
+    watched = []
+    for pos in message["m"]:
+        if type(pos) is int and 0 <= pos < len(args):
+            value = args[pos]
+            tree = trees[pos] if type(trees) is list and pos < len(trees) else None
+        elif type(pos) is str and pos in kwargs:
+            value, tree = kwargs[pos], None
+        else:
+            continue
+        if type(value) in _WATCHED:
+            watched.append((pos, value, _snapshot(value, tree)))
+    return watched
+
+
+def _snapshot(value, tree=None):
+    """What a container holds (the very items: changes are told by identity, at C
+    speed), and the snapshots of the containers it holds. ``tree``, the value's wire
+    tree when known, spares the scan for them in a list of packed ints."""
+    t = type(value)
+    if t is bytearray:
+        return bytes(value)
+    if t is set:
+        return list(value)
+    if t is dict:
+        values = list(value.values())
+        return list(value), values, _nested(values, None)
+    items = list(value)
+    if type(tree) is dict and tree.get("~") == "li":
+        return items, ()
+    return items, _nested(items, tree if type(tree) is list else None)
+
+
+def _nested(items, trees):
+    if _WATCHED.isdisjoint(set(map(type, items))):
+        return ()
+    return [
+        (x, _snapshot(x, trees[i] if trees is not None and i < len(trees) else None))
+        for i, x in enumerate(items)
+        if type(x) in _WATCHED
+    ]
+
+
+def _same(now, before):
+    return len(now) == len(before) and all(map(operator.is_, now, before))
+
+
+def _changed(value, snap):
+    """Whether learner code changed ``value`` (or a container in it) since ``snap``."""
+    t = type(value)
+    if t is bytearray:
+        return value != snap
+    if t is set:
+        return not _same(value, snap)
+    if t is dict:
+        keys, values, nested = snap
+        if not (_same(value, keys) and _same(value.values(), values)):
+            return True
+    else:
+        items, nested = snap
+        if not _same(value, items):
+            return True
+    return any(_changed(x, s) for x, s in nested)
+
+
 class _Stop(Exception):
     def __init__(self, value):
         self.value = value
 
 
 _NOT_BUILTIN = object()
+
+
+def _exception(name, args):
+    """A built-in exception the judge sent by value (a test's ``ValueError("bad")``
+    handed to learner code, or raised by a test's callback), with its arguments."""
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        cls = Exception
+    try:
+        return cls(*args)
+    except Exception:  # noqa: BLE001 - arguments its constructor does not take
+        return cls(*map(str, args))
 
 
 def _builtin_value(value):

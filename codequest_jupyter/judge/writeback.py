@@ -1,0 +1,139 @@
+"""Arguments learner code changes in place: the change made in the test's own object.
+
+A test's values reach learner code by copy. So that ``sort_in_place(a)`` followed by
+``assert a == [1, 2, 3]`` works as under pytest, a call whose arguments include a
+mutable container (a list, dict, set or bytearray, or a tuple holding one) names them
+to the agent (``m``: positions and keyword names). The agent keeps the very items each
+held before the call and, after it (returned or raised), sends back the new state of
+each one learner code changed (``wb``), and only those: an unchanged 200,000-int list
+costs an identity check at C speed in the kernel, nothing on the wire.
+
+The judge decodes each state with the restricted decoder, as a return value (data, or
+a proxy for a learner object the container now holds), and sets it **in place**: a
+list by slice assignment, a dict cleared and updated, a set cleared and updated, a
+bytearray by slice; containers nested in it are updated the same way, position by
+position (a dict's by key), so ``a is a`` and every alias of the test's sees the
+change. A state that is not the argument's type, names an argument the judge did not
+ask about, is beyond the decoder's bounds or cannot be copied is refused: the call
+fails as :class:`.proxy.ReplyRejected` (the test errs, nothing is earned).
+
+What the judge cannot see: a change made after the call returned (learner code kept
+the list, in an object or a global, and changes it in a later call: the test's list
+keeps its state at the end of the call that was given it); aliasing inside one call's
+arguments (``f(a, a)`` gives learner code two copies); a nested container that moved
+(``grid.sort()`` on a list of rows: the test's row objects take the new contents
+position by position, so ``grid`` is right, and an alias of one row sees the row now
+at its position); a nested tuple is replaced, not updated (it cannot be).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .proxy import KernelError, ReplyRejected
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+_MUTABLE = frozenset({list, dict, set, bytearray})
+
+
+def call(conn: Connection, hid: int, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """``conn.request("call", ...)`` with the arguments learner code changed in place
+    changed in the test's objects too (after a return, and before a learner
+    exception reaches the test)."""
+    fields = {"a": conn.encode(list(args)), "k": conn.encode(kwargs)}
+    watched = _watched(args, kwargs)
+    if not watched:
+        return conn.request("call", h=hid, **fields)
+    try:
+        result = conn.request("call", h=hid, m=watched, **fields)
+    except KernelError:
+        raise  # no reply (a timeout, a dead kernel) or one refused: nothing to apply
+    except Exception:
+        # The learner's exception (its reply set written_back last).
+        _apply(conn, args, kwargs, watched, conn.written_back)
+        raise
+    _apply(conn, args, kwargs, watched, conn.written_back)
+    return result
+
+
+def _watched(args: tuple, kwargs: dict[str, Any]) -> list[int | str]:
+    positions: list[int | str] = []
+    for pos, value in [*enumerate(args), *kwargs.items()]:
+        t = type(value)
+        if t in _MUTABLE or (t is tuple and _holds_mutable(value)):
+            positions.append(pos)
+    return positions
+
+
+def _holds_mutable(value: tuple) -> bool:
+    return any(
+        type(x) in _MUTABLE or (type(x) is tuple and _holds_mutable(x)) for x in value
+    )
+
+
+def _apply(
+    conn: Connection, args: tuple, kwargs: dict[str, Any], watched: list, states: Any
+) -> None:
+    if states is None:
+        return
+    if type(states) is not list:
+        raise ReplyRejected("the kernel sent malformed changes to the test's arguments")
+    for entry in states:
+        pos = entry[0] if type(entry) is list and len(entry) in (2, 3) else None
+        if not ((type(pos) is int or type(pos) is str) and pos in watched):
+            raise ReplyRejected("the kernel sent a change to an argument the test did not pass")
+        target = args[pos] if type(pos) is int else kwargs[pos]
+        name = f"argument {pos + 1}" if type(pos) is int else f"argument {pos}="
+        if entry[1] is None:
+            why = entry[2] if len(entry) == 3 and type(entry[2]) is str else ""
+            raise ReplyRejected(
+                f"what the learner's code put into {name} cannot be copied back: {why[:500]}"
+            )
+        try:
+            state = conn._decode(entry[1])
+        except ReplyRejected as exc:
+            raise ReplyRejected(f"{exc} (the new value of {name})") from None
+        if type(state) is not type(target):
+            raise ReplyRejected(
+                f"the kernel sent a {type(state).__name__} as the new value of {name}, "
+                f"a {type(target).__name__}"
+            )
+        update(target, state)
+
+
+def update(target: Any, state: Any) -> None:
+    """Make ``target`` hold what ``state`` (a decoded value of the same type) holds,
+    in place, and the containers in it too (position by position, a dict's by key)."""
+    t = type(target)
+    if t is bytearray:
+        target[:] = state
+    elif t is set:
+        target.clear()
+        target.update(state)
+    elif t is list:
+        if _MUTABLE.isdisjoint(set(map(type, target))) or _MUTABLE.isdisjoint(
+            set(map(type, state))
+        ):
+            target[:] = state
+        else:
+            target[:] = [*map(_merge, target, state), *state[len(target) :]]
+    elif t is dict:
+        merged = {k: _merge(target[k], v) if k in target else v for k, v in state.items()}
+        target.clear()
+        target.update(merged)
+    elif t is tuple:
+        # A tuple at the top (its containers are what can change; it cannot).
+        for old, new in zip(target, state, strict=False):
+            if type(old) is type(new) and (type(old) in _MUTABLE or type(old) is tuple):
+                update(old, new)
+
+
+def _merge(old: Any, new: Any) -> Any:
+    """What a container's position holds after the call: the test's own container
+    there, updated, when the new state there is one of the same type."""
+    if type(old) is type(new) and type(old) in _MUTABLE:
+        update(old, new)
+        return old
+    return new
