@@ -278,6 +278,8 @@ class _ForgingAgent(agent_module.Agent):
         ([[0, None, "why not"]], "cannot be copied back: why not"),
         ({"0": [1]}, "malformed"),
         ([[0]], "an argument the test did not pass"),
+        ([[0, [1], [0]]], "malformed"),
+        ([[0, [1], "x"]], "malformed"),
     ],
 )
 def test_changes_to_arguments_are_data_for_what_the_test_passed_or_refused(states, why):
@@ -305,6 +307,35 @@ def test_changes_to_arguments_are_data_for_what_the_test_passed_or_refused(state
     finally:
         del sys.modules["mutator"]
         judge_end.close()
+
+
+def test_a_rebuilt_argument_keeps_the_tests_containers_where_the_agent_names_them():
+    """The agent names, for each container now in a changed argument, which of the
+    test's containers it is (or a new one): a row that moved keeps its identity, a new
+    row is a new object; a container inside itself, of another type, or a count of
+    names that does not match the state is refused."""
+    from codequest_jupyter.judge.proxy import ReplyRejected
+    from codequest_jupyter.judge.writeback import rebuild
+
+    r0, r1, d = [0], [1], {"k": [2]}
+    inner = d["k"]
+    grid = [r0, r1, d]
+    rebuild(grid, [[1, "x"], [0], {"k": [2, 3]}, [9]], [1, 0, 2, 3, -1])
+    assert grid == [[1, "x"], [0], {"k": [2, 3]}, [9]]
+    assert grid[0] is r1 and grid[1] is r0 and grid[2] is d and d["k"] is inner
+    pair = ([5], [6])
+    first = pair[0]
+    rebuild(pair, ([5, 7], [6]), [0, 1])
+    assert pair == ([5, 7], [6]) and pair[0] is first
+    for state, numbers in [
+        ([[[0]]], [0, 0]),  # r0 inside itself
+        ([{}], [0]),  # r0 is a list
+        ([[0], [1]], [0]),  # too few names
+        ([[0]], [0, 1]),  # too many
+        ([[0]], [7]),  # no such container
+    ]:
+        with pytest.raises(ReplyRejected, match="malformed"):
+            rebuild([r0, r1], state, numbers)
 
 
 # -- on real kernels ----------------------------------------------------------------------
@@ -1741,6 +1772,10 @@ def test_nested_containers_keep_their_identity():
     mark(grid, 1, 2)
     assert grid == [[".", ".", "."], [".", ".", "#"], [".", ".", "."]]
     assert grid[1] is row and row[2] == "#"
+    rows = [[3], [1], [2]]
+    first = rows[0]
+    sort_in_place(rows)
+    assert rows == [[1], [2], [3]] and rows[2] is first and first == [3]
     store = {"items": [0]}
     items = store["items"]
     push_into(store)

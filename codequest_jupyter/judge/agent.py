@@ -538,7 +538,7 @@ class Agent:
         for pos, value, snap in watched:
             if _changed(value, snap):
                 try:
-                    states.append([pos, self.enc(value)])
+                    states.append([pos, self.enc(value), *_identities(value, snap)])
                 except Exception as exc:  # noqa: BLE001 - e.g. a list that holds itself
                     states.append([pos, None, f"{type(exc).__name__}: {exc}"[:500]])
         if states:
@@ -707,6 +707,56 @@ def _changed(value, snap):
         if not _same(value, items):
             return True
     return any(_changed(x, s) for x, s in nested)
+
+
+class _NoMap(Exception):
+    pass
+
+
+_CONTAINER_BASES = (list, dict, tuple, set, bytearray)
+
+
+def _identities(value, snap):
+    """Which container the argument held before the call is at each container's place
+    in it now (its number in the order both ends walk, -1 for a new one), so the judge
+    puts the test's own there: ``[]`` (nothing to name) or ``[numbers]``."""
+    originals = _originals(snap, [])
+    if not originals:
+        return []
+    index = {id(x): k for k, x in enumerate(originals)}
+    out = []
+
+    def walk(v):
+        items = list(v.values()) if type(v) is dict else v
+        kinds = set(map(type, items))
+        if any(k not in _WATCHED and issubclass(k, _CONTAINER_BASES) for k in kinds):
+            raise _NoMap  # sent as its built-in value: the judge would walk it, not we
+        if _WATCHED.isdisjoint(kinds):
+            return
+        for x in items:
+            tx = type(x)
+            if tx in _WATCHED:
+                if tx is not tuple:
+                    out.append(index.get(id(x), -1))
+                if tx is list or tx is dict or tx is tuple:
+                    walk(x)
+
+    try:
+        walk(value)
+    except _NoMap:
+        return []
+    return [out]
+
+
+def _originals(snap, out):
+    """The containers (not tuples) nested in an argument before the call, in order:
+    list and tuple items and dict values, depth first (writeback.containers)."""
+    nested = snap[-1] if type(snap) is tuple else ()
+    for x, inner in nested:
+        if type(x) is not tuple:
+            out.append(x)
+        _originals(inner, out)
+    return out
 
 
 class _Stop(Exception):

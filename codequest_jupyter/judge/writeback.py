@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .connection import Connection
 
 _MUTABLE = frozenset({list, dict, set, bytearray})
+_WALKED = _MUTABLE | {tuple}
 
 
 def call(conn: Connection, hid: int, args: tuple, kwargs: dict[str, Any]) -> Any:
@@ -68,9 +69,7 @@ def _watched(args: tuple, kwargs: dict[str, Any]) -> list[int | str]:
 
 
 def _holds_mutable(value: tuple) -> bool:
-    return any(
-        type(x) in _MUTABLE or (type(x) is tuple and _holds_mutable(x)) for x in value
-    )
+    return any(type(x) in _MUTABLE or (type(x) is tuple and _holds_mutable(x)) for x in value)
 
 
 def _apply(
@@ -100,7 +99,90 @@ def _apply(
                 f"the kernel sent a {type(state).__name__} as the new value of {name}, "
                 f"a {type(target).__name__}"
             )
-        update(target, state)
+        if len(entry) == 3:
+            rebuild(target, state, entry[2])
+        else:
+            update(target, state)
+
+
+def containers(value: Any, out: list) -> list:
+    """The containers (not tuples) nested in ``value``, in the order the agent numbers
+    them: list and tuple items and dict values, depth first."""
+    items = value.values() if type(value) is dict else value
+    for x in items:
+        t = type(x)
+        if t in _MUTABLE or t is tuple:
+            if t is not tuple:
+                out.append(x)
+            if t is list or t is dict or t is tuple:
+                containers(x, out)
+    return out
+
+
+def rebuild(target: Any, state: Any, identities: Any) -> None:
+    """Make ``target`` hold ``state``, each container in it being the test's own
+    container the agent named for that place (``identities``: in walking order, its
+    number among the test's nested containers, or -1 for a new one), updated in place:
+    rows that moved keep their identity, a new row is a new object. A number out of
+    range, of a container of another type, or placing a container inside itself is
+    refused."""
+    malformed = ReplyRejected("the kernel sent a malformed change to the test's arguments")
+    if type(identities) is not list or any(type(k) is not int for k in identities):
+        raise malformed
+    originals = containers(target, [])
+    if any(not -1 <= k < len(originals) for k in identities):
+        raise malformed
+    numbers = iter(identities)
+    within = {id(target)}
+
+    def final(node: Any) -> Any:
+        t = type(node)
+        if t is tuple:
+            return tuple(map(final, node)) if _holds_any(node) else node
+        if t not in _MUTABLE:
+            return node
+        k = next(numbers, None)
+        if k is None:
+            raise malformed
+        if k < 0:
+            fill(node, node)
+            return node
+        own = originals[k]
+        if type(own) is not t or id(own) in within:
+            raise malformed
+        within.add(id(own))
+        fill(own, node)
+        within.discard(id(own))
+        return own
+
+    def fill(dest: Any, node: Any) -> None:
+        t = type(node)
+        if t is list:
+            dest[:] = [*map(final, node)] if _holds_any(node) else node
+        elif t is dict:
+            items = {k: final(v) for k, v in node.items()} if _holds_any(node.values()) else node
+            if dest is not node:
+                dest.clear()
+                dest.update(items)
+            elif items is not node:
+                node.update(items)
+        elif t is set:
+            if dest is not node:
+                dest.clear()
+                dest.update(node)
+        elif t is bytearray:
+            dest[:] = node
+        else:  # a tuple at the top: its containers change, it cannot
+            for x in node:
+                final(x)
+
+    fill(target, state)
+    if next(numbers, None) is not None:
+        raise malformed
+
+
+def _holds_any(items: Any) -> bool:
+    return not _WALKED.isdisjoint(set(map(type, items)))
 
 
 def update(target: Any, state: Any) -> None:
