@@ -1869,3 +1869,15 @@ async def test_arguments_changed_in_place_and_exceptions_cross_as_under_pytest()
     assert got == expected, [(t["id"], t["message"]) for t in run.tests if t["status"] != "passed"]
     cyclic = run.test("test_a_state_that_cannot_be_copied_is_an_error")
     assert "argument 1 cannot be copied back" in cyclic["message"], cyclic["message"]
+
+
+def test_validate_names_arguments_the_judge_cannot_copy_back_or_follow():
+    from codequest_jupyter.validate import judge_advice
+
+    copied = judge_advice(
+        "error", "what the learner's code put into argument 1 cannot be copied back: ValueError"
+    )
+    assert "cannot copy back into the test's object" in copied
+    assert 'isolation = "kernel"' in copied
+    kept = judge_advice("failed", "assert [] == ['late']")
+    assert "keeps and changes after the call" in kept and 'isolation = "kernel"' in kept
