@@ -48,9 +48,11 @@ def test_decoder_builds_builtin_values_only():
             ["nan", {"~": "f", "v": "nan"}],
             ["c", {"~": "c", "v": [1.0, -2]}],
             ["t", {"~": "bt", "n": "ValueError"}],
+            ["x", {"~": "x", "n": "KeyError", "v": ["k"]}],
         ],
     }
     out = _decode(tree)
+    assert type(out["x"]) is KeyError and out["x"].args == ("k",)
     assert out["a"] == (1, 2.5, None, True) and type(out["a"]) is tuple
     assert out[frozenset({1})] == b"\0x"
     assert out["big"] == -(2**200) and out["nan"] != out["nan"] and out["c"] == complex(1, -2)
@@ -72,6 +74,9 @@ def test_decoder_builds_builtin_values_only():
         ("tuple",),
         {"~": "li", "v": base64.b64encode(b"\0" * 7).decode()},  # not whole int64s
         {"~": "li", "v": [1, 2]},
+        {"~": "x", "n": "SystemExit", "v": []},  # exceptions only, never pytest's exits
+        {"~": "x", "n": "print", "v": []},
+        {"~": "x", "n": "UnicodeDecodeError", "v": [1]},  # not its constructor's arguments
     ],
 )
 def test_decoder_refuses_what_is_not_data(tree):
@@ -1729,6 +1734,10 @@ def catch_key(fn):
         fn()
     except KeyError as exc:
         return exc.args
+
+
+def make_errors():
+    return [KeyError("k"), ValueError("bad", 2)]
 """
 
 MUTATION_TESTS = """
@@ -1840,6 +1849,9 @@ def test_exceptions_cross_by_value():
     with pytest.raises(ValueError, match="bad"):
         reraise(ValueError("bad"))
     assert catch_key(mock.Mock(side_effect=KeyError("k"))) == ("k",)
+    key, value = target.make_errors()
+    assert type(key) is KeyError and key.args == ("k",) and str(key) == "'k'"
+    assert isinstance(value, ValueError) and value.args == ("bad", 2)
 """
 
 

@@ -16,7 +16,8 @@ else stays here and is sent as a handle.
 
 This file must stay self-contained: the kernel runs it as a whole, it does not import it
 (which is also why it holds its own half of the wire format, numpy and pandas
-included, and is some 750 lines long).
+included, and the snapshots that tell which of a call's arguments learner code
+changed in place, and is some 950 lines long).
 """
 
 import base64
@@ -322,6 +323,13 @@ class Agent:
             tree = _encode_pandas(value, partial(self.enc, depth=d), pd)
             if tree is not None:
                 return tree
+        if (
+            not force_handle
+            and isinstance(value, Exception)
+            and getattr(builtins, t.__name__, None) is t
+        ):
+            # A built-in exception returned (not raised): by value, as the judge sends one.
+            return {"~": "x", "n": t.__name__, "v": self.enc(list(value.args), depth=d)}
         if not force_handle:
             plain = _builtin_value(value)
             if plain is not _NOT_BUILTIN:
@@ -536,7 +544,11 @@ class Agent:
         None, why]`` when it cannot be copied)."""
         states = []
         for pos, value, snap in watched:
-            if _changed(value, snap):
+            try:
+                changed = _changed(value, snap)
+            except RecursionError:
+                changed = True
+            if changed:
                 try:
                     states.append([pos, self.enc(value), *_identities(value, snap)])
                 except Exception as exc:  # noqa: BLE001 - e.g. a list that holds itself
@@ -655,7 +667,10 @@ def _watch(message, args, kwargs):
         else:
             continue
         if type(value) in _WATCHED:
-            watched.append((pos, value, _snapshot(value, tree)))
+            try:
+                watched.append((pos, value, _snapshot(value, tree)))
+            except RecursionError:
+                continue  # deeper than this stack allows: not watched (not copied back)
     return watched
 
 

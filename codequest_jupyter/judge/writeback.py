@@ -11,19 +11,26 @@ costs an identity check at C speed in the kernel, nothing on the wire.
 The judge decodes each state with the restricted decoder, as a return value (data, or
 a proxy for a learner object the container now holds), and sets it **in place**: a
 list by slice assignment, a dict cleared and updated, a set cleared and updated, a
-bytearray by slice; containers nested in it are updated the same way, position by
-position (a dict's by key), so ``a is a`` and every alias of the test's sees the
-change. A state that is not the argument's type, names an argument the judge did not
-ask about, is beyond the decoder's bounds or cannot be copied is refused: the call
+bytearray by slice. With the state the agent names, for each container in it, which
+of the containers the argument held before the call is at that place (``-1``: a new
+one); the judge puts its own there, updated the same way (:func:`rebuild`), so ``a is
+a``, every alias of the test's sees the change, a row of a grid sorted in place keeps
+its identity and a row learner code replaced is a new object, as under pytest. A
+state that is not the argument's type, names an argument the judge did not ask
+about, is beyond the decoder's bounds, cannot be copied, or names containers that do
+not fit it (out of range, of another type, one inside itself) is refused: the call
 fails as :class:`.proxy.ReplyRejected` (the test errs, nothing is earned).
 
 What the judge cannot see: a change made after the call returned (learner code kept
 the list, in an object or a global, and changes it in a later call: the test's list
 keeps its state at the end of the call that was given it); aliasing inside one call's
-arguments (``f(a, a)`` gives learner code two copies); a nested container that moved
-(``grid.sort()`` on a list of rows: the test's row objects take the new contents
-position by position, so ``grid`` is right, and an alias of one row sees the row now
-at its position); a nested tuple is replaced, not updated (it cannot be).
+arguments (``f(a, a)`` gives learner code two copies); the other way round, a test's
+callback that changes a list learner code handed it changes its copy in the judge, not
+learner code's list (callbacks rarely do; nothing is copied back to the kernel); a
+tuple nested in an argument
+is a new tuple when learner code changed what it holds. Where the agent cannot name
+the containers (learner code put a subclass of a built-in container in), nested
+containers are updated position by position (a dict's by key) instead.
 """
 
 from __future__ import annotations
@@ -99,16 +106,21 @@ def _apply(
                 f"the kernel sent a {type(state).__name__} as the new value of {name}, "
                 f"a {type(target).__name__}"
             )
-        if len(entry) == 3:
-            rebuild(target, state, entry[2])
-        else:
-            update(target, state)
+        try:
+            if len(entry) == 3:
+                rebuild(target, state, entry[2])
+            else:
+                update(target, state)
+        except RecursionError:
+            raise ReplyRejected(f"the new value of {name} is nested too deep") from None
 
 
 def containers(value: Any, out: list) -> list:
     """The containers (not tuples) nested in ``value``, in the order the agent numbers
     them: list and tuple items and dict values, depth first."""
-    items = value.values() if type(value) is dict else value
+    items = list(value.values()) if type(value) is dict else value
+    if not _holds_any(items):
+        return out
     for x in items:
         t = type(x)
         if t in _MUTABLE or t is tuple:
