@@ -76,6 +76,8 @@ def _watched(args: tuple, kwargs: dict[str, Any]) -> list[int | str]:
 
 
 def _holds_mutable(value: tuple) -> bool:
+    if not _holds_any(value):
+        return False  # (at C speed: a tuple of a million ints is not walked)
     return any(type(x) in _MUTABLE or (type(x) is tuple and _holds_mutable(x)) for x in value)
 
 
