@@ -1738,6 +1738,19 @@ def catch_key(fn):
 
 def make_errors():
     return [KeyError("k"), ValueError("bad", 2)]
+
+
+def collect_with(hook):
+    found = []
+    hook(found)
+    return found
+
+
+def fill_grid(hook):
+    grid = [[0, 0], [0, 0]]
+    row = grid[0]
+    hook(grid)
+    return grid, row is grid[0], row
 """
 
 MUTATION_TESTS = """
@@ -1843,6 +1856,12 @@ def test_a_state_that_cannot_be_copied_is_an_error():
     holds_itself([])
 
 
+def test_a_callback_changes_learner_codes_own_list():
+    assert target.collect_with(lambda acc: acc.extend([1, 2])) == [1, 2]
+    grid, same, row = target.fill_grid(lambda g: g[0].__setitem__(1, 5))
+    assert grid == [[0, 5], [0, 0]] and same is True and row == [0, 5]
+
+
 def test_exceptions_cross_by_value():
     assert describe(ValueError("bad")) == ("ValueError", ("bad",), True, "bad")
     assert describe(KeyError("k")) == ("KeyError", ("k",), False, "'k'")
@@ -1874,6 +1893,7 @@ async def test_arguments_changed_in_place_and_exceptions_cross_as_under_pytest()
             "test_a_learner_object_put_in_a_list_comes_as_a_proxy",
             "test_a_reference_learner_code_keeps_is_not_followed_after_the_call",
             "test_exceptions_cross_by_value",
+            "test_a_callback_changes_learner_codes_own_list",
         ),
         "passed",
     )

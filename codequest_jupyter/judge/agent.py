@@ -619,6 +619,8 @@ class Agent:
                 continue
             if frame.get("re") != cid:
                 continue
+            if "wb" in frame:
+                _write_into(args, kwargs, frame["wb"], self.dec)
             if "exc" in frame:
                 info = frame["exc"]
                 cls = getattr(builtins, info.get("n", ""), None)
@@ -722,6 +724,43 @@ def _changed(value, snap):
         if not _same(value, items):
             return True
     return any(_changed(x, s) for x, s in nested)
+
+
+def _write_into(args, kwargs, states, dec):
+    """A test's callback changed arguments learner code gave it: the same changes in
+    learner code's own objects (writeback.call_back)."""
+    for pos, tree in states:
+        target = args[pos] if type(pos) is int else kwargs.get(pos)
+        _update(target, dec(tree))
+
+
+def _update(target, state):
+    """``target`` made to hold ``state`` in place, containers in it position by
+    position (a dict's by key)."""
+    if isinstance(target, list) and type(state) is list:
+        if _WATCHED.isdisjoint(set(map(type, target))):
+            target[:] = state
+        else:
+            target[:] = [*map(_merged, target, state), *state[len(target) :]]
+    elif isinstance(target, dict) and type(state) is dict:
+        merged = {k: _merged(target[k], v) if k in target else v for k, v in state.items()}
+        target.clear()
+        target.update(merged)
+    elif isinstance(target, set) and type(state) is set:
+        target.clear()
+        target.update(state)
+    elif isinstance(target, bytearray) and type(state) is bytearray:
+        target[:] = state
+    elif type(target) is tuple and type(state) is tuple:
+        for old, new in zip(target, state, strict=False):
+            _merged(old, new)
+
+
+def _merged(old, new):
+    if type(old) is type(new) and type(old) in (list, dict, set, bytearray):
+        _update(old, new)
+        return old
+    return new
 
 
 class _NoMap(Exception):

@@ -37,6 +37,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from . import writeback
 from .proxy import (
     _EXCEPTION_METHODS,
     CallTimeout,
@@ -513,8 +514,14 @@ class Connection:
             ):
                 raise TypeError("a malformed call of an object of the judge's")
             op = frame.get("o")
-            result = target(*args, **kwargs) if op is None else _judge_op(target, op, frame)
+            changed: list = []
+            if op is None:
+                result, changed = writeback.call_back(target, args, kwargs, self.encode)
+            else:
+                result = _judge_op(target, op, frame)
             reply = {"re": cid, "ok": self.encode(result)}
+            if changed:
+                reply["wb"] = changed  # arguments the callback changed in place
         except Exception as exc:  # noqa: BLE001 - the learner's code gets the exception
             reply = {
                 "re": cid,

@@ -21,13 +21,14 @@ about, is beyond the decoder's bounds, cannot be copied, or names containers tha
 not fit it (out of range, of another type, one inside itself) is refused: the call
 fails as :class:`.proxy.ReplyRejected` (the test errs, nothing is earned).
 
+The other way round, a test's callback that changes a list (dict, set, bytearray)
+learner code handed it (:func:`call_back`): its new state goes back with the callback's
+result, and the agent sets it in learner code's own object (position by position).
+
 What the judge cannot see: a change made after the call returned (learner code kept
 the list, in an object or a global, and changes it in a later call: the test's list
 keeps its state at the end of the call that was given it); aliasing inside one call's
-arguments (``f(a, a)`` gives learner code two copies); the other way round, a test's
-callback that changes a list learner code handed it changes its copy in the judge, not
-learner code's list (callbacks rarely do; nothing is copied back to the kernel); a
-tuple nested in an argument
+arguments (``f(a, a)`` gives learner code two copies); a tuple nested in an argument
 is a new tuple when learner code changed what it holds. Where the agent cannot name
 the containers (learner code put a subclass of a built-in container in), nested
 containers are updated position by position (a dict's by key) instead.
@@ -64,6 +65,22 @@ def call(conn: Connection, hid: int, args: tuple, kwargs: dict[str, Any]) -> Any
         raise
     _apply(conn, args, kwargs, watched, conn.written_back)
     return result
+
+
+def call_back(target: Any, args: list, kwargs: dict[str, Any], encode: Any) -> tuple[Any, list]:
+    """A test's callback called by learner code (``target(*args, **kwargs)``, the
+    arguments decoded from the kernel), and the new state of each argument it changed
+    in place (``[[position, tree], ...]``), for the agent to set in learner code's
+    own objects: the other way round, the same as a call's."""
+    from .agent import _changed, _snapshot  # (the same check the agent makes)
+
+    watched = [
+        (pos, value, _snapshot(value))
+        for pos, value in [*enumerate(args), *kwargs.items()]
+        if type(value) in _WALKED
+    ]
+    result = target(*args, **kwargs)
+    return result, [[pos, encode(value)] for pos, value, snap in watched if _changed(value, snap)]
 
 
 def _watched(args: tuple, kwargs: dict[str, Any]) -> list[int | str]:

@@ -356,6 +356,12 @@ def first_key_error(fn, key):
         return exc.args[0]
 
 
+def collect_with(hook):
+    found = []
+    hook(found)
+    return sorted(found)
+
+
 # %%
 # Try it
 print(shout("hello"), word_count("a b c"), fib(10))

@@ -11,6 +11,7 @@ from textkit import (
     add_word,
     capitalize_bytes,
     collect_vowels,
+    collect_with,
     error_message,
     fill_row,
     first_key_error,
@@ -123,6 +124,13 @@ def test_a_mock_whose_side_effect_is_an_exception():
     lookup = mock.Mock(side_effect=KeyError("missing"))
     assert first_key_error(lookup, "x") == "missing"
     lookup.assert_called_once_with("x")
+
+
+def test_a_callback_fills_the_learners_list():
+    def hook(found):
+        found.extend(["b", "a"])
+
+    assert collect_with(hook) == ["a", "b"]
 
 
 class TestInPlace(unittest.TestCase):

@@ -325,6 +325,12 @@ def first_key_error(fn, key):
         return str(exc)
 
 
+def collect_with(hook):
+    found = []
+    hook(list(found))
+    return found
+
+
 # %%
 # Try it
 print(shout("hello"), word_count("a b c"), fib(10))
