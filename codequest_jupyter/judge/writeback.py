@@ -74,13 +74,22 @@ def call_back(target: Any, args: list, kwargs: dict[str, Any], encode: Any) -> t
     own objects: the other way round, the same as a call's."""
     from .agent import _changed, _snapshot  # (the same check the agent makes)
 
-    watched = [
-        (pos, value, _snapshot(value))
-        for pos, value in [*enumerate(args), *kwargs.items()]
-        if type(value) in _WALKED
-    ]
+    watched = []
+    for pos, value in [*enumerate(args), *kwargs.items()]:
+        if type(value) in _WALKED:
+            try:
+                watched.append((pos, value, _snapshot(value)))
+            except RecursionError:
+                continue  # deeper than the judge's stack allows: not watched
     result = target(*args, **kwargs)
-    return result, [[pos, encode(value)] for pos, value, snap in watched if _changed(value, snap)]
+    changed = []
+    for pos, value, snap in watched:
+        try:
+            if _changed(value, snap):
+                changed.append([pos, encode(value)])
+        except RecursionError:
+            continue
+    return result, changed
 
 
 def _watched(args: tuple, kwargs: dict[str, Any]) -> list[int | str]:
