@@ -626,8 +626,10 @@ class Agent:
                 cls = getattr(builtins, info.get("n", ""), None)
                 if not (isinstance(cls, type) and issubclass(cls, Exception)):
                     cls = RuntimeError
-                args = info.get("a")
-                raise _exception(cls.__name__, args if type(args) is list else [info.get("s", "")])
+                plain = info.get("a")
+                raise _exception(
+                    cls.__name__, plain if type(plain) is list else [info.get("s", "")]
+                )
             return self.dec(frame.get("ok"))
 
     def serve(self):
