@@ -14,6 +14,7 @@ judge: the test's own duration over N, and the grading's p50 beside that of N = 
 
     python benchmarks/bench_isolation.py [--rounds 5] [--calls 2000]
     python benchmarks/bench_isolation.py --quick      # smoke run (well under 30 s)
+    python benchmarks/bench_isolation.py --challenges two-sum,flatten-nested
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     if args.quick:
         ids = ids[:2]
+    if args.challenges:
+        ids = [i for i in ids if i in args.challenges.split(",")]
     times: dict[str, dict[str, list[float]]] = {m: {} for m in MODES}
     async with Grader(settings) as grader:
         await grader.pool.wait_fork_server(timeout=120)
@@ -168,6 +171,7 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--sandbox", default="auto")
     parser.add_argument("--quick", action="store_true", help="two challenges, one round")
+    parser.add_argument("--challenges", help="only these (ids, comma-separated)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.calls = 1, 500

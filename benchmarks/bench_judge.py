@@ -10,6 +10,10 @@ whose tests time, inside the judge, a few kinds of call through the proxy:
 * ``instance``: ``Account("x")`` (a handle comes back, and is released later);
 * ``list 10k``: a call returning a list of 10,000 integers (by value);
 * ``callback``: a learner function calling a function of the test's once;
+* ``list 200k arg``: ``length(big)``, a list of 200,000 integers passed (copied to the
+  kernel, and checked there for changes after the call: none);
+* ``list 200k changed``: ``reverse_in_place(big)``, the same list changed in place by
+  learner code (its new state copied back and set in the test's list);
 
 and an ordinary test of 100 calls, timed by pytest. Per-call figures are round trips
 in microseconds (median of the rounds), as wall time and as the CPU time the judge
@@ -60,6 +64,14 @@ def cpu():
     return time.process_time()
 
 
+def length(values):
+    return len(values)
+
+
+def reverse_in_place(values):
+    values.reverse()
+
+
 class Account:
     def __init__(self, owner):
         self.owner, self.balance = owner, 0
@@ -73,7 +85,7 @@ TESTS = """
 import json
 import time
 
-from target import Account, add, apply, cpu, numbers
+from target import Account, add, apply, cpu, length, numbers, reverse_in_place
 
 CALLS = @@CALLS@@
 
@@ -103,6 +115,11 @@ def test_per_call():
         "list 10k": _time(lambda i: numbers(10_000), max(CALLS // 100, 5), "list 10k"),
         "callback": _time(lambda i: apply(lambda x: x + 1, i), CALLS // 4, "callback"),
     }
+    big = list(range(200_000))
+    figures["list 200k arg"] = _time(lambda i: length(big), max(CALLS // 200, 5), "list 200k arg")
+    figures["list 200k changed"] = _time(
+        lambda i: reverse_in_place(big), max(CALLS // 200, 5), "list 200k changed"
+    )
     figures.update({f"{k} (cpu)": v for k, v in CPU.items()})
     print("FIGURES" + json.dumps(figures))
 

@@ -99,6 +99,12 @@ def judge_advice(status: str, message: str | None) -> str:
             "their working directory, the files beside them next to them); give learner "
             f"code the data and check what it returns, {_KERNEL_INSTEAD}"
         )
+    if "cannot be copied back" in text:
+        return (
+            "learner code puts into a test's argument what the judge cannot copy back into "
+            "the test's object (a list holding itself, a value nested too deep): check "
+            "what it returns instead, " + _KERNEL_INSTEAD
+        )
     if "compare by identity in the judge" in text:
         return (
             "a test comparing learner objects with == relies on the learner class's "
@@ -108,7 +114,9 @@ def judge_advice(status: str, message: str | None) -> str:
         "the test relies on sharing the learner's process, which the judge does not: "
         'patching a module where it is defined (mock.patch("random.choice") acts on '
         "the judge's random; patch mod.random.choice), capfd on learner code writing to "
-        "file descriptors itself; " + _KERNEL_INSTEAD
+        "file descriptors itself, a test's list that learner code keeps and changes after "
+        "the call that was given it returned (the judge sees the list as that call left "
+        "it); " + _KERNEL_INSTEAD
     )
 
 

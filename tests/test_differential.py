@@ -17,7 +17,8 @@ the tests in a process of their own, learner code reached through a proxy. Its
 ``tests/test_objects.py`` and ``hidden/test_objects_unit.py`` add what crossing that
 boundary asks for (learner classes, instances, iteration, context managers both ways,
 learner exceptions, callbacks, patching, numpy and pandas values, a file beside the
-tests). It agrees with plain pytest
+tests), and ``tests/test_mutation.py`` learner code changing the test's lists, dicts,
+sets and bytearrays in place (nested ones too) and exceptions handed to it. It agrees with plain pytest
 on every test but those in ``JUDGE_DIFFERENCES``: tests relying on what a test cannot
 have outside the learner's process, each with the reason (``codequest validate`` names
 such tests to authors).

@@ -48,9 +48,11 @@ def test_decoder_builds_builtin_values_only():
             ["nan", {"~": "f", "v": "nan"}],
             ["c", {"~": "c", "v": [1.0, -2]}],
             ["t", {"~": "bt", "n": "ValueError"}],
+            ["x", {"~": "x", "n": "KeyError", "v": ["k"]}],
         ],
     }
     out = _decode(tree)
+    assert type(out["x"]) is KeyError and out["x"].args == ("k",)
     assert out["a"] == (1, 2.5, None, True) and type(out["a"]) is tuple
     assert out[frozenset({1})] == b"\0x"
     assert out["big"] == -(2**200) and out["nan"] != out["nan"] and out["c"] == complex(1, -2)
@@ -72,6 +74,9 @@ def test_decoder_builds_builtin_values_only():
         ("tuple",),
         {"~": "li", "v": base64.b64encode(b"\0" * 7).decode()},  # not whole int64s
         {"~": "li", "v": [1, 2]},
+        {"~": "x", "n": "SystemExit", "v": []},  # exceptions only, never pytest's exits
+        {"~": "x", "n": "print", "v": []},
+        {"~": "x", "n": "UnicodeDecodeError", "v": [1]},  # not its constructor's arguments
     ],
 )
 def test_decoder_refuses_what_is_not_data(tree):
@@ -293,6 +298,90 @@ def test_a_read_waits_until_its_deadline_and_no_longer():
     with pytest.raises(ChannelClosed):
         frames.recv(time.monotonic() + 60)
     frames.close()
+
+
+class _ForgingAgent(agent_module.Agent):
+    """An agent whose replies carry whatever changes to the arguments it is told to."""
+
+    states: object = None
+
+    def write_back(self, watched, reply):
+        reply["wb"] = self.states
+
+
+@pytest.mark.parametrize(
+    ("states", "why"),
+    [
+        ([[0, {"~": "d", "v": []}]], "a dict as the new value of argument 1, a list"),
+        ([[1, [1]]], "an argument the test did not pass"),
+        ([[2, [1]]], "an argument the test did not pass"),
+        ([[True, [1]]], "an argument the test did not pass"),
+        ([["x", [1]]], "an argument the test did not pass"),
+        ([[0, {"~": "li", "v": "A" * 12_000_000}]], "too large"),
+        ([[0, [json.loads("[" * 600 + "]" * 600)]]], "nested"),
+        ([[0, [{"~": "j", "v": 99}]]], "cannot be copied"),
+        ([[0, [{"~": "pickle", "v": "x"}]]], "cannot be copied"),
+        ([[0, None, "why not"]], "cannot be copied back: why not"),
+        ({"0": [1]}, "malformed"),
+        ([[0]], "an argument the test did not pass"),
+        ([[0, [1], [0]]], "malformed"),
+        ([[0, [1], "x"]], "malformed"),
+    ],
+)
+def test_changes_to_arguments_are_data_for_what_the_test_passed_or_refused(states, why):
+    """What a kernel sends as the new state of a test's argument is decoded as data,
+    for a mutable argument the call was given, of that argument's type: anything else
+    fails the call (the test errs) and leaves the test's object as it was."""
+    from codequest_jupyter.judge.proxy import ReplyRejected
+
+    kernel_end, judge_end = socket.socketpair()
+    module = types.ModuleType("mutator")
+    exec("def touch(a, n=0, **kw):\n    a.append(n)\ndef same(n):\n    return n\n", module.__dict__)
+    sys.modules["mutator"] = module
+    agent = _ForgingAgent(kernel_end)
+    agent.states = states
+    threading.Thread(target=agent.serve, daemon=True).start()
+    try:
+        conn = Connection(judge_end)
+        mod = conn.import_module("mutator")
+        a = [5]
+        with pytest.raises(ReplyRejected, match=why):
+            mod.touch(a, 1, x=(1,))
+        assert a == [5]
+        # A call given no mutable argument reads no changes at all.
+        assert mod.same((1, "x")) == (1, "x")
+    finally:
+        del sys.modules["mutator"]
+        judge_end.close()
+
+
+def test_a_rebuilt_argument_keeps_the_tests_containers_where_the_agent_names_them():
+    """The agent names, for each container now in a changed argument, which of the
+    test's containers it is (or a new one): a row that moved keeps its identity, a new
+    row is a new object; a container inside itself, of another type, or a count of
+    names that does not match the state is refused."""
+    from codequest_jupyter.judge.proxy import ReplyRejected
+    from codequest_jupyter.judge.writeback import rebuild
+
+    r0, r1, d = [0], [1], {"k": [2]}
+    inner = d["k"]
+    grid = [r0, r1, d]
+    rebuild(grid, [[1, "x"], [0], {"k": [2, 3]}, [9]], [1, 0, 2, 3, -1])
+    assert grid == [[1, "x"], [0], {"k": [2, 3]}, [9]]
+    assert grid[0] is r1 and grid[1] is r0 and grid[2] is d and d["k"] is inner
+    pair = ([5], [6])
+    first = pair[0]
+    rebuild(pair, ([5, 7], [6]), [0, 1])
+    assert pair == ([5, 7], [6]) and pair[0] is first
+    for state, numbers in [
+        ([[[0]]], [0, 0]),  # r0 inside itself
+        ([{}], [0]),  # r0 is a list
+        ([[0], [1]], [0]),  # too few names
+        ([[0]], [0, 1]),  # too many
+        ([[0]], [7]),  # no such container
+    ]:
+        with pytest.raises(ReplyRejected, match="malformed"):
+            rebuild([r0, r1], state, numbers)
 
 
 # -- on real kernels ----------------------------------------------------------------------
@@ -1680,3 +1769,281 @@ async def test_context_managers_entered_by_learner_code_behave_as_under_pytest()
     assert statuses(run) == dict.fromkeys(names, "passed"), [
         (t["id"], t["message"]) for t in run.tests if t["status"] != "passed"
     ]
+
+
+# -- arguments learner code changes in place, exceptions handed to it ---------------------
+
+MUTATION_NOTEBOOK = """
+def sort_in_place(a):
+    a.sort()
+
+
+def fill(d):
+    d["x"] = 1
+    d.setdefault("seen", []).append(2)
+
+
+def append_item(lst, x):
+    lst.append(x)
+
+
+def add_to(s, x):
+    s.add(x)
+
+
+def shout_bytes(b):
+    b[:] = b.upper()
+
+
+def mark(grid, r, c):
+    grid[r][c] = "#"
+
+
+def push_into(store):
+    store["items"].append(len(store["items"]))
+
+
+def fail_after(a):
+    a.append(1)
+    raise ValueError("after")
+
+
+def to_floats(a):
+    a[:] = [float(x) for x in a]
+
+
+def untouched(a, d):
+    return len(a) + len(d)
+
+
+def holds_itself(a):
+    a.append(a)
+
+
+def keep(a):
+    global KEPT
+    KEPT = a
+
+
+def later():
+    KEPT.append("late")
+
+
+def collect(values, *, out):
+    out.append(sum(values))
+
+
+def pair_update(pair):
+    pair[0].append("first")
+    pair[1]["k"] = "v"
+
+
+class Stack:
+    def __init__(self, items):
+        items.append("init")
+        self.items = items
+
+    def push_to(self, target, x):
+        target.append(x)
+
+
+class Point:
+    pass
+
+
+def add_point(points):
+    points.append(Point())
+
+
+def describe(err):
+    return type(err).__name__, err.args, isinstance(err, ValueError), str(err)
+
+
+def reraise(err):
+    raise err
+
+
+def catch_key(fn):
+    try:
+        fn()
+    except KeyError as exc:
+        return exc.args
+
+
+def make_errors():
+    return [KeyError("k"), ValueError("bad", 2)]
+
+
+def collect_with(hook):
+    found = []
+    hook(found)
+    return found
+
+
+def fill_grid(hook):
+    grid = [[0, 0], [0, 0]]
+    row = grid[0]
+    hook(grid)
+    return grid, row is grid[0], row
+"""
+
+MUTATION_TESTS = """
+from unittest import mock
+
+import pytest
+
+import target
+from target import (
+    Stack, add_point, add_to, append_item, catch_key, collect, describe, fail_after,
+    fill, holds_itself, keep, later, mark, pair_update, push_into, reraise, shout_bytes,
+    sort_in_place, to_floats, untouched,
+)
+
+
+def test_a_list_sorted_in_place():
+    a = [3, 1, 2]
+    alias = a
+    assert sort_in_place(a) is None
+    assert a == [1, 2, 3] and alias is a
+
+
+def test_dict_list_set_bytearray_filled_in_place():
+    d = {}
+    fill(d)
+    assert d == {"x": 1, "seen": [2]}
+    lst = ["a"]
+    append_item(lst, "b")
+    assert lst == ["a", "b"]
+    s = {1}
+    add_to(s, 2)
+    assert s == {1, 2}
+    b = bytearray(b"hi")
+    shout_bytes(b)
+    assert b == bytearray(b"HI")
+
+
+def test_nested_containers_keep_their_identity():
+    grid = [["." for _ in range(3)] for _ in range(3)]
+    row = grid[1]
+    mark(grid, 1, 2)
+    assert grid == [[".", ".", "."], [".", ".", "#"], [".", ".", "."]]
+    assert grid[1] is row and row[2] == "#"
+    rows = [[3], [1], [2]]
+    first = rows[0]
+    sort_in_place(rows)
+    assert rows == [[1], [2], [3]] and rows[2] is first and first == [3]
+    store = {"items": [0]}
+    items = store["items"]
+    push_into(store)
+    assert items == [0, 1] and store["items"] is items
+    pair = ([], {})
+    pair_update(pair)
+    assert pair == (["first"], {"k": "v"})
+
+
+def test_keyword_arguments_methods_and_constructors():
+    out = []
+    collect([1, 2], out=out)
+    assert out == [3]
+    items = []
+    stack = Stack(items)
+    assert items == ["init"]
+    t = []
+    stack.push_to(t, 5)
+    assert t == [5]
+
+
+def test_a_change_before_an_exception_is_kept():
+    a = []
+    with pytest.raises(ValueError, match="after"):
+        fail_after(a)
+    assert a == [1]
+
+
+def test_a_change_to_an_equal_value_of_another_type_is_seen():
+    a = [1, 2]
+    to_floats(a)
+    assert a == [1.0, 2.0] and all(type(x) is float for x in a)
+
+
+def test_an_untouched_argument_stays_the_tests_own():
+    a, d = list(range(1000)), {"k": [1]}
+    inner = d["k"]
+    assert untouched(a, d) == 1001
+    assert a == list(range(1000)) and d["k"] is inner
+
+
+def test_a_learner_object_put_in_a_list_comes_as_a_proxy():
+    points = []
+    add_point(points)
+    assert len(points) == 1 and isinstance(points[0], target.Point)
+
+
+def test_a_reference_learner_code_keeps_is_not_followed_after_the_call():
+    a = []
+    keep(a)
+    later()
+    assert a == []  # under pytest: ["late"]; the judge sees the state at the call's end
+
+
+def test_a_state_that_cannot_be_copied_is_an_error():
+    holds_itself([])
+
+
+def test_a_callback_changes_learner_codes_own_list():
+    assert target.collect_with(lambda acc: acc.extend([1, 2])) == [1, 2]
+    grid, same, row = target.fill_grid(lambda g: g[0].__setitem__(1, 5))
+    assert grid == [[0, 5], [0, 0]] and same is True and row == [0, 5]
+
+
+def test_exceptions_cross_by_value():
+    assert describe(ValueError("bad")) == ("ValueError", ("bad",), True, "bad")
+    assert describe(KeyError("k")) == ("KeyError", ("k",), False, "'k'")
+    with pytest.raises(ValueError, match="bad"):
+        reraise(ValueError("bad"))
+    assert catch_key(mock.Mock(side_effect=KeyError("k"))) == ("k",)
+    key, value = target.make_errors()
+    assert type(key) is KeyError and key.args == ("k",) and str(key) == "'k'"
+    assert isinstance(value, ValueError) and value.args == ("bad", 2)
+"""
+
+
+async def test_arguments_changed_in_place_and_exceptions_cross_as_under_pytest():
+    """A test's list, dict, set or bytearray that learner code changes in place is
+    changed in the test (the same object, nested containers too), for functions,
+    methods and constructors, before an exception too; a built-in exception instance
+    reaches learner code as itself, and a callback's exception keeps its arguments."""
+    run, _kernel = await judged(MUTATION_NOTEBOOK, {"test_mutation.py": MUTATION_TESTS})
+    got = statuses(run)
+    expected = dict.fromkeys(
+        (
+            "test_a_list_sorted_in_place",
+            "test_dict_list_set_bytearray_filled_in_place",
+            "test_nested_containers_keep_their_identity",
+            "test_keyword_arguments_methods_and_constructors",
+            "test_a_change_before_an_exception_is_kept",
+            "test_a_change_to_an_equal_value_of_another_type_is_seen",
+            "test_an_untouched_argument_stays_the_tests_own",
+            "test_a_learner_object_put_in_a_list_comes_as_a_proxy",
+            "test_a_reference_learner_code_keeps_is_not_followed_after_the_call",
+            "test_exceptions_cross_by_value",
+            "test_a_callback_changes_learner_codes_own_list",
+        ),
+        "passed",
+    )
+    expected["test_a_state_that_cannot_be_copied_is_an_error"] = "error"
+    assert got == expected, [(t["id"], t["message"]) for t in run.tests if t["status"] != "passed"]
+    cyclic = run.test("test_a_state_that_cannot_be_copied_is_an_error")
+    assert "argument 1 cannot be copied back" in cyclic["message"], cyclic["message"]
+
+
+def test_validate_names_arguments_the_judge_cannot_copy_back_or_follow():
+    from codequest_jupyter.validate import judge_advice
+
+    copied = judge_advice(
+        "error", "what the learner's code put into argument 1 cannot be copied back: ValueError"
+    )
+    assert "cannot copy back into the test's object" in copied
+    assert 'isolation = "kernel"' in copied
+    kept = judge_advice("failed", "assert [] == ['late']")
+    assert "keeps and changes after the call" in kept and 'isolation = "kernel"' in kept

@@ -21,7 +21,9 @@ Three parts, three processes:
   classes as classes of the judge's, learner exceptions as the nearest built-in
   exception type, anything else a proxy whose equality, hashing, ordering and truth
   are the judge's. Callbacks (a function or a ``mock`` a test hands to learner code)
-  are served back by the judge while it waits (:mod:`.connection`).
+  are served back by the judge while it waits (:mod:`.connection`); a test's list,
+  dict, set or bytearray that learner code changed in place during a call is changed
+  in the test's own object after it (:mod:`.writeback`).
 * :mod:`.driver` runs in the grading server: it writes the tests where only the judge
   can read them, starts the judge, listens for the agent, hands the agent's
   connection to the judge, relays the judge's events and interrupts or kills the

@@ -16,7 +16,8 @@ else stays here and is sent as a handle.
 
 This file must stay self-contained: the kernel runs it as a whole, it does not import it
 (which is also why it holds its own half of the wire format, numpy and pandas
-included, and is some 850 lines long).
+included, and the snapshots that tell which of a call's arguments learner code
+changed in place, and is some 1,000 lines long).
 """
 
 import base64
@@ -301,6 +302,8 @@ class Agent:
             return {"~": "c", "v": [self.enc(value.real), self.enc(value.imag)]}
         if isinstance(value, type):
             return self.type_info(value)
+        if t is JudgeObject:
+            return {"~": "j", "v": object.__getattribute__(value, "_jid")}
         np = sys.modules.get("numpy")
         if np is not None and not force_handle:
             if (
@@ -334,6 +337,13 @@ class Agent:
             tree = _encode_pandas(value, partial(self.enc, depth=d), pd)
             if tree is not None:
                 return tree
+        if (
+            not force_handle
+            and isinstance(value, Exception)
+            and getattr(builtins, t.__name__, None) is t
+        ):
+            # A built-in exception returned (not raised): by value, as the judge sends one.
+            return {"~": "x", "n": t.__name__, "v": self.enc(list(value.args), depth=d)}
         if not force_handle:
             plain = _builtin_value(value)
             if plain is not _NOT_BUILTIN:
@@ -389,6 +399,8 @@ class Agent:
             return float(v)
         if tag == "bt":
             return getattr(builtins, tree["n"])
+        if tag == "x":
+            return _exception(tree["n"], self.dec(v))
         if tag in ("nd", "ns"):
             import numpy as np
 
@@ -442,6 +454,8 @@ class Agent:
         if op == "call":
             kwargs = message.get("k")  # (none: no keyword arguments)
             args, kwargs = dec(message.get("a", [])), {} if kwargs is None else dec(kwargs)
+            if "m" in message:
+                message["_w"] = _watch(message, args, kwargs)
             result = obj(*args, **kwargs)
             return result, isinstance(obj, type) and not issubclass(obj, BaseException)
         if op == "callattr":
@@ -541,6 +555,8 @@ class Agent:
         finally:
             if swapped:
                 sys.stdout, sys.stderr, builtins.input = saved
+        if "_w" in message:
+            self.write_back(message["_w"], reply)
         if self.warnings:
             reply["w"], self.warnings = self.warnings, []
         if self.records:
@@ -548,6 +564,24 @@ class Agent:
         if self.output or self.output_dropped:
             self.flush_output(reply)
         return reply
+
+    def write_back(self, watched, reply):
+        """The new state of each argument the call changed in place, for the judge to
+        set in the test's own object (``wb``: ``[position, tree]``, or ``[position,
+        None, why]`` when it cannot be copied)."""
+        states = []
+        for pos, value, snap in watched:
+            try:
+                changed = _changed(value, snap)
+            except RecursionError:
+                changed = True
+            if changed:
+                try:
+                    states.append([pos, self.enc(value), *_identities(value, snap)])
+                except Exception as exc:  # noqa: BLE001 - e.g. a list that holds itself
+                    states.append([pos, None, f"{type(exc).__name__}: {exc}"[:500]])
+        if states:
+            reply["wb"] = states
 
     def apply_levels(self, changes):
         """The judge's tests set a logger's level (caplog.set_level, at_level): set it
@@ -612,12 +646,17 @@ class Agent:
                 continue
             if frame.get("re") != cid:
                 continue
+            if "wb" in frame:
+                _write_into(args, kwargs, frame["wb"], self.dec)
             if "exc" in frame:
                 info = frame["exc"]
                 cls = getattr(builtins, info.get("n", ""), None)
                 if not (isinstance(cls, type) and issubclass(cls, Exception)):
                     cls = RuntimeError
-                raise cls(info.get("s", ""))
+                plain = info.get("a")
+                raise _exception(
+                    cls.__name__, plain if type(plain) is list else [info.get("s", "")]
+                )
             return self.dec(frame.get("ok"))
 
     def serve(self):
@@ -646,12 +685,186 @@ class Agent:
             sys.stdout, sys.stderr, builtins.input = saved
 
 
+# Arguments whose state the judge asks back after a call (``m``), and what may hold one.
+_WATCHED = frozenset({list, dict, set, bytearray, tuple})
+
+
+def _watch(message, args, kwargs):
+    """The arguments the judge named (``m``: positions and keyword names of its
+    mutable containers), each with a snapshot of what it holds before the call."""
+    trees = message.get("a")
+    watched = []
+    for pos in message["m"]:
+        if type(pos) is int and 0 <= pos < len(args):
+            value = args[pos]
+            tree = trees[pos] if type(trees) is list and pos < len(trees) else None
+        elif type(pos) is str and pos in kwargs:
+            value, tree = kwargs[pos], None
+        else:
+            continue
+        if type(value) in _WATCHED:
+            try:
+                watched.append((pos, value, _snapshot(value, tree)))
+            except RecursionError:
+                continue  # deeper than this stack allows: not watched (not copied back)
+    return watched
+
+
+def _snapshot(value, tree=None):
+    """What a container holds (the very items: changes are told by identity, at C
+    speed), and the snapshots of the containers it holds. ``tree``, the value's wire
+    tree when known, spares the scan for them in a list of packed ints."""
+    t = type(value)
+    if t is bytearray:
+        return bytes(value)
+    if t is set:
+        return list(value)
+    if t is dict:
+        values = list(value.values())
+        return list(value), values, _nested(values, None)
+    items = list(value)
+    if type(tree) is dict and tree.get("~") == "li":
+        return items, ()
+    return items, _nested(items, tree if type(tree) is list else None)
+
+
+def _nested(items, trees):
+    if _WATCHED.isdisjoint(set(map(type, items))):
+        return ()
+    return [
+        (x, _snapshot(x, trees[i] if trees is not None and i < len(trees) else None))
+        for i, x in enumerate(items)
+        if type(x) in _WATCHED
+    ]
+
+
+def _same(now, before):
+    return len(now) == len(before) and all(map(operator.is_, now, before))
+
+
+def _changed(value, snap):
+    """Whether learner code changed ``value`` (or a container in it) since ``snap``."""
+    t = type(value)
+    if t is bytearray:
+        return value != snap
+    if t is set:
+        return not _same(value, snap)
+    if t is dict:
+        keys, values, nested = snap
+        if not (_same(value, keys) and _same(value.values(), values)):
+            return True
+    else:
+        items, nested = snap
+        if not _same(value, items):
+            return True
+    return any(_changed(x, s) for x, s in nested)
+
+
+def _write_into(args, kwargs, states, dec):
+    """A test's callback changed arguments learner code gave it: the same changes in
+    learner code's own objects (writeback.call_back)."""
+    for pos, tree in states:
+        target = args[pos] if type(pos) is int else kwargs.get(pos)
+        _update(target, dec(tree))
+
+
+def _update(target, state):
+    """``target`` made to hold ``state`` in place, containers in it position by
+    position (a dict's by key)."""
+    if isinstance(target, list) and type(state) is list:
+        if _WATCHED.isdisjoint(set(map(type, target))):
+            target[:] = state
+        else:
+            target[:] = [*map(_merged, target, state), *state[len(target) :]]
+    elif isinstance(target, dict) and type(state) is dict:
+        merged = {k: _merged(target[k], v) if k in target else v for k, v in state.items()}
+        target.clear()
+        target.update(merged)
+    elif isinstance(target, set) and type(state) is set:
+        target.clear()
+        target.update(state)
+    elif isinstance(target, bytearray) and type(state) is bytearray:
+        target[:] = state
+    elif type(target) is tuple and type(state) is tuple:
+        for old, new in zip(target, state, strict=False):
+            _merged(old, new)
+
+
+def _merged(old, new):
+    if type(old) is type(new) and type(old) in (list, dict, set, bytearray):
+        _update(old, new)
+        return old
+    return new
+
+
+class _NoMap(Exception):
+    pass
+
+
+_CONTAINER_BASES = (list, dict, tuple, set, bytearray)
+
+
+def _identities(value, snap):
+    """Which container the argument held before the call is at each container's place
+    in it now (its number in the order both ends walk, -1 for a new one), so the judge
+    puts the test's own there: ``[]`` (nothing to name) or ``[numbers]``."""
+    originals = _originals(snap, [])
+    if not originals:
+        return []
+    index = {id(x): k for k, x in enumerate(originals)}
+    out = []
+
+    def walk(v):
+        items = list(v.values()) if type(v) is dict else v
+        kinds = set(map(type, items))
+        if any(k not in _WATCHED and issubclass(k, _CONTAINER_BASES) for k in kinds):
+            raise _NoMap  # sent as its built-in value: the judge would walk it, not we
+        if _WATCHED.isdisjoint(kinds):
+            return
+        for x in items:
+            tx = type(x)
+            if tx in _WATCHED:
+                if tx is not tuple:
+                    out.append(index.get(id(x), -1))
+                if tx is list or tx is dict or tx is tuple:
+                    walk(x)
+
+    try:
+        walk(value)
+    except _NoMap:
+        return []
+    return [out]
+
+
+def _originals(snap, out):
+    """The containers (not tuples) nested in an argument before the call, in order:
+    list and tuple items and dict values, depth first (writeback.containers)."""
+    nested = snap[-1] if type(snap) is tuple else ()
+    for x, inner in nested:
+        if type(x) is not tuple:
+            out.append(x)
+        _originals(inner, out)
+    return out
+
+
 class _Stop(Exception):
     def __init__(self, value):
         self.value = value
 
 
 _NOT_BUILTIN = object()
+
+
+def _exception(name, args):
+    """A built-in exception the judge sent by value (a test's ``ValueError("bad")``
+    handed to learner code, or raised by a test's callback), with its arguments."""
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        cls = Exception
+    try:
+        return cls(*args)
+    except Exception:  # noqa: BLE001 - arguments its constructor does not take
+        return cls(*map(str, args))
 
 
 def _builtin_value(value):

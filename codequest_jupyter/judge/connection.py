@@ -36,6 +36,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from . import writeback
 from .proxy import (
     _EXCEPTION_METHODS,
     CallTimeout,
@@ -203,6 +204,7 @@ class Connection:
         # Logger levels tests set in the judge, for the kernel (see track_logger_levels).
         self.level_changes: dict[str, tuple[str, int]] = {}
         self.output_dropped = 0  # characters the kernel printed beyond its output limit
+        self.written_back: Any = None  # the last reply's changed arguments (writeback.py)
 
     def open(self) -> bool:
         """Wait for the connection to the agent if it is not here yet (False: it will
@@ -343,6 +345,7 @@ class Connection:
             self._output(frame)
             self._warnings(frame)
             self._log_records(frame)
+            self.written_back = frame.get("wb")  # (see writeback.call)
             return self._result(frame)
 
     def _result(self, frame: dict[str, Any]) -> Any:
@@ -525,13 +528,22 @@ class Connection:
             ):
                 raise TypeError("a malformed call of an object of the judge's")
             op = frame.get("o")
-            result = target(*args, **kwargs) if op is None else _judge_op(target, op, frame)
+            changed: list = []
+            if op is None:
+                result, changed = writeback.call_back(target, args, kwargs, self.encode)
+            else:
+                result = _judge_op(target, op, frame)
             reply = {"re": cid, "ok": self.encode(result)}
+            if changed:
+                reply["wb"] = changed  # arguments the callback changed in place
         except Exception as exc:  # noqa: BLE001 - the learner's code gets the exception
             reply = {
                 "re": cid,
                 "exc": {"n": _builtin_base(type(exc)).__name__, "s": str(exc)[:2000]},
             }
+            if len(exc.args) <= 8 and all(type(a) in _PLAIN for a in exc.args):
+                # Its arguments too, when plain: KeyError("k") reads as 'k' again.
+                reply["exc"]["a"] = [a[:2000] if type(a) is str else a for a in exc.args]
         except BaseException:
             self._send(
                 {"re": cid, "exc": {"n": "RuntimeError", "s": "the judge stopped this call"}}

@@ -1313,6 +1313,31 @@ CASES: list[Case] = [
         judged={"status": "failed", "score": 0, "tests": ALL_FAIL_WRONG, "limitation": None},
     ),
     Case(
+        "forge_argument_changes",
+        "the function under test has the judge's agent send changes to the test's "
+        "arguments with every reply: for arguments never passed, huge, not data",
+        cells=(
+            textwrap.dedent("""
+            import gc
+            def add(a, b):
+                for obj in gc.get_objects():
+                    if type(obj).__name__ == 'Agent' and 'answer' not in vars(obj):
+                        def answer(message, real=obj.answer):
+                            reply = real(message)
+                            reply['wb'] = [[0, [5]], [1, {'~': 'li', 'v': 'A' * 400000}],
+                                           ['a', {'~': 'pickle', 'v': 'x'}], [0, None, 'x']]
+                            return reply
+                        obj.answer = answer
+                return 0
+        """),
+        ),
+        # A call given no list, dict, set or bytearray reads no changes: each test fails
+        # on add's 0 (an error would mean a forged change was read at all).
+        status="failed",
+        score=0,
+        tests=ALL_FAIL_WRONG,
+    ),
+    Case(
         "patch_display_publisher",
         "replaces the display publisher: the harness's events are swallowed, fake "
         "'passed' ones displayed instead",

@@ -286,5 +286,82 @@ def vocabulary(text):
 
 
 # %%
+# Changing the caller's lists, dicts, sets and bytearrays in place; exceptions handed in.
+def sort_words_in_place(words):
+    words.sort()
+
+
+def tally_into(counts, text):
+    for word in text.split():
+        counts[word] = counts.get(word, 0) + 1
+
+
+def add_word(words, word):
+    words.append(word)
+
+
+def collect_vowels(seen, text):
+    seen.update(c for c in text if c in "aeiou")
+
+
+def capitalize_bytes(data):
+    data[:] = data.upper()
+
+
+def fill_row(grid, row, char):
+    grid[row][:] = [char] * len(grid[row])
+
+
+def index_words(index, text):
+    for word in text.split():
+        index.setdefault(word[0], []).append(word)
+
+
+def strip_all(words):
+    for i, word in enumerate(words):
+        words[i] = word.strip()
+
+
+def pop_first(words):
+    return words.pop(0)
+
+
+def add_then_fail(words):
+    words.append("partial")
+    raise ValueError("stopped after one")
+
+
+class Shelf:
+    def __init__(self, books):
+        books.sort()
+        self.books = list(books)
+
+    def lend(self, borrowed, title):
+        self.books.remove(title)
+        borrowed.append(title)
+
+
+def error_message(err):
+    return f"{type(err).__name__}: {err}"
+
+
+def raise_it(err):
+    raise err
+
+
+def first_key_error(fn, key):
+    try:
+        return fn(key)
+    except KeyError as exc:
+        return exc.args[0]
+
+
+def collect_with(hook):
+    found = []
+    hook(found)
+    return sorted(found)
+
+
+# %%
 # Try it
 print(shout("hello"), word_count("a b c"), fib(10))

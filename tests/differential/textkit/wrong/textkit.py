@@ -259,5 +259,78 @@ def vocabulary(text):
 
 
 # %%
+# Changing the caller's lists, dicts, sets and bytearrays in place; exceptions handed in.
+def sort_words_in_place(words):
+    return sorted(words)
+
+
+def tally_into(counts, text):
+    for word in text.split():
+        counts[word] = 1
+
+
+def add_word(words, word):
+    words = words + [word]
+
+
+def collect_vowels(seen, text):
+    return {c for c in text if c in "aeiou"}
+
+
+def capitalize_bytes(data):
+    return data.upper()
+
+
+def fill_row(grid, row, char):
+    grid[row] = [char] * len(grid[row])
+
+
+def index_words(index, text):
+    for word in text.split():
+        index[word[0]] = [word]
+
+
+def strip_all(words):
+    words = [word.strip() for word in words]
+
+
+def pop_first(words):
+    return words[0]
+
+
+def add_then_fail(words):
+    raise ValueError("stopped after one")
+
+
+class Shelf:
+    def __init__(self, books):
+        self.books = sorted(books)
+
+    def lend(self, borrowed, title):
+        self.books.remove(title)
+
+
+def error_message(err):
+    return str(err)
+
+
+def raise_it(err):
+    raise RuntimeError(str(err))
+
+
+def first_key_error(fn, key):
+    try:
+        return fn(key)
+    except KeyError as exc:
+        return str(exc)
+
+
+def collect_with(hook):
+    found = []
+    hook(list(found))
+    return found
+
+
+# %%
 # Try it
 print(shout("hello"), word_count("a b c"), fib(10))
