@@ -96,7 +96,8 @@ def call_back(target: Any, args: list, kwargs: dict[str, Any], encode: Any) -> t
 
 def _watched(args: tuple, kwargs: dict[str, Any]) -> list[int | str]:
     positions: list[int | str] = []
-    for pos, value in [*enumerate(args), *kwargs.items()]:
+    named: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
+    for pos, value in named:
         t = type(value)
         if t in _MUTABLE or (t is tuple and _holds_mutable(value)):
             positions.append(pos)
@@ -120,8 +121,9 @@ def _apply(
         pos = entry[0] if type(entry) is list and len(entry) in (2, 3) else None
         if not ((type(pos) is int or type(pos) is str) and pos in watched):
             raise ReplyRejected("the kernel sent a change to an argument the test did not pass")
-        target = args[pos] if type(pos) is int else kwargs[pos]
-        name = f"argument {pos + 1}" if type(pos) is int else f"argument {pos}="
+        # (``type(pos)`` checked above: an int that is not a bool, or a str)
+        target = args[pos] if isinstance(pos, int) else kwargs[pos]
+        name = f"argument {pos + 1}" if isinstance(pos, int) else f"argument {pos}="
         if entry[1] is None:
             why = entry[2] if len(entry) == 3 and type(entry[2]) is str else ""
             raise ReplyRejected(
