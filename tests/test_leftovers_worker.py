@@ -107,10 +107,10 @@ async def test_a_stopped_worker_leaves_no_process_and_no_file(
     tmp_path: Path, db_url: str, library: Path, signum: int, group: bool
 ) -> None:
     """Killed outright alone, its fork server removes every directory it had made;
-    killed with its process group (the fork server with it, as ``kill -9 -PGID`` or a
-    test's last resort do), its kernels and judges still die with it, and what is left
-    on disk (its judges' and kernels' run directories, the fork server's own) goes
-    with the next worker started on the same directory."""
+    killed together with its fork server (the out-of-memory killer, a test's last
+    resort), its kernels and judges still die with it, and what is left on disk (its
+    judges' and kernels' run directories, the fork server's own) goes with the next
+    worker started on the same directory."""
     tmp = tmp_path / "tmp"
     service = await make_service(db_url, library)
     worker = WorkerProcess(tmp_path, "w1", db_url, library, tmp=tmp)
@@ -119,7 +119,12 @@ async def test_a_stopped_worker_leaves_no_process_and_no_file(
         family = descendants(worker.proc.pid)
         assert any(" --judge " in cmd for cmd in _cmdlines(family).values())
         if group:
-            os.killpg(worker.proc.pid, signum)
+            fork_servers = [
+                pid for pid, cmd in _cmdlines(family).items() if "forkserver import serve" in cmd
+            ]
+            assert fork_servers, _cmdlines(family)
+            for pid in [worker.proc.pid, *fork_servers]:
+                os.kill(pid, signum)
         else:
             worker.proc.send_signal(signum)
         code = await asyncio.to_thread(worker.proc.wait, 120)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import bwrap as _bwrap
 from .policy import SandboxPlan, SandboxPolicy, SandboxUnavailable
@@ -60,6 +61,41 @@ def die_with_parent() -> Callable[[], None]:
             os._exit(1)
 
     return preexec
+
+
+# The environment variable naming the lifeline's descriptor in an exec'd sandbox's
+# launcher (popped before anything else reads the environment).
+LIFELINE_ENV = "CODEQUEST_LIFELINE_FD"
+_lifeline: tuple[int, int] | None = None  # (this process's pid, the read end)
+
+
+def lifeline() -> int:
+    """The read end of this process's lifeline: a pipe whose only write end this
+    process holds (close-on-exec, never closed), so that a reader gets end-of-file
+    exactly when this process is gone, however it died.
+
+    A kernel or judge exec'd into a bubblewrap sandbox is given it (``pass_fds`` and
+    :data:`LIFELINE_ENV`) and, seeing end-of-file, kills its sandbox. bwrap's
+    ``--die-with-parent`` leaves a window: the sandbox's init asks for its parent-death
+    signal only once it has built the sandbox, and a server killed meanwhile (its bwrap
+    with it) left that init and the kernel running, re-parented to init, for good.
+    """
+    global _lifeline
+    if _lifeline is None or _lifeline[0] != os.getpid():
+        read_end, _write_end = os.pipe2(os.O_CLOEXEC)  # the write end is kept open
+        _lifeline = (os.getpid(), read_end)
+    return _lifeline[1]
+
+
+def with_lifeline(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Popen keyword arguments (``env``, ``pass_fds``) giving an exec'd sandbox's
+    launcher this process's :func:`lifeline`."""
+    fd = lifeline()
+    return {
+        **kwargs,
+        "env": {**(kwargs.get("env") or {}), LIFELINE_ENV: str(fd)},
+        "pass_fds": (*kwargs.get("pass_fds", ()), fd),
+    }
 
 
 class _UidPool:
