@@ -32,7 +32,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from .bwrap import split_command
 from .forkclient import ForkedProcess, ForkServer, ForkServerError
 from .forkserver import forkable
-from .launchspec import LaunchSpec, die_with_parent, with_lifeline
+from .launchspec import LaunchSpec, with_lifeline
 from .policy import SandboxPolicy
 from .procfs import process_mb, process_tree
 from .rundirs import new_run_dir, remove_run_dir, track_spec
@@ -108,10 +108,10 @@ class _ForkingProvisioner(LocalProvisioner):
         server = self.fork_server
         exec_kwargs = kwargs
         if split_command(cmd) is not None:
-            # bwrap: killed with the server even if it stops before bwrap has asked.
-            kwargs.setdefault("preexec_fn", die_with_parent())
-            # Started by exec, the kernel also watches the server's lifeline (bwrap's
-            # own parent-death signal has a window); forked, its keeper does that job.
+            # Exec'd into bwrap, the kernel dies with this process through its lifeline
+            # (see ``lifeline``), not a parent-death signal on bwrap: a bwrap killed
+            # while it builds the sandbox leaves the sandbox's init waiting for it
+            # forever. Forked, its keeper does that job.
             exec_kwargs = with_lifeline(kwargs)
         if server is None or not server.alive or not forkable(cmd):
             return await super().launch_kernel(cmd, **exec_kwargs)

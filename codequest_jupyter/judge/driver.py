@@ -371,16 +371,17 @@ class JudgeProcess:
             await asyncio.to_thread(_make_suite, judge.spec, suite)
             launch: dict[str, Any] = {"env": judge.spec.env, "pass_fds": (theirs.fileno(),)}
             if judge.spec.mode == "bwrap":
-                # Its sandbox dies with this process even where bwrap's own parent-death
-                # signal comes too late (see ``lifeline``).
+                # Its sandbox dies with this process through the lifeline, not a
+                # parent-death signal on bwrap (see ``lifeline``).
                 launch = with_lifeline(launch)
+            else:
+                launch["preexec_fn"] = die_with_parent()
             judge.process = await asyncio.create_subprocess_exec(
                 *judge.spec.argv,
                 cwd=str(judge.spec.cwd),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
-                preexec_fn=die_with_parent(),
                 start_new_session=True,
                 **launch,
             )
