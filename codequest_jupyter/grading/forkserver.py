@@ -326,8 +326,10 @@ def serve() -> None:
 
     buffer = b""
     try:
-        # A server gone while we imported: this fails (broken pipe), the clean-up runs.
-        send({"op": "ready", "pid": os.getpid()})
+        try:
+            send({"op": "ready", "pid": os.getpid()})
+        except BrokenPipeError:
+            return  # the server went away while we imported: the clean-up below runs
         while True:
             for key, _events in selector.select():
                 if key.fd == wake_r:
