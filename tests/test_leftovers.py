@@ -316,7 +316,8 @@ def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, 
 
 
 STARTER = """
-import asyncio
+import asyncio, sys
+from codequest_jupyter.grading.forkclient import ForkServer
 from codequest_jupyter.grading.kernel import start_kernel
 from codequest_jupyter.grading.policy import SandboxPolicy
 from codequest_jupyter.grading.sandbox import resolve
@@ -325,9 +326,16 @@ from codequest_jupyter.judge.driver import JudgeProcess
 async def main():
     policy = SandboxPolicy(mode="bwrap")
     await asyncio.to_thread(resolve, policy)
+    server = None
+    if sys.argv[1] == "fork":  # kernels forked, their keepers building the sandboxes
+        server = ForkServer()
+        await server.start(timeout=120)
     print("probed", flush=True)
-    # No fork server: two kernels and a judge started by exec into their sandboxes.
-    starts = [asyncio.ensure_future(start_kernel(policy, warm=False)) for _ in range(2)]
+    # Two kernels (by exec, or forked) and a judge (by exec) into their sandboxes.
+    starts = [
+        asyncio.ensure_future(start_kernel(policy, warm=False, fork_server=server))
+        for _ in range(2)
+    ]
     starts.append(asyncio.ensure_future(JudgeProcess.prestart(policy)))
     await asyncio.sleep(600)
 
@@ -336,13 +344,15 @@ asyncio.run(main())
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
-def test_a_server_killed_while_bwrap_builds_its_sandboxes_leaves_no_process(tmp_path):
+@pytest.mark.parametrize("start", ["exec", "fork"])
+def test_a_server_killed_while_bwrap_builds_its_sandboxes_leaves_no_process(tmp_path, start):
     """bwrap's ``--die-with-parent`` is set by the sandbox's init once the sandbox is
     built: a server killed before (its bwrap killed with it by the parent-death signal
     it had) left that init and the kernel in it running, re-parented to init, or that
     init blocked for good waiting for bwrap's go-ahead. Exec'd sandboxes now die
-    through the launcher's lifeline instead. Kills at several moments of the
-    start-ups; then the next grader's sweep removes the directories."""
+    through the launcher's lifeline instead, a forked kernel's through its keeper's
+    placeholder. Kills at several moments of the start-ups; then the next grader's
+    sweep removes the directories."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     env = {
@@ -352,7 +362,7 @@ def test_a_server_killed_while_bwrap_builds_its_sandboxes_leaves_no_process(tmp_
     }
     for step in range(16):  # killed 0 to 300 ms into the start-ups
         proc = subprocess.Popen(
-            [sys.executable, "-c", STARTER],
+            [sys.executable, "-c", STARTER, start],
             env=env,
             stdout=subprocess.PIPE,
             text=True,
@@ -374,7 +384,9 @@ def test_a_server_killed_while_bwrap_builds_its_sandboxes_leaves_no_process(tmp_
     described = []
     for pid in procs:
         try:
-            described.append(Path(f"/proc/{pid}/cmdline").read_bytes()[:120])
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+            described.append((pid, stat, wchan, Path(f"/proc/{pid}/cmdline").read_bytes()[:100]))
         except OSError:
             continue
     _kill(procs)
