@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -312,3 +313,90 @@ def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, 
         time.sleep(0.2)
     _kill(procs)
     assert (procs, dirs) == ([], [bystander.name])
+
+
+STARTER = """
+import asyncio, sys
+from codequest_jupyter.grading.forkclient import ForkServer
+from codequest_jupyter.grading.kernel import start_kernel
+from codequest_jupyter.grading.policy import SandboxPolicy
+from codequest_jupyter.grading.sandbox import resolve
+from codequest_jupyter.judge.driver import JudgeProcess
+
+async def main():
+    policy = SandboxPolicy(mode="bwrap")
+    await asyncio.to_thread(resolve, policy)
+    server = None
+    if sys.argv[1] == "fork":  # kernels forked, their keepers building the sandboxes
+        server = ForkServer()
+        await server.start(timeout=120)
+    print("probed", flush=True)
+    # Two kernels (by exec, or forked) and a judge (by exec) into their sandboxes.
+    starts = [
+        asyncio.ensure_future(start_kernel(policy, warm=False, fork_server=server))
+        for _ in range(2)
+    ]
+    starts.append(asyncio.ensure_future(JudgeProcess.prestart(policy)))
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+@pytest.mark.parametrize("start", ["exec", "fork"])
+def test_a_server_killed_while_bwrap_builds_its_sandboxes_leaves_no_process(tmp_path, start):
+    """bwrap's ``--die-with-parent`` is set by the sandbox's init once the sandbox is
+    built: a server killed before (its bwrap killed with it by the parent-death signal
+    it had) left that init and the kernel in it running, re-parented to init, or that
+    init blocked for good waiting for bwrap's go-ahead. Exec'd sandboxes now die
+    through the launcher's lifeline instead, a forked kernel's through its keeper's
+    placeholder. Kills at several moments of the start-ups; then the next grader's
+    sweep removes the directories."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmpdir),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    for step in range(16):  # killed 0 to 300 ms into the start-ups
+        proc = subprocess.Popen(
+            [sys.executable, "-c", STARTER, start],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert proc.stdout.readline().strip() == "probed"
+            time.sleep(step * 0.02)
+            proc.kill()
+            proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    # Every process of theirs mentions the directory (bwrap's binds, the launchers').
+    deadline = time.monotonic() + 60
+    while (procs := mentioning(str(tmpdir))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    described = []
+    for pid in procs:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+            described.append((pid, stat, wchan, Path(f"/proc/{pid}/cmdline").read_bytes()[:100]))
+        except OSError:
+            continue
+    _kill(procs)
+    assert procs == [], described
+    # Their directories are named after the dead servers: the next grader's sweep.
+    from codequest_jupyter.grading import rundirs
+
+    saved, tempfile.tempdir = tempfile.tempdir, str(tmpdir)
+    try:
+        rundirs.sweep_run_dirs(min_age_s=0)
+    finally:
+        tempfile.tempdir = saved
+    assert sorted(os.listdir(tmpdir)) == []

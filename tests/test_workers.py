@@ -79,7 +79,13 @@ class WorkerProcess:
     """A ``codequest worker`` subprocess with its own config and log file."""
 
     def __init__(
-        self, tmp_path: Path, name: str, db_url: str, library: Path, extra: str = ""
+        self,
+        tmp_path: Path,
+        name: str,
+        db_url: str,
+        library: Path,
+        extra: str = "",
+        tmp: Path | None = None,
     ) -> None:
         self.dir = tmp_path / name
         self.dir.mkdir()
@@ -100,9 +106,10 @@ class WorkerProcess:
         )
         self.log_path = self.dir / "worker.log"
         # Its run directories in a folder of the test's (a deep one: a judge's socket
-        # path is past the 107 bytes of a socket address), not the machine's /tmp.
-        self.tmp = self.dir / "tmp"
-        self.tmp.mkdir()
+        # path is past the 107 bytes of a socket address), not the machine's /tmp;
+        # ``tmp``: another worker's (one started after it on the same machine).
+        self.tmp = tmp if tmp is not None else self.dir / "tmp"
+        self.tmp.mkdir(exist_ok=True)
         env = {
             **os.environ,
             "TMPDIR": str(self.tmp),

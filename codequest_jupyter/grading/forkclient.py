@@ -20,7 +20,7 @@ from typing import Any
 
 from . import forkserver
 from .forkserver import _PLACEHOLDER, MARKER_ENV, RUN_DIRS_ENV, forkable
-from .rundirs import SERVER_DIR_PREFIXES
+from .rundirs import SERVER_DIR_PREFIXES, fork_server_dir
 
 
 class ForkedProcess:
@@ -102,7 +102,7 @@ class ForkServer:
         """Start the fork server and wait until it has imported everything."""
         loop = asyncio.get_running_loop()
         # Not in a thread: a cancellation meanwhile would leave the directory behind.
-        self._home = tempfile.mkdtemp(prefix="codequest-forkserver-")
+        self._home = str(fork_server_dir())
         if self._env_for is not None:
             env = dict(self._env_for(self._home))
         else:

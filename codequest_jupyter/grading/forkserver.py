@@ -51,7 +51,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import bwrap as _bwrap
-from .rundirs import SERVER_DIR_PREFIXES
+from .rundirs import FORK_SERVER_DIR_PREFIX, SERVER_DIR_PREFIXES
 
 LAUNCHER_MODULE = "codequest_jupyter.grading.launcher"
 LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
@@ -257,11 +257,17 @@ def serve() -> None:
         while data:
             data = data[os.write(cmd_out, data) :]
 
-    _preload()
-    _become_subreaper()
-
     children: set[int] = set()
     run_dirs: dict[int, str] = {}  # child -> its run directory
+    try:
+        _preload()
+    except BaseException:
+        # Nothing forked yet; our directory must not outlive us (a server stopped
+        # while we were still importing: the "ready" below would fail the same way).
+        _clean_up_after(server_pid, server_run_dirs, [parent_cwd])
+        raise
+    _become_subreaper()
+
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -318,9 +324,12 @@ def serve() -> None:
                     with contextlib.suppress(OSError):
                         os.kill(target, int(request["sig"]))
 
-    send({"op": "ready", "pid": os.getpid()})
     buffer = b""
     try:
+        try:
+            send({"op": "ready", "pid": os.getpid()})
+        except BrokenPipeError:
+            return  # the server went away while we imported: the clean-up below runs
         while True:
             for key, _events in selector.select():
                 if key.fd == wake_r:
@@ -345,15 +354,19 @@ def serve() -> None:
                 _pid, status = os.waitpid(pid, 0)
                 with contextlib.suppress(OSError):
                     send({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
-        # The server went away (killed outright, it cannot clean up any more): remove
-        # the run directories of the kernels still running, and our own.
-        for path in [*run_dirs.values(), parent_cwd]:
-            if os.path.basename(path).startswith(SERVER_DIR_PREFIXES + ("codequest-forkserver-",)):
-                shutil.rmtree(path, ignore_errors=True)
-        if server_run_dirs and _exiting(server_pid):
-            # Killed outright, the server also left the directories it had made for a
-            # kernel not yet forked, or not yet removed after its kernel exited.
-            _remove_server_run_dirs(server_run_dirs)
+        _clean_up_after(server_pid, server_run_dirs, [*run_dirs.values(), parent_cwd])
+
+
+def _clean_up_after(server_pid: int, server_run_dirs: str, paths: list[str]) -> None:
+    """The server went away (killed outright, it cannot clean up any more): remove the
+    run directories of the kernels still running, and our own (``paths``)."""
+    for path in paths:
+        if os.path.basename(path).startswith(SERVER_DIR_PREFIXES + (FORK_SERVER_DIR_PREFIX,)):
+            shutil.rmtree(path, ignore_errors=True)
+    if server_run_dirs and _exiting(server_pid):
+        # Killed outright, the server also left the directories it had made for a
+        # kernel not yet forked, or not yet removed after its kernel exited.
+        _remove_server_run_dirs(server_run_dirs)
 
 
 def _exiting(pid: int) -> bool:

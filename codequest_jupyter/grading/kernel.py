@@ -32,7 +32,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from .bwrap import split_command
 from .forkclient import ForkedProcess, ForkServer, ForkServerError
 from .forkserver import forkable
-from .launchspec import LaunchSpec, die_with_parent
+from .launchspec import LaunchSpec, with_lifeline
 from .policy import SandboxPolicy
 from .procfs import process_mb, process_tree
 from .rundirs import new_run_dir, remove_run_dir, track_spec
@@ -106,18 +106,22 @@ class _ForkingProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         server = self.fork_server
+        exec_kwargs = kwargs
         if split_command(cmd) is not None:
-            # bwrap: killed with the server even if it stops before bwrap has asked.
-            kwargs.setdefault("preexec_fn", die_with_parent())
+            # Exec'd into bwrap, the kernel dies with this process through its lifeline
+            # (see ``lifeline``), not a parent-death signal on bwrap: a bwrap killed
+            # while it builds the sandbox leaves the sandbox's init waiting for it
+            # forever. Forked, its keeper does that job.
+            exec_kwargs = with_lifeline(kwargs)
         if server is None or not server.alive or not forkable(cmd):
-            return await super().launch_kernel(cmd, **kwargs)
+            return await super().launch_kernel(cmd, **exec_kwargs)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         try:
             process = await server.spawn(cmd, dict(kwargs.get("env") or {}), cwd)
         except ForkServerError as exc:
             # The fork server went away meanwhile: this kernel starts the slow way.
             log.warning("grading kernel started with exec: %s", exc)
-            return await super().launch_kernel(cmd, **kwargs)
+            return await super().launch_kernel(cmd, **exec_kwargs)
         # Stands in for the Popen that LocalProvisioner keeps (the methods it calls).
         self.process = process  # type: ignore[assignment]
         # The child made itself a session (and process group) leader.

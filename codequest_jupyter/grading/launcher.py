@@ -165,6 +165,31 @@ def _connection_file(argv):
     return None
 
 
+LIFELINE_ENV = "CODEQUEST_LIFELINE_FD"  # as in launchspec
+
+
+def watch_lifeline(fd):
+    """Kill this sandbox when the server is gone: ``fd`` reads end-of-file then (see
+    ``launchspec.lifeline``). Only in a bubblewrap sandbox (a pid namespace of its own),
+    where ``kill(-1)`` reaches this sandbox's processes and nothing else."""
+    import threading
+
+    os.set_inheritable(fd, False)  # not for what the kernel runs
+
+    def watch():
+        try:
+            while os.read(fd, 1):
+                pass
+        except OSError:
+            return  # closed by the kernel's own code: nothing to watch any more
+        try:
+            os.kill(-1, signal.SIGKILL)  # everything else in the sandbox
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=watch, name="codequest-lifeline", daemon=True).start()
+
+
 def confine(config, argv):
     """Everything before the kernel: user switch, limits, environment, signals."""
     for name in config.get("unset_env", ()):
@@ -309,7 +334,10 @@ def main(argv=None, after_confine=None):
     config = json.loads(argv.pop(0))
     if isinstance(config, dict) and "limits" not in config and "uid" not in config:
         config = {"limits": config}  # the older form: the limits alone
+    lifeline = os.environ.pop(LIFELINE_ENV, None)
     confine(config, argv)
+    if lifeline is not None and lifeline.isdigit():
+        watch_lifeline(int(lifeline))
     if after_confine is not None:
         after_confine()
     server_stderr = None

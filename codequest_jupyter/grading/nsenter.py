@@ -124,27 +124,24 @@ def start(bwrap_argv: list[str], env: dict[str, str], timeout: float = 30) -> Sa
     """Run bwrap with ``bwrap_argv`` (its options, no command) around the placeholder."""
     info_r, info_w = os.pipe()
     launcher.libc()  # loaded here, not in the child
-    keeper = os.getpid()
-
-    def die_with_keeper() -> None:
-        # bwrap's --die-with-parent covers the sandbox, not bwrap itself: a keeper
-        # killed while bwrap was still building the sandbox left bwrap waiting for a
-        # child that was gone, re-parented to init and holding our stderr.
-        launcher.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != keeper:
-            os._exit(1)
-
     try:
+        # No parent-death signal for bwrap: one killed while it builds the sandbox
+        # leaves the sandbox's init blocked for good on the go-ahead bwrap was to send
+        # it (no child, re-parented to init). Unkilled, bwrap finishes the sandbox and
+        # the placeholder, its stdin closed with this keeper, ends at once, and the
+        # sandbox with it; once built, bwrap's --die-with-parent takes it down with
+        # the keeper. For the same reason bwrap holds a read end of its info pipe:
+        # its report must not fail (and bwrap exit before that go-ahead) when this
+        # keeper is gone.
         proc = subprocess.Popen(
             [*bwrap_argv, "--info-fd", str(info_w), "--", *HOLDER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            pass_fds=(info_w,),
+            pass_fds=(info_w, info_r),
             env=env,
             # Out of the kernel's process group: an interrupt meant for the kernel
-            # must not reach bwrap. It dies with its parent (this keeper) instead.
+            # must not reach bwrap.
             start_new_session=True,
-            preexec_fn=die_with_keeper,
         )
     except OSError as exc:
         os.close(info_r)

@@ -25,9 +25,14 @@ if TYPE_CHECKING:
     from .launchspec import LaunchSpec
 
 RUN_DIR_PREFIX = "codequest-run-"
-# Directories a server makes named after its pid: its kernels' run directories and its
-# sandbox probes'. The fork server of a server killed outright removes them.
+# Directories a server makes named after its pid: its kernels' (and judges') run
+# directories and its sandbox probes'. The fork server of a server killed outright
+# removes them.
 SERVER_DIR_PREFIXES = (RUN_DIR_PREFIX, "codequest-probe-")
+# The fork server's own directory, named after its server too (it removes it as it exits).
+FORK_SERVER_DIR_PREFIX = "codequest-forkserver-"
+# What ``sweep_run_dirs`` removes once their server is gone.
+SWEPT_PREFIXES = (*SERVER_DIR_PREFIXES, FORK_SERVER_DIR_PREFIX)
 
 # What this process has running or on disk for kernels, for the last-resort clean-up at
 # exit: a server whose event loop ends without its clean-up (Jupyter Server on SIGINT
@@ -78,19 +83,37 @@ def remove_run_dir(path: Path) -> None:
     _live_dirs.pop(path, None)
 
 
+def fork_server_dir() -> Path:
+    """A new fork server's directory (its HOME and working directory), named after this
+    process as run directories are: swept once this process is gone."""
+    return Path(tempfile.mkdtemp(prefix=f"{FORK_SERVER_DIR_PREFIX}{os.getpid()}-"))
+
+
+def _owner(name: str) -> int | None:
+    """The pid a swept directory is named after, or None."""
+    for start in SWEPT_PREFIXES:
+        if name.startswith(start):
+            owner = name[len(start) :].split("-", 1)
+            return int(owner[0]) if len(owner) == 2 and owner[0].isdigit() else None
+    return None
+
+
 def sweep_run_dirs(min_age_s: float = 3600) -> int:
-    """Remove the run directories of servers that are gone; how many went.
+    """Remove the run, probe and fork server directories of servers that are gone; how
+    many went.
 
     A server killed outright (SIGKILL, the machine's out-of-memory killer) cannot remove
-    its kernels' directories; its kernels died with it. Directories of a live process,
-    even another server's, stay, and so do those changed in the last ``min_age_s``
-    (a server in another pid namespace sharing this temporary directory looks gone).
+    them; its kernels and judges died with it, and its fork server removes what it
+    knows of unless it was killed too (the whole process group, the out-of-memory
+    killer) or had not started yet. Directories of a live process, even another
+    server's, stay, and so do those changed in the last ``min_age_s`` (a server in
+    another pid namespace sharing this temporary directory looks gone).
     """
     removed = 0
     now = time.time()
-    for path in Path(tempfile.gettempdir()).glob(f"{RUN_DIR_PREFIX}*-*"):
-        owner = path.name[len(RUN_DIR_PREFIX) :].split("-", 1)[0]
-        if not owner.isdigit() or pid_exists(int(owner)):
+    for path in Path(tempfile.gettempdir()).glob("codequest-*-*"):
+        owner = _owner(path.name)
+        if owner is None or pid_exists(owner):
             continue
         try:
             if path.is_symlink() or not path.is_dir() or now - path.stat().st_mtime < min_age_s:

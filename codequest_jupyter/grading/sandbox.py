@@ -43,9 +43,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from . import bwrap as _bwrap
-from .launchspec import LaunchSpec, build_spec, die_with_parent, kernel_env
+from .launchspec import LaunchSpec, build_spec, die_with_parent, kernel_env, with_lifeline
 from .policy import SandboxPlan, SandboxPolicy, SandboxUnavailable
 from .rundirs import probe_dir
 
@@ -248,15 +249,20 @@ def _probe(policy: SandboxPolicy, plan: SandboxPlan) -> str | None:
     try:
         spec = build_spec(policy, plan, run_dir, workdir, inner_args=["--probe"])
         started = time.perf_counter()
+        # As a kernel is (see ``launchspec.lifeline``): killed with this process.
+        launch: dict[str, Any] = {"env": spec.env}
+        if spec.mode == "bwrap":
+            launch = with_lifeline(launch)
+        else:
+            launch["preexec_fn"] = die_with_parent()
         proc = subprocess.run(
             spec.argv,
-            env=spec.env,
             cwd=str(spec.cwd),
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT_S,
             check=False,
-            preexec_fn=die_with_parent(),
+            **launch,
         )
         reason = probe_outcome(spec, spec.decode_exit(proc.returncode), proc.stderr)
         if reason is None:

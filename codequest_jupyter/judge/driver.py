@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ..grading.kernel import GradingKernel
+from ..grading.launchspec import with_lifeline
 from ..grading.rundirs import new_run_dir, remove_run_dir, track_spec
 from ..grading.sandbox import LaunchSpec, SandboxPolicy, _spec, die_with_parent, resolve
 
@@ -368,16 +369,21 @@ class JudgeProcess:
             judge.spec = await asyncio.to_thread(judge_spec, policy, judge.run_dir, config)
             track_spec(judge.run_dir, judge.spec)
             await asyncio.to_thread(_make_suite, judge.spec, suite)
+            launch: dict[str, Any] = {"env": judge.spec.env, "pass_fds": (theirs.fileno(),)}
+            if judge.spec.mode == "bwrap":
+                # Its sandbox dies with this process through the lifeline, not a
+                # parent-death signal on bwrap (see ``lifeline``).
+                launch = with_lifeline(launch)
+            else:
+                launch["preexec_fn"] = die_with_parent()
             judge.process = await asyncio.create_subprocess_exec(
                 *judge.spec.argv,
-                env=judge.spec.env,
                 cwd=str(judge.spec.cwd),
-                pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
-                preexec_fn=die_with_parent(),
                 start_new_session=True,
+                **launch,
             )
         except BaseException:
             await judge.close()

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -196,9 +197,27 @@ class CodeQuestWorker(Application):
         sandbox cannot run here (every grading would end in an error charged to its
         learner; the jobs wait for a worker that can grade them instead)."""
         worker = self.build()
-        policy = worker.grader.settings.policy()
-        self._check_sandbox(policy)
-        asyncio.run(worker.run())
+        asyncio.run(self._checked_run(worker))
+
+    async def _checked_run(self, worker: Any) -> None:
+        """Check the sandbox, then grade; SIGINT or SIGTERM during the check (a real
+        kernel start, seconds on a busy machine) stop the worker once the check has
+        cleaned up after itself, instead of killing it with its probe under way."""
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for signum in signals:
+            loop.add_signal_handler(signum, stopped.set)
+        try:
+            await asyncio.to_thread(self._check_sandbox, worker.grader.settings.policy())
+        except BaseException:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+            raise
+        if stopped.is_set():
+            self.log.info("CodeQuest worker: stopped before taking any job")
+            return
+        await worker.run()  # replaces the handlers with its own at once
 
     def _check_sandbox(self, policy: Any) -> None:
         from ..grading.sandbox import resolve
