@@ -25,7 +25,6 @@ from procs import alive, descendants
 from test_leftovers import mentioning
 from test_workers import RIGHT, SETTLE_S, WorkerProcess, db_url, library, make_service
 
-pytest_plugins = ("pg_fixture",)
 pytestmark = pytest.mark.postgres
 
 __all__ = ["db_url", "library"]  # fixtures, used by name
