@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 # How a grading kernel's command line names its launcher (by file path or module).
@@ -69,3 +71,41 @@ def stop_process(process: subprocess.Popen, grace_s: float = 30) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+
+
+def mentioning(text: str) -> list[int]:
+    """Live processes whose command line or environment mentions ``text``."""
+    needle = text.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in blob and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def leftovers(
+    tmpdir: Path, family: set[int], timeout: float = 60, pattern: str = "codequest-*"
+) -> tuple[list[int], list[str]]:
+    """Processes of ``family`` or mentioning ``tmpdir`` still alive, and entries of
+    ``tmpdir`` matching ``pattern``, once they had ``timeout`` seconds to go (a busy machine)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        procs = sorted({p for p in family if alive(p)} | set(mentioning(str(tmpdir))))
+        dirs = sorted(p.name for p in tmpdir.glob(pattern))
+        if (not procs and not dirs) or time.monotonic() > deadline:
+            return procs, dirs
+        time.sleep(0.2)
+
+
+def kill_all(pids: list[int]) -> None:
+    for pid in pids:  # do not leak them into other tests
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from live_server import ServerProcess, free_port
-from procs import alive, descendants
+from procs import alive, descendants, kill_all, leftovers, mentioning
 from server_fixtures import ANSWER_TESTS, answer_notebook, write_challenge
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,42 +39,6 @@ def busy_cpus():
     for proc in spinners:
         proc.kill()
         proc.wait()
-
-
-def mentioning(text: str) -> list[int]:
-    """Live processes whose command line or environment mentions ``text``."""
-    needle = text.encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in blob and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
-
-
-def leftovers(tmpdir: Path, family: set[int], timeout: float = 60) -> tuple[list[int], list[str]]:
-    """Processes of ``family`` or mentioning ``tmpdir`` still alive, and codequest-*
-    entries in ``tmpdir``, once they had ``timeout`` seconds to go (a busy machine)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        procs = sorted({p for p in family if alive(p)} | set(mentioning(str(tmpdir))))
-        dirs = sorted(p.name for p in tmpdir.glob("codequest-*"))
-        if (not procs and not dirs) or time.monotonic() > deadline:
-            return procs, dirs
-        time.sleep(0.2)
-
-
-def _kill(pids: list[int]) -> None:
-    for pid in pids:  # do not leak them into other tests
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 @pytest.fixture
@@ -164,7 +128,7 @@ def test_a_stopped_server_leaves_no_process_and_no_directory(home, busy_cpus, gr
     finally:
         server.stop()
     procs, dirs = leftovers(tmpdir, family)
-    _kill(procs)
+    kill_all(procs)
     assert procs == [] and dirs == [], (procs, dirs, server.log.read_text()[-3000:])
 
 
@@ -230,7 +194,7 @@ def test_an_interrupted_codequest_grade_leaves_no_process_and_no_directory(
             proc.wait()
     assert proc.returncode in (130, 143), (proc.returncode, err[-3000:])
     procs, dirs = leftovers(tmpdir, family)
-    _kill(procs)
+    kill_all(procs)
     assert procs == [] and dirs == [], (procs, dirs, err.decode(errors="replace")[-3000:])
 
 
@@ -250,7 +214,7 @@ def test_a_probe_that_times_out_leaves_no_process_and_no_directory(
     # The probe's kernel start did not make it in time: graded with limits only, said so.
     assert plan.mode == "rlimits" and "timed out" in caplog.text
     procs, dirs = leftovers(tmp_path, set(), timeout=30)
-    _kill(procs)
+    kill_all(procs)
     assert procs == [] and dirs == []
 
 
@@ -311,7 +275,7 @@ def test_a_server_killed_outright_leaves_no_run_directory_it_had_made(tmp_path, 
         if not procs and dirs == [bystander.name]:
             break
         time.sleep(0.2)
-    _kill(procs)
+    kill_all(procs)
     assert (procs, dirs) == ([], [bystander.name])
 
 
@@ -389,7 +353,7 @@ def test_a_server_killed_while_bwrap_builds_its_sandboxes_leaves_no_process(tmp_
             described.append((pid, stat, wchan, Path(f"/proc/{pid}/cmdline").read_bytes()[:100]))
         except OSError:
             continue
-    _kill(procs)
+    kill_all(procs)
     assert procs == [], described
     # Their directories are named after the dead servers: the next grader's sweep.
     from codequest_jupyter.grading import rundirs

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from procs import alive, descendants
-from test_leftovers import mentioning
+from procs import alive, descendants, kill_all, leftovers
 from test_workers import RIGHT, SETTLE_S, WorkerProcess, db_url, library, make_service
 
 pytestmark = pytest.mark.postgres
@@ -48,26 +47,6 @@ def _pools_full(worker: WorkerProcess) -> bool:
     runs = list(worker.tmp.glob("codequest-run-*"))
     judges = [cmd for cmd in _cmdlines(descendants(worker.proc.pid)).values() if " --judge " in cmd]
     return len(runs) >= 2 and bool(judges)
-
-
-def _left(tmp: Path, family: set[int], timeout: float = 60) -> tuple[list[int], list[str]]:
-    """Processes of ``family`` or mentioning ``tmp`` still alive, and what is in
-    ``tmp``, once they had ``timeout`` seconds to go (a busy machine)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        procs = sorted({p for p in family if alive(p)} | set(mentioning(str(tmp))))
-        names = sorted(os.listdir(tmp))
-        if (not procs and not names) or time.monotonic() > deadline:
-            return procs, names
-        time.sleep(0.2)
-
-
-def _kill(pids: list[int]) -> None:
-    for pid in pids:  # do not leak them into other tests
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def _describe(pids: list[int]) -> list[str]:
@@ -130,10 +109,10 @@ async def test_a_stopped_worker_leaves_no_process_and_no_file(
     finally:
         worker.stop()
     try:
-        procs, names = await asyncio.to_thread(_left, tmp, family, 20 if group else 60)
+        procs, names = await asyncio.to_thread(leftovers, tmp, family, 20 if group else 60, "*")
         procs = [p for p in procs if alive(p)]
         described = _describe(procs)
-        _kill(procs)
+        kill_all(procs)
         assert procs == [], (described, worker.log[-3000:])
         if not group:
             assert code == (-signum if signum == signal.SIGKILL else 0), worker.log[-3000:]
@@ -157,8 +136,8 @@ async def test_a_stopped_worker_leaves_no_process_and_no_file(
             assert await asyncio.to_thread(after.proc.wait, 120) == 0, after.log[-3000:]
         finally:
             after.stop()
-        procs, names = await asyncio.to_thread(_left, tmp, family)
-        _kill(procs)
+        procs, names = await asyncio.to_thread(leftovers, tmp, family, 60, "*")
+        kill_all(procs)
         assert (procs, names) == ([], []), after.log[-3000:]
     finally:
         await service.stop()
@@ -184,7 +163,7 @@ async def test_a_worker_stopped_while_starting_leaves_no_process_and_no_file(
         code = await asyncio.to_thread(worker.proc.wait, 120)
     finally:
         worker.stop()
-    procs, names = await asyncio.to_thread(_left, tmp, family)
+    procs, names = await asyncio.to_thread(leftovers, tmp, family, 60, "*")
     described = _describe(procs)
-    _kill(procs)
+    kill_all(procs)
     assert (procs, names, code) == ([], [], 0), (described, worker.log[-3000:])
