@@ -298,6 +298,12 @@ def serve() -> None:
         for pid in list(children):
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
+            # A child forked a moment ago may not have made its own process group yet
+            # (its first step): killpg then finds none, and the wait below would last
+            # as long as the child, which goes on to build its sandbox. Not reaped yet,
+            # its pid cannot have been reused.
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
     def handle(request: dict[str, Any]) -> None:
         op = request.get("op")
